@@ -1,0 +1,528 @@
+//! The expression layer: schema text into spanned values and doc blocks.
+//!
+//! The pest grammar (`qapi.pest`) does the lexing and the JSON-like
+//! structure; this module turns its parse tree into [`Value`]s that carry
+//! spans, checks what the grammar leaves permissive on purpose (string
+//! characters and escapes, stray words, duplicate keys), and turns pest's
+//! errors into messages in the project's own words.
+
+use crate::diag::Diagnostic;
+use crate::source::{FileId, SourceFile, Span};
+use pest::Parser as _;
+use pest::iterators::Pair;
+
+mod grammar {
+    #![allow(missing_docs, unreachable_pub)]
+    #[derive(pest_derive::Parser)]
+    #[grammar = "qapi.pest"]
+    pub(super) struct QapiGrammar;
+}
+use grammar::{QapiGrammar, Rule};
+
+/// Deepest nesting of arrays and objects accepted. Real schemas nest
+/// about five levels; the limit keeps hostile input from exhausting the
+/// stack of the recursive-descent parser.
+pub const MAX_DEPTH: usize = 64;
+
+/// Largest schema file accepted (QEMU's largest is about 250 KiB).
+pub const MAX_FILE_SIZE: usize = 16 * 1024 * 1024;
+
+/// A value with the span it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub node: T,
+    /// Where it is.
+    pub span: Span,
+}
+
+/// A value of the expression layer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `'text'`
+    Str(String),
+    /// `true` or `false`
+    Bool(bool),
+    /// `[ ... ]`
+    Array(Vec<Spanned<Value>>),
+    /// `{ ... }`, keys in source order.
+    Object(Object),
+}
+
+impl Value {
+    /// What kind of value this is, for messages ("a string", "an array"...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "a string",
+            Value::Bool(_) => "a boolean",
+            Value::Array(_) => "an array",
+            Value::Object(_) => "an object",
+        }
+    }
+
+    /// The string, if this is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// An object: its entries in source order (no duplicate keys).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Object {
+    /// Key and value pairs.
+    pub entries: Vec<(Spanned<String>, Spanned<Value>)>,
+}
+
+impl Object {
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Spanned<Value>> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.node == key)
+            .map(|(_, v)| v)
+    }
+
+    /// The key `key` itself (for its span).
+    pub fn key(&self, key: &str) -> Option<&Spanned<String>> {
+        self.entries.iter().find(|(k, _)| k.node == key).map(|(k, _)| k)
+    }
+
+    /// Whether `key` is present.
+    pub fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+}
+
+/// A documentation block as the lexer sees it: its lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocBlock {
+    /// The opening `##` line.
+    pub open: Spanned<String>,
+    /// The comment lines between the fences, text including the `#`.
+    pub lines: Vec<Spanned<String>>,
+    /// The closing `##` line; `None` when the block is not closed (an
+    /// error the loader reports at `end`).
+    pub close: Option<Spanned<String>>,
+    /// Where the block ends (for "not closed" errors: the next token).
+    pub end: Span,
+}
+
+/// A top-level item of a schema file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TopItem {
+    /// A top-level expression (valid only when it is an object).
+    Expr(Spanned<Value>),
+    /// A documentation block.
+    Doc(DocBlock),
+}
+
+/// Parses a whole file into top-level items. Syntax errors are returned
+/// as diagnostics; when the structure itself cannot be parsed only the
+/// first error is known (the parser cannot resynchronise reliably), but
+/// every bad string and stray word in a well-structured file is reported.
+pub fn parse_file(file_id: FileId, file: &SourceFile) -> Result<Vec<TopItem>, Vec<Diagnostic>> {
+    let text = file.text.as_str();
+    if let Some(d) = prescan(file_id, file) {
+        return Err(vec![d]);
+    }
+    let pairs = match QapiGrammar::parse(Rule::schema, text) {
+        Ok(pairs) => pairs,
+        Err(e) => return Err(vec![syntax_error(file_id, file, &e)]),
+    };
+    let mut cx = Converter {
+        file_id,
+        file,
+        errors: Vec::new(),
+    };
+    let mut items = Vec::new();
+    for pair in pairs.flatten().next().into_iter().flat_map(|p| p.into_inner()) {
+        match pair.as_rule() {
+            Rule::top_value => {
+                if let Some(inner) = pair.into_inner().next() {
+                    if let Some(v) = cx.value(inner, 0) {
+                        items.push(TopItem::Expr(v));
+                    }
+                }
+            }
+            Rule::doc_block => items.push(TopItem::Doc(cx.doc_block(pair))),
+            _ => {}
+        }
+    }
+    if cx.errors.is_empty() {
+        Ok(items)
+    } else {
+        Err(cx.errors)
+    }
+}
+
+/// A quick lexical pass for the two errors the recursive parser handles
+/// badly: nesting deeper than [`MAX_DEPTH`] (stack exhaustion) and an
+/// unterminated string (which would otherwise surface as a confusing
+/// structural error further on). Strings and comments are skipped the way
+/// the lexer does.
+fn prescan(file_id: FileId, file: &SourceFile) -> Option<Diagnostic> {
+    let bytes = file.text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' => {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'\'' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' && bytes.get(i + 1) == Some(&b'\\') { 2 } else { 1 };
+                }
+                if i >= bytes.len() || bytes[i] == b'\n' {
+                    let span = file.span(file_id, start..i.min(bytes.len()));
+                    return Some(
+                        Diagnostic::error(span, "string is missing its closing quote")
+                            .with_label("unterminated string")
+                            .with_note("strings are single-quoted and end on the line they start"),
+                    );
+                }
+            }
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    let span = file.span(file_id, i..i + 1);
+                    return Some(
+                        Diagnostic::error(
+                            span,
+                            format!("arrays and objects nested more than {MAX_DEPTH} levels deep"),
+                        )
+                        .with_label("too deep"),
+                    );
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+struct Converter<'a> {
+    file_id: FileId,
+    file: &'a SourceFile,
+    errors: Vec<Diagnostic>,
+}
+
+impl Converter<'_> {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        self.file.span(self.file_id, s.start()..s.end())
+    }
+
+    fn value(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Option<Spanned<Value>> {
+        let span = self.span(&pair);
+        let node = match pair.as_rule() {
+            Rule::string => Value::Str(self.string(pair)?),
+            Rule::boolean => Value::Bool(pair.as_str() == "true"),
+            Rule::array => {
+                let mut items = Vec::new();
+                for p in pair.into_inner() {
+                    if !is_punct(p.as_rule()) {
+                        if let Some(v) = self.value(p, depth + 1) {
+                            items.push(v);
+                        }
+                    }
+                }
+                Value::Array(items)
+            }
+            Rule::object => {
+                let mut obj = Object::default();
+                for member in pair.into_inner().filter(|p| p.as_rule() == Rule::member) {
+                    let mut inner = member.into_inner();
+                    let (Some(k), Some(_colon), Some(v)) = (inner.next(), inner.next(), inner.next())
+                    else {
+                        continue;
+                    };
+                    let kspan = self.span(&k);
+                    let key = self.string(k);
+                    let value = self.value(v, depth + 1);
+                    let (Some(key), Some(value)) = (key, value) else {
+                        continue;
+                    };
+                    if let Some((prev, _)) = obj.entries.iter().find(|(pk, _)| pk.node == key) {
+                        self.errors.push(
+                            Diagnostic::error(kspan, format!("duplicate key '{key}'"))
+                                .with_label("second occurrence")
+                                .with_related(prev.span, "first occurrence"),
+                        );
+                        continue;
+                    }
+                    obj.entries.push((Spanned { node: key, span: kspan }, value));
+                }
+                Value::Object(obj)
+            }
+            Rule::stray => {
+                self.errors.push(stray_error(span, pair.as_str()));
+                return None;
+            }
+            _ => return None,
+        };
+        Some(Spanned { node, span })
+    }
+
+    /// Checks and unescapes a string token.
+    fn string(&mut self, pair: Pair<'_, Rule>) -> Option<String> {
+        let start = pair.as_span().start();
+        let mut inner = pair.into_inner();
+        let body = inner.next()?;
+        let end = inner.next()?;
+        let body_start = body.as_span().start();
+        if end.as_str().is_empty() {
+            let span = self.file.span(self.file_id, start..body.as_span().end());
+            self.errors.push(
+                Diagnostic::error(span, "string is missing its closing quote")
+                    .with_label("unterminated string")
+                    .with_note("strings are single-quoted and end on the line they start"),
+            );
+            return None;
+        }
+        let raw = body.as_str();
+        let mut out = String::with_capacity(raw.len());
+        let mut chars = raw.char_indices();
+        while let Some((i, c)) = chars.next() {
+            let at = body_start + i;
+            if c == '\\' {
+                match chars.next() {
+                    Some((_, '\\')) => out.push('\\'),
+                    other => {
+                        let esc = other.map(|(_, c)| c).unwrap_or('\'');
+                        let span = self.file.span(self.file_id, at..at + 1 + esc.len_utf8());
+                        self.errors.push(
+                            Diagnostic::error(span, format!("unknown escape '\\{esc}'"))
+                                .with_label("not an escape")
+                                .with_note("the only escape in a QAPI string is '\\\\' (a backslash)"),
+                        );
+                        return None;
+                    }
+                }
+            } else if !(' '..='~').contains(&c) {
+                let span = self.file.span(self.file_id, at..at + c.len_utf8());
+                self.errors.push(
+                    Diagnostic::error(
+                        span,
+                        format!("character {} is not allowed in a string", c.escape_unicode()),
+                    )
+                    .with_label("not printable ASCII")
+                    .with_note("strings may only contain printable ASCII characters (' ' to '~')"),
+                );
+                return None;
+            } else {
+                out.push(c);
+            }
+        }
+        Some(out)
+    }
+
+    fn doc_block(&mut self, pair: Pair<'_, Rule>) -> DocBlock {
+        let block_span = self.span(&pair);
+        let mut fences = Vec::new();
+        let mut lines = Vec::new();
+        for p in pair.into_inner() {
+            let s = Spanned {
+                node: p.as_str().trim_end_matches('\r').to_string(),
+                span: self.span(&p),
+            };
+            match p.as_rule() {
+                Rule::doc_fence => fences.push(s),
+                Rule::doc_line => lines.push(s),
+                _ => {}
+            }
+        }
+        let mut fences = fences.into_iter();
+        let open = fences.next().unwrap_or(Spanned {
+            node: "##".into(),
+            span: block_span,
+        });
+        let close = fences.next();
+        // Where the next token starts: the end of the block's text plus
+        // any whitespace after it.
+        let rest = &self.file.text[block_span.end as usize..];
+        let skip = rest.len() - rest.trim_start().len();
+        let at = block_span.end as usize + skip;
+        let next_len = rest[skip..].chars().next().map_or(0, char::len_utf8);
+        let end = self.file.span(self.file_id, at..at + next_len);
+        DocBlock {
+            open,
+            lines,
+            close,
+            end,
+        }
+    }
+}
+
+fn is_punct(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::lbrace | Rule::rbrace | Rule::lbracket | Rule::rbracket | Rule::comma | Rule::colon
+    )
+}
+
+fn stray_error(span: Span, text: &str) -> Diagnostic {
+    let d = Diagnostic::error(span, format!("unexpected '{text}'"))
+        .with_label("not a QAPI value");
+    let first = text.chars().next().unwrap_or(' ');
+    if first == '"' {
+        d.with_note("strings are written in single quotes: 'like this'")
+    } else if first.is_ascii_digit() || first == '-' || first == '+' || first == '.' {
+        d.with_note("the schema language has no numbers; values are strings, booleans, objects and arrays")
+    } else if text == "null" || text == "True" || text == "False" {
+        d.with_note("values are single-quoted strings, 'true', 'false', objects and arrays")
+    } else {
+        d.with_note("values are single-quoted strings, true, false, objects and arrays")
+    }
+}
+
+/// Turns a pest error into a diagnostic in the project's words.
+fn syntax_error(file_id: FileId, file: &SourceFile, e: &pest::error::Error<Rule>) -> Diagnostic {
+    use pest::error::{ErrorVariant, InputLocation};
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let text = &file.text[pos.min(file.text.len())..];
+    let found_len = token_len(text);
+    let span = file.span(file_id, pos..pos + found_len);
+    let found = describe_found(text);
+    let mut expected: Vec<&str> = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().filter_map(|r| expected_name(*r)).collect()
+        }
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    expected.sort_unstable();
+    expected.dedup();
+    if text.starts_with("##") {
+        return Diagnostic::error(span, "documentation comment inside an expression")
+            .with_label("'##' starts a documentation block")
+            .with_note("documentation blocks may only stand between top-level expressions; use '#' for a plain comment");
+    }
+    let message = match expected.as_slice() {
+        [] => format!("unexpected {found}"),
+        [one] => format!("expected {one}, found {found}"),
+        [init @ .., last] => format!("expected {} or {last}, found {found}", init.join(", ")),
+    };
+    let mut d = Diagnostic::error(span, message).with_label("unexpected here");
+    if expected.contains(&"','") && (text.starts_with('\'') || text.starts_with('{') || text.starts_with('[')) {
+        d = d.with_note("is a comma missing before this?");
+    }
+    if text.starts_with(',') && (expected.contains(&"'}'") || expected.contains(&"']'")) {
+        d = d.with_note("trailing commas are not allowed");
+    }
+    d
+}
+
+fn expected_name(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::string | Rule::member => "string",
+        Rule::object | Rule::lbrace => "'{'",
+        Rule::rbrace => "'}'",
+        Rule::array | Rule::lbracket => "'['",
+        Rule::rbracket => "']'",
+        Rule::comma => "','",
+        Rule::colon => "':'",
+        Rule::boolean => "'true' or 'false'",
+        Rule::doc_block => "documentation comment",
+        Rule::EOI => "end of file",
+        Rule::top_value => "'{'",
+        _ => return None,
+    })
+}
+
+fn token_len(text: &str) -> usize {
+    match text.chars().next() {
+        None => 0,
+        Some(c) if "{}[]:,".contains(c) => 1,
+        Some('\'') => text[1..].find(['\'', '\n']).map_or(text.len(), |i| i + 2).min(text.len()),
+        Some('#') => text.find('\n').unwrap_or(text.len()),
+        Some(c) => text
+            .find(|ch: char| ch.is_whitespace() || "{}[]:,'#".contains(ch))
+            .unwrap_or(text.len())
+            .max(c.len_utf8()),
+    }
+}
+
+fn describe_found(text: &str) -> String {
+    match text.chars().next() {
+        None => "end of file".into(),
+        Some('\'') => "a string".into(),
+        Some('#') => "a comment".into(),
+        Some(_) => format!("'{}'", &text[..token_len(text)]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<TopItem>, Vec<String>> {
+        let f = SourceFile::new("t.json".into(), "t.json".into(), text.into(), None);
+        parse_file(FileId(0), &f).map_err(|es| {
+            es.iter()
+                .map(|d| format!("{}:{}: {}", d.span.map_or(0, |s| s.line), d.span.map_or(0, |s| s.col), d.message))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn values_and_spans() {
+        let items = parse("# c\n{ 'a': ['x', true], 'b': { } }\n").unwrap();
+        let [TopItem::Expr(v)] = items.as_slice() else { panic!() };
+        assert_eq!((v.span.line, v.span.col), (2, 1));
+        let Value::Object(o) = &v.node else { panic!() };
+        assert_eq!(o.entries[0].0.node, "a");
+        assert_eq!((o.entries[0].0.span.line, o.entries[0].0.span.col), (2, 3));
+        let Value::Array(a) = &o.get("a").unwrap().node else { panic!() };
+        assert_eq!(a[0].node, Value::Str("x".into()));
+        assert_eq!(a[1].node, Value::Bool(true));
+        assert_eq!(o.get("b").unwrap().node, Value::Object(Object::default()));
+    }
+
+    #[test]
+    fn escapes_and_bad_strings() {
+        let items = parse(r"{ 'a': 'x\\y' }").unwrap();
+        let [TopItem::Expr(v)] = items.as_slice() else { panic!() };
+        let Value::Object(o) = &v.node else { panic!() };
+        assert_eq!(o.get("a").unwrap().node, Value::Str(r"x\y".into()));
+        assert_eq!(parse(r"{ 'a': 'x\n' }").unwrap_err(), vec![r"1:10: unknown escape '\n'"]);
+        assert_eq!(parse("{ 'a': 'x\u{1}' }").unwrap_err(), vec![r"1:10: character \u{1} is not allowed in a string"]);
+        assert_eq!(parse("{ 'a': 'xy }\n").unwrap_err(), vec!["1:8: string is missing its closing quote"]);
+    }
+
+    #[test]
+    fn structure_errors() {
+        assert_eq!(parse("{ 'a': 'b' 'c': 'd' }").unwrap_err(), vec!["1:12: expected ',' or '}', found a string"]);
+        assert_eq!(parse("{ 'a': 'b', }").unwrap_err(), vec!["1:13: expected string, found '}'"]);
+        assert_eq!(parse("{ 'a' 'b' }").unwrap_err(), vec!["1:7: expected ':', found a string"]);
+        assert_eq!(parse("{ 'a': 1 }").unwrap_err(), vec!["1:8: unexpected '1'"]);
+        assert_eq!(parse("{ 'a': 'b', 'a': 'c' }").unwrap_err(), vec!["1:13: duplicate key 'a'"]);
+        assert_eq!(parse("{ 'a':\n## x\n'b' }").unwrap_err(), vec!["2:1: documentation comment inside an expression"]);
+        assert_eq!(parse("{ 'a': [").unwrap_err().len(), 1);
+        assert_eq!(parse(&"[".repeat(100)).unwrap_err(), vec!["1:65: arrays and objects nested more than 64 levels deep"]);
+    }
+
+    #[test]
+    fn doc_blocks() {
+        let items = parse("##\n# @foo:\n#\n# text\n##\n{ 'x': 'y' }").unwrap();
+        let [TopItem::Doc(d), TopItem::Expr(_)] = items.as_slice() else { panic!() };
+        assert_eq!(d.lines.len(), 3);
+        assert_eq!(d.lines[0].node, "# @foo:");
+        assert!(d.close.is_some());
+        let items = parse("##\n# @foo:\n{ 'x': 'y' }").unwrap();
+        let [TopItem::Doc(d), TopItem::Expr(_)] = items.as_slice() else { panic!() };
+        assert!(d.close.is_none());
+        assert_eq!((d.end.line, d.end.col), (3, 1));
+    }
+}
