@@ -143,7 +143,13 @@ impl Diagnostic {
             Severity::Warning => Level::Warning,
             Severity::Note => Level::Note,
         };
-        let primary = excerpt(sources, span, level, self.label.as_deref().unwrap_or(""), false);
+        let primary = excerpt(
+            sources,
+            span,
+            level,
+            self.label.as_deref().unwrap_or(""),
+            false,
+        );
         let mut message = level.title("").snippet(primary);
         for (rspan, rlabel) in &self.related {
             message = message.snippet(excerpt(sources, *rspan, Level::Info, rlabel, true));
@@ -229,10 +235,6 @@ impl fmt::Display for Errors {
             f.write_str(&d.render(&self.sources))?;
         }
         let n = self.error_count();
-        write!(
-            f,
-            "{n} error{} found",
-            if n == 1 { "" } else { "s" }
-        )
+        write!(f, "{n} error{} found", if n == 1 { "" } else { "s" })
     }
 }

@@ -204,7 +204,8 @@ fn example_from_text(title: Option<String>, text: &str) -> Example {
         let start = if let Some(rest) = t.strip_prefix("->") {
             Some((Direction::ToServer, rest))
         } else {
-            t.strip_prefix("<-").map(|rest| (Direction::FromServer, rest))
+            t.strip_prefix("<-")
+                .map(|rest| (Direction::FromServer, rest))
         };
         if let Some((dir, rest)) = start {
             if let Some((d, json, _)) = open.take() {
@@ -213,7 +214,10 @@ fn example_from_text(title: Option<String>, text: &str) -> Example {
             let depth = bracket_balance(rest);
             let json = rest.trim().to_string();
             if depth <= 0 {
-                messages.push(ExampleMessage { direction: dir, json });
+                messages.push(ExampleMessage {
+                    direction: dir,
+                    json,
+                });
             } else {
                 open = Some((dir, json, depth));
             }
@@ -223,15 +227,25 @@ fn example_from_text(title: Option<String>, text: &str) -> Example {
             *depth += bracket_balance(line);
             if *depth <= 0 {
                 if let Some((d, json, _)) = open.take() {
-                    messages.push(ExampleMessage { direction: d, json: json.trim().to_string() });
+                    messages.push(ExampleMessage {
+                        direction: d,
+                        json: json.trim().to_string(),
+                    });
                 }
             }
         }
     }
     if let Some((d, json, _)) = open {
-        messages.push(ExampleMessage { direction: d, json: json.trim().to_string() });
+        messages.push(ExampleMessage {
+            direction: d,
+            json: json.trim().to_string(),
+        });
     }
-    Example { title, text, messages }
+    Example {
+        title,
+        text,
+        messages,
+    }
 }
 
 /// Opening minus closing brackets outside JSON strings.
@@ -272,7 +286,13 @@ pub(crate) fn dedent(text: &str) -> String {
         .min()
         .unwrap_or(0);
     text.lines()
-        .map(|l| if l.len() >= min { &l[min..] } else { l.trim_start() })
+        .map(|l| {
+            if l.len() >= min {
+                &l[min..]
+            } else {
+                l.trim_start()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -308,7 +328,10 @@ struct DocParser<'a> {
 
 /// Parses a documentation block. Returns the doc, plus notes about any
 /// legacy constructs accepted in legacy mode.
-pub fn parse_doc(block: &DocBlock, options: DocOptions) -> Result<(Doc, Vec<Diagnostic>), Diagnostic> {
+pub fn parse_doc(
+    block: &DocBlock,
+    options: DocOptions,
+) -> Result<(Doc, Vec<Diagnostic>), Diagnostic> {
     if block.open.node != "##" {
         return Err(Diagnostic::error(
             block.open.span,
@@ -322,8 +345,11 @@ pub fn parse_doc(block: &DocBlock, options: DocOptions) -> Result<(Doc, Vec<Diag
             Some("") => "",
             Some(rest) if rest.starts_with(' ') => rest[1..].trim_end(),
             _ => {
-                return Err(Diagnostic::error(*span, "missing space after '#' in a documentation comment")
-                    .with_label("write '# text'"));
+                return Err(Diagnostic::error(
+                    *span,
+                    "missing space after '#' in a documentation comment",
+                )
+                .with_label("write '# text'"));
             }
         };
         lines.push(Line { text, span: *span });
@@ -338,9 +364,11 @@ pub fn parse_doc(block: &DocBlock, options: DocOptions) -> Result<(Doc, Vec<Diag
             .with_label("the closing line must be exactly '##'"));
         }
         None => {
-            return Err(Diagnostic::error(block.end, "documentation comment is not closed")
-                .with_label("expected a '##' line before this")
-                .with_related(block.open.span, "the comment starts here"));
+            return Err(
+                Diagnostic::error(block.end, "documentation comment is not closed")
+                    .with_label("expected a '##' line before this")
+                    .with_related(block.open.span, "the comment starts here"),
+            );
         }
     };
     let mut p = DocParser {
@@ -403,7 +431,12 @@ impl<'a> DocParser<'a> {
         Diagnostic::error(self.cur_span(), msg)
     }
 
-    fn start(&mut self, kind: SectionKind, name: Option<&str>, first: &'a str) -> Result<(), Diagnostic> {
+    fn start(
+        &mut self,
+        kind: SectionKind,
+        name: Option<&str>,
+        first: &'a str,
+    ) -> Result<(), Diagnostic> {
         self.finish()?;
         self.sections.push(DocSection {
             kind,
@@ -440,8 +473,10 @@ impl<'a> DocParser<'a> {
         }
         text.push_str(&rest);
         section.text = text.trim_matches('\n').to_string();
-        if !matches!(section.kind, SectionKind::Plain | SectionKind::Member | SectionKind::Feature)
-            && section.text.trim().is_empty()
+        if !matches!(
+            section.kind,
+            SectionKind::Plain | SectionKind::Member | SectionKind::Feature
+        ) && section.text.trim().is_empty()
         {
             return Err(Diagnostic::error(
                 section.span,
@@ -462,7 +497,9 @@ impl<'a> DocParser<'a> {
         match first {
             Some(line) if line.starts_with('@') => {
                 let Some(symbol) = line.strip_suffix(':') else {
-                    return Err(self.err("the '@NAME' line of a definition's documentation must end with ':'"));
+                    return Err(self.err(
+                        "the '@NAME' line of a definition's documentation must end with ':'",
+                    ));
                 };
                 let symbol = &symbol[1..];
                 if symbol.is_empty() {
@@ -488,13 +525,16 @@ impl<'a> DocParser<'a> {
         while let Some(line) = self.peek() {
             let text = line.text;
             if let Some((name, _)) = at_name_colon(text) {
-                return Err(self.err(format!(
-                    "'@{name}:' is not allowed in free-form documentation"
-                ))
-                .with_note("a definition's documentation must start with its '@NAME:' line"));
+                return Err(self
+                    .err(format!(
+                        "'@{name}:' is not allowed in free-form documentation"
+                    ))
+                    .with_note("a definition's documentation must start with its '@NAME:' line"));
             }
             if text.starts_with('=') && !is_first {
-                return Err(self.err("a '=' heading must be the first line of its documentation comment"));
+                return Err(
+                    self.err("a '=' heading must be the first line of its documentation comment")
+                );
             }
             self.append(text);
             self.pos += 1;
@@ -514,7 +554,9 @@ impl<'a> DocParser<'a> {
             let text = line.text;
             if text == "Features:" {
                 if have_features {
-                    return Err(self.err("second 'Features:' line").with_note("list all features under one 'Features:' line"));
+                    return Err(self
+                        .err("second 'Features:' line")
+                        .with_note("list all features under one 'Features:' line"));
                 }
                 have_features = true;
                 self.pos += 1;
@@ -528,7 +570,9 @@ impl<'a> DocParser<'a> {
                     any = true;
                 }
                 if !any {
-                    return Err(self.err("'Features:' must be followed by '@feature: description' lines"));
+                    return Err(
+                        self.err("'Features:' must be followed by '@feature: description' lines")
+                    );
                 }
                 no_more_args = true;
             } else if let Some((name, _)) = at_name_colon(text) {
@@ -544,7 +588,8 @@ impl<'a> DocParser<'a> {
                 }
                 no_more_args = true;
             } else if let Some((kind, tag, rest)) = tagged(text) {
-                if matches!(kind, SectionKind::Note | SectionKind::Example) && !self.options.legacy {
+                if matches!(kind, SectionKind::Note | SectionKind::Example) && !self.options.legacy
+                {
                     let hint = if kind == SectionKind::Note {
                         "use an rST admonition such as '.. note::' instead"
                     } else {
@@ -556,9 +601,10 @@ impl<'a> DocParser<'a> {
                         .with_note("QEMU releases before 9.1 used them: pass --legacy to accept older schemas"));
                 }
                 if matches!(kind, SectionKind::Note | SectionKind::Example) {
-                    self.legacy_notes.push(
-                        Diagnostic::note(self.cur_span(), format!("legacy '{tag}:' documentation section")),
-                    );
+                    self.legacy_notes.push(Diagnostic::note(
+                        self.cur_span(),
+                        format!("legacy '{tag}:' documentation section"),
+                    ));
                 }
                 if !matches!(kind, SectionKind::Note | SectionKind::Example) {
                     if let Some(prev) = self.sections.iter().find(|s| s.kind == kind) {
@@ -576,12 +622,17 @@ impl<'a> DocParser<'a> {
                 }
                 no_more_args = true;
             } else if text.starts_with('=') {
-                return Err(self.err("'=' headings are not allowed in a definition's documentation")
+                return Err(self
+                    .err("'=' headings are not allowed in a definition's documentation")
                     .with_note("headings belong in free-form documentation blocks"));
             } else {
                 // A plain paragraph, up to the next blank line; consecutive
                 // paragraphs form one section.
-                if self.sections.last().is_some_and(|s| s.kind == SectionKind::Plain) {
+                if self
+                    .sections
+                    .last()
+                    .is_some_and(|s| s.kind == SectionKind::Plain)
+                {
                     self.append("");
                 } else {
                     self.start(SectionKind::Plain, None, "")?;
@@ -596,8 +647,17 @@ impl<'a> DocParser<'a> {
         self.finish()
     }
 
-    fn new_named(&mut self, kind: SectionKind, name: &'a str, rest: &'a str) -> Result<(), Diagnostic> {
-        let what = if kind == SectionKind::Feature { "feature" } else { "member" };
+    fn new_named(
+        &mut self,
+        kind: SectionKind,
+        name: &'a str,
+        rest: &'a str,
+    ) -> Result<(), Diagnostic> {
+        let what = if kind == SectionKind::Feature {
+            "feature"
+        } else {
+            "member"
+        };
         if name.is_empty() {
             return Err(self.err(format!("'@:' needs a {what} name")));
         }
@@ -622,7 +682,9 @@ impl<'a> DocParser<'a> {
             self.append("");
             self.pos += 1;
         }
-        let Some(line) = self.peek() else { return Ok(()) };
+        let Some(line) = self.peek() else {
+            return Ok(());
+        };
         let indent = indent_of(line.text);
         if indent == 0 {
             return Ok(());
@@ -678,7 +740,9 @@ mod tests {
     fn doc(text: &str) -> Result<Doc, String> {
         let f = SourceFile::new("t".into(), "t".into(), text.into(), None);
         let items = parse_file(FileId(0), &f).unwrap();
-        let TopItem::Doc(block) = &items[0] else { panic!() };
+        let TopItem::Doc(block) = &items[0] else {
+            panic!()
+        };
         parse_doc(block, DocOptions::default())
             .map(|(d, _)| d)
             .map_err(|d| format!("{}: {}", d.span.map_or(0, |s| s.line), d.message))
@@ -696,7 +760,10 @@ mod tests {
         assert_eq!(d.section(SectionKind::Returns).unwrap().text, "thing");
         let kinds: Vec<_> = d.sections.iter().map(|s| s.kind).collect();
         use SectionKind::*;
-        assert_eq!(kinds, [Plain, Member, Member, Plain, Feature, Returns, Since]);
+        assert_eq!(
+            kinds,
+            [Plain, Member, Member, Plain, Feature, Returns, Since]
+        );
     }
 
     #[test]
@@ -707,26 +774,74 @@ mod tests {
         assert_eq!(ex[0].title.as_deref(), Some("Two"));
         assert_eq!(ex[0].messages.len(), 2);
         assert_eq!(ex[0].messages[0].direction, Direction::ToServer);
-        assert_eq!(ex[0].messages[0].json, "{ \"execute\": \"q\",\n     \"arguments\": { \"a\": [ 1 ] } }");
+        assert_eq!(
+            ex[0].messages[0].json,
+            "{ \"execute\": \"q\",\n     \"arguments\": { \"a\": [ 1 ] } }"
+        );
         assert_eq!(ex[0].messages[1].json, "{ \"return\": {} }");
     }
 
     #[test]
     fn errors() {
-        assert_eq!(doc("## x\n##\n").unwrap_err(), "1: text after '##' on the line that opens a documentation comment");
-        assert_eq!(doc("##\n#x\n##\n").unwrap_err(), "2: missing space after '#' in a documentation comment");
-        assert_eq!(doc("##\n# @foo\n##\n").unwrap_err(), "2: the '@NAME' line of a definition's documentation must end with ':'");
-        assert_eq!(doc("##\n# @:\n##\n").unwrap_err(), "2: a name is required after '@'");
-        assert_eq!(doc("##\n# @a:\n# @b: x\n# @b: y\n##\n").unwrap_err(), "4: member 'b' is described twice");
-        assert_eq!(doc("##\n# @a:\n# @b: x\n#     y\n#   z\n##\n").unwrap_err(), "5: line is indented less than the line before it (expected at least 4 spaces)");
-        assert_eq!(doc("##\n# @a:\n# Since: 1\n# Since: 2\n##\n").unwrap_err(), "4: second 'Since:' section");
-        assert_eq!(doc("##\n# @a:\n# Since:\n##\n").unwrap_err(), "3: 'Since:' section without text");
-        assert_eq!(doc("##\n# @a:\n# Note: x\n##\n").unwrap_err(), "3: 'Note:' sections are no longer part of the language");
-        assert_eq!(doc("##\n# @a:\n# Since: 1\n# @b: x\n##\n").unwrap_err(), "4: description of '@b:' comes after a section");
-        assert_eq!(doc("##\n# @a:\n# Features:\n# text\n##\n").unwrap_err(), "4: 'Features:' must be followed by '@feature: description' lines");
-        assert_eq!(doc("##\n# @a:\n# = H\n##\n").unwrap_err(), "3: '=' headings are not allowed in a definition's documentation");
-        assert_eq!(doc("##\n# = H\n# text\n# == H2\n##\n").unwrap_err(), "4: a '=' heading must be the first line of its documentation comment");
-        assert_eq!(doc("##\n# text\n# @x: y\n##\n").unwrap_err(), "3: '@x:' is not allowed in free-form documentation");
-        assert_eq!(doc("##\n# @a:\n{ }").unwrap_err(), "3: documentation comment is not closed");
+        assert_eq!(
+            doc("## x\n##\n").unwrap_err(),
+            "1: text after '##' on the line that opens a documentation comment"
+        );
+        assert_eq!(
+            doc("##\n#x\n##\n").unwrap_err(),
+            "2: missing space after '#' in a documentation comment"
+        );
+        assert_eq!(
+            doc("##\n# @foo\n##\n").unwrap_err(),
+            "2: the '@NAME' line of a definition's documentation must end with ':'"
+        );
+        assert_eq!(
+            doc("##\n# @:\n##\n").unwrap_err(),
+            "2: a name is required after '@'"
+        );
+        assert_eq!(
+            doc("##\n# @a:\n# @b: x\n# @b: y\n##\n").unwrap_err(),
+            "4: member 'b' is described twice"
+        );
+        assert_eq!(
+            doc("##\n# @a:\n# @b: x\n#     y\n#   z\n##\n").unwrap_err(),
+            "5: line is indented less than the line before it (expected at least 4 spaces)"
+        );
+        assert_eq!(
+            doc("##\n# @a:\n# Since: 1\n# Since: 2\n##\n").unwrap_err(),
+            "4: second 'Since:' section"
+        );
+        assert_eq!(
+            doc("##\n# @a:\n# Since:\n##\n").unwrap_err(),
+            "3: 'Since:' section without text"
+        );
+        assert_eq!(
+            doc("##\n# @a:\n# Note: x\n##\n").unwrap_err(),
+            "3: 'Note:' sections are no longer part of the language"
+        );
+        assert_eq!(
+            doc("##\n# @a:\n# Since: 1\n# @b: x\n##\n").unwrap_err(),
+            "4: description of '@b:' comes after a section"
+        );
+        assert_eq!(
+            doc("##\n# @a:\n# Features:\n# text\n##\n").unwrap_err(),
+            "4: 'Features:' must be followed by '@feature: description' lines"
+        );
+        assert_eq!(
+            doc("##\n# @a:\n# = H\n##\n").unwrap_err(),
+            "3: '=' headings are not allowed in a definition's documentation"
+        );
+        assert_eq!(
+            doc("##\n# = H\n# text\n# == H2\n##\n").unwrap_err(),
+            "4: a '=' heading must be the first line of its documentation comment"
+        );
+        assert_eq!(
+            doc("##\n# text\n# @x: y\n##\n").unwrap_err(),
+            "3: '@x:' is not allowed in free-form documentation"
+        );
+        assert_eq!(
+            doc("##\n# @a:\n{ }").unwrap_err(),
+            "3: documentation comment is not closed"
+        );
     }
 }

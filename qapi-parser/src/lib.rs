@@ -1,5 +1,99 @@
 //! The QAPI schema front end.
+//!
+//! Reads a QAPI schema (the language of QEMU's `qapi-schema.json`), checks
+//! every rule QEMU enforces, and hands back a fully resolved [`Schema`]
+//! (the IR the code generator works from) or [`Errors`] that render as
+//! `path:line:col: error: message` with the include chain and a source
+//! excerpt.
+//!
+//! ```no_run
+//! let schema = qapi_parser::parse_file("qapi/qapi-schema.json")?;
+//! for (_, e) in schema.definitions() {
+//!     println!("{} {}", e.kind.meta(), e.name);
+//! }
+//! # Ok::<(), qapi_parser::Errors>(())
+//! ```
+//!
+//! Checking happens in phases, like a compiler: syntax and directives,
+//! then each definition on its own, then the schema as a whole. Every
+//! independent error of the first phase that has errors is reported.
+
 pub mod diag;
+pub mod doc;
+mod expr;
+pub mod ir;
+mod loader;
+pub mod names;
+mod schema;
 pub mod source;
 pub mod syntax;
-pub mod doc;
+
+pub use diag::{Diagnostic, Errors, Severity};
+pub use ir::*;
+
+use std::path::Path;
+
+/// How to read a schema.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Accept the constructs of older QEMU releases (see the README).
+    pub legacy: bool,
+}
+
+/// Reads and checks the schema at `path` (and everything it includes).
+pub fn parse_file(path: impl AsRef<Path>) -> Result<Schema, Errors> {
+    parse_file_with(path, Options::default())
+}
+
+/// [`parse_file`] with options.
+pub fn parse_file_with(path: impl AsRef<Path>, options: Options) -> Result<Schema, Errors> {
+    finish(loader::load(path.as_ref(), options), options)
+}
+
+/// Reads and checks schema text held in memory. `path` names it in
+/// diagnostics, and `include`s are resolved relative to its directory.
+pub fn parse_str(path: impl AsRef<Path>, text: &str, options: Options) -> Result<Schema, Errors> {
+    finish(loader::load_str(path.as_ref(), text, options), options)
+}
+
+fn finish(mut loaded: loader::Loaded, options: Options) -> Result<Schema, Errors> {
+    let fail = |mut diagnostics: Vec<Diagnostic>, sources| {
+        diagnostics.sort_by_key(|d| {
+            (
+                d.severity != Severity::Error,
+                d.span.map(|s| (s.file, s.start)),
+            )
+        });
+        Err(Errors {
+            diagnostics,
+            sources,
+        })
+    };
+    if loaded.diags.iter().any(|d| d.severity == Severity::Error) {
+        let diags = std::mem::take(&mut loaded.diags);
+        return fail(diags, loaded.sources);
+    }
+    let exprs = std::mem::take(&mut loaded.exprs);
+    let mut checker = expr::Checker {
+        pragma: &loaded.pragma,
+        options,
+        diags: Vec::new(),
+    };
+    let defs = checker.check_all(exprs);
+    let diags = checker.diags;
+    if diags.iter().any(|d| d.severity == Severity::Error) {
+        let mut all = std::mem::take(&mut loaded.diags);
+        all.extend(diags);
+        return fail(all, loaded.sources);
+    }
+    loaded.diags.extend(diags);
+    let sources = loaded.sources.clone();
+    let notes = loaded.diags.clone();
+    match schema::build(loaded, defs, options) {
+        Ok(s) => Ok(s),
+        Err(mut errors) => {
+            errors.extend(notes);
+            fail(errors, sources)
+        }
+    }
+}

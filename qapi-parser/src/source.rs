@@ -76,12 +76,7 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// Creates a source file and indexes its lines.
-    pub fn new(
-        path: PathBuf,
-        display: String,
-        text: String,
-        included_from: Option<Span>,
-    ) -> Self {
+    pub fn new(path: PathBuf, display: String, text: String, included_from: Option<Span>) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(
             text.bytes()
@@ -124,7 +119,9 @@ impl SourceFile {
 
     /// The byte range of the 1-based line `line`, without its newline.
     pub fn line_range(&self, line: u32) -> std::ops::Range<usize> {
-        let i = (line as usize).saturating_sub(1).min(self.line_starts.len() - 1);
+        let i = (line as usize)
+            .saturating_sub(1)
+            .min(self.line_starts.len() - 1);
         let start = self.line_starts[i] as usize;
         let end = self
             .line_starts
@@ -183,7 +180,12 @@ impl SourceMap {
 
     /// `path:line:col` for a span.
     pub fn location(&self, span: Span) -> String {
-        format!("{}:{}:{}", self.file(span.file).display, span.line, span.col)
+        format!(
+            "{}:{}:{}",
+            self.file(span.file).display,
+            span.line,
+            span.col
+        )
     }
 
     /// The include chain of a file, innermost first: each entry is the

@@ -87,7 +87,10 @@ impl Object {
 
     /// The key `key` itself (for its span).
     pub fn key(&self, key: &str) -> Option<&Spanned<String>> {
-        self.entries.iter().find(|(k, _)| k.node == key).map(|(k, _)| k)
+        self.entries
+            .iter()
+            .find(|(k, _)| k.node == key)
+            .map(|(k, _)| k)
     }
 
     /// Whether `key` is present.
@@ -138,7 +141,12 @@ pub fn parse_file(file_id: FileId, file: &SourceFile) -> Result<Vec<TopItem>, Ve
         errors: Vec::new(),
     };
     let mut items = Vec::new();
-    for pair in pairs.flatten().next().into_iter().flat_map(|p| p.into_inner()) {
+    for pair in pairs
+        .flatten()
+        .next()
+        .into_iter()
+        .flat_map(|p| p.into_inner())
+    {
         match pair.as_rule() {
             Rule::top_value => {
                 if let Some(inner) = pair.into_inner().next() {
@@ -173,7 +181,11 @@ fn prescan(file_id: FileId, file: &SourceFile) -> Option<Diagnostic> {
                 let start = i;
                 i += 1;
                 while i < bytes.len() && bytes[i] != b'\'' && bytes[i] != b'\n' {
-                    i += if bytes[i] == b'\\' && bytes.get(i + 1) == Some(&b'\\') { 2 } else { 1 };
+                    i += if bytes[i] == b'\\' && bytes.get(i + 1) == Some(&b'\\') {
+                        2
+                    } else {
+                        1
+                    };
                 }
                 if i >= bytes.len() || bytes[i] == b'\n' {
                     let span = file.span(file_id, start..i.min(bytes.len()));
@@ -242,7 +254,8 @@ impl Converter<'_> {
                 let mut obj = Object::default();
                 for member in pair.into_inner().filter(|p| p.as_rule() == Rule::member) {
                     let mut inner = member.into_inner();
-                    let (Some(k), Some(_colon), Some(v)) = (inner.next(), inner.next(), inner.next())
+                    let (Some(k), Some(_colon), Some(v)) =
+                        (inner.next(), inner.next(), inner.next())
                     else {
                         continue;
                     };
@@ -260,7 +273,13 @@ impl Converter<'_> {
                         );
                         continue;
                     }
-                    obj.entries.push((Spanned { node: key, span: kspan }, value));
+                    obj.entries.push((
+                        Spanned {
+                            node: key,
+                            span: kspan,
+                        },
+                        value,
+                    ));
                 }
                 Value::Object(obj)
             }
@@ -303,7 +322,9 @@ impl Converter<'_> {
                         self.errors.push(
                             Diagnostic::error(span, format!("unknown escape '\\{esc}'"))
                                 .with_label("not an escape")
-                                .with_note("the only escape in a QAPI string is '\\\\' (a backslash)"),
+                                .with_note(
+                                    "the only escape in a QAPI string is '\\\\' (a backslash)",
+                                ),
                         );
                         return None;
                     }
@@ -313,7 +334,10 @@ impl Converter<'_> {
                 self.errors.push(
                     Diagnostic::error(
                         span,
-                        format!("character {} is not allowed in a string", c.escape_unicode()),
+                        format!(
+                            "character {} is not allowed in a string",
+                            c.escape_unicode()
+                        ),
                     )
                     .with_label("not printable ASCII")
                     .with_note("strings may only contain printable ASCII characters (' ' to '~')"),
@@ -371,13 +395,14 @@ fn is_punct(rule: Rule) -> bool {
 }
 
 fn stray_error(span: Span, text: &str) -> Diagnostic {
-    let d = Diagnostic::error(span, format!("unexpected '{text}'"))
-        .with_label("not a QAPI value");
+    let d = Diagnostic::error(span, format!("unexpected '{text}'")).with_label("not a QAPI value");
     let first = text.chars().next().unwrap_or(' ');
     if first == '"' {
         d.with_note("strings are written in single quotes: 'like this'")
     } else if first.is_ascii_digit() || first == '-' || first == '+' || first == '.' {
-        d.with_note("the schema language has no numbers; values are strings, booleans, objects and arrays")
+        d.with_note(
+            "the schema language has no numbers; values are strings, booleans, objects and arrays",
+        )
     } else if text == "null" || text == "True" || text == "False" {
         d.with_note("values are single-quoted strings, 'true', 'false', objects and arrays")
     } else {
@@ -415,7 +440,9 @@ fn syntax_error(file_id: FileId, file: &SourceFile, e: &pest::error::Error<Rule>
         [init @ .., last] => format!("expected {} or {last}, found {found}", init.join(", ")),
     };
     let mut d = Diagnostic::error(span, message).with_label("unexpected here");
-    if expected.contains(&"','") && (text.starts_with('\'') || text.starts_with('{') || text.starts_with('[')) {
+    if expected.contains(&"','")
+        && (text.starts_with('\'') || text.starts_with('{') || text.starts_with('['))
+    {
         d = d.with_note("is a comma missing before this?");
     }
     if text.starts_with(',') && (expected.contains(&"'}'") || expected.contains(&"']'")) {
@@ -445,7 +472,10 @@ fn token_len(text: &str) -> usize {
     match text.chars().next() {
         None => 0,
         Some(c) if "{}[]:,".contains(c) => 1,
-        Some('\'') => text[1..].find(['\'', '\n']).map_or(text.len(), |i| i + 2).min(text.len()),
+        Some('\'') => text[1..]
+            .find(['\'', '\n'])
+            .map_or(text.len(), |i| i + 2)
+            .min(text.len()),
         Some('#') => text.find('\n').unwrap_or(text.len()),
         Some(c) => text
             .find(|ch: char| ch.is_whitespace() || "{}[]:,'#".contains(ch))
@@ -471,7 +501,14 @@ mod tests {
         let f = SourceFile::new("t.json".into(), "t.json".into(), text.into(), None);
         parse_file(FileId(0), &f).map_err(|es| {
             es.iter()
-                .map(|d| format!("{}:{}: {}", d.span.map_or(0, |s| s.line), d.span.map_or(0, |s| s.col), d.message))
+                .map(|d| {
+                    format!(
+                        "{}:{}: {}",
+                        d.span.map_or(0, |s| s.line),
+                        d.span.map_or(0, |s| s.col),
+                        d.message
+                    )
+                })
                 .collect()
         })
     }
@@ -479,12 +516,16 @@ mod tests {
     #[test]
     fn values_and_spans() {
         let items = parse("# c\n{ 'a': ['x', true], 'b': { } }\n").unwrap();
-        let [TopItem::Expr(v)] = items.as_slice() else { panic!() };
+        let [TopItem::Expr(v)] = items.as_slice() else {
+            panic!()
+        };
         assert_eq!((v.span.line, v.span.col), (2, 1));
         let Value::Object(o) = &v.node else { panic!() };
         assert_eq!(o.entries[0].0.node, "a");
         assert_eq!((o.entries[0].0.span.line, o.entries[0].0.span.col), (2, 3));
-        let Value::Array(a) = &o.get("a").unwrap().node else { panic!() };
+        let Value::Array(a) = &o.get("a").unwrap().node else {
+            panic!()
+        };
         assert_eq!(a[0].node, Value::Str("x".into()));
         assert_eq!(a[1].node, Value::Bool(true));
         assert_eq!(o.get("b").unwrap().node, Value::Object(Object::default()));
@@ -493,35 +534,71 @@ mod tests {
     #[test]
     fn escapes_and_bad_strings() {
         let items = parse(r"{ 'a': 'x\\y' }").unwrap();
-        let [TopItem::Expr(v)] = items.as_slice() else { panic!() };
+        let [TopItem::Expr(v)] = items.as_slice() else {
+            panic!()
+        };
         let Value::Object(o) = &v.node else { panic!() };
         assert_eq!(o.get("a").unwrap().node, Value::Str(r"x\y".into()));
-        assert_eq!(parse(r"{ 'a': 'x\n' }").unwrap_err(), vec![r"1:10: unknown escape '\n'"]);
-        assert_eq!(parse("{ 'a': 'x\u{1}' }").unwrap_err(), vec![r"1:10: character \u{1} is not allowed in a string"]);
-        assert_eq!(parse("{ 'a': 'xy }\n").unwrap_err(), vec!["1:8: string is missing its closing quote"]);
+        assert_eq!(
+            parse(r"{ 'a': 'x\n' }").unwrap_err(),
+            vec![r"1:10: unknown escape '\n'"]
+        );
+        assert_eq!(
+            parse("{ 'a': 'x\u{1}' }").unwrap_err(),
+            vec![r"1:10: character \u{1} is not allowed in a string"]
+        );
+        assert_eq!(
+            parse("{ 'a': 'xy }\n").unwrap_err(),
+            vec!["1:8: string is missing its closing quote"]
+        );
     }
 
     #[test]
     fn structure_errors() {
-        assert_eq!(parse("{ 'a': 'b' 'c': 'd' }").unwrap_err(), vec!["1:12: expected ',' or '}', found a string"]);
-        assert_eq!(parse("{ 'a': 'b', }").unwrap_err(), vec!["1:13: expected string, found '}'"]);
-        assert_eq!(parse("{ 'a' 'b' }").unwrap_err(), vec!["1:7: expected ':', found a string"]);
-        assert_eq!(parse("{ 'a': 1 }").unwrap_err(), vec!["1:8: unexpected '1'"]);
-        assert_eq!(parse("{ 'a': 'b', 'a': 'c' }").unwrap_err(), vec!["1:13: duplicate key 'a'"]);
-        assert_eq!(parse("{ 'a':\n## x\n'b' }").unwrap_err(), vec!["2:1: documentation comment inside an expression"]);
+        assert_eq!(
+            parse("{ 'a': 'b' 'c': 'd' }").unwrap_err(),
+            vec!["1:12: expected ',' or '}', found a string"]
+        );
+        assert_eq!(
+            parse("{ 'a': 'b', }").unwrap_err(),
+            vec!["1:13: expected string, found '}'"]
+        );
+        assert_eq!(
+            parse("{ 'a' 'b' }").unwrap_err(),
+            vec!["1:7: expected ':', found a string"]
+        );
+        assert_eq!(
+            parse("{ 'a': 1 }").unwrap_err(),
+            vec!["1:8: unexpected '1'"]
+        );
+        assert_eq!(
+            parse("{ 'a': 'b', 'a': 'c' }").unwrap_err(),
+            vec!["1:13: duplicate key 'a'"]
+        );
+        assert_eq!(
+            parse("{ 'a':\n## x\n'b' }").unwrap_err(),
+            vec!["2:1: documentation comment inside an expression"]
+        );
         assert_eq!(parse("{ 'a': [").unwrap_err().len(), 1);
-        assert_eq!(parse(&"[".repeat(100)).unwrap_err(), vec!["1:65: arrays and objects nested more than 64 levels deep"]);
+        assert_eq!(
+            parse(&"[".repeat(100)).unwrap_err(),
+            vec!["1:65: arrays and objects nested more than 64 levels deep"]
+        );
     }
 
     #[test]
     fn doc_blocks() {
         let items = parse("##\n# @foo:\n#\n# text\n##\n{ 'x': 'y' }").unwrap();
-        let [TopItem::Doc(d), TopItem::Expr(_)] = items.as_slice() else { panic!() };
+        let [TopItem::Doc(d), TopItem::Expr(_)] = items.as_slice() else {
+            panic!()
+        };
         assert_eq!(d.lines.len(), 3);
         assert_eq!(d.lines[0].node, "# @foo:");
         assert!(d.close.is_some());
         let items = parse("##\n# @foo:\n{ 'x': 'y' }").unwrap();
-        let [TopItem::Doc(d), TopItem::Expr(_)] = items.as_slice() else { panic!() };
+        let [TopItem::Doc(d), TopItem::Expr(_)] = items.as_slice() else {
+            panic!()
+        };
         assert!(d.close.is_none());
         assert_eq!((d.end.line, d.end.col), (3, 1));
     }

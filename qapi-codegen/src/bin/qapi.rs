@@ -1,1 +1,65 @@
-fn main(){}
+//! `qapi`: check, inspect and (later) generate code from QAPI schemas.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "qapi", version, about = "Check and inspect QAPI schemas")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Check a schema: exit 0 when it is valid, 1 with diagnostics on stderr.
+    Check {
+        /// The root schema file.
+        file: PathBuf,
+        /// Accept the constructs of older QEMU releases.
+        #[arg(long)]
+        legacy: bool,
+    },
+    /// Print the checked schema (the IR) as JSON, or counts with --stats.
+    Dump {
+        /// The root schema file.
+        file: PathBuf,
+        /// Print `kind: count` lines instead of the IR.
+        #[arg(long)]
+        stats: bool,
+        /// Accept the constructs of older QEMU releases.
+        #[arg(long)]
+        legacy: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (file, legacy) = match &cli.command {
+        Cmd::Check { file, legacy } | Cmd::Dump { file, legacy, .. } => (file, *legacy),
+    };
+    let options = qapi_parser::Options { legacy };
+    let schema = match qapi_parser::parse_file_with(file, options) {
+        Ok(s) => s,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for d in &schema.diagnostics {
+        eprint!("{}", d.render(&schema.sources));
+    }
+    match cli.command {
+        Cmd::Check { .. } => {}
+        Cmd::Dump { stats: true, .. } => print!("{}", schema.stats()),
+        Cmd::Dump { .. } => match serde_json::to_string_pretty(&schema) {
+            Ok(json) => println!("{json}"),
+            Err(e) => {
+                eprintln!("error: cannot serialise the schema: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    }
+    ExitCode::SUCCESS
+}
