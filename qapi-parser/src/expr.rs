@@ -392,7 +392,11 @@ impl Checker<'_> {
     }
 
     /// `{ 'name': TYPE-REF | { 'type': ..., 'if': ..., 'features': ... } }`
-    fn members(&self, v: &Spanned<Value>, what: &str, permissive: bool) -> R<Vec<MemberDef>> {
+    /// `owner` is the struct or union whose name the pragma
+    /// `member-name-exceptions` may list (`None` for command and event
+    /// arguments, which are never exempt).
+    fn members(&self, v: &Spanned<Value>, what: &str, owner: Option<&str>) -> R<Vec<MemberDef>> {
+        let permissive = owner.is_some_and(|o| self.is_member_exception(o));
         let Value::Object(obj) = &v.node else {
             return Err(err(
                 v.span,
@@ -412,7 +416,7 @@ impl Checker<'_> {
             let source = format!("member '{name}'");
             names::check(name, NameKind::Member, permissive, false).map_err(|why| {
                 let mut d = err(key.span, format!("invalid member name '{name}'")).with_label("bad name").with_note(why);
-                if !permissive && name.bytes().any(|b| b.is_ascii_uppercase() || b == b'_') {
+                if owner.is_some() && name.bytes().any(|b| b.is_ascii_uppercase() || b == b'_') {
                     d = d.with_note("list the type in pragma 'member-name-exceptions' if its members must keep these names");
                 }
                 d
@@ -424,6 +428,12 @@ impl Checker<'_> {
             }
             let (ty, cond, features) = match &value.node {
                 Value::Object(long) => {
+                    if !long.contains("type") {
+                        return Err(err(value.span, format!("{source} needs a 'type'"))
+                            .with_label("no 'type' key in this object")
+                            .with_note("a member is written 'name': 'Type' or 'name': { 'type': 'Type', 'if': ..., 'features': [...] }")
+                            .with_note("nested anonymous structs are not allowed: define a struct and name it"));
+                    }
                     self.check_keys(long, value.span, &source, &["type"], &["if", "features"])?;
                     let ty = long
                         .get("type")
@@ -549,11 +559,7 @@ impl Checker<'_> {
     fn struct_def(&self, name: &str, obj: &Object) -> R<DefKind> {
         let data = obj.get("data").ok_or_else(|| unreachable_missing())?;
         let members = match &data.node {
-            Value::Object(_) => self.members(
-                data,
-                "the 'data' of a struct",
-                self.is_member_exception(name),
-            )?,
+            Value::Object(_) => self.members(data, "the 'data' of a struct", Some(name))?,
             other => {
                 return Err(err(
                     data.span,
@@ -572,14 +578,14 @@ impl Checker<'_> {
         Ok(DefKind::Struct { base, members })
     }
 
-    fn data(&self, v: &Spanned<Value>, what: &str, permissive: bool) -> R<Data> {
+    fn data(&self, v: &Spanned<Value>, what: &str, owner: Option<&str>) -> R<Data> {
         match &v.node {
             Value::Str(s) => Ok(Data::Named(TypeName {
                 name: s.clone(),
                 array: false,
                 span: v.span,
             })),
-            Value::Object(_) => Ok(Data::Inline(self.members(v, what, permissive)?, v.span)),
+            Value::Object(_) => Ok(Data::Inline(self.members(v, what, owner)?, v.span)),
             other => Err(err(
                 v.span,
                 format!(
@@ -593,11 +599,7 @@ impl Checker<'_> {
 
     fn union_def(&self, name: &str, obj: &Object) -> R<DefKind> {
         let base = obj.get("base").ok_or_else(|| unreachable_missing())?;
-        let base = self.data(
-            base,
-            "the 'base' of a union",
-            self.is_member_exception(name),
-        )?;
+        let base = self.data(base, "the 'base' of a union", Some(name))?;
         let disc = obj
             .get("discriminator")
             .ok_or_else(|| unreachable_missing())?;
@@ -732,7 +734,7 @@ impl Checker<'_> {
                     .with_label("expected a type name"));
                 }
             },
-            Some(d) => Some(self.data(d, &format!("the 'data' of a {meta}"), false)?),
+            Some(d) => Some(self.data(d, &format!("the 'data' of a {meta}"), None)?),
         };
         Ok((data, boxed))
     }

@@ -18,6 +18,9 @@
 //! then each definition on its own, then the schema as a whole. Every
 //! independent error of the first phase that has errors is reported.
 
+// pest_derive, built without its "std" feature, refers to `::alloc`.
+extern crate alloc;
+
 pub mod diag;
 pub mod doc;
 mod expr;
@@ -87,13 +90,11 @@ fn finish(mut loaded: loader::Loaded, options: Options) -> Result<Schema, Errors
         return fail(all, loaded.sources);
     }
     loaded.diags.extend(diags);
-    let sources = loaded.sources.clone();
-    let notes = loaded.diags.clone();
     match schema::build(loaded, defs, options) {
         Ok(s) => Ok(s),
-        Err(mut errors) => {
-            errors.extend(notes);
-            fail(errors, sources)
+        Err((mut errors, loaded)) => {
+            errors.extend(loaded.diags);
+            fail(errors, loaded.sources)
         }
     }
 }

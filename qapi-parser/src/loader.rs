@@ -384,8 +384,9 @@ impl Loader {
         let display = normalize(&display_dir.join(name)).display().to_string();
         let abs = absolute(&path);
         if self.stack.contains(&abs) {
-            let mut d = Diagnostic::error(value.span, format!("'{name}' includes itself"))
-                .with_label("include loop");
+            let mut d =
+                Diagnostic::error(value.span, format!("including '{name}' here forms a loop"))
+                    .with_label("the file is already being read");
             for f in self.stack.iter().skip_while(|p| **p != abs) {
                 d = d.with_note(format!("'{}' is being read", f.display()));
             }

@@ -38,6 +38,9 @@ enum Plan {
 
 struct Builder<'a> {
     defs: &'a [Def],
+    /// The definitions' documentation, moved into the entities as they
+    /// are built (docs are most of a schema's text: never copy them).
+    docs: Vec<Option<crate::doc::Doc>>,
     plans: Vec<Plan>,
     names: Vec<String>,
     by_name: HashMap<String, EntityId>,
@@ -49,11 +52,13 @@ struct Builder<'a> {
 
 pub(crate) fn build(
     loaded: Loaded,
-    defs: Vec<Def>,
+    mut defs: Vec<Def>,
     _options: Options,
-) -> Result<Schema, Vec<Diagnostic>> {
+) -> Result<Schema, (Vec<Diagnostic>, Loaded)> {
+    let docs = defs.iter_mut().map(|d| d.doc.take()).collect();
     let mut b = Builder {
         defs: &defs,
+        docs,
         plans: Vec::new(),
         names: Vec::new(),
         by_name: HashMap::new(),
@@ -66,12 +71,12 @@ pub(crate) fn build(
         b.define(i);
     }
     if !b.diags.is_empty() {
-        return Err(b.diags);
+        return Err((b.diags, loaded));
     }
     let mut entities = b.resolve_all();
     b.check_all(&mut entities);
     if !b.diags.is_empty() {
-        return Err(b.diags);
+        return Err((b.diags, loaded));
     }
     let free_docs = loaded
         .free_docs
@@ -367,7 +372,8 @@ impl Builder<'_> {
             .collect()
     }
 
-    fn entity_for(&self, def: &Def, kind: EntityKind, origin: Origin) -> Entity {
+    fn entity_for(&mut self, index: usize, kind: EntityKind, origin: Origin) -> Entity {
+        let def = &self.defs[index];
         let explicit = origin == Origin::Explicit;
         Entity {
             name: String::new(),
@@ -381,7 +387,11 @@ impl Builder<'_> {
             } else {
                 Vec::new()
             },
-            doc: if explicit { def.doc.clone() } else { None },
+            doc: if explicit {
+                self.docs[index].take()
+            } else {
+                None
+            },
         }
     }
 
@@ -432,7 +442,7 @@ impl Builder<'_> {
                     };
                     let members = self.members(members, what);
                     self.entity_for(
-                        def,
+                        *d,
                         EntityKind::Struct(StructType {
                             base: None,
                             members,
@@ -452,7 +462,7 @@ impl Builder<'_> {
                     };
                     let members = self.members(members, "base member");
                     self.entity_for(
-                        def,
+                        *d,
                         EntityKind::Struct(StructType {
                             base: None,
                             members,
@@ -463,7 +473,7 @@ impl Builder<'_> {
                 Plan::Def(d) => {
                     let def = &self.defs[*d];
                     let kind = self.resolve_def(def);
-                    self.entity_for(def, kind, Origin::Explicit)
+                    self.entity_for(*d, kind, Origin::Explicit)
                 }
             };
             e.name = self.names[i].clone();
@@ -1358,6 +1368,7 @@ impl Builder<'_> {
                     }
                 }
             }
+            es[i].doc = Some(doc);
         }
     }
 

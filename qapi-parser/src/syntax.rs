@@ -351,31 +351,45 @@ impl Converter<'_> {
     }
 
     fn doc_block(&mut self, pair: Pair<'_, Rule>) -> DocBlock {
-        let block_span = self.span(&pair);
-        let mut fences = Vec::new();
+        let block_span = pair.as_span();
+        let base = block_span.start();
+        let mut open = None;
         let mut lines = Vec::new();
-        for p in pair.into_inner() {
-            let s = Spanned {
-                node: p.as_str().trim_end_matches('\r').to_string(),
-                span: self.span(&p),
+        let mut close = None;
+        let mut offset = 0;
+        for raw in block_span.as_str().split('\n') {
+            let start = offset;
+            offset += raw.len() + 1;
+            let text = raw.trim_end_matches('\r');
+            let trimmed = text.trim_start();
+            if trimmed.is_empty() {
+                continue;
+            }
+            let at = base + start + (text.len() - trimmed.len());
+            let line = Spanned {
+                node: trimmed.to_string(),
+                span: self.file.span(self.file_id, at..at + trimmed.len()),
             };
-            match p.as_rule() {
-                Rule::doc_fence => fences.push(s),
-                Rule::doc_line => lines.push(s),
-                _ => {}
+            if open.is_none() {
+                open = Some(line);
+            } else if trimmed.starts_with("##") {
+                close = Some(line);
+            } else {
+                lines.push(line);
             }
         }
-        let mut fences = fences.into_iter();
-        let open = fences.next().unwrap_or(Spanned {
+        let whole = self
+            .file
+            .span(self.file_id, block_span.start()..block_span.end());
+        let open = open.unwrap_or(Spanned {
             node: "##".into(),
-            span: block_span,
+            span: whole,
         });
-        let close = fences.next();
         // Where the next token starts: the end of the block's text plus
         // any whitespace after it.
-        let rest = &self.file.text[block_span.end as usize..];
+        let rest = &self.file.text[block_span.end()..];
         let skip = rest.len() - rest.trim_start().len();
-        let at = block_span.end as usize + skip;
+        let at = block_span.end() + skip;
         let next_len = rest[skip..].chars().next().map_or(0, char::len_utf8);
         let end = self.file.span(self.file_id, at..at + next_len);
         DocBlock {
@@ -440,13 +454,17 @@ fn syntax_error(file_id: FileId, file: &SourceFile, e: &pest::error::Error<Rule>
         [init @ .., last] => format!("expected {} or {last}, found {found}", init.join(", ")),
     };
     let mut d = Diagnostic::error(span, message).with_label("unexpected here");
+    if text.starts_with('"') {
+        d = d.with_note("strings are written in single quotes: 'like this'");
+    }
+    let before = file.text[..pos.min(file.text.len())].trim_end();
+    if before.ends_with(',') && (text.starts_with('}') || text.starts_with(']')) {
+        d = d.with_note("trailing commas are not allowed");
+    }
     if expected.contains(&"','")
         && (text.starts_with('\'') || text.starts_with('{') || text.starts_with('['))
     {
         d = d.with_note("is a comma missing before this?");
-    }
-    if text.starts_with(',') && (expected.contains(&"'}'") || expected.contains(&"']'")) {
-        d = d.with_note("trailing commas are not allowed");
     }
     d
 }

@@ -1,0 +1,134 @@
+//! QEMU's own schemas, read from the source tree in `QAPI_QEMU_SRC`
+//! (CI sets it to ../shared/qemu/10.0.2). Without it these tests say so
+//! and pass, except under CI, where a missing tree is a failure.
+
+use qapi_parser::{EntityKind, Stats};
+use std::path::PathBuf;
+
+fn qemu_src() -> Option<PathBuf> {
+    match std::env::var_os("QAPI_QEMU_SRC") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            // Tests run in the crate directory; a relative path is meant
+            // relative to the workspace root, where the user typed it.
+            Some(if dir.is_relative() {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("..")
+                    .join(dir)
+            } else {
+                dir
+            })
+        }
+        None if std::env::var_os("CI").is_some() => panic!("QAPI_QEMU_SRC must be set under CI"),
+        None => {
+            eprintln!("QAPI_QEMU_SRC is not set: skipping the QEMU schema tests");
+            None
+        }
+    }
+}
+
+fn stats(rel: &str) -> Option<Stats> {
+    let path = qemu_src()?.join(rel);
+    match qapi_parser::parse_file(&path) {
+        Ok(s) => Some(s.stats()),
+        Err(e) => panic!("{} should be valid:\n{e}", path.display()),
+    }
+}
+
+fn counts(s: &Stats) -> [usize; 7] {
+    [
+        s.commands,
+        s.events,
+        s.structs,
+        s.unions,
+        s.alternates,
+        s.enums,
+        s.definitions(),
+    ]
+}
+
+#[test]
+fn qmp_schema_matches_qemu_counts() {
+    let Some(s) = stats("qapi/qapi-schema.json") else {
+        return;
+    };
+    assert_eq!(counts(&s), [240, 56, 468, 43, 6, 181, 994]);
+    // 174 inline argument types and 38 inline union bases, 103 array types.
+    assert_eq!((s.implicit_objects, s.implicit_arrays), (212, 103));
+}
+
+#[test]
+fn guest_agent_schema_matches_qemu_counts() {
+    let Some(s) = stats("qga/qapi-schema.json") else {
+        return;
+    };
+    assert_eq!(counts(&s), [44, 0, 34, 3, 2, 8, 91]);
+}
+
+#[test]
+fn storage_daemon_schema_matches_qemu_counts() {
+    let Some(s) = stats("storage-daemon/qapi/qapi-schema.json") else {
+        return;
+    };
+    assert_eq!(counts(&s), [76, 13, 254, 25, 5, 79, 452]);
+}
+
+#[test]
+fn qmp_ir_is_resolved_and_documented() {
+    let Some(src) = qemu_src() else { return };
+    let schema = qapi_parser::parse_file(src.join("qapi/qapi-schema.json")).expect("valid");
+    // Modules are the schema files, named relative to the root.
+    assert!(schema.modules.iter().any(|m| m.name == "block-core"));
+    let status = schema.lookup("query-status").expect("query-status");
+    let EntityKind::Command(c) = &status.kind else {
+        panic!("not a command")
+    };
+    assert_eq!(
+        c.returns.as_ref().map(|r| r.name.as_str()),
+        Some("StatusInfo")
+    );
+    assert!(c.allow_preconfig);
+    assert_eq!(
+        schema.module_name(schema.id_of("query-status").expect("id")),
+        Some("run-state")
+    );
+    // Every definition of the QMP schema is documented (doc-required).
+    assert!(schema.pragma.doc_required);
+    assert!(schema.definitions().all(|(_, e)| e.doc.is_some()));
+    // Unions have one branch per discriminator value, in enum order.
+    let Some(EntityKind::Union(u)) = schema.lookup("BlockdevOptions").map(|e| &e.kind) else {
+        panic!()
+    };
+    let Some(EntityKind::Enum(drivers)) =
+        schema.lookup(&u.discriminator_type.name).map(|e| &e.kind)
+    else {
+        panic!()
+    };
+    assert_eq!(u.branches.len(), drivers.values.len());
+    assert!(
+        u.branches
+            .iter()
+            .zip(&drivers.values)
+            .all(|(b, v)| b.name == v.name)
+    );
+    // Examples carry their QMP messages.
+    let messages: usize = schema
+        .definitions()
+        .filter_map(|(_, e)| e.doc.as_ref())
+        .flat_map(|d| d.examples())
+        .map(|ex| ex.messages.len())
+        .sum();
+    assert!(messages > 500, "only {messages} example messages found");
+    // Deprecated things are marked.
+    let deprecated = schema
+        .definitions()
+        .filter(|(_, e)| e.feature("deprecated").is_some())
+        .count();
+    assert!(deprecated > 0);
+    // The dump is deterministic.
+    let again = qapi_parser::parse_file(src.join("qapi/qapi-schema.json")).expect("valid");
+    assert_eq!(
+        serde_json::to_string(&schema).expect("serialise"),
+        serde_json::to_string(&again).expect("serialise")
+    );
+}

@@ -1,0 +1,265 @@
+//! The project's own schema suite: `tests/schemas/bad/*.json` must each be
+//! rejected, and the rendered diagnostics (message, exact location, include
+//! chain, excerpt) are snapshots; `tests/schemas/good/*.json` must be
+//! accepted, and a summary of the IR is a snapshot.
+
+use qapi_parser::{EntityKind, Options, Schema};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+fn schemas(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new("tests/schemas").join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("schema directory")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn snapshot_name(path: &Path) -> String {
+    path.file_stem()
+        .expect("file name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn bad_schemas_are_rejected_with_exact_diagnostics() {
+    let files = schemas("bad");
+    assert!(files.len() > 150, "the bad schema suite is missing files");
+    for path in files {
+        let errors = match qapi_parser::parse_file(&path) {
+            Ok(_) => panic!("{} should be rejected", path.display()),
+            Err(e) => e,
+        };
+        assert!(
+            errors.error_count() > 0,
+            "{}: no error reported",
+            path.display()
+        );
+        for d in &errors.diagnostics {
+            // Every diagnostic but a missing root file has a location.
+            assert!(
+                d.span.is_some(),
+                "{}: unlocated diagnostic {}",
+                path.display(),
+                d.message
+            );
+        }
+        insta::assert_snapshot!(format!("bad-{}", snapshot_name(&path)), errors.to_string());
+    }
+}
+
+#[test]
+fn good_schemas_are_accepted() {
+    for path in schemas("good") {
+        let schema = match qapi_parser::parse_file(&path) {
+            Ok(s) => s,
+            Err(e) => panic!("{} should be accepted:\n{e}", path.display()),
+        };
+        insta::assert_snapshot!(format!("good-{}", snapshot_name(&path)), summary(&schema));
+    }
+}
+
+/// One line per entity (built-ins left out), then one per member/value/
+/// branch, with conditions, features and the first words of docs.
+fn summary(s: &Schema) -> String {
+    let mut out = String::new();
+    for m in &s.modules {
+        let _ = writeln!(out, "module {}", m.name);
+    }
+    for (_, e) in s
+        .iter()
+        .filter(|(_, e)| e.origin != qapi_parser::Origin::Builtin)
+    {
+        let _ = write!(out, "{} {}", e.kind.meta(), e.name);
+        if !e.is_explicit() {
+            let _ = write!(out, " ({:?})", e.origin);
+        }
+        if let Some(c) = &e.cond {
+            let _ = write!(out, " if {c}");
+        }
+        for f in &e.features {
+            let _ = write!(out, " +{}", f.name);
+            if let Some(c) = &f.cond {
+                let _ = write!(out, "[if {c}]");
+            }
+        }
+        if let Some(m) = e.module {
+            let _ = write!(out, " in {}", s.modules[m.0 as usize].name);
+        }
+        if let Some(d) = &e.doc {
+            if let Some(since) = d.since() {
+                let _ = write!(out, " since {since}");
+            }
+            let n = d.examples().len();
+            if n > 0 {
+                let _ = write!(out, " examples={n}");
+            }
+        }
+        out.push('\n');
+        let members = |out: &mut String, ms: &[qapi_parser::Member]| {
+            for m in ms {
+                let _ = write!(
+                    out,
+                    "    {}{}: {}",
+                    if m.optional { "*" } else { "" },
+                    m.name,
+                    m.ty.name
+                );
+                if let Some(c) = &m.cond {
+                    let _ = write!(out, " if {c}");
+                }
+                for f in &m.features {
+                    let _ = write!(out, " +{}", f.name);
+                }
+                if let Some(d) = &m.doc {
+                    let _ = write!(out, " -- {}", d.replace('\n', " / "));
+                }
+                out.push('\n');
+            }
+        };
+        match &e.kind {
+            EntityKind::Struct(st) => {
+                if let Some(b) = &st.base {
+                    let _ = writeln!(out, "    base {}", b.name);
+                }
+                members(&mut out, &st.members);
+            }
+            EntityKind::Enum(en) => {
+                for v in &en.values {
+                    let _ = write!(out, "    '{}'", v.name);
+                    if let Some(c) = &v.cond {
+                        let _ = write!(out, " if {c}");
+                    }
+                    if let Some(d) = &v.doc {
+                        let _ = write!(out, " -- {d}");
+                    }
+                    out.push('\n');
+                }
+            }
+            EntityKind::Union(u) => {
+                let _ = writeln!(
+                    out,
+                    "    base {} discriminator {}: {}",
+                    u.base.name, u.discriminator, u.discriminator_type.name
+                );
+                for b in &u.branches {
+                    let _ = write!(
+                        out,
+                        "    branch {}: {}{}",
+                        b.name,
+                        b.ty.name,
+                        if b.explicit { "" } else { " (implicit)" }
+                    );
+                    if let Some(c) = &b.cond {
+                        let _ = write!(out, " if {c}");
+                    }
+                    out.push('\n');
+                }
+            }
+            EntityKind::Alternate(a) => {
+                for b in &a.branches {
+                    let _ = write!(out, "    branch {}: {}", b.name, b.ty.name);
+                    if let Some(c) = &b.cond {
+                        let _ = write!(out, " if {c}");
+                    }
+                    out.push('\n');
+                }
+            }
+            EntityKind::Array(a) => {
+                let _ = writeln!(out, "    of {}", a.element.name);
+            }
+            EntityKind::Command(c) => {
+                let _ = writeln!(
+                    out,
+                    "    args {:?} boxed={} returns {:?} gen={} success-response={} oob={} preconfig={} coroutine={}",
+                    c.arguments.as_ref().map(|t| &t.name),
+                    c.boxed,
+                    c.returns.as_ref().map(|t| &t.name),
+                    c.generate,
+                    c.success_response,
+                    c.allow_oob,
+                    c.allow_preconfig,
+                    c.coroutine
+                );
+            }
+            EntityKind::Event(ev) => {
+                let _ = writeln!(
+                    out,
+                    "    data {:?} boxed={}",
+                    ev.data.as_ref().map(|t| &t.name),
+                    ev.boxed
+                );
+            }
+            EntityKind::Builtin { .. } => {}
+        }
+    }
+    for f in &s.free_docs {
+        let _ = writeln!(
+            out,
+            "free doc in {} before {:?}: {}",
+            s.modules[f.module.0 as usize].name,
+            f.before.map(|id| &s.entity(id).name),
+            f.doc
+                .sections
+                .first()
+                .map_or("", |x| x.text.lines().next().unwrap_or(""))
+        );
+    }
+    out
+}
+
+#[test]
+fn examples_keep_their_messages() {
+    let schema = qapi_parser::parse_file("tests/schemas/good/all-constructs.json").expect("valid");
+    let draw = schema.lookup("draw").expect("draw");
+    let ex = draw.doc.as_ref().expect("documented").examples();
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].messages.len(), 2);
+    let request: serde_json::Value =
+        serde_json::from_str(&ex[0].messages[0].json).expect("the request is JSON");
+    assert_eq!(request["arguments"]["shape"]["radius"], 3);
+    let reply: serde_json::Value =
+        serde_json::from_str(&ex[0].messages[1].json).expect("the reply is JSON");
+    assert_eq!(reply, serde_json::json!({ "return": { "corners": [] } }));
+}
+
+#[test]
+fn missing_root_file_is_an_error_not_a_panic() {
+    let e = qapi_parser::parse_file("tests/schemas/no-such-file.json").expect_err("missing");
+    assert_eq!(e.headlines().len(), 1);
+    assert!(
+        e.headlines()[0]
+            .starts_with("error: cannot read schema file 'tests/schemas/no-such-file.json'")
+    );
+    let e = qapi_parser::parse_file("tests/schemas").expect_err("a directory");
+    assert!(e.headlines()[0].contains("it is a directory"));
+}
+
+#[test]
+fn hostile_inputs_are_errors() {
+    let huge = "[".repeat(100_000);
+    for text in [
+        huge.as_str(),
+        "{",
+        "'",
+        "#",
+        "##",
+        "{ 'a': [ { 'b': [ ",
+        "\u{0}\u{1}",
+        "}}}}",
+        "{ 'include': '.' }",
+    ] {
+        let r = qapi_parser::parse_str("mem.json", text, Options::default());
+        if text != "#" {
+            assert!(r.is_err(), "{text:?} should be rejected");
+        }
+    }
+    // An in-memory 20 MiB text is refused with a message, not parsed.
+    let big = " ".repeat(20 << 20);
+    let e = qapi_parser::parse_str("big.json", &big, Options::default()).expect_err("too big");
+    assert!(e.to_string().contains("the limit is 16 MiB"));
+}
