@@ -51,8 +51,9 @@ pub struct Diagnostic {
     /// Where it is wrong; `None` only for errors that have no location,
     /// such as a root file that cannot be read.
     pub span: Option<Span>,
-    /// A short label drawn under the caret.
-    pub label: Option<String>,
+    /// A short label drawn under the caret. (A boxed `str` keeps the
+    /// diagnostic small: it travels in the `Err` of every check.)
+    pub label: Option<Box<str>>,
     /// Other places that matter (for example a previous definition).
     pub related: Vec<(Span, String)>,
     /// Extra explanation, one line each.
@@ -93,7 +94,7 @@ impl Diagnostic {
 
     /// Adds the label drawn under the caret.
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
+        self.label = Some(label.into().into_boxed_str());
         self
     }
 

@@ -464,7 +464,7 @@ impl Checker<'_> {
     }
 
     fn enum_def(&self, name: &str, obj: &Object) -> R<DefKind> {
-        let data = obj.get("data").ok_or_else(|| unreachable_missing())?;
+        let data = obj.get("data").ok_or_else(unreachable_missing)?;
         let Value::Array(items) = &data.node else {
             return Err(err(
                 data.span,
@@ -497,7 +497,7 @@ impl Checker<'_> {
                 Value::Str(s) => (s.clone(), item.span, None, Vec::new()),
                 Value::Object(o) => {
                     self.check_keys(o, item.span, "enum value", &["name"], &["if", "features"])?;
-                    let n = o.get("name").ok_or_else(|| unreachable_missing())?;
+                    let n = o.get("name").ok_or_else(unreachable_missing)?;
                     let Value::Str(s) = &n.node else {
                         return Err(err(
                             n.span,
@@ -557,7 +557,7 @@ impl Checker<'_> {
     }
 
     fn struct_def(&self, name: &str, obj: &Object) -> R<DefKind> {
-        let data = obj.get("data").ok_or_else(|| unreachable_missing())?;
+        let data = obj.get("data").ok_or_else(unreachable_missing)?;
         let members = match &data.node {
             Value::Object(_) => self.members(data, "the 'data' of a struct", Some(name))?,
             other => {
@@ -598,11 +598,9 @@ impl Checker<'_> {
     }
 
     fn union_def(&self, name: &str, obj: &Object) -> R<DefKind> {
-        let base = obj.get("base").ok_or_else(|| unreachable_missing())?;
+        let base = obj.get("base").ok_or_else(unreachable_missing)?;
         let base = self.data(base, "the 'base' of a union", Some(name))?;
-        let disc = obj
-            .get("discriminator")
-            .ok_or_else(|| unreachable_missing())?;
+        let disc = obj.get("discriminator").ok_or_else(unreachable_missing)?;
         let Value::Str(d) = &disc.node else {
             return Err(err(
                 disc.span,
@@ -617,7 +615,7 @@ impl Checker<'_> {
             node: d.clone(),
             span: disc.span,
         };
-        let data = obj.get("data").ok_or_else(|| unreachable_missing())?;
+        let data = obj.get("data").ok_or_else(unreachable_missing)?;
         let Value::Object(branches_obj) = &data.node else {
             return Err(err(
                 data.span,
@@ -634,7 +632,7 @@ impl Checker<'_> {
             let (ty, cond) = match &value.node {
                 Value::Object(long) => {
                     self.check_keys(long, value.span, &source, &["type"], &["if"])?;
-                    let ty = long.get("type").ok_or_else(|| unreachable_missing())?;
+                    let ty = long.get("type").ok_or_else(unreachable_missing)?;
                     (
                         self.type_name(ty, &format!("the type of {source}"), false)?,
                         self.cond_of(long, &source)?,
@@ -660,7 +658,7 @@ impl Checker<'_> {
     }
 
     fn alternate_def(&self, obj: &Object) -> R<DefKind> {
-        let data = obj.get("data").ok_or_else(|| unreachable_missing())?;
+        let data = obj.get("data").ok_or_else(unreachable_missing)?;
         let Value::Object(o) = &data.node else {
             return Err(err(
                 data.span,
@@ -687,7 +685,7 @@ impl Checker<'_> {
             let (ty, cond) = match &value.node {
                 Value::Object(long) => {
                     self.check_keys(long, value.span, &source, &["type"], &["if"])?;
-                    let ty = long.get("type").ok_or_else(|| unreachable_missing())?;
+                    let ty = long.get("type").ok_or_else(unreachable_missing)?;
                     (
                         self.type_name(ty, &format!("the type of {source}"), true)?,
                         self.cond_of(long, &source)?,
@@ -798,10 +796,11 @@ impl Checker<'_> {
     }
 
     fn cond_of(&self, obj: &Object, what: &str) -> R<Option<Cond>> {
-        obj.get("if").map(|c| self.cond(c, what, 0)).transpose()
+        obj.get("if").map(|c| self.cond(c, what)).transpose()
     }
 
-    fn cond(&self, v: &Spanned<Value>, what: &str, depth: usize) -> R<Cond> {
+    /// Nesting is bounded by the syntax pre-scan, so the recursion is too.
+    fn cond(&self, v: &Spanned<Value>, what: &str) -> R<Cond> {
         match &v.node {
             Value::Str(s) => {
                 let valid = s.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
@@ -834,7 +833,7 @@ impl Checker<'_> {
                     [] => Err(err(v.span, format!("'if' condition of {what} is empty"))
                         .with_label("expected one of 'all', 'any', 'not'")),
                     [(k, operand)] => match k.node.as_str() {
-                        "not" => Ok(Cond::Not(Box::new(self.cond(operand, what, depth + 1)?))),
+                        "not" => Ok(Cond::Not(Box::new(self.cond(operand, what)?))),
                         op => {
                             let Value::Array(items) = &operand.node else {
                                 return Err(err(
@@ -852,7 +851,7 @@ impl Checker<'_> {
                             }
                             let conds = items
                                 .iter()
-                                .map(|i| self.cond(i, what, depth + 1))
+                                .map(|i| self.cond(i, what))
                                 .collect::<R<Vec<_>>>()?;
                             Ok(if op == "all" {
                                 Cond::All(conds)
@@ -902,7 +901,7 @@ impl Checker<'_> {
                 Value::Str(s) => (s.clone(), item.span, None),
                 Value::Object(o) => {
                     self.check_keys(o, item.span, "feature", &["name"], &["if"])?;
-                    let n = o.get("name").ok_or_else(|| unreachable_missing())?;
+                    let n = o.get("name").ok_or_else(unreachable_missing)?;
                     let Value::Str(s) = &n.node else {
                         return Err(err(
                             n.span,

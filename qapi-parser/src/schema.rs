@@ -23,7 +23,7 @@ use std::collections::HashMap;
 /// What an entity slot will be built from.
 #[derive(Clone)]
 enum Plan {
-    Builtin(Entity),
+    Builtin(Box<Entity>),
     /// `[element]`, first used at `span` by definition `def`.
     Array {
         element: String,
@@ -54,7 +54,7 @@ pub(crate) fn build(
     loaded: Loaded,
     mut defs: Vec<Def>,
     _options: Options,
-) -> Result<Schema, (Vec<Diagnostic>, Loaded)> {
+) -> Result<Schema, (Vec<Diagnostic>, Box<Loaded>)> {
     let docs = defs.iter_mut().map(|d| d.doc.take()).collect();
     let mut b = Builder {
         defs: &defs,
@@ -71,12 +71,12 @@ pub(crate) fn build(
         b.define(i);
     }
     if !b.diags.is_empty() {
-        return Err((b.diags, loaded));
+        return Err((b.diags, Box::new(loaded)));
     }
     let mut entities = b.resolve_all();
     b.check_all(&mut entities);
     if !b.diags.is_empty() {
-        return Err((b.diags, loaded));
+        return Err((b.diags, Box::new(loaded)));
     }
     let free_docs = loaded
         .free_docs
@@ -147,25 +147,21 @@ impl Builder<'_> {
     }
 
     fn predefine(&mut self) {
+        let builtin = |name: &str, kind| Plan::Builtin(Box::new(builtin_entity(name, kind)));
         for b in Builtin::ALL {
             self.add(
                 b.name().into(),
-                Plan::Builtin(builtin_entity(b.name(), EntityKind::Builtin { builtin: b })),
+                builtin(b.name(), EntityKind::Builtin { builtin: b }),
             );
         }
         for b in Builtin::ALL {
-            let elem = TypeRef {
+            let element = TypeRef {
                 id: self.by_name[b.name()],
                 name: b.name().into(),
             };
             let name = format!("{}List", b.name());
-            self.add(
-                name.clone(),
-                Plan::Builtin(builtin_entity(
-                    &name,
-                    EntityKind::Array(ArrayType { element: elem }),
-                )),
-            );
+            let plan = builtin(&name, EntityKind::Array(ArrayType { element }));
+            self.add(name, plan);
         }
         let values = [
             "none", "qnull", "qnum", "qstring", "qdict", "qlist", "qbool",
@@ -190,19 +186,14 @@ impl Builder<'_> {
                 .collect(),
             prefix: Some("QTYPE".into()),
         };
-        self.add(
-            "QType".into(),
-            Plan::Builtin(builtin_entity("QType", EntityKind::Enum(qtype))),
-        );
+        self.add("QType".into(), builtin("QType", EntityKind::Enum(qtype)));
+        let empty = StructType {
+            base: None,
+            members: Vec::new(),
+        };
         self.add(
             "q_empty".into(),
-            Plan::Builtin(builtin_entity(
-                "q_empty",
-                EntityKind::Struct(StructType {
-                    base: None,
-                    members: Vec::new(),
-                }),
-            )),
+            builtin("q_empty", EntityKind::Struct(empty)),
         );
     }
 
@@ -400,7 +391,7 @@ impl Builder<'_> {
         for i in 0..self.plans.len() {
             let plan = self.plans[i].clone();
             let mut e = match &plan {
-                Plan::Builtin(e) => e.clone(),
+                Plan::Builtin(e) => (**e).clone(),
                 Plan::Array { element, span } => {
                     self.check_is_type(element, *span, "array type");
                     let element = self.type_ref(
@@ -1193,12 +1184,7 @@ impl Builder<'_> {
             return;
         };
         let Some(ret) = &c.returns else { return };
-        if self
-            .pragma
-            .command_returns_exceptions
-            .iter()
-            .any(|n| *n == def.name)
-        {
+        if self.pragma.command_returns_exceptions.contains(&def.name) {
             return;
         }
         let mut t = &es[ret.id.0 as usize];
@@ -1226,11 +1212,7 @@ impl Builder<'_> {
                 continue;
             };
             let name = es[i].name.clone();
-            let exempt = self
-                .pragma
-                .documentation_exceptions
-                .iter()
-                .any(|n| *n == name);
+            let exempt = self.pragma.documentation_exceptions.contains(&name);
             let role: &str;
             // (name, span) of what the comment must describe.
             let mut items: Vec<(String, Span)> = Vec::new();

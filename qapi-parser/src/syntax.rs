@@ -150,7 +150,7 @@ pub fn parse_file(file_id: FileId, file: &SourceFile) -> Result<Vec<TopItem>, Ve
         match pair.as_rule() {
             Rule::top_value => {
                 if let Some(inner) = pair.into_inner().next() {
-                    if let Some(v) = cx.value(inner, 0) {
+                    if let Some(v) = cx.value(inner) {
                         items.push(TopItem::Expr(v));
                     }
                 }
@@ -234,18 +234,19 @@ impl Converter<'_> {
         self.file.span(self.file_id, s.start()..s.end())
     }
 
-    fn value(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Option<Spanned<Value>> {
+    /// Nesting is bounded by the pre-scan, so this recursion is too.
+    fn value(&mut self, pair: Pair<'_, Rule>) -> Option<Spanned<Value>> {
         let span = self.span(&pair);
         let node = match pair.as_rule() {
             Rule::string => Value::Str(self.string(pair)?),
             Rule::boolean => Value::Bool(pair.as_str() == "true"),
             Rule::array => {
                 let mut items = Vec::new();
-                for p in pair.into_inner() {
-                    if !is_punct(p.as_rule()) {
-                        if let Some(v) = self.value(p, depth + 1) {
-                            items.push(v);
-                        }
+                // Punctuation pairs (named so that syntax errors can name
+                // them) carry no value.
+                for p in pair.into_inner().filter(|p| !is_punct(p.as_rule())) {
+                    if let Some(v) = self.value(p) {
+                        items.push(v);
                     }
                 }
                 Value::Array(items)
@@ -261,7 +262,7 @@ impl Converter<'_> {
                     };
                     let kspan = self.span(&k);
                     let key = self.string(k);
-                    let value = self.value(v, depth + 1);
+                    let value = self.value(v);
                     let (Some(key), Some(value)) = (key, value) else {
                         continue;
                     };

@@ -1,15 +1,16 @@
 //! The project's own schema suite: `tests/schemas/bad/*.json` must each be
 //! rejected, and the rendered diagnostics (message, exact location, include
 //! chain, excerpt) are snapshots; `tests/schemas/good/*.json` must be
-//! accepted, and a summary of the IR is a snapshot.
+//! accepted, and a summary of the IR is a snapshot (as are the project's
+//! own schemas in `schema/tests/`).
 
 use qapi_parser::{EntityKind, Options, Schema};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 fn schemas(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new("tests/schemas").join(dir);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+    let dir = Path::new(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("schema directory")
         .map(|e| e.expect("directory entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
@@ -27,7 +28,7 @@ fn snapshot_name(path: &Path) -> String {
 
 #[test]
 fn bad_schemas_are_rejected_with_exact_diagnostics() {
-    let files = schemas("bad");
+    let files = schemas("tests/schemas/bad");
     assert!(files.len() > 150, "the bad schema suite is missing files");
     for path in files {
         let errors = match qapi_parser::parse_file(&path) {
@@ -54,7 +55,11 @@ fn bad_schemas_are_rejected_with_exact_diagnostics() {
 
 #[test]
 fn good_schemas_are_accepted() {
-    for path in schemas("good") {
+    // The project's own schemas in schema/tests are good schemas too.
+    let good = schemas("tests/schemas/good")
+        .into_iter()
+        .chain(schemas("../schema/tests"));
+    for path in good {
         let schema = match qapi_parser::parse_file(&path) {
             Ok(s) => s,
             Err(e) => panic!("{} should be accepted:\n{e}", path.display()),
@@ -214,7 +219,7 @@ fn summary(s: &Schema) -> String {
 
 #[test]
 fn examples_keep_their_messages() {
-    let schema = qapi_parser::parse_file("tests/schemas/good/all-constructs.json").expect("valid");
+    let schema = qapi_parser::parse_file("../schema/tests/geometry.json").expect("valid");
     let draw = schema.lookup("draw").expect("draw");
     let ex = draw.doc.as_ref().expect("documented").examples();
     assert_eq!(ex.len(), 1);
@@ -262,4 +267,48 @@ fn hostile_inputs_are_errors() {
     let big = " ".repeat(20 << 20);
     let e = qapi_parser::parse_str("big.json", &big, Options::default()).expect_err("too big");
     assert!(e.to_string().contains("the limit is 16 MiB"));
+}
+
+/// A deterministic mutation fuzzer run in every test run: thousands of
+/// corrupted variants of a real schema must each give a result (valid or
+/// diagnostics), never a panic. The cargo-fuzz target in `fuzz/` does the
+/// same, coverage-guided, for longer runs.
+#[test]
+fn mutated_schemas_never_panic() {
+    let seed_text = std::fs::read("../schema/tests/geometry.json").expect("schema");
+    let tokens: &[&[u8]] = &[
+        b"{", b"}", b"[", b"]", b",", b":", b"'", b"##", b"#", b"\n", b"\\", b"'if'", b"'data'",
+        b"'type'", b"\xff", b"\t",
+    ];
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..3000 {
+        let mut text = seed_text.clone();
+        for _ in 0..(1 + next() % 4) {
+            let at = (next() as usize) % (text.len() + 1);
+            match next() % 3 {
+                0 if at < text.len() => {
+                    let len = ((next() % 8) as usize).min(text.len() - at);
+                    text.drain(at..at + len);
+                }
+                1 if at < text.len() => text[at] = (next() % 256) as u8,
+                _ => {
+                    let t = tokens[(next() as usize) % tokens.len()];
+                    text.splice(at..at, t.iter().copied());
+                }
+            }
+        }
+        let text = String::from_utf8_lossy(&text);
+        if let Err(e) =
+            qapi_parser::parse_str("../schema/tests/mutated.json", &text, Options::default())
+        {
+            // Rendering must not panic either.
+            let _ = e.to_string();
+        }
+    }
 }

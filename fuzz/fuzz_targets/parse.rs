@@ -1,0 +1,16 @@
+//! Any bytes given to the parser produce a schema or diagnostics, never a
+//! panic, a hang or a stack overflow. Run with
+//! `cargo +nightly fuzz run parse` (from the repository root).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    for legacy in [false, true] {
+        let options = qapi_parser::Options { legacy };
+        if let Err(errors) = qapi_parser::parse_str("fuzz.json", &text, options) {
+            let _ = errors.to_string();
+        }
+    }
+});
