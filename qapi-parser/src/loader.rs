@@ -46,8 +46,8 @@ struct Loader {
     out: Loaded,
     options: Options,
     /// Absolute, normalised paths of the files being read (the include
-    /// chain), to detect loops.
-    stack: Vec<PathBuf>,
+    /// chain), to detect loops, with their display names.
+    stack: Vec<(PathBuf, String)>,
     /// Absolute, normalised paths of every file read.
     seen: Vec<PathBuf>,
     root_dir: PathBuf,
@@ -236,7 +236,8 @@ impl Loader {
         let rel = relative(&abs, &self.root_dir);
         let name = rel.with_extension("").to_string_lossy().into_owned();
         self.out.modules.push(crate::ir::Module { name, file: id });
-        self.stack.push(abs.clone());
+        let shown = self.out.sources.file(id).display.clone();
+        self.stack.push((abs.clone(), shown));
         self.seen.push(abs);
         let items = match syntax::parse_file(id, self.out.sources.file(id)) {
             Ok(items) => items,
@@ -383,12 +384,12 @@ impl Loader {
         let path = dir.join(name);
         let display = normalize(&display_dir.join(name)).display().to_string();
         let abs = absolute(&path);
-        if self.stack.contains(&abs) {
+        if self.stack.iter().any(|(p, _)| *p == abs) {
             let mut d =
                 Diagnostic::error(value.span, format!("including '{name}' here forms a loop"))
                     .with_label("the file is already being read");
-            for f in self.stack.iter().skip_while(|p| **p != abs) {
-                d = d.with_note(format!("'{}' is being read", f.display()));
+            for (_, shown) in self.stack.iter().skip_while(|(p, _)| *p != abs) {
+                d = d.with_note(format!("'{shown}' is being read"));
             }
             self.out.diags.push(d);
             return;
