@@ -626,30 +626,7 @@ impl Checker<'_> {
             )
             .with_label("expected '{'"));
         };
-        let mut branches = Vec::new();
-        for (key, value) in &branches_obj.entries {
-            let source = format!("branch '{}'", key.node);
-            let (ty, cond) = match &value.node {
-                Value::Object(long) => {
-                    self.check_keys(long, value.span, &source, &["type"], &["if"])?;
-                    let ty = long.get("type").ok_or_else(unreachable_missing)?;
-                    (
-                        self.type_name(ty, &format!("the type of {source}"), false)?,
-                        self.cond_of(long, &source)?,
-                    )
-                }
-                _ => (
-                    self.type_name(value, &format!("the type of {source}"), false)?,
-                    None,
-                ),
-            };
-            branches.push(BranchDef {
-                name: key.node.clone(),
-                ty,
-                cond,
-                span: key.span,
-            });
-        }
+        let branches = self.branches(branches_obj, false)?;
         Ok(DefKind::Union {
             base,
             discriminator,
@@ -674,25 +651,35 @@ impl Checker<'_> {
                 err(data.span, "an alternate needs at least one branch").with_label("empty")
             );
         }
-        let mut branches = Vec::new();
-        for (key, value) in &o.entries {
+        let branches = self.branches(o, true)?;
+        Ok(DefKind::Alternate { branches })
+    }
+
+    /// The branches of a union (`alternate` false: names are enum values,
+    /// checked later; types are names) or of an alternate (names follow
+    /// the member rules; types may be arrays).
+    fn branches(&self, obj: &Object, alternate: bool) -> R<Vec<BranchDef>> {
+        let mut branches = Vec::with_capacity(obj.entries.len());
+        for (key, value) in &obj.entries {
             let source = format!("branch '{}'", key.node);
-            names::check(&key.node, NameKind::Member, false, false).map_err(|why| {
-                err(key.span, format!("invalid branch name '{}'", key.node))
-                    .with_label("bad name")
-                    .with_note(why)
-            })?;
+            if alternate {
+                names::check(&key.node, NameKind::Member, false, false).map_err(|why| {
+                    err(key.span, format!("invalid branch name '{}'", key.node))
+                        .with_label("bad name")
+                        .with_note(why)
+                })?;
+            }
             let (ty, cond) = match &value.node {
                 Value::Object(long) => {
                     self.check_keys(long, value.span, &source, &["type"], &["if"])?;
                     let ty = long.get("type").ok_or_else(unreachable_missing)?;
                     (
-                        self.type_name(ty, &format!("the type of {source}"), true)?,
+                        self.type_name(ty, &format!("the type of {source}"), alternate)?,
                         self.cond_of(long, &source)?,
                     )
                 }
                 _ => (
-                    self.type_name(value, &format!("the type of {source}"), true)?,
+                    self.type_name(value, &format!("the type of {source}"), alternate)?,
                     None,
                 ),
             };
@@ -703,7 +690,7 @@ impl Checker<'_> {
                 span: key.span,
             });
         }
-        Ok(DefKind::Alternate { branches })
+        Ok(branches)
     }
 
     /// `data` and `boxed`, shared by commands and events.
