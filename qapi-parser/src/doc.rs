@@ -12,7 +12,7 @@
 
 use crate::diag::Diagnostic;
 use crate::source::Span;
-use crate::syntax::{DocBlock, Spanned};
+use crate::syntax::DocBlock;
 use serde::Serialize;
 
 /// A parsed documentation comment.
@@ -326,21 +326,24 @@ struct DocParser<'a> {
     legacy_notes: Vec<Diagnostic>,
 }
 
-/// Parses a documentation block. Returns the doc, plus notes about any
-/// legacy constructs accepted in legacy mode.
+/// Parses a documentation block. `source` is the text of the file the
+/// block's spans point into. Returns the doc, plus notes about any legacy
+/// constructs accepted in legacy mode.
 pub fn parse_doc(
     block: &DocBlock,
+    source: &str,
     options: DocOptions,
 ) -> Result<(Doc, Vec<Diagnostic>), Diagnostic> {
-    if block.open.node != "##" {
+    if &source[block.open.range()] != "##" {
         return Err(Diagnostic::error(
-            block.open.span,
+            block.open,
             "text after '##' on the line that opens a documentation comment",
         )
         .with_label("the opening line must be exactly '##'"));
     }
     let mut lines = Vec::with_capacity(block.lines.len());
-    for Spanned { node, span } in &block.lines {
+    for span in &block.lines {
+        let node = &source[span.range()];
         let text = match node.strip_prefix('#') {
             Some("") => "",
             Some(rest) if rest.starts_with(' ') => rest[1..].trim_end(),
@@ -354,11 +357,11 @@ pub fn parse_doc(
         };
         lines.push(Line { text, span: *span });
     }
-    let end = match &block.close {
-        Some(close) if close.node == "##" => close.span,
+    let end = match block.close {
+        Some(close) if &source[close.range()] == "##" => close,
         Some(close) => {
             return Err(Diagnostic::error(
-                close.span,
+                close,
                 "text after '##' on the line that closes a documentation comment",
             )
             .with_label("the closing line must be exactly '##'"));
@@ -367,7 +370,7 @@ pub fn parse_doc(
             return Err(
                 Diagnostic::error(block.end, "documentation comment is not closed")
                     .with_label("expected a '##' line before this")
-                    .with_related(block.open.span, "the comment starts here"),
+                    .with_related(block.open, "the comment starts here"),
             );
         }
     };
@@ -385,7 +388,7 @@ pub fn parse_doc(
     Ok((
         Doc {
             symbol,
-            span: block.open.span,
+            span: block.open,
             sections: p.sections,
         },
         p.legacy_notes,
@@ -452,7 +455,8 @@ impl<'a> DocParser<'a> {
         Ok(())
     }
 
-    /// Closes the current section: joins and dedents its lines.
+    /// Closes the current section: joins and dedents its lines into one
+    /// string (one allocation).
     fn finish(&mut self) -> Result<(), Diagnostic> {
         let Some(section) = self.sections.last_mut() else {
             return Ok(());
@@ -465,14 +469,34 @@ impl<'a> DocParser<'a> {
         } else {
             (None, &self.cur[..])
         };
-        let rest = dedent(&rest.join("\n"));
-        let mut text = String::new();
+        // Leading and trailing blank lines are dropped; the rest is
+        // dedented by its smallest indentation.
+        let is_blank = |l: &&str| l.trim().is_empty();
+        let start = rest.iter().position(|l| !is_blank(l)).unwrap_or(rest.len());
+        let end = rest
+            .iter()
+            .rposition(|l| !is_blank(l))
+            .map_or(start, |i| i + 1);
+        let rest = &rest[start..end];
+        let min = rest
+            .iter()
+            .filter(|l| !is_blank(l))
+            .map(|l| indent_of(l))
+            .min()
+            .unwrap_or(0);
+        let len =
+            first.map_or(0, |f| f.len() + 1) + rest.iter().map(|l| l.len() + 1).sum::<usize>();
+        let mut text = String::with_capacity(len);
         if let Some(f) = first {
             text.push_str(f);
-            text.push('\n');
         }
-        text.push_str(&rest);
-        section.text = text.trim_matches('\n').to_string();
+        for (i, l) in rest.iter().enumerate() {
+            if i > 0 || first.is_some() {
+                text.push('\n');
+            }
+            text.push_str(l.get(min..).unwrap_or_else(|| l.trim_start()));
+        }
+        section.text = text;
         if !matches!(
             section.kind,
             SectionKind::Plain | SectionKind::Member | SectionKind::Feature
@@ -743,7 +767,7 @@ mod tests {
         let TopItem::Doc(block) = &items[0] else {
             panic!()
         };
-        parse_doc(block, DocOptions::default())
+        parse_doc(block, &f.text, DocOptions::default())
             .map(|(d, _)| d)
             .map_err(|d| format!("{}: {}", d.span.map_or(0, |s| s.line), d.message))
     }

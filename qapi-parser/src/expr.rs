@@ -107,6 +107,30 @@ pub(crate) struct Checker<'a> {
 
 type R<T> = Result<T, Diagnostic>;
 
+/// What a check is about ("member 'x'", "the type of branch 'b'"), kept
+/// as pieces and formatted only when a message is actually produced:
+/// building these strings for every member of every definition cost
+/// more than the checks themselves.
+#[derive(Clone, Copy)]
+struct Desc<'a>(&'static str, &'a str, &'static str);
+
+impl<'a> Desc<'a> {
+    const fn fixed(text: &'static str) -> Desc<'static> {
+        Desc(text, "", "")
+    }
+
+    /// `KIND 'NAME'`, e.g. `Desc::named("member '", "x")`.
+    const fn named(kind: &'static str, name: &'a str) -> Desc<'a> {
+        Desc(kind, name, "'")
+    }
+}
+
+impl std::fmt::Display for Desc<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}{}", self.0, self.1, self.2)
+    }
+}
+
 fn err(span: Span, msg: impl Into<String>) -> Diagnostic {
     Diagnostic::error(span, msg)
 }
@@ -231,7 +255,7 @@ impl Checker<'_> {
             ),
             _ => (&["event"], &["data", "boxed", "if", "features"]),
         };
-        self.check_keys(&obj, span, meta, required, optional)?;
+        self.check_keys(&obj, span, Desc(meta, "", ""), required, optional)?;
 
         let kind = match meta {
             "enum" => self.enum_def(&name, &obj)?,
@@ -241,7 +265,7 @@ impl Checker<'_> {
             "command" => self.command_def(&obj, span)?,
             _ => self.event_def(&obj, span)?,
         };
-        let cond = self.cond_of(&obj, "definition")?;
+        let cond = self.cond_of(&obj, Desc::fixed("definition"))?;
         let features = self.features(&obj)?;
         Ok(Def {
             meta,
@@ -308,7 +332,7 @@ impl Checker<'_> {
         &self,
         obj: &Object,
         span: Span,
-        what: &str,
+        what: Desc<'_>,
         required: &[&str],
         optional: &[&str],
     ) -> R<()> {
@@ -336,7 +360,7 @@ impl Checker<'_> {
                 ),
             )
             .with_label("in this object");
-            if what == "union" && missing.contains(&"discriminator") && !self.options.legacy {
+            if what.0 == "union" && missing.contains(&"discriminator") && !self.options.legacy {
                 d = d.with_note("simple unions (without 'base' and 'discriminator') were removed in QEMU 6.2: pass --legacy to accept older schemas");
             }
             return Err(d);
@@ -344,7 +368,7 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn type_name(&self, v: &Spanned<Value>, what: &str, allow_array: bool) -> R<TypeName> {
+    fn type_name(&self, v: &Spanned<Value>, what: Desc<'_>, allow_array: bool) -> R<TypeName> {
         match &v.node {
             Value::Str(s) => Ok(TypeName {
                 name: s.clone(),
@@ -395,7 +419,12 @@ impl Checker<'_> {
     /// `owner` is the struct or union whose name the pragma
     /// `member-name-exceptions` may list (`None` for command and event
     /// arguments, which are never exempt).
-    fn members(&self, v: &Spanned<Value>, what: &str, owner: Option<&str>) -> R<Vec<MemberDef>> {
+    fn members(
+        &self,
+        v: &Spanned<Value>,
+        what: Desc<'_>,
+        owner: Option<&str>,
+    ) -> R<Vec<MemberDef>> {
         let permissive = owner.is_some_and(|o| self.is_member_exception(o));
         let Value::Object(obj) = &v.node else {
             return Err(err(
@@ -413,7 +442,8 @@ impl Checker<'_> {
                 Some(n) => (n, true),
                 None => (key.node.as_str(), false),
             };
-            let source = format!("member '{name}'");
+            let source = Desc::named("member '", name);
+            let type_of = Desc("the type of member '", name, "'");
             names::check(name, NameKind::Member, permissive, false).map_err(|why| {
                 let mut d = err(key.span, format!("invalid member name '{name}'")).with_label("bad name").with_note(why);
                 if owner.is_some() && name.bytes().any(|b| b.is_ascii_uppercase() || b == b'_') {
@@ -434,18 +464,14 @@ impl Checker<'_> {
                             .with_note("a member is written 'name': 'Type' or 'name': { 'type': 'Type', 'if': ..., 'features': [...] }")
                             .with_note("nested anonymous structs are not allowed: define a struct and name it"));
                     }
-                    self.check_keys(long, value.span, &source, &["type"], &["if", "features"])?;
+                    self.check_keys(long, value.span, source, &["type"], &["if", "features"])?;
                     let ty = long
                         .get("type")
                         .ok_or_else(|| err(value.span, "missing 'type'"))?;
-                    let ty = self.type_name(ty, &format!("the type of {source}"), true)?;
-                    (ty, self.cond_of(long, &source)?, self.features(long)?)
+                    let ty = self.type_name(ty, type_of, true)?;
+                    (ty, self.cond_of(long, source)?, self.features(long)?)
                 }
-                _ => (
-                    self.type_name(value, &format!("the type of {source}"), true)?,
-                    None,
-                    Vec::new(),
-                ),
+                _ => (self.type_name(value, type_of, true)?, None, Vec::new()),
             };
             out.push(MemberDef {
                 name: name.to_string(),
@@ -496,7 +522,13 @@ impl Checker<'_> {
             let (vname, vspan, cond, features) = match &item.node {
                 Value::Str(s) => (s.clone(), item.span, None, Vec::new()),
                 Value::Object(o) => {
-                    self.check_keys(o, item.span, "enum value", &["name"], &["if", "features"])?;
+                    self.check_keys(
+                        o,
+                        item.span,
+                        Desc::fixed("enum value"),
+                        &["name"],
+                        &["if", "features"],
+                    )?;
                     let n = o.get("name").ok_or_else(unreachable_missing)?;
                     let Value::Str(s) = &n.node else {
                         return Err(err(
@@ -510,7 +542,7 @@ impl Checker<'_> {
                     (
                         s.clone(),
                         n.span,
-                        self.cond_of(o, &format!("value '{s}'"))?,
+                        self.cond_of(o, Desc::named("value '", s))?,
                         self.features(o)?,
                     )
                 }
@@ -559,7 +591,9 @@ impl Checker<'_> {
     fn struct_def(&self, name: &str, obj: &Object) -> R<DefKind> {
         let data = obj.get("data").ok_or_else(unreachable_missing)?;
         let members = match &data.node {
-            Value::Object(_) => self.members(data, "the 'data' of a struct", Some(name))?,
+            Value::Object(_) => {
+                self.members(data, Desc::fixed("the 'data' of a struct"), Some(name))?
+            }
             other => {
                 return Err(err(
                     data.span,
@@ -573,12 +607,12 @@ impl Checker<'_> {
         };
         let base = obj
             .get("base")
-            .map(|b| self.type_name(b, "'base'", false))
+            .map(|b| self.type_name(b, Desc::fixed("'base'"), false))
             .transpose()?;
         Ok(DefKind::Struct { base, members })
     }
 
-    fn data(&self, v: &Spanned<Value>, what: &str, owner: Option<&str>) -> R<Data> {
+    fn data(&self, v: &Spanned<Value>, what: Desc<'_>, owner: Option<&str>) -> R<Data> {
         match &v.node {
             Value::Str(s) => Ok(Data::Named(TypeName {
                 name: s.clone(),
@@ -599,7 +633,7 @@ impl Checker<'_> {
 
     fn union_def(&self, name: &str, obj: &Object) -> R<DefKind> {
         let base = obj.get("base").ok_or_else(unreachable_missing)?;
-        let base = self.data(base, "the 'base' of a union", Some(name))?;
+        let base = self.data(base, Desc::fixed("the 'base' of a union"), Some(name))?;
         let disc = obj.get("discriminator").ok_or_else(unreachable_missing)?;
         let Value::Str(d) = &disc.node else {
             return Err(err(
@@ -661,7 +695,8 @@ impl Checker<'_> {
     fn branches(&self, obj: &Object, alternate: bool) -> R<Vec<BranchDef>> {
         let mut branches = Vec::with_capacity(obj.entries.len());
         for (key, value) in &obj.entries {
-            let source = format!("branch '{}'", key.node);
+            let source = Desc::named("branch '", &key.node);
+            let type_of = Desc("the type of branch '", &key.node, "'");
             if alternate {
                 names::check(&key.node, NameKind::Member, false, false).map_err(|why| {
                     err(key.span, format!("invalid branch name '{}'", key.node))
@@ -671,17 +706,14 @@ impl Checker<'_> {
             }
             let (ty, cond) = match &value.node {
                 Value::Object(long) => {
-                    self.check_keys(long, value.span, &source, &["type"], &["if"])?;
+                    self.check_keys(long, value.span, source, &["type"], &["if"])?;
                     let ty = long.get("type").ok_or_else(unreachable_missing)?;
                     (
-                        self.type_name(ty, &format!("the type of {source}"), alternate)?,
-                        self.cond_of(long, &source)?,
+                        self.type_name(ty, type_of, alternate)?,
+                        self.cond_of(long, source)?,
                     )
                 }
-                _ => (
-                    self.type_name(value, &format!("the type of {source}"), alternate)?,
-                    None,
-                ),
+                _ => (self.type_name(value, type_of, alternate)?, None),
             };
             branches.push(BranchDef {
                 name: key.node.clone(),
@@ -719,7 +751,14 @@ impl Checker<'_> {
                     .with_label("expected a type name"));
                 }
             },
-            Some(d) => Some(self.data(d, &format!("the 'data' of a {meta}"), None)?),
+            Some(d) => {
+                let what = if meta == "command" {
+                    "the 'data' of a command"
+                } else {
+                    "the 'data' of an event"
+                };
+                Some(self.data(d, Desc::fixed(what), None)?)
+            }
         };
         Ok((data, boxed))
     }
@@ -728,7 +767,7 @@ impl Checker<'_> {
         let (data, boxed) = self.args(obj, "command", span)?;
         let returns = obj
             .get("returns")
-            .map(|r| self.type_name(r, "'returns'", true))
+            .map(|r| self.type_name(r, Desc::fixed("'returns'"), true))
             .transpose()?;
         let generate = !self.flag(obj, "gen", false)?;
         let success_response = !self.flag(obj, "success-response", false)?;
@@ -782,12 +821,12 @@ impl Checker<'_> {
         }
     }
 
-    fn cond_of(&self, obj: &Object, what: &str) -> R<Option<Cond>> {
+    fn cond_of(&self, obj: &Object, what: Desc<'_>) -> R<Option<Cond>> {
         obj.get("if").map(|c| self.cond(c, what)).transpose()
     }
 
     /// Nesting is bounded by the syntax pre-scan, so the recursion is too.
-    fn cond(&self, v: &Spanned<Value>, what: &str) -> R<Cond> {
+    fn cond(&self, v: &Spanned<Value>, what: Desc<'_>) -> R<Cond> {
         match &v.node {
             Value::Str(s) => {
                 let valid = s.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
@@ -887,7 +926,7 @@ impl Checker<'_> {
             let (name, span, cond) = match &item.node {
                 Value::Str(s) => (s.clone(), item.span, None),
                 Value::Object(o) => {
-                    self.check_keys(o, item.span, "feature", &["name"], &["if"])?;
+                    self.check_keys(o, item.span, Desc::fixed("feature"), &["name"], &["if"])?;
                     let n = o.get("name").ok_or_else(unreachable_missing)?;
                     let Value::Str(s) = &n.node else {
                         return Err(err(
@@ -898,7 +937,7 @@ impl Checker<'_> {
                     (
                         s.clone(),
                         n.span,
-                        self.cond_of(o, &format!("feature '{s}'"))?,
+                        self.cond_of(o, Desc::named("feature '", s))?,
                     )
                 }
                 other => {

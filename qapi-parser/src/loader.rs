@@ -258,7 +258,7 @@ impl Loader {
                     let options = DocOptions {
                         legacy: self.options.legacy,
                     };
-                    match parse_doc(&block, options) {
+                    match parse_doc(&block, &self.out.sources.file(id).text, options) {
                         Ok((doc, notes)) => {
                             self.out.diags.extend(notes);
                             if doc.symbol.is_some() {

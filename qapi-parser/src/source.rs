@@ -77,13 +77,10 @@ pub struct SourceFile {
 impl SourceFile {
     /// Creates a source file and indexes its lines.
     pub fn new(path: PathBuf, display: String, text: String, included_from: Option<Span>) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i as u32 + 1),
-        );
+        let mut line_starts = Vec::with_capacity(text.len() / 32 + 1);
+        line_starts.push(0);
+        // match_indices on a char searches with memchr.
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
         SourceFile {
             path,
             display,

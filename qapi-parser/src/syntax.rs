@@ -7,7 +7,7 @@
 //! errors into messages in the project's own words.
 
 use crate::diag::Diagnostic;
-use crate::source::{FileId, SourceFile, Span};
+use crate::source::{FileId, SourceFile, Span, count_chars};
 use pest::Parser as _;
 use pest::iterators::Pair;
 
@@ -99,16 +99,18 @@ impl Object {
     }
 }
 
-/// A documentation block as the lexer sees it: its lines.
+/// A documentation block as the lexer sees it: where its lines are (the
+/// text is in the source file; copying every comment line would cost more
+/// than parsing it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DocBlock {
     /// The opening `##` line.
-    pub open: Spanned<String>,
-    /// The comment lines between the fences, text including the `#`.
-    pub lines: Vec<Spanned<String>>,
+    pub open: Span,
+    /// The comment lines between the fences, each from its `#`.
+    pub lines: Vec<Span>,
     /// The closing `##` line; `None` when the block is not closed (an
     /// error the loader reports at `end`).
-    pub close: Option<Spanned<String>>,
+    pub close: Option<Span>,
     /// Where the block ends (for "not closed" errors: the next token).
     pub end: Span,
 }
@@ -352,13 +354,16 @@ impl Converter<'_> {
     }
 
     fn doc_block(&mut self, pair: Pair<'_, Rule>) -> DocBlock {
-        let block_span = pair.as_span();
-        let base = block_span.start();
+        let block = pair.as_span();
+        let base = block.start();
+        // Line numbers advance by one per line of the block; only the
+        // first line's position needs a look-up.
+        let (first_line, first_col) = self.file.line_col(base);
         let mut open = None;
         let mut lines = Vec::new();
         let mut close = None;
         let mut offset = 0;
-        for raw in block_span.as_str().split('\n') {
+        for (i, raw) in block.as_str().split('\n').enumerate() {
             let start = offset;
             offset += raw.len() + 1;
             let text = raw.trim_end_matches('\r');
@@ -366,35 +371,38 @@ impl Converter<'_> {
             if trimmed.is_empty() {
                 continue;
             }
-            let at = base + start + (text.len() - trimmed.len());
-            let line = Spanned {
-                node: trimmed.to_string(),
-                span: self.file.span(self.file_id, at..at + trimmed.len()),
+            let indent = text.len() - trimmed.len();
+            let at = base + start + indent;
+            let col = if i == 0 {
+                first_col
+            } else {
+                count_chars(&text.as_bytes()[..indent]) as u32 + 1
+            };
+            let span = Span {
+                file: self.file_id,
+                start: at as u32,
+                end: (at + trimmed.len()) as u32,
+                line: first_line + i as u32,
+                col,
             };
             if open.is_none() {
-                open = Some(line);
+                open = Some(span);
             } else if trimmed.starts_with("##") {
-                close = Some(line);
+                close = Some(span);
             } else {
-                lines.push(line);
+                lines.push(span);
             }
         }
-        let whole = self
-            .file
-            .span(self.file_id, block_span.start()..block_span.end());
-        let open = open.unwrap_or(Spanned {
-            node: "##".into(),
-            span: whole,
-        });
+        let whole = self.file.span(self.file_id, block.start()..block.end());
         // Where the next token starts: the end of the block's text plus
         // any whitespace after it.
-        let rest = &self.file.text[block_span.end()..];
+        let rest = &self.file.text[block.end()..];
         let skip = rest.len() - rest.trim_start().len();
-        let at = block_span.end() + skip;
+        let at = block.end() + skip;
         let next_len = rest[skip..].chars().next().map_or(0, char::len_utf8);
         let end = self.file.span(self.file_id, at..at + next_len);
         DocBlock {
-            open,
+            open: open.unwrap_or(whole),
             lines,
             close,
             end,
@@ -516,8 +524,12 @@ fn describe_found(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn file(text: &str) -> SourceFile {
+        SourceFile::new("t.json".into(), "t.json".into(), text.into(), None)
+    }
+
     fn parse(text: &str) -> Result<Vec<TopItem>, Vec<String>> {
-        let f = SourceFile::new("t.json".into(), "t.json".into(), text.into(), None);
+        let f = file(text);
         parse_file(FileId(0), &f).map_err(|es| {
             es.iter()
                 .map(|d| {
@@ -607,12 +619,14 @@ mod tests {
 
     #[test]
     fn doc_blocks() {
-        let items = parse("##\n# @foo:\n#\n# text\n##\n{ 'x': 'y' }").unwrap();
+        let f = file("##\n# @foo:\n#\n# text\n##\n{ 'x': 'y' }");
+        let items = parse(&f.text).unwrap();
         let [TopItem::Doc(d), TopItem::Expr(_)] = items.as_slice() else {
             panic!()
         };
         assert_eq!(d.lines.len(), 3);
-        assert_eq!(d.lines[0].node, "# @foo:");
+        assert_eq!(&f.text[d.lines[0].range()], "# @foo:");
+        assert_eq!((d.lines[2].line, d.lines[2].col), (4, 1));
         assert!(d.close.is_some());
         let items = parse("##\n# @foo:\n{ 'x': 'y' }").unwrap();
         let [TopItem::Doc(d), TopItem::Expr(_)] = items.as_slice() else {
