@@ -516,8 +516,7 @@ impl Checker<'_> {
             }
         };
         let permissive = self.is_member_exception(name);
-        let mut values = Vec::with_capacity(items.len());
-        let mut seen: Vec<(String, Span, String)> = Vec::new();
+        let mut values: Vec<EnumValue> = Vec::with_capacity(items.len());
         for item in items {
             let (vname, vspan, cond, features) = match &item.node {
                 Value::Str(s) => (s.clone(), item.span, None, Vec::new()),
@@ -562,8 +561,12 @@ impl Checker<'_> {
                     .with_label("bad name")
                     .with_note(why)
             })?;
-            let c = names::c_name(&vname);
-            if let Some((prev, pspan, _)) = seen.iter().find(|(_, _, pc)| *pc == c) {
+            if let Some(EnumValue {
+                name: prev,
+                span: pspan,
+                ..
+            }) = values.iter().find(|v| names::c_name_eq(&v.name, &vname))
+            {
                 return Err(err(
                     vspan,
                     if *prev == vname {
@@ -576,7 +579,6 @@ impl Checker<'_> {
                 .with_related(*pspan, "the other one")
                 .with_note("values must differ after '-' and '.' are replaced by '_'"));
             }
-            seen.push((vname.clone(), vspan, c));
             values.push(EnumValue {
                 name: vname,
                 cond,
@@ -955,10 +957,7 @@ impl Checker<'_> {
                     .with_label("bad name")
                     .with_note(why)
             })?;
-            if let Some(prev) = out
-                .iter()
-                .find(|f| names::c_name(&f.name) == names::c_name(&name))
-            {
+            if let Some(prev) = out.iter().find(|f| names::c_name_eq(&f.name, &name)) {
                 return Err(err(
                     span,
                     if prev.name == name {

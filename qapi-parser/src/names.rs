@@ -77,7 +77,8 @@ pub fn check_shape(name: &str) -> Result<&str, String> {
             "a name is made of an optional '__RFQDN_' prefix, an optional 'x-', then a letter followed by letters, digits, '-' and '_'".into()
         });
     };
-    if c_name(name).starts_with("q_") {
+    // c_name(name) starts with "q_" (checked without building it).
+    if name.starts_with("q_") || name.starts_with("q-") || name.starts_with("q.") {
         return Err("names starting with 'q-' or 'q_' are reserved for generated code".into());
     }
     Ok(stem)
@@ -141,8 +142,21 @@ fn is_camel(stem: &str) -> bool {
 /// Whether a member name is reserved: `u` (the C union of a union type)
 /// and `has-*` / `has_*` (the C presence flags of optional members).
 pub fn is_reserved_member(name: &str) -> bool {
-    let c = c_name(name);
-    c == "u" || c.starts_with("has_")
+    let b = name.as_bytes();
+    name == "u" || (b.len() >= 4 && &b[..3] == b"has" && !(b[3].is_ascii_alphanumeric()))
+}
+
+/// Whether two names are the same after [`c_name`] mapping (without
+/// building either).
+pub fn c_name_eq(a: &str, b: &str) -> bool {
+    let c = |x: u8| {
+        if x.is_ascii_alphanumeric() || x == b'_' {
+            x
+        } else {
+            b'_'
+        }
+    };
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| c(x) == c(y))
 }
 
 #[cfg(test)]
@@ -187,6 +201,12 @@ mod tests {
         assert!(is_reserved_member("has_foo"));
         assert!(!is_reserved_member("hash"));
         assert!(!is_reserved_member("uu"));
+        assert!(!is_reserved_member("has"));
+        assert!(is_reserved_member("has.x"));
+        assert!(c_name_eq("a-b", "a_b"));
+        assert!(c_name_eq("a.b", "a-b"));
+        assert!(!c_name_eq("a-b", "a-c"));
+        assert!(!c_name_eq("ab", "a"));
     }
 
     #[test]

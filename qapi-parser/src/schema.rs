@@ -16,7 +16,7 @@ use crate::diag::Diagnostic;
 use crate::expr::{BranchDef, Data, Def, DefKind, MemberDef, TypeName};
 use crate::ir::*;
 use crate::loader::Loaded;
-use crate::names::c_name;
+use crate::names::c_name_eq;
 use crate::source::Span;
 use std::collections::HashMap;
 
@@ -799,9 +799,11 @@ impl Builder<'_> {
     fn check_member_clashes(&mut self, es: &[Entity], id: EntityId) {
         let mut all = Vec::new();
         self.all_members(es, id, &mut all, 0);
-        let mut seen: HashMap<String, (&Member, EntityId)> = HashMap::new();
+        // Member lists are short: a linear scan comparing C names in place
+        // is cheaper than hashing freshly built strings.
+        let mut seen: Vec<(&Member, EntityId)> = Vec::with_capacity(all.len());
         for (m, owner) in all {
-            if let Some((prev, powner)) = seen.get(&c_name(&m.name)) {
+            if let Some((prev, powner)) = seen.iter().find(|(p, _)| c_name_eq(&p.name, &m.name)) {
                 let span = if owner == id {
                     m.span
                 } else {
@@ -822,18 +824,18 @@ impl Builder<'_> {
                 );
                 continue;
             }
-            seen.insert(c_name(&m.name), (m, owner));
+            seen.push((m, owner));
         }
     }
 
     /// Checks that a branch's members (recursively through nested unions)
-    /// do not clash with what is already `seen`.
+    /// do not clash with the members already present (`seen`).
     fn check_branch_clash(
         &mut self,
         es: &[Entity],
         union: EntityId,
         ty: EntityId,
-        seen: &HashMap<String, String>,
+        seen: &[&str],
         span: Span,
         depth: usize,
     ) {
@@ -842,15 +844,14 @@ impl Builder<'_> {
         }
         let mut mine = Vec::new();
         self.all_members(es, ty, &mut mine, 0);
-        let mut seen = seen.clone();
+        let mut all: Vec<&str> = seen.to_vec();
         for (m, owner) in mine {
-            let c = c_name(&m.name);
-            if let Some(prev) = seen.get(&c) {
+            if let Some(prev) = all.iter().find(|p| c_name_eq(p, &m.name)) {
                 self.diags.push(
                     Diagnostic::error(
                         span,
                         format!(
-                            "member '{}' of '{}' clashes with {prev} of union '{}'",
+                            "member '{}' of '{}' clashes with member '{prev}' of union '{}'",
                             m.name,
                             display_name(es, owner),
                             es[union.0 as usize].name
@@ -861,11 +862,11 @@ impl Builder<'_> {
                 );
                 return;
             }
-            seen.insert(c, format!("common member '{}'", m.name));
+            all.push(&m.name);
         }
         if let EntityKind::Union(u) = &es[ty.0 as usize].kind {
             for b in &u.branches {
-                self.check_branch_clash(es, union, b.ty.id, &seen, span, depth + 1);
+                self.check_branch_clash(es, union, b.ty.id, &all, span, depth + 1);
             }
         }
     }
@@ -1003,10 +1004,7 @@ impl Builder<'_> {
         }
         let branches = u.branches.clone();
         self.diags.extend(errors);
-        let mut seen: HashMap<String, String> = HashMap::new();
-        for (m, _) in &common {
-            seen.insert(c_name(&m.name), format!("common member '{}'", m.name));
-        }
+        let seen: Vec<&str> = common.iter().map(|(m, _)| m.name.as_str()).collect();
         for (b, bdef) in branches.iter().filter(|b| b.explicit).zip(
             branch_defs
                 .iter()
@@ -1033,12 +1031,11 @@ impl Builder<'_> {
     }
 
     fn check_alternate(&mut self, es: &[Entity], branches: &[BranchDef]) {
-        let mut seen: Vec<(String, &BranchDef)> = Vec::new();
+        let mut seen: Vec<&BranchDef> = Vec::new();
         // JSON kind -> branch that takes it.
         let mut taken: Vec<(&'static str, &BranchDef)> = Vec::new();
         for b in branches {
-            let c = c_name(&b.name);
-            if let Some((_, prev)) = seen.iter().find(|(pc, _)| *pc == c) {
+            if let Some(prev) = seen.iter().find(|p| c_name_eq(&p.name, &b.name)) {
                 self.diags.push(
                     Diagnostic::error(
                         b.span,
@@ -1048,7 +1045,7 @@ impl Builder<'_> {
                 );
                 continue;
             }
-            seen.push((c, b));
+            seen.push(b);
             let name = if b.ty.array {
                 format!("{}List", b.ty.name)
             } else {
