@@ -110,6 +110,17 @@ impl Diagnostic {
         self
     }
 
+    /// Sets the file of the diagnostic's spans (for diagnostics about one
+    /// file made before the file had its final id).
+    pub(crate) fn assign_file(&mut self, file: crate::source::FileId) {
+        if let Some(s) = &mut self.span {
+            s.file = file;
+        }
+        for (s, _) in &mut self.related {
+            s.file = file;
+        }
+    }
+
     /// `path:line:col: severity: message`, the first line of the rendering.
     pub fn headline(&self, sources: &SourceMap) -> String {
         match self.span {

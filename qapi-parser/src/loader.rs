@@ -1,18 +1,27 @@
 //! Reading a schema: the root file, its includes, pragmas, and where
 //! documentation comments stand.
 //!
-//! Files are parsed depth first: an `include` is read at the point of the
-//! directive, so definitions keep the order QEMU gives them. Including a
-//! file a second time does nothing; including a file that is still being
-//! read (a loop) is an error.
+//! Two phases:
+//!
+//! 1. **Discover and parse**: the root file, then every file it includes,
+//!    transitively. Parsing is most of the work and files are independent,
+//!    so worker threads take files from a shared queue and add the
+//!    includes they find. File ids are then given in depth-first include
+//!    order, so they never depend on timing.
+//! 2. **Walk**: depth first from the root, exactly as QEMU reads: an
+//!    `include` takes effect at the point of the directive, so definitions
+//!    keep QEMU's order. Including a file a second time does nothing;
+//!    including a file that is still being read (a loop) is an error.
 
 use crate::Options;
 use crate::diag::Diagnostic;
 use crate::doc::{Doc, DocOptions, parse_doc};
-use crate::ir::{Module, Pragma};
+use crate::ir::{Module, ModuleId, Pragma};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use crate::syntax::{self, Object, Spanned, TopItem, Value};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 /// A definition expression with its documentation.
 #[derive(Debug)]
@@ -35,12 +44,18 @@ pub(crate) struct LoadedFreeDoc {
 #[derive(Debug, Default)]
 pub(crate) struct Loaded {
     pub sources: SourceMap,
+    /// The modules in include (depth-first) order.
     pub modules: Vec<Module>,
+    /// The module of each file, by file id.
+    pub module_of_file: Vec<ModuleId>,
     pub exprs: Vec<ExprItem>,
     pub free_docs: Vec<LoadedFreeDoc>,
     pub pragma: Pragma,
     pub diags: Vec<Diagnostic>,
 }
+
+/// What a file parses to.
+type Parsed = Result<Vec<TopItem>, Vec<Diagnostic>>;
 
 struct Loader {
     out: Loaded,
@@ -48,71 +63,223 @@ struct Loader {
     /// Absolute, normalised paths of the files being read (the include
     /// chain), to detect loops, with their display names.
     stack: Vec<(PathBuf, String)>,
-    /// Absolute, normalised paths of every file read.
-    seen: Vec<PathBuf>,
     root_dir: PathBuf,
+    /// Every file discovered, by absolute normalised path: its id, or why
+    /// it could not be read.
+    found: HashMap<PathBuf, Result<FileId, String>>,
+    /// Per file id: its absolute path, its parse (taken by the walk), and
+    /// whether the walk has reached it.
+    abs: Vec<PathBuf>,
+    parsed: Vec<Option<Parsed>>,
+    walked: Vec<bool>,
+}
+
+/// A file to read and parse.
+struct Job {
+    path: PathBuf,
+    display: String,
+    abs: PathBuf,
+    /// The text when it is already known (the root).
+    text: Option<Result<String, ReadError>>,
+}
+
+/// A file found by discovery: parsed with a provisional file id.
+struct FoundFile {
+    file: SourceFile,
+    abs: PathBuf,
+    parsed: Parsed,
+}
+
+enum Discovered {
+    File(FoundFile),
+    /// The path could not be read: why.
+    Unreadable(PathBuf, String),
+}
+
+/// The provisional id spans carry until a file has its final id.
+const PROVISIONAL: FileId = FileId(u32::MAX);
+
+/// Reads and parses one file; returns it and the files it includes.
+fn process(job: Job) -> (Discovered, Vec<Job>) {
+    let text = job.text.unwrap_or_else(|| read_text(&job.path));
+    let (text, parsed) = match text {
+        Ok(text) => (text, None),
+        Err(ReadError::Io(e)) => {
+            return (Discovered::Unreadable(job.abs, e.to_string()), Vec::new());
+        }
+        // Keep the text (lossily) so that the error can point into it.
+        Err(ReadError::Other(text, message, offset)) => (text, Some((message, offset))),
+    };
+    let file = SourceFile::new(job.path, job.display, text, None);
+    let parsed = match parsed {
+        Some((message, offset)) => Err(vec![Diagnostic::error(
+            file.span(PROVISIONAL, offset..offset),
+            message,
+        )]),
+        None => syntax::parse_file(PROVISIONAL, &file),
+    };
+    let mut includes = Vec::new();
+    if let Ok(items) = &parsed {
+        let dir = file
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let display_dir = Path::new(&file.display)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        for name in include_names(items) {
+            let path = dir.join(name);
+            includes.push(Job {
+                abs: absolute(&path),
+                path,
+                display: normalize(&display_dir.join(name)).display().to_string(),
+                text: None,
+            });
+        }
+    }
+    (
+        Discovered::File(FoundFile {
+            file,
+            abs: job.abs,
+            parsed,
+        }),
+        includes,
+    )
+}
+
+/// Reads and parses the root and everything it includes, on all cores.
+fn discover(root: Job) -> Vec<Discovered> {
+    struct Queue {
+        jobs: VecDeque<Job>,
+        busy: usize,
+        seen: HashSet<PathBuf>,
+        done: Vec<Discovered>,
+    }
+    let mut seen = HashSet::from([root.abs.clone()]);
+    let (found, includes) = process(root);
+    let mut jobs = VecDeque::new();
+    for job in includes {
+        if seen.insert(job.abs.clone()) {
+            jobs.push_back(job);
+        }
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let queue = Mutex::new(Queue {
+        jobs,
+        busy: 0,
+        seen,
+        done: vec![found],
+    });
+    let wakeup = Condvar::new();
+    fn lock(q: &Mutex<Queue>) -> std::sync::MutexGuard<'_, Queue> {
+        // A worker that panicked cannot leave the queue half-updated in a
+        // way that matters here; keep going rather than propagate.
+        q.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+    let work = || loop {
+        let job = {
+            let mut q = lock(&queue);
+            loop {
+                if let Some(job) = q.jobs.pop_front() {
+                    q.busy += 1;
+                    break job;
+                }
+                if q.busy == 0 {
+                    wakeup.notify_all();
+                    return;
+                }
+                q = wakeup.wait(q).unwrap_or_else(PoisonError::into_inner);
+            }
+        };
+        let (found, includes) = process(job);
+        let mut q = lock(&queue);
+        q.done.push(found);
+        for job in includes {
+            if q.seen.insert(job.abs.clone()) {
+                q.jobs.push_back(job);
+            }
+        }
+        q.busy -= 1;
+        wakeup.notify_all();
+    };
+    let has_work = !lock(&queue).jobs.is_empty();
+    if threads > 1 && has_work {
+        std::thread::scope(|scope| {
+            for _ in 1..threads {
+                scope.spawn(work);
+            }
+            work();
+        });
+    } else {
+        work();
+    }
+    queue
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .done
+}
+
+/// The file names of the well-formed `include` directives among `items`
+/// (malformed ones are reported by the walk).
+fn include_names(items: &[TopItem]) -> impl Iterator<Item = &str> {
+    items.iter().filter_map(|item| match item {
+        TopItem::Expr(Spanned {
+            node: Value::Object(o),
+            ..
+        }) if o.entries.len() == 1 => o.get("include").and_then(|v| v.node.as_str()),
+        _ => None,
+    })
 }
 
 /// Reads `path` and everything it includes.
 pub(crate) fn load(path: &Path, options: Options) -> Loaded {
-    let abs = absolute(path);
-    let mut loader = Loader {
-        out: Loaded::default(),
-        options,
-        stack: Vec::new(),
-        seen: Vec::new(),
-        root_dir: abs.parent().map(Path::to_path_buf).unwrap_or_default(),
-    };
-    match read_text(path) {
-        Ok(text) => {
-            loader.file(
-                path.to_path_buf(),
-                path.display().to_string(),
-                abs,
-                text,
-                None,
-            );
-        }
-        Err(ReadError::Io(e)) => loader.out.diags.push(Diagnostic::error_unlocated(format!(
-            "cannot read schema file '{}': {e}",
-            path.display()
-        ))),
-        Err(ReadError::Other(text, message, offset)) => {
-            let id = loader.add_file(path.to_path_buf(), path.display().to_string(), text, None);
-            let f = loader.out.sources.file(id);
-            let span = f.span(id, offset..offset);
-            loader.out.diags.push(Diagnostic::error(span, message));
-        }
-    }
-    loader.out
+    load_root(path, read_text(path), options)
 }
 
 /// Reads a schema held in memory (tests, fuzzing, `build.rs` users with
 /// generated text). Includes are resolved relative to `path`'s directory.
 pub(crate) fn load_str(path: &Path, text: &str, options: Options) -> Loaded {
+    load_root(path, check_text(text.as_bytes().to_vec()), options)
+}
+
+fn load_root(path: &Path, text: Result<String, ReadError>, options: Options) -> Loaded {
     let abs = absolute(path);
     let mut loader = Loader {
         out: Loaded::default(),
         options,
         stack: Vec::new(),
-        seen: Vec::new(),
         root_dir: abs.parent().map(Path::to_path_buf).unwrap_or_default(),
+        found: HashMap::new(),
+        abs: Vec::new(),
+        parsed: Vec::new(),
+        walked: Vec::new(),
     };
-    match check_text(text.as_bytes().to_vec()) {
-        Ok(text) => loader.file(
-            path.to_path_buf(),
-            path.display().to_string(),
-            abs,
-            text,
-            None,
-        ),
-        Err(ReadError::Other(text, message, offset)) => {
-            let id = loader.add_file(path.to_path_buf(), path.display().to_string(), text, None);
-            let span = loader.out.sources.file(id).span(id, offset..offset);
-            loader.out.diags.push(Diagnostic::error(span, message));
-        }
-        Err(ReadError::Io(_)) => {}
+    let root = Job {
+        path: path.to_path_buf(),
+        display: path.display().to_string(),
+        abs,
+        text: Some(text),
+    };
+    let discovered = discover(root);
+    loader.number(discovered);
+    // The root exists unless it could not be read at all (then `found`
+    // holds why, and there is nothing to walk).
+    if !loader.abs.is_empty() {
+        loader.walk(FileId(0));
+    } else if let Some(Err(e)) = loader.found.values().next() {
+        loader.out.diags.push(Diagnostic::error_unlocated(format!(
+            "cannot read schema file '{}': {e}",
+            path.display()
+        )));
     }
+    loader
+        .out
+        .module_of_file
+        .resize(loader.abs.len(), ModuleId(0));
     loader.out
 }
 
@@ -212,37 +379,110 @@ fn relative(path: &Path, base: &Path) -> PathBuf {
 }
 
 impl Loader {
-    fn add_file(
-        &mut self,
-        path: PathBuf,
-        display: String,
-        text: String,
-        included_from: Option<Span>,
-    ) -> FileId {
-        self.out
-            .sources
-            .add(SourceFile::new(path, display, text, included_from))
+    /// Gives the discovered files their ids, in depth-first include order
+    /// from the root (the order QEMU reads them), and registers them.
+    fn number(&mut self, discovered: Vec<Discovered>) {
+        let mut files: Vec<Option<FoundFile>> = Vec::new();
+        let mut index: HashMap<PathBuf, usize> = HashMap::new();
+        for d in discovered {
+            match d {
+                Discovered::File(f) => {
+                    index.insert(f.abs.clone(), files.len());
+                    files.push(Some(f));
+                }
+                Discovered::Unreadable(abs, why) => {
+                    self.found.insert(abs, Err(why));
+                }
+            }
+        }
+        // Depth-first pre-order over the includes, with an explicit stack
+        // (no recursion on input).
+        let mut order = Vec::with_capacity(files.len());
+        let mut visited = vec![false; files.len()];
+        let mut stack: Vec<(usize, Vec<usize>)> = Vec::new();
+        let includes_of = |i: usize, files: &[Option<FoundFile>]| -> Vec<usize> {
+            let Some(f) = &files[i] else {
+                return Vec::new();
+            };
+            let Ok(items) = &f.parsed else {
+                return Vec::new();
+            };
+            let dir = f
+                .file
+                .path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let mut v: Vec<usize> = include_names(items)
+                .filter_map(|n| index.get(&absolute(&dir.join(n))).copied())
+                .collect();
+            v.reverse(); // popped from the end: first include first
+            v
+        };
+        if !files.is_empty() {
+            // The root is processed first by discovery, so it is at 0.
+            visited[0] = true;
+            order.push(0);
+            stack.push((0, includes_of(0, &files)));
+        }
+        while let Some((_, pending)) = stack.last_mut() {
+            match pending.pop() {
+                Some(next) if !visited[next] => {
+                    visited[next] = true;
+                    order.push(next);
+                    let inc = includes_of(next, &files);
+                    stack.push((next, inc));
+                }
+                Some(_) => {}
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+        // Files only an unreachable file includes cannot exist; keep any
+        // anyway, after the others.
+        order.extend((0..files.len()).filter(|&i| !visited[i]));
+        for i in order {
+            let Some(mut f) = files[i].take() else {
+                continue;
+            };
+            let id = FileId(self.abs.len() as u32);
+            match &mut f.parsed {
+                Ok(items) => syntax::assign_file(items, id),
+                Err(diags) => diags.iter_mut().for_each(|d| d.assign_file(id)),
+            }
+            self.out.sources.add(f.file);
+            self.found.insert(f.abs.clone(), Ok(id));
+            self.abs.push(f.abs);
+            self.parsed.push(Some(f.parsed));
+            self.walked.push(false);
+        }
     }
 
-    fn file(
-        &mut self,
-        path: PathBuf,
-        display: String,
-        abs: PathBuf,
-        text: String,
-        included_from: Option<Span>,
-    ) {
-        let id = self.add_file(path, display, text, included_from);
+    /// Phase 2: the depth-first walk over one file.
+    fn walk(&mut self, id: FileId) {
+        let abs = self.abs[id.0 as usize].clone();
+        self.walked[id.0 as usize] = true;
         let rel = relative(&abs, &self.root_dir);
         let name = rel.with_extension("").to_string_lossy().into_owned();
-        self.out.modules.push(crate::ir::Module { name, file: id });
+        let module = ModuleId(self.out.modules.len() as u32);
+        self.out.modules.push(Module { name, file: id });
+        if self.out.module_of_file.len() <= id.0 as usize {
+            self.out
+                .module_of_file
+                .resize(id.0 as usize + 1, ModuleId(0));
+        }
+        self.out.module_of_file[id.0 as usize] = module;
         let shown = self.out.sources.file(id).display.clone();
-        self.stack.push((abs.clone(), shown));
-        self.seen.push(abs);
-        let items = match syntax::parse_file(id, self.out.sources.file(id)) {
-            Ok(items) => items,
-            Err(errors) => {
+        self.stack.push((abs, shown));
+        let items = match self.parsed[id.0 as usize].take() {
+            Some(Ok(items)) => items,
+            Some(Err(errors)) => {
                 self.out.diags.extend(errors);
+                self.stack.pop();
+                return;
+            }
+            None => {
                 self.stack.pop();
                 return;
             }
@@ -394,23 +634,33 @@ impl Loader {
             self.out.diags.push(d);
             return;
         }
-        if self.seen.contains(&abs) {
-            return; // already included: including again does nothing
-        }
-        match read_text(&path) {
-            Ok(text) => self.file(path, display, abs, text, Some(directive)),
-            Err(ReadError::Io(e)) => self.out.diags.push(
+        match self.found.get(&abs) {
+            Some(Ok(id)) => {
+                let id = *id;
+                if self.walked[id.0 as usize] {
+                    return; // already included: including again does nothing
+                }
+                // The first include the walk reaches is the one that
+                // counts, for the include chain and the displayed path.
+                let file = self.out.sources.file_mut(id);
+                file.included_from = Some(directive);
+                file.display = display;
+                file.path = path;
+                self.walk(id);
+            }
+            Some(Err(e)) => self.out.diags.push(
                 Diagnostic::error(
                     value.span,
                     format!("cannot read included file '{display}': {e}"),
                 )
                 .with_label("included here"),
             ),
-            Err(ReadError::Other(text, message, offset)) => {
-                let id = self.add_file(path, display, text, Some(directive));
-                let span = self.out.sources.file(id).span(id, offset..offset);
-                self.out.diags.push(Diagnostic::error(span, message));
-            }
+            // Discovery reads every well-formed include; this one was not
+            // seen there only if the two disagree, which they must not.
+            None => self.out.diags.push(Diagnostic::error(
+                value.span,
+                format!("internal error: '{display}' was not discovered"),
+            )),
         }
     }
 

@@ -48,6 +48,8 @@ struct Builder<'a> {
     def_entity: Vec<Option<EntityId>>,
     diags: Vec<Diagnostic>,
     pragma: &'a Pragma,
+    /// The module of each file, by file id.
+    module_of_file: &'a [ModuleId],
 }
 
 pub(crate) fn build(
@@ -65,6 +67,7 @@ pub(crate) fn build(
         def_entity: vec![None; defs.len()],
         diags: Vec::new(),
         pragma: &loaded.pragma,
+        module_of_file: &loaded.module_of_file,
     };
     b.predefine();
     for i in 0..defs.len() {
@@ -82,7 +85,7 @@ pub(crate) fn build(
         .free_docs
         .into_iter()
         .map(|f| FreeDoc {
-            module: ModuleId(f.file.0),
+            module: b.module_of_file[f.file.0 as usize],
             before: b.def_entity.get(f.before_expr).copied().flatten(),
             doc: f.doc,
         })
@@ -285,7 +288,7 @@ impl Builder<'_> {
 
     // ---------------------------------------------------------------- resolve
 
-    fn type_ref(&mut self, t: &TypeName, what: &str) -> TypeRef {
+    fn type_ref(&mut self, t: &TypeName, what: &dyn std::fmt::Display) -> TypeRef {
         let name = if t.array {
             format!("{}List", t.name)
         } else {
@@ -306,7 +309,7 @@ impl Builder<'_> {
     }
 
     /// Reports `name` when it is not a type.
-    fn check_is_type(&mut self, name: &str, span: Span, what: &str) {
+    fn check_is_type(&mut self, name: &str, span: Span, what: &dyn std::fmt::Display) {
         match self.by_name.get(name).map(|id| &self.plans[id.0 as usize]) {
             Some(Plan::Def(i))
                 if matches!(
@@ -354,7 +357,7 @@ impl Builder<'_> {
             .map(|m| Member {
                 name: m.name.clone(),
                 optional: m.optional,
-                ty: self.type_ref(&m.ty, &format!("{what} '{}'", m.name)),
+                ty: self.type_ref(&m.ty, &format_args!("{what} '{}'", m.name)),
                 cond: m.cond.clone(),
                 features: m.features.clone(),
                 span: m.span,
@@ -370,7 +373,7 @@ impl Builder<'_> {
             name: String::new(),
             kind,
             origin,
-            module: Some(ModuleId(def.file.0)),
+            module: Some(self.module_of_file[def.file.0 as usize]),
             span: Some(def.name_span),
             cond: def.cond.clone(),
             features: if explicit {
@@ -393,14 +396,14 @@ impl Builder<'_> {
             let mut e = match &plan {
                 Plan::Builtin(e) => (**e).clone(),
                 Plan::Array { element, span } => {
-                    self.check_is_type(element, *span, "array type");
+                    self.check_is_type(element, *span, &"array type");
                     let element = self.type_ref(
                         &TypeName {
                             name: element.clone(),
                             array: false,
                             span: *span,
                         },
-                        "array type",
+                        &"array type",
                     );
                     // Module and condition are the element's; see fixup below.
                     Entity {
@@ -491,7 +494,7 @@ impl Builder<'_> {
                 prefix: prefix.clone(),
             }),
             DefKind::Struct { base, members } => {
-                let base = base.as_ref().map(|b| self.type_ref(b, "'base'"));
+                let base = base.as_ref().map(|b| self.type_ref(b, &"'base'"));
                 let members = self.members(members, "member");
                 EntityKind::Struct(StructType { base, members })
             }
@@ -501,7 +504,7 @@ impl Builder<'_> {
                 branches,
             } => {
                 let base = match base {
-                    Data::Named(t) => self.type_ref(t, "'base'"),
+                    Data::Named(t) => self.type_ref(t, &"'base'"),
                     Data::Inline(..) => {
                         let name = format!("q_obj_{}-base", def.name);
                         TypeRef {
@@ -514,7 +517,7 @@ impl Builder<'_> {
                     .iter()
                     .map(|b| UnionBranch {
                         name: b.name.clone(),
-                        ty: self.type_ref(&b.ty, &format!("branch '{}'", b.name)),
+                        ty: self.type_ref(&b.ty, &format_args!("branch '{}'", b.name)),
                         cond: b.cond.clone(),
                         explicit: true,
                         span: b.span,
@@ -537,7 +540,7 @@ impl Builder<'_> {
                     .iter()
                     .map(|b| AlternateBranch {
                         name: b.name.clone(),
-                        ty: self.type_ref(&b.ty, &format!("branch '{}'", b.name)),
+                        ty: self.type_ref(&b.ty, &format_args!("branch '{}'", b.name)),
                         cond: b.cond.clone(),
                         span: b.span,
                         doc: None,
@@ -558,7 +561,7 @@ impl Builder<'_> {
                 boxed: *boxed,
                 returns: returns
                     .as_ref()
-                    .map(|r| self.type_ref(r, "the command's 'returns'")),
+                    .map(|r| self.type_ref(r, &"the command's 'returns'")),
                 generate: *generate,
                 success_response: *success_response,
                 allow_oob: *allow_oob,
@@ -574,7 +577,7 @@ impl Builder<'_> {
 
     fn args_ref(&mut self, def: &Def, data: Option<&Data>, what: &str) -> Option<TypeRef> {
         match data? {
-            Data::Named(t) => Some(self.type_ref(t, what)),
+            Data::Named(t) => Some(self.type_ref(t, &what)),
             Data::Inline(members, _) if members.is_empty() => None,
             Data::Inline(..) => {
                 let name = format!("q_obj_{}-arg", def.name);

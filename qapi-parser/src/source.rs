@@ -157,6 +157,12 @@ impl SourceMap {
         &self.files[id.0 as usize]
     }
 
+    /// The file with id `id`, to update (the loader fixes the include
+    /// that brought a file in once it knows which one comes first).
+    pub(crate) fn file_mut(&mut self, id: FileId) -> &mut SourceFile {
+        &mut self.files[id.0 as usize]
+    }
+
     /// All files.
     pub fn files(&self) -> &[SourceFile] {
         &self.files

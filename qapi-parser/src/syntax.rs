@@ -168,6 +168,38 @@ pub fn parse_file(file_id: FileId, file: &SourceFile) -> Result<Vec<TopItem>, Ve
     }
 }
 
+/// Sets the file of every span in `items` (all of which come from one
+/// file). The loader parses files before it knows their final ids.
+pub(crate) fn assign_file(items: &mut [TopItem], file: FileId) {
+    fn value(v: &mut Spanned<Value>, file: FileId) {
+        v.span.file = file;
+        match &mut v.node {
+            Value::Array(items) => items.iter_mut().for_each(|i| value(i, file)),
+            Value::Object(o) => {
+                for (k, v) in &mut o.entries {
+                    k.span.file = file;
+                    value(v, file);
+                }
+            }
+            Value::Str(_) | Value::Bool(_) => {}
+        }
+    }
+    for item in items {
+        match item {
+            TopItem::Expr(v) => value(v, file),
+            TopItem::Doc(d) => {
+                for span in std::iter::once(&mut d.open)
+                    .chain(d.lines.iter_mut())
+                    .chain(d.close.iter_mut())
+                    .chain(std::iter::once(&mut d.end))
+                {
+                    span.file = file;
+                }
+            }
+        }
+    }
+}
+
 /// A quick lexical pass for the two errors the recursive parser handles
 /// badly: nesting deeper than [`MAX_DEPTH`] (stack exhaustion) and an
 /// unterminated string (which would otherwise surface as a confusing
@@ -312,6 +344,14 @@ impl Converter<'_> {
             return None;
         }
         let raw = body.as_str();
+        // Nearly every string is plain printable ASCII without escapes:
+        // check the bytes and copy once.
+        if raw
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b) && b != b'\\')
+        {
+            return Some(raw.to_owned());
+        }
         let mut out = String::with_capacity(raw.len());
         let mut chars = raw.char_indices();
         while let Some((i, c)) = chars.next() {
