@@ -11,7 +11,6 @@
 //!
 //! Errors of one definition do not stop the checks of the others.
 
-use crate::Options;
 use crate::diag::Diagnostic;
 use crate::expr::{BranchDef, Data, Def, DefKind, MemberDef, TypeName};
 use crate::ir::*;
@@ -55,7 +54,6 @@ struct Builder<'a> {
 pub(crate) fn build(
     loaded: Loaded,
     mut defs: Vec<Def>,
-    _options: Options,
 ) -> Result<Schema, (Vec<Diagnostic>, Box<Loaded>)> {
     let docs = defs.iter_mut().map(|d| d.doc.take()).collect();
     let mut b = Builder {

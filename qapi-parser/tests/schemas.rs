@@ -319,9 +319,15 @@ fn a_100_mb_file_is_refused_without_reading_it() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("huge.json");
     // Sparse: instant to create, and the parser must not read it anyway.
-    std::fs::File::create(&path).expect("create").set_len(100 << 20).expect("set_len");
+    std::fs::File::create(&path)
+        .expect("create")
+        .set_len(100 << 20)
+        .expect("set_len");
     let result = qapi_parser::parse_file(&path);
     let _ = std::fs::remove_dir_all(&dir);
     let e = result.expect_err("too big");
-    assert!(e.headlines()[0].contains("it is 100 MiB; schema files are limited to 16 MiB"), "{e}");
+    assert!(
+        e.headlines()[0].contains("it is 100 MiB; schema files are limited to 16 MiB"),
+        "{e}"
+    );
 }
