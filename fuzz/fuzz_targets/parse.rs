@@ -1,6 +1,7 @@
 //! Any bytes given to the parser produce a schema or diagnostics, never a
 //! panic, a hang or a stack overflow. Run with
-//! `cargo +nightly fuzz run parse` (from the repository root).
+//! `cargo fuzz run parse` from the repository root (on a stable
+//! toolchain: `RUSTC_BOOTSTRAP=1 cargo fuzz run parse`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
