@@ -1,2 +1,232 @@
-//! QAPI schema to Rust code generator (the `qapi` command-line tool lives
-//! here too).
+//! Rust code from QAPI schemas.
+//!
+//! Reads a schema with [`qapi_parser`] and writes typed Rust for every
+//! type, command and event, implementing the traits of the `qmp-types`
+//! crate so that the `qmp-client` crate can send them. QEMU's own schema
+//! is generated into `qmp-types`; this crate is for schemas of your own
+//! (a device emulator's, a downstream QEMU's), typically from `build.rs`:
+//!
+//! ```no_run
+//! // build.rs
+//! let out = std::env::var("OUT_DIR").unwrap();
+//! qapi_codegen::Config::new()
+//!     .schema("schema/my-schema.json")
+//!     .out_dir(&out)
+//!     .generate()
+//!     .unwrap_or_else(|e| panic!("{e}"));
+//! println!("cargo::rerun-if-changed=schema");
+//! ```
+//!
+//! and in the crate, `include!(concat!(env!("OUT_DIR"), "/qapi.rs"));`.
+//!
+//! What the generated code looks like (open enums, unions with a branch
+//! enum, alternates chosen by JSON type, commands implementing
+//! `qmp_types::Command`...) is described in the README.
+
+pub mod docs;
+mod emit;
+pub mod names;
+
+pub use emit::modules::GeneratedFile;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What can go wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The schema is invalid (the diagnostics render as `file:line:col`).
+    #[error("{0}")]
+    Schema(#[from] qapi_parser::Errors),
+    /// Two schema names would be the same Rust name.
+    #[error("name clash: {0}")]
+    Clash(String),
+    /// The configuration is wrong.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Writing a file failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A bug in the generator.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// How the generated modules are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Layout {
+    /// One file, `qapi.rs`, with every QAPI module inline: for
+    /// `include!` from `OUT_DIR`.
+    #[default]
+    SingleFile,
+    /// `mod.rs` plus one file per QAPI module: for committed code.
+    FilePerModule,
+}
+
+/// Generation settings, in the style of `prost_build::Config`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    schema: Option<PathBuf>,
+    out_dir: Option<PathBuf>,
+    pub(crate) layout: Layout,
+    pub(crate) derives: Vec<String>,
+    pub(crate) type_map: BTreeMap<String, String>,
+    pub(crate) runtime: String,
+    pub(crate) legacy: bool,
+    pub(crate) generated_by: String,
+    pub(crate) registry_feature: Option<String>,
+    pub(crate) reserved: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            schema: None,
+            out_dir: None,
+            layout: Layout::SingleFile,
+            derives: Vec::new(),
+            type_map: BTreeMap::new(),
+            runtime: "::qmp_types".into(),
+            legacy: false,
+            generated_by: "qapi-codegen".into(),
+            registry_feature: None,
+            reserved: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Default settings: single-file layout, runtime `::qmp_types`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The root schema file.
+    pub fn schema(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        self.schema = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// Where to write the generated files.
+    pub fn out_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.out_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The file layout (default: [`Layout::SingleFile`]).
+    pub fn layout(&mut self, layout: Layout) -> &mut Self {
+        self.layout = layout;
+        self
+    }
+
+    /// Adds a derive to every generated type (`"Eq"`, `"::my::Trait"`).
+    /// The types must support it (structs with `number` members are not
+    /// `Eq`).
+    pub fn extra_derive(&mut self, derive: impl Into<String>) -> &mut Self {
+        self.derives.push(derive.into());
+        self
+    }
+
+    /// Uses an existing Rust type for a QAPI type instead of generating
+    /// it: for a schema that includes QEMU's, map QEMU's types onto
+    /// `qmp-types` (`map_type("BlockdevOptions", "::qmp_types::BlockdevOptions")`).
+    pub fn map_type(&mut self, qapi: impl Into<String>, rust_path: impl Into<String>) -> &mut Self {
+        self.type_map.insert(qapi.into(), rust_path.into());
+        self
+    }
+
+    /// The path of the runtime crate (default `::qmp_types`).
+    pub fn runtime_crate(&mut self, path: impl Into<String>) -> &mut Self {
+        self.runtime = path.into();
+        self
+    }
+
+    /// Accepts the constructs of older QEMU releases.
+    pub fn legacy(&mut self, legacy: bool) -> &mut Self {
+        self.legacy = legacy;
+        self
+    }
+
+    /// What the `@generated` header says made the files.
+    pub fn generated_by(&mut self, text: impl Into<String>) -> &mut Self {
+        self.generated_by = text.into();
+        self
+    }
+
+    /// Puts the `COMMANDS` and `EVENTS` tables behind a cargo feature (they
+    /// instantiate every type's decoder; code that does not look types up
+    /// by name need not pay for them).
+    pub fn registry_feature(&mut self, feature: impl Into<String>) -> &mut Self {
+        self.registry_feature = Some(feature.into());
+        self
+    }
+
+    /// Refuses schema type names that would collide with `name` (for a
+    /// crate that puts names of its own beside the generated types).
+    pub fn reserve_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.reserved.push(name.into());
+        self
+    }
+
+    /// Generates the code into memory.
+    pub fn render(&self) -> Result<Vec<GeneratedFile>, Error> {
+        let path = self
+            .schema
+            .as_ref()
+            .ok_or_else(|| Error::Config("no schema given".into()))?;
+        let schema = qapi_parser::parse_file_with(
+            path,
+            qapi_parser::Options {
+                legacy: self.legacy,
+            },
+        )?;
+        self.render_schema(&schema)
+    }
+
+    /// Generates code for a schema already parsed.
+    pub fn render_schema(&self, schema: &qapi_parser::Schema) -> Result<Vec<GeneratedFile>, Error> {
+        let g = emit::Gen::new(schema, self)?;
+        emit::modules::generate(&g)
+    }
+
+    /// Generates the code and writes it to the output directory.
+    pub fn generate(&self) -> Result<(), Error> {
+        let out = self
+            .out_dir
+            .as_ref()
+            .ok_or_else(|| Error::Config("no output directory given".into()))?;
+        let files = self.render()?;
+        write_files(out, &files)
+    }
+}
+
+/// Writes generated files into `dir` (creating it), leaving files whose
+/// text is unchanged untouched so that cargo does not rebuild for nothing.
+pub fn write_files(dir: &Path, files: &[GeneratedFile]) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for f in files {
+        let path = dir.join(&f.path);
+        if std::fs::read_to_string(&path).is_ok_and(|old| old == f.text) {
+            continue;
+        }
+        std::fs::write(&path, &f.text).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Generates bindings for `schema` into `out_dir/qapi.rs`: the one-line
+/// form for `build.rs`.
+pub fn generate(schema: impl AsRef<Path>, out_dir: impl AsRef<Path>) -> Result<(), Error> {
+    Config::new().schema(schema).out_dir(out_dir).generate()
+}

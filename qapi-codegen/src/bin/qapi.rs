@@ -21,6 +21,24 @@ enum Cmd {
         #[arg(long)]
         legacy: bool,
     },
+    /// Generate Rust bindings for a schema.
+    Generate {
+        /// The root schema file.
+        file: PathBuf,
+        /// The output directory.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// One file per QAPI module (mod.rs and the modules) instead of one
+        /// qapi.rs.
+        #[arg(long)]
+        per_module: bool,
+        /// The path of the runtime crate.
+        #[arg(long, default_value = "::qmp_types")]
+        runtime: String,
+        /// Accept the constructs of older QEMU releases.
+        #[arg(long)]
+        legacy: bool,
+    },
     /// Print the checked schema (the IR) as JSON, or counts with --stats.
     Dump {
         /// The root schema file.
@@ -36,8 +54,34 @@ enum Cmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Cmd::Generate {
+        file,
+        out,
+        per_module,
+        runtime,
+        legacy,
+    } = &cli.command
+    {
+        let mut cfg = qapi_codegen::Config::new();
+        cfg.schema(file)
+            .out_dir(out)
+            .runtime_crate(runtime.clone())
+            .legacy(*legacy);
+        cfg.generated_by(format!("`qapi generate {}`", file.display()));
+        if *per_module {
+            cfg.layout(qapi_codegen::Layout::FilePerModule);
+        }
+        return match cfg.generate() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let (file, legacy) = match &cli.command {
         Cmd::Check { file, legacy } | Cmd::Dump { file, legacy, .. } => (file, *legacy),
+        Cmd::Generate { .. } => return ExitCode::SUCCESS,
     };
     let options = qapi_parser::Options { legacy };
     let schema = match qapi_parser::parse_file_with(file, options) {
@@ -51,7 +95,7 @@ fn main() -> ExitCode {
         eprint!("{}", d.render(&schema.sources));
     }
     match cli.command {
-        Cmd::Check { .. } => {}
+        Cmd::Check { .. } | Cmd::Generate { .. } => {}
         Cmd::Dump { stats: true, .. } => print!("{}", schema.stats()),
         Cmd::Dump { .. } => match serde_json::to_string_pretty(&schema) {
             Ok(json) => println!("{json}"),

@@ -1,0 +1,118 @@
+//! Commands: one type per command, whose value is the arguments. A
+//! command without arguments is a unit struct; one with inline arguments
+//! is a struct of them; one whose arguments are a named type (always so
+//! with `boxed`) wraps that type. Each implements `Command`, which gives
+//! the wire name, the return type and the flags a client needs.
+
+use super::structs::{Object, emit_object, fields};
+use super::{Gen, Scope, ident};
+use crate::{Error, names};
+use proc_macro2::TokenStream;
+use qapi_parser::{Command, EntityId, Origin};
+use quote::quote;
+
+pub(crate) fn emit(g: &Gen<'_>, id: EntityId, c: &Command) -> Result<TokenStream, Error> {
+    let rt = &g.rt;
+    let e = g.schema.entity(id);
+    let name = ident(&names::camel(&e.name));
+    let doc = g.item_doc(e, &format!("The `{}` command.", e.name));
+    let dep = g.deprecated(&e.features);
+    let (def, has_args) = arguments(g, &name, doc, dep, c.arguments.as_ref().map(|a| a.id))?;
+    let wire = &e.name;
+    let returns = match &c.returns {
+        Some(r) => g.rust_type(r, Scope::Inner),
+        None => quote!(#rt::Empty),
+    };
+    let (oob, success) = (c.allow_oob, c.success_response);
+    Ok(quote! {
+        #def
+        impl #rt::Command for #name {
+            const NAME: &'static str = #wire;
+            type Returns = #returns;
+            const ALLOW_OOB: bool = #oob;
+            const SUCCESS_RESPONSE: bool = #success;
+            const HAS_ARGUMENTS: bool = #has_args;
+        }
+    })
+}
+
+/// The type of a command's arguments or an event's data: a unit struct,
+/// a struct of inline members, or a wrapper of a named type. Returns the
+/// tokens and whether there are arguments at all.
+pub(crate) fn arguments(
+    g: &Gen<'_>,
+    name: &proc_macro2::Ident,
+    doc: TokenStream,
+    dep: TokenStream,
+    args: Option<EntityId>,
+) -> Result<(TokenStream, bool), Error> {
+    let rt = &g.rt;
+    let Some(args) = args else {
+        return Ok((
+            quote! {
+                #doc
+                #dep
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+                pub struct #name;
+
+                impl ::serde::Serialize for #name {
+                    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                        ::serde::Serialize::serialize(&#rt::Empty::default(), serializer)
+                    }
+                }
+
+                impl<'de> ::serde::Deserialize<'de> for #name {
+                    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                        <#rt::Empty as ::serde::Deserialize>::deserialize(deserializer).map(|_| #name)
+                    }
+                }
+            },
+            false,
+        ));
+    };
+    let a = g.schema.entity(args);
+    if matches!(a.origin, Origin::CommandArguments(_) | Origin::EventData(_)) {
+        let members = g.schema.all_members(args);
+        let o = Object {
+            name: name.clone(),
+            doc,
+            attrs: dep,
+            fields: fields(g, &a.name, args, &members, Scope::Inner)?,
+        };
+        return Ok((emit_object(g, &o), true));
+    }
+    let inner = g.rust_type(
+        &qapi_parser::TypeRef {
+            id: args,
+            name: a.name.clone(),
+        },
+        Scope::Inner,
+    );
+    Ok((
+        quote! {
+            #doc
+            #dep
+            #[derive(Debug, Clone, PartialEq)]
+            pub struct #name(pub #inner);
+
+            impl ::std::convert::From<#inner> for #name {
+                fn from(value: #inner) -> Self {
+                    #name(value)
+                }
+            }
+
+            impl ::serde::Serialize for #name {
+                fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                    ::serde::Serialize::serialize(&self.0, serializer)
+                }
+            }
+
+            impl<'de> ::serde::Deserialize<'de> for #name {
+                fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                    <#inner as ::serde::Deserialize>::deserialize(deserializer).map(#name)
+                }
+            }
+        },
+        true,
+    ))
+}

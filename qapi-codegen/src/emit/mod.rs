@@ -1,0 +1,489 @@
+//! From the checked IR to Rust tokens.
+//!
+//! [`Gen`] holds what every construct needs (Rust names, which members
+//! must be boxed, how to spell a type); one module per construct emits
+//! it: [`enums`], [`structs`], [`unions`], [`alternates`], [`commands`],
+//! [`events`]; [`modules`] lays the items out in files.
+
+pub(crate) mod alternates;
+pub(crate) mod commands;
+pub(crate) mod enums;
+pub(crate) mod events;
+pub(crate) mod modules;
+pub(crate) mod structs;
+pub(crate) mod unions;
+
+use crate::Config;
+use crate::Error;
+use crate::docs;
+use crate::names;
+use proc_macro2::{Ident, Span, TokenStream};
+use qapi_parser::{Builtin, Entity, EntityId, EntityKind, Feature, Origin, Schema, TypeRef};
+use quote::quote;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Where code is emitted, which decides how schema types are spelled:
+/// types are re-exported by the generated root module; module files are
+/// its children and their `cmd` and `event` modules its grandchildren.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// A QAPI module's file.
+    Module,
+    /// A `cmd` or `event` module inside it.
+    Inner,
+}
+
+/// An identifier token (raw identifiers included).
+pub(crate) fn ident(s: &str) -> Ident {
+    match s.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => Ident::new(s, Span::call_site()),
+    }
+}
+
+/// The generation context.
+pub(crate) struct Gen<'s> {
+    pub(crate) schema: &'s Schema,
+    pub(crate) cfg: &'s Config,
+    /// Rust names of the types that are generated, by entity.
+    type_names: HashMap<EntityId, String>,
+    /// QAPI types mapped onto existing Rust paths by the user.
+    mapped: HashMap<EntityId, TokenStream>,
+    /// (container, contained) pairs that must be boxed: the contained
+    /// type holds the container by value again (recursion).
+    boxed: HashSet<(EntityId, EntityId)>,
+    /// The path of the runtime crate (`::qmp_types`).
+    pub(crate) rt: TokenStream,
+    /// Extra derives for every generated type.
+    pub(crate) derives: Vec<TokenStream>,
+}
+
+impl<'s> Gen<'s> {
+    pub(crate) fn new(schema: &'s Schema, cfg: &'s Config) -> Result<Self, Error> {
+        let rt: TokenStream = cfg
+            .runtime
+            .parse()
+            .map_err(|_| Error::Config(format!("'{}' is not a Rust path", cfg.runtime)))?;
+        let mut mapped = HashMap::new();
+        for (qapi, path) in &cfg.type_map {
+            let id = schema.id_of(qapi).ok_or_else(|| {
+                Error::Config(format!("map_type: the schema has no type '{qapi}'"))
+            })?;
+            let tokens: TokenStream = path
+                .parse()
+                .map_err(|_| Error::Config(format!("map_type: '{path}' is not a Rust path")))?;
+            mapped.insert(id, tokens);
+        }
+        let derives = cfg
+            .derives
+            .iter()
+            .map(|d| {
+                d.parse::<TokenStream>()
+                    .map_err(|_| Error::Config(format!("'{d}' is not a derive path")))
+            })
+            .collect::<Result<_, _>>()?;
+        let mut g = Gen {
+            schema,
+            cfg,
+            type_names: HashMap::new(),
+            mapped,
+            boxed: HashSet::new(),
+            rt,
+            derives,
+        };
+        g.name_types()?;
+        g.find_recursion();
+        Ok(g)
+    }
+
+    /// Whether the entity is a type this generator emits.
+    pub(crate) fn is_generated_type(&self, id: EntityId) -> bool {
+        self.type_names.contains_key(&id) && !self.mapped.contains_key(&id)
+    }
+
+    /// The Rust name of a generated type.
+    pub(crate) fn type_name(&self, id: EntityId) -> &str {
+        self.type_names.get(&id).map_or("", String::as_str)
+    }
+
+    /// Gives every explicit type its Rust name, checking that no two
+    /// clash (in the root namespace, with the names the generator adds).
+    fn name_types(&mut self) -> Result<(), Error> {
+        let mut taken: BTreeMap<String, String> = BTreeMap::new();
+        for reserved in [
+            "Events",
+            "COMMANDS",
+            "EVENTS",
+            "cmd",
+            "event",
+            "command_by_name",
+            "event_by_name",
+        ] {
+            taken.insert(
+                reserved.to_string(),
+                "a name the generator uses".to_string(),
+            );
+        }
+        for reserved in &self.cfg.reserved {
+            taken.insert(reserved.clone(), format!("the reserved name `{reserved}`"));
+        }
+        let mut claim = |rust: String, what: String| -> Result<String, Error> {
+            if let Some(prev) = taken.get(&rust) {
+                return Err(Error::Clash(format!(
+                    "{what} and {prev} would both be named `{rust}` in Rust"
+                )));
+            }
+            taken.insert(rust.clone(), what);
+            Ok(rust)
+        };
+        for (id, e) in self.schema.iter() {
+            let wanted = match (&e.kind, e.origin) {
+                (
+                    EntityKind::Enum(_)
+                    | EntityKind::Struct(_)
+                    | EntityKind::Union(_)
+                    | EntityKind::Alternate(_),
+                    Origin::Explicit,
+                ) => true,
+                // QEMU's predefined enum, when the schema uses it.
+                (EntityKind::Enum(_), Origin::Builtin) => e.name == "QType" && self.is_used(id),
+                _ => false,
+            };
+            if !wanted {
+                continue;
+            }
+            let rust = claim(
+                names::type_name(&e.name),
+                format!("{} '{}'", e.kind.meta(), e.name),
+            )?;
+            if let EntityKind::Union(_) = e.kind {
+                claim(
+                    format!("{rust}Branch"),
+                    format!("the branches of union '{}'", e.name),
+                )?;
+            }
+            self.type_names.insert(id, rust);
+        }
+        // Commands and events each have their own module.
+        for (meta, module) in [("command", "cmd"), ("event", "event")] {
+            let mut taken: BTreeMap<String, String> = BTreeMap::new();
+            for (_, e) in self
+                .schema
+                .definitions()
+                .filter(|(_, e)| e.kind.meta() == meta)
+            {
+                let rust = names::camel(&e.name);
+                if let Some(prev) = taken.insert(rust.clone(), e.name.clone()) {
+                    return Err(Error::Clash(format!(
+                        "{meta}s '{prev}' and '{}' would both be named `{module}::{rust}` in Rust",
+                        e.name
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn is_used(&self, id: EntityId) -> bool {
+        self.schema.iter().any(|(_, e)| {
+            self.value_refs(e).iter().any(|r| r.id == id) || self.array_of(e) == Some(id)
+        })
+    }
+
+    fn array_of(&self, e: &Entity) -> Option<EntityId> {
+        match &e.kind {
+            EntityKind::Array(a) => Some(a.element.id),
+            _ => None,
+        }
+    }
+
+    /// Every type an entity refers to (members, bases, branches,
+    /// arguments, returns).
+    fn value_refs<'e>(&self, e: &'e Entity) -> Vec<&'e TypeRef> {
+        match &e.kind {
+            EntityKind::Struct(s) => s
+                .members
+                .iter()
+                .map(|m| &m.ty)
+                .chain(s.base.iter())
+                .collect(),
+            EntityKind::Union(u) => u
+                .branches
+                .iter()
+                .map(|b| &b.ty)
+                .chain([&u.base, &u.discriminator_type])
+                .collect(),
+            EntityKind::Alternate(a) => a.branches.iter().map(|b| &b.ty).collect(),
+            EntityKind::Command(c) => c.arguments.iter().chain(c.returns.iter()).collect(),
+            EntityKind::Event(ev) => ev.data.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The types a type contains by value (not through an array): what
+    /// would make a Rust type infinitely large if it led back.
+    fn contained(&self, id: EntityId) -> Vec<EntityId> {
+        let e = self.schema.entity(id);
+        let by_value = |t: &TypeRef| !matches!(self.schema.entity(t.id).kind, EntityKind::Array(_));
+        match &e.kind {
+            EntityKind::Struct(_) => self
+                .schema
+                .all_members(id)
+                .iter()
+                .map(|m| &m.ty)
+                .filter(|t| by_value(t))
+                .map(|t| t.id)
+                .collect(),
+            EntityKind::Union(u) => self
+                .schema
+                .all_members(id)
+                .iter()
+                .map(|m| &m.ty)
+                .chain(u.branches.iter().map(|b| &b.ty))
+                .filter(|t| by_value(t))
+                .map(|t| t.id)
+                .collect(),
+            EntityKind::Alternate(a) => a
+                .branches
+                .iter()
+                .map(|b| &b.ty)
+                .filter(|t| by_value(t))
+                .map(|t| t.id)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Finds the by-value references that lead back to where they start.
+    fn find_recursion(&mut self) {
+        let ids: Vec<EntityId> = self
+            .schema
+            .iter()
+            .filter(|(_, e)| e.kind.is_type())
+            .map(|(id, _)| id)
+            .collect();
+        let edges: HashMap<EntityId, Vec<EntityId>> =
+            ids.iter().map(|&id| (id, self.contained(id))).collect();
+        for (&from, tos) in &edges {
+            for &to in tos {
+                // Does `to` reach `from` by value?
+                let mut seen = HashSet::new();
+                let mut stack = vec![to];
+                while let Some(n) = stack.pop() {
+                    if n == from {
+                        self.boxed.insert((from, to));
+                        break;
+                    }
+                    if seen.insert(n) {
+                        stack.extend(edges.get(&n).into_iter().flatten().copied());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether `container` must box its `contained` member or branch.
+    pub(crate) fn needs_box(&self, container: EntityId, contained: EntityId) -> bool {
+        self.boxed.contains(&(container, contained))
+    }
+
+    /// The Rust type for a schema type, as seen from `scope`.
+    pub(crate) fn rust_type(&self, t: &TypeRef, scope: Scope) -> TokenStream {
+        if let Some(path) = self.mapped.get(&t.id) {
+            return path.clone();
+        }
+        let e = self.schema.entity(t.id);
+        match &e.kind {
+            EntityKind::Builtin { builtin } => builtin_type(*builtin),
+            EntityKind::Array(a) => {
+                let inner = self.rust_type(&a.element, scope);
+                quote!(::std::vec::Vec<#inner>)
+            }
+            EntityKind::Struct(_) if e.name == "q_empty" => {
+                let rt = &self.rt;
+                quote!(#rt::Empty)
+            }
+            _ => {
+                let name = ident(self.type_name(t.id));
+                match scope {
+                    Scope::Module => quote!(super::#name),
+                    Scope::Inner => quote!(super::super::#name),
+                }
+            }
+        }
+    }
+
+    /// The type of a member or branch of `container`, boxed if needed.
+    pub(crate) fn member_type(
+        &self,
+        container: EntityId,
+        t: &TypeRef,
+        scope: Scope,
+    ) -> TokenStream {
+        let ty = self.rust_type(t, scope);
+        if self.needs_box(container, t.id) {
+            quote!(::std::boxed::Box<#ty>)
+        } else {
+            ty
+        }
+    }
+
+    /// `#[doc = ...]` attributes for a definition: its documentation, then
+    /// what the schema says about it beyond the text.
+    pub(crate) fn item_doc(&self, e: &Entity, fallback: &str) -> TokenStream {
+        let mut text = String::new();
+        if let Some(doc) = &e.doc {
+            use qapi_parser::doc::SectionKind;
+            for s in &doc.sections {
+                let md = docs::markdown(&s.text);
+                match s.kind {
+                    SectionKind::Plain => push_para(&mut text, &md),
+                    SectionKind::Returns => push_para(&mut text, &format!("**Returns:** {md}")),
+                    SectionKind::Errors => push_para(&mut text, &format!("**Errors:**\n\n{md}")),
+                    SectionKind::Note => push_para(&mut text, &format!("**Note:** {md}")),
+                    SectionKind::Example => push_para(
+                        &mut text,
+                        &format!("**Example:**\n\n```text\n{}\n```", s.text),
+                    ),
+                    // Member and feature texts go on the fields and below;
+                    // TODO sections are for QEMU's developers.
+                    SectionKind::Member
+                    | SectionKind::Feature
+                    | SectionKind::Todo
+                    | SectionKind::Since => {}
+                }
+            }
+        }
+        if text.trim().is_empty() {
+            push_para(&mut text, fallback);
+        }
+        push_para(&mut text, &format!("QAPI {} `{}`.", e.kind.meta(), e.name));
+        self.notes(&mut text, e.cond.as_ref(), &e.features);
+        if let Some(since) = e.doc.as_ref().and_then(|d| d.since()) {
+            push_para(&mut text, &format!("Since: {}", docs::inline(since)));
+        }
+        doc_attrs(&text)
+    }
+
+    /// Availability and features, as paragraphs.
+    pub(crate) fn notes(
+        &self,
+        text: &mut String,
+        cond: Option<&qapi_parser::Cond>,
+        features: &[Feature],
+    ) {
+        if let Some(c) = cond {
+            push_para(
+                text,
+                &format!("**Availability:** only when QEMU is built with `{c}`."),
+            );
+        }
+        if features.iter().any(|f| f.name == "unstable") {
+            push_para(
+                text,
+                "**Unstable:** QEMU does not promise to keep this interface (feature `unstable`).",
+            );
+        }
+        let others: Vec<String> = features
+            .iter()
+            .filter(|f| f.name != "unstable")
+            .map(|f| {
+                let d = f.doc.as_deref().map(docs::markdown).unwrap_or_default();
+                let d = d.replace('\n', " ");
+                if d.is_empty() {
+                    format!("- `{}`", f.name)
+                } else {
+                    format!("- `{}`: {d}", f.name)
+                }
+            })
+            .collect();
+        if !others.is_empty() {
+            push_para(text, &format!("**Features:**\n\n{}", others.join("\n")));
+        }
+    }
+
+    /// `#[deprecated]` when the item has the `deprecated` feature.
+    pub(crate) fn deprecated(&self, features: &[Feature]) -> TokenStream {
+        match features.iter().find(|f| f.name == "deprecated") {
+            Some(f) => {
+                let note = f
+                    .doc
+                    .as_deref()
+                    .map(|d| d.split_whitespace().collect::<Vec<_>>().join(" "));
+                let note = note
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| "deprecated by QEMU".into());
+                quote!(#[deprecated(note = #note)])
+            }
+            None => quote!(),
+        }
+    }
+
+    /// The extra derives the user asked for.
+    pub(crate) fn extra_derives(&self) -> TokenStream {
+        if self.derives.is_empty() {
+            return quote!();
+        }
+        let d = &self.derives;
+        quote!(#[derive(#(#d),*)])
+    }
+}
+
+pub(crate) fn builtin_type(b: Builtin) -> TokenStream {
+    match b {
+        Builtin::Str => quote!(::std::string::String),
+        Builtin::Number => quote!(f64),
+        Builtin::Int | Builtin::Int64 => quote!(i64),
+        Builtin::Int8 => quote!(i8),
+        Builtin::Int16 => quote!(i16),
+        Builtin::Int32 => quote!(i32),
+        Builtin::Uint8 => quote!(u8),
+        Builtin::Uint16 => quote!(u16),
+        Builtin::Uint32 => quote!(u32),
+        Builtin::Uint64 | Builtin::Size => quote!(u64),
+        Builtin::Bool => quote!(bool),
+        Builtin::Any => quote!(::serde_json::Value),
+        Builtin::Null => quote!(()),
+    }
+}
+
+pub(crate) fn push_para(text: &mut String, para: &str) {
+    let para = para.trim();
+    if para.is_empty() {
+        return;
+    }
+    if !text.is_empty() {
+        text.push_str("\n\n");
+    }
+    text.push_str(para);
+}
+
+/// One `#[doc = " line"]` per line, as `///` comments would give.
+pub(crate) fn doc_attrs(text: &str) -> TokenStream {
+    let lines = text.lines().map(|l| {
+        if l.is_empty() {
+            String::new()
+        } else {
+            format!(" {l}")
+        }
+    });
+    quote!(#(#[doc = #lines])*)
+}
+
+/// The documentation of a member: its description, availability and
+/// features.
+pub(crate) fn member_doc(
+    g: &Gen<'_>,
+    name: &str,
+    doc: Option<&str>,
+    cond: Option<&qapi_parser::Cond>,
+    features: &[Feature],
+) -> TokenStream {
+    let mut text = String::new();
+    match doc {
+        Some(d) if !d.trim().is_empty() => push_para(&mut text, &docs::markdown(d)),
+        _ => push_para(&mut text, &format!("The `{name}` member.")),
+    }
+    g.notes(&mut text, cond, features);
+    doc_attrs(&text)
+}

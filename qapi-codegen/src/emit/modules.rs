@@ -1,0 +1,393 @@
+//! Laying the items out: one Rust module per QAPI module (a file each,
+//! or all inline in one file for `include!` from `build.rs`), each with
+//! its types, a `cmd` module of its commands and an `event` module of
+//! its events; a root that re-exports them, the enum of all events and
+//! the tables by wire name.
+
+use super::{Gen, doc_attrs, ident};
+use crate::{Error, Layout, docs, names};
+use proc_macro2::TokenStream;
+use qapi_parser::{EntityId, EntityKind, ModuleId};
+use quote::quote;
+
+/// A generated file: its path relative to the output directory, and its
+/// text.
+pub struct GeneratedFile {
+    /// Relative path (`mod.rs`, `block_core.rs`).
+    pub path: String,
+    /// Formatted Rust source, with the `@generated` header.
+    pub text: String,
+}
+
+struct ModuleItems {
+    ident: String,
+    doc: String,
+    types: Vec<TokenStream>,
+    type_names: Vec<String>,
+    commands: Vec<TokenStream>,
+    command_names: Vec<String>,
+    events: Vec<TokenStream>,
+    event_names: Vec<String>,
+}
+
+pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
+    let schema = g.schema;
+    let mut modules: Vec<ModuleItems> = Vec::new();
+    let mut index: Vec<Option<usize>> = vec![None; schema.modules.len()];
+    let mut root_types: Vec<TokenStream> = Vec::new();
+    let mut taken_idents: Vec<String> = Vec::new();
+    for (id, e) in schema.iter() {
+        let item = match (&e.kind, g.is_generated_type(id)) {
+            (EntityKind::Enum(en), true) => Some(("type", super::enums::emit(g, id, en)?)),
+            (EntityKind::Struct(_), true) => Some(("type", super::structs::emit(g, id)?)),
+            (EntityKind::Union(u), true) => Some(("type", super::unions::emit(g, id, u)?)),
+            (EntityKind::Alternate(a), true) => Some(("type", super::alternates::emit(g, id, a)?)),
+            (EntityKind::Command(c), _) => Some(("command", super::commands::emit(g, id, c)?)),
+            (EntityKind::Event(ev), _) => Some(("event", super::events::emit(g, id, ev)?)),
+            _ => None,
+        };
+        let Some((what, tokens)) = item else { continue };
+        let Some(ModuleId(m)) = e.module else {
+            // Predefined types (QType) live in the root.
+            root_types.push(tokens);
+            continue;
+        };
+        let slot = match index[m as usize] {
+            Some(i) => i,
+            None => {
+                let mut ident_name = names::module(&schema.modules[m as usize].name);
+                while taken_idents.contains(&ident_name)
+                    || ["cmd", "event"].contains(&ident_name.as_str())
+                {
+                    ident_name.push('_');
+                }
+                taken_idents.push(ident_name.clone());
+                modules.push(ModuleItems {
+                    ident: ident_name,
+                    doc: module_doc(g, ModuleId(m)),
+                    types: Vec::new(),
+                    type_names: Vec::new(),
+                    commands: Vec::new(),
+                    command_names: Vec::new(),
+                    events: Vec::new(),
+                    event_names: Vec::new(),
+                });
+                index[m as usize] = Some(modules.len() - 1);
+                modules.len() - 1
+            }
+        };
+        let module = &mut modules[slot];
+        match what {
+            "type" => {
+                module.types.push(tokens);
+                module.type_names.push(g.type_name(id).to_string());
+            }
+            "command" => {
+                module.commands.push(tokens);
+                module.command_names.push(names::camel(&e.name));
+            }
+            _ => {
+                module.events.push(tokens);
+                module.event_names.push(names::camel(&e.name));
+            }
+        }
+    }
+
+    let mut files = Vec::new();
+    let mut decls = Vec::new();
+    let mut reexports = Vec::new();
+    let mut cmd_reexports = Vec::new();
+    let mut event_reexports = Vec::new();
+    for m in &modules {
+        let body = module_body(m);
+        let mident = ident(&m.ident);
+        let doc = doc_attrs(&m.doc);
+        // Generated code refers to deprecated items (to encode them, to
+        // list them); users of those items still get the warning.
+        match g.cfg.layout {
+            Layout::FilePerModule => {
+                decls.push(quote!(#doc #[allow(deprecated)] pub mod #mident;));
+                files.push(GeneratedFile {
+                    path: format!("{}.rs", m.ident.trim_start_matches("r#")),
+                    text: format(g, body)?,
+                });
+            }
+            Layout::SingleFile => {
+                decls.push(quote!(#doc #[allow(deprecated)] pub mod #mident { #body }))
+            }
+        }
+        let types = m.type_names.iter().map(|n| ident(n));
+        if !m.type_names.is_empty() {
+            reexports.push(quote!(pub use self::#mident::{#(#types),*};));
+        }
+        let cmds = m.command_names.iter().map(|n| ident(n));
+        if !m.command_names.is_empty() {
+            cmd_reexports.push(quote!(pub use super::#mident::cmd::{#(#cmds),*};));
+        }
+        let evs = m.event_names.iter().map(|n| ident(n));
+        if !m.event_names.is_empty() {
+            event_reexports.push(quote!(pub use super::#mident::event::{#(#evs),*};));
+        }
+    }
+    let events = events_enum(g);
+    let tables = tables(g);
+    let root = quote! {
+        #( #decls )*
+        #( #[allow(deprecated)] #reexports )*
+        #( #root_types )*
+
+        /// Every command of the schema: one type per command, whose value
+        /// is its arguments.
+        #[allow(deprecated)]
+        pub mod cmd {
+            #( #cmd_reexports )*
+        }
+
+        /// Every event of the schema: one type per event, holding its data.
+        #[allow(deprecated)]
+        pub mod event {
+            #( #event_reexports )*
+        }
+
+        #events
+        #tables
+    };
+    let root_file = match g.cfg.layout {
+        Layout::FilePerModule => "mod.rs",
+        Layout::SingleFile => "qapi.rs",
+    };
+    files.insert(
+        0,
+        GeneratedFile {
+            path: root_file.to_string(),
+            text: format(g, root)?,
+        },
+    );
+    Ok(files)
+}
+
+fn module_body(m: &ModuleItems) -> TokenStream {
+    let types = &m.types;
+    let cmds = &m.commands;
+    let events = &m.events;
+    let cmd = if cmds.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            /// The commands of this module.
+            pub mod cmd {
+                #( #cmds )*
+            }
+        }
+    };
+    let event = if events.is_empty() {
+        quote!()
+    } else {
+        quote! {
+            /// The events of this module.
+            pub mod event {
+                #( #events )*
+            }
+        }
+    };
+    quote! {
+        #( #types )*
+        #cmd
+        #event
+    }
+}
+
+/// The module's documentation: its free-form comments (headings and
+/// prose), or its name.
+fn module_doc(g: &Gen<'_>, m: ModuleId) -> String {
+    let mut text = String::new();
+    for f in g.schema.free_docs.iter().filter(|f| f.module == m) {
+        for s in &f.doc.sections {
+            let t = s.text.trim();
+            // "= Heading" and "== Heading" become Markdown headings.
+            let t = if let Some(rest) = t.strip_prefix('=') {
+                let level = 1 + rest.chars().take_while(|c| *c == '=').count();
+                let rest = rest.trim_start_matches('=').trim_start();
+                let (first, more) = rest.split_once('\n').unwrap_or((rest, ""));
+                format!(
+                    "{} {}\n\n{}",
+                    "#".repeat(level),
+                    docs::inline(first),
+                    docs::markdown(more)
+                )
+            } else {
+                docs::markdown(t)
+            };
+            super::push_para(&mut text, &t);
+        }
+    }
+    let name = &g.schema.modules[m.0 as usize].name;
+    super::push_para(
+        &mut text,
+        &format!("Generated from the QAPI module `{name}`."),
+    );
+    text
+}
+
+/// The enum of every event, and its `EventSet` implementation.
+fn events_enum(g: &Gen<'_>) -> TokenStream {
+    let rt = &g.rt;
+    let evs: Vec<(EntityId, &qapi_parser::Entity)> = g
+        .schema
+        .definitions()
+        .filter(|(_, e)| matches!(e.kind, EntityKind::Event(_)))
+        .collect();
+    let names: Vec<String> = evs.iter().map(|(_, e)| names::camel(&e.name)).collect();
+    let unknown = ident(
+        ["Unknown", "UnknownEvent", "UnknownQapiEvent"]
+            .into_iter()
+            .find(|c| !names.iter().any(|n| n == c))
+            .unwrap_or("UnknownQapiEvent"),
+    );
+    let variants = names.iter().map(|n| ident(n));
+    let vdocs = evs.iter().map(|(_, e)| {
+        doc_attrs(&format!(
+            "`{}`: see [`event::{}`].",
+            e.name,
+            names::camel(&e.name)
+        ))
+    });
+    let wires: Vec<&str> = evs.iter().map(|(_, e)| e.name.as_str()).collect();
+    let v1: Vec<_> = names.iter().map(|n| ident(n)).collect();
+    let has_data: Vec<bool> = evs
+        .iter()
+        .map(|(_, e)| matches!(&e.kind, EntityKind::Event(ev) if ev.data.is_some()))
+        .collect();
+    let data_arms = v1.iter().zip(&has_data).map(|(v, d)| {
+        if *d {
+            quote!(Events::#v(data) => map.serialize_entry("data", data),)
+        } else {
+            quote!(Events::#v(_) => ::std::result::Result::Ok(()),)
+        }
+    });
+    quote! {
+        /// Every event of the schema, with a variant that keeps events this
+        /// version of the bindings does not know. Decode a message with
+        #[doc = concat!(" [`", stringify!(#rt), "::EventMessage<Events>`], which adds the timestamp.")]
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(deprecated)]
+        pub enum Events {
+            #( #vdocs #variants(event::#variants), )*
+            /// An event this version of the bindings does not know.
+            #unknown {
+                /// Its name.
+                name: ::std::string::String,
+                /// Its data, if any.
+                data: ::std::option::Option<::serde_json::Value>,
+            },
+        }
+
+        #[allow(deprecated)]
+        impl #rt::EventSet for Events {
+            fn decode<'de, D: ::serde::Deserializer<'de>>(
+                name: &str,
+                data: ::std::option::Option<D>,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::std::result::Result::Ok(match name {
+                    #( #wires => Events::#v1(#rt::de::event_data(data)?), )*
+                    _ => Events::#unknown {
+                        name: name.to_owned(),
+                        data: #rt::de::unknown_event_data(data)?,
+                    },
+                })
+            }
+
+            fn name(&self) -> &str {
+                match self {
+                    #( Events::#v1(_) => #wires, )*
+                    Events::#unknown { name, .. } => name.as_str(),
+                }
+            }
+
+            fn serialize_data<M: ::serde::ser::SerializeMap>(&self, map: &mut M) -> ::std::result::Result<(), M::Error> {
+                match self {
+                    #( #data_arms )*
+                    Events::#unknown { data: ::std::option::Option::Some(data), .. } => map.serialize_entry("data", data),
+                    Events::#unknown { data: ::std::option::Option::None, .. } => ::std::result::Result::Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// `COMMANDS` and `EVENTS`: decoding by wire name, for tools and tests.
+fn tables(g: &Gen<'_>) -> TokenStream {
+    let rt = &g.rt;
+    let cfg = match &g.cfg.registry_feature {
+        Some(f) => quote!(#[cfg(feature = #f)]),
+        None => quote!(),
+    };
+    let cmds: Vec<_> = g
+        .schema
+        .definitions()
+        .filter_map(|(_, e)| match &e.kind {
+            EntityKind::Command(c) => Some((e, c)),
+            _ => None,
+        })
+        .map(|(e, c)| {
+            let wire = &e.name;
+            let t = ident(&names::camel(&e.name));
+            let (oob, success) = (c.allow_oob, c.success_response);
+            quote! {
+                #rt::CommandDescriptor {
+                    name: #wire,
+                    arguments: #rt::roundtrip::<cmd::#t>,
+                    returns: #rt::roundtrip::<<cmd::#t as #rt::Command>::Returns>,
+                    allow_oob: #oob,
+                    success_response: #success,
+                }
+            }
+        })
+        .collect();
+    let evs: Vec<_> = g
+        .schema
+        .definitions()
+        .filter(|(_, e)| matches!(e.kind, EntityKind::Event(_)))
+        .map(|(_, e)| {
+            let wire = &e.name;
+            let t = ident(&names::camel(&e.name));
+            quote!(#rt::EventDescriptor { name: #wire, data: #rt::roundtrip::<event::#t> })
+        })
+        .collect();
+    quote! {
+        /// Every command, by wire name: decode arguments or a return value
+        /// into the typed form and back.
+        #cfg
+        #[allow(deprecated)]
+        pub static COMMANDS: &[#rt::CommandDescriptor] = &[ #( #cmds ),* ];
+
+        /// Every event, by wire name: decode event data into the typed form
+        /// and back.
+        #cfg
+        #[allow(deprecated)]
+        pub static EVENTS: &[#rt::EventDescriptor] = &[ #( #evs ),* ];
+
+        /// The command named `name`.
+        #cfg
+        pub fn command_by_name(name: &str) -> ::std::option::Option<&'static #rt::CommandDescriptor> {
+            COMMANDS.iter().find(|c| c.name == name)
+        }
+
+        /// The event named `name`.
+        #cfg
+        pub fn event_by_name(name: &str) -> ::std::option::Option<&'static #rt::EventDescriptor> {
+            EVENTS.iter().find(|e| e.name == name)
+        }
+    }
+}
+
+/// Formats tokens as a file, with the `@generated` header.
+fn format(g: &Gen<'_>, tokens: TokenStream) -> Result<String, Error> {
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| Error::Internal(format!("generated code does not parse: {e}")))?;
+    let body = prettyplease::unparse(&file);
+    Ok(format!(
+        "// @generated by {}. Do not edit.\n\n{body}",
+        g.cfg.generated_by
+    ))
+}

@@ -1,0 +1,230 @@
+//! Structs: public fields (base members inlined first), `Option` for
+//! optional members (left out when `None`), and the members a newer QEMU
+//! sends that this version does not know, kept so that re-encoding gives
+//! back what was received.
+
+use super::{Gen, Scope, ident, member_doc};
+use crate::{Error, names};
+use proc_macro2::{Ident, TokenStream};
+use qapi_parser::{EntityId, Member};
+use quote::{format_ident, quote};
+
+/// A member as a Rust field.
+pub(crate) struct Field<'a> {
+    pub member: &'a Member,
+    pub ident: Ident,
+    /// The field type (`Option<...>` for optional members).
+    pub ty: TokenStream,
+    /// The local variable used while decoding.
+    pub var: Ident,
+}
+
+/// The name of the field holding unknown members.
+pub(crate) const UNKNOWN: &str = "unknown_members";
+
+/// The fields for `members` of `container`, checked for clashes after
+/// conversion to snake_case.
+pub(crate) fn fields<'a>(
+    g: &Gen<'_>,
+    owner: &str,
+    container: EntityId,
+    members: &[&'a Member],
+    scope: Scope,
+) -> Result<Vec<Field<'a>>, Error> {
+    let mut out: Vec<Field<'a>> = Vec::with_capacity(members.len());
+    for m in members {
+        let rust = names::field(&m.name);
+        if rust == UNKNOWN {
+            return Err(Error::Clash(format!(
+                "member '{}' of '{owner}' would be named `{UNKNOWN}`, which holds unknown members",
+                m.name
+            )));
+        }
+        if let Some(prev) = out.iter().find(|f| f.ident == ident(&rust)) {
+            return Err(Error::Clash(format!(
+                "members '{}' and '{}' of '{owner}' would both be the field `{rust}`",
+                prev.member.name, m.name
+            )));
+        }
+        let inner = g.member_type(container, &m.ty, scope);
+        let ty = if m.optional {
+            quote!(::std::option::Option<#inner>)
+        } else {
+            inner
+        };
+        out.push(Field {
+            member: m,
+            ident: ident(&rust),
+            ty,
+            var: format_ident!("m_{}", rust.trim_start_matches("r#")),
+        });
+    }
+    Ok(out)
+}
+
+/// Everything for one object type: definition, constructor, encoding and
+/// decoding.
+pub(crate) struct Object<'a> {
+    pub name: Ident,
+    pub doc: TokenStream,
+    pub attrs: TokenStream,
+    pub fields: Vec<Field<'a>>,
+}
+
+pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
+    let rt = &g.rt;
+    let Object {
+        name,
+        doc,
+        attrs,
+        fields,
+    } = o;
+    let defs = fields.iter().map(|f| {
+        let m = f.member;
+        let d = member_doc(g, &m.name, m.doc.as_deref(), m.cond.as_ref(), &m.features);
+        let dep = g.deprecated(&m.features);
+        let (id, ty) = (&f.ident, &f.ty);
+        quote!(#d #dep pub #id: #ty,)
+    });
+    let required: Vec<&Field<'_>> = fields.iter().filter(|f| !f.member.optional).collect();
+    let params = required.iter().map(|f| {
+        let (id, ty) = (&f.ident, &f.ty);
+        quote!(#id: #ty)
+    });
+    let inits = fields.iter().map(|f| {
+        let id = &f.ident;
+        if f.member.optional {
+            quote!(#id: ::std::option::Option::None,)
+        } else {
+            quote!(#id,)
+        }
+    });
+    let many = if required.len() > 7 {
+        // The constructor takes what the schema requires.
+        quote!(#[allow(clippy::too_many_arguments)])
+    } else {
+        quote!()
+    };
+    let default = if required.is_empty() {
+        quote!(#[derive(Default)])
+    } else {
+        quote!()
+    };
+    let unknown = ident(UNKNOWN);
+    let ser = fields.iter().map(|f| {
+        let (id, wire) = (&f.ident, &f.member.name);
+        if f.member.optional {
+            quote!(if let ::std::option::Option::Some(value) = &self.#id { map.serialize_entry(#wire, value)?; })
+        } else {
+            quote!(map.serialize_entry(#wire, &self.#id)?;)
+        }
+    });
+    let decl_vars = fields.iter().map(|f| {
+        let (var, ty) = (&f.var, &f.ty);
+        if f.member.optional {
+            quote!(let mut #var: #ty = ::std::option::Option::None;)
+        } else {
+            quote!(let mut #var: ::std::option::Option<#ty> = ::std::option::Option::None;)
+        }
+    });
+    let arms = fields.iter().map(|f| {
+        let (var, wire) = (&f.var, &f.member.name);
+        quote!(#wire => #var = ::std::option::Option::Some(::serde::de::MapAccess::next_value(map)?),)
+    });
+    let builds = fields.iter().map(|f| {
+        let (id, var, wire) = (&f.ident, &f.var, &f.member.name);
+        if f.member.optional {
+            quote!(#id: #var,)
+        } else {
+            quote!(#id: #var.ok_or_else(|| #rt::de::missing(#wire))?,)
+        }
+    });
+    let visit = if fields.is_empty() {
+        quote!(#rt::de::visit_members(map, &mut #unknown, |_, _| ::std::result::Result::Ok(false))?;)
+    } else {
+        quote! {
+            #rt::de::visit_members(map, &mut #unknown, |key, map| {
+                match key {
+                    #( #arms )*
+                    _ => return ::std::result::Result::Ok(false),
+                }
+                ::std::result::Result::Ok(true)
+            })?;
+        }
+    };
+    let expecting = format!("an object {name}");
+    let derives = g.extra_derives();
+    quote! {
+        #doc
+        #attrs
+        #[derive(Debug, Clone, PartialEq)]
+        #default
+        #derives
+        pub struct #name {
+            #( #defs )*
+            /// Members this version of the bindings does not know (sent by a
+            /// newer QEMU), kept so that encoding gives back what was received.
+            pub #unknown: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        }
+
+        impl #name {
+            /// Creates the value from its required members; optional members
+            /// are absent.
+            #many
+            pub fn new(#( #params ),*) -> Self {
+                #name { #( #inits )* #unknown: ::serde_json::Map::new() }
+            }
+        }
+
+        impl #rt::de::SerializeMembers for #name {
+            fn serialize_members<M: ::serde::ser::SerializeMap>(&self, map: &mut M) -> ::std::result::Result<(), M::Error> {
+                #( #ser )*
+                for (key, value) in &self.#unknown {
+                    map.serialize_entry(key, value)?;
+                }
+                ::std::result::Result::Ok(())
+            }
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeMap as _;
+                let mut map = serializer.serialize_map(::std::option::Option::None)?;
+                #rt::de::SerializeMembers::serialize_members(self, &mut map)?;
+                map.end()
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                struct V;
+                impl<'de> ::serde::de::Visitor<'de> for V {
+                    type Value = #name;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(#expecting)
+                    }
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, map: A) -> ::std::result::Result<#name, A::Error> {
+                        #( #decl_vars )*
+                        let mut #unknown = ::serde_json::Map::new();
+                        #visit
+                        ::std::result::Result::Ok(#name { #( #builds )* #unknown })
+                    }
+                }
+                deserializer.deserialize_map(V)
+            }
+        }
+    }
+}
+
+/// An explicit struct of the schema.
+pub(crate) fn emit(g: &Gen<'_>, id: EntityId) -> Result<TokenStream, Error> {
+    let e = g.schema.entity(id);
+    let members = g.schema.all_members(id);
+    let o = Object {
+        name: ident(g.type_name(id)),
+        doc: g.item_doc(e, &format!("The `{}` object.", e.name)),
+        attrs: quote!(),
+        fields: fields(g, &e.name, id, &members, Scope::Module)?,
+    };
+    Ok(emit_object(g, &o))
+}

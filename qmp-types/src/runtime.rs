@@ -1,0 +1,352 @@
+//! The traits and helpers the generated code implements and uses.
+//!
+//! Hand-written; the generated modules refer to these through
+//! `::qmp_types::`, so code generated for another schema (by
+//! `qapi-codegen` from a `build.rs`) uses the same traits and can be
+//! sent by the same client.
+
+use serde::de::{DeserializeOwned, Deserializer, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::fmt;
+
+/// A QMP command: its arguments are the value itself.
+///
+/// ```
+/// use qmp_types::Command;
+/// assert_eq!(<qmp_types::cmd::QueryStatus as Command>::NAME, "query-status");
+/// ```
+pub trait Command: Serialize {
+    /// The command's name on the wire (`"execute": NAME`).
+    const NAME: &'static str;
+    /// What a successful reply carries (`"return": ...`).
+    type Returns: DeserializeOwned + Serialize;
+    /// Whether the command may be sent out-of-band (`exec-oob`).
+    const ALLOW_OOB: bool = false;
+    /// `false` for commands that send no reply when they succeed (the
+    /// guest agent's `guest-shutdown`, for one).
+    const SUCCESS_RESPONSE: bool = true;
+    /// Whether the command takes arguments at all (when not, `arguments`
+    /// is left out of the request).
+    const HAS_ARGUMENTS: bool = true;
+}
+
+/// The data of one kind of event.
+pub trait Event: Serialize + DeserializeOwned {
+    /// The event's name on the wire (`"event": NAME`).
+    const NAME: &'static str;
+}
+
+/// All the events of a schema, as one enum (generated), so that a
+/// stream of events can be decoded without knowing what comes next.
+pub trait EventSet: Sized {
+    /// Decodes the event named `name` from its `data` (`None` when the
+    /// message has none). Unknown names give the enum's catch-all variant.
+    fn decode<'de, D: Deserializer<'de>>(name: &str, data: Option<D>) -> Result<Self, D::Error>;
+    /// The event's wire name.
+    fn name(&self) -> &str;
+    /// Writes the `data` member, if the event has data.
+    fn serialize_data<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
+}
+
+/// When an event happened, as QEMU reports it (`"timestamp"`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+pub struct Timestamp {
+    /// Seconds since the epoch (-1 when QEMU could not read the clock).
+    pub seconds: i64,
+    /// Microseconds within the second.
+    pub microseconds: i64,
+}
+
+impl Timestamp {
+    /// The timestamp as a [`std::time::SystemTime`], if it is valid.
+    pub fn to_system_time(&self) -> Option<std::time::SystemTime> {
+        let secs = u64::try_from(self.seconds).ok()?;
+        let micros = u64::try_from(self.microseconds).ok()?;
+        std::time::UNIX_EPOCH.checked_add(
+            std::time::Duration::from_secs(secs) + std::time::Duration::from_micros(micros),
+        )
+    }
+}
+
+/// An event message as sent by the server: the event and its timestamp.
+///
+/// ```
+/// use qmp_types::{EventMessage, Events};
+/// let msg: EventMessage<Events> = serde_json::from_str(
+///     r#"{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 2}}"#,
+/// )?;
+/// assert!(matches!(msg.event, Events::Stop(_)));
+/// assert_eq!(msg.timestamp.seconds, 1);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventMessage<E> {
+    /// The event.
+    pub event: E,
+    /// When it happened.
+    pub timestamp: Timestamp,
+}
+
+impl<'de, E: EventSet> Deserialize<'de> for EventMessage<E> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(MessageVisitor(std::marker::PhantomData))
+    }
+}
+
+struct MessageVisitor<E>(std::marker::PhantomData<E>);
+
+/// Decodes `data` straight into the event's type, once the name is known.
+struct DataSeed<'n, E>(&'n str, std::marker::PhantomData<E>);
+
+impl<'de, E: EventSet> serde::de::DeserializeSeed<'de> for DataSeed<'_, E> {
+    type Value = E;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<E, D::Error> {
+        E::decode(self.0, Some(deserializer))
+    }
+}
+
+impl<'de, E: EventSet> Visitor<'de> for MessageVisitor<E> {
+    type Value = EventMessage<E>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an event message")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<EventMessage<E>, A::Error> {
+        use serde::de::Error;
+        let mut name: Option<String> = None;
+        let mut event: Option<E> = None;
+        // QEMU sends `event` before `data`, so the data decodes directly;
+        // in the other order it is kept until the name is known.
+        let mut early_data: Option<serde_json::Value> = None;
+        let mut timestamp: Option<Timestamp> = None;
+        while let Some(key) = map.next_key::<de::Key<'de>>()? {
+            match key.as_str() {
+                "event" => name = Some(map.next_value()?),
+                "data" => match &name {
+                    Some(n) => {
+                        event = Some(map.next_value_seed(DataSeed(n, std::marker::PhantomData))?)
+                    }
+                    None => early_data = Some(map.next_value()?),
+                },
+                "timestamp" => timestamp = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        let name = name.ok_or_else(|| A::Error::missing_field("event"))?;
+        let event = match (event, early_data) {
+            (Some(e), _) => e,
+            (None, Some(data)) => E::decode(&name, Some(data)).map_err(A::Error::custom)?,
+            (None, None) => E::decode::<serde::de::value::UnitDeserializer<A::Error>>(&name, None)?,
+        };
+        let timestamp = timestamp.ok_or_else(|| A::Error::missing_field("timestamp"))?;
+        Ok(EventMessage { event, timestamp })
+    }
+}
+
+impl<E: EventSet> Serialize for EventMessage<E> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("event", self.event.name())?;
+        self.event.serialize_data(&mut map)?;
+        map.serialize_entry("timestamp", &self.timestamp)?;
+        map.end()
+    }
+}
+
+/// The empty object: what a command without `returns` replies with, and
+/// the arguments of a command without any. Members a newer QEMU adds are
+/// kept.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Empty {
+    /// Members this version of the bindings does not know.
+    pub unknown_members: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Serialize for Empty {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.unknown_members.len()))?;
+        for (k, v) in &self.unknown_members {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Empty {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Empty {
+            unknown_members: serde_json::Map::deserialize(deserializer)?,
+        })
+    }
+}
+
+/// One command of a schema, for tools that work by wire name (see the
+/// generated `COMMANDS` table).
+#[derive(Debug, Clone, Copy)]
+pub struct CommandDescriptor {
+    /// The wire name.
+    pub name: &'static str,
+    /// Decodes JSON arguments into the typed form and encodes them back.
+    pub arguments: fn(&serde_json::Value) -> Result<serde_json::Value, serde_json::Error>,
+    /// Decodes a JSON return value into the typed form and encodes it back.
+    pub returns: fn(&serde_json::Value) -> Result<serde_json::Value, serde_json::Error>,
+    /// Whether it may be sent out-of-band.
+    pub allow_oob: bool,
+    /// Whether it replies on success.
+    pub success_response: bool,
+}
+
+/// One event of a schema, for tools that work by wire name (see the
+/// generated `EVENTS` table).
+#[derive(Debug, Clone, Copy)]
+pub struct EventDescriptor {
+    /// The wire name.
+    pub name: &'static str,
+    /// Decodes JSON event data into the typed form and encodes it back.
+    pub data: fn(&serde_json::Value) -> Result<serde_json::Value, serde_json::Error>,
+}
+
+/// Decodes `value` as a `T` and encodes it again: the typed round trip
+/// the `COMMANDS` and `EVENTS` tables offer.
+pub fn roundtrip<T: Serialize + DeserializeOwned>(
+    value: &serde_json::Value,
+) -> Result<serde_json::Value, serde_json::Error> {
+    let typed: T = T::deserialize(value)?;
+    serde_json::to_value(&typed)
+}
+
+/// Helpers for the generated `Serialize` and `Deserialize` impls. Not a
+/// stable API of their own.
+#[doc(hidden)]
+pub mod de {
+    use super::*;
+    use serde::de::{Error, Unexpected};
+
+    /// An object key, borrowed from the input when it can be.
+    pub struct Key<'de>(pub Cow<'de, str>);
+
+    impl Key<'_> {
+        /// The key.
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+
+        /// The key, owned.
+        pub fn into_string(self) -> String {
+            self.0.into_owned()
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Key<'de> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct KeyVisitor;
+            impl<'de> Visitor<'de> for KeyVisitor {
+                type Value = Key<'de>;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a member name")
+                }
+                fn visit_borrowed_str<E: Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Borrowed(v)))
+                }
+                fn visit_str<E: Error>(self, v: &str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Owned(v.to_owned())))
+                }
+                fn visit_string<E: Error>(self, v: String) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Owned(v)))
+                }
+            }
+            deserializer.deserialize_str(KeyVisitor)
+        }
+    }
+
+    /// Writes an object's members into a map being serialized: how a
+    /// union writes its branch's members beside its own.
+    pub trait SerializeMembers {
+        /// Writes the members.
+        fn serialize_members<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
+    }
+
+    impl<T: SerializeMembers + ?Sized> SerializeMembers for Box<T> {
+        fn serialize_members<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+            (**self).serialize_members(map)
+        }
+    }
+
+    /// Decodes an event's data; absent data decodes as an empty object.
+    pub fn event_data<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        data: Option<D>,
+    ) -> Result<T, D::Error> {
+        match data {
+            Some(d) => T::deserialize(d),
+            None => T::deserialize(serde::de::value::MapDeserializer::<_, D::Error>::new(
+                std::iter::empty::<(&str, ())>(),
+            )),
+        }
+    }
+
+    /// The data of an event this version does not know, kept as JSON.
+    pub fn unknown_event_data<'de, D: Deserializer<'de>>(
+        data: Option<D>,
+    ) -> Result<Option<serde_json::Value>, D::Error> {
+        data.map(serde_json::Value::deserialize).transpose()
+    }
+
+    /// Decodes the members gathered for a union branch.
+    pub fn from_members<T: DeserializeOwned, E: Error>(
+        members: serde_json::Map<String, serde_json::Value>,
+        branch: &str,
+    ) -> Result<T, E> {
+        T::deserialize(serde_json::Value::Object(members))
+            .map_err(|e| E::custom(format_args!("in branch '{branch}': {e}")))
+    }
+
+    /// The error for a required member that is absent.
+    pub fn missing<E: Error>(name: &'static str) -> E {
+        E::missing_field(name)
+    }
+
+    /// Visits a JSON object, member by member: the shared part of every
+    /// generated struct decoder. `member` is called with each key and
+    /// decodes its value; it returns `false` for a key it does not know,
+    /// whose value is then kept in `unknown`.
+    pub fn visit_members<'de, A, F>(
+        mut map: A,
+        unknown: &mut serde_json::Map<String, serde_json::Value>,
+        mut member: F,
+    ) -> Result<(), A::Error>
+    where
+        A: MapAccess<'de>,
+        F: FnMut(&str, &mut A) -> Result<bool, A::Error>,
+    {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if !member(key.as_str(), &mut map)? {
+                let value = map.next_value()?;
+                unknown.insert(key.into_string(), value);
+            }
+        }
+        Ok(())
+    }
+
+    /// What an alternate expects, for its error message.
+    pub struct Expected(pub &'static str);
+
+    impl serde::de::Expected for Expected {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    /// Converts an integer for an alternate's integer branch.
+    pub fn int<T: TryFrom<i128>, E: Error>(v: i128, exp: &'static str) -> Result<T, E> {
+        T::try_from(v).map_err(|_| {
+            E::invalid_value(Unexpected::Other("an integer out of range"), &Expected(exp))
+        })
+    }
+}
