@@ -40,3 +40,32 @@ pub use runtime::{
 mod qmp;
 #[cfg(feature = "qmp")]
 pub use qmp::*;
+
+/// An error reply, `{"error": {"class": ..., "desc": ...}}`: the class
+/// (open, like every enum, so a new class from a newer QEMU is kept) and
+/// the human-readable description.
+///
+/// ```
+/// let e: qmp_types::QmpError = serde_json::from_str(
+///     r#"{"class": "DeviceNotFound", "desc": "Device 'x' not found"}"#,
+/// )?;
+/// assert_eq!(e.class, qmp_types::QapiErrorClass::DeviceNotFound);
+/// assert_eq!(e.to_string(), "DeviceNotFound: Device 'x' not found");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[cfg(feature = "qmp")]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, thiserror::Error)]
+#[error("{class}: {desc}")]
+pub struct QmpError {
+    /// The error class.
+    pub class: QapiErrorClass,
+    /// What went wrong, for people.
+    pub desc: std::string::String,
+}
+
+/// The guest agent's schema (`qemu-ga`): its types, commands in
+/// [`qga::cmd`], and [`qga::Events`] (it has no events).
+#[cfg(feature = "qga")]
+#[path = "generated/qga/mod.rs"]
+#[rustfmt::skip]
+pub mod qga;

@@ -16,10 +16,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
+    /// Regenerate qmp-types/src/generated from a QEMU source tree.
+    Regen {
+        /// The QEMU source tree.
+        #[arg(long, env = "QAPI_QEMU_SRC")]
+        qemu_src: PathBuf,
+        /// Fail if the committed code is not what the tree generates.
+        #[arg(long)]
+        check: bool,
+        /// Pin the bindings to this tree (schema/qemu.json) instead of
+        /// checking the tree against the pin.
+        #[arg(long, conflicts_with = "check")]
+        update_pin: bool,
+    },
     /// Check QEMU's three schemas (QMP, guest agent, storage daemon) and
     /// print what each defines.
     Schemas {
-        /// A QEMU source tree (default: $QAPI_QEMU_SRC).
+        /// A QEMU source tree.
         #[arg(long, env = "QAPI_QEMU_SRC")]
         qemu_src: PathBuf,
     },
@@ -33,6 +46,40 @@ const SCHEMAS: [&str; 3] = [
 
 fn main() -> ExitCode {
     match Cli::parse().task {
+        Task::Regen {
+            qemu_src,
+            check,
+            update_pin,
+        } => {
+            let start = std::time::Instant::now();
+            let rendered = match xtask::render(&qemu_src, update_pin) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let generated = start.elapsed();
+            if check {
+                let stale = xtask::stale(&rendered);
+                if !stale.is_empty() {
+                    eprintln!("error: the generated code is stale (run `cargo xtask regen`):");
+                    for s in stale {
+                        eprintln!("  {s}");
+                    }
+                    return ExitCode::FAILURE;
+                }
+                eprintln!("generated code is fresh ({generated:.1?} to parse and generate)");
+                return ExitCode::SUCCESS;
+            }
+            if let Err(e) = xtask::write(&rendered) {
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+            let files: usize = rendered.iter().map(|(_, f)| f.len()).sum();
+            eprintln!("wrote {files} files ({generated:.1?} to parse and generate)");
+            ExitCode::SUCCESS
+        }
         Task::Schemas { qemu_src } => {
             let mut ok = true;
             for rel in SCHEMAS {

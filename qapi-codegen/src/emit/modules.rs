@@ -81,6 +81,9 @@ pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
             "type" => {
                 module.types.push(tokens);
                 module.type_names.push(g.type_name(id).to_string());
+                if let EntityKind::Union(_) = e.kind {
+                    module.type_names.push(format!("{}Branch", g.type_name(id)));
+                }
             }
             "command" => {
                 module.commands.push(tokens);
@@ -265,6 +268,22 @@ fn events_enum(g: &Gen<'_>) -> TokenStream {
             quote!(Events::#v(_) => ::std::result::Result::Ok(()),)
         }
     });
+    let unknown_arm = quote! {
+        Events::#unknown {
+            name: name.to_owned(),
+            data: #rt::de::unknown_event_data(data)?,
+        }
+    };
+    let decode_body = if wires.is_empty() {
+        quote!(::std::result::Result::Ok(#unknown_arm))
+    } else {
+        quote! {
+            ::std::result::Result::Ok(match name {
+                #( #wires => Events::#v1(#rt::de::event_data(data)?), )*
+                _ => #unknown_arm,
+            })
+        }
+    };
     quote! {
         /// Every event of the schema, with a variant that keeps events this
         /// version of the bindings does not know. Decode a message with
@@ -288,13 +307,7 @@ fn events_enum(g: &Gen<'_>) -> TokenStream {
                 name: &str,
                 data: ::std::option::Option<D>,
             ) -> ::std::result::Result<Self, D::Error> {
-                ::std::result::Result::Ok(match name {
-                    #( #wires => Events::#v1(#rt::de::event_data(data)?), )*
-                    _ => Events::#unknown {
-                        name: name.to_owned(),
-                        data: #rt::de::unknown_event_data(data)?,
-                    },
-                })
+                #decode_body
             }
 
             fn name(&self) -> &str {

@@ -66,7 +66,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
         let wire = &b.name;
         let mut text = if b.explicit {
             let t = g.type_name(b.ty.id);
-            format!("Branch `{wire}`: the members of [`{t}`](super::{t}).")
+            format!("Branch `{wire}`: [the members of `{t}`](super::{t}).")
         } else {
             format!("Branch `{wire}`, which has no members of its own.")
         };

@@ -1,0 +1,99 @@
+//! What a newer QEMU may send decodes without error and encodes back
+//! unchanged; what users build is short to write; decode errors name the
+//! field that failed.
+
+use qmp_types::{
+    BlockdevDriver, BlockdevOptions, BlockdevOptionsBranch, EventMessage, Events, RunState,
+    StatusInfo, cmd,
+};
+use serde_json::{Value, json};
+
+fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(v: &Value) -> T {
+    let typed: T = serde_json::from_value(v.clone()).expect("decodes");
+    assert_eq!(&serde_json::to_value(&typed).expect("encodes"), v);
+    typed
+}
+
+#[test]
+fn unknown_enum_value() {
+    let s: StatusInfo = round_trip(&json!({"running": false, "status": "hibernating"}));
+    assert_eq!(s.status, RunState::Other("hibernating".into()));
+    assert_eq!(s.status.as_str(), "hibernating");
+    assert_eq!("running".parse::<RunState>(), Ok(RunState::Running));
+}
+
+#[test]
+fn unknown_member() {
+    let s: StatusInfo =
+        round_trip(&json!({"running": true, "status": "running", "future-member": [1, 2]}));
+    assert_eq!(s.unknown_members["future-member"], json!([1, 2]));
+}
+
+#[test]
+fn unknown_union_branch() {
+    let v = json!({"driver": "futurefs", "node-name": "n0", "location": "/x", "fancy": true});
+    let o: BlockdevOptions = round_trip(&v);
+    assert_eq!(o.node_name.as_deref(), Some("n0"));
+    assert_eq!(o.driver, BlockdevOptionsBranch::Other("futurefs".into()));
+    assert_eq!(
+        o.driver.discriminator(),
+        BlockdevDriver::Other("futurefs".into())
+    );
+    assert_eq!(o.unknown_members.len(), 2);
+}
+
+#[test]
+fn known_union_branch_with_a_new_member() {
+    let v = json!({"driver": "file", "node-name": "n0", "filename": "/tmp/x", "future-flag": 1});
+    let o: BlockdevOptions = round_trip(&v);
+    let BlockdevOptionsBranch::File(file) = &o.driver else {
+        panic!("not the file branch")
+    };
+    assert_eq!(file.filename, "/tmp/x");
+    assert_eq!(file.unknown_members["future-flag"], 1);
+}
+
+#[test]
+fn unknown_event() {
+    let v = json!({"event": "FUTURE_THING", "data": {"a": 1}, "timestamp": {"seconds": 5, "microseconds": 6}});
+    let m: EventMessage<Events> = round_trip(&v);
+    assert!(matches!(&m.event, Events::Unknown { name, .. } if name == "FUTURE_THING"));
+    // Data-less and known events too, in either member order.
+    let m: EventMessage<Events> = serde_json::from_value(json!({"timestamp": {"seconds": 1, "microseconds": 2}, "data": {"guest": true, "reason": "host-qmp-quit"}, "event": "SHUTDOWN"})).expect("decodes");
+    let Events::Shutdown(s) = m.event else {
+        panic!("not SHUTDOWN")
+    };
+    assert!(s.guest);
+}
+
+#[test]
+fn two_of_many_optional_members() {
+    // blockdev-mirror has three required and many optional arguments.
+    let c = cmd::BlockdevMirror {
+        speed: Some(1 << 20),
+        auto_finalize: Some(false),
+        ..cmd::BlockdevMirror::new(
+            "drive0".into(),
+            "target0".into(),
+            qmp_types::MirrorSyncMode::Full,
+        )
+    };
+    assert_eq!(
+        serde_json::to_value(&c).expect("encodes"),
+        json!({"device": "drive0", "target": "target0", "sync": "full", "speed": 1048576, "auto-finalize": false})
+    );
+    // A struct whose members are all optional is Default.
+    let q = cmd::QueryBlockExports;
+    assert_eq!(serde_json::to_value(q).expect("encodes"), json!({}));
+}
+
+#[test]
+fn errors_name_the_failing_field() {
+    let text = r#"{"running": true, "status": "running", "singlestep": false}"#;
+    let _: StatusInfo = serde_json::from_str(text).expect("decodes");
+    let bad = r#"[{"device": "ide0", "locked": false, "removable": true, "type": "unknown", "qdev": "/x", "inserted": {"file": "f", "ro": "yes"}}]"#;
+    let mut de = serde_json::Deserializer::from_str(bad);
+    let err = serde_path_to_error::deserialize::<_, Vec<qmp_types::BlockInfo>>(&mut de)
+        .expect_err("ro is not a bool");
+    assert_eq!(err.path().to_string(), "[0].inserted.ro");
+}

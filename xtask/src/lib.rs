@@ -1,0 +1,199 @@
+//! Maintainer tasks, as a library so that tests can run them too.
+//!
+//! `regen` generates `qmp-types/src/generated/` from a QEMU source tree,
+//! after checking that the tree is the one `schema/qemu.json` pins
+//! (version and the SHA-256 of every schema file read).
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The pin: which QEMU the committed bindings come from.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct Pin {
+    /// QEMU's version (its `VERSION` file).
+    pub version: String,
+    /// The SHA-256 of every schema file, by path relative to the tree.
+    pub files: BTreeMap<String, String>,
+}
+
+/// One schema the bindings are generated from.
+pub struct Target {
+    /// Root schema file, relative to the QEMU tree.
+    pub schema: &'static str,
+    /// Output directory, relative to the workspace.
+    pub out: &'static str,
+}
+
+/// QEMU's QMP schema and its guest-agent schema.
+pub const TARGETS: [Target; 2] = [
+    Target {
+        schema: "qapi/qapi-schema.json",
+        out: "qmp-types/src/generated/qmp",
+    },
+    Target {
+        schema: "qga/qapi-schema.json",
+        out: "qmp-types/src/generated/qga",
+    },
+];
+
+/// Names `qmp-types` puts beside the generated types.
+const RUNTIME_NAMES: [&str; 12] = [
+    "Command",
+    "CommandDescriptor",
+    "Empty",
+    "Event",
+    "EventDescriptor",
+    "EventMessage",
+    "EventSet",
+    "Timestamp",
+    "de",
+    "roundtrip",
+    "QmpError",
+    "qga",
+];
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// What regen found wrong, or could not do.
+pub type Error = String;
+
+fn sha256(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Parses the targets' schemas in `qemu_src`, checks them against the pin
+/// (or writes a new pin when `update_pin`), and renders the bindings.
+/// Returns the files per target.
+pub fn render(
+    qemu_src: &Path,
+    update_pin: bool,
+) -> Result<Vec<(PathBuf, Vec<qapi_codegen::GeneratedFile>)>, Error> {
+    let version = std::fs::read_to_string(qemu_src.join("VERSION"))
+        .map_err(|e| {
+            format!(
+                "{} is not a QEMU source tree (VERSION: {e})",
+                qemu_src.display()
+            )
+        })?
+        .trim()
+        .to_string();
+    let mut files = BTreeMap::new();
+    let mut out = Vec::new();
+    for t in &TARGETS {
+        let schema = qapi_parser::parse_file(qemu_src.join(t.schema)).map_err(|e| e.to_string())?;
+        for f in schema.sources.files() {
+            let rel = f.path.strip_prefix(qemu_src).unwrap_or(&f.path);
+            let rel = qapi_parser_normalize(rel);
+            files.insert(rel, sha256(&f.path)?);
+        }
+        let mut cfg = qapi_codegen::Config::new();
+        cfg.layout(qapi_codegen::Layout::FilePerModule)
+            .generated_by(format!(
+                "`cargo xtask regen` from QEMU {version}'s {}",
+                t.schema
+            ))
+            .registry_feature("registry");
+        for n in RUNTIME_NAMES {
+            cfg.reserve_name(n);
+        }
+        let rendered = cfg.render_schema(&schema).map_err(|e| e.to_string())?;
+        out.push((workspace().join(t.out), rendered));
+    }
+    let pin = Pin { version, files };
+    let pin_path = workspace().join("schema/qemu.json");
+    if update_pin {
+        let text = serde_json::to_string_pretty(&pin).map_err(|e| e.to_string())? + "\n";
+        std::fs::write(&pin_path, text)
+            .map_err(|e| format!("cannot write {}: {e}", pin_path.display()))?;
+    } else {
+        let text = std::fs::read_to_string(&pin_path)
+            .map_err(|e| format!("cannot read {}: {e}", pin_path.display()))?;
+        let pinned: Pin =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", pin_path.display()))?;
+        if pinned.version != pin.version {
+            return Err(format!(
+                "the bindings are pinned to QEMU {}, but {} is QEMU {} (run with --update-pin to move)",
+                pinned.version,
+                qemu_src.display(),
+                pin.version
+            ));
+        }
+        let mut diffs = Vec::new();
+        for (file, hash) in &pin.files {
+            match pinned.files.get(file) {
+                None => diffs.push(format!("{file}: not pinned")),
+                Some(h) if h != hash => diffs.push(format!("{file}: SHA-256 differs from the pin")),
+                Some(_) => {}
+            }
+        }
+        for file in pinned.files.keys().filter(|f| !pin.files.contains_key(*f)) {
+            diffs.push(format!("{file}: pinned but not read"));
+        }
+        if !diffs.is_empty() {
+            return Err(format!(
+                "{} does not match schema/qemu.json:\n  {}",
+                qemu_src.display(),
+                diffs.join("\n  ")
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn qapi_parser_normalize(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Compares rendered files with what is on disk: the stale files and
+/// files that should not be there.
+pub fn stale(rendered: &[(PathBuf, Vec<qapi_codegen::GeneratedFile>)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (dir, files) in rendered {
+        for f in files {
+            let path = dir.join(&f.path);
+            match std::fs::read_to_string(&path) {
+                Ok(text) if text == f.text => {}
+                Ok(_) => out.push(format!("{} is stale", path.display())),
+                Err(_) => out.push(format!("{} is missing", path.display())),
+            }
+        }
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !files.iter().any(|f| f.path == name) {
+                    out.push(format!("{} is not generated any more", e.path().display()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Writes rendered files, removing files that are not generated any more.
+pub fn write(rendered: &[(PathBuf, Vec<qapi_codegen::GeneratedFile>)]) -> Result<(), Error> {
+    for (dir, files) in rendered {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !files.iter().any(|f| f.path == name) {
+                    std::fs::remove_file(e.path())
+                        .map_err(|err| format!("cannot remove {}: {err}", e.path().display()))?;
+                }
+            }
+        }
+        qapi_codegen::write_files(dir, files).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
