@@ -307,6 +307,15 @@ pub mod de {
             .map_err(|e| E::custom(format_args!("in branch '{branch}': {e}")))
     }
 
+    /// A required member's value, or the error for its absence (a call,
+    /// not a closure per member: cheaper to compile).
+    pub fn required<T, E: Error>(value: Option<T>, name: &'static str) -> Result<T, E> {
+        match value {
+            Some(v) => Ok(v),
+            None => Err(E::missing_field(name)),
+        }
+    }
+
     /// The error for a required member that is absent.
     pub fn missing<E: Error>(name: &'static str) -> E {
         E::missing_field(name)

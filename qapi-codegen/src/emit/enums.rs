@@ -50,7 +50,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
     let rt_doc = " A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.";
     Ok(quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         #derives
         pub enum #name {
             #( #docs #deprecated #idents, )*
@@ -73,17 +73,24 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
             /// The value for a wire string (the catch-all for one this
             /// version does not know).
             pub fn from_wire(value: &str) -> Self {
-                match value {
-                    #( #wires => #name::#idents, )*
-                    _ => #name::#other(value.to_owned()),
+                match Self::known(value) {
+                    ::std::option::Option::Some(known) => known,
+                    ::std::option::Option::None => #name::#other(value.to_owned()),
                 }
             }
 
             fn from_wire_owned(value: ::std::string::String) -> Self {
-                match value.as_str() {
-                    #( #wires => #name::#idents, )*
-                    _ => #name::#other(value),
+                match Self::known(&value) {
+                    ::std::option::Option::Some(known) => known,
+                    ::std::option::Option::None => #name::#other(value),
                 }
+            }
+
+            fn known(value: &str) -> ::std::option::Option<Self> {
+                ::std::option::Option::Some(match value {
+                    #( #wires => #name::#idents, )*
+                    _ => return ::std::option::Option::None,
+                })
             }
         }
 

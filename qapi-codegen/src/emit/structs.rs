@@ -129,27 +129,26 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
     });
     let arms = fields.iter().map(|f| {
         let (var, wire) = (&f.var, &f.member.name);
-        quote!(#wire => #var = ::std::option::Option::Some(::serde::de::MapAccess::next_value(map)?),)
+        quote!(#wire => #var = ::std::option::Option::Some(::serde::de::MapAccess::next_value(&mut map)?),)
     });
     let builds = fields.iter().map(|f| {
         let (id, var, wire) = (&f.ident, &f.var, &f.member.name);
         if f.member.optional {
             quote!(#id: #var,)
         } else {
-            quote!(#id: #var.ok_or_else(|| #rt::de::missing(#wire))?,)
+            quote!(#id: #rt::de::required(#var, #wire)?,)
         }
     });
-    let visit = if fields.is_empty() {
-        quote!(#rt::de::visit_members(map, &mut #unknown, |_, _| ::std::result::Result::Ok(false))?;)
-    } else {
-        quote! {
-            #rt::de::visit_members(map, &mut #unknown, |key, map| {
-                match key {
-                    #( #arms )*
-                    _ => return ::std::result::Result::Ok(false),
+    // One loop over the members, inline: a closure per struct would give
+    // the borrow checker twice the bodies to check.
+    let visit = quote! {
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<#rt::de::Key<'de>>(&mut map)? {
+            match key.as_str() {
+                #( #arms )*
+                _ => {
+                    #unknown.insert(key.into_string(), ::serde::de::MapAccess::next_value(&mut map)?);
                 }
-                ::std::result::Result::Ok(true)
-            })?;
+            }
         }
     };
     let expecting = format!("an object {name}");
@@ -203,7 +202,7 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
                     fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                         f.write_str(#expecting)
                     }
-                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, map: A) -> ::std::result::Result<#name, A::Error> {
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> ::std::result::Result<#name, A::Error> {
                         #( #decl_vars )*
                         let mut #unknown = ::serde_json::Map::new();
                         #visit

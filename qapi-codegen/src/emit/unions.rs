@@ -127,14 +127,14 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
     });
     let arms = fields.iter().map(|f| {
         let (var, wire) = (&f.var, &f.member.name);
-        quote!(#wire => #var = ::std::option::Option::Some(::serde::de::MapAccess::next_value(map)?),)
+        quote!(#wire => #var = ::std::option::Option::Some(::serde::de::MapAccess::next_value(&mut map)?),)
     });
     let builds = fields.iter().map(|f| {
         let (fid, var, wire) = (&f.ident, &f.var, &f.member.name);
         if f.member.optional {
             quote!(#fid: #var,)
         } else {
-            quote!(#fid: #var.ok_or_else(|| #rt::de::missing(#wire))?,)
+            quote!(#fid: #rt::de::required(#var, #wire)?,)
         }
     });
     let disc_wire = &u.discriminator;
@@ -216,19 +216,20 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
                     fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                         f.write_str(#expecting)
                     }
-                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, map: A) -> ::std::result::Result<#name, A::Error> {
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> ::std::result::Result<#name, A::Error> {
                         #( #decl_vars )*
                         let mut tag: ::std::option::Option<#tag_ty> = ::std::option::Option::None;
                         let mut rest = ::serde_json::Map::new();
-                        #rt::de::visit_members(map, &mut rest, |key, map| {
-                            match key {
+                        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<#rt::de::Key<'de>>(&mut map)? {
+                            match key.as_str() {
                                 #( #arms )*
-                                #disc_wire => tag = ::std::option::Option::Some(::serde::de::MapAccess::next_value(map)?),
-                                _ => return ::std::result::Result::Ok(false),
+                                #disc_wire => tag = ::std::option::Option::Some(::serde::de::MapAccess::next_value(&mut map)?),
+                                _ => {
+                                    rest.insert(key.into_string(), ::serde::de::MapAccess::next_value(&mut map)?);
+                                }
                             }
-                            ::std::result::Result::Ok(true)
-                        })?;
-                        let tag = tag.ok_or_else(|| #rt::de::missing(#disc_wire))?;
+                        }
+                        let tag = #rt::de::required(tag, #disc_wire)?;
                         #[allow(unused_mut)]
                         let mut #unknown = ::serde_json::Map::new();
                         let branch = match tag {

@@ -74,43 +74,47 @@ impl<'de> ::serde::Deserialize<'de> for GuestAgentCommandInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestAgentCommandInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_success_response: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "enabled" => {
-                                m_enabled = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "success-response" => {
-                                m_success_response = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "enabled" => {
+                            m_enabled = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "success-response" => {
+                            m_success_response = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestAgentCommandInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    enabled: m_enabled
-                        .ok_or_else(|| ::qmp_types::de::missing("enabled"))?,
-                    success_response: m_success_response
-                        .ok_or_else(|| ::qmp_types::de::missing("success-response"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
+                    success_response: ::qmp_types::de::required(
+                        m_success_response,
+                        "success-response",
+                    )?,
                     unknown_members,
                 })
             }
@@ -186,38 +190,42 @@ impl<'de> ::serde::Deserialize<'de> for GuestAgentInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestAgentInfo, A::Error> {
                 let mut m_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_supported_commands: ::std::option::Option<
                     ::std::vec::Vec<super::GuestAgentCommandInfo>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "version" => {
-                                m_version = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "supported_commands" => {
-                                m_supported_commands = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "version" => {
+                            m_version = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "supported_commands" => {
+                            m_supported_commands = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestAgentInfo {
-                    version: m_version
-                        .ok_or_else(|| ::qmp_types::de::missing("version"))?,
-                    supported_commands: m_supported_commands
-                        .ok_or_else(|| ::qmp_types::de::missing("supported_commands"))?,
+                    version: ::qmp_types::de::required(m_version, "version")?,
+                    supported_commands: ::qmp_types::de::required(
+                        m_supported_commands,
+                        "supported_commands",
+                    )?,
                     unknown_members,
                 })
             }
@@ -295,42 +303,44 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileRead {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestFileRead, A::Error> {
                 let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_buf_b64: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_eof: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "count" => {
-                                m_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "buf-b64" => {
-                                m_buf_b64 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "eof" => {
-                                m_eof = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "count" => {
+                            m_count = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "buf-b64" => {
+                            m_buf_b64 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "eof" => {
+                            m_eof = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestFileRead {
-                    count: m_count.ok_or_else(|| ::qmp_types::de::missing("count"))?,
-                    buf_b64: m_buf_b64
-                        .ok_or_else(|| ::qmp_types::de::missing("buf-b64"))?,
-                    eof: m_eof.ok_or_else(|| ::qmp_types::de::missing("eof"))?,
+                    count: ::qmp_types::de::required(m_count, "count")?,
+                    buf_b64: ::qmp_types::de::required(m_buf_b64, "buf-b64")?,
+                    eof: ::qmp_types::de::required(m_eof, "eof")?,
                     unknown_members,
                 })
             }
@@ -404,34 +414,37 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileWrite {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestFileWrite, A::Error> {
                 let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_eof: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "count" => {
-                                m_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "eof" => {
-                                m_eof = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "count" => {
+                            m_count = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "eof" => {
+                            m_eof = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestFileWrite {
-                    count: m_count.ok_or_else(|| ::qmp_types::de::missing("count"))?,
-                    eof: m_eof.ok_or_else(|| ::qmp_types::de::missing("eof"))?,
+                    count: ::qmp_types::de::required(m_count, "count")?,
+                    eof: ::qmp_types::de::required(m_eof, "eof")?,
                     unknown_members,
                 })
             }
@@ -504,35 +517,37 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileSeek {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestFileSeek, A::Error> {
                 let mut m_position: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_eof: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "position" => {
-                                m_position = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "eof" => {
-                                m_eof = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "position" => {
+                            m_position = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "eof" => {
+                            m_eof = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestFileSeek {
-                    position: m_position
-                        .ok_or_else(|| ::qmp_types::de::missing("position"))?,
-                    eof: m_eof.ok_or_else(|| ::qmp_types::de::missing("eof"))?,
+                    position: ::qmp_types::de::required(m_position, "position")?,
+                    eof: ::qmp_types::de::required(m_eof, "eof")?,
                     unknown_members,
                 })
             }
@@ -545,7 +560,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileSeek {
 /// QAPI enum `QGASeek`.
 ///
 /// Since: 2.6
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QGASeek {
     /// Set to the specified offset (same effect as 'whence':0)
     Set,
@@ -571,20 +586,26 @@ impl QGASeek {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "set" => QGASeek::Set,
-            "cur" => QGASeek::Cur,
-            "end" => QGASeek::End,
-            _ => QGASeek::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QGASeek::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "set" => QGASeek::Set,
-            "cur" => QGASeek::Cur,
-            "end" => QGASeek::End,
-            _ => QGASeek::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QGASeek::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "set" => QGASeek::Set,
+                "cur" => QGASeek::Cur,
+                "end" => QGASeek::End,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QGASeek {
@@ -731,7 +752,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileWhence {
 /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_FSFREEZE`.
 ///
 /// Since: 0.15.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestFsfreezeStatus {
     /// filesystems thawed/unfrozen
     Thawed,
@@ -757,18 +778,25 @@ impl GuestFsfreezeStatus {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "thawed" => GuestFsfreezeStatus::Thawed,
-            "frozen" => GuestFsfreezeStatus::Frozen,
-            _ => GuestFsfreezeStatus::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestFsfreezeStatus::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "thawed" => GuestFsfreezeStatus::Thawed,
-            "frozen" => GuestFsfreezeStatus::Frozen,
-            _ => GuestFsfreezeStatus::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestFsfreezeStatus::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "thawed" => GuestFsfreezeStatus::Thawed,
+                "frozen" => GuestFsfreezeStatus::Frozen,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for GuestFsfreezeStatus {
@@ -902,45 +930,48 @@ impl<'de> ::serde::Deserialize<'de> for GuestFilesystemTrimResult {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestFilesystemTrimResult, A::Error> {
                 let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_trimmed: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_minimum: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "trimmed" => {
-                                m_trimmed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "minimum" => {
-                                m_minimum = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "error" => {
-                                m_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "path" => {
+                            m_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "trimmed" => {
+                            m_trimmed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "minimum" => {
+                            m_minimum = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "error" => {
+                            m_error = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestFilesystemTrimResult {
-                    path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
+                    path: ::qmp_types::de::required(m_path, "path")?,
                     trimmed: m_trimmed,
                     minimum: m_minimum,
                     error: m_error,
@@ -1014,29 +1045,32 @@ impl<'de> ::serde::Deserialize<'de> for GuestFilesystemTrimResponse {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestFilesystemTrimResponse, A::Error> {
                 let mut m_paths: ::std::option::Option<
                     ::std::vec::Vec<super::GuestFilesystemTrimResult>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "paths" => {
-                                m_paths = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "paths" => {
+                            m_paths = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestFilesystemTrimResponse {
-                    paths: m_paths.ok_or_else(|| ::qmp_types::de::missing("paths"))?,
+                    paths: ::qmp_types::de::required(m_paths, "paths")?,
                     unknown_members,
                 })
             }
@@ -1051,7 +1085,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestFilesystemTrimResponse {
 /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or HAVE_GETIFADDRS`.
 ///
 /// Since: 1.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestIpAddressType {
     /// IP version 4
     Ipv4,
@@ -1077,18 +1111,25 @@ impl GuestIpAddressType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "ipv4" => GuestIpAddressType::Ipv4,
-            "ipv6" => GuestIpAddressType::Ipv6,
-            _ => GuestIpAddressType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestIpAddressType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "ipv4" => GuestIpAddressType::Ipv4,
-            "ipv6" => GuestIpAddressType::Ipv6,
-            _ => GuestIpAddressType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestIpAddressType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "ipv4" => GuestIpAddressType::Ipv4,
+                "ipv6" => GuestIpAddressType::Ipv6,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for GuestIpAddressType {
@@ -1216,7 +1257,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestIpAddress {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestIpAddress, A::Error> {
                 let mut m_ip_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_ip_address_type: ::std::option::Option<
@@ -1224,37 +1265,41 @@ impl<'de> ::serde::Deserialize<'de> for GuestIpAddress {
                 > = ::std::option::Option::None;
                 let mut m_prefix: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "ip-address" => {
-                                m_ip_address = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ip-address-type" => {
-                                m_ip_address_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prefix" => {
-                                m_prefix = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "ip-address" => {
+                            m_ip_address = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "ip-address-type" => {
+                            m_ip_address_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prefix" => {
+                            m_prefix = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestIpAddress {
-                    ip_address: m_ip_address
-                        .ok_or_else(|| ::qmp_types::de::missing("ip-address"))?,
-                    ip_address_type: m_ip_address_type
-                        .ok_or_else(|| ::qmp_types::de::missing("ip-address-type"))?,
-                    prefix: m_prefix.ok_or_else(|| ::qmp_types::de::missing("prefix"))?,
+                    ip_address: ::qmp_types::de::required(m_ip_address, "ip-address")?,
+                    ip_address_type: ::qmp_types::de::required(
+                        m_ip_address_type,
+                        "ip-address-type",
+                    )?,
+                    prefix: ::qmp_types::de::required(m_prefix, "prefix")?,
                     unknown_members,
                 })
             }
@@ -1363,7 +1408,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterfaceStat {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestNetworkInterfaceStat, A::Error> {
                 let mut m_rx_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_rx_packets: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -1374,73 +1419,68 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterfaceStat {
                 let mut m_tx_errs: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_tx_dropped: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "rx-bytes" => {
-                                m_rx_bytes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rx-packets" => {
-                                m_rx_packets = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rx-errs" => {
-                                m_rx_errs = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rx-dropped" => {
-                                m_rx_dropped = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tx-bytes" => {
-                                m_tx_bytes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tx-packets" => {
-                                m_tx_packets = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tx-errs" => {
-                                m_tx_errs = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tx-dropped" => {
-                                m_tx_dropped = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "rx-bytes" => {
+                            m_rx_bytes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "rx-packets" => {
+                            m_rx_packets = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "rx-errs" => {
+                            m_rx_errs = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "rx-dropped" => {
+                            m_rx_dropped = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tx-bytes" => {
+                            m_tx_bytes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tx-packets" => {
+                            m_tx_packets = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tx-errs" => {
+                            m_tx_errs = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tx-dropped" => {
+                            m_tx_dropped = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestNetworkInterfaceStat {
-                    rx_bytes: m_rx_bytes
-                        .ok_or_else(|| ::qmp_types::de::missing("rx-bytes"))?,
-                    rx_packets: m_rx_packets
-                        .ok_or_else(|| ::qmp_types::de::missing("rx-packets"))?,
-                    rx_errs: m_rx_errs
-                        .ok_or_else(|| ::qmp_types::de::missing("rx-errs"))?,
-                    rx_dropped: m_rx_dropped
-                        .ok_or_else(|| ::qmp_types::de::missing("rx-dropped"))?,
-                    tx_bytes: m_tx_bytes
-                        .ok_or_else(|| ::qmp_types::de::missing("tx-bytes"))?,
-                    tx_packets: m_tx_packets
-                        .ok_or_else(|| ::qmp_types::de::missing("tx-packets"))?,
-                    tx_errs: m_tx_errs
-                        .ok_or_else(|| ::qmp_types::de::missing("tx-errs"))?,
-                    tx_dropped: m_tx_dropped
-                        .ok_or_else(|| ::qmp_types::de::missing("tx-dropped"))?,
+                    rx_bytes: ::qmp_types::de::required(m_rx_bytes, "rx-bytes")?,
+                    rx_packets: ::qmp_types::de::required(m_rx_packets, "rx-packets")?,
+                    rx_errs: ::qmp_types::de::required(m_rx_errs, "rx-errs")?,
+                    rx_dropped: ::qmp_types::de::required(m_rx_dropped, "rx-dropped")?,
+                    tx_bytes: ::qmp_types::de::required(m_tx_bytes, "tx-bytes")?,
+                    tx_packets: ::qmp_types::de::required(m_tx_packets, "tx-packets")?,
+                    tx_errs: ::qmp_types::de::required(m_tx_errs, "tx-errs")?,
+                    tx_dropped: ::qmp_types::de::required(m_tx_dropped, "tx-dropped")?,
                     unknown_members,
                 })
             }
@@ -1530,7 +1570,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterface {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestNetworkInterface, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_hardware_address: ::std::option::Option<
@@ -1543,38 +1583,41 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterface {
                     super::GuestNetworkInterfaceStat,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "hardware-address" => {
-                                m_hardware_address = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ip-addresses" => {
-                                m_ip_addresses = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "statistics" => {
-                                m_statistics = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "hardware-address" => {
+                            m_hardware_address = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ip-addresses" => {
+                            m_ip_addresses = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "statistics" => {
+                            m_statistics = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestNetworkInterface {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     hardware_address: m_hardware_address,
                     ip_addresses: m_ip_addresses,
                     statistics: m_statistics,
@@ -1661,41 +1704,43 @@ impl<'de> ::serde::Deserialize<'de> for GuestLogicalProcessor {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestLogicalProcessor, A::Error> {
                 let mut m_logical_id: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_online: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_can_offline: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logical-id" => {
-                                m_logical_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "online" => {
-                                m_online = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "can-offline" => {
-                                m_can_offline = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logical-id" => {
+                            m_logical_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "online" => {
+                            m_online = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "can-offline" => {
+                            m_can_offline = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestLogicalProcessor {
-                    logical_id: m_logical_id
-                        .ok_or_else(|| ::qmp_types::de::missing("logical-id"))?,
-                    online: m_online.ok_or_else(|| ::qmp_types::de::missing("online"))?,
+                    logical_id: ::qmp_types::de::required(m_logical_id, "logical-id")?,
+                    online: ::qmp_types::de::required(m_online, "online")?,
                     can_offline: m_can_offline,
                     unknown_members,
                 })
@@ -1711,7 +1756,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestLogicalProcessor {
 /// **Availability:** only when QEMU is built with `CONFIG_WIN32 or CONFIG_LINUX`.
 ///
 /// Since: 2.2; 'Unknown' and all entries below since 2.4
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestDiskBusType {
     /// IDE disks
     Ide,
@@ -1809,54 +1854,43 @@ impl GuestDiskBusType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "ide" => GuestDiskBusType::Ide,
-            "fdc" => GuestDiskBusType::Fdc,
-            "scsi" => GuestDiskBusType::Scsi,
-            "virtio" => GuestDiskBusType::Virtio,
-            "xen" => GuestDiskBusType::Xen,
-            "usb" => GuestDiskBusType::Usb,
-            "uml" => GuestDiskBusType::Uml,
-            "sata" => GuestDiskBusType::Sata,
-            "sd" => GuestDiskBusType::Sd,
-            "unknown" => GuestDiskBusType::Unknown,
-            "ieee1394" => GuestDiskBusType::Ieee1394,
-            "ssa" => GuestDiskBusType::Ssa,
-            "fibre" => GuestDiskBusType::Fibre,
-            "raid" => GuestDiskBusType::Raid,
-            "iscsi" => GuestDiskBusType::Iscsi,
-            "sas" => GuestDiskBusType::Sas,
-            "mmc" => GuestDiskBusType::Mmc,
-            "virtual" => GuestDiskBusType::Virtual,
-            "file-backed-virtual" => GuestDiskBusType::FileBackedVirtual,
-            "nvme" => GuestDiskBusType::Nvme,
-            _ => GuestDiskBusType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestDiskBusType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "ide" => GuestDiskBusType::Ide,
-            "fdc" => GuestDiskBusType::Fdc,
-            "scsi" => GuestDiskBusType::Scsi,
-            "virtio" => GuestDiskBusType::Virtio,
-            "xen" => GuestDiskBusType::Xen,
-            "usb" => GuestDiskBusType::Usb,
-            "uml" => GuestDiskBusType::Uml,
-            "sata" => GuestDiskBusType::Sata,
-            "sd" => GuestDiskBusType::Sd,
-            "unknown" => GuestDiskBusType::Unknown,
-            "ieee1394" => GuestDiskBusType::Ieee1394,
-            "ssa" => GuestDiskBusType::Ssa,
-            "fibre" => GuestDiskBusType::Fibre,
-            "raid" => GuestDiskBusType::Raid,
-            "iscsi" => GuestDiskBusType::Iscsi,
-            "sas" => GuestDiskBusType::Sas,
-            "mmc" => GuestDiskBusType::Mmc,
-            "virtual" => GuestDiskBusType::Virtual,
-            "file-backed-virtual" => GuestDiskBusType::FileBackedVirtual,
-            "nvme" => GuestDiskBusType::Nvme,
-            _ => GuestDiskBusType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestDiskBusType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "ide" => GuestDiskBusType::Ide,
+                "fdc" => GuestDiskBusType::Fdc,
+                "scsi" => GuestDiskBusType::Scsi,
+                "virtio" => GuestDiskBusType::Virtio,
+                "xen" => GuestDiskBusType::Xen,
+                "usb" => GuestDiskBusType::Usb,
+                "uml" => GuestDiskBusType::Uml,
+                "sata" => GuestDiskBusType::Sata,
+                "sd" => GuestDiskBusType::Sd,
+                "unknown" => GuestDiskBusType::Unknown,
+                "ieee1394" => GuestDiskBusType::Ieee1394,
+                "ssa" => GuestDiskBusType::Ssa,
+                "fibre" => GuestDiskBusType::Fibre,
+                "raid" => GuestDiskBusType::Raid,
+                "iscsi" => GuestDiskBusType::Iscsi,
+                "sas" => GuestDiskBusType::Sas,
+                "mmc" => GuestDiskBusType::Mmc,
+                "virtual" => GuestDiskBusType::Virtual,
+                "file-backed-virtual" => GuestDiskBusType::FileBackedVirtual,
+                "nvme" => GuestDiskBusType::Nvme,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for GuestDiskBusType {
@@ -1984,49 +2018,51 @@ impl<'de> ::serde::Deserialize<'de> for GuestPCIAddress {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestPCIAddress, A::Error> {
                 let mut m_domain: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_function: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "domain" => {
-                                m_domain = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bus" => {
-                                m_bus = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "slot" => {
-                                m_slot = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "function" => {
-                                m_function = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "domain" => {
+                            m_domain = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "bus" => {
+                            m_bus = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "slot" => {
+                            m_slot = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "function" => {
+                            m_function = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestPCIAddress {
-                    domain: m_domain.ok_or_else(|| ::qmp_types::de::missing("domain"))?,
-                    bus: m_bus.ok_or_else(|| ::qmp_types::de::missing("bus"))?,
-                    slot: m_slot.ok_or_else(|| ::qmp_types::de::missing("slot"))?,
-                    function: m_function
-                        .ok_or_else(|| ::qmp_types::de::missing("function"))?,
+                    domain: ::qmp_types::de::required(m_domain, "domain")?,
+                    bus: ::qmp_types::de::required(m_bus, "bus")?,
+                    slot: ::qmp_types::de::required(m_slot, "slot")?,
+                    function: ::qmp_types::de::required(m_function, "function")?,
                     unknown_members,
                 })
             }
@@ -2109,49 +2145,51 @@ impl<'de> ::serde::Deserialize<'de> for GuestCCWAddress {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestCCWAddress, A::Error> {
                 let mut m_cssid: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_ssid: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_subchno: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_devno: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "cssid" => {
-                                m_cssid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ssid" => {
-                                m_ssid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "subchno" => {
-                                m_subchno = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "devno" => {
-                                m_devno = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "cssid" => {
+                            m_cssid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "ssid" => {
+                            m_ssid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "subchno" => {
+                            m_subchno = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "devno" => {
+                            m_devno = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestCCWAddress {
-                    cssid: m_cssid.ok_or_else(|| ::qmp_types::de::missing("cssid"))?,
-                    ssid: m_ssid.ok_or_else(|| ::qmp_types::de::missing("ssid"))?,
-                    subchno: m_subchno
-                        .ok_or_else(|| ::qmp_types::de::missing("subchno"))?,
-                    devno: m_devno.ok_or_else(|| ::qmp_types::de::missing("devno"))?,
+                    cssid: ::qmp_types::de::required(m_cssid, "cssid")?,
+                    ssid: ::qmp_types::de::required(m_ssid, "ssid")?,
+                    subchno: ::qmp_types::de::required(m_subchno, "subchno")?,
+                    devno: ::qmp_types::de::required(m_devno, "devno")?,
                     unknown_members,
                 })
             }
@@ -2263,7 +2301,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskAddress {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestDiskAddress, A::Error> {
                 let mut m_pci_controller: ::std::option::Option<
                     super::GuestPCIAddress,
@@ -2276,64 +2314,68 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskAddress {
                 let mut m_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_ccw_address: ::std::option::Option<super::GuestCCWAddress> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "pci-controller" => {
-                                m_pci_controller = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bus-type" => {
-                                m_bus_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bus" => {
-                                m_bus = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "target" => {
-                                m_target = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unit" => {
-                                m_unit = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "serial" => {
-                                m_serial = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dev" => {
-                                m_dev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ccw-address" => {
-                                m_ccw_address = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "pci-controller" => {
+                            m_pci_controller = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "bus-type" => {
+                            m_bus_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bus" => {
+                            m_bus = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "target" => {
+                            m_target = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unit" => {
+                            m_unit = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "serial" => {
+                            m_serial = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dev" => {
+                            m_dev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ccw-address" => {
+                            m_ccw_address = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestDiskAddress {
-                    pci_controller: m_pci_controller
-                        .ok_or_else(|| ::qmp_types::de::missing("pci-controller"))?,
-                    bus_type: m_bus_type
-                        .ok_or_else(|| ::qmp_types::de::missing("bus-type"))?,
-                    bus: m_bus.ok_or_else(|| ::qmp_types::de::missing("bus"))?,
-                    target: m_target.ok_or_else(|| ::qmp_types::de::missing("target"))?,
-                    unit: m_unit.ok_or_else(|| ::qmp_types::de::missing("unit"))?,
+                    pci_controller: ::qmp_types::de::required(
+                        m_pci_controller,
+                        "pci-controller",
+                    )?,
+                    bus_type: ::qmp_types::de::required(m_bus_type, "bus-type")?,
+                    bus: ::qmp_types::de::required(m_bus, "bus")?,
+                    target: ::qmp_types::de::required(m_target, "target")?,
+                    unit: ::qmp_types::de::required(m_unit, "unit")?,
                     serial: m_serial,
                     dev: m_dev,
                     ccw_address: m_ccw_address,
@@ -2540,7 +2582,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestNVMeSmart {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestNVMeSmart, A::Error> {
                 let mut m_critical_warning: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_temperature: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -2568,214 +2610,245 @@ impl<'de> ::serde::Deserialize<'de> for GuestNVMeSmart {
                 let mut m_number_of_error_log_entries_lo: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_number_of_error_log_entries_hi: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "critical-warning" => {
-                                m_critical_warning = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "temperature" => {
-                                m_temperature = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "available-spare" => {
-                                m_available_spare = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "available-spare-threshold" => {
-                                m_available_spare_threshold = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "percentage-used" => {
-                                m_percentage_used = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "data-units-read-lo" => {
-                                m_data_units_read_lo = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "data-units-read-hi" => {
-                                m_data_units_read_hi = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "data-units-written-lo" => {
-                                m_data_units_written_lo = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "data-units-written-hi" => {
-                                m_data_units_written_hi = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host-read-commands-lo" => {
-                                m_host_read_commands_lo = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host-read-commands-hi" => {
-                                m_host_read_commands_hi = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host-write-commands-lo" => {
-                                m_host_write_commands_lo = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host-write-commands-hi" => {
-                                m_host_write_commands_hi = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "controller-busy-time-lo" => {
-                                m_controller_busy_time_lo = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "controller-busy-time-hi" => {
-                                m_controller_busy_time_hi = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "power-cycles-lo" => {
-                                m_power_cycles_lo = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "power-cycles-hi" => {
-                                m_power_cycles_hi = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "power-on-hours-lo" => {
-                                m_power_on_hours_lo = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "power-on-hours-hi" => {
-                                m_power_on_hours_hi = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unsafe-shutdowns-lo" => {
-                                m_unsafe_shutdowns_lo = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unsafe-shutdowns-hi" => {
-                                m_unsafe_shutdowns_hi = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "media-errors-lo" => {
-                                m_media_errors_lo = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "media-errors-hi" => {
-                                m_media_errors_hi = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "number-of-error-log-entries-lo" => {
-                                m_number_of_error_log_entries_lo = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "number-of-error-log-entries-hi" => {
-                                m_number_of_error_log_entries_hi = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "critical-warning" => {
+                            m_critical_warning = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "temperature" => {
+                            m_temperature = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "available-spare" => {
+                            m_available_spare = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "available-spare-threshold" => {
+                            m_available_spare_threshold = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "percentage-used" => {
+                            m_percentage_used = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "data-units-read-lo" => {
+                            m_data_units_read_lo = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "data-units-read-hi" => {
+                            m_data_units_read_hi = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "data-units-written-lo" => {
+                            m_data_units_written_lo = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "data-units-written-hi" => {
+                            m_data_units_written_hi = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "host-read-commands-lo" => {
+                            m_host_read_commands_lo = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "host-read-commands-hi" => {
+                            m_host_read_commands_hi = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "host-write-commands-lo" => {
+                            m_host_write_commands_lo = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "host-write-commands-hi" => {
+                            m_host_write_commands_hi = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "controller-busy-time-lo" => {
+                            m_controller_busy_time_lo = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "controller-busy-time-hi" => {
+                            m_controller_busy_time_hi = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "power-cycles-lo" => {
+                            m_power_cycles_lo = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "power-cycles-hi" => {
+                            m_power_cycles_hi = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "power-on-hours-lo" => {
+                            m_power_on_hours_lo = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "power-on-hours-hi" => {
+                            m_power_on_hours_hi = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unsafe-shutdowns-lo" => {
+                            m_unsafe_shutdowns_lo = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unsafe-shutdowns-hi" => {
+                            m_unsafe_shutdowns_hi = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "media-errors-lo" => {
+                            m_media_errors_lo = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "media-errors-hi" => {
+                            m_media_errors_hi = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "number-of-error-log-entries-lo" => {
+                            m_number_of_error_log_entries_lo = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "number-of-error-log-entries-hi" => {
+                            m_number_of_error_log_entries_hi = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestNVMeSmart {
-                    critical_warning: m_critical_warning
-                        .ok_or_else(|| ::qmp_types::de::missing("critical-warning"))?,
-                    temperature: m_temperature
-                        .ok_or_else(|| ::qmp_types::de::missing("temperature"))?,
-                    available_spare: m_available_spare
-                        .ok_or_else(|| ::qmp_types::de::missing("available-spare"))?,
-                    available_spare_threshold: m_available_spare_threshold
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "available-spare-threshold",
-                        ))?,
-                    percentage_used: m_percentage_used
-                        .ok_or_else(|| ::qmp_types::de::missing("percentage-used"))?,
-                    data_units_read_lo: m_data_units_read_lo
-                        .ok_or_else(|| ::qmp_types::de::missing("data-units-read-lo"))?,
-                    data_units_read_hi: m_data_units_read_hi
-                        .ok_or_else(|| ::qmp_types::de::missing("data-units-read-hi"))?,
-                    data_units_written_lo: m_data_units_written_lo
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "data-units-written-lo",
-                        ))?,
-                    data_units_written_hi: m_data_units_written_hi
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "data-units-written-hi",
-                        ))?,
-                    host_read_commands_lo: m_host_read_commands_lo
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "host-read-commands-lo",
-                        ))?,
-                    host_read_commands_hi: m_host_read_commands_hi
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "host-read-commands-hi",
-                        ))?,
-                    host_write_commands_lo: m_host_write_commands_lo
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "host-write-commands-lo",
-                        ))?,
-                    host_write_commands_hi: m_host_write_commands_hi
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "host-write-commands-hi",
-                        ))?,
-                    controller_busy_time_lo: m_controller_busy_time_lo
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "controller-busy-time-lo",
-                        ))?,
-                    controller_busy_time_hi: m_controller_busy_time_hi
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "controller-busy-time-hi",
-                        ))?,
-                    power_cycles_lo: m_power_cycles_lo
-                        .ok_or_else(|| ::qmp_types::de::missing("power-cycles-lo"))?,
-                    power_cycles_hi: m_power_cycles_hi
-                        .ok_or_else(|| ::qmp_types::de::missing("power-cycles-hi"))?,
-                    power_on_hours_lo: m_power_on_hours_lo
-                        .ok_or_else(|| ::qmp_types::de::missing("power-on-hours-lo"))?,
-                    power_on_hours_hi: m_power_on_hours_hi
-                        .ok_or_else(|| ::qmp_types::de::missing("power-on-hours-hi"))?,
-                    unsafe_shutdowns_lo: m_unsafe_shutdowns_lo
-                        .ok_or_else(|| ::qmp_types::de::missing("unsafe-shutdowns-lo"))?,
-                    unsafe_shutdowns_hi: m_unsafe_shutdowns_hi
-                        .ok_or_else(|| ::qmp_types::de::missing("unsafe-shutdowns-hi"))?,
-                    media_errors_lo: m_media_errors_lo
-                        .ok_or_else(|| ::qmp_types::de::missing("media-errors-lo"))?,
-                    media_errors_hi: m_media_errors_hi
-                        .ok_or_else(|| ::qmp_types::de::missing("media-errors-hi"))?,
-                    number_of_error_log_entries_lo: m_number_of_error_log_entries_lo
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "number-of-error-log-entries-lo",
-                        ))?,
-                    number_of_error_log_entries_hi: m_number_of_error_log_entries_hi
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "number-of-error-log-entries-hi",
-                        ))?,
+                    critical_warning: ::qmp_types::de::required(
+                        m_critical_warning,
+                        "critical-warning",
+                    )?,
+                    temperature: ::qmp_types::de::required(
+                        m_temperature,
+                        "temperature",
+                    )?,
+                    available_spare: ::qmp_types::de::required(
+                        m_available_spare,
+                        "available-spare",
+                    )?,
+                    available_spare_threshold: ::qmp_types::de::required(
+                        m_available_spare_threshold,
+                        "available-spare-threshold",
+                    )?,
+                    percentage_used: ::qmp_types::de::required(
+                        m_percentage_used,
+                        "percentage-used",
+                    )?,
+                    data_units_read_lo: ::qmp_types::de::required(
+                        m_data_units_read_lo,
+                        "data-units-read-lo",
+                    )?,
+                    data_units_read_hi: ::qmp_types::de::required(
+                        m_data_units_read_hi,
+                        "data-units-read-hi",
+                    )?,
+                    data_units_written_lo: ::qmp_types::de::required(
+                        m_data_units_written_lo,
+                        "data-units-written-lo",
+                    )?,
+                    data_units_written_hi: ::qmp_types::de::required(
+                        m_data_units_written_hi,
+                        "data-units-written-hi",
+                    )?,
+                    host_read_commands_lo: ::qmp_types::de::required(
+                        m_host_read_commands_lo,
+                        "host-read-commands-lo",
+                    )?,
+                    host_read_commands_hi: ::qmp_types::de::required(
+                        m_host_read_commands_hi,
+                        "host-read-commands-hi",
+                    )?,
+                    host_write_commands_lo: ::qmp_types::de::required(
+                        m_host_write_commands_lo,
+                        "host-write-commands-lo",
+                    )?,
+                    host_write_commands_hi: ::qmp_types::de::required(
+                        m_host_write_commands_hi,
+                        "host-write-commands-hi",
+                    )?,
+                    controller_busy_time_lo: ::qmp_types::de::required(
+                        m_controller_busy_time_lo,
+                        "controller-busy-time-lo",
+                    )?,
+                    controller_busy_time_hi: ::qmp_types::de::required(
+                        m_controller_busy_time_hi,
+                        "controller-busy-time-hi",
+                    )?,
+                    power_cycles_lo: ::qmp_types::de::required(
+                        m_power_cycles_lo,
+                        "power-cycles-lo",
+                    )?,
+                    power_cycles_hi: ::qmp_types::de::required(
+                        m_power_cycles_hi,
+                        "power-cycles-hi",
+                    )?,
+                    power_on_hours_lo: ::qmp_types::de::required(
+                        m_power_on_hours_lo,
+                        "power-on-hours-lo",
+                    )?,
+                    power_on_hours_hi: ::qmp_types::de::required(
+                        m_power_on_hours_hi,
+                        "power-on-hours-hi",
+                    )?,
+                    unsafe_shutdowns_lo: ::qmp_types::de::required(
+                        m_unsafe_shutdowns_lo,
+                        "unsafe-shutdowns-lo",
+                    )?,
+                    unsafe_shutdowns_hi: ::qmp_types::de::required(
+                        m_unsafe_shutdowns_hi,
+                        "unsafe-shutdowns-hi",
+                    )?,
+                    media_errors_lo: ::qmp_types::de::required(
+                        m_media_errors_lo,
+                        "media-errors-lo",
+                    )?,
+                    media_errors_hi: ::qmp_types::de::required(
+                        m_media_errors_hi,
+                        "media-errors-hi",
+                    )?,
+                    number_of_error_log_entries_lo: ::qmp_types::de::required(
+                        m_number_of_error_log_entries_lo,
+                        "number-of-error-log-entries-lo",
+                    )?,
+                    number_of_error_log_entries_hi: ::qmp_types::de::required(
+                        m_number_of_error_log_entries_hi,
+                        "number-of-error-log-entries-hi",
+                    )?,
                     unknown_members,
                 })
             }
@@ -2966,26 +3039,28 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskSmart {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestDiskSmart, A::Error> {
                 let mut tag: ::std::option::Option<super::GuestDiskBusType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -3178,7 +3253,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestDiskInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_partition: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -3189,50 +3264,52 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskInfo {
                 let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_smart: ::std::option::Option<super::GuestDiskSmart> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "partition" => {
-                                m_partition = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dependencies" => {
-                                m_dependencies = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "address" => {
-                                m_address = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "alias" => {
-                                m_alias = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "smart" => {
-                                m_smart = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "partition" => {
+                            m_partition = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dependencies" => {
+                            m_dependencies = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "address" => {
+                            m_address = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "alias" => {
+                            m_alias = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "smart" => {
+                            m_smart = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestDiskInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    partition: m_partition
-                        .ok_or_else(|| ::qmp_types::de::missing("partition"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    partition: ::qmp_types::de::required(m_partition, "partition")?,
                     dependencies: m_dependencies,
                     address: m_address,
                     alias: m_alias,
@@ -3344,7 +3421,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestFilesystemInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestFilesystemInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_mountpoint: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -3356,60 +3433,62 @@ impl<'de> ::serde::Deserialize<'de> for GuestFilesystemInfo {
                     ::std::vec::Vec<super::GuestDiskAddress>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mountpoint" => {
-                                m_mountpoint = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "used-bytes" => {
-                                m_used_bytes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "total-bytes" => {
-                                m_total_bytes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "total-bytes-privileged" => {
-                                m_total_bytes_privileged = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "disk" => {
-                                m_disk = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "mountpoint" => {
+                            m_mountpoint = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "used-bytes" => {
+                            m_used_bytes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "total-bytes" => {
+                            m_total_bytes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "total-bytes-privileged" => {
+                            m_total_bytes_privileged = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "disk" => {
+                            m_disk = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestFilesystemInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    mountpoint: m_mountpoint
-                        .ok_or_else(|| ::qmp_types::de::missing("mountpoint"))?,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    mountpoint: ::qmp_types::de::required(m_mountpoint, "mountpoint")?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
                     used_bytes: m_used_bytes,
                     total_bytes: m_total_bytes,
                     total_bytes_privileged: m_total_bytes_privileged,
-                    disk: m_disk.ok_or_else(|| ::qmp_types::de::missing("disk"))?,
+                    disk: ::qmp_types::de::required(m_disk, "disk")?,
                     unknown_members,
                 })
             }
@@ -3494,41 +3573,43 @@ impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlock {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestMemoryBlock, A::Error> {
                 let mut m_phys_index: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_online: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_can_offline: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "phys-index" => {
-                                m_phys_index = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "online" => {
-                                m_online = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "can-offline" => {
-                                m_can_offline = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "phys-index" => {
+                            m_phys_index = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "online" => {
+                            m_online = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "can-offline" => {
+                            m_can_offline = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestMemoryBlock {
-                    phys_index: m_phys_index
-                        .ok_or_else(|| ::qmp_types::de::missing("phys-index"))?,
-                    online: m_online.ok_or_else(|| ::qmp_types::de::missing("online"))?,
+                    phys_index: ::qmp_types::de::required(m_phys_index, "phys-index")?,
+                    online: ::qmp_types::de::required(m_online, "online")?,
                     can_offline: m_can_offline,
                     unknown_members,
                 })
@@ -3544,7 +3625,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlock {
 /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
 ///
 /// Since: 2.3
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestMemoryBlockResponseType {
     /// the operation of online/offline memory block is
     /// successful.
@@ -3584,26 +3665,31 @@ impl GuestMemoryBlockResponseType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "success" => GuestMemoryBlockResponseType::Success,
-            "not-found" => GuestMemoryBlockResponseType::NotFound,
-            "operation-not-supported" => {
-                GuestMemoryBlockResponseType::OperationNotSupported
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                GuestMemoryBlockResponseType::Other(value.to_owned())
             }
-            "operation-failed" => GuestMemoryBlockResponseType::OperationFailed,
-            _ => GuestMemoryBlockResponseType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "success" => GuestMemoryBlockResponseType::Success,
-            "not-found" => GuestMemoryBlockResponseType::NotFound,
-            "operation-not-supported" => {
-                GuestMemoryBlockResponseType::OperationNotSupported
-            }
-            "operation-failed" => GuestMemoryBlockResponseType::OperationFailed,
-            _ => GuestMemoryBlockResponseType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestMemoryBlockResponseType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "success" => GuestMemoryBlockResponseType::Success,
+                "not-found" => GuestMemoryBlockResponseType::NotFound,
+                "operation-not-supported" => {
+                    GuestMemoryBlockResponseType::OperationNotSupported
+                }
+                "operation-failed" => GuestMemoryBlockResponseType::OperationFailed,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for GuestMemoryBlockResponseType {
@@ -3736,7 +3822,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlockResponse {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestMemoryBlockResponse, A::Error> {
                 let mut m_phys_index: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_response: ::std::option::Option<
@@ -3744,36 +3830,37 @@ impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlockResponse {
                 > = ::std::option::Option::None;
                 let mut m_error_code: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "phys-index" => {
-                                m_phys_index = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "response" => {
-                                m_response = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "error-code" => {
-                                m_error_code = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "phys-index" => {
+                            m_phys_index = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "response" => {
+                            m_response = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "error-code" => {
+                            m_error_code = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestMemoryBlockResponse {
-                    phys_index: m_phys_index
-                        .ok_or_else(|| ::qmp_types::de::missing("phys-index"))?,
-                    response: m_response
-                        .ok_or_else(|| ::qmp_types::de::missing("response"))?,
+                    phys_index: ::qmp_types::de::required(m_phys_index, "phys-index")?,
+                    response: ::qmp_types::de::required(m_response, "response")?,
                     error_code: m_error_code,
                     unknown_members,
                 })
@@ -3847,27 +3934,30 @@ impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlockInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestMemoryBlockInfo, A::Error> {
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestMemoryBlockInfo {
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     unknown_members,
                 })
             }
@@ -3979,7 +4069,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestExecStatus {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestExecStatus, A::Error> {
                 let mut m_exited: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_exitcode: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -3989,53 +4079,56 @@ impl<'de> ::serde::Deserialize<'de> for GuestExecStatus {
                 let mut m_out_truncated: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_err_truncated: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "exited" => {
-                                m_exited = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "exitcode" => {
-                                m_exitcode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "signal" => {
-                                m_signal = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out-data" => {
-                                m_out_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "err-data" => {
-                                m_err_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out-truncated" => {
-                                m_out_truncated = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "err-truncated" => {
-                                m_err_truncated = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "exited" => {
+                            m_exited = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "exitcode" => {
+                            m_exitcode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "signal" => {
+                            m_signal = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "out-data" => {
+                            m_out_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "err-data" => {
+                            m_err_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "out-truncated" => {
+                            m_out_truncated = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "err-truncated" => {
+                            m_err_truncated = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestExecStatus {
-                    exited: m_exited.ok_or_else(|| ::qmp_types::de::missing("exited"))?,
+                    exited: ::qmp_types::de::required(m_exited, "exited")?,
                     exitcode: m_exitcode,
                     signal: m_signal,
                     out_data: m_out_data,
@@ -4110,27 +4203,30 @@ impl<'de> ::serde::Deserialize<'de> for GuestExec {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestExec, A::Error> {
                 let mut m_pid: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "pid" => {
-                                m_pid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "pid" => {
+                            m_pid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestExec {
-                    pid: m_pid.ok_or_else(|| ::qmp_types::de::missing("pid"))?,
+                    pid: ::qmp_types::de::required(m_pid, "pid")?,
                     unknown_members,
                 })
             }
@@ -4143,7 +4239,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestExec {
 /// QAPI enum `GuestExecCaptureOutputMode`.
 ///
 /// Since: 8.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestExecCaptureOutputMode {
     /// do not capture any output
     None,
@@ -4185,24 +4281,30 @@ impl GuestExecCaptureOutputMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => GuestExecCaptureOutputMode::None,
-            "stdout" => GuestExecCaptureOutputMode::Stdout,
-            "stderr" => GuestExecCaptureOutputMode::Stderr,
-            "separated" => GuestExecCaptureOutputMode::Separated,
-            "merged" => GuestExecCaptureOutputMode::Merged,
-            _ => GuestExecCaptureOutputMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                GuestExecCaptureOutputMode::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => GuestExecCaptureOutputMode::None,
-            "stdout" => GuestExecCaptureOutputMode::Stdout,
-            "stderr" => GuestExecCaptureOutputMode::Stderr,
-            "separated" => GuestExecCaptureOutputMode::Separated,
-            "merged" => GuestExecCaptureOutputMode::Merged,
-            _ => GuestExecCaptureOutputMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestExecCaptureOutputMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => GuestExecCaptureOutputMode::None,
+                "stdout" => GuestExecCaptureOutputMode::Stdout,
+                "stderr" => GuestExecCaptureOutputMode::Stderr,
+                "separated" => GuestExecCaptureOutputMode::Separated,
+                "merged" => GuestExecCaptureOutputMode::Merged,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for GuestExecCaptureOutputMode {
@@ -4392,28 +4494,30 @@ impl<'de> ::serde::Deserialize<'de> for GuestHostName {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestHostName, A::Error> {
                 let mut m_host_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "host-name" => {
-                                m_host_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "host-name" => {
+                            m_host_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestHostName {
-                    host_name: m_host_name
-                        .ok_or_else(|| ::qmp_types::de::missing("host-name"))?,
+                    host_name: ::qmp_types::de::required(m_host_name, "host-name")?,
                     unknown_members,
                 })
             }
@@ -4497,41 +4601,43 @@ impl<'de> ::serde::Deserialize<'de> for GuestUser {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestUser, A::Error> {
                 let mut m_user: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_login_time: ::std::option::Option<f64> = ::std::option::Option::None;
                 let mut m_domain: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "user" => {
-                                m_user = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "login-time" => {
-                                m_login_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "domain" => {
-                                m_domain = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "user" => {
+                            m_user = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "login-time" => {
+                            m_login_time = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "domain" => {
+                            m_domain = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestUser {
-                    user: m_user.ok_or_else(|| ::qmp_types::de::missing("user"))?,
-                    login_time: m_login_time
-                        .ok_or_else(|| ::qmp_types::de::missing("login-time"))?,
+                    user: ::qmp_types::de::required(m_user, "user")?,
+                    login_time: ::qmp_types::de::required(m_login_time, "login-time")?,
                     domain: m_domain,
                     unknown_members,
                 })
@@ -4609,34 +4715,37 @@ impl<'de> ::serde::Deserialize<'de> for GuestTimezone {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestTimezone, A::Error> {
                 let mut m_zone: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "zone" => {
-                                m_zone = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "offset" => {
-                                m_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "zone" => {
+                            m_zone = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "offset" => {
+                            m_offset = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestTimezone {
                     zone: m_zone,
-                    offset: m_offset.ok_or_else(|| ::qmp_types::de::missing("offset"))?,
+                    offset: ::qmp_types::de::required(m_offset, "offset")?,
                     unknown_members,
                 })
             }
@@ -4781,7 +4890,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestOSInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestOSInfo, A::Error> {
                 let mut m_kernel_release: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_kernel_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -4794,66 +4903,69 @@ impl<'de> ::serde::Deserialize<'de> for GuestOSInfo {
                 let mut m_variant: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_variant_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "kernel-release" => {
-                                m_kernel_release = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "kernel-version" => {
-                                m_kernel_version = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "machine" => {
-                                m_machine = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "pretty-name" => {
-                                m_pretty_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "version" => {
-                                m_version = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "version-id" => {
-                                m_version_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "variant" => {
-                                m_variant = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "variant-id" => {
-                                m_variant_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "kernel-release" => {
+                            m_kernel_release = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "kernel-version" => {
+                            m_kernel_version = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "machine" => {
+                            m_machine = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "pretty-name" => {
+                            m_pretty_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "version" => {
+                            m_version = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "version-id" => {
+                            m_version_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "variant" => {
+                            m_variant = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "variant-id" => {
+                            m_variant_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestOSInfo {
                     kernel_release: m_kernel_release,
                     kernel_version: m_kernel_version,
@@ -4877,7 +4989,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestOSInfo {
 /// QAPI enum `GuestDeviceType`.
 ///
 /// **Availability:** only when QEMU is built with `CONFIG_WIN32`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestDeviceType {
     /// PCI device
     Pci,
@@ -4897,16 +5009,24 @@ impl GuestDeviceType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "pci" => GuestDeviceType::Pci,
-            _ => GuestDeviceType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestDeviceType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "pci" => GuestDeviceType::Pci,
-            _ => GuestDeviceType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestDeviceType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "pci" => GuestDeviceType::Pci,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for GuestDeviceType {
@@ -5026,36 +5146,37 @@ impl<'de> ::serde::Deserialize<'de> for GuestDeviceIdPCI {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestDeviceIdPCI, A::Error> {
                 let mut m_vendor_id: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut m_device_id: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "vendor-id" => {
-                                m_vendor_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "device-id" => {
-                                m_device_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "vendor-id" => {
+                            m_vendor_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "device-id" => {
+                            m_device_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestDeviceIdPCI {
-                    vendor_id: m_vendor_id
-                        .ok_or_else(|| ::qmp_types::de::missing("vendor-id"))?,
-                    device_id: m_device_id
-                        .ok_or_else(|| ::qmp_types::de::missing("device-id"))?,
+                    vendor_id: ::qmp_types::de::required(m_vendor_id, "vendor-id")?,
+                    device_id: ::qmp_types::de::required(m_device_id, "device-id")?,
                     unknown_members,
                 })
             }
@@ -5149,26 +5270,28 @@ impl<'de> ::serde::Deserialize<'de> for GuestDeviceId {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestDeviceId, A::Error> {
                 let mut tag: ::std::option::Option<super::GuestDeviceType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -5272,46 +5395,51 @@ impl<'de> ::serde::Deserialize<'de> for GuestDeviceInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestDeviceInfo, A::Error> {
                 let mut m_driver_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_driver_date: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_driver_version: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_id: ::std::option::Option<super::GuestDeviceId> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "driver-name" => {
-                                m_driver_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "driver-date" => {
-                                m_driver_date = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "driver-version" => {
-                                m_driver_version = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "driver-name" => {
+                            m_driver_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "driver-date" => {
+                            m_driver_date = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "driver-version" => {
+                            m_driver_version = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestDeviceInfo {
-                    driver_name: m_driver_name
-                        .ok_or_else(|| ::qmp_types::de::missing("driver-name"))?,
+                    driver_name: ::qmp_types::de::required(
+                        m_driver_name,
+                        "driver-name",
+                    )?,
                     driver_date: m_driver_date,
                     driver_version: m_driver_version,
                     id: m_id,
@@ -5383,29 +5511,32 @@ impl<'de> ::serde::Deserialize<'de> for GuestAuthorizedKeys {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestAuthorizedKeys, A::Error> {
                 let mut m_keys: ::std::option::Option<
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "keys" => {
-                                m_keys = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "keys" => {
+                            m_keys = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestAuthorizedKeys {
-                    keys: m_keys.ok_or_else(|| ::qmp_types::de::missing("keys"))?,
+                    keys: ::qmp_types::de::required(m_keys, "keys")?,
                     unknown_members,
                 })
             }
@@ -5576,7 +5707,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskStats {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestDiskStats, A::Error> {
                 let mut m_read_sectors: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_read_ios: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -5596,101 +5727,104 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskStats {
                 let mut m_total_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_weight_ticks: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "read-sectors" => {
-                                m_read_sectors = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "read-ios" => {
-                                m_read_ios = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "read-merges" => {
-                                m_read_merges = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "write-sectors" => {
-                                m_write_sectors = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "write-ios" => {
-                                m_write_ios = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "write-merges" => {
-                                m_write_merges = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "discard-sectors" => {
-                                m_discard_sectors = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "discard-ios" => {
-                                m_discard_ios = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "discard-merges" => {
-                                m_discard_merges = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "flush-ios" => {
-                                m_flush_ios = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "read-ticks" => {
-                                m_read_ticks = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "write-ticks" => {
-                                m_write_ticks = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "discard-ticks" => {
-                                m_discard_ticks = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "flush-ticks" => {
-                                m_flush_ticks = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ios-pgr" => {
-                                m_ios_pgr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "total-ticks" => {
-                                m_total_ticks = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "weight-ticks" => {
-                                m_weight_ticks = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "read-sectors" => {
+                            m_read_sectors = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "read-ios" => {
+                            m_read_ios = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "read-merges" => {
+                            m_read_merges = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "write-sectors" => {
+                            m_write_sectors = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "write-ios" => {
+                            m_write_ios = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "write-merges" => {
+                            m_write_merges = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "discard-sectors" => {
+                            m_discard_sectors = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "discard-ios" => {
+                            m_discard_ios = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "discard-merges" => {
+                            m_discard_merges = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "flush-ios" => {
+                            m_flush_ios = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "read-ticks" => {
+                            m_read_ticks = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "write-ticks" => {
+                            m_write_ticks = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "discard-ticks" => {
+                            m_discard_ticks = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "flush-ticks" => {
+                            m_flush_ticks = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ios-pgr" => {
+                            m_ios_pgr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "total-ticks" => {
+                            m_total_ticks = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "weight-ticks" => {
+                            m_weight_ticks = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestDiskStats {
                     read_sectors: m_read_sectors,
                     read_ios: m_read_ios,
@@ -5794,48 +5928,51 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskStatsInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestDiskStatsInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_major: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_minor: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_stats: ::std::option::Option<super::GuestDiskStats> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "major" => {
-                                m_major = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "minor" => {
-                                m_minor = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "stats" => {
-                                m_stats = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "major" => {
+                            m_major = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "minor" => {
+                            m_minor = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "stats" => {
+                            m_stats = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestDiskStatsInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    major: m_major.ok_or_else(|| ::qmp_types::de::missing("major"))?,
-                    minor: m_minor.ok_or_else(|| ::qmp_types::de::missing("minor"))?,
-                    stats: m_stats.ok_or_else(|| ::qmp_types::de::missing("stats"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    major: ::qmp_types::de::required(m_major, "major")?,
+                    minor: ::qmp_types::de::required(m_minor, "minor")?,
+                    stats: ::qmp_types::de::required(m_stats, "stats")?,
                     unknown_members,
                 })
             }
@@ -5850,7 +5987,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskStatsInfo {
 /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
 ///
 /// Since: 7.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestCpuStatsType {
     /// Linux
     Linux,
@@ -5870,16 +6007,24 @@ impl GuestCpuStatsType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "linux" => GuestCpuStatsType::Linux,
-            _ => GuestCpuStatsType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestCpuStatsType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "linux" => GuestCpuStatsType::Linux,
-            _ => GuestCpuStatsType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestCpuStatsType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "linux" => GuestCpuStatsType::Linux,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for GuestCpuStatsType {
@@ -6048,7 +6193,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestLinuxCpuStats {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestLinuxCpuStats, A::Error> {
                 let mut m_cpu: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_user: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -6062,77 +6207,80 @@ impl<'de> ::serde::Deserialize<'de> for GuestLinuxCpuStats {
                 let mut m_guest: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_guestnice: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "cpu" => {
-                                m_cpu = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "user" => {
-                                m_user = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "nice" => {
-                                m_nice = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "system" => {
-                                m_system = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "idle" => {
-                                m_idle = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iowait" => {
-                                m_iowait = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "irq" => {
-                                m_irq = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "softirq" => {
-                                m_softirq = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "steal" => {
-                                m_steal = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "guest" => {
-                                m_guest = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "guestnice" => {
-                                m_guestnice = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "cpu" => {
+                            m_cpu = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "user" => {
+                            m_user = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "nice" => {
+                            m_nice = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "system" => {
+                            m_system = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "idle" => {
+                            m_idle = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iowait" => {
+                            m_iowait = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "irq" => {
+                            m_irq = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "softirq" => {
+                            m_softirq = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "steal" => {
+                            m_steal = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "guest" => {
+                            m_guest = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "guestnice" => {
+                            m_guestnice = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestLinuxCpuStats {
-                    cpu: m_cpu.ok_or_else(|| ::qmp_types::de::missing("cpu"))?,
-                    user: m_user.ok_or_else(|| ::qmp_types::de::missing("user"))?,
-                    nice: m_nice.ok_or_else(|| ::qmp_types::de::missing("nice"))?,
-                    system: m_system.ok_or_else(|| ::qmp_types::de::missing("system"))?,
-                    idle: m_idle.ok_or_else(|| ::qmp_types::de::missing("idle"))?,
+                    cpu: ::qmp_types::de::required(m_cpu, "cpu")?,
+                    user: ::qmp_types::de::required(m_user, "user")?,
+                    nice: ::qmp_types::de::required(m_nice, "nice")?,
+                    system: ::qmp_types::de::required(m_system, "system")?,
+                    idle: ::qmp_types::de::required(m_idle, "idle")?,
                     iowait: m_iowait,
                     irq: m_irq,
                     softirq: m_softirq,
@@ -6232,26 +6380,28 @@ impl<'de> ::serde::Deserialize<'de> for GuestCpuStats {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestCpuStats, A::Error> {
                 let mut tag: ::std::option::Option<super::GuestCpuStatsType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -6345,42 +6495,44 @@ impl<'de> ::serde::Deserialize<'de> for GuestLoadAverage {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestLoadAverage, A::Error> {
                 let mut m_load1m: ::std::option::Option<f64> = ::std::option::Option::None;
                 let mut m_load5m: ::std::option::Option<f64> = ::std::option::Option::None;
                 let mut m_load15m: ::std::option::Option<f64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "load1m" => {
-                                m_load1m = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "load5m" => {
-                                m_load5m = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "load15m" => {
-                                m_load15m = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "load1m" => {
+                            m_load1m = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "load5m" => {
+                            m_load5m = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "load15m" => {
+                            m_load15m = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestLoadAverage {
-                    load1m: m_load1m.ok_or_else(|| ::qmp_types::de::missing("load1m"))?,
-                    load5m: m_load5m.ok_or_else(|| ::qmp_types::de::missing("load5m"))?,
-                    load15m: m_load15m
-                        .ok_or_else(|| ::qmp_types::de::missing("load15m"))?,
+                    load1m: ::qmp_types::de::required(m_load1m, "load1m")?,
+                    load5m: ::qmp_types::de::required(m_load5m, "load5m")?,
+                    load15m: ::qmp_types::de::required(m_load15m, "load15m")?,
                     unknown_members,
                 })
             }
@@ -6540,7 +6692,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkRoute {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestNetworkRoute, A::Error> {
                 let mut m_iface: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_destination: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -6559,101 +6711,106 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkRoute {
                 let mut m_nexthop: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_version: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "iface" => {
-                                m_iface = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "destination" => {
-                                m_destination = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "metric" => {
-                                m_metric = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "gateway" => {
-                                m_gateway = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mask" => {
-                                m_mask = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "irtt" => {
-                                m_irtt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "flags" => {
-                                m_flags = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "refcnt" => {
-                                m_refcnt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "use" => {
-                                m_use = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "window" => {
-                                m_window = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mtu" => {
-                                m_mtu = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "desprefixlen" => {
-                                m_desprefixlen = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "source" => {
-                                m_source = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "srcprefixlen" => {
-                                m_srcprefixlen = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "nexthop" => {
-                                m_nexthop = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "version" => {
-                                m_version = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "iface" => {
+                            m_iface = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "destination" => {
+                            m_destination = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "metric" => {
+                            m_metric = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "gateway" => {
+                            m_gateway = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mask" => {
+                            m_mask = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "irtt" => {
+                            m_irtt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "flags" => {
+                            m_flags = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "refcnt" => {
+                            m_refcnt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "use" => {
+                            m_use = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "window" => {
+                            m_window = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mtu" => {
+                            m_mtu = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "desprefixlen" => {
+                            m_desprefixlen = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "source" => {
+                            m_source = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "srcprefixlen" => {
+                            m_srcprefixlen = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "nexthop" => {
+                            m_nexthop = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "version" => {
+                            m_version = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestNetworkRoute {
-                    iface: m_iface.ok_or_else(|| ::qmp_types::de::missing("iface"))?,
-                    destination: m_destination
-                        .ok_or_else(|| ::qmp_types::de::missing("destination"))?,
-                    metric: m_metric.ok_or_else(|| ::qmp_types::de::missing("metric"))?,
+                    iface: ::qmp_types::de::required(m_iface, "iface")?,
+                    destination: ::qmp_types::de::required(
+                        m_destination,
+                        "destination",
+                    )?,
+                    metric: ::qmp_types::de::required(m_metric, "metric")?,
                     gateway: m_gateway,
                     mask: m_mask,
                     irtt: m_irtt,
@@ -6666,8 +6823,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkRoute {
                     source: m_source,
                     srcprefixlen: m_srcprefixlen,
                     nexthop: m_nexthop,
-                    version: m_version
-                        .ok_or_else(|| ::qmp_types::de::missing("version"))?,
+                    version: ::qmp_types::de::required(m_version, "version")?,
                     unknown_members,
                 })
             }
@@ -6763,27 +6919,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestSyncDelimited, A::Error> {
                     let mut m_id: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestSyncDelimited {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -6886,27 +7045,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestSync, A::Error> {
                     let mut m_id: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestSync {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -7065,25 +7227,28 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestSetTime, A::Error> {
                     let mut m_time: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "time" => {
-                                    m_time = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "time" => {
+                                m_time = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestSetTime {
                         time: m_time,
                         unknown_members,
@@ -7205,25 +7370,28 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestShutdown, A::Error> {
                     let mut m_mode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "mode" => {
-                                    m_mode = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "mode" => {
+                                m_mode = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestShutdown {
                         mode: m_mode,
                         unknown_members,
@@ -7312,33 +7480,36 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestFileOpen, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_mode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "mode" => {
-                                    m_mode = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "mode" => {
+                                m_mode = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestFileOpen {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
                         mode: m_mode,
                         unknown_members,
                     })
@@ -7418,28 +7589,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestFileClose, A::Error> {
                     let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "handle" => {
-                                    m_handle = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "handle" => {
+                                m_handle = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestFileClose {
-                        handle: m_handle
-                            .ok_or_else(|| ::qmp_types::de::missing("handle"))?,
+                        handle: ::qmp_types::de::required(m_handle, "handle")?,
                         unknown_members,
                     })
                 }
@@ -7529,34 +7702,36 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestFileRead, A::Error> {
                     let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "handle" => {
-                                    m_handle = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "count" => {
-                                    m_count = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "handle" => {
+                                m_handle = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "count" => {
+                                m_count = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestFileRead {
-                        handle: m_handle
-                            .ok_or_else(|| ::qmp_types::de::missing("handle"))?,
+                        handle: ::qmp_types::de::required(m_handle, "handle")?,
                         count: m_count,
                         unknown_members,
                     })
@@ -7649,42 +7824,43 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestFileWrite, A::Error> {
                     let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_buf_b64: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "handle" => {
-                                    m_handle = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "buf-b64" => {
-                                    m_buf_b64 = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "count" => {
-                                    m_count = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "handle" => {
+                                m_handle = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "buf-b64" => {
+                                m_buf_b64 = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "count" => {
+                                m_count = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestFileWrite {
-                        handle: m_handle
-                            .ok_or_else(|| ::qmp_types::de::missing("handle"))?,
-                        buf_b64: m_buf_b64
-                            .ok_or_else(|| ::qmp_types::de::missing("buf-b64"))?,
+                        handle: ::qmp_types::de::required(m_handle, "handle")?,
+                        buf_b64: ::qmp_types::de::required(m_buf_b64, "buf-b64")?,
                         count: m_count,
                         unknown_members,
                     })
@@ -7780,7 +7956,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestFileSeek, A::Error> {
                     let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -7788,38 +7964,38 @@ pub mod cmd {
                         super::super::GuestFileWhence,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "handle" => {
-                                    m_handle = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "offset" => {
-                                    m_offset = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "whence" => {
-                                    m_whence = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "handle" => {
+                                m_handle = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "offset" => {
+                                m_offset = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "whence" => {
+                                m_whence = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestFileSeek {
-                        handle: m_handle
-                            .ok_or_else(|| ::qmp_types::de::missing("handle"))?,
-                        offset: m_offset
-                            .ok_or_else(|| ::qmp_types::de::missing("offset"))?,
-                        whence: m_whence
-                            .ok_or_else(|| ::qmp_types::de::missing("whence"))?,
+                        handle: ::qmp_types::de::required(m_handle, "handle")?,
+                        offset: ::qmp_types::de::required(m_offset, "offset")?,
+                        whence: ::qmp_types::de::required(m_whence, "whence")?,
                         unknown_members,
                     })
                 }
@@ -7898,28 +8074,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestFileFlush, A::Error> {
                     let mut m_handle: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "handle" => {
-                                    m_handle = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "handle" => {
+                                m_handle = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestFileFlush {
-                        handle: m_handle
-                            .ok_or_else(|| ::qmp_types::de::missing("handle"))?,
+                        handle: ::qmp_types::de::required(m_handle, "handle")?,
                         unknown_members,
                     })
                 }
@@ -8093,27 +8271,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestFsfreezeFreezeList, A::Error> {
                     let mut m_mountpoints: ::std::option::Option<
                         ::std::vec::Vec<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "mountpoints" => {
-                                    m_mountpoints = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "mountpoints" => {
+                                m_mountpoints = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestFsfreezeFreezeList {
                         mountpoints: m_mountpoints,
                         unknown_members,
@@ -8247,25 +8428,28 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestFstrim, A::Error> {
                     let mut m_minimum: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "minimum" => {
-                                    m_minimum = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "minimum" => {
+                                m_minimum = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestFstrim {
                         minimum: m_minimum,
                         unknown_members,
@@ -8621,29 +8805,32 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestSetVcpus, A::Error> {
                     let mut m_vcpus: ::std::option::Option<
                         ::std::vec::Vec<super::super::GuestLogicalProcessor>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "vcpus" => {
-                                    m_vcpus = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "vcpus" => {
+                                m_vcpus = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestSetVcpus {
-                        vcpus: m_vcpus.ok_or_else(|| ::qmp_types::de::missing("vcpus"))?,
+                        vcpus: ::qmp_types::de::required(m_vcpus, "vcpus")?,
                         unknown_members,
                     })
                 }
@@ -8817,44 +9004,44 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestSetUserPassword, A::Error> {
                     let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_password: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_crypted: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "username" => {
-                                    m_username = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "password" => {
-                                    m_password = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "crypted" => {
-                                    m_crypted = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "username" => {
+                                m_username = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "password" => {
+                                m_password = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "crypted" => {
+                                m_crypted = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestSetUserPassword {
-                        username: m_username
-                            .ok_or_else(|| ::qmp_types::de::missing("username"))?,
-                        password: m_password
-                            .ok_or_else(|| ::qmp_types::de::missing("password"))?,
-                        crypted: m_crypted
-                            .ok_or_else(|| ::qmp_types::de::missing("crypted"))?,
+                        username: ::qmp_types::de::required(m_username, "username")?,
+                        password: ::qmp_types::de::required(m_password, "password")?,
+                        crypted: ::qmp_types::de::required(m_crypted, "crypted")?,
                         unknown_members,
                     })
                 }
@@ -8991,30 +9178,32 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestSetMemoryBlocks, A::Error> {
                     let mut m_mem_blks: ::std::option::Option<
                         ::std::vec::Vec<super::super::GuestMemoryBlock>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "mem-blks" => {
-                                    m_mem_blks = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "mem-blks" => {
+                                m_mem_blks = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestSetMemoryBlocks {
-                        mem_blks: m_mem_blks
-                            .ok_or_else(|| ::qmp_types::de::missing("mem-blks"))?,
+                        mem_blks: ::qmp_types::de::required(m_mem_blks, "mem-blks")?,
                         unknown_members,
                     })
                 }
@@ -9131,27 +9320,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestExecStatus, A::Error> {
                     let mut m_pid: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "pid" => {
-                                    m_pid = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "pid" => {
+                                m_pid = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestExecStatus {
-                        pid: m_pid.ok_or_else(|| ::qmp_types::de::missing("pid"))?,
+                        pid: ::qmp_types::de::required(m_pid, "pid")?,
                         unknown_members,
                     })
                 }
@@ -9257,7 +9449,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestExec, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_arg: ::std::option::Option<
@@ -9271,43 +9463,46 @@ pub mod cmd {
                         super::super::GuestExecCaptureOutput,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "arg" => {
-                                    m_arg = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "env" => {
-                                    m_env = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "input-data" => {
-                                    m_input_data = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "capture-output" => {
-                                    m_capture_output = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "arg" => {
+                                m_arg = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "env" => {
+                                m_env = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "input-data" => {
+                                m_input_data = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "capture-output" => {
+                                m_capture_output = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestExec {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
                         arg: m_arg,
                         env: m_env,
                         input_data: m_input_data,
@@ -9561,28 +9756,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestSshGetAuthorizedKeys, A::Error> {
                     let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "username" => {
-                                    m_username = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "username" => {
+                                m_username = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestSshGetAuthorizedKeys {
-                        username: m_username
-                            .ok_or_else(|| ::qmp_types::de::missing("username"))?,
+                        username: ::qmp_types::de::required(m_username, "username")?,
                         unknown_members,
                     })
                 }
@@ -9676,7 +9873,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestSshAddAuthorizedKeys, A::Error> {
                     let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_keys: ::std::option::Option<
@@ -9684,35 +9881,37 @@ pub mod cmd {
                     > = ::std::option::Option::None;
                     let mut m_reset: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "username" => {
-                                    m_username = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "keys" => {
-                                    m_keys = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "reset" => {
-                                    m_reset = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "username" => {
+                                m_username = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "keys" => {
+                                m_keys = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "reset" => {
+                                m_reset = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestSshAddAuthorizedKeys {
-                        username: m_username
-                            .ok_or_else(|| ::qmp_types::de::missing("username"))?,
-                        keys: m_keys.ok_or_else(|| ::qmp_types::de::missing("keys"))?,
+                        username: ::qmp_types::de::required(m_username, "username")?,
+                        keys: ::qmp_types::de::required(m_keys, "keys")?,
                         reset: m_reset,
                         unknown_members,
                     })
@@ -9802,37 +10001,39 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestSshRemoveAuthorizedKeys, A::Error> {
                     let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_keys: ::std::option::Option<
                         ::std::vec::Vec<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "username" => {
-                                    m_username = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "keys" => {
-                                    m_keys = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "username" => {
+                                m_username = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "keys" => {
+                                m_keys = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestSshRemoveAuthorizedKeys {
-                        username: m_username
-                            .ok_or_else(|| ::qmp_types::de::missing("username"))?,
-                        keys: m_keys.ok_or_else(|| ::qmp_types::de::missing("keys"))?,
+                        username: ::qmp_types::de::required(m_username, "username")?,
+                        keys: ::qmp_types::de::required(m_keys, "keys")?,
                         unknown_members,
                     })
                 }

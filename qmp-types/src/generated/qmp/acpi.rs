@@ -134,7 +134,7 @@ impl<'de> ::serde::Deserialize<'de> for AcpiTableOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AcpiTableOptions, A::Error> {
                 let mut m_sig: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_rev: ::std::option::Option<u8> = ::std::option::Option::None;
@@ -148,61 +148,64 @@ impl<'de> ::serde::Deserialize<'de> for AcpiTableOptions {
                 let mut m_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "sig" => {
-                                m_sig = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rev" => {
-                                m_rev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "oem_id" => {
-                                m_oem_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "oem_table_id" => {
-                                m_oem_table_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "oem_rev" => {
-                                m_oem_rev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "asl_compiler_id" => {
-                                m_asl_compiler_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "asl_compiler_rev" => {
-                                m_asl_compiler_rev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "sig" => {
+                            m_sig = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "rev" => {
+                            m_rev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "oem_id" => {
+                            m_oem_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "oem_table_id" => {
+                            m_oem_table_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "oem_rev" => {
+                            m_oem_rev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "asl_compiler_id" => {
+                            m_asl_compiler_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "asl_compiler_rev" => {
+                            m_asl_compiler_rev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AcpiTableOptions {
                     sig: m_sig,
                     rev: m_rev,
@@ -223,7 +226,7 @@ impl<'de> ::serde::Deserialize<'de> for AcpiTableOptions {
 /// The values of `ACPISlotType`.
 ///
 /// QAPI enum `ACPISlotType`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ACPISlotType {
     /// memory slot
     Dimm,
@@ -246,18 +249,25 @@ impl ACPISlotType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "DIMM" => ACPISlotType::Dimm,
-            "CPU" => ACPISlotType::Cpu,
-            _ => ACPISlotType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ACPISlotType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "DIMM" => ACPISlotType::Dimm,
-            "CPU" => ACPISlotType::Cpu,
-            _ => ACPISlotType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ACPISlotType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "DIMM" => ACPISlotType::Dimm,
+                "CPU" => ACPISlotType::Cpu,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for ACPISlotType {
@@ -394,7 +404,7 @@ impl<'de> ::serde::Deserialize<'de> for ACPIOSTInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ACPIOSTInfo, A::Error> {
                 let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_slot: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -402,48 +412,50 @@ impl<'de> ::serde::Deserialize<'de> for ACPIOSTInfo {
                 let mut m_source: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_status: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "slot" => {
-                                m_slot = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "slot-type" => {
-                                m_slot_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "source" => {
-                                m_source = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "slot" => {
+                            m_slot = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "slot-type" => {
+                            m_slot_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "source" => {
+                            m_source = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "status" => {
+                            m_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ACPIOSTInfo {
                     device: m_device,
-                    slot: m_slot.ok_or_else(|| ::qmp_types::de::missing("slot"))?,
-                    slot_type: m_slot_type
-                        .ok_or_else(|| ::qmp_types::de::missing("slot-type"))?,
-                    source: m_source.ok_or_else(|| ::qmp_types::de::missing("source"))?,
-                    status: m_status.ok_or_else(|| ::qmp_types::de::missing("status"))?,
+                    slot: ::qmp_types::de::required(m_slot, "slot")?,
+                    slot_type: ::qmp_types::de::required(m_slot_type, "slot-type")?,
+                    source: ::qmp_types::de::required(m_source, "source")?,
+                    status: ::qmp_types::de::required(m_status, "status")?,
                     unknown_members,
                 })
             }
@@ -571,27 +583,30 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<AcpiDeviceOst, A::Error> {
                     let mut m_info: ::std::option::Option<super::super::ACPIOSTInfo> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "info" => {
-                                    m_info = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "info" => {
+                                m_info = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(AcpiDeviceOst {
-                        info: m_info.ok_or_else(|| ::qmp_types::de::missing("info"))?,
+                        info: ::qmp_types::de::required(m_info, "info")?,
                         unknown_members,
                     })
                 }

@@ -108,7 +108,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPerDirectionOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevPerDirectionOptions, A::Error> {
                 let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -118,51 +118,54 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPerDirectionOptions {
                 let mut m_format: ::std::option::Option<super::AudioFormat> = ::std::option::Option::None;
                 let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "mixing-engine" => {
-                                m_mixing_engine = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fixed-settings" => {
-                                m_fixed_settings = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "frequency" => {
-                                m_frequency = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "channels" => {
-                                m_channels = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "voices" => {
-                                m_voices = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "buffer-length" => {
-                                m_buffer_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "mixing-engine" => {
+                            m_mixing_engine = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "fixed-settings" => {
+                            m_fixed_settings = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "frequency" => {
+                            m_frequency = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "channels" => {
+                            m_channels = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "voices" => {
+                            m_voices = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "buffer-length" => {
+                            m_buffer_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevPerDirectionOptions {
                     mixing_engine: m_mixing_engine,
                     fixed_settings: m_fixed_settings,
@@ -248,7 +251,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevGenericOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevGenericOptions, A::Error> {
                 let mut m_in: ::std::option::Option<
                     super::AudiodevPerDirectionOptions,
@@ -257,26 +260,29 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevGenericOptions {
                     super::AudiodevPerDirectionOptions,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "in" => {
-                                m_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out" => {
-                                m_out = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "in" => {
+                            m_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "out" => {
+                            m_out = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevGenericOptions {
                     r#in: m_in,
                     out: m_out,
@@ -365,7 +371,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevDBusOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevDBusOptions, A::Error> {
                 let mut m_in: ::std::option::Option<
                     super::AudiodevPerDirectionOptions,
@@ -375,31 +381,34 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevDBusOptions {
                 > = ::std::option::Option::None;
                 let mut m_nsamples: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "in" => {
-                                m_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out" => {
-                                m_out = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "nsamples" => {
-                                m_nsamples = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "in" => {
+                            m_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "out" => {
+                            m_out = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "nsamples" => {
+                            m_nsamples = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevDBusOptions {
                     r#in: m_in,
                     out: m_out,
@@ -538,7 +547,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevAlsaPerDirectionOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevAlsaPerDirectionOptions, A::Error> {
                 let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -551,66 +560,69 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevAlsaPerDirectionOptions {
                 let mut m_period_length: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_try_poll: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "mixing-engine" => {
-                                m_mixing_engine = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fixed-settings" => {
-                                m_fixed_settings = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "frequency" => {
-                                m_frequency = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "channels" => {
-                                m_channels = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "voices" => {
-                                m_voices = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "buffer-length" => {
-                                m_buffer_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dev" => {
-                                m_dev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "period-length" => {
-                                m_period_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "try-poll" => {
-                                m_try_poll = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "mixing-engine" => {
+                            m_mixing_engine = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "fixed-settings" => {
+                            m_fixed_settings = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "frequency" => {
+                            m_frequency = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "channels" => {
+                            m_channels = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "voices" => {
+                            m_voices = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "buffer-length" => {
+                            m_buffer_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dev" => {
+                            m_dev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "period-length" => {
+                            m_period_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "try-poll" => {
+                            m_try_poll = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevAlsaPerDirectionOptions {
                     mixing_engine: m_mixing_engine,
                     fixed_settings: m_fixed_settings,
@@ -705,7 +717,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevAlsaOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevAlsaOptions, A::Error> {
                 let mut m_in: ::std::option::Option<
                     super::AudiodevAlsaPerDirectionOptions,
@@ -715,31 +727,34 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevAlsaOptions {
                 > = ::std::option::Option::None;
                 let mut m_threshold: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "in" => {
-                                m_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out" => {
-                                m_out = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "threshold" => {
-                                m_threshold = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "in" => {
+                            m_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "out" => {
+                            m_out = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "threshold" => {
+                            m_threshold = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevAlsaOptions {
                     r#in: m_in,
                     out: m_out,
@@ -833,7 +848,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevSndioOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevSndioOptions, A::Error> {
                 let mut m_in: ::std::option::Option<
                     super::AudiodevPerDirectionOptions,
@@ -844,36 +859,39 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevSndioOptions {
                 let mut m_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "in" => {
-                                m_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out" => {
-                                m_out = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dev" => {
-                                m_dev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "latency" => {
-                                m_latency = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "in" => {
+                            m_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "out" => {
+                            m_out = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dev" => {
+                            m_dev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "latency" => {
+                            m_latency = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevSndioOptions {
                     r#in: m_in,
                     out: m_out,
@@ -1000,7 +1018,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevCoreaudioPerDirectionOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevCoreaudioPerDirectionOptions, A::Error> {
                 let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -1011,56 +1029,59 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevCoreaudioPerDirectionOptions {
                 let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_buffer_count: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "mixing-engine" => {
-                                m_mixing_engine = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fixed-settings" => {
-                                m_fixed_settings = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "frequency" => {
-                                m_frequency = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "channels" => {
-                                m_channels = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "voices" => {
-                                m_voices = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "buffer-length" => {
-                                m_buffer_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "buffer-count" => {
-                                m_buffer_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "mixing-engine" => {
+                            m_mixing_engine = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "fixed-settings" => {
+                            m_fixed_settings = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "frequency" => {
+                            m_frequency = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "channels" => {
+                            m_channels = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "voices" => {
+                            m_voices = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "buffer-length" => {
+                            m_buffer_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "buffer-count" => {
+                            m_buffer_count = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevCoreaudioPerDirectionOptions {
                     mixing_engine: m_mixing_engine,
                     fixed_settings: m_fixed_settings,
@@ -1147,7 +1168,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevCoreaudioOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevCoreaudioOptions, A::Error> {
                 let mut m_in: ::std::option::Option<
                     super::AudiodevCoreaudioPerDirectionOptions,
@@ -1156,26 +1177,29 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevCoreaudioOptions {
                     super::AudiodevCoreaudioPerDirectionOptions,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "in" => {
-                                m_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out" => {
-                                m_out = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "in" => {
+                            m_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "out" => {
+                            m_out = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevCoreaudioOptions {
                     r#in: m_in,
                     out: m_out,
@@ -1263,7 +1287,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevDsoundOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevDsoundOptions, A::Error> {
                 let mut m_in: ::std::option::Option<
                     super::AudiodevPerDirectionOptions,
@@ -1273,31 +1297,34 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevDsoundOptions {
                 > = ::std::option::Option::None;
                 let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "in" => {
-                                m_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out" => {
-                                m_out = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "latency" => {
-                                m_latency = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "in" => {
+                            m_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "out" => {
+                            m_out = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "latency" => {
+                            m_latency = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevDsoundOptions {
                     r#in: m_in,
                     out: m_out,
@@ -1454,7 +1481,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevJackPerDirectionOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevJackPerDirectionOptions, A::Error> {
                 let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -1469,76 +1496,79 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevJackPerDirectionOptions {
                 let mut m_start_server: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_exact_name: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "mixing-engine" => {
-                                m_mixing_engine = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fixed-settings" => {
-                                m_fixed_settings = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "frequency" => {
-                                m_frequency = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "channels" => {
-                                m_channels = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "voices" => {
-                                m_voices = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "buffer-length" => {
-                                m_buffer_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "server-name" => {
-                                m_server_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "client-name" => {
-                                m_client_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "connect-ports" => {
-                                m_connect_ports = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "start-server" => {
-                                m_start_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "exact-name" => {
-                                m_exact_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "mixing-engine" => {
+                            m_mixing_engine = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "fixed-settings" => {
+                            m_fixed_settings = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "frequency" => {
+                            m_frequency = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "channels" => {
+                            m_channels = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "voices" => {
+                            m_voices = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "buffer-length" => {
+                            m_buffer_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "server-name" => {
+                            m_server_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "client-name" => {
+                            m_client_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "connect-ports" => {
+                            m_connect_ports = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "start-server" => {
+                            m_start_server = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "exact-name" => {
+                            m_exact_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevJackPerDirectionOptions {
                     mixing_engine: m_mixing_engine,
                     fixed_settings: m_fixed_settings,
@@ -1629,7 +1659,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevJackOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevJackOptions, A::Error> {
                 let mut m_in: ::std::option::Option<
                     super::AudiodevJackPerDirectionOptions,
@@ -1638,26 +1668,29 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevJackOptions {
                     super::AudiodevJackPerDirectionOptions,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "in" => {
-                                m_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out" => {
-                                m_out = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "in" => {
+                            m_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "out" => {
+                            m_out = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevJackOptions {
                     r#in: m_in,
                     out: m_out,
@@ -1795,7 +1828,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevOssPerDirectionOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevOssPerDirectionOptions, A::Error> {
                 let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -1808,66 +1841,69 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevOssPerDirectionOptions {
                 let mut m_buffer_count: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_try_poll: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "mixing-engine" => {
-                                m_mixing_engine = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fixed-settings" => {
-                                m_fixed_settings = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "frequency" => {
-                                m_frequency = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "channels" => {
-                                m_channels = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "voices" => {
-                                m_voices = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "buffer-length" => {
-                                m_buffer_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dev" => {
-                                m_dev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "buffer-count" => {
-                                m_buffer_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "try-poll" => {
-                                m_try_poll = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "mixing-engine" => {
+                            m_mixing_engine = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "fixed-settings" => {
+                            m_fixed_settings = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "frequency" => {
+                            m_frequency = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "channels" => {
+                            m_channels = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "voices" => {
+                            m_voices = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "buffer-length" => {
+                            m_buffer_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dev" => {
+                            m_dev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "buffer-count" => {
+                            m_buffer_count = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "try-poll" => {
+                            m_try_poll = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevOssPerDirectionOptions {
                     mixing_engine: m_mixing_engine,
                     fixed_settings: m_fixed_settings,
@@ -1979,7 +2015,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevOssOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevOssOptions, A::Error> {
                 let mut m_in: ::std::option::Option<
                     super::AudiodevOssPerDirectionOptions,
@@ -1991,41 +2027,44 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevOssOptions {
                 let mut m_exclusive: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_dsp_policy: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "in" => {
-                                m_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out" => {
-                                m_out = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "try-mmap" => {
-                                m_try_mmap = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "exclusive" => {
-                                m_exclusive = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dsp-policy" => {
-                                m_dsp_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "in" => {
+                            m_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "out" => {
+                            m_out = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "try-mmap" => {
+                            m_try_mmap = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "exclusive" => {
+                            m_exclusive = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dsp-policy" => {
+                            m_dsp_policy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevOssOptions {
                     r#in: m_in,
                     out: m_out,
@@ -2169,7 +2208,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPaPerDirectionOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevPaPerDirectionOptions, A::Error> {
                 let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -2182,66 +2221,69 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPaPerDirectionOptions {
                 let mut m_stream_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "mixing-engine" => {
-                                m_mixing_engine = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fixed-settings" => {
-                                m_fixed_settings = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "frequency" => {
-                                m_frequency = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "channels" => {
-                                m_channels = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "voices" => {
-                                m_voices = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "buffer-length" => {
-                                m_buffer_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "stream-name" => {
-                                m_stream_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "latency" => {
-                                m_latency = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "mixing-engine" => {
+                            m_mixing_engine = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "fixed-settings" => {
+                            m_fixed_settings = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "frequency" => {
+                            m_frequency = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "channels" => {
+                            m_channels = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "voices" => {
+                            m_voices = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "buffer-length" => {
+                            m_buffer_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "stream-name" => {
+                            m_stream_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "latency" => {
+                            m_latency = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevPaPerDirectionOptions {
                     mixing_engine: m_mixing_engine,
                     fixed_settings: m_fixed_settings,
@@ -2336,7 +2378,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPaOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevPaOptions, A::Error> {
                 let mut m_in: ::std::option::Option<
                     super::AudiodevPaPerDirectionOptions,
@@ -2346,31 +2388,34 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPaOptions {
                 > = ::std::option::Option::None;
                 let mut m_server: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "in" => {
-                                m_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out" => {
-                                m_out = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "in" => {
+                            m_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "out" => {
+                            m_out = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "server" => {
+                            m_server = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevPaOptions {
                     r#in: m_in,
                     out: m_out,
@@ -2512,7 +2557,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPipewirePerDirectionOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevPipewirePerDirectionOptions, A::Error> {
                 let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -2525,66 +2570,69 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPipewirePerDirectionOptions {
                 let mut m_stream_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_latency: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "mixing-engine" => {
-                                m_mixing_engine = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fixed-settings" => {
-                                m_fixed_settings = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "frequency" => {
-                                m_frequency = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "channels" => {
-                                m_channels = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "voices" => {
-                                m_voices = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "buffer-length" => {
-                                m_buffer_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "stream-name" => {
-                                m_stream_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "latency" => {
-                                m_latency = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "mixing-engine" => {
+                            m_mixing_engine = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "fixed-settings" => {
+                            m_fixed_settings = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "frequency" => {
+                            m_frequency = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "channels" => {
+                            m_channels = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "voices" => {
+                            m_voices = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "buffer-length" => {
+                            m_buffer_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "stream-name" => {
+                            m_stream_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "latency" => {
+                            m_latency = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevPipewirePerDirectionOptions {
                     mixing_engine: m_mixing_engine,
                     fixed_settings: m_fixed_settings,
@@ -2673,7 +2721,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPipewireOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevPipewireOptions, A::Error> {
                 let mut m_in: ::std::option::Option<
                     super::AudiodevPipewirePerDirectionOptions,
@@ -2682,26 +2730,29 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPipewireOptions {
                     super::AudiodevPipewirePerDirectionOptions,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "in" => {
-                                m_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out" => {
-                                m_out = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "in" => {
+                            m_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "out" => {
+                            m_out = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevPipewireOptions {
                     r#in: m_in,
                     out: m_out,
@@ -2826,7 +2877,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevSdlPerDirectionOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevSdlPerDirectionOptions, A::Error> {
                 let mut m_mixing_engine: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_fixed_settings: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -2837,56 +2888,59 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevSdlPerDirectionOptions {
                 let mut m_buffer_length: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_buffer_count: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "mixing-engine" => {
-                                m_mixing_engine = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fixed-settings" => {
-                                m_fixed_settings = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "frequency" => {
-                                m_frequency = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "channels" => {
-                                m_channels = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "voices" => {
-                                m_voices = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "buffer-length" => {
-                                m_buffer_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "buffer-count" => {
-                                m_buffer_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "mixing-engine" => {
+                            m_mixing_engine = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "fixed-settings" => {
+                            m_fixed_settings = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "frequency" => {
+                            m_frequency = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "channels" => {
+                            m_channels = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "voices" => {
+                            m_voices = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "buffer-length" => {
+                            m_buffer_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "buffer-count" => {
+                            m_buffer_count = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevSdlPerDirectionOptions {
                     mixing_engine: m_mixing_engine,
                     fixed_settings: m_fixed_settings,
@@ -2973,7 +3027,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevSdlOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevSdlOptions, A::Error> {
                 let mut m_in: ::std::option::Option<
                     super::AudiodevSdlPerDirectionOptions,
@@ -2982,26 +3036,29 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevSdlOptions {
                     super::AudiodevSdlPerDirectionOptions,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "in" => {
-                                m_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out" => {
-                                m_out = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "in" => {
+                            m_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "out" => {
+                            m_out = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevSdlOptions {
                     r#in: m_in,
                     out: m_out,
@@ -3088,7 +3145,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevWavOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AudiodevWavOptions, A::Error> {
                 let mut m_in: ::std::option::Option<
                     super::AudiodevPerDirectionOptions,
@@ -3098,31 +3155,34 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevWavOptions {
                 > = ::std::option::Option::None;
                 let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "in" => {
-                                m_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out" => {
-                                m_out = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "in" => {
+                            m_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "out" => {
+                            m_out = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "path" => {
+                            m_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AudiodevWavOptions {
                     r#in: m_in,
                     out: m_out,
@@ -3139,7 +3199,7 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevWavOptions {
 /// QAPI enum `AudioFormat`.
 ///
 /// Since: 4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AudioFormat {
     /// unsigned 8 bit integer
     U8,
@@ -3185,28 +3245,30 @@ impl AudioFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "u8" => AudioFormat::U8,
-            "s8" => AudioFormat::S8,
-            "u16" => AudioFormat::U16,
-            "s16" => AudioFormat::S16,
-            "u32" => AudioFormat::U32,
-            "s32" => AudioFormat::S32,
-            "f32" => AudioFormat::F32,
-            _ => AudioFormat::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => AudioFormat::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "u8" => AudioFormat::U8,
-            "s8" => AudioFormat::S8,
-            "u16" => AudioFormat::U16,
-            "s16" => AudioFormat::S16,
-            "u32" => AudioFormat::U32,
-            "s32" => AudioFormat::S32,
-            "f32" => AudioFormat::F32,
-            _ => AudioFormat::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => AudioFormat::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "u8" => AudioFormat::U8,
+                "s8" => AudioFormat::S8,
+                "u16" => AudioFormat::U16,
+                "s16" => AudioFormat::S16,
+                "u32" => AudioFormat::U32,
+                "s32" => AudioFormat::S32,
+                "f32" => AudioFormat::F32,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for AudioFormat {
@@ -3262,7 +3324,7 @@ impl<'de> ::serde::Deserialize<'de> for AudioFormat {
 /// QAPI enum `AudiodevDriver`.
 ///
 /// Since: 4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AudiodevDriver {
     /// The `none` member.
     None,
@@ -3354,40 +3416,36 @@ impl AudiodevDriver {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => AudiodevDriver::None,
-            "alsa" => AudiodevDriver::Alsa,
-            "coreaudio" => AudiodevDriver::Coreaudio,
-            "dbus" => AudiodevDriver::Dbus,
-            "dsound" => AudiodevDriver::Dsound,
-            "jack" => AudiodevDriver::Jack,
-            "oss" => AudiodevDriver::Oss,
-            "pa" => AudiodevDriver::Pa,
-            "pipewire" => AudiodevDriver::Pipewire,
-            "sdl" => AudiodevDriver::Sdl,
-            "sndio" => AudiodevDriver::Sndio,
-            "spice" => AudiodevDriver::Spice,
-            "wav" => AudiodevDriver::Wav,
-            _ => AudiodevDriver::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => AudiodevDriver::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => AudiodevDriver::None,
-            "alsa" => AudiodevDriver::Alsa,
-            "coreaudio" => AudiodevDriver::Coreaudio,
-            "dbus" => AudiodevDriver::Dbus,
-            "dsound" => AudiodevDriver::Dsound,
-            "jack" => AudiodevDriver::Jack,
-            "oss" => AudiodevDriver::Oss,
-            "pa" => AudiodevDriver::Pa,
-            "pipewire" => AudiodevDriver::Pipewire,
-            "sdl" => AudiodevDriver::Sdl,
-            "sndio" => AudiodevDriver::Sndio,
-            "spice" => AudiodevDriver::Spice,
-            "wav" => AudiodevDriver::Wav,
-            _ => AudiodevDriver::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => AudiodevDriver::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => AudiodevDriver::None,
+                "alsa" => AudiodevDriver::Alsa,
+                "coreaudio" => AudiodevDriver::Coreaudio,
+                "dbus" => AudiodevDriver::Dbus,
+                "dsound" => AudiodevDriver::Dsound,
+                "jack" => AudiodevDriver::Jack,
+                "oss" => AudiodevDriver::Oss,
+                "pa" => AudiodevDriver::Pa,
+                "pipewire" => AudiodevDriver::Pipewire,
+                "sdl" => AudiodevDriver::Sdl,
+                "sndio" => AudiodevDriver::Sndio,
+                "spice" => AudiodevDriver::Spice,
+                "wav" => AudiodevDriver::Wav,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for AudiodevDriver {
@@ -3637,38 +3695,40 @@ impl<'de> ::serde::Deserialize<'de> for Audiodev {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<Audiodev, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_timer_period: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::AudiodevDriver> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "timer-period" => {
-                                m_timer_period = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "driver" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("driver"))?;
+                        "timer-period" => {
+                            m_timer_period = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "driver" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "driver")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -3735,7 +3795,7 @@ impl<'de> ::serde::Deserialize<'de> for Audiodev {
                     }
                 };
                 ::std::result::Result::Ok(Audiodev {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
                     timer_period: m_timer_period,
                     driver: branch,
                     unknown_members,

@@ -5,7 +5,7 @@
 /// QAPI enum `QAuthZListPolicy`.
 ///
 /// Since: 4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QAuthZListPolicy {
     /// deny access
     Deny,
@@ -31,18 +31,25 @@ impl QAuthZListPolicy {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "deny" => QAuthZListPolicy::Deny,
-            "allow" => QAuthZListPolicy::Allow,
-            _ => QAuthZListPolicy::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QAuthZListPolicy::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "deny" => QAuthZListPolicy::Deny,
-            "allow" => QAuthZListPolicy::Allow,
-            _ => QAuthZListPolicy::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QAuthZListPolicy::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "deny" => QAuthZListPolicy::Deny,
+                "allow" => QAuthZListPolicy::Allow,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QAuthZListPolicy {
@@ -100,7 +107,7 @@ impl<'de> ::serde::Deserialize<'de> for QAuthZListPolicy {
 /// QAPI enum `QAuthZListFormat`.
 ///
 /// Since: 4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QAuthZListFormat {
     /// an exact string match
     Exact,
@@ -126,18 +133,25 @@ impl QAuthZListFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "exact" => QAuthZListFormat::Exact,
-            "glob" => QAuthZListFormat::Glob,
-            _ => QAuthZListFormat::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QAuthZListFormat::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "exact" => QAuthZListFormat::Exact,
-            "glob" => QAuthZListFormat::Glob,
-            _ => QAuthZListFormat::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QAuthZListFormat::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "exact" => QAuthZListFormat::Exact,
+                "glob" => QAuthZListFormat::Glob,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QAuthZListFormat {
@@ -261,40 +275,43 @@ impl<'de> ::serde::Deserialize<'de> for QAuthZListRule {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QAuthZListRule, A::Error> {
                 let mut m_match: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_policy: ::std::option::Option<super::QAuthZListPolicy> = ::std::option::Option::None;
                 let mut m_format: ::std::option::Option<super::QAuthZListFormat> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "match" => {
-                                m_match = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "policy" => {
-                                m_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "match" => {
+                            m_match = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "policy" => {
+                            m_policy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(QAuthZListRule {
-                    r#match: m_match.ok_or_else(|| ::qmp_types::de::missing("match"))?,
-                    policy: m_policy.ok_or_else(|| ::qmp_types::de::missing("policy"))?,
+                    r#match: ::qmp_types::de::required(m_match, "match")?,
+                    policy: ::qmp_types::de::required(m_policy, "policy")?,
                     format: m_format,
                     unknown_members,
                 })
@@ -374,33 +391,36 @@ impl<'de> ::serde::Deserialize<'de> for AuthZListProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AuthZListProperties, A::Error> {
                 let mut m_policy: ::std::option::Option<super::QAuthZListPolicy> = ::std::option::Option::None;
                 let mut m_rules: ::std::option::Option<
                     ::std::vec::Vec<super::QAuthZListRule>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "policy" => {
-                                m_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rules" => {
-                                m_rules = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "policy" => {
+                            m_policy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "rules" => {
+                            m_rules = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AuthZListProperties {
                     policy: m_policy,
                     rules: m_rules,
@@ -483,34 +503,36 @@ impl<'de> ::serde::Deserialize<'de> for AuthZListFileProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AuthZListFileProperties, A::Error> {
                 let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_refresh: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "refresh" => {
-                                m_refresh = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "filename" => {
+                            m_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "refresh" => {
+                            m_refresh = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AuthZListFileProperties {
-                    filename: m_filename
-                        .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
+                    filename: ::qmp_types::de::required(m_filename, "filename")?,
                     refresh: m_refresh,
                     unknown_members,
                 })
@@ -580,28 +602,30 @@ impl<'de> ::serde::Deserialize<'de> for AuthZPAMProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AuthZPAMProperties, A::Error> {
                 let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "service" => {
-                                m_service = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "service" => {
+                            m_service = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AuthZPAMProperties {
-                    service: m_service
-                        .ok_or_else(|| ::qmp_types::de::missing("service"))?,
+                    service: ::qmp_types::de::required(m_service, "service")?,
                     unknown_members,
                 })
             }
@@ -673,28 +697,30 @@ impl<'de> ::serde::Deserialize<'de> for AuthZSimpleProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AuthZSimpleProperties, A::Error> {
                 let mut m_identity: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "identity" => {
-                                m_identity = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "identity" => {
+                            m_identity = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AuthZSimpleProperties {
-                    identity: m_identity
-                        .ok_or_else(|| ::qmp_types::de::missing("identity"))?,
+                    identity: ::qmp_types::de::required(m_identity, "identity")?,
                     unknown_members,
                 })
             }

@@ -8,7 +8,7 @@
 /// QAPI enum `BiosAtaTranslation`.
 ///
 /// Since: 2.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BiosAtaTranslation {
     /// If cylinder/heads/sizes are passed, choose between none and
     /// LBA depending on the size of the disk.  If they are not passed,
@@ -57,24 +57,28 @@ impl BiosAtaTranslation {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "auto" => BiosAtaTranslation::Auto,
-            "none" => BiosAtaTranslation::None,
-            "lba" => BiosAtaTranslation::Lba,
-            "large" => BiosAtaTranslation::Large,
-            "rechs" => BiosAtaTranslation::Rechs,
-            _ => BiosAtaTranslation::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BiosAtaTranslation::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "auto" => BiosAtaTranslation::Auto,
-            "none" => BiosAtaTranslation::None,
-            "lba" => BiosAtaTranslation::Lba,
-            "large" => BiosAtaTranslation::Large,
-            "rechs" => BiosAtaTranslation::Rechs,
-            _ => BiosAtaTranslation::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BiosAtaTranslation::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "auto" => BiosAtaTranslation::Auto,
+                "none" => BiosAtaTranslation::None,
+                "lba" => BiosAtaTranslation::Lba,
+                "large" => BiosAtaTranslation::Large,
+                "rechs" => BiosAtaTranslation::Rechs,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BiosAtaTranslation {
@@ -132,7 +136,7 @@ impl<'de> ::serde::Deserialize<'de> for BiosAtaTranslation {
 /// QAPI enum `FloppyDriveType`.
 ///
 /// Since: 2.6
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FloppyDriveType {
     /// 1.44MB 3.5" drive
     V144,
@@ -170,24 +174,28 @@ impl FloppyDriveType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "144" => FloppyDriveType::V144,
-            "288" => FloppyDriveType::V288,
-            "120" => FloppyDriveType::V120,
-            "none" => FloppyDriveType::None,
-            "auto" => FloppyDriveType::Auto,
-            _ => FloppyDriveType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => FloppyDriveType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "144" => FloppyDriveType::V144,
-            "288" => FloppyDriveType::V288,
-            "120" => FloppyDriveType::V120,
-            "none" => FloppyDriveType::None,
-            "auto" => FloppyDriveType::Auto,
-            _ => FloppyDriveType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => FloppyDriveType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "144" => FloppyDriveType::V144,
+                "288" => FloppyDriveType::V288,
+                "120" => FloppyDriveType::V120,
+                "none" => FloppyDriveType::None,
+                "auto" => FloppyDriveType::Auto,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for FloppyDriveType {
@@ -306,35 +314,37 @@ impl<'de> ::serde::Deserialize<'de> for PRManagerInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<PRManagerInfo, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_connected: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "connected" => {
-                                m_connected = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "connected" => {
+                            m_connected = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(PRManagerInfo {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                    connected: m_connected
-                        .ok_or_else(|| ::qmp_types::de::missing("connected"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
+                    connected: ::qmp_types::de::required(m_connected, "connected")?,
                     unknown_members,
                 })
             }
@@ -348,7 +358,7 @@ impl<'de> ::serde::Deserialize<'de> for PRManagerInfo {
 /// QAPI enum `BlockdevChangeReadOnlyMode`.
 ///
 /// Since: 2.3
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevChangeReadOnlyMode {
     /// Retains the current read-only mode
     Retain,
@@ -378,20 +388,28 @@ impl BlockdevChangeReadOnlyMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "retain" => BlockdevChangeReadOnlyMode::Retain,
-            "read-only" => BlockdevChangeReadOnlyMode::ReadOnly,
-            "read-write" => BlockdevChangeReadOnlyMode::ReadWrite,
-            _ => BlockdevChangeReadOnlyMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                BlockdevChangeReadOnlyMode::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "retain" => BlockdevChangeReadOnlyMode::Retain,
-            "read-only" => BlockdevChangeReadOnlyMode::ReadOnly,
-            "read-write" => BlockdevChangeReadOnlyMode::ReadWrite,
-            _ => BlockdevChangeReadOnlyMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevChangeReadOnlyMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "retain" => BlockdevChangeReadOnlyMode::Retain,
+                "read-only" => BlockdevChangeReadOnlyMode::ReadOnly,
+                "read-write" => BlockdevChangeReadOnlyMode::ReadWrite,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockdevChangeReadOnlyMode {
@@ -582,37 +600,40 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<Eject, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_force: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "force" => {
-                                    m_force = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "force" => {
+                                m_force = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(Eject {
                         device: m_device,
                         id: m_id,
@@ -748,37 +769,40 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockdevOpenTray, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_force: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "force" => {
-                                    m_force = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "force" => {
+                                m_force = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockdevOpenTray {
                         device: m_device,
                         id: m_id,
@@ -895,31 +919,34 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockdevCloseTray, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockdevCloseTray {
                         device: m_device,
                         id: m_id,
@@ -1033,27 +1060,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockdevRemoveMedium, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockdevRemoveMedium {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -1156,35 +1186,37 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockdevInsertMedium, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "node-name" => {
-                                    m_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "node-name" => {
+                                m_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockdevInsertMedium {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                        node_name: m_node_name
-                            .ok_or_else(|| ::qmp_types::de::missing("node-name"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
+                        node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
                         unknown_members,
                     })
                 }
@@ -1342,7 +1374,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockdevChangeMedium, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -1353,51 +1385,53 @@ pub mod cmd {
                         super::super::BlockdevChangeReadOnlyMode,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "filename" => {
-                                    m_filename = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "format" => {
-                                    m_format = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "force" => {
-                                    m_force = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "read-only-mode" => {
-                                    m_read_only_mode = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "filename" => {
+                                m_filename = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "format" => {
+                                m_format = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "force" => {
+                                m_force = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "read-only-mode" => {
+                                m_read_only_mode = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockdevChangeMedium {
                         device: m_device,
                         id: m_id,
-                        filename: m_filename
-                            .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
+                        filename: ::qmp_types::de::required(m_filename, "filename")?,
                         format: m_format,
                         force: m_force,
                         read_only_mode: m_read_only_mode,
@@ -1686,7 +1720,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockLatencyHistogramSet, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_boundaries: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
@@ -1703,48 +1737,51 @@ pub mod cmd {
                         ::std::vec::Vec<u64>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "boundaries" => {
-                                    m_boundaries = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "boundaries-read" => {
-                                    m_boundaries_read = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "boundaries-write" => {
-                                    m_boundaries_write = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "boundaries-zap" => {
-                                    m_boundaries_zap = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "boundaries-flush" => {
-                                    m_boundaries_flush = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "boundaries" => {
+                                m_boundaries = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "boundaries-read" => {
+                                m_boundaries_read = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "boundaries-write" => {
+                                m_boundaries_write = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "boundaries-zap" => {
+                                m_boundaries_zap = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "boundaries-flush" => {
+                                m_boundaries_flush = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockLatencyHistogramSet {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         boundaries: m_boundaries,
                         boundaries_read: m_boundaries_read,
                         boundaries_write: m_boundaries_write,
@@ -1858,43 +1895,44 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<DeviceTrayMoved, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_tray_open: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "tray-open" => {
-                                    m_tray_open = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "tray-open" => {
+                                m_tray_open = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(DeviceTrayMoved {
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                        tray_open: m_tray_open
-                            .ok_or_else(|| ::qmp_types::de::missing("tray-open"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
+                        tray_open: ::qmp_types::de::required(m_tray_open, "tray-open")?,
                         unknown_members,
                     })
                 }
@@ -1984,35 +2022,37 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<PrManagerStatusChanged, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_connected: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "connected" => {
-                                    m_connected = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "connected" => {
+                                m_connected = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(PrManagerStatusChanged {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                        connected: m_connected
-                            .ok_or_else(|| ::qmp_types::de::missing("connected"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
+                        connected: ::qmp_types::de::required(m_connected, "connected")?,
                         unknown_members,
                     })
                 }

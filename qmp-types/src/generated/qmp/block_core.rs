@@ -104,7 +104,7 @@ impl<'de> ::serde::Deserialize<'de> for SnapshotInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SnapshotInfo, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -115,69 +115,76 @@ impl<'de> ::serde::Deserialize<'de> for SnapshotInfo {
                 let mut m_vm_clock_nsec: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_icount: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vm-state-size" => {
-                                m_vm_state_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "date-sec" => {
-                                m_date_sec = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "date-nsec" => {
-                                m_date_nsec = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vm-clock-sec" => {
-                                m_vm_clock_sec = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vm-clock-nsec" => {
-                                m_vm_clock_nsec = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "icount" => {
-                                m_icount = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vm-state-size" => {
+                            m_vm_state_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "date-sec" => {
+                            m_date_sec = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "date-nsec" => {
+                            m_date_nsec = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vm-clock-sec" => {
+                            m_vm_clock_sec = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vm-clock-nsec" => {
+                            m_vm_clock_nsec = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "icount" => {
+                            m_icount = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SnapshotInfo {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    vm_state_size: m_vm_state_size
-                        .ok_or_else(|| ::qmp_types::de::missing("vm-state-size"))?,
-                    date_sec: m_date_sec
-                        .ok_or_else(|| ::qmp_types::de::missing("date-sec"))?,
-                    date_nsec: m_date_nsec
-                        .ok_or_else(|| ::qmp_types::de::missing("date-nsec"))?,
-                    vm_clock_sec: m_vm_clock_sec
-                        .ok_or_else(|| ::qmp_types::de::missing("vm-clock-sec"))?,
-                    vm_clock_nsec: m_vm_clock_nsec
-                        .ok_or_else(|| ::qmp_types::de::missing("vm-clock-nsec"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    vm_state_size: ::qmp_types::de::required(
+                        m_vm_state_size,
+                        "vm-state-size",
+                    )?,
+                    date_sec: ::qmp_types::de::required(m_date_sec, "date-sec")?,
+                    date_nsec: ::qmp_types::de::required(m_date_nsec, "date-nsec")?,
+                    vm_clock_sec: ::qmp_types::de::required(
+                        m_vm_clock_sec,
+                        "vm-clock-sec",
+                    )?,
+                    vm_clock_nsec: ::qmp_types::de::required(
+                        m_vm_clock_nsec,
+                        "vm-clock-nsec",
+                    )?,
                     icount: m_icount,
                     unknown_members,
                 })
@@ -247,29 +254,32 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificQCow2EncryptionBase {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ImageInfoSpecificQCow2EncryptionBase, A::Error> {
                 let mut m_format: ::std::option::Option<
                     super::BlockdevQcow2EncryptionFormat,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ImageInfoSpecificQCow2EncryptionBase {
-                    format: m_format.ok_or_else(|| ::qmp_types::de::missing("format"))?,
+                    format: ::qmp_types::de::required(m_format, "format")?,
                     unknown_members,
                 })
             }
@@ -370,28 +380,30 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificQCow2Encryption {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ImageInfoSpecificQCow2Encryption, A::Error> {
                 let mut tag: ::std::option::Option<
                     super::BlockdevQcow2EncryptionFormat,
                 > = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "format" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "format" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("format"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -540,7 +552,7 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificQCow2 {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ImageInfoSpecificQCow2, A::Error> {
                 let mut m_compat: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_data_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -559,79 +571,86 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificQCow2 {
                     super::Qcow2CompressionType,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "compat" => {
-                                m_compat = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "data-file" => {
-                                m_data_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "data-file-raw" => {
-                                m_data_file_raw = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "extended-l2" => {
-                                m_extended_l2 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "lazy-refcounts" => {
-                                m_lazy_refcounts = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "corrupt" => {
-                                m_corrupt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "refcount-bits" => {
-                                m_refcount_bits = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "encrypt" => {
-                                m_encrypt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bitmaps" => {
-                                m_bitmaps = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compression-type" => {
-                                m_compression_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "compat" => {
+                            m_compat = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "data-file" => {
+                            m_data_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "data-file-raw" => {
+                            m_data_file_raw = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "extended-l2" => {
+                            m_extended_l2 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "lazy-refcounts" => {
+                            m_lazy_refcounts = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "corrupt" => {
+                            m_corrupt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "refcount-bits" => {
+                            m_refcount_bits = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "encrypt" => {
+                            m_encrypt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bitmaps" => {
+                            m_bitmaps = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compression-type" => {
+                            m_compression_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ImageInfoSpecificQCow2 {
-                    compat: m_compat.ok_or_else(|| ::qmp_types::de::missing("compat"))?,
+                    compat: ::qmp_types::de::required(m_compat, "compat")?,
                     data_file: m_data_file,
                     data_file_raw: m_data_file_raw,
                     extended_l2: m_extended_l2,
                     lazy_refcounts: m_lazy_refcounts,
                     corrupt: m_corrupt,
-                    refcount_bits: m_refcount_bits
-                        .ok_or_else(|| ::qmp_types::de::missing("refcount-bits"))?,
+                    refcount_bits: ::qmp_types::de::required(
+                        m_refcount_bits,
+                        "refcount-bits",
+                    )?,
                     encrypt: m_encrypt,
                     bitmaps: m_bitmaps,
-                    compression_type: m_compression_type
-                        .ok_or_else(|| ::qmp_types::de::missing("compression-type"))?,
+                    compression_type: ::qmp_types::de::required(
+                        m_compression_type,
+                        "compression-type",
+                    )?,
                     unknown_members,
                 })
             }
@@ -717,7 +736,7 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificVmdk {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ImageInfoSpecificVmdk, A::Error> {
                 let mut m_create_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_cid: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -726,44 +745,47 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificVmdk {
                     ::std::vec::Vec<super::VmdkExtentInfo>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "create-type" => {
-                                m_create_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cid" => {
-                                m_cid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "parent-cid" => {
-                                m_parent_cid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "extents" => {
-                                m_extents = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "create-type" => {
+                            m_create_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "cid" => {
+                            m_cid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "parent-cid" => {
+                            m_parent_cid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "extents" => {
+                            m_extents = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ImageInfoSpecificVmdk {
-                    create_type: m_create_type
-                        .ok_or_else(|| ::qmp_types::de::missing("create-type"))?,
-                    cid: m_cid.ok_or_else(|| ::qmp_types::de::missing("cid"))?,
-                    parent_cid: m_parent_cid
-                        .ok_or_else(|| ::qmp_types::de::missing("parent-cid"))?,
-                    extents: m_extents
-                        .ok_or_else(|| ::qmp_types::de::missing("extents"))?,
+                    create_type: ::qmp_types::de::required(
+                        m_create_type,
+                        "create-type",
+                    )?,
+                    cid: ::qmp_types::de::required(m_cid, "cid")?,
+                    parent_cid: ::qmp_types::de::required(m_parent_cid, "parent-cid")?,
+                    extents: ::qmp_types::de::required(m_extents, "extents")?,
                     unknown_members,
                 })
             }
@@ -856,7 +878,7 @@ impl<'de> ::serde::Deserialize<'de> for VmdkExtentInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VmdkExtentInfo, A::Error> {
                 let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_format: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -864,47 +886,51 @@ impl<'de> ::serde::Deserialize<'de> for VmdkExtentInfo {
                 let mut m_cluster_size: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_compressed: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "virtual-size" => {
-                                m_virtual_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cluster-size" => {
-                                m_cluster_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compressed" => {
-                                m_compressed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "filename" => {
+                            m_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "virtual-size" => {
+                            m_virtual_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cluster-size" => {
+                            m_cluster_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compressed" => {
+                            m_compressed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VmdkExtentInfo {
-                    filename: m_filename
-                        .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
-                    format: m_format.ok_or_else(|| ::qmp_types::de::missing("format"))?,
-                    virtual_size: m_virtual_size
-                        .ok_or_else(|| ::qmp_types::de::missing("virtual-size"))?,
+                    filename: ::qmp_types::de::required(m_filename, "filename")?,
+                    format: ::qmp_types::de::required(m_format, "format")?,
+                    virtual_size: ::qmp_types::de::required(
+                        m_virtual_size,
+                        "virtual-size",
+                    )?,
                     cluster_size: m_cluster_size,
                     compressed: m_compressed,
                     unknown_members,
@@ -978,27 +1004,30 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificRbd {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ImageInfoSpecificRbd, A::Error> {
                 let mut m_encryption_format: ::std::option::Option<
                     super::RbdImageEncryptionFormat,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "encryption-format" => {
-                                m_encryption_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "encryption-format" => {
+                            m_encryption_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ImageInfoSpecificRbd {
                     encryption_format: m_encryption_format,
                     unknown_members,
@@ -1072,25 +1101,28 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificFile {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ImageInfoSpecificFile, A::Error> {
                 let mut m_extent_size_hint: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "extent-size-hint" => {
-                                m_extent_size_hint = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "extent-size-hint" => {
+                            m_extent_size_hint = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ImageInfoSpecificFile {
                     extent_size_hint: m_extent_size_hint,
                     unknown_members,
@@ -1105,7 +1137,7 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificFile {
 /// QAPI enum `ImageInfoSpecificKind`.
 ///
 /// Since: 1.7
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ImageInfoSpecificKind {
     /// The `qcow2` member.
     Qcow2,
@@ -1143,24 +1175,28 @@ impl ImageInfoSpecificKind {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "qcow2" => ImageInfoSpecificKind::Qcow2,
-            "vmdk" => ImageInfoSpecificKind::Vmdk,
-            "luks" => ImageInfoSpecificKind::Luks,
-            "rbd" => ImageInfoSpecificKind::Rbd,
-            "file" => ImageInfoSpecificKind::File,
-            _ => ImageInfoSpecificKind::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ImageInfoSpecificKind::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "qcow2" => ImageInfoSpecificKind::Qcow2,
-            "vmdk" => ImageInfoSpecificKind::Vmdk,
-            "luks" => ImageInfoSpecificKind::Luks,
-            "rbd" => ImageInfoSpecificKind::Rbd,
-            "file" => ImageInfoSpecificKind::File,
-            _ => ImageInfoSpecificKind::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ImageInfoSpecificKind::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "qcow2" => ImageInfoSpecificKind::Qcow2,
+                "vmdk" => ImageInfoSpecificKind::Vmdk,
+                "luks" => ImageInfoSpecificKind::Luks,
+                "rbd" => ImageInfoSpecificKind::Rbd,
+                "file" => ImageInfoSpecificKind::File,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for ImageInfoSpecificKind {
@@ -1274,27 +1310,30 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificQCow2Wrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ImageInfoSpecificQCow2Wrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ImageInfoSpecificQCow2> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ImageInfoSpecificQCow2Wrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -1363,27 +1402,30 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificVmdkWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ImageInfoSpecificVmdkWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ImageInfoSpecificVmdk> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ImageInfoSpecificVmdkWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -1452,27 +1494,30 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificLUKSWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ImageInfoSpecificLUKSWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::QCryptoBlockInfoLUKS> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ImageInfoSpecificLUKSWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -1541,27 +1586,30 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificRbdWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ImageInfoSpecificRbdWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ImageInfoSpecificRbd> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ImageInfoSpecificRbdWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -1630,27 +1678,30 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificFileWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ImageInfoSpecificFileWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ImageInfoSpecificFile> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ImageInfoSpecificFileWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -1771,26 +1822,28 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecific {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ImageInfoSpecific, A::Error> {
                 let mut tag: ::std::option::Option<super::ImageInfoSpecificKind> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -1967,7 +2020,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockNodeInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockNodeInfo, A::Error> {
                 let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_format: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -1993,89 +2046,93 @@ impl<'de> ::serde::Deserialize<'de> for BlockNodeInfo {
                     super::ImageInfoSpecific,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dirty-flag" => {
-                                m_dirty_flag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "actual-size" => {
-                                m_actual_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "virtual-size" => {
-                                m_virtual_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cluster-size" => {
-                                m_cluster_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "encrypted" => {
-                                m_encrypted = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compressed" => {
-                                m_compressed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing-filename" => {
-                                m_backing_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "full-backing-filename" => {
-                                m_full_backing_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing-filename-format" => {
-                                m_backing_filename_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "snapshots" => {
-                                m_snapshots = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format-specific" => {
-                                m_format_specific = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "filename" => {
+                            m_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dirty-flag" => {
+                            m_dirty_flag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "actual-size" => {
+                            m_actual_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "virtual-size" => {
+                            m_virtual_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cluster-size" => {
+                            m_cluster_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "encrypted" => {
+                            m_encrypted = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compressed" => {
+                            m_compressed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing-filename" => {
+                            m_backing_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "full-backing-filename" => {
+                            m_full_backing_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing-filename-format" => {
+                            m_backing_filename_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "snapshots" => {
+                            m_snapshots = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format-specific" => {
+                            m_format_specific = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockNodeInfo {
-                    filename: m_filename
-                        .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
-                    format: m_format.ok_or_else(|| ::qmp_types::de::missing("format"))?,
+                    filename: ::qmp_types::de::required(m_filename, "filename")?,
+                    format: ::qmp_types::de::required(m_format, "format")?,
                     dirty_flag: m_dirty_flag,
                     actual_size: m_actual_size,
-                    virtual_size: m_virtual_size
-                        .ok_or_else(|| ::qmp_types::de::missing("virtual-size"))?,
+                    virtual_size: ::qmp_types::de::required(
+                        m_virtual_size,
+                        "virtual-size",
+                    )?,
                     cluster_size: m_cluster_size,
                     encrypted: m_encrypted,
                     compressed: m_compressed,
@@ -2232,7 +2289,7 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ImageInfo, A::Error> {
                 let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_format: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -2261,94 +2318,98 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfo {
                     ::std::boxed::Box<super::ImageInfo>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dirty-flag" => {
-                                m_dirty_flag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "actual-size" => {
-                                m_actual_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "virtual-size" => {
-                                m_virtual_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cluster-size" => {
-                                m_cluster_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "encrypted" => {
-                                m_encrypted = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compressed" => {
-                                m_compressed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing-filename" => {
-                                m_backing_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "full-backing-filename" => {
-                                m_full_backing_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing-filename-format" => {
-                                m_backing_filename_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "snapshots" => {
-                                m_snapshots = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format-specific" => {
-                                m_format_specific = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing-image" => {
-                                m_backing_image = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "filename" => {
+                            m_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dirty-flag" => {
+                            m_dirty_flag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "actual-size" => {
+                            m_actual_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "virtual-size" => {
+                            m_virtual_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cluster-size" => {
+                            m_cluster_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "encrypted" => {
+                            m_encrypted = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compressed" => {
+                            m_compressed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing-filename" => {
+                            m_backing_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "full-backing-filename" => {
+                            m_full_backing_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing-filename-format" => {
+                            m_backing_filename_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "snapshots" => {
+                            m_snapshots = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format-specific" => {
+                            m_format_specific = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing-image" => {
+                            m_backing_image = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ImageInfo {
-                    filename: m_filename
-                        .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
-                    format: m_format.ok_or_else(|| ::qmp_types::de::missing("format"))?,
+                    filename: ::qmp_types::de::required(m_filename, "filename")?,
+                    format: ::qmp_types::de::required(m_format, "format")?,
                     dirty_flag: m_dirty_flag,
                     actual_size: m_actual_size,
-                    virtual_size: m_virtual_size
-                        .ok_or_else(|| ::qmp_types::de::missing("virtual-size"))?,
+                    virtual_size: ::qmp_types::de::required(
+                        m_virtual_size,
+                        "virtual-size",
+                    )?,
                     cluster_size: m_cluster_size,
                     encrypted: m_encrypted,
                     compressed: m_compressed,
@@ -2433,34 +2494,37 @@ impl<'de> ::serde::Deserialize<'de> for BlockChildInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockChildInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_info: ::std::option::Option<super::BlockGraphInfo> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "info" => {
-                                m_info = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "info" => {
+                            m_info = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockChildInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    info: m_info.ok_or_else(|| ::qmp_types::de::missing("info"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    info: ::qmp_types::de::required(m_info, "info")?,
                     unknown_members,
                 })
             }
@@ -2609,7 +2673,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockGraphInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockGraphInfo, A::Error> {
                 let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_format: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -2638,94 +2702,98 @@ impl<'de> ::serde::Deserialize<'de> for BlockGraphInfo {
                     ::std::vec::Vec<super::BlockChildInfo>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dirty-flag" => {
-                                m_dirty_flag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "actual-size" => {
-                                m_actual_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "virtual-size" => {
-                                m_virtual_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cluster-size" => {
-                                m_cluster_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "encrypted" => {
-                                m_encrypted = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compressed" => {
-                                m_compressed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing-filename" => {
-                                m_backing_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "full-backing-filename" => {
-                                m_full_backing_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing-filename-format" => {
-                                m_backing_filename_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "snapshots" => {
-                                m_snapshots = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format-specific" => {
-                                m_format_specific = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "children" => {
-                                m_children = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "filename" => {
+                            m_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dirty-flag" => {
+                            m_dirty_flag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "actual-size" => {
+                            m_actual_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "virtual-size" => {
+                            m_virtual_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cluster-size" => {
+                            m_cluster_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "encrypted" => {
+                            m_encrypted = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compressed" => {
+                            m_compressed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing-filename" => {
+                            m_backing_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "full-backing-filename" => {
+                            m_full_backing_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing-filename-format" => {
+                            m_backing_filename_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "snapshots" => {
+                            m_snapshots = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format-specific" => {
+                            m_format_specific = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "children" => {
+                            m_children = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockGraphInfo {
-                    filename: m_filename
-                        .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
-                    format: m_format.ok_or_else(|| ::qmp_types::de::missing("format"))?,
+                    filename: ::qmp_types::de::required(m_filename, "filename")?,
+                    format: ::qmp_types::de::required(m_format, "format")?,
                     dirty_flag: m_dirty_flag,
                     actual_size: m_actual_size,
-                    virtual_size: m_virtual_size
-                        .ok_or_else(|| ::qmp_types::de::missing("virtual-size"))?,
+                    virtual_size: ::qmp_types::de::required(
+                        m_virtual_size,
+                        "virtual-size",
+                    )?,
                     cluster_size: m_cluster_size,
                     encrypted: m_encrypted,
                     compressed: m_compressed,
@@ -2734,8 +2802,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockGraphInfo {
                     backing_filename_format: m_backing_filename_format,
                     snapshots: m_snapshots,
                     format_specific: m_format_specific,
-                    children: m_children
-                        .ok_or_else(|| ::qmp_types::de::missing("children"))?,
+                    children: ::qmp_types::de::required(m_children, "children")?,
                     unknown_members,
                 })
             }
@@ -2876,7 +2943,7 @@ impl<'de> ::serde::Deserialize<'de> for ImageCheck {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ImageCheck, A::Error> {
                 let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_format: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -2891,82 +2958,86 @@ impl<'de> ::serde::Deserialize<'de> for ImageCheck {
                 let mut m_fragmented_clusters: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_compressed_clusters: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "check-errors" => {
-                                m_check_errors = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "image-end-offset" => {
-                                m_image_end_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "corruptions" => {
-                                m_corruptions = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "leaks" => {
-                                m_leaks = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "corruptions-fixed" => {
-                                m_corruptions_fixed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "leaks-fixed" => {
-                                m_leaks_fixed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "total-clusters" => {
-                                m_total_clusters = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "allocated-clusters" => {
-                                m_allocated_clusters = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fragmented-clusters" => {
-                                m_fragmented_clusters = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compressed-clusters" => {
-                                m_compressed_clusters = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "filename" => {
+                            m_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "check-errors" => {
+                            m_check_errors = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "image-end-offset" => {
+                            m_image_end_offset = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "corruptions" => {
+                            m_corruptions = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "leaks" => {
+                            m_leaks = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "corruptions-fixed" => {
+                            m_corruptions_fixed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "leaks-fixed" => {
+                            m_leaks_fixed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "total-clusters" => {
+                            m_total_clusters = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "allocated-clusters" => {
+                            m_allocated_clusters = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "fragmented-clusters" => {
+                            m_fragmented_clusters = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compressed-clusters" => {
+                            m_compressed_clusters = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ImageCheck {
-                    filename: m_filename
-                        .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
-                    format: m_format.ok_or_else(|| ::qmp_types::de::missing("format"))?,
-                    check_errors: m_check_errors
-                        .ok_or_else(|| ::qmp_types::de::missing("check-errors"))?,
+                    filename: ::qmp_types::de::required(m_filename, "filename")?,
+                    format: ::qmp_types::de::required(m_format, "format")?,
+                    check_errors: ::qmp_types::de::required(
+                        m_check_errors,
+                        "check-errors",
+                    )?,
                     image_end_offset: m_image_end_offset,
                     corruptions: m_corruptions,
                     leaks: m_leaks,
@@ -3097,7 +3168,7 @@ impl<'de> ::serde::Deserialize<'de> for MapEntry {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MapEntry, A::Error> {
                 let mut m_start: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_length: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -3109,71 +3180,72 @@ impl<'de> ::serde::Deserialize<'de> for MapEntry {
                 let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "start" => {
-                                m_start = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "length" => {
-                                m_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "zero" => {
-                                m_zero = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compressed" => {
-                                m_compressed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "depth" => {
-                                m_depth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "present" => {
-                                m_present = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "offset" => {
-                                m_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "start" => {
+                            m_start = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "length" => {
+                            m_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "zero" => {
+                            m_zero = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compressed" => {
+                            m_compressed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "depth" => {
+                            m_depth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "present" => {
+                            m_present = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "offset" => {
+                            m_offset = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "filename" => {
+                            m_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MapEntry {
-                    start: m_start.ok_or_else(|| ::qmp_types::de::missing("start"))?,
-                    length: m_length.ok_or_else(|| ::qmp_types::de::missing("length"))?,
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
-                    zero: m_zero.ok_or_else(|| ::qmp_types::de::missing("zero"))?,
-                    compressed: m_compressed
-                        .ok_or_else(|| ::qmp_types::de::missing("compressed"))?,
-                    depth: m_depth.ok_or_else(|| ::qmp_types::de::missing("depth"))?,
-                    present: m_present
-                        .ok_or_else(|| ::qmp_types::de::missing("present"))?,
+                    start: ::qmp_types::de::required(m_start, "start")?,
+                    length: ::qmp_types::de::required(m_length, "length")?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
+                    zero: ::qmp_types::de::required(m_zero, "zero")?,
+                    compressed: ::qmp_types::de::required(m_compressed, "compressed")?,
+                    depth: ::qmp_types::de::required(m_depth, "depth")?,
+                    present: ::qmp_types::de::required(m_present, "present")?,
                     offset: m_offset,
                     filename: m_filename,
                     unknown_members,
@@ -3252,43 +3324,44 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCacheInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCacheInfo, A::Error> {
                 let mut m_writeback: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_direct: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_no_flush: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "writeback" => {
-                                m_writeback = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "direct" => {
-                                m_direct = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "no-flush" => {
-                                m_no_flush = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "writeback" => {
+                            m_writeback = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "direct" => {
+                            m_direct = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "no-flush" => {
+                            m_no_flush = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCacheInfo {
-                    writeback: m_writeback
-                        .ok_or_else(|| ::qmp_types::de::missing("writeback"))?,
-                    direct: m_direct.ok_or_else(|| ::qmp_types::de::missing("direct"))?,
-                    no_flush: m_no_flush
-                        .ok_or_else(|| ::qmp_types::de::missing("no-flush"))?,
+                    writeback: ::qmp_types::de::required(m_writeback, "writeback")?,
+                    direct: ::qmp_types::de::required(m_direct, "direct")?,
+                    no_flush: ::qmp_types::de::required(m_no_flush, "no-flush")?,
                     unknown_members,
                 })
             }
@@ -3560,7 +3633,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockDeviceInfo, A::Error> {
                 let mut m_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -3600,203 +3673,207 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceInfo {
                     ::std::vec::Vec<super::BlockDirtyInfo>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ro" => {
-                                m_ro = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "drv" => {
-                                m_drv = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing_file" => {
-                                m_backing_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing_file_depth" => {
-                                m_backing_file_depth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "active" => {
-                                m_active = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "encrypted" => {
-                                m_encrypted = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "detect_zeroes" => {
-                                m_detect_zeroes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps" => {
-                                m_bps = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_rd" => {
-                                m_bps_rd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_wr" => {
-                                m_bps_wr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops" => {
-                                m_iops = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_rd" => {
-                                m_iops_rd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_wr" => {
-                                m_iops_wr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "image" => {
-                                m_image = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_max" => {
-                                m_bps_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_rd_max" => {
-                                m_bps_rd_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_wr_max" => {
-                                m_bps_wr_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_max" => {
-                                m_iops_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_rd_max" => {
-                                m_iops_rd_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_wr_max" => {
-                                m_iops_wr_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_max_length" => {
-                                m_bps_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_rd_max_length" => {
-                                m_bps_rd_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_wr_max_length" => {
-                                m_bps_wr_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_max_length" => {
-                                m_iops_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_rd_max_length" => {
-                                m_iops_rd_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_wr_max_length" => {
-                                m_iops_wr_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_size" => {
-                                m_iops_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "group" => {
-                                m_group = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cache" => {
-                                m_cache = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "write_threshold" => {
-                                m_write_threshold = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dirty-bitmaps" => {
-                                m_dirty_bitmaps = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "node-name" => {
+                            m_node_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ro" => {
+                            m_ro = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "drv" => {
+                            m_drv = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing_file" => {
+                            m_backing_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing_file_depth" => {
+                            m_backing_file_depth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "active" => {
+                            m_active = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "encrypted" => {
+                            m_encrypted = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "detect_zeroes" => {
+                            m_detect_zeroes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps" => {
+                            m_bps = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_rd" => {
+                            m_bps_rd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_wr" => {
+                            m_bps_wr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops" => {
+                            m_iops = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_rd" => {
+                            m_iops_rd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_wr" => {
+                            m_iops_wr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "image" => {
+                            m_image = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_max" => {
+                            m_bps_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_rd_max" => {
+                            m_bps_rd_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_wr_max" => {
+                            m_bps_wr_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_max" => {
+                            m_iops_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_rd_max" => {
+                            m_iops_rd_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_wr_max" => {
+                            m_iops_wr_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_max_length" => {
+                            m_bps_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_rd_max_length" => {
+                            m_bps_rd_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_wr_max_length" => {
+                            m_bps_wr_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_max_length" => {
+                            m_iops_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_rd_max_length" => {
+                            m_iops_rd_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_wr_max_length" => {
+                            m_iops_wr_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_size" => {
+                            m_iops_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "group" => {
+                            m_group = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cache" => {
+                            m_cache = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "write_threshold" => {
+                            m_write_threshold = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dirty-bitmaps" => {
+                            m_dirty_bitmaps = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockDeviceInfo {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
                     node_name: m_node_name,
-                    ro: m_ro.ok_or_else(|| ::qmp_types::de::missing("ro"))?,
-                    drv: m_drv.ok_or_else(|| ::qmp_types::de::missing("drv"))?,
+                    ro: ::qmp_types::de::required(m_ro, "ro")?,
+                    drv: ::qmp_types::de::required(m_drv, "drv")?,
                     backing_file: m_backing_file,
-                    backing_file_depth: m_backing_file_depth
-                        .ok_or_else(|| ::qmp_types::de::missing("backing_file_depth"))?,
-                    active: m_active.ok_or_else(|| ::qmp_types::de::missing("active"))?,
-                    encrypted: m_encrypted
-                        .ok_or_else(|| ::qmp_types::de::missing("encrypted"))?,
-                    detect_zeroes: m_detect_zeroes
-                        .ok_or_else(|| ::qmp_types::de::missing("detect_zeroes"))?,
-                    bps: m_bps.ok_or_else(|| ::qmp_types::de::missing("bps"))?,
-                    bps_rd: m_bps_rd.ok_or_else(|| ::qmp_types::de::missing("bps_rd"))?,
-                    bps_wr: m_bps_wr.ok_or_else(|| ::qmp_types::de::missing("bps_wr"))?,
-                    iops: m_iops.ok_or_else(|| ::qmp_types::de::missing("iops"))?,
-                    iops_rd: m_iops_rd
-                        .ok_or_else(|| ::qmp_types::de::missing("iops_rd"))?,
-                    iops_wr: m_iops_wr
-                        .ok_or_else(|| ::qmp_types::de::missing("iops_wr"))?,
-                    image: m_image.ok_or_else(|| ::qmp_types::de::missing("image"))?,
+                    backing_file_depth: ::qmp_types::de::required(
+                        m_backing_file_depth,
+                        "backing_file_depth",
+                    )?,
+                    active: ::qmp_types::de::required(m_active, "active")?,
+                    encrypted: ::qmp_types::de::required(m_encrypted, "encrypted")?,
+                    detect_zeroes: ::qmp_types::de::required(
+                        m_detect_zeroes,
+                        "detect_zeroes",
+                    )?,
+                    bps: ::qmp_types::de::required(m_bps, "bps")?,
+                    bps_rd: ::qmp_types::de::required(m_bps_rd, "bps_rd")?,
+                    bps_wr: ::qmp_types::de::required(m_bps_wr, "bps_wr")?,
+                    iops: ::qmp_types::de::required(m_iops, "iops")?,
+                    iops_rd: ::qmp_types::de::required(m_iops_rd, "iops_rd")?,
+                    iops_wr: ::qmp_types::de::required(m_iops_wr, "iops_wr")?,
+                    image: ::qmp_types::de::required(m_image, "image")?,
                     bps_max: m_bps_max,
                     bps_rd_max: m_bps_rd_max,
                     bps_wr_max: m_bps_wr_max,
@@ -3811,9 +3888,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceInfo {
                     iops_wr_max_length: m_iops_wr_max_length,
                     iops_size: m_iops_size,
                     group: m_group,
-                    cache: m_cache.ok_or_else(|| ::qmp_types::de::missing("cache"))?,
-                    write_threshold: m_write_threshold
-                        .ok_or_else(|| ::qmp_types::de::missing("write_threshold"))?,
+                    cache: ::qmp_types::de::required(m_cache, "cache")?,
+                    write_threshold: ::qmp_types::de::required(
+                        m_write_threshold,
+                        "write_threshold",
+                    )?,
                     dirty_bitmaps: m_dirty_bitmaps,
                     unknown_members,
                 })
@@ -3827,7 +3906,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceInfo {
 /// QAPI enum `BlockDeviceIoStatus`.
 ///
 /// Since: 1.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockDeviceIoStatus {
     /// The last I/O operation has succeeded
     Ok,
@@ -3858,20 +3937,26 @@ impl BlockDeviceIoStatus {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "ok" => BlockDeviceIoStatus::Ok,
-            "failed" => BlockDeviceIoStatus::Failed,
-            "nospace" => BlockDeviceIoStatus::Nospace,
-            _ => BlockDeviceIoStatus::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockDeviceIoStatus::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "ok" => BlockDeviceIoStatus::Ok,
-            "failed" => BlockDeviceIoStatus::Failed,
-            "nospace" => BlockDeviceIoStatus::Nospace,
-            _ => BlockDeviceIoStatus::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockDeviceIoStatus::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "ok" => BlockDeviceIoStatus::Ok,
+                "failed" => BlockDeviceIoStatus::Failed,
+                "nospace" => BlockDeviceIoStatus::Nospace,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockDeviceIoStatus {
@@ -4026,7 +4111,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockDirtyInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_count: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -4036,61 +4121,64 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyInfo {
                 let mut m_persistent: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_inconsistent: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "count" => {
-                                m_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "granularity" => {
-                                m_granularity = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "recording" => {
-                                m_recording = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "busy" => {
-                                m_busy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "persistent" => {
-                                m_persistent = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "inconsistent" => {
-                                m_inconsistent = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "count" => {
+                            m_count = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "granularity" => {
+                            m_granularity = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "recording" => {
+                            m_recording = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "busy" => {
+                            m_busy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "persistent" => {
+                            m_persistent = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "inconsistent" => {
+                            m_inconsistent = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockDirtyInfo {
                     name: m_name,
-                    count: m_count.ok_or_else(|| ::qmp_types::de::missing("count"))?,
-                    granularity: m_granularity
-                        .ok_or_else(|| ::qmp_types::de::missing("granularity"))?,
-                    recording: m_recording
-                        .ok_or_else(|| ::qmp_types::de::missing("recording"))?,
-                    busy: m_busy.ok_or_else(|| ::qmp_types::de::missing("busy"))?,
-                    persistent: m_persistent
-                        .ok_or_else(|| ::qmp_types::de::missing("persistent"))?,
+                    count: ::qmp_types::de::required(m_count, "count")?,
+                    granularity: ::qmp_types::de::required(
+                        m_granularity,
+                        "granularity",
+                    )?,
+                    recording: ::qmp_types::de::required(m_recording, "recording")?,
+                    busy: ::qmp_types::de::required(m_busy, "busy")?,
+                    persistent: ::qmp_types::de::required(m_persistent, "persistent")?,
                     inconsistent: m_inconsistent,
                     unknown_members,
                 })
@@ -4104,7 +4192,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyInfo {
 /// QAPI enum `Qcow2BitmapInfoFlags`.
 ///
 /// Since: 4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Qcow2BitmapInfoFlags {
     /// This flag is set by any process actively modifying the
     /// qcow2 file, and cleared when the updated bitmap is flushed to
@@ -4135,18 +4223,25 @@ impl Qcow2BitmapInfoFlags {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "in-use" => Qcow2BitmapInfoFlags::InUse,
-            "auto" => Qcow2BitmapInfoFlags::Auto,
-            _ => Qcow2BitmapInfoFlags::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Qcow2BitmapInfoFlags::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "in-use" => Qcow2BitmapInfoFlags::InUse,
-            "auto" => Qcow2BitmapInfoFlags::Auto,
-            _ => Qcow2BitmapInfoFlags::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Qcow2BitmapInfoFlags::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "in-use" => Qcow2BitmapInfoFlags::InUse,
+                "auto" => Qcow2BitmapInfoFlags::Auto,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for Qcow2BitmapInfoFlags {
@@ -4272,7 +4367,7 @@ impl<'de> ::serde::Deserialize<'de> for Qcow2BitmapInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<Qcow2BitmapInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_granularity: ::std::option::Option<u32> = ::std::option::Option::None;
@@ -4280,36 +4375,41 @@ impl<'de> ::serde::Deserialize<'de> for Qcow2BitmapInfo {
                     ::std::vec::Vec<super::Qcow2BitmapInfoFlags>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "granularity" => {
-                                m_granularity = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "flags" => {
-                                m_flags = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "granularity" => {
+                            m_granularity = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "flags" => {
+                            m_flags = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(Qcow2BitmapInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    granularity: m_granularity
-                        .ok_or_else(|| ::qmp_types::de::missing("granularity"))?,
-                    flags: m_flags.ok_or_else(|| ::qmp_types::de::missing("flags"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    granularity: ::qmp_types::de::required(
+                        m_granularity,
+                        "granularity",
+                    )?,
+                    flags: ::qmp_types::de::required(m_flags, "flags")?,
                     unknown_members,
                 })
             }
@@ -4398,35 +4498,37 @@ impl<'de> ::serde::Deserialize<'de> for BlockLatencyHistogramInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockLatencyHistogramInfo, A::Error> {
                 let mut m_boundaries: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
                 let mut m_bins: ::std::option::Option<::std::vec::Vec<u64>> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "boundaries" => {
-                                m_boundaries = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bins" => {
-                                m_bins = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "boundaries" => {
+                            m_boundaries = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "bins" => {
+                            m_bins = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockLatencyHistogramInfo {
-                    boundaries: m_boundaries
-                        .ok_or_else(|| ::qmp_types::de::missing("boundaries"))?,
-                    bins: m_bins.ok_or_else(|| ::qmp_types::de::missing("bins"))?,
+                    boundaries: ::qmp_types::de::required(m_boundaries, "boundaries")?,
+                    bins: ::qmp_types::de::required(m_bins, "bins")?,
                     unknown_members,
                 })
             }
@@ -4545,7 +4647,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockInfo, A::Error> {
                 let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_qdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -4556,63 +4658,65 @@ impl<'de> ::serde::Deserialize<'de> for BlockInfo {
                 let mut m_tray_open: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_io_status: ::std::option::Option<super::BlockDeviceIoStatus> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "qdev" => {
-                                m_qdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "removable" => {
-                                m_removable = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "locked" => {
-                                m_locked = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "inserted" => {
-                                m_inserted = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tray_open" => {
-                                m_tray_open = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "io-status" => {
-                                m_io_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "qdev" => {
+                            m_qdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "removable" => {
+                            m_removable = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "locked" => {
+                            m_locked = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "inserted" => {
+                            m_inserted = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tray_open" => {
+                            m_tray_open = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "io-status" => {
+                            m_io_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockInfo {
-                    device: m_device.ok_or_else(|| ::qmp_types::de::missing("device"))?,
+                    device: ::qmp_types::de::required(m_device, "device")?,
                     qdev: m_qdev,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                    removable: m_removable
-                        .ok_or_else(|| ::qmp_types::de::missing("removable"))?,
-                    locked: m_locked.ok_or_else(|| ::qmp_types::de::missing("locked"))?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    removable: ::qmp_types::de::required(m_removable, "removable")?,
+                    locked: ::qmp_types::de::required(m_locked, "locked")?,
                     inserted: m_inserted,
                     tray_open: m_tray_open,
                     io_status: m_io_status,
@@ -4712,42 +4816,46 @@ impl<'de> ::serde::Deserialize<'de> for BlockMeasureInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockMeasureInfo, A::Error> {
                 let mut m_required: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_fully_allocated: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_bitmaps: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "required" => {
-                                m_required = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fully-allocated" => {
-                                m_fully_allocated = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bitmaps" => {
-                                m_bitmaps = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "required" => {
+                            m_required = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "fully-allocated" => {
+                            m_fully_allocated = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bitmaps" => {
+                            m_bitmaps = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockMeasureInfo {
-                    required: m_required
-                        .ok_or_else(|| ::qmp_types::de::missing("required"))?,
-                    fully_allocated: m_fully_allocated
-                        .ok_or_else(|| ::qmp_types::de::missing("fully-allocated"))?,
+                    required: ::qmp_types::de::required(m_required, "required")?,
+                    fully_allocated: ::qmp_types::de::required(
+                        m_fully_allocated,
+                        "fully-allocated",
+                    )?,
                     bitmaps: m_bitmaps,
                     unknown_members,
                 })
@@ -4923,7 +5031,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceTimedStats {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockDeviceTimedStats, A::Error> {
                 let mut m_interval_length: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_min_rd_latency_ns: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -4942,143 +5050,164 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceTimedStats {
                 let mut m_avg_wr_queue_depth: ::std::option::Option<f64> = ::std::option::Option::None;
                 let mut m_avg_zone_append_queue_depth: ::std::option::Option<f64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "interval_length" => {
-                                m_interval_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "min_rd_latency_ns" => {
-                                m_min_rd_latency_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max_rd_latency_ns" => {
-                                m_max_rd_latency_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "avg_rd_latency_ns" => {
-                                m_avg_rd_latency_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "min_wr_latency_ns" => {
-                                m_min_wr_latency_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max_wr_latency_ns" => {
-                                m_max_wr_latency_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "avg_wr_latency_ns" => {
-                                m_avg_wr_latency_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "min_zone_append_latency_ns" => {
-                                m_min_zone_append_latency_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max_zone_append_latency_ns" => {
-                                m_max_zone_append_latency_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "avg_zone_append_latency_ns" => {
-                                m_avg_zone_append_latency_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "min_flush_latency_ns" => {
-                                m_min_flush_latency_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max_flush_latency_ns" => {
-                                m_max_flush_latency_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "avg_flush_latency_ns" => {
-                                m_avg_flush_latency_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "avg_rd_queue_depth" => {
-                                m_avg_rd_queue_depth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "avg_wr_queue_depth" => {
-                                m_avg_wr_queue_depth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "avg_zone_append_queue_depth" => {
-                                m_avg_zone_append_queue_depth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "interval_length" => {
+                            m_interval_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "min_rd_latency_ns" => {
+                            m_min_rd_latency_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max_rd_latency_ns" => {
+                            m_max_rd_latency_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "avg_rd_latency_ns" => {
+                            m_avg_rd_latency_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "min_wr_latency_ns" => {
+                            m_min_wr_latency_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max_wr_latency_ns" => {
+                            m_max_wr_latency_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "avg_wr_latency_ns" => {
+                            m_avg_wr_latency_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "min_zone_append_latency_ns" => {
+                            m_min_zone_append_latency_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max_zone_append_latency_ns" => {
+                            m_max_zone_append_latency_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "avg_zone_append_latency_ns" => {
+                            m_avg_zone_append_latency_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "min_flush_latency_ns" => {
+                            m_min_flush_latency_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max_flush_latency_ns" => {
+                            m_max_flush_latency_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "avg_flush_latency_ns" => {
+                            m_avg_flush_latency_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "avg_rd_queue_depth" => {
+                            m_avg_rd_queue_depth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "avg_wr_queue_depth" => {
+                            m_avg_wr_queue_depth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "avg_zone_append_queue_depth" => {
+                            m_avg_zone_append_queue_depth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockDeviceTimedStats {
-                    interval_length: m_interval_length
-                        .ok_or_else(|| ::qmp_types::de::missing("interval_length"))?,
-                    min_rd_latency_ns: m_min_rd_latency_ns
-                        .ok_or_else(|| ::qmp_types::de::missing("min_rd_latency_ns"))?,
-                    max_rd_latency_ns: m_max_rd_latency_ns
-                        .ok_or_else(|| ::qmp_types::de::missing("max_rd_latency_ns"))?,
-                    avg_rd_latency_ns: m_avg_rd_latency_ns
-                        .ok_or_else(|| ::qmp_types::de::missing("avg_rd_latency_ns"))?,
-                    min_wr_latency_ns: m_min_wr_latency_ns
-                        .ok_or_else(|| ::qmp_types::de::missing("min_wr_latency_ns"))?,
-                    max_wr_latency_ns: m_max_wr_latency_ns
-                        .ok_or_else(|| ::qmp_types::de::missing("max_wr_latency_ns"))?,
-                    avg_wr_latency_ns: m_avg_wr_latency_ns
-                        .ok_or_else(|| ::qmp_types::de::missing("avg_wr_latency_ns"))?,
-                    min_zone_append_latency_ns: m_min_zone_append_latency_ns
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "min_zone_append_latency_ns",
-                        ))?,
-                    max_zone_append_latency_ns: m_max_zone_append_latency_ns
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "max_zone_append_latency_ns",
-                        ))?,
-                    avg_zone_append_latency_ns: m_avg_zone_append_latency_ns
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "avg_zone_append_latency_ns",
-                        ))?,
-                    min_flush_latency_ns: m_min_flush_latency_ns
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "min_flush_latency_ns",
-                        ))?,
-                    max_flush_latency_ns: m_max_flush_latency_ns
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "max_flush_latency_ns",
-                        ))?,
-                    avg_flush_latency_ns: m_avg_flush_latency_ns
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "avg_flush_latency_ns",
-                        ))?,
-                    avg_rd_queue_depth: m_avg_rd_queue_depth
-                        .ok_or_else(|| ::qmp_types::de::missing("avg_rd_queue_depth"))?,
-                    avg_wr_queue_depth: m_avg_wr_queue_depth
-                        .ok_or_else(|| ::qmp_types::de::missing("avg_wr_queue_depth"))?,
-                    avg_zone_append_queue_depth: m_avg_zone_append_queue_depth
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "avg_zone_append_queue_depth",
-                        ))?,
+                    interval_length: ::qmp_types::de::required(
+                        m_interval_length,
+                        "interval_length",
+                    )?,
+                    min_rd_latency_ns: ::qmp_types::de::required(
+                        m_min_rd_latency_ns,
+                        "min_rd_latency_ns",
+                    )?,
+                    max_rd_latency_ns: ::qmp_types::de::required(
+                        m_max_rd_latency_ns,
+                        "max_rd_latency_ns",
+                    )?,
+                    avg_rd_latency_ns: ::qmp_types::de::required(
+                        m_avg_rd_latency_ns,
+                        "avg_rd_latency_ns",
+                    )?,
+                    min_wr_latency_ns: ::qmp_types::de::required(
+                        m_min_wr_latency_ns,
+                        "min_wr_latency_ns",
+                    )?,
+                    max_wr_latency_ns: ::qmp_types::de::required(
+                        m_max_wr_latency_ns,
+                        "max_wr_latency_ns",
+                    )?,
+                    avg_wr_latency_ns: ::qmp_types::de::required(
+                        m_avg_wr_latency_ns,
+                        "avg_wr_latency_ns",
+                    )?,
+                    min_zone_append_latency_ns: ::qmp_types::de::required(
+                        m_min_zone_append_latency_ns,
+                        "min_zone_append_latency_ns",
+                    )?,
+                    max_zone_append_latency_ns: ::qmp_types::de::required(
+                        m_max_zone_append_latency_ns,
+                        "max_zone_append_latency_ns",
+                    )?,
+                    avg_zone_append_latency_ns: ::qmp_types::de::required(
+                        m_avg_zone_append_latency_ns,
+                        "avg_zone_append_latency_ns",
+                    )?,
+                    min_flush_latency_ns: ::qmp_types::de::required(
+                        m_min_flush_latency_ns,
+                        "min_flush_latency_ns",
+                    )?,
+                    max_flush_latency_ns: ::qmp_types::de::required(
+                        m_max_flush_latency_ns,
+                        "max_flush_latency_ns",
+                    )?,
+                    avg_flush_latency_ns: ::qmp_types::de::required(
+                        m_avg_flush_latency_ns,
+                        "avg_flush_latency_ns",
+                    )?,
+                    avg_rd_queue_depth: ::qmp_types::de::required(
+                        m_avg_rd_queue_depth,
+                        "avg_rd_queue_depth",
+                    )?,
+                    avg_wr_queue_depth: ::qmp_types::de::required(
+                        m_avg_wr_queue_depth,
+                        "avg_wr_queue_depth",
+                    )?,
+                    avg_zone_append_queue_depth: ::qmp_types::de::required(
+                        m_avg_zone_append_queue_depth,
+                        "avg_zone_append_queue_depth",
+                    )?,
                     unknown_members,
                 })
             }
@@ -5380,7 +5509,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceStats {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockDeviceStats, A::Error> {
                 let mut m_rd_bytes: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_wr_bytes: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -5430,291 +5559,322 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceStats {
                     super::BlockLatencyHistogramInfo,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "rd_bytes" => {
-                                m_rd_bytes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "wr_bytes" => {
-                                m_wr_bytes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "zone_append_bytes" => {
-                                m_zone_append_bytes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unmap_bytes" => {
-                                m_unmap_bytes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rd_operations" => {
-                                m_rd_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "wr_operations" => {
-                                m_wr_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "zone_append_operations" => {
-                                m_zone_append_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "flush_operations" => {
-                                m_flush_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unmap_operations" => {
-                                m_unmap_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rd_total_time_ns" => {
-                                m_rd_total_time_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "wr_total_time_ns" => {
-                                m_wr_total_time_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "zone_append_total_time_ns" => {
-                                m_zone_append_total_time_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "flush_total_time_ns" => {
-                                m_flush_total_time_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unmap_total_time_ns" => {
-                                m_unmap_total_time_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "wr_highest_offset" => {
-                                m_wr_highest_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rd_merged" => {
-                                m_rd_merged = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "wr_merged" => {
-                                m_wr_merged = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "zone_append_merged" => {
-                                m_zone_append_merged = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unmap_merged" => {
-                                m_unmap_merged = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "idle_time_ns" => {
-                                m_idle_time_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "failed_rd_operations" => {
-                                m_failed_rd_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "failed_wr_operations" => {
-                                m_failed_wr_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "failed_zone_append_operations" => {
-                                m_failed_zone_append_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "failed_flush_operations" => {
-                                m_failed_flush_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "failed_unmap_operations" => {
-                                m_failed_unmap_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "invalid_rd_operations" => {
-                                m_invalid_rd_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "invalid_wr_operations" => {
-                                m_invalid_wr_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "invalid_zone_append_operations" => {
-                                m_invalid_zone_append_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "invalid_flush_operations" => {
-                                m_invalid_flush_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "invalid_unmap_operations" => {
-                                m_invalid_unmap_operations = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "account_invalid" => {
-                                m_account_invalid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "account_failed" => {
-                                m_account_failed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "timed_stats" => {
-                                m_timed_stats = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rd_latency_histogram" => {
-                                m_rd_latency_histogram = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "wr_latency_histogram" => {
-                                m_wr_latency_histogram = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "zone_append_latency_histogram" => {
-                                m_zone_append_latency_histogram = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "flush_latency_histogram" => {
-                                m_flush_latency_histogram = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "rd_bytes" => {
+                            m_rd_bytes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "wr_bytes" => {
+                            m_wr_bytes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "zone_append_bytes" => {
+                            m_zone_append_bytes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unmap_bytes" => {
+                            m_unmap_bytes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "rd_operations" => {
+                            m_rd_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "wr_operations" => {
+                            m_wr_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "zone_append_operations" => {
+                            m_zone_append_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "flush_operations" => {
+                            m_flush_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unmap_operations" => {
+                            m_unmap_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "rd_total_time_ns" => {
+                            m_rd_total_time_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "wr_total_time_ns" => {
+                            m_wr_total_time_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "zone_append_total_time_ns" => {
+                            m_zone_append_total_time_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "flush_total_time_ns" => {
+                            m_flush_total_time_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unmap_total_time_ns" => {
+                            m_unmap_total_time_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "wr_highest_offset" => {
+                            m_wr_highest_offset = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "rd_merged" => {
+                            m_rd_merged = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "wr_merged" => {
+                            m_wr_merged = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "zone_append_merged" => {
+                            m_zone_append_merged = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unmap_merged" => {
+                            m_unmap_merged = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "idle_time_ns" => {
+                            m_idle_time_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "failed_rd_operations" => {
+                            m_failed_rd_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "failed_wr_operations" => {
+                            m_failed_wr_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "failed_zone_append_operations" => {
+                            m_failed_zone_append_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "failed_flush_operations" => {
+                            m_failed_flush_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "failed_unmap_operations" => {
+                            m_failed_unmap_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "invalid_rd_operations" => {
+                            m_invalid_rd_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "invalid_wr_operations" => {
+                            m_invalid_wr_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "invalid_zone_append_operations" => {
+                            m_invalid_zone_append_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "invalid_flush_operations" => {
+                            m_invalid_flush_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "invalid_unmap_operations" => {
+                            m_invalid_unmap_operations = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "account_invalid" => {
+                            m_account_invalid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "account_failed" => {
+                            m_account_failed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "timed_stats" => {
+                            m_timed_stats = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "rd_latency_histogram" => {
+                            m_rd_latency_histogram = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "wr_latency_histogram" => {
+                            m_wr_latency_histogram = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "zone_append_latency_histogram" => {
+                            m_zone_append_latency_histogram = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "flush_latency_histogram" => {
+                            m_flush_latency_histogram = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockDeviceStats {
-                    rd_bytes: m_rd_bytes
-                        .ok_or_else(|| ::qmp_types::de::missing("rd_bytes"))?,
-                    wr_bytes: m_wr_bytes
-                        .ok_or_else(|| ::qmp_types::de::missing("wr_bytes"))?,
-                    zone_append_bytes: m_zone_append_bytes
-                        .ok_or_else(|| ::qmp_types::de::missing("zone_append_bytes"))?,
-                    unmap_bytes: m_unmap_bytes
-                        .ok_or_else(|| ::qmp_types::de::missing("unmap_bytes"))?,
-                    rd_operations: m_rd_operations
-                        .ok_or_else(|| ::qmp_types::de::missing("rd_operations"))?,
-                    wr_operations: m_wr_operations
-                        .ok_or_else(|| ::qmp_types::de::missing("wr_operations"))?,
-                    zone_append_operations: m_zone_append_operations
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "zone_append_operations",
-                        ))?,
-                    flush_operations: m_flush_operations
-                        .ok_or_else(|| ::qmp_types::de::missing("flush_operations"))?,
-                    unmap_operations: m_unmap_operations
-                        .ok_or_else(|| ::qmp_types::de::missing("unmap_operations"))?,
-                    rd_total_time_ns: m_rd_total_time_ns
-                        .ok_or_else(|| ::qmp_types::de::missing("rd_total_time_ns"))?,
-                    wr_total_time_ns: m_wr_total_time_ns
-                        .ok_or_else(|| ::qmp_types::de::missing("wr_total_time_ns"))?,
-                    zone_append_total_time_ns: m_zone_append_total_time_ns
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "zone_append_total_time_ns",
-                        ))?,
-                    flush_total_time_ns: m_flush_total_time_ns
-                        .ok_or_else(|| ::qmp_types::de::missing("flush_total_time_ns"))?,
-                    unmap_total_time_ns: m_unmap_total_time_ns
-                        .ok_or_else(|| ::qmp_types::de::missing("unmap_total_time_ns"))?,
-                    wr_highest_offset: m_wr_highest_offset
-                        .ok_or_else(|| ::qmp_types::de::missing("wr_highest_offset"))?,
-                    rd_merged: m_rd_merged
-                        .ok_or_else(|| ::qmp_types::de::missing("rd_merged"))?,
-                    wr_merged: m_wr_merged
-                        .ok_or_else(|| ::qmp_types::de::missing("wr_merged"))?,
-                    zone_append_merged: m_zone_append_merged
-                        .ok_or_else(|| ::qmp_types::de::missing("zone_append_merged"))?,
-                    unmap_merged: m_unmap_merged
-                        .ok_or_else(|| ::qmp_types::de::missing("unmap_merged"))?,
+                    rd_bytes: ::qmp_types::de::required(m_rd_bytes, "rd_bytes")?,
+                    wr_bytes: ::qmp_types::de::required(m_wr_bytes, "wr_bytes")?,
+                    zone_append_bytes: ::qmp_types::de::required(
+                        m_zone_append_bytes,
+                        "zone_append_bytes",
+                    )?,
+                    unmap_bytes: ::qmp_types::de::required(
+                        m_unmap_bytes,
+                        "unmap_bytes",
+                    )?,
+                    rd_operations: ::qmp_types::de::required(
+                        m_rd_operations,
+                        "rd_operations",
+                    )?,
+                    wr_operations: ::qmp_types::de::required(
+                        m_wr_operations,
+                        "wr_operations",
+                    )?,
+                    zone_append_operations: ::qmp_types::de::required(
+                        m_zone_append_operations,
+                        "zone_append_operations",
+                    )?,
+                    flush_operations: ::qmp_types::de::required(
+                        m_flush_operations,
+                        "flush_operations",
+                    )?,
+                    unmap_operations: ::qmp_types::de::required(
+                        m_unmap_operations,
+                        "unmap_operations",
+                    )?,
+                    rd_total_time_ns: ::qmp_types::de::required(
+                        m_rd_total_time_ns,
+                        "rd_total_time_ns",
+                    )?,
+                    wr_total_time_ns: ::qmp_types::de::required(
+                        m_wr_total_time_ns,
+                        "wr_total_time_ns",
+                    )?,
+                    zone_append_total_time_ns: ::qmp_types::de::required(
+                        m_zone_append_total_time_ns,
+                        "zone_append_total_time_ns",
+                    )?,
+                    flush_total_time_ns: ::qmp_types::de::required(
+                        m_flush_total_time_ns,
+                        "flush_total_time_ns",
+                    )?,
+                    unmap_total_time_ns: ::qmp_types::de::required(
+                        m_unmap_total_time_ns,
+                        "unmap_total_time_ns",
+                    )?,
+                    wr_highest_offset: ::qmp_types::de::required(
+                        m_wr_highest_offset,
+                        "wr_highest_offset",
+                    )?,
+                    rd_merged: ::qmp_types::de::required(m_rd_merged, "rd_merged")?,
+                    wr_merged: ::qmp_types::de::required(m_wr_merged, "wr_merged")?,
+                    zone_append_merged: ::qmp_types::de::required(
+                        m_zone_append_merged,
+                        "zone_append_merged",
+                    )?,
+                    unmap_merged: ::qmp_types::de::required(
+                        m_unmap_merged,
+                        "unmap_merged",
+                    )?,
                     idle_time_ns: m_idle_time_ns,
-                    failed_rd_operations: m_failed_rd_operations
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "failed_rd_operations",
-                        ))?,
-                    failed_wr_operations: m_failed_wr_operations
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "failed_wr_operations",
-                        ))?,
-                    failed_zone_append_operations: m_failed_zone_append_operations
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "failed_zone_append_operations",
-                        ))?,
-                    failed_flush_operations: m_failed_flush_operations
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "failed_flush_operations",
-                        ))?,
-                    failed_unmap_operations: m_failed_unmap_operations
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "failed_unmap_operations",
-                        ))?,
-                    invalid_rd_operations: m_invalid_rd_operations
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "invalid_rd_operations",
-                        ))?,
-                    invalid_wr_operations: m_invalid_wr_operations
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "invalid_wr_operations",
-                        ))?,
-                    invalid_zone_append_operations: m_invalid_zone_append_operations
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "invalid_zone_append_operations",
-                        ))?,
-                    invalid_flush_operations: m_invalid_flush_operations
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "invalid_flush_operations",
-                        ))?,
-                    invalid_unmap_operations: m_invalid_unmap_operations
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "invalid_unmap_operations",
-                        ))?,
-                    account_invalid: m_account_invalid
-                        .ok_or_else(|| ::qmp_types::de::missing("account_invalid"))?,
-                    account_failed: m_account_failed
-                        .ok_or_else(|| ::qmp_types::de::missing("account_failed"))?,
-                    timed_stats: m_timed_stats
-                        .ok_or_else(|| ::qmp_types::de::missing("timed_stats"))?,
+                    failed_rd_operations: ::qmp_types::de::required(
+                        m_failed_rd_operations,
+                        "failed_rd_operations",
+                    )?,
+                    failed_wr_operations: ::qmp_types::de::required(
+                        m_failed_wr_operations,
+                        "failed_wr_operations",
+                    )?,
+                    failed_zone_append_operations: ::qmp_types::de::required(
+                        m_failed_zone_append_operations,
+                        "failed_zone_append_operations",
+                    )?,
+                    failed_flush_operations: ::qmp_types::de::required(
+                        m_failed_flush_operations,
+                        "failed_flush_operations",
+                    )?,
+                    failed_unmap_operations: ::qmp_types::de::required(
+                        m_failed_unmap_operations,
+                        "failed_unmap_operations",
+                    )?,
+                    invalid_rd_operations: ::qmp_types::de::required(
+                        m_invalid_rd_operations,
+                        "invalid_rd_operations",
+                    )?,
+                    invalid_wr_operations: ::qmp_types::de::required(
+                        m_invalid_wr_operations,
+                        "invalid_wr_operations",
+                    )?,
+                    invalid_zone_append_operations: ::qmp_types::de::required(
+                        m_invalid_zone_append_operations,
+                        "invalid_zone_append_operations",
+                    )?,
+                    invalid_flush_operations: ::qmp_types::de::required(
+                        m_invalid_flush_operations,
+                        "invalid_flush_operations",
+                    )?,
+                    invalid_unmap_operations: ::qmp_types::de::required(
+                        m_invalid_unmap_operations,
+                        "invalid_unmap_operations",
+                    )?,
+                    account_invalid: ::qmp_types::de::required(
+                        m_account_invalid,
+                        "account_invalid",
+                    )?,
+                    account_failed: ::qmp_types::de::required(
+                        m_account_failed,
+                        "account_failed",
+                    )?,
+                    timed_stats: ::qmp_types::de::required(
+                        m_timed_stats,
+                        "timed_stats",
+                    )?,
                     rd_latency_histogram: m_rd_latency_histogram,
                     wr_latency_histogram: m_wr_latency_histogram,
                     zone_append_latency_histogram: m_zone_append_latency_histogram,
@@ -5801,44 +5961,53 @@ impl<'de> ::serde::Deserialize<'de> for BlockStatsSpecificFile {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockStatsSpecificFile, A::Error> {
                 let mut m_discard_nb_ok: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_discard_nb_failed: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_discard_bytes_ok: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "discard-nb-ok" => {
-                                m_discard_nb_ok = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "discard-nb-failed" => {
-                                m_discard_nb_failed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "discard-bytes-ok" => {
-                                m_discard_bytes_ok = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "discard-nb-ok" => {
+                            m_discard_nb_ok = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "discard-nb-failed" => {
+                            m_discard_nb_failed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "discard-bytes-ok" => {
+                            m_discard_bytes_ok = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockStatsSpecificFile {
-                    discard_nb_ok: m_discard_nb_ok
-                        .ok_or_else(|| ::qmp_types::de::missing("discard-nb-ok"))?,
-                    discard_nb_failed: m_discard_nb_failed
-                        .ok_or_else(|| ::qmp_types::de::missing("discard-nb-failed"))?,
-                    discard_bytes_ok: m_discard_bytes_ok
-                        .ok_or_else(|| ::qmp_types::de::missing("discard-bytes-ok"))?,
+                    discard_nb_ok: ::qmp_types::de::required(
+                        m_discard_nb_ok,
+                        "discard-nb-ok",
+                    )?,
+                    discard_nb_failed: ::qmp_types::de::required(
+                        m_discard_nb_failed,
+                        "discard-nb-failed",
+                    )?,
+                    discard_bytes_ok: ::qmp_types::de::required(
+                        m_discard_bytes_ok,
+                        "discard-bytes-ok",
+                    )?,
                     unknown_members,
                 })
             }
@@ -5921,44 +6090,53 @@ impl<'de> ::serde::Deserialize<'de> for BlockStatsSpecificNvme {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockStatsSpecificNvme, A::Error> {
                 let mut m_completion_errors: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_aligned_accesses: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_unaligned_accesses: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "completion-errors" => {
-                                m_completion_errors = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "aligned-accesses" => {
-                                m_aligned_accesses = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unaligned-accesses" => {
-                                m_unaligned_accesses = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "completion-errors" => {
+                            m_completion_errors = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "aligned-accesses" => {
+                            m_aligned_accesses = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unaligned-accesses" => {
+                            m_unaligned_accesses = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockStatsSpecificNvme {
-                    completion_errors: m_completion_errors
-                        .ok_or_else(|| ::qmp_types::de::missing("completion-errors"))?,
-                    aligned_accesses: m_aligned_accesses
-                        .ok_or_else(|| ::qmp_types::de::missing("aligned-accesses"))?,
-                    unaligned_accesses: m_unaligned_accesses
-                        .ok_or_else(|| ::qmp_types::de::missing("unaligned-accesses"))?,
+                    completion_errors: ::qmp_types::de::required(
+                        m_completion_errors,
+                        "completion-errors",
+                    )?,
+                    aligned_accesses: ::qmp_types::de::required(
+                        m_aligned_accesses,
+                        "aligned-accesses",
+                    )?,
+                    unaligned_accesses: ::qmp_types::de::required(
+                        m_unaligned_accesses,
+                        "unaligned-accesses",
+                    )?,
                     unknown_members,
                 })
             }
@@ -6310,26 +6488,28 @@ impl<'de> ::serde::Deserialize<'de> for BlockStatsSpecific {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockStatsSpecific, A::Error> {
                 let mut tag: ::std::option::Option<super::BlockdevDriver> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "driver" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "driver" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("driver"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "driver")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -6641,7 +6821,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockStats {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockStats, A::Error> {
                 let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_qdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -6657,56 +6837,59 @@ impl<'de> ::serde::Deserialize<'de> for BlockStats {
                     ::std::boxed::Box<super::BlockStats>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "qdev" => {
-                                m_qdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "stats" => {
-                                m_stats = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "driver-specific" => {
-                                m_driver_specific = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "parent" => {
-                                m_parent = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing" => {
-                                m_backing = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "qdev" => {
+                            m_qdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "node-name" => {
+                            m_node_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "stats" => {
+                            m_stats = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "driver-specific" => {
+                            m_driver_specific = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "parent" => {
+                            m_parent = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing" => {
+                            m_backing = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockStats {
                     device: m_device,
                     qdev: m_qdev,
                     node_name: m_node_name,
-                    stats: m_stats.ok_or_else(|| ::qmp_types::de::missing("stats"))?,
+                    stats: ::qmp_types::de::required(m_stats, "stats")?,
                     driver_specific: m_driver_specific,
                     parent: m_parent,
                     backing: m_backing,
@@ -6724,7 +6907,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockStats {
 /// QAPI enum `BlockdevOnError`.
 ///
 /// Since: 1.3
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevOnError {
     /// for guest operations, report the error to the guest; for
     /// jobs, cancel the job
@@ -6768,24 +6951,28 @@ impl BlockdevOnError {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "report" => BlockdevOnError::Report,
-            "ignore" => BlockdevOnError::Ignore,
-            "enospc" => BlockdevOnError::Enospc,
-            "stop" => BlockdevOnError::Stop,
-            "auto" => BlockdevOnError::Auto,
-            _ => BlockdevOnError::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevOnError::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "report" => BlockdevOnError::Report,
-            "ignore" => BlockdevOnError::Ignore,
-            "enospc" => BlockdevOnError::Enospc,
-            "stop" => BlockdevOnError::Stop,
-            "auto" => BlockdevOnError::Auto,
-            _ => BlockdevOnError::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevOnError::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "report" => BlockdevOnError::Report,
+                "ignore" => BlockdevOnError::Ignore,
+                "enospc" => BlockdevOnError::Enospc,
+                "stop" => BlockdevOnError::Stop,
+                "auto" => BlockdevOnError::Auto,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockdevOnError {
@@ -6844,7 +7031,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOnError {
 /// QAPI enum `MirrorSyncMode`.
 ///
 /// Since: 1.3
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MirrorSyncMode {
     /// copies data in the topmost image to the destination
     Top,
@@ -6884,24 +7071,28 @@ impl MirrorSyncMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "top" => MirrorSyncMode::Top,
-            "full" => MirrorSyncMode::Full,
-            "none" => MirrorSyncMode::None,
-            "incremental" => MirrorSyncMode::Incremental,
-            "bitmap" => MirrorSyncMode::Bitmap,
-            _ => MirrorSyncMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MirrorSyncMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "top" => MirrorSyncMode::Top,
-            "full" => MirrorSyncMode::Full,
-            "none" => MirrorSyncMode::None,
-            "incremental" => MirrorSyncMode::Incremental,
-            "bitmap" => MirrorSyncMode::Bitmap,
-            _ => MirrorSyncMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MirrorSyncMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "top" => MirrorSyncMode::Top,
+                "full" => MirrorSyncMode::Full,
+                "none" => MirrorSyncMode::None,
+                "incremental" => MirrorSyncMode::Incremental,
+                "bitmap" => MirrorSyncMode::Bitmap,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for MirrorSyncMode {
@@ -6960,7 +7151,7 @@ impl<'de> ::serde::Deserialize<'de> for MirrorSyncMode {
 /// QAPI enum `BitmapSyncMode`.
 ///
 /// Since: 4.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BitmapSyncMode {
     /// The bitmap is only synced when the operation is
     /// successful.  This is the behavior always used for 'INCREMENTAL'
@@ -6994,20 +7185,26 @@ impl BitmapSyncMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "on-success" => BitmapSyncMode::OnSuccess,
-            "never" => BitmapSyncMode::Never,
-            "always" => BitmapSyncMode::Always,
-            _ => BitmapSyncMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BitmapSyncMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "on-success" => BitmapSyncMode::OnSuccess,
-            "never" => BitmapSyncMode::Never,
-            "always" => BitmapSyncMode::Always,
-            _ => BitmapSyncMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BitmapSyncMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "on-success" => BitmapSyncMode::OnSuccess,
+                "never" => BitmapSyncMode::Never,
+                "always" => BitmapSyncMode::Always,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BitmapSyncMode {
@@ -7066,7 +7263,7 @@ impl<'de> ::serde::Deserialize<'de> for BitmapSyncMode {
 /// QAPI enum `MirrorCopyMode`.
 ///
 /// Since: 3.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MirrorCopyMode {
     /// copy data in background only.
     Background,
@@ -7094,18 +7291,25 @@ impl MirrorCopyMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "background" => MirrorCopyMode::Background,
-            "write-blocking" => MirrorCopyMode::WriteBlocking,
-            _ => MirrorCopyMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MirrorCopyMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "background" => MirrorCopyMode::Background,
-            "write-blocking" => MirrorCopyMode::WriteBlocking,
-            _ => MirrorCopyMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MirrorCopyMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "background" => MirrorCopyMode::Background,
+                "write-blocking" => MirrorCopyMode::WriteBlocking,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for MirrorCopyMode {
@@ -7221,28 +7425,33 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobInfoMirror {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockJobInfoMirror, A::Error> {
                 let mut m_actively_synced: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "actively-synced" => {
-                                m_actively_synced = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "actively-synced" => {
+                            m_actively_synced = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockJobInfoMirror {
-                    actively_synced: m_actively_synced
-                        .ok_or_else(|| ::qmp_types::de::missing("actively-synced"))?,
+                    actively_synced: ::qmp_types::de::required(
+                        m_actively_synced,
+                        "actively-synced",
+                    )?,
                     unknown_members,
                 })
             }
@@ -7420,7 +7629,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockJobInfo, A::Error> {
                 let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_len: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -7436,82 +7645,84 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobInfo {
                 let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::JobType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "len" => {
-                                m_len = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "offset" => {
-                                m_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "busy" => {
-                                m_busy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "paused" => {
-                                m_paused = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "speed" => {
-                                m_speed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "io-status" => {
-                                m_io_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ready" => {
-                                m_ready = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auto-finalize" => {
-                                m_auto_finalize = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auto-dismiss" => {
-                                m_auto_dismiss = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "error" => {
-                                m_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        "len" => {
+                            m_len = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "offset" => {
+                            m_offset = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "busy" => {
+                            m_busy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "paused" => {
+                            m_paused = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "speed" => {
+                            m_speed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "io-status" => {
+                            m_io_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ready" => {
+                            m_ready = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "status" => {
+                            m_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auto-finalize" => {
+                            m_auto_finalize = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auto-dismiss" => {
+                            m_auto_dismiss = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "error" => {
+                            m_error = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -7558,20 +7769,23 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobInfo {
                     }
                 };
                 ::std::result::Result::Ok(BlockJobInfo {
-                    device: m_device.ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                    len: m_len.ok_or_else(|| ::qmp_types::de::missing("len"))?,
-                    offset: m_offset.ok_or_else(|| ::qmp_types::de::missing("offset"))?,
-                    busy: m_busy.ok_or_else(|| ::qmp_types::de::missing("busy"))?,
-                    paused: m_paused.ok_or_else(|| ::qmp_types::de::missing("paused"))?,
-                    speed: m_speed.ok_or_else(|| ::qmp_types::de::missing("speed"))?,
-                    io_status: m_io_status
-                        .ok_or_else(|| ::qmp_types::de::missing("io-status"))?,
-                    ready: m_ready.ok_or_else(|| ::qmp_types::de::missing("ready"))?,
-                    status: m_status.ok_or_else(|| ::qmp_types::de::missing("status"))?,
-                    auto_finalize: m_auto_finalize
-                        .ok_or_else(|| ::qmp_types::de::missing("auto-finalize"))?,
-                    auto_dismiss: m_auto_dismiss
-                        .ok_or_else(|| ::qmp_types::de::missing("auto-dismiss"))?,
+                    device: ::qmp_types::de::required(m_device, "device")?,
+                    len: ::qmp_types::de::required(m_len, "len")?,
+                    offset: ::qmp_types::de::required(m_offset, "offset")?,
+                    busy: ::qmp_types::de::required(m_busy, "busy")?,
+                    paused: ::qmp_types::de::required(m_paused, "paused")?,
+                    speed: ::qmp_types::de::required(m_speed, "speed")?,
+                    io_status: ::qmp_types::de::required(m_io_status, "io-status")?,
+                    ready: ::qmp_types::de::required(m_ready, "ready")?,
+                    status: ::qmp_types::de::required(m_status, "status")?,
+                    auto_finalize: ::qmp_types::de::required(
+                        m_auto_finalize,
+                        "auto-finalize",
+                    )?,
+                    auto_dismiss: ::qmp_types::de::required(
+                        m_auto_dismiss,
+                        "auto-dismiss",
+                    )?,
                     error: m_error,
                     r#type: branch,
                     unknown_members,
@@ -7587,7 +7801,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobInfo {
 /// QAPI enum `NewImageMode`.
 ///
 /// Since: 1.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NewImageMode {
     /// QEMU should look for an existing image file.
     Existing,
@@ -7615,18 +7829,25 @@ impl NewImageMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "existing" => NewImageMode::Existing,
-            "absolute-paths" => NewImageMode::AbsolutePaths,
-            _ => NewImageMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NewImageMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "existing" => NewImageMode::Existing,
-            "absolute-paths" => NewImageMode::AbsolutePaths,
-            _ => NewImageMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NewImageMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "existing" => NewImageMode::Existing,
+                "absolute-paths" => NewImageMode::AbsolutePaths,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for NewImageMode {
@@ -7771,7 +7992,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotSync {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevSnapshotSync, A::Error> {
                 let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -7782,51 +8003,56 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotSync {
                 let mut m_format: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_mode: ::std::option::Option<super::NewImageMode> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "snapshot-file" => {
-                                m_snapshot_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "snapshot-node-name" => {
-                                m_snapshot_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "node-name" => {
+                            m_node_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "snapshot-file" => {
+                            m_snapshot_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "snapshot-node-name" => {
+                            m_snapshot_node_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mode" => {
+                            m_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevSnapshotSync {
                     device: m_device,
                     node_name: m_node_name,
-                    snapshot_file: m_snapshot_file
-                        .ok_or_else(|| ::qmp_types::de::missing("snapshot-file"))?,
+                    snapshot_file: ::qmp_types::de::required(
+                        m_snapshot_file,
+                        "snapshot-file",
+                    )?,
                     snapshot_node_name: m_snapshot_node_name,
                     format: m_format,
                     mode: m_mode,
@@ -7905,35 +8131,37 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshot {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevSnapshot, A::Error> {
                 let mut m_node: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_overlay: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "node" => {
-                                m_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "overlay" => {
-                                m_overlay = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "node" => {
+                            m_node = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "overlay" => {
+                            m_overlay = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevSnapshot {
-                    node: m_node.ok_or_else(|| ::qmp_types::de::missing("node"))?,
-                    overlay: m_overlay
-                        .ok_or_else(|| ::qmp_types::de::missing("overlay"))?,
+                    node: ::qmp_types::de::required(m_node, "node")?,
+                    overlay: ::qmp_types::de::required(m_overlay, "overlay")?,
                     unknown_members,
                 })
             }
@@ -8033,43 +8261,46 @@ impl<'de> ::serde::Deserialize<'de> for BackupPerf {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BackupPerf, A::Error> {
                 let mut m_use_copy_range: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_max_workers: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_max_chunk: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_min_cluster_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "use-copy-range" => {
-                                m_use_copy_range = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-workers" => {
-                                m_max_workers = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-chunk" => {
-                                m_max_chunk = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "min-cluster-size" => {
-                                m_min_cluster_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "use-copy-range" => {
+                            m_use_copy_range = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "max-workers" => {
+                            m_max_workers = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-chunk" => {
+                            m_max_chunk = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "min-cluster-size" => {
+                            m_min_cluster_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BackupPerf {
                     use_copy_range: m_use_copy_range,
                     max_workers: m_max_workers,
@@ -8250,7 +8481,7 @@ impl<'de> ::serde::Deserialize<'de> for BackupCommon {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BackupCommon, A::Error> {
                 let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -8273,90 +8504,93 @@ impl<'de> ::serde::Deserialize<'de> for BackupCommon {
                 let mut m_discard_source: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_x_perf: ::std::option::Option<super::BackupPerf> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "job-id" => {
-                                m_job_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sync" => {
-                                m_sync = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "speed" => {
-                                m_speed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bitmap" => {
-                                m_bitmap = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bitmap-mode" => {
-                                m_bitmap_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compress" => {
-                                m_compress = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "on-source-error" => {
-                                m_on_source_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "on-target-error" => {
-                                m_on_target_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auto-finalize" => {
-                                m_auto_finalize = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auto-dismiss" => {
-                                m_auto_dismiss = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "filter-node-name" => {
-                                m_filter_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "discard-source" => {
-                                m_discard_source = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-perf" => {
-                                m_x_perf = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "job-id" => {
+                            m_job_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sync" => {
+                            m_sync = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "speed" => {
+                            m_speed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bitmap" => {
+                            m_bitmap = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bitmap-mode" => {
+                            m_bitmap_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compress" => {
+                            m_compress = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "on-source-error" => {
+                            m_on_source_error = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "on-target-error" => {
+                            m_on_target_error = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auto-finalize" => {
+                            m_auto_finalize = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auto-dismiss" => {
+                            m_auto_dismiss = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "filter-node-name" => {
+                            m_filter_node_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "discard-source" => {
+                            m_discard_source = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-perf" => {
+                            m_x_perf = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BackupCommon {
                     job_id: m_job_id,
-                    device: m_device.ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                    sync: m_sync.ok_or_else(|| ::qmp_types::de::missing("sync"))?,
+                    device: ::qmp_types::de::required(m_device, "device")?,
+                    sync: ::qmp_types::de::required(m_sync, "sync")?,
                     speed: m_speed,
                     bitmap: m_bitmap,
                     bitmap_mode: m_bitmap_mode,
@@ -8565,7 +8799,7 @@ impl<'de> ::serde::Deserialize<'de> for DriveBackup {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DriveBackup, A::Error> {
                 let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -8591,105 +8825,108 @@ impl<'de> ::serde::Deserialize<'de> for DriveBackup {
                 let mut m_format: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_mode: ::std::option::Option<super::NewImageMode> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "job-id" => {
-                                m_job_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sync" => {
-                                m_sync = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "speed" => {
-                                m_speed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bitmap" => {
-                                m_bitmap = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bitmap-mode" => {
-                                m_bitmap_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compress" => {
-                                m_compress = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "on-source-error" => {
-                                m_on_source_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "on-target-error" => {
-                                m_on_target_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auto-finalize" => {
-                                m_auto_finalize = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auto-dismiss" => {
-                                m_auto_dismiss = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "filter-node-name" => {
-                                m_filter_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "discard-source" => {
-                                m_discard_source = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-perf" => {
-                                m_x_perf = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "target" => {
-                                m_target = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "job-id" => {
+                            m_job_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sync" => {
+                            m_sync = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "speed" => {
+                            m_speed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bitmap" => {
+                            m_bitmap = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bitmap-mode" => {
+                            m_bitmap_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compress" => {
+                            m_compress = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "on-source-error" => {
+                            m_on_source_error = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "on-target-error" => {
+                            m_on_target_error = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auto-finalize" => {
+                            m_auto_finalize = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auto-dismiss" => {
+                            m_auto_dismiss = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "filter-node-name" => {
+                            m_filter_node_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "discard-source" => {
+                            m_discard_source = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-perf" => {
+                            m_x_perf = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "target" => {
+                            m_target = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mode" => {
+                            m_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DriveBackup {
                     job_id: m_job_id,
-                    device: m_device.ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                    sync: m_sync.ok_or_else(|| ::qmp_types::de::missing("sync"))?,
+                    device: ::qmp_types::de::required(m_device, "device")?,
+                    sync: ::qmp_types::de::required(m_sync, "sync")?,
                     speed: m_speed,
                     bitmap: m_bitmap,
                     bitmap_mode: m_bitmap_mode,
@@ -8701,7 +8938,7 @@ impl<'de> ::serde::Deserialize<'de> for DriveBackup {
                     filter_node_name: m_filter_node_name,
                     discard_source: m_discard_source,
                     x_perf: m_x_perf,
-                    target: m_target.ok_or_else(|| ::qmp_types::de::missing("target"))?,
+                    target: ::qmp_types::de::required(m_target, "target")?,
                     format: m_format,
                     mode: m_mode,
                     unknown_members,
@@ -8885,7 +9122,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevBackup {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevBackup, A::Error> {
                 let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -8909,95 +9146,98 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevBackup {
                 let mut m_x_perf: ::std::option::Option<super::BackupPerf> = ::std::option::Option::None;
                 let mut m_target: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "job-id" => {
-                                m_job_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sync" => {
-                                m_sync = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "speed" => {
-                                m_speed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bitmap" => {
-                                m_bitmap = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bitmap-mode" => {
-                                m_bitmap_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compress" => {
-                                m_compress = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "on-source-error" => {
-                                m_on_source_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "on-target-error" => {
-                                m_on_target_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auto-finalize" => {
-                                m_auto_finalize = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auto-dismiss" => {
-                                m_auto_dismiss = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "filter-node-name" => {
-                                m_filter_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "discard-source" => {
-                                m_discard_source = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-perf" => {
-                                m_x_perf = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "target" => {
-                                m_target = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "job-id" => {
+                            m_job_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sync" => {
+                            m_sync = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "speed" => {
+                            m_speed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bitmap" => {
+                            m_bitmap = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bitmap-mode" => {
+                            m_bitmap_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compress" => {
+                            m_compress = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "on-source-error" => {
+                            m_on_source_error = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "on-target-error" => {
+                            m_on_target_error = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auto-finalize" => {
+                            m_auto_finalize = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auto-dismiss" => {
+                            m_auto_dismiss = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "filter-node-name" => {
+                            m_filter_node_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "discard-source" => {
+                            m_discard_source = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-perf" => {
+                            m_x_perf = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "target" => {
+                            m_target = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevBackup {
                     job_id: m_job_id,
-                    device: m_device.ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                    sync: m_sync.ok_or_else(|| ::qmp_types::de::missing("sync"))?,
+                    device: ::qmp_types::de::required(m_device, "device")?,
+                    sync: ::qmp_types::de::required(m_sync, "sync")?,
                     speed: m_speed,
                     bitmap: m_bitmap,
                     bitmap_mode: m_bitmap_mode,
@@ -9009,7 +9249,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevBackup {
                     filter_node_name: m_filter_node_name,
                     discard_source: m_discard_source,
                     x_perf: m_x_perf,
-                    target: m_target.ok_or_else(|| ::qmp_types::de::missing("target"))?,
+                    target: ::qmp_types::de::required(m_target, "target")?,
                     unknown_members,
                 })
             }
@@ -9022,7 +9262,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevBackup {
 /// QAPI enum `XDbgBlockGraphNodeType`.
 ///
 /// Since: 4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum XDbgBlockGraphNodeType {
     /// corresponds to BlockBackend
     BlockBackend,
@@ -9052,20 +9292,28 @@ impl XDbgBlockGraphNodeType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "block-backend" => XDbgBlockGraphNodeType::BlockBackend,
-            "block-job" => XDbgBlockGraphNodeType::BlockJob,
-            "block-driver" => XDbgBlockGraphNodeType::BlockDriver,
-            _ => XDbgBlockGraphNodeType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                XDbgBlockGraphNodeType::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "block-backend" => XDbgBlockGraphNodeType::BlockBackend,
-            "block-job" => XDbgBlockGraphNodeType::BlockJob,
-            "block-driver" => XDbgBlockGraphNodeType::BlockDriver,
-            _ => XDbgBlockGraphNodeType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => XDbgBlockGraphNodeType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "block-backend" => XDbgBlockGraphNodeType::BlockBackend,
+                "block-job" => XDbgBlockGraphNodeType::BlockJob,
+                "block-driver" => XDbgBlockGraphNodeType::BlockDriver,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for XDbgBlockGraphNodeType {
@@ -9198,41 +9446,44 @@ impl<'de> ::serde::Deserialize<'de> for XDbgBlockGraphNode {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<XDbgBlockGraphNode, A::Error> {
                 let mut m_id: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_type: ::std::option::Option<super::XDbgBlockGraphNodeType> = ::std::option::Option::None;
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(XDbgBlockGraphNode {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     unknown_members,
                 })
             }
@@ -9245,7 +9496,7 @@ impl<'de> ::serde::Deserialize<'de> for XDbgBlockGraphNode {
 /// QAPI enum `BlockPermission`.
 ///
 /// Since: 4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockPermission {
     /// A user that has the "permission" of consistent
     /// reads is guaranteed that their view of the contents of the block
@@ -9292,22 +9543,27 @@ impl BlockPermission {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "consistent-read" => BlockPermission::ConsistentRead,
-            "write" => BlockPermission::Write,
-            "write-unchanged" => BlockPermission::WriteUnchanged,
-            "resize" => BlockPermission::Resize,
-            _ => BlockPermission::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockPermission::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "consistent-read" => BlockPermission::ConsistentRead,
-            "write" => BlockPermission::Write,
-            "write-unchanged" => BlockPermission::WriteUnchanged,
-            "resize" => BlockPermission::Resize,
-            _ => BlockPermission::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockPermission::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "consistent-read" => BlockPermission::ConsistentRead,
+                "write" => BlockPermission::Write,
+                "write-unchanged" => BlockPermission::WriteUnchanged,
+                "resize" => BlockPermission::Resize,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockPermission {
@@ -9444,7 +9700,7 @@ impl<'de> ::serde::Deserialize<'de> for XDbgBlockGraphEdge {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<XDbgBlockGraphEdge, A::Error> {
                 let mut m_parent: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_child: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -9456,48 +9712,53 @@ impl<'de> ::serde::Deserialize<'de> for XDbgBlockGraphEdge {
                     ::std::vec::Vec<super::BlockPermission>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "parent" => {
-                                m_parent = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "child" => {
-                                m_child = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "perm" => {
-                                m_perm = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "shared-perm" => {
-                                m_shared_perm = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "parent" => {
+                            m_parent = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "child" => {
+                            m_child = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "perm" => {
+                            m_perm = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "shared-perm" => {
+                            m_shared_perm = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(XDbgBlockGraphEdge {
-                    parent: m_parent.ok_or_else(|| ::qmp_types::de::missing("parent"))?,
-                    child: m_child.ok_or_else(|| ::qmp_types::de::missing("child"))?,
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    perm: m_perm.ok_or_else(|| ::qmp_types::de::missing("perm"))?,
-                    shared_perm: m_shared_perm
-                        .ok_or_else(|| ::qmp_types::de::missing("shared-perm"))?,
+                    parent: ::qmp_types::de::required(m_parent, "parent")?,
+                    child: ::qmp_types::de::required(m_child, "child")?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    perm: ::qmp_types::de::required(m_perm, "perm")?,
+                    shared_perm: ::qmp_types::de::required(
+                        m_shared_perm,
+                        "shared-perm",
+                    )?,
                     unknown_members,
                 })
             }
@@ -9573,7 +9834,7 @@ impl<'de> ::serde::Deserialize<'de> for XDbgBlockGraph {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<XDbgBlockGraph, A::Error> {
                 let mut m_nodes: ::std::option::Option<
                     ::std::vec::Vec<super::XDbgBlockGraphNode>,
@@ -9582,29 +9843,32 @@ impl<'de> ::serde::Deserialize<'de> for XDbgBlockGraph {
                     ::std::vec::Vec<super::XDbgBlockGraphEdge>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "nodes" => {
-                                m_nodes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "edges" => {
-                                m_edges = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "nodes" => {
+                            m_nodes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "edges" => {
+                            m_edges = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(XDbgBlockGraph {
-                    nodes: m_nodes.ok_or_else(|| ::qmp_types::de::missing("nodes"))?,
-                    edges: m_edges.ok_or_else(|| ::qmp_types::de::missing("edges"))?,
+                    nodes: ::qmp_types::de::required(m_nodes, "nodes")?,
+                    edges: ::qmp_types::de::required(m_edges, "edges")?,
                     unknown_members,
                 })
             }
@@ -9802,7 +10066,7 @@ impl<'de> ::serde::Deserialize<'de> for DriveMirror {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DriveMirror, A::Error> {
                 let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -9826,109 +10090,112 @@ impl<'de> ::serde::Deserialize<'de> for DriveMirror {
                 let mut m_auto_finalize: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_auto_dismiss: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "job-id" => {
-                                m_job_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "target" => {
-                                m_target = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "replaces" => {
-                                m_replaces = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sync" => {
-                                m_sync = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "speed" => {
-                                m_speed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "granularity" => {
-                                m_granularity = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "buf-size" => {
-                                m_buf_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "on-source-error" => {
-                                m_on_source_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "on-target-error" => {
-                                m_on_target_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unmap" => {
-                                m_unmap = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "copy-mode" => {
-                                m_copy_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auto-finalize" => {
-                                m_auto_finalize = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auto-dismiss" => {
-                                m_auto_dismiss = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "job-id" => {
+                            m_job_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "target" => {
+                            m_target = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "node-name" => {
+                            m_node_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "replaces" => {
+                            m_replaces = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sync" => {
+                            m_sync = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mode" => {
+                            m_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "speed" => {
+                            m_speed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "granularity" => {
+                            m_granularity = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "buf-size" => {
+                            m_buf_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "on-source-error" => {
+                            m_on_source_error = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "on-target-error" => {
+                            m_on_target_error = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unmap" => {
+                            m_unmap = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "copy-mode" => {
+                            m_copy_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auto-finalize" => {
+                            m_auto_finalize = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auto-dismiss" => {
+                            m_auto_dismiss = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DriveMirror {
                     job_id: m_job_id,
-                    device: m_device.ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                    target: m_target.ok_or_else(|| ::qmp_types::de::missing("target"))?,
+                    device: ::qmp_types::de::required(m_device, "device")?,
+                    target: ::qmp_types::de::required(m_target, "target")?,
                     format: m_format,
                     node_name: m_node_name,
                     replaces: m_replaces,
-                    sync: m_sync.ok_or_else(|| ::qmp_types::de::missing("sync"))?,
+                    sync: ::qmp_types::de::required(m_sync, "sync")?,
                     mode: m_mode,
                     speed: m_speed,
                     granularity: m_granularity,
@@ -10011,34 +10278,37 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmap {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockDirtyBitmap, A::Error> {
                 let mut m_node: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "node" => {
-                                m_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "node" => {
+                            m_node = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockDirtyBitmap {
-                    node: m_node.ok_or_else(|| ::qmp_types::de::missing("node"))?,
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    node: ::qmp_types::de::required(m_node, "node")?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     unknown_members,
                 })
             }
@@ -10135,7 +10405,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapAdd {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockDirtyBitmapAdd, A::Error> {
                 let mut m_node: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -10143,44 +10413,47 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapAdd {
                 let mut m_persistent: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_disabled: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "node" => {
-                                m_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "granularity" => {
-                                m_granularity = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "persistent" => {
-                                m_persistent = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "disabled" => {
-                                m_disabled = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "node" => {
+                            m_node = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "granularity" => {
+                            m_granularity = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "persistent" => {
+                            m_persistent = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "disabled" => {
+                            m_disabled = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockDirtyBitmapAdd {
-                    node: m_node.ok_or_else(|| ::qmp_types::de::missing("node"))?,
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    node: ::qmp_types::de::required(m_node, "node")?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     granularity: m_granularity,
                     persistent: m_persistent,
                     disabled: m_disabled,
@@ -10336,7 +10609,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapMerge {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockDirtyBitmapMerge, A::Error> {
                 let mut m_node: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_target: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -10344,36 +10617,38 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapMerge {
                     ::std::vec::Vec<super::BlockDirtyBitmapOrStr>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "node" => {
-                                m_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "target" => {
-                                m_target = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bitmaps" => {
-                                m_bitmaps = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "node" => {
+                            m_node = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "target" => {
+                            m_target = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bitmaps" => {
+                            m_bitmaps = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockDirtyBitmapMerge {
-                    node: m_node.ok_or_else(|| ::qmp_types::de::missing("node"))?,
-                    target: m_target.ok_or_else(|| ::qmp_types::de::missing("target"))?,
-                    bitmaps: m_bitmaps
-                        .ok_or_else(|| ::qmp_types::de::missing("bitmaps"))?,
+                    node: ::qmp_types::de::required(m_node, "node")?,
+                    target: ::qmp_types::de::required(m_target, "target")?,
+                    bitmaps: ::qmp_types::de::required(m_bitmaps, "bitmaps")?,
                     unknown_members,
                 })
             }
@@ -10442,27 +10717,30 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapSha256 {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockDirtyBitmapSha256, A::Error> {
                 let mut m_sha256: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "sha256" => {
-                                m_sha256 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "sha256" => {
+                            m_sha256 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockDirtyBitmapSha256 {
-                    sha256: m_sha256.ok_or_else(|| ::qmp_types::de::missing("sha256"))?,
+                    sha256: ::qmp_types::de::required(m_sha256, "sha256")?,
                     unknown_members,
                 })
             }
@@ -10676,7 +10954,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockIOThrottle {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockIOThrottle, A::Error> {
                 let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -10701,137 +10979,138 @@ impl<'de> ::serde::Deserialize<'de> for BlockIOThrottle {
                 let mut m_iops_size: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_group: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps" => {
-                                m_bps = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_rd" => {
-                                m_bps_rd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_wr" => {
-                                m_bps_wr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops" => {
-                                m_iops = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_rd" => {
-                                m_iops_rd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_wr" => {
-                                m_iops_wr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_max" => {
-                                m_bps_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_rd_max" => {
-                                m_bps_rd_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_wr_max" => {
-                                m_bps_wr_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_max" => {
-                                m_iops_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_rd_max" => {
-                                m_iops_rd_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_wr_max" => {
-                                m_iops_wr_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_max_length" => {
-                                m_bps_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_rd_max_length" => {
-                                m_bps_rd_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps_wr_max_length" => {
-                                m_bps_wr_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_max_length" => {
-                                m_iops_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_rd_max_length" => {
-                                m_iops_rd_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_wr_max_length" => {
-                                m_iops_wr_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops_size" => {
-                                m_iops_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "group" => {
-                                m_group = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps" => {
+                            m_bps = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_rd" => {
+                            m_bps_rd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_wr" => {
+                            m_bps_wr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops" => {
+                            m_iops = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_rd" => {
+                            m_iops_rd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_wr" => {
+                            m_iops_wr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_max" => {
+                            m_bps_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_rd_max" => {
+                            m_bps_rd_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_wr_max" => {
+                            m_bps_wr_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_max" => {
+                            m_iops_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_rd_max" => {
+                            m_iops_rd_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_wr_max" => {
+                            m_iops_wr_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_max_length" => {
+                            m_bps_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_rd_max_length" => {
+                            m_bps_rd_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps_wr_max_length" => {
+                            m_bps_wr_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_max_length" => {
+                            m_iops_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_rd_max_length" => {
+                            m_iops_rd_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_wr_max_length" => {
+                            m_iops_wr_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops_size" => {
+                            m_iops_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "group" => {
+                            m_group = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockIOThrottle {
                     device: m_device,
                     id: m_id,
-                    bps: m_bps.ok_or_else(|| ::qmp_types::de::missing("bps"))?,
-                    bps_rd: m_bps_rd.ok_or_else(|| ::qmp_types::de::missing("bps_rd"))?,
-                    bps_wr: m_bps_wr.ok_or_else(|| ::qmp_types::de::missing("bps_wr"))?,
-                    iops: m_iops.ok_or_else(|| ::qmp_types::de::missing("iops"))?,
-                    iops_rd: m_iops_rd
-                        .ok_or_else(|| ::qmp_types::de::missing("iops_rd"))?,
-                    iops_wr: m_iops_wr
-                        .ok_or_else(|| ::qmp_types::de::missing("iops_wr"))?,
+                    bps: ::qmp_types::de::required(m_bps, "bps")?,
+                    bps_rd: ::qmp_types::de::required(m_bps_rd, "bps_rd")?,
+                    bps_wr: ::qmp_types::de::required(m_bps_wr, "bps_wr")?,
+                    iops: ::qmp_types::de::required(m_iops, "iops")?,
+                    iops_rd: ::qmp_types::de::required(m_iops_rd, "iops_rd")?,
+                    iops_wr: ::qmp_types::de::required(m_iops_wr, "iops_wr")?,
                     bps_max: m_bps_max,
                     bps_rd_max: m_bps_rd_max,
                     bps_wr_max: m_bps_wr_max,
@@ -11036,7 +11315,7 @@ impl<'de> ::serde::Deserialize<'de> for ThrottleLimits {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ThrottleLimits, A::Error> {
                 let mut m_iops_total: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_iops_total_max: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -11058,111 +11337,114 @@ impl<'de> ::serde::Deserialize<'de> for ThrottleLimits {
                 let mut m_bps_write_max_length: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_iops_size: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "iops-total" => {
-                                m_iops_total = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops-total-max" => {
-                                m_iops_total_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops-total-max-length" => {
-                                m_iops_total_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops-read" => {
-                                m_iops_read = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops-read-max" => {
-                                m_iops_read_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops-read-max-length" => {
-                                m_iops_read_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops-write" => {
-                                m_iops_write = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops-write-max" => {
-                                m_iops_write_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops-write-max-length" => {
-                                m_iops_write_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps-total" => {
-                                m_bps_total = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps-total-max" => {
-                                m_bps_total_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps-total-max-length" => {
-                                m_bps_total_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps-read" => {
-                                m_bps_read = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps-read-max" => {
-                                m_bps_read_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps-read-max-length" => {
-                                m_bps_read_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps-write" => {
-                                m_bps_write = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps-write-max" => {
-                                m_bps_write_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bps-write-max-length" => {
-                                m_bps_write_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iops-size" => {
-                                m_iops_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "iops-total" => {
+                            m_iops_total = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "iops-total-max" => {
+                            m_iops_total_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops-total-max-length" => {
+                            m_iops_total_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops-read" => {
+                            m_iops_read = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops-read-max" => {
+                            m_iops_read_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops-read-max-length" => {
+                            m_iops_read_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops-write" => {
+                            m_iops_write = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops-write-max" => {
+                            m_iops_write_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops-write-max-length" => {
+                            m_iops_write_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps-total" => {
+                            m_bps_total = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps-total-max" => {
+                            m_bps_total_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps-total-max-length" => {
+                            m_bps_total_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps-read" => {
+                            m_bps_read = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps-read-max" => {
+                            m_bps_read_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps-read-max-length" => {
+                            m_bps_read_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps-write" => {
+                            m_bps_write = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps-write-max" => {
+                            m_bps_write_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bps-write-max-length" => {
+                            m_bps_write_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iops-size" => {
+                            m_iops_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ThrottleLimits {
                     iops_total: m_iops_total,
                     iops_total_max: m_iops_total_max,
@@ -11406,7 +11688,7 @@ impl<'de> ::serde::Deserialize<'de> for ThrottleGroupProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ThrottleGroupProperties, A::Error> {
                 let mut m_limits: ::std::option::Option<super::ThrottleLimits> = ::std::option::Option::None;
                 let mut m_x_iops_total: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -11429,116 +11711,119 @@ impl<'de> ::serde::Deserialize<'de> for ThrottleGroupProperties {
                 let mut m_x_bps_write_max_length: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_x_iops_size: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "limits" => {
-                                m_limits = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-iops-total" => {
-                                m_x_iops_total = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-iops-total-max" => {
-                                m_x_iops_total_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-iops-total-max-length" => {
-                                m_x_iops_total_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-iops-read" => {
-                                m_x_iops_read = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-iops-read-max" => {
-                                m_x_iops_read_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-iops-read-max-length" => {
-                                m_x_iops_read_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-iops-write" => {
-                                m_x_iops_write = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-iops-write-max" => {
-                                m_x_iops_write_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-iops-write-max-length" => {
-                                m_x_iops_write_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-bps-total" => {
-                                m_x_bps_total = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-bps-total-max" => {
-                                m_x_bps_total_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-bps-total-max-length" => {
-                                m_x_bps_total_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-bps-read" => {
-                                m_x_bps_read = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-bps-read-max" => {
-                                m_x_bps_read_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-bps-read-max-length" => {
-                                m_x_bps_read_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-bps-write" => {
-                                m_x_bps_write = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-bps-write-max" => {
-                                m_x_bps_write_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-bps-write-max-length" => {
-                                m_x_bps_write_max_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-iops-size" => {
-                                m_x_iops_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "limits" => {
+                            m_limits = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "x-iops-total" => {
+                            m_x_iops_total = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-iops-total-max" => {
+                            m_x_iops_total_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-iops-total-max-length" => {
+                            m_x_iops_total_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-iops-read" => {
+                            m_x_iops_read = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-iops-read-max" => {
+                            m_x_iops_read_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-iops-read-max-length" => {
+                            m_x_iops_read_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-iops-write" => {
+                            m_x_iops_write = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-iops-write-max" => {
+                            m_x_iops_write_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-iops-write-max-length" => {
+                            m_x_iops_write_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-bps-total" => {
+                            m_x_bps_total = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-bps-total-max" => {
+                            m_x_bps_total_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-bps-total-max-length" => {
+                            m_x_bps_total_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-bps-read" => {
+                            m_x_bps_read = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-bps-read-max" => {
+                            m_x_bps_read_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-bps-read-max-length" => {
+                            m_x_bps_read_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-bps-write" => {
+                            m_x_bps_write = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-bps-write-max" => {
+                            m_x_bps_write_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-bps-write-max-length" => {
+                            m_x_bps_write_max_length = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-iops-size" => {
+                            m_x_iops_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ThrottleGroupProperties {
                     limits: m_limits,
                     x_iops_total: m_x_iops_total,
@@ -11629,28 +11914,30 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobChangeOptionsMirror {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockJobChangeOptionsMirror, A::Error> {
                 let mut m_copy_mode: ::std::option::Option<super::MirrorCopyMode> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "copy-mode" => {
-                                m_copy_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "copy-mode" => {
+                            m_copy_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockJobChangeOptionsMirror {
-                    copy_mode: m_copy_mode
-                        .ok_or_else(|| ::qmp_types::de::missing("copy-mode"))?,
+                    copy_mode: ::qmp_types::de::required(m_copy_mode, "copy-mode")?,
                     unknown_members,
                 })
             }
@@ -11785,32 +12072,34 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobChangeOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockJobChangeOptions, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::JobType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -11857,7 +12146,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobChangeOptions {
                     }
                 };
                 ::std::result::Result::Ok(BlockJobChangeOptions {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
                     r#type: branch,
                     unknown_members,
                 })
@@ -11871,7 +12160,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobChangeOptions {
 /// QAPI enum `BlockdevDiscardOptions`.
 ///
 /// Since: 2.9
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevDiscardOptions {
     /// Ignore the request
     Ignore,
@@ -11897,18 +12186,27 @@ impl BlockdevDiscardOptions {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "ignore" => BlockdevDiscardOptions::Ignore,
-            "unmap" => BlockdevDiscardOptions::Unmap,
-            _ => BlockdevDiscardOptions::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                BlockdevDiscardOptions::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "ignore" => BlockdevDiscardOptions::Ignore,
-            "unmap" => BlockdevDiscardOptions::Unmap,
-            _ => BlockdevDiscardOptions::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevDiscardOptions::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "ignore" => BlockdevDiscardOptions::Ignore,
+                "unmap" => BlockdevDiscardOptions::Unmap,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockdevDiscardOptions {
@@ -11970,7 +12268,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevDiscardOptions {
 /// QAPI enum `BlockdevDetectZeroesOptions`.
 ///
 /// Since: 2.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevDetectZeroesOptions {
     /// Disabled (default)
     Off,
@@ -12002,20 +12300,28 @@ impl BlockdevDetectZeroesOptions {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "off" => BlockdevDetectZeroesOptions::Off,
-            "on" => BlockdevDetectZeroesOptions::On,
-            "unmap" => BlockdevDetectZeroesOptions::Unmap,
-            _ => BlockdevDetectZeroesOptions::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                BlockdevDetectZeroesOptions::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "off" => BlockdevDetectZeroesOptions::Off,
-            "on" => BlockdevDetectZeroesOptions::On,
-            "unmap" => BlockdevDetectZeroesOptions::Unmap,
-            _ => BlockdevDetectZeroesOptions::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevDetectZeroesOptions::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "off" => BlockdevDetectZeroesOptions::Off,
+                "on" => BlockdevDetectZeroesOptions::On,
+                "unmap" => BlockdevDetectZeroesOptions::Unmap,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockdevDetectZeroesOptions {
@@ -12078,7 +12384,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevDetectZeroesOptions {
 /// QAPI enum `BlockdevAioOptions`.
 ///
 /// Since: 2.9
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevAioOptions {
     /// Use qemu's thread pool
     Threads,
@@ -12110,20 +12416,26 @@ impl BlockdevAioOptions {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "threads" => BlockdevAioOptions::Threads,
-            "native" => BlockdevAioOptions::Native,
-            "io_uring" => BlockdevAioOptions::IoUring,
-            _ => BlockdevAioOptions::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevAioOptions::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "threads" => BlockdevAioOptions::Threads,
-            "native" => BlockdevAioOptions::Native,
-            "io_uring" => BlockdevAioOptions::IoUring,
-            _ => BlockdevAioOptions::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevAioOptions::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "threads" => BlockdevAioOptions::Threads,
+                "native" => BlockdevAioOptions::Native,
+                "io_uring" => BlockdevAioOptions::IoUring,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockdevAioOptions {
@@ -12247,31 +12559,34 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCacheOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCacheOptions, A::Error> {
                 let mut m_direct: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_no_flush: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "direct" => {
-                                m_direct = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "no-flush" => {
-                                m_no_flush = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "direct" => {
+                            m_direct = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "no-flush" => {
+                            m_no_flush = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCacheOptions {
                     direct: m_direct,
                     no_flush: m_no_flush,
@@ -12287,7 +12602,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCacheOptions {
 /// QAPI enum `BlockdevDriver`.
 ///
 /// Since: 2.9
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevDriver {
     /// The `blkdebug` member.
     Blkdebug,
@@ -12516,108 +12831,70 @@ impl BlockdevDriver {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "blkdebug" => BlockdevDriver::Blkdebug,
-            "blklogwrites" => BlockdevDriver::Blklogwrites,
-            "blkreplay" => BlockdevDriver::Blkreplay,
-            "blkverify" => BlockdevDriver::Blkverify,
-            "bochs" => BlockdevDriver::Bochs,
-            "cloop" => BlockdevDriver::Cloop,
-            "compress" => BlockdevDriver::Compress,
-            "copy-before-write" => BlockdevDriver::CopyBeforeWrite,
-            "copy-on-read" => BlockdevDriver::CopyOnRead,
-            "dmg" => BlockdevDriver::Dmg,
-            "file" => BlockdevDriver::File,
-            "snapshot-access" => BlockdevDriver::SnapshotAccess,
-            "ftp" => BlockdevDriver::Ftp,
-            "ftps" => BlockdevDriver::Ftps,
-            "gluster" => BlockdevDriver::Gluster,
-            "host_cdrom" => BlockdevDriver::HostCdrom,
-            "host_device" => BlockdevDriver::HostDevice,
-            "http" => BlockdevDriver::Http,
-            "https" => BlockdevDriver::Https,
-            "io_uring" => BlockdevDriver::IoUring,
-            "iscsi" => BlockdevDriver::Iscsi,
-            "luks" => BlockdevDriver::Luks,
-            "nbd" => BlockdevDriver::Nbd,
-            "nfs" => BlockdevDriver::Nfs,
-            "null-aio" => BlockdevDriver::NullAio,
-            "null-co" => BlockdevDriver::NullCo,
-            "nvme" => BlockdevDriver::Nvme,
-            "nvme-io_uring" => BlockdevDriver::NvmeIoUring,
-            "parallels" => BlockdevDriver::Parallels,
-            "preallocate" => BlockdevDriver::Preallocate,
-            "qcow" => BlockdevDriver::Qcow,
-            "qcow2" => BlockdevDriver::Qcow2,
-            "qed" => BlockdevDriver::Qed,
-            "quorum" => BlockdevDriver::Quorum,
-            "raw" => BlockdevDriver::Raw,
-            "rbd" => BlockdevDriver::Rbd,
-            "replication" => BlockdevDriver::Replication,
-            "ssh" => BlockdevDriver::Ssh,
-            "throttle" => BlockdevDriver::Throttle,
-            "vdi" => BlockdevDriver::Vdi,
-            "vhdx" => BlockdevDriver::Vhdx,
-            "virtio-blk-vfio-pci" => BlockdevDriver::VirtioBlkVfioPci,
-            "virtio-blk-vhost-user" => BlockdevDriver::VirtioBlkVhostUser,
-            "virtio-blk-vhost-vdpa" => BlockdevDriver::VirtioBlkVhostVdpa,
-            "vmdk" => BlockdevDriver::Vmdk,
-            "vpc" => BlockdevDriver::Vpc,
-            "vvfat" => BlockdevDriver::Vvfat,
-            _ => BlockdevDriver::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevDriver::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "blkdebug" => BlockdevDriver::Blkdebug,
-            "blklogwrites" => BlockdevDriver::Blklogwrites,
-            "blkreplay" => BlockdevDriver::Blkreplay,
-            "blkverify" => BlockdevDriver::Blkverify,
-            "bochs" => BlockdevDriver::Bochs,
-            "cloop" => BlockdevDriver::Cloop,
-            "compress" => BlockdevDriver::Compress,
-            "copy-before-write" => BlockdevDriver::CopyBeforeWrite,
-            "copy-on-read" => BlockdevDriver::CopyOnRead,
-            "dmg" => BlockdevDriver::Dmg,
-            "file" => BlockdevDriver::File,
-            "snapshot-access" => BlockdevDriver::SnapshotAccess,
-            "ftp" => BlockdevDriver::Ftp,
-            "ftps" => BlockdevDriver::Ftps,
-            "gluster" => BlockdevDriver::Gluster,
-            "host_cdrom" => BlockdevDriver::HostCdrom,
-            "host_device" => BlockdevDriver::HostDevice,
-            "http" => BlockdevDriver::Http,
-            "https" => BlockdevDriver::Https,
-            "io_uring" => BlockdevDriver::IoUring,
-            "iscsi" => BlockdevDriver::Iscsi,
-            "luks" => BlockdevDriver::Luks,
-            "nbd" => BlockdevDriver::Nbd,
-            "nfs" => BlockdevDriver::Nfs,
-            "null-aio" => BlockdevDriver::NullAio,
-            "null-co" => BlockdevDriver::NullCo,
-            "nvme" => BlockdevDriver::Nvme,
-            "nvme-io_uring" => BlockdevDriver::NvmeIoUring,
-            "parallels" => BlockdevDriver::Parallels,
-            "preallocate" => BlockdevDriver::Preallocate,
-            "qcow" => BlockdevDriver::Qcow,
-            "qcow2" => BlockdevDriver::Qcow2,
-            "qed" => BlockdevDriver::Qed,
-            "quorum" => BlockdevDriver::Quorum,
-            "raw" => BlockdevDriver::Raw,
-            "rbd" => BlockdevDriver::Rbd,
-            "replication" => BlockdevDriver::Replication,
-            "ssh" => BlockdevDriver::Ssh,
-            "throttle" => BlockdevDriver::Throttle,
-            "vdi" => BlockdevDriver::Vdi,
-            "vhdx" => BlockdevDriver::Vhdx,
-            "virtio-blk-vfio-pci" => BlockdevDriver::VirtioBlkVfioPci,
-            "virtio-blk-vhost-user" => BlockdevDriver::VirtioBlkVhostUser,
-            "virtio-blk-vhost-vdpa" => BlockdevDriver::VirtioBlkVhostVdpa,
-            "vmdk" => BlockdevDriver::Vmdk,
-            "vpc" => BlockdevDriver::Vpc,
-            "vvfat" => BlockdevDriver::Vvfat,
-            _ => BlockdevDriver::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevDriver::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "blkdebug" => BlockdevDriver::Blkdebug,
+                "blklogwrites" => BlockdevDriver::Blklogwrites,
+                "blkreplay" => BlockdevDriver::Blkreplay,
+                "blkverify" => BlockdevDriver::Blkverify,
+                "bochs" => BlockdevDriver::Bochs,
+                "cloop" => BlockdevDriver::Cloop,
+                "compress" => BlockdevDriver::Compress,
+                "copy-before-write" => BlockdevDriver::CopyBeforeWrite,
+                "copy-on-read" => BlockdevDriver::CopyOnRead,
+                "dmg" => BlockdevDriver::Dmg,
+                "file" => BlockdevDriver::File,
+                "snapshot-access" => BlockdevDriver::SnapshotAccess,
+                "ftp" => BlockdevDriver::Ftp,
+                "ftps" => BlockdevDriver::Ftps,
+                "gluster" => BlockdevDriver::Gluster,
+                "host_cdrom" => BlockdevDriver::HostCdrom,
+                "host_device" => BlockdevDriver::HostDevice,
+                "http" => BlockdevDriver::Http,
+                "https" => BlockdevDriver::Https,
+                "io_uring" => BlockdevDriver::IoUring,
+                "iscsi" => BlockdevDriver::Iscsi,
+                "luks" => BlockdevDriver::Luks,
+                "nbd" => BlockdevDriver::Nbd,
+                "nfs" => BlockdevDriver::Nfs,
+                "null-aio" => BlockdevDriver::NullAio,
+                "null-co" => BlockdevDriver::NullCo,
+                "nvme" => BlockdevDriver::Nvme,
+                "nvme-io_uring" => BlockdevDriver::NvmeIoUring,
+                "parallels" => BlockdevDriver::Parallels,
+                "preallocate" => BlockdevDriver::Preallocate,
+                "qcow" => BlockdevDriver::Qcow,
+                "qcow2" => BlockdevDriver::Qcow2,
+                "qed" => BlockdevDriver::Qed,
+                "quorum" => BlockdevDriver::Quorum,
+                "raw" => BlockdevDriver::Raw,
+                "rbd" => BlockdevDriver::Rbd,
+                "replication" => BlockdevDriver::Replication,
+                "ssh" => BlockdevDriver::Ssh,
+                "throttle" => BlockdevDriver::Throttle,
+                "vdi" => BlockdevDriver::Vdi,
+                "vhdx" => BlockdevDriver::Vhdx,
+                "virtio-blk-vfio-pci" => BlockdevDriver::VirtioBlkVfioPci,
+                "virtio-blk-vhost-user" => BlockdevDriver::VirtioBlkVhostUser,
+                "virtio-blk-vhost-vdpa" => BlockdevDriver::VirtioBlkVhostVdpa,
+                "vmdk" => BlockdevDriver::Vmdk,
+                "vpc" => BlockdevDriver::Vpc,
+                "vvfat" => BlockdevDriver::Vvfat,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockdevDriver {
@@ -12789,7 +13066,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsFile {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsFile, A::Error> {
                 let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_pr_manager: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -12799,54 +13076,56 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsFile {
                 let mut m_drop_cache: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_x_check_cache_dropped: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "pr-manager" => {
-                                m_pr_manager = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "locking" => {
-                                m_locking = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "aio" => {
-                                m_aio = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "aio-max-batch" => {
-                                m_aio_max_batch = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "drop-cache" => {
-                                m_drop_cache = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-check-cache-dropped" => {
-                                m_x_check_cache_dropped = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "filename" => {
+                            m_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "pr-manager" => {
+                            m_pr_manager = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "locking" => {
+                            m_locking = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "aio" => {
+                            m_aio = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "aio-max-batch" => {
+                            m_aio_max_batch = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "drop-cache" => {
+                            m_drop_cache = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-check-cache-dropped" => {
+                            m_x_check_cache_dropped = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsFile {
-                    filename: m_filename
-                        .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
+                    filename: ::qmp_types::de::required(m_filename, "filename")?,
                     pr_manager: m_pr_manager,
                     locking: m_locking,
                     aio: m_aio,
@@ -12940,37 +13219,40 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNull {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsNull, A::Error> {
                 let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_latency_ns: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_read_zeroes: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "latency-ns" => {
-                                m_latency_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "read-zeroes" => {
-                                m_read_zeroes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "latency-ns" => {
+                            m_latency_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "read-zeroes" => {
+                            m_read_zeroes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsNull {
                     size: m_size,
                     latency_ns: m_latency_ns,
@@ -13051,35 +13333,37 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNVMe {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsNVMe, A::Error> {
                 let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_namespace: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "namespace" => {
-                                m_namespace = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "namespace" => {
+                            m_namespace = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsNVMe {
-                    device: m_device.ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                    namespace: m_namespace
-                        .ok_or_else(|| ::qmp_types::de::missing("namespace"))?,
+                    device: ::qmp_types::de::required(m_device, "device")?,
+                    namespace: ::qmp_types::de::required(m_namespace, "namespace")?,
                     unknown_members,
                 })
             }
@@ -13176,7 +13460,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVVFAT {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsVVFAT, A::Error> {
                 let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_fat_type: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -13184,43 +13468,46 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVVFAT {
                 let mut m_label: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_rw: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "dir" => {
-                                m_dir = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fat-type" => {
-                                m_fat_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "floppy" => {
-                                m_floppy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "label" => {
-                                m_label = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rw" => {
-                                m_rw = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "dir" => {
+                            m_dir = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "fat-type" => {
+                            m_fat_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "floppy" => {
+                            m_floppy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "label" => {
+                            m_label = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "rw" => {
+                            m_rw = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsVVFAT {
-                    dir: m_dir.ok_or_else(|| ::qmp_types::de::missing("dir"))?,
+                    dir: ::qmp_types::de::required(m_dir, "dir")?,
                     fat_type: m_fat_type,
                     floppy: m_floppy,
                     label: m_label,
@@ -13294,29 +13581,32 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsGenericFormat {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsGenericFormat, A::Error> {
                 let mut m_file: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsGenericFormat {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
                     unknown_members,
                 })
             }
@@ -13399,7 +13689,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsLUKS {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsLUKS, A::Error> {
                 let mut m_file: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
@@ -13409,33 +13699,36 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsLUKS {
                     ::std::boxed::Box<super::BlockdevRef>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "key-secret" => {
-                                m_key_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "header" => {
-                                m_header = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "key-secret" => {
+                            m_key_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "header" => {
+                            m_header = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsLUKS {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
                     key_secret: m_key_secret,
                     header: m_header,
                     unknown_members,
@@ -13515,7 +13808,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsGenericCOWFormat {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsGenericCOWFormat, A::Error> {
                 let mut m_file: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
@@ -13524,28 +13817,31 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsGenericCOWFormat {
                     ::std::boxed::Box<super::BlockdevRefOrNull>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing" => {
-                                m_backing = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "backing" => {
+                            m_backing = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsGenericCOWFormat {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
                     backing: m_backing,
                     unknown_members,
                 })
@@ -13559,7 +13855,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsGenericCOWFormat {
 /// QAPI enum `Qcow2OverlapCheckMode`.
 ///
 /// Since: 2.9
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Qcow2OverlapCheckMode {
     /// Do not perform any checks
     None,
@@ -13595,22 +13891,27 @@ impl Qcow2OverlapCheckMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => Qcow2OverlapCheckMode::None,
-            "constant" => Qcow2OverlapCheckMode::Constant,
-            "cached" => Qcow2OverlapCheckMode::Cached,
-            "all" => Qcow2OverlapCheckMode::All,
-            _ => Qcow2OverlapCheckMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Qcow2OverlapCheckMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => Qcow2OverlapCheckMode::None,
-            "constant" => Qcow2OverlapCheckMode::Constant,
-            "cached" => Qcow2OverlapCheckMode::Cached,
-            "all" => Qcow2OverlapCheckMode::All,
-            _ => Qcow2OverlapCheckMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Qcow2OverlapCheckMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => Qcow2OverlapCheckMode::None,
+                "constant" => Qcow2OverlapCheckMode::Constant,
+                "cached" => Qcow2OverlapCheckMode::Cached,
+                "all" => Qcow2OverlapCheckMode::All,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for Qcow2OverlapCheckMode {
@@ -13786,7 +14087,7 @@ impl<'de> ::serde::Deserialize<'de> for Qcow2OverlapCheckFlags {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<Qcow2OverlapCheckFlags, A::Error> {
                 let mut m_template: ::std::option::Option<
                     super::Qcow2OverlapCheckMode,
@@ -13801,66 +14102,69 @@ impl<'de> ::serde::Deserialize<'de> for Qcow2OverlapCheckFlags {
                 let mut m_inactive_l2: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_bitmap_directory: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "template" => {
-                                m_template = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "main-header" => {
-                                m_main_header = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "active-l1" => {
-                                m_active_l1 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "active-l2" => {
-                                m_active_l2 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "refcount-table" => {
-                                m_refcount_table = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "refcount-block" => {
-                                m_refcount_block = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "snapshot-table" => {
-                                m_snapshot_table = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "inactive-l1" => {
-                                m_inactive_l1 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "inactive-l2" => {
-                                m_inactive_l2 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bitmap-directory" => {
-                                m_bitmap_directory = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "template" => {
+                            m_template = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "main-header" => {
+                            m_main_header = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "active-l1" => {
+                            m_active_l1 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "active-l2" => {
+                            m_active_l2 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "refcount-table" => {
+                            m_refcount_table = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "refcount-block" => {
+                            m_refcount_block = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "snapshot-table" => {
+                            m_snapshot_table = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "inactive-l1" => {
+                            m_inactive_l1 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "inactive-l2" => {
+                            m_inactive_l2 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bitmap-directory" => {
+                            m_bitmap_directory = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(Qcow2OverlapCheckFlags {
                     template: m_template,
                     main_header: m_main_header,
@@ -13963,7 +14267,7 @@ impl<'de> ::serde::Deserialize<'de> for Qcow2OverlapChecks {
 /// QAPI enum `BlockdevQcowEncryptionFormat`.
 ///
 /// Since: 2.10
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevQcowEncryptionFormat {
     /// AES-CBC with plain64 initialization vectors
     Aes,
@@ -13985,16 +14289,26 @@ impl BlockdevQcowEncryptionFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "aes" => BlockdevQcowEncryptionFormat::Aes,
-            _ => BlockdevQcowEncryptionFormat::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                BlockdevQcowEncryptionFormat::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "aes" => BlockdevQcowEncryptionFormat::Aes,
-            _ => BlockdevQcowEncryptionFormat::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevQcowEncryptionFormat::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "aes" => BlockdevQcowEncryptionFormat::Aes,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockdevQcowEncryptionFormat {
@@ -14138,28 +14452,30 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevQcowEncryption {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevQcowEncryption, A::Error> {
                 let mut tag: ::std::option::Option<
                     super::BlockdevQcowEncryptionFormat,
                 > = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "format" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "format" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("format"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -14258,7 +14574,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQcow {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsQcow, A::Error> {
                 let mut m_file: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
@@ -14270,33 +14586,36 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQcow {
                     super::BlockdevQcowEncryption,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing" => {
-                                m_backing = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "encrypt" => {
-                                m_encrypt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "backing" => {
+                            m_backing = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "encrypt" => {
+                            m_encrypt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsQcow {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
                     backing: m_backing,
                     encrypt: m_encrypt,
                     unknown_members,
@@ -14311,7 +14630,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQcow {
 /// QAPI enum `BlockdevQcow2EncryptionFormat`.
 ///
 /// Since: 2.10
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevQcow2EncryptionFormat {
     /// AES-CBC with plain64 initialization vectors
     Aes,
@@ -14337,18 +14656,27 @@ impl BlockdevQcow2EncryptionFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "aes" => BlockdevQcow2EncryptionFormat::Aes,
-            "luks" => BlockdevQcow2EncryptionFormat::Luks,
-            _ => BlockdevQcow2EncryptionFormat::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                BlockdevQcow2EncryptionFormat::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "aes" => BlockdevQcow2EncryptionFormat::Aes,
-            "luks" => BlockdevQcow2EncryptionFormat::Luks,
-            _ => BlockdevQcow2EncryptionFormat::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevQcow2EncryptionFormat::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "aes" => BlockdevQcow2EncryptionFormat::Aes,
+                "luks" => BlockdevQcow2EncryptionFormat::Luks,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockdevQcow2EncryptionFormat {
@@ -14503,28 +14831,30 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevQcow2Encryption {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevQcow2Encryption, A::Error> {
                 let mut tag: ::std::option::Option<
                     super::BlockdevQcow2EncryptionFormat,
                 > = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "format" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "format" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("format"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -14627,7 +14957,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsPreallocate {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsPreallocate, A::Error> {
                 let mut m_file: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
@@ -14635,33 +14965,36 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsPreallocate {
                 let mut m_prealloc_align: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_prealloc_size: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc-align" => {
-                                m_prealloc_align = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc-size" => {
-                                m_prealloc_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "prealloc-align" => {
+                            m_prealloc_align = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc-size" => {
+                            m_prealloc_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsPreallocate {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
                     prealloc_align: m_prealloc_align,
                     prealloc_size: m_prealloc_size,
                     unknown_members,
@@ -14850,7 +15183,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQcow2 {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsQcow2, A::Error> {
                 let mut m_file: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
@@ -14878,93 +15211,96 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQcow2 {
                     ::std::boxed::Box<super::BlockdevRef>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing" => {
-                                m_backing = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "lazy-refcounts" => {
-                                m_lazy_refcounts = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "pass-discard-request" => {
-                                m_pass_discard_request = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "pass-discard-snapshot" => {
-                                m_pass_discard_snapshot = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "pass-discard-other" => {
-                                m_pass_discard_other = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "discard-no-unref" => {
-                                m_discard_no_unref = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "overlap-check" => {
-                                m_overlap_check = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cache-size" => {
-                                m_cache_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "l2-cache-size" => {
-                                m_l2_cache_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "l2-cache-entry-size" => {
-                                m_l2_cache_entry_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "refcount-cache-size" => {
-                                m_refcount_cache_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cache-clean-interval" => {
-                                m_cache_clean_interval = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "encrypt" => {
-                                m_encrypt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "data-file" => {
-                                m_data_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "backing" => {
+                            m_backing = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "lazy-refcounts" => {
+                            m_lazy_refcounts = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "pass-discard-request" => {
+                            m_pass_discard_request = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "pass-discard-snapshot" => {
+                            m_pass_discard_snapshot = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "pass-discard-other" => {
+                            m_pass_discard_other = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "discard-no-unref" => {
+                            m_discard_no_unref = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "overlap-check" => {
+                            m_overlap_check = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cache-size" => {
+                            m_cache_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "l2-cache-size" => {
+                            m_l2_cache_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "l2-cache-entry-size" => {
+                            m_l2_cache_entry_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "refcount-cache-size" => {
+                            m_refcount_cache_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cache-clean-interval" => {
+                            m_cache_clean_interval = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "encrypt" => {
+                            m_encrypt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "data-file" => {
+                            m_data_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsQcow2 {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
                     backing: m_backing,
                     lazy_refcounts: m_lazy_refcounts,
                     pass_discard_request: m_pass_discard_request,
@@ -14991,7 +15327,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQcow2 {
 /// QAPI enum `SshHostKeyCheckMode`.
 ///
 /// Since: 2.12
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SshHostKeyCheckMode {
     /// Don't check the host key at all
     None,
@@ -15021,20 +15357,26 @@ impl SshHostKeyCheckMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => SshHostKeyCheckMode::None,
-            "hash" => SshHostKeyCheckMode::Hash,
-            "known_hosts" => SshHostKeyCheckMode::KnownHosts,
-            _ => SshHostKeyCheckMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SshHostKeyCheckMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => SshHostKeyCheckMode::None,
-            "hash" => SshHostKeyCheckMode::Hash,
-            "known_hosts" => SshHostKeyCheckMode::KnownHosts,
-            _ => SshHostKeyCheckMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SshHostKeyCheckMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => SshHostKeyCheckMode::None,
+                "hash" => SshHostKeyCheckMode::Hash,
+                "known_hosts" => SshHostKeyCheckMode::KnownHosts,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for SshHostKeyCheckMode {
@@ -15092,7 +15434,7 @@ impl<'de> ::serde::Deserialize<'de> for SshHostKeyCheckMode {
 /// QAPI enum `SshHostKeyCheckHashType`.
 ///
 /// Since: 2.12
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SshHostKeyCheckHashType {
     /// The given hash is an md5 hash
     Md5,
@@ -15122,20 +15464,28 @@ impl SshHostKeyCheckHashType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "md5" => SshHostKeyCheckHashType::Md5,
-            "sha1" => SshHostKeyCheckHashType::Sha1,
-            "sha256" => SshHostKeyCheckHashType::Sha256,
-            _ => SshHostKeyCheckHashType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                SshHostKeyCheckHashType::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "md5" => SshHostKeyCheckHashType::Md5,
-            "sha1" => SshHostKeyCheckHashType::Sha1,
-            "sha256" => SshHostKeyCheckHashType::Sha256,
-            _ => SshHostKeyCheckHashType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SshHostKeyCheckHashType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "md5" => SshHostKeyCheckHashType::Md5,
+                "sha1" => SshHostKeyCheckHashType::Sha1,
+                "sha256" => SshHostKeyCheckHashType::Sha256,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for SshHostKeyCheckHashType {
@@ -15260,34 +15610,37 @@ impl<'de> ::serde::Deserialize<'de> for SshHostKeyHash {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SshHostKeyHash, A::Error> {
                 let mut m_type: ::std::option::Option<super::SshHostKeyCheckHashType> = ::std::option::Option::None;
                 let mut m_hash: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "hash" => {
-                                m_hash = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "hash" => {
+                            m_hash = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SshHostKeyHash {
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                    hash: m_hash.ok_or_else(|| ::qmp_types::de::missing("hash"))?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    hash: ::qmp_types::de::required(m_hash, "hash")?,
                     unknown_members,
                 })
             }
@@ -15389,26 +15742,28 @@ impl<'de> ::serde::Deserialize<'de> for SshHostKeyCheck {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SshHostKeyCheck, A::Error> {
                 let mut tag: ::std::option::Option<super::SshHostKeyCheckMode> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "mode" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "mode" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("mode"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "mode")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -15517,7 +15872,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsSsh {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsSsh, A::Error> {
                 let mut m_server: ::std::option::Option<super::InetSocketAddress> = ::std::option::Option::None;
                 let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -15526,39 +15881,42 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsSsh {
                     super::SshHostKeyCheck,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "user" => {
-                                m_user = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host-key-check" => {
-                                m_host_key_check = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "server" => {
+                            m_server = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "path" => {
+                            m_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "user" => {
+                            m_user = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "host-key-check" => {
+                            m_host_key_check = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsSsh {
-                    server: m_server.ok_or_else(|| ::qmp_types::de::missing("server"))?,
-                    path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
+                    server: ::qmp_types::de::required(m_server, "server")?,
+                    path: ::qmp_types::de::required(m_path, "path")?,
                     user: m_user,
                     host_key_check: m_host_key_check,
                     unknown_members,
@@ -15573,7 +15931,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsSsh {
 /// QAPI enum `BlkdebugEvent`.
 ///
 /// Since: 2.9
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlkdebugEvent {
     /// The `l1_update` member.
     L1Update,
@@ -15785,110 +16143,71 @@ impl BlkdebugEvent {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "l1_update" => BlkdebugEvent::L1Update,
-            "l1_grow_alloc_table" => BlkdebugEvent::L1GrowAllocTable,
-            "l1_grow_write_table" => BlkdebugEvent::L1GrowWriteTable,
-            "l1_grow_activate_table" => BlkdebugEvent::L1GrowActivateTable,
-            "l2_load" => BlkdebugEvent::L2Load,
-            "l2_update" => BlkdebugEvent::L2Update,
-            "l2_update_compressed" => BlkdebugEvent::L2UpdateCompressed,
-            "l2_alloc_cow_read" => BlkdebugEvent::L2AllocCowRead,
-            "l2_alloc_write" => BlkdebugEvent::L2AllocWrite,
-            "read_aio" => BlkdebugEvent::ReadAio,
-            "read_backing_aio" => BlkdebugEvent::ReadBackingAio,
-            "read_compressed" => BlkdebugEvent::ReadCompressed,
-            "write_aio" => BlkdebugEvent::WriteAio,
-            "write_compressed" => BlkdebugEvent::WriteCompressed,
-            "vmstate_load" => BlkdebugEvent::VmstateLoad,
-            "vmstate_save" => BlkdebugEvent::VmstateSave,
-            "cow_read" => BlkdebugEvent::CowRead,
-            "cow_write" => BlkdebugEvent::CowWrite,
-            "reftable_load" => BlkdebugEvent::ReftableLoad,
-            "reftable_grow" => BlkdebugEvent::ReftableGrow,
-            "reftable_update" => BlkdebugEvent::ReftableUpdate,
-            "refblock_load" => BlkdebugEvent::RefblockLoad,
-            "refblock_update" => BlkdebugEvent::RefblockUpdate,
-            "refblock_update_part" => BlkdebugEvent::RefblockUpdatePart,
-            "refblock_alloc" => BlkdebugEvent::RefblockAlloc,
-            "refblock_alloc_hookup" => BlkdebugEvent::RefblockAllocHookup,
-            "refblock_alloc_write" => BlkdebugEvent::RefblockAllocWrite,
-            "refblock_alloc_write_blocks" => BlkdebugEvent::RefblockAllocWriteBlocks,
-            "refblock_alloc_write_table" => BlkdebugEvent::RefblockAllocWriteTable,
-            "refblock_alloc_switch_table" => BlkdebugEvent::RefblockAllocSwitchTable,
-            "cluster_alloc" => BlkdebugEvent::ClusterAlloc,
-            "cluster_alloc_bytes" => BlkdebugEvent::ClusterAllocBytes,
-            "cluster_free" => BlkdebugEvent::ClusterFree,
-            "flush_to_os" => BlkdebugEvent::FlushToOs,
-            "flush_to_disk" => BlkdebugEvent::FlushToDisk,
-            "pwritev_rmw_head" => BlkdebugEvent::PwritevRmwHead,
-            "pwritev_rmw_after_head" => BlkdebugEvent::PwritevRmwAfterHead,
-            "pwritev_rmw_tail" => BlkdebugEvent::PwritevRmwTail,
-            "pwritev_rmw_after_tail" => BlkdebugEvent::PwritevRmwAfterTail,
-            "pwritev" => BlkdebugEvent::Pwritev,
-            "pwritev_zero" => BlkdebugEvent::PwritevZero,
-            "pwritev_done" => BlkdebugEvent::PwritevDone,
-            "empty_image_prepare" => BlkdebugEvent::EmptyImagePrepare,
-            "l1_shrink_write_table" => BlkdebugEvent::L1ShrinkWriteTable,
-            "l1_shrink_free_l2_clusters" => BlkdebugEvent::L1ShrinkFreeL2Clusters,
-            "cor_write" => BlkdebugEvent::CorWrite,
-            "cluster_alloc_space" => BlkdebugEvent::ClusterAllocSpace,
-            "none" => BlkdebugEvent::None,
-            _ => BlkdebugEvent::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlkdebugEvent::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "l1_update" => BlkdebugEvent::L1Update,
-            "l1_grow_alloc_table" => BlkdebugEvent::L1GrowAllocTable,
-            "l1_grow_write_table" => BlkdebugEvent::L1GrowWriteTable,
-            "l1_grow_activate_table" => BlkdebugEvent::L1GrowActivateTable,
-            "l2_load" => BlkdebugEvent::L2Load,
-            "l2_update" => BlkdebugEvent::L2Update,
-            "l2_update_compressed" => BlkdebugEvent::L2UpdateCompressed,
-            "l2_alloc_cow_read" => BlkdebugEvent::L2AllocCowRead,
-            "l2_alloc_write" => BlkdebugEvent::L2AllocWrite,
-            "read_aio" => BlkdebugEvent::ReadAio,
-            "read_backing_aio" => BlkdebugEvent::ReadBackingAio,
-            "read_compressed" => BlkdebugEvent::ReadCompressed,
-            "write_aio" => BlkdebugEvent::WriteAio,
-            "write_compressed" => BlkdebugEvent::WriteCompressed,
-            "vmstate_load" => BlkdebugEvent::VmstateLoad,
-            "vmstate_save" => BlkdebugEvent::VmstateSave,
-            "cow_read" => BlkdebugEvent::CowRead,
-            "cow_write" => BlkdebugEvent::CowWrite,
-            "reftable_load" => BlkdebugEvent::ReftableLoad,
-            "reftable_grow" => BlkdebugEvent::ReftableGrow,
-            "reftable_update" => BlkdebugEvent::ReftableUpdate,
-            "refblock_load" => BlkdebugEvent::RefblockLoad,
-            "refblock_update" => BlkdebugEvent::RefblockUpdate,
-            "refblock_update_part" => BlkdebugEvent::RefblockUpdatePart,
-            "refblock_alloc" => BlkdebugEvent::RefblockAlloc,
-            "refblock_alloc_hookup" => BlkdebugEvent::RefblockAllocHookup,
-            "refblock_alloc_write" => BlkdebugEvent::RefblockAllocWrite,
-            "refblock_alloc_write_blocks" => BlkdebugEvent::RefblockAllocWriteBlocks,
-            "refblock_alloc_write_table" => BlkdebugEvent::RefblockAllocWriteTable,
-            "refblock_alloc_switch_table" => BlkdebugEvent::RefblockAllocSwitchTable,
-            "cluster_alloc" => BlkdebugEvent::ClusterAlloc,
-            "cluster_alloc_bytes" => BlkdebugEvent::ClusterAllocBytes,
-            "cluster_free" => BlkdebugEvent::ClusterFree,
-            "flush_to_os" => BlkdebugEvent::FlushToOs,
-            "flush_to_disk" => BlkdebugEvent::FlushToDisk,
-            "pwritev_rmw_head" => BlkdebugEvent::PwritevRmwHead,
-            "pwritev_rmw_after_head" => BlkdebugEvent::PwritevRmwAfterHead,
-            "pwritev_rmw_tail" => BlkdebugEvent::PwritevRmwTail,
-            "pwritev_rmw_after_tail" => BlkdebugEvent::PwritevRmwAfterTail,
-            "pwritev" => BlkdebugEvent::Pwritev,
-            "pwritev_zero" => BlkdebugEvent::PwritevZero,
-            "pwritev_done" => BlkdebugEvent::PwritevDone,
-            "empty_image_prepare" => BlkdebugEvent::EmptyImagePrepare,
-            "l1_shrink_write_table" => BlkdebugEvent::L1ShrinkWriteTable,
-            "l1_shrink_free_l2_clusters" => BlkdebugEvent::L1ShrinkFreeL2Clusters,
-            "cor_write" => BlkdebugEvent::CorWrite,
-            "cluster_alloc_space" => BlkdebugEvent::ClusterAllocSpace,
-            "none" => BlkdebugEvent::None,
-            _ => BlkdebugEvent::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlkdebugEvent::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "l1_update" => BlkdebugEvent::L1Update,
+                "l1_grow_alloc_table" => BlkdebugEvent::L1GrowAllocTable,
+                "l1_grow_write_table" => BlkdebugEvent::L1GrowWriteTable,
+                "l1_grow_activate_table" => BlkdebugEvent::L1GrowActivateTable,
+                "l2_load" => BlkdebugEvent::L2Load,
+                "l2_update" => BlkdebugEvent::L2Update,
+                "l2_update_compressed" => BlkdebugEvent::L2UpdateCompressed,
+                "l2_alloc_cow_read" => BlkdebugEvent::L2AllocCowRead,
+                "l2_alloc_write" => BlkdebugEvent::L2AllocWrite,
+                "read_aio" => BlkdebugEvent::ReadAio,
+                "read_backing_aio" => BlkdebugEvent::ReadBackingAio,
+                "read_compressed" => BlkdebugEvent::ReadCompressed,
+                "write_aio" => BlkdebugEvent::WriteAio,
+                "write_compressed" => BlkdebugEvent::WriteCompressed,
+                "vmstate_load" => BlkdebugEvent::VmstateLoad,
+                "vmstate_save" => BlkdebugEvent::VmstateSave,
+                "cow_read" => BlkdebugEvent::CowRead,
+                "cow_write" => BlkdebugEvent::CowWrite,
+                "reftable_load" => BlkdebugEvent::ReftableLoad,
+                "reftable_grow" => BlkdebugEvent::ReftableGrow,
+                "reftable_update" => BlkdebugEvent::ReftableUpdate,
+                "refblock_load" => BlkdebugEvent::RefblockLoad,
+                "refblock_update" => BlkdebugEvent::RefblockUpdate,
+                "refblock_update_part" => BlkdebugEvent::RefblockUpdatePart,
+                "refblock_alloc" => BlkdebugEvent::RefblockAlloc,
+                "refblock_alloc_hookup" => BlkdebugEvent::RefblockAllocHookup,
+                "refblock_alloc_write" => BlkdebugEvent::RefblockAllocWrite,
+                "refblock_alloc_write_blocks" => BlkdebugEvent::RefblockAllocWriteBlocks,
+                "refblock_alloc_write_table" => BlkdebugEvent::RefblockAllocWriteTable,
+                "refblock_alloc_switch_table" => BlkdebugEvent::RefblockAllocSwitchTable,
+                "cluster_alloc" => BlkdebugEvent::ClusterAlloc,
+                "cluster_alloc_bytes" => BlkdebugEvent::ClusterAllocBytes,
+                "cluster_free" => BlkdebugEvent::ClusterFree,
+                "flush_to_os" => BlkdebugEvent::FlushToOs,
+                "flush_to_disk" => BlkdebugEvent::FlushToDisk,
+                "pwritev_rmw_head" => BlkdebugEvent::PwritevRmwHead,
+                "pwritev_rmw_after_head" => BlkdebugEvent::PwritevRmwAfterHead,
+                "pwritev_rmw_tail" => BlkdebugEvent::PwritevRmwTail,
+                "pwritev_rmw_after_tail" => BlkdebugEvent::PwritevRmwAfterTail,
+                "pwritev" => BlkdebugEvent::Pwritev,
+                "pwritev_zero" => BlkdebugEvent::PwritevZero,
+                "pwritev_done" => BlkdebugEvent::PwritevDone,
+                "empty_image_prepare" => BlkdebugEvent::EmptyImagePrepare,
+                "l1_shrink_write_table" => BlkdebugEvent::L1ShrinkWriteTable,
+                "l1_shrink_free_l2_clusters" => BlkdebugEvent::L1ShrinkFreeL2Clusters,
+                "cor_write" => BlkdebugEvent::CorWrite,
+                "cluster_alloc_space" => BlkdebugEvent::ClusterAllocSpace,
+                "none" => BlkdebugEvent::None,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlkdebugEvent {
@@ -15946,7 +16265,7 @@ impl<'de> ::serde::Deserialize<'de> for BlkdebugEvent {
 /// QAPI enum `BlkdebugIOType`.
 ///
 /// Since: 4.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlkdebugIOType {
     /// .bdrv_co_preadv()
     Read,
@@ -15988,26 +16307,29 @@ impl BlkdebugIOType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "read" => BlkdebugIOType::Read,
-            "write" => BlkdebugIOType::Write,
-            "write-zeroes" => BlkdebugIOType::WriteZeroes,
-            "discard" => BlkdebugIOType::Discard,
-            "flush" => BlkdebugIOType::Flush,
-            "block-status" => BlkdebugIOType::BlockStatus,
-            _ => BlkdebugIOType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlkdebugIOType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "read" => BlkdebugIOType::Read,
-            "write" => BlkdebugIOType::Write,
-            "write-zeroes" => BlkdebugIOType::WriteZeroes,
-            "discard" => BlkdebugIOType::Discard,
-            "flush" => BlkdebugIOType::Flush,
-            "block-status" => BlkdebugIOType::BlockStatus,
-            _ => BlkdebugIOType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlkdebugIOType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "read" => BlkdebugIOType::Read,
+                "write" => BlkdebugIOType::Write,
+                "write-zeroes" => BlkdebugIOType::WriteZeroes,
+                "discard" => BlkdebugIOType::Discard,
+                "flush" => BlkdebugIOType::Flush,
+                "block-status" => BlkdebugIOType::BlockStatus,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlkdebugIOType {
@@ -16162,7 +16484,7 @@ impl<'de> ::serde::Deserialize<'de> for BlkdebugInjectErrorOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlkdebugInjectErrorOptions, A::Error> {
                 let mut m_event: ::std::option::Option<super::BlkdebugEvent> = ::std::option::Option::None;
                 let mut m_state: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -16172,53 +16494,56 @@ impl<'de> ::serde::Deserialize<'de> for BlkdebugInjectErrorOptions {
                 let mut m_once: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_immediately: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "event" => {
-                                m_event = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "state" => {
-                                m_state = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iotype" => {
-                                m_iotype = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "errno" => {
-                                m_errno = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sector" => {
-                                m_sector = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "once" => {
-                                m_once = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "immediately" => {
-                                m_immediately = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "event" => {
+                            m_event = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "state" => {
+                            m_state = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iotype" => {
+                            m_iotype = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "errno" => {
+                            m_errno = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sector" => {
+                            m_sector = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "once" => {
+                            m_once = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "immediately" => {
+                            m_immediately = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlkdebugInjectErrorOptions {
-                    event: m_event.ok_or_else(|| ::qmp_types::de::missing("event"))?,
+                    event: ::qmp_types::de::required(m_event, "event")?,
                     state: m_state,
                     iotype: m_iotype,
                     errno: m_errno,
@@ -16305,42 +16630,44 @@ impl<'de> ::serde::Deserialize<'de> for BlkdebugSetStateOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlkdebugSetStateOptions, A::Error> {
                 let mut m_event: ::std::option::Option<super::BlkdebugEvent> = ::std::option::Option::None;
                 let mut m_state: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_new_state: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "event" => {
-                                m_event = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "state" => {
-                                m_state = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "new_state" => {
-                                m_new_state = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "event" => {
+                            m_event = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "state" => {
+                            m_state = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "new_state" => {
+                            m_new_state = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlkdebugSetStateOptions {
-                    event: m_event.ok_or_else(|| ::qmp_types::de::missing("event"))?,
+                    event: ::qmp_types::de::required(m_event, "event")?,
                     state: m_state,
-                    new_state: m_new_state
-                        .ok_or_else(|| ::qmp_types::de::missing("new_state"))?,
+                    new_state: ::qmp_types::de::required(m_new_state, "new_state")?,
                     unknown_members,
                 })
             }
@@ -16501,7 +16828,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlkdebug {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsBlkdebug, A::Error> {
                 let mut m_image: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
@@ -16526,78 +16853,81 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlkdebug {
                     ::std::vec::Vec<super::BlockPermission>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "image" => {
-                                m_image = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "config" => {
-                                m_config = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "align" => {
-                                m_align = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-transfer" => {
-                                m_max_transfer = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "opt-write-zero" => {
-                                m_opt_write_zero = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-write-zero" => {
-                                m_max_write_zero = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "opt-discard" => {
-                                m_opt_discard = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-discard" => {
-                                m_max_discard = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "inject-error" => {
-                                m_inject_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "set-state" => {
-                                m_set_state = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "take-child-perms" => {
-                                m_take_child_perms = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unshare-child-perms" => {
-                                m_unshare_child_perms = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "image" => {
+                            m_image = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "config" => {
+                            m_config = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "align" => {
+                            m_align = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-transfer" => {
+                            m_max_transfer = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "opt-write-zero" => {
+                            m_opt_write_zero = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-write-zero" => {
+                            m_max_write_zero = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "opt-discard" => {
+                            m_opt_discard = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-discard" => {
+                            m_max_discard = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "inject-error" => {
+                            m_inject_error = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "set-state" => {
+                            m_set_state = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "take-child-perms" => {
+                            m_take_child_perms = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unshare-child-perms" => {
+                            m_unshare_child_perms = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsBlkdebug {
-                    image: m_image.ok_or_else(|| ::qmp_types::de::missing("image"))?,
+                    image: ::qmp_types::de::required(m_image, "image")?,
                     config: m_config,
                     align: m_align,
                     max_transfer: m_max_transfer,
@@ -16705,7 +17035,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlklogwrites {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsBlklogwrites, A::Error> {
                 let mut m_file: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
@@ -16717,44 +17047,47 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlklogwrites {
                 let mut m_log_append: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_log_super_update_interval: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "log" => {
-                                m_log = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "log-sector-size" => {
-                                m_log_sector_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "log-append" => {
-                                m_log_append = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "log-super-update-interval" => {
-                                m_log_super_update_interval = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "log" => {
+                            m_log = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "log-sector-size" => {
+                            m_log_sector_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "log-append" => {
+                            m_log_append = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "log-super-update-interval" => {
+                            m_log_super_update_interval = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsBlklogwrites {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
-                    log: m_log.ok_or_else(|| ::qmp_types::de::missing("log"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
+                    log: ::qmp_types::de::required(m_log, "log")?,
                     log_sector_size: m_log_sector_size,
                     log_append: m_log_append,
                     log_super_update_interval: m_log_super_update_interval,
@@ -16833,7 +17166,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlkverify {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsBlkverify, A::Error> {
                 let mut m_test: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
@@ -16842,29 +17175,32 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlkverify {
                     ::std::boxed::Box<super::BlockdevRef>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "test" => {
-                                m_test = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "raw" => {
-                                m_raw = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "test" => {
+                            m_test = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "raw" => {
+                            m_raw = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsBlkverify {
-                    test: m_test.ok_or_else(|| ::qmp_types::de::missing("test"))?,
-                    raw: m_raw.ok_or_else(|| ::qmp_types::de::missing("raw"))?,
+                    test: ::qmp_types::de::required(m_test, "test")?,
+                    raw: ::qmp_types::de::required(m_raw, "raw")?,
                     unknown_members,
                 })
             }
@@ -16933,29 +17269,32 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlkreplay {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsBlkreplay, A::Error> {
                 let mut m_image: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "image" => {
-                                m_image = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "image" => {
+                            m_image = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsBlkreplay {
-                    image: m_image.ok_or_else(|| ::qmp_types::de::missing("image"))?,
+                    image: ::qmp_types::de::required(m_image, "image")?,
                     unknown_members,
                 })
             }
@@ -16968,7 +17307,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlkreplay {
 /// QAPI enum `QuorumReadPattern`.
 ///
 /// Since: 2.9
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QuorumReadPattern {
     /// read all the children and do a quorum vote on reads
     Quorum,
@@ -16994,18 +17333,25 @@ impl QuorumReadPattern {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "quorum" => QuorumReadPattern::Quorum,
-            "fifo" => QuorumReadPattern::Fifo,
-            _ => QuorumReadPattern::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QuorumReadPattern::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "quorum" => QuorumReadPattern::Quorum,
-            "fifo" => QuorumReadPattern::Fifo,
-            _ => QuorumReadPattern::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QuorumReadPattern::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "quorum" => QuorumReadPattern::Quorum,
+                "fifo" => QuorumReadPattern::Fifo,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QuorumReadPattern {
@@ -17147,7 +17493,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQuorum {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsQuorum, A::Error> {
                 let mut m_blkverify: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_children: ::std::option::Option<
@@ -17159,47 +17505,51 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQuorum {
                     super::QuorumReadPattern,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "blkverify" => {
-                                m_blkverify = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "children" => {
-                                m_children = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vote-threshold" => {
-                                m_vote_threshold = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rewrite-corrupted" => {
-                                m_rewrite_corrupted = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "read-pattern" => {
-                                m_read_pattern = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "blkverify" => {
+                            m_blkverify = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "children" => {
+                            m_children = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vote-threshold" => {
+                            m_vote_threshold = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "rewrite-corrupted" => {
+                            m_rewrite_corrupted = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "read-pattern" => {
+                            m_read_pattern = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsQuorum {
                     blkverify: m_blkverify,
-                    children: m_children
-                        .ok_or_else(|| ::qmp_types::de::missing("children"))?,
-                    vote_threshold: m_vote_threshold
-                        .ok_or_else(|| ::qmp_types::de::missing("vote-threshold"))?,
+                    children: ::qmp_types::de::required(m_children, "children")?,
+                    vote_threshold: ::qmp_types::de::required(
+                        m_vote_threshold,
+                        "vote-threshold",
+                    )?,
                     rewrite_corrupted: m_rewrite_corrupted,
                     read_pattern: m_read_pattern,
                     unknown_members,
@@ -17294,7 +17644,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsGluster {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsGluster, A::Error> {
                 let mut m_volume: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -17304,45 +17654,48 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsGluster {
                 let mut m_debug: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "volume" => {
-                                m_volume = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "debug" => {
-                                m_debug = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "volume" => {
+                            m_volume = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "path" => {
+                            m_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "server" => {
+                            m_server = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "debug" => {
+                            m_debug = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsGluster {
-                    volume: m_volume.ok_or_else(|| ::qmp_types::de::missing("volume"))?,
-                    path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                    server: m_server.ok_or_else(|| ::qmp_types::de::missing("server"))?,
+                    volume: ::qmp_types::de::required(m_volume, "volume")?,
+                    path: ::qmp_types::de::required(m_path, "path")?,
+                    server: ::qmp_types::de::required(m_server, "server")?,
                     debug: m_debug,
                     logfile: m_logfile,
                     unknown_members,
@@ -17415,28 +17768,30 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsIoUring {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsIoUring, A::Error> {
                 let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "filename" => {
+                            m_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsIoUring {
-                    filename: m_filename
-                        .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
+                    filename: ::qmp_types::de::required(m_filename, "filename")?,
                     unknown_members,
                 })
             }
@@ -17508,27 +17863,30 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNvmeIoUring {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsNvmeIoUring, A::Error> {
                 let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "path" => {
+                            m_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsNvmeIoUring {
-                    path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
+                    path: ::qmp_types::de::required(m_path, "path")?,
                     unknown_members,
                 })
             }
@@ -17601,27 +17959,30 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVirtioBlkVfioPci {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsVirtioBlkVfioPci, A::Error> {
                 let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "path" => {
+                            m_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsVirtioBlkVfioPci {
-                    path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
+                    path: ::qmp_types::de::required(m_path, "path")?,
                     unknown_members,
                 })
             }
@@ -17693,27 +18054,30 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVirtioBlkVhostUser {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsVirtioBlkVhostUser, A::Error> {
                 let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "path" => {
+                            m_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsVirtioBlkVhostUser {
-                    path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
+                    path: ::qmp_types::de::required(m_path, "path")?,
                     unknown_members,
                 })
             }
@@ -17789,27 +18153,30 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVirtioBlkVhostVdpa {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsVirtioBlkVhostVdpa, A::Error> {
                 let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "path" => {
+                            m_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsVirtioBlkVhostVdpa {
-                    path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
+                    path: ::qmp_types::de::required(m_path, "path")?,
                     unknown_members,
                 })
             }
@@ -17822,7 +18189,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVirtioBlkVhostVdpa {
 /// QAPI enum `IscsiTransport`.
 ///
 /// Since: 2.9
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IscsiTransport {
     /// The `tcp` member.
     Tcp,
@@ -17848,18 +18215,25 @@ impl IscsiTransport {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "tcp" => IscsiTransport::Tcp,
-            "iser" => IscsiTransport::Iser,
-            _ => IscsiTransport::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => IscsiTransport::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "tcp" => IscsiTransport::Tcp,
-            "iser" => IscsiTransport::Iser,
-            _ => IscsiTransport::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => IscsiTransport::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "tcp" => IscsiTransport::Tcp,
+                "iser" => IscsiTransport::Iser,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for IscsiTransport {
@@ -17917,7 +18291,7 @@ impl<'de> ::serde::Deserialize<'de> for IscsiTransport {
 /// QAPI enum `IscsiHeaderDigest`.
 ///
 /// Since: 2.9
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IscsiHeaderDigest {
     /// The `crc32c` member.
     Crc32c,
@@ -17951,22 +18325,27 @@ impl IscsiHeaderDigest {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "crc32c" => IscsiHeaderDigest::Crc32c,
-            "none" => IscsiHeaderDigest::None,
-            "crc32c-none" => IscsiHeaderDigest::Crc32cNone,
-            "none-crc32c" => IscsiHeaderDigest::NoneCrc32c,
-            _ => IscsiHeaderDigest::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => IscsiHeaderDigest::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "crc32c" => IscsiHeaderDigest::Crc32c,
-            "none" => IscsiHeaderDigest::None,
-            "crc32c-none" => IscsiHeaderDigest::Crc32cNone,
-            "none-crc32c" => IscsiHeaderDigest::NoneCrc32c,
-            _ => IscsiHeaderDigest::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => IscsiHeaderDigest::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "crc32c" => IscsiHeaderDigest::Crc32c,
+                "none" => IscsiHeaderDigest::None,
+                "crc32c-none" => IscsiHeaderDigest::Crc32cNone,
+                "none-crc32c" => IscsiHeaderDigest::NoneCrc32c,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for IscsiHeaderDigest {
@@ -18134,7 +18513,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsIscsi {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsIscsi, A::Error> {
                 let mut m_transport: ::std::option::Option<super::IscsiTransport> = ::std::option::Option::None;
                 let mut m_portal: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -18150,66 +18529,68 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsIscsi {
                 > = ::std::option::Option::None;
                 let mut m_timeout: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "transport" => {
-                                m_transport = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "portal" => {
-                                m_portal = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "target" => {
-                                m_target = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "lun" => {
-                                m_lun = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "user" => {
-                                m_user = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "password-secret" => {
-                                m_password_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "initiator-name" => {
-                                m_initiator_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "header-digest" => {
-                                m_header_digest = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "timeout" => {
-                                m_timeout = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "transport" => {
+                            m_transport = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "portal" => {
+                            m_portal = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "target" => {
+                            m_target = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "lun" => {
+                            m_lun = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "user" => {
+                            m_user = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "password-secret" => {
+                            m_password_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "initiator-name" => {
+                            m_initiator_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "header-digest" => {
+                            m_header_digest = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "timeout" => {
+                            m_timeout = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsIscsi {
-                    transport: m_transport
-                        .ok_or_else(|| ::qmp_types::de::missing("transport"))?,
-                    portal: m_portal.ok_or_else(|| ::qmp_types::de::missing("portal"))?,
-                    target: m_target.ok_or_else(|| ::qmp_types::de::missing("target"))?,
+                    transport: ::qmp_types::de::required(m_transport, "transport")?,
+                    portal: ::qmp_types::de::required(m_portal, "portal")?,
+                    target: ::qmp_types::de::required(m_target, "target")?,
                     lun: m_lun,
                     user: m_user,
                     password_secret: m_password_secret,
@@ -18228,7 +18609,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsIscsi {
 /// QAPI enum `RbdAuthMode`.
 ///
 /// Since: 3.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RbdAuthMode {
     /// The `cephx` member.
     Cephx,
@@ -18251,18 +18632,25 @@ impl RbdAuthMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "cephx" => RbdAuthMode::Cephx,
-            "none" => RbdAuthMode::None,
-            _ => RbdAuthMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => RbdAuthMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "cephx" => RbdAuthMode::Cephx,
-            "none" => RbdAuthMode::None,
-            _ => RbdAuthMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => RbdAuthMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "cephx" => RbdAuthMode::Cephx,
+                "none" => RbdAuthMode::None,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for RbdAuthMode {
@@ -18318,7 +18706,7 @@ impl<'de> ::serde::Deserialize<'de> for RbdAuthMode {
 /// QAPI enum `RbdImageEncryptionFormat`.
 ///
 /// Since: 6.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RbdImageEncryptionFormat {
     /// The `luks` member.
     Luks,
@@ -18348,20 +18736,28 @@ impl RbdImageEncryptionFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "luks" => RbdImageEncryptionFormat::Luks,
-            "luks2" => RbdImageEncryptionFormat::Luks2,
-            "luks-any" => RbdImageEncryptionFormat::LuksAny,
-            _ => RbdImageEncryptionFormat::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                RbdImageEncryptionFormat::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "luks" => RbdImageEncryptionFormat::Luks,
-            "luks2" => RbdImageEncryptionFormat::Luks2,
-            "luks-any" => RbdImageEncryptionFormat::LuksAny,
-            _ => RbdImageEncryptionFormat::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => RbdImageEncryptionFormat::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "luks" => RbdImageEncryptionFormat::Luks,
+                "luks2" => RbdImageEncryptionFormat::Luks2,
+                "luks-any" => RbdImageEncryptionFormat::LuksAny,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for RbdImageEncryptionFormat {
@@ -18480,28 +18876,30 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionOptionsLUKSBase {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RbdEncryptionOptionsLUKSBase, A::Error> {
                 let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "key-secret" => {
-                                m_key_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "key-secret" => {
+                            m_key_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RbdEncryptionOptionsLUKSBase {
-                    key_secret: m_key_secret
-                        .ok_or_else(|| ::qmp_types::de::missing("key-secret"))?,
+                    key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
                     unknown_members,
                 })
             }
@@ -18577,34 +18975,36 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionCreateOptionsLUKSBase {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RbdEncryptionCreateOptionsLUKSBase, A::Error> {
                 let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "key-secret" => {
-                                m_key_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cipher-alg" => {
-                                m_cipher_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "key-secret" => {
+                            m_key_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "cipher-alg" => {
+                            m_cipher_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RbdEncryptionCreateOptionsLUKSBase {
-                    key_secret: m_key_secret
-                        .ok_or_else(|| ::qmp_types::de::missing("key-secret"))?,
+                    key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
                     cipher_alg: m_cipher_alg,
                     unknown_members,
                 })
@@ -18675,28 +19075,30 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionOptionsLUKS {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RbdEncryptionOptionsLUKS, A::Error> {
                 let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "key-secret" => {
-                                m_key_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "key-secret" => {
+                            m_key_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RbdEncryptionOptionsLUKS {
-                    key_secret: m_key_secret
-                        .ok_or_else(|| ::qmp_types::de::missing("key-secret"))?,
+                    key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
                     unknown_members,
                 })
             }
@@ -18766,28 +19168,30 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionOptionsLUKS2 {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RbdEncryptionOptionsLUKS2, A::Error> {
                 let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "key-secret" => {
-                                m_key_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "key-secret" => {
+                            m_key_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RbdEncryptionOptionsLUKS2 {
-                    key_secret: m_key_secret
-                        .ok_or_else(|| ::qmp_types::de::missing("key-secret"))?,
+                    key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
                     unknown_members,
                 })
             }
@@ -18857,28 +19261,30 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionOptionsLUKSAny {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RbdEncryptionOptionsLUKSAny, A::Error> {
                 let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "key-secret" => {
-                                m_key_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "key-secret" => {
+                            m_key_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RbdEncryptionOptionsLUKSAny {
-                    key_secret: m_key_secret
-                        .ok_or_else(|| ::qmp_types::de::missing("key-secret"))?,
+                    key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
                     unknown_members,
                 })
             }
@@ -18954,34 +19360,36 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionCreateOptionsLUKS {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RbdEncryptionCreateOptionsLUKS, A::Error> {
                 let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "key-secret" => {
-                                m_key_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cipher-alg" => {
-                                m_cipher_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "key-secret" => {
+                            m_key_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "cipher-alg" => {
+                            m_cipher_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RbdEncryptionCreateOptionsLUKS {
-                    key_secret: m_key_secret
-                        .ok_or_else(|| ::qmp_types::de::missing("key-secret"))?,
+                    key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
                     cipher_alg: m_cipher_alg,
                     unknown_members,
                 })
@@ -19058,34 +19466,36 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionCreateOptionsLUKS2 {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RbdEncryptionCreateOptionsLUKS2, A::Error> {
                 let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "key-secret" => {
-                                m_key_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cipher-alg" => {
-                                m_cipher_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "key-secret" => {
+                            m_key_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "cipher-alg" => {
+                            m_cipher_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RbdEncryptionCreateOptionsLUKS2 {
-                    key_secret: m_key_secret
-                        .ok_or_else(|| ::qmp_types::de::missing("key-secret"))?,
+                    key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
                     cipher_alg: m_cipher_alg,
                     unknown_members,
                 })
@@ -19204,34 +19614,36 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RbdEncryptionOptions, A::Error> {
                 let mut m_parent: ::std::option::Option<
                     ::std::boxed::Box<super::RbdEncryptionOptions>,
                 > = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::RbdImageEncryptionFormat> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "parent" => {
-                                m_parent = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "format" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "parent" => {
+                            m_parent = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("format"))?;
+                        "format" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -19367,26 +19779,28 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionCreateOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RbdEncryptionCreateOptions, A::Error> {
                 let mut tag: ::std::option::Option<super::RbdImageEncryptionFormat> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "format" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "format" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("format"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -19537,7 +19951,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsRbd {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsRbd, A::Error> {
                 let mut m_pool: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_namespace: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -19554,70 +19968,73 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsRbd {
                     ::std::vec::Vec<super::InetSocketAddressBase>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "pool" => {
-                                m_pool = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "namespace" => {
-                                m_namespace = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "image" => {
-                                m_image = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "conf" => {
-                                m_conf = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "snapshot" => {
-                                m_snapshot = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "encrypt" => {
-                                m_encrypt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "user" => {
-                                m_user = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auth-client-required" => {
-                                m_auth_client_required = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "key-secret" => {
-                                m_key_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "pool" => {
+                            m_pool = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "namespace" => {
+                            m_namespace = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "image" => {
+                            m_image = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "conf" => {
+                            m_conf = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "snapshot" => {
+                            m_snapshot = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "encrypt" => {
+                            m_encrypt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "user" => {
+                            m_user = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auth-client-required" => {
+                            m_auth_client_required = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "key-secret" => {
+                            m_key_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "server" => {
+                            m_server = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsRbd {
-                    pool: m_pool.ok_or_else(|| ::qmp_types::de::missing("pool"))?,
+                    pool: ::qmp_types::de::required(m_pool, "pool")?,
                     namespace: m_namespace,
-                    image: m_image.ok_or_else(|| ::qmp_types::de::missing("image"))?,
+                    image: ::qmp_types::de::required(m_image, "image")?,
                     conf: m_conf,
                     snapshot: m_snapshot,
                     encrypt: m_encrypt,
@@ -19639,7 +20056,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsRbd {
 /// **Availability:** only when QEMU is built with `CONFIG_REPLICATION`.
 ///
 /// Since: 2.9
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ReplicationMode {
     /// Primary mode, the vm's state will be sent to secondary
     /// QEMU.
@@ -19667,18 +20084,25 @@ impl ReplicationMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "primary" => ReplicationMode::Primary,
-            "secondary" => ReplicationMode::Secondary,
-            _ => ReplicationMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ReplicationMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "primary" => ReplicationMode::Primary,
-            "secondary" => ReplicationMode::Secondary,
-            _ => ReplicationMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ReplicationMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "primary" => ReplicationMode::Primary,
+                "secondary" => ReplicationMode::Secondary,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for ReplicationMode {
@@ -19809,7 +20233,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsReplication {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsReplication, A::Error> {
                 let mut m_file: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
@@ -19817,34 +20241,37 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsReplication {
                 let mut m_mode: ::std::option::Option<super::ReplicationMode> = ::std::option::Option::None;
                 let mut m_top_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "top-id" => {
-                                m_top_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "mode" => {
+                            m_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "top-id" => {
+                            m_top_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsReplication {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
-                    mode: m_mode.ok_or_else(|| ::qmp_types::de::missing("mode"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
+                    mode: ::qmp_types::de::required(m_mode, "mode")?,
                     top_id: m_top_id,
                     unknown_members,
                 })
@@ -19858,7 +20285,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsReplication {
 /// QAPI enum `NFSTransport`.
 ///
 /// Since: 2.9
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NFSTransport {
     /// TCP transport
     Inet,
@@ -19878,16 +20305,24 @@ impl NFSTransport {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "inet" => NFSTransport::Inet,
-            _ => NFSTransport::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NFSTransport::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "inet" => NFSTransport::Inet,
-            _ => NFSTransport::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NFSTransport::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "inet" => NFSTransport::Inet,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for NFSTransport {
@@ -20003,34 +20438,37 @@ impl<'de> ::serde::Deserialize<'de> for NFSServer {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NFSServer, A::Error> {
                 let mut m_type: ::std::option::Option<super::NFSTransport> = ::std::option::Option::None;
                 let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host" => {
-                                m_host = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "host" => {
+                            m_host = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NFSServer {
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                    host: m_host.ok_or_else(|| ::qmp_types::de::missing("host"))?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    host: ::qmp_types::de::required(m_host, "host")?,
                     unknown_members,
                 })
             }
@@ -20144,7 +20582,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNfs {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsNfs, A::Error> {
                 let mut m_server: ::std::option::Option<super::NFSServer> = ::std::option::Option::None;
                 let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -20155,59 +20593,62 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNfs {
                 let mut m_page_cache_size: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_debug: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "user" => {
-                                m_user = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "group" => {
-                                m_group = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tcp-syn-count" => {
-                                m_tcp_syn_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "readahead-size" => {
-                                m_readahead_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "page-cache-size" => {
-                                m_page_cache_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "debug" => {
-                                m_debug = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "server" => {
+                            m_server = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "path" => {
+                            m_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "user" => {
+                            m_user = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "group" => {
+                            m_group = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tcp-syn-count" => {
+                            m_tcp_syn_count = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "readahead-size" => {
+                            m_readahead_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "page-cache-size" => {
+                            m_page_cache_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "debug" => {
+                            m_debug = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsNfs {
-                    server: m_server.ok_or_else(|| ::qmp_types::de::missing("server"))?,
-                    path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
+                    server: ::qmp_types::de::required(m_server, "server")?,
+                    path: ::qmp_types::de::required(m_path, "path")?,
                     user: m_user,
                     group: m_group,
                     tcp_syn_count: m_tcp_syn_count,
@@ -20323,7 +20764,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlBase {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsCurlBase, A::Error> {
                 let mut m_url: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_readahead: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -20337,53 +20778,56 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlBase {
                     ::std::string::String,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "url" => {
-                                m_url = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "readahead" => {
-                                m_readahead = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "timeout" => {
-                                m_timeout = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "username" => {
-                                m_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "password-secret" => {
-                                m_password_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "proxy-username" => {
-                                m_proxy_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "proxy-password-secret" => {
-                                m_proxy_password_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "url" => {
+                            m_url = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "readahead" => {
+                            m_readahead = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "timeout" => {
+                            m_timeout = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "username" => {
+                            m_username = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "password-secret" => {
+                            m_password_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "proxy-username" => {
+                            m_proxy_username = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "proxy-password-secret" => {
+                            m_proxy_password_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsCurlBase {
-                    url: m_url.ok_or_else(|| ::qmp_types::de::missing("url"))?,
+                    url: ::qmp_types::de::required(m_url, "url")?,
                     readahead: m_readahead,
                     timeout: m_timeout,
                     username: m_username,
@@ -20514,7 +20958,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlHttp {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsCurlHttp, A::Error> {
                 let mut m_url: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_readahead: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -20530,63 +20974,66 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlHttp {
                 let mut m_cookie: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_cookie_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "url" => {
-                                m_url = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "readahead" => {
-                                m_readahead = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "timeout" => {
-                                m_timeout = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "username" => {
-                                m_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "password-secret" => {
-                                m_password_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "proxy-username" => {
-                                m_proxy_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "proxy-password-secret" => {
-                                m_proxy_password_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cookie" => {
-                                m_cookie = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cookie-secret" => {
-                                m_cookie_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "url" => {
+                            m_url = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "readahead" => {
+                            m_readahead = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "timeout" => {
+                            m_timeout = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "username" => {
+                            m_username = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "password-secret" => {
+                            m_password_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "proxy-username" => {
+                            m_proxy_username = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "proxy-password-secret" => {
+                            m_proxy_password_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cookie" => {
+                            m_cookie = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cookie-secret" => {
+                            m_cookie_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsCurlHttp {
-                    url: m_url.ok_or_else(|| ::qmp_types::de::missing("url"))?,
+                    url: ::qmp_types::de::required(m_url, "url")?,
                     readahead: m_readahead,
                     timeout: m_timeout,
                     username: m_username,
@@ -20726,7 +21173,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlHttps {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsCurlHttps, A::Error> {
                 let mut m_url: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_readahead: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -20743,68 +21190,71 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlHttps {
                 let mut m_sslverify: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_cookie_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "url" => {
-                                m_url = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "readahead" => {
-                                m_readahead = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "timeout" => {
-                                m_timeout = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "username" => {
-                                m_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "password-secret" => {
-                                m_password_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "proxy-username" => {
-                                m_proxy_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "proxy-password-secret" => {
-                                m_proxy_password_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cookie" => {
-                                m_cookie = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sslverify" => {
-                                m_sslverify = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cookie-secret" => {
-                                m_cookie_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "url" => {
+                            m_url = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "readahead" => {
+                            m_readahead = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "timeout" => {
+                            m_timeout = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "username" => {
+                            m_username = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "password-secret" => {
+                            m_password_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "proxy-username" => {
+                            m_proxy_username = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "proxy-password-secret" => {
+                            m_proxy_password_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cookie" => {
+                            m_cookie = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sslverify" => {
+                            m_sslverify = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cookie-secret" => {
+                            m_cookie_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsCurlHttps {
-                    url: m_url.ok_or_else(|| ::qmp_types::de::missing("url"))?,
+                    url: ::qmp_types::de::required(m_url, "url")?,
                     readahead: m_readahead,
                     timeout: m_timeout,
                     username: m_username,
@@ -20923,7 +21373,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlFtp {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsCurlFtp, A::Error> {
                 let mut m_url: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_readahead: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -20937,53 +21387,56 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlFtp {
                     ::std::string::String,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "url" => {
-                                m_url = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "readahead" => {
-                                m_readahead = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "timeout" => {
-                                m_timeout = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "username" => {
-                                m_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "password-secret" => {
-                                m_password_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "proxy-username" => {
-                                m_proxy_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "proxy-password-secret" => {
-                                m_proxy_password_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "url" => {
+                            m_url = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "readahead" => {
+                            m_readahead = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "timeout" => {
+                            m_timeout = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "username" => {
+                            m_username = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "password-secret" => {
+                            m_password_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "proxy-username" => {
+                            m_proxy_username = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "proxy-password-secret" => {
+                            m_proxy_password_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsCurlFtp {
-                    url: m_url.ok_or_else(|| ::qmp_types::de::missing("url"))?,
+                    url: ::qmp_types::de::required(m_url, "url")?,
                     readahead: m_readahead,
                     timeout: m_timeout,
                     username: m_username,
@@ -21106,7 +21559,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlFtps {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsCurlFtps, A::Error> {
                 let mut m_url: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_readahead: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -21121,58 +21574,61 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlFtps {
                 > = ::std::option::Option::None;
                 let mut m_sslverify: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "url" => {
-                                m_url = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "readahead" => {
-                                m_readahead = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "timeout" => {
-                                m_timeout = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "username" => {
-                                m_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "password-secret" => {
-                                m_password_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "proxy-username" => {
-                                m_proxy_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "proxy-password-secret" => {
-                                m_proxy_password_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sslverify" => {
-                                m_sslverify = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "url" => {
+                            m_url = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "readahead" => {
+                            m_readahead = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "timeout" => {
+                            m_timeout = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "username" => {
+                            m_username = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "password-secret" => {
+                            m_password_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "proxy-username" => {
+                            m_proxy_username = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "proxy-password-secret" => {
+                            m_proxy_password_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sslverify" => {
+                            m_sslverify = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsCurlFtps {
-                    url: m_url.ok_or_else(|| ::qmp_types::de::missing("url"))?,
+                    url: ::qmp_types::de::required(m_url, "url")?,
                     readahead: m_readahead,
                     timeout: m_timeout,
                     username: m_username,
@@ -21301,7 +21757,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNbd {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsNbd, A::Error> {
                 let mut m_server: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
                 let mut m_export: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -21311,53 +21767,56 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNbd {
                 let mut m_reconnect_delay: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_open_timeout: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "export" => {
-                                m_export = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-creds" => {
-                                m_tls_creds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-hostname" => {
-                                m_tls_hostname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-dirty-bitmap" => {
-                                m_x_dirty_bitmap = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reconnect-delay" => {
-                                m_reconnect_delay = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "open-timeout" => {
-                                m_open_timeout = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "server" => {
+                            m_server = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "export" => {
+                            m_export = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls-creds" => {
+                            m_tls_creds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls-hostname" => {
+                            m_tls_hostname = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-dirty-bitmap" => {
+                            m_x_dirty_bitmap = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reconnect-delay" => {
+                            m_reconnect_delay = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "open-timeout" => {
+                            m_open_timeout = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsNbd {
-                    server: m_server.ok_or_else(|| ::qmp_types::de::missing("server"))?,
+                    server: ::qmp_types::de::required(m_server, "server")?,
                     export: m_export,
                     tls_creds: m_tls_creds,
                     tls_hostname: m_tls_hostname,
@@ -21444,7 +21903,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsRaw {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsRaw, A::Error> {
                 let mut m_file: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
@@ -21452,33 +21911,36 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsRaw {
                 let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "offset" => {
-                                m_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "offset" => {
+                            m_offset = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsRaw {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
                     offset: m_offset,
                     size: m_size,
                     unknown_members,
@@ -21557,37 +22019,42 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsThrottle {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsThrottle, A::Error> {
                 let mut m_throttle_group: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_file: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "throttle-group" => {
-                                m_throttle_group = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "throttle-group" => {
+                            m_throttle_group = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsThrottle {
-                    throttle_group: m_throttle_group
-                        .ok_or_else(|| ::qmp_types::de::missing("throttle-group"))?,
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
+                    throttle_group: ::qmp_types::de::required(
+                        m_throttle_group,
+                        "throttle-group",
+                    )?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
                     unknown_members,
                 })
             }
@@ -21666,35 +22133,38 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCor {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsCor, A::Error> {
                 let mut m_file: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
                 > = ::std::option::Option::None;
                 let mut m_bottom: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bottom" => {
-                                m_bottom = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "bottom" => {
+                            m_bottom = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsCor {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
                     bottom: m_bottom,
                     unknown_members,
                 })
@@ -21709,7 +22179,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCor {
 /// QAPI enum `OnCbwError`.
 ///
 /// Since: 7.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OnCbwError {
     /// report the error to the guest.  This way, the
     /// guest will not be able to overwrite areas that cannot be backed
@@ -21739,18 +22209,25 @@ impl OnCbwError {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "break-guest-write" => OnCbwError::BreakGuestWrite,
-            "break-snapshot" => OnCbwError::BreakSnapshot,
-            _ => OnCbwError::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => OnCbwError::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "break-guest-write" => OnCbwError::BreakGuestWrite,
-            "break-snapshot" => OnCbwError::BreakSnapshot,
-            _ => OnCbwError::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => OnCbwError::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "break-guest-write" => OnCbwError::BreakGuestWrite,
+                "break-snapshot" => OnCbwError::BreakSnapshot,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for OnCbwError {
@@ -21913,7 +22390,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCbw {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptionsCbw, A::Error> {
                 let mut m_file: ::std::option::Option<
                     ::std::boxed::Box<super::BlockdevRef>,
@@ -21926,49 +22403,52 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCbw {
                 let mut m_cbw_timeout: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_min_cluster_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "target" => {
-                                m_target = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bitmap" => {
-                                m_bitmap = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "on-cbw-error" => {
-                                m_on_cbw_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cbw-timeout" => {
-                                m_cbw_timeout = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "min-cluster-size" => {
-                                m_min_cluster_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "target" => {
+                            m_target = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bitmap" => {
+                            m_bitmap = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "on-cbw-error" => {
+                            m_on_cbw_error = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cbw-timeout" => {
+                            m_cbw_timeout = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "min-cluster-size" => {
+                            m_min_cluster_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevOptionsCbw {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
-                    target: m_target.ok_or_else(|| ::qmp_types::de::missing("target"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
+                    target: ::qmp_types::de::required(m_target, "target")?,
                     bitmap: m_bitmap,
                     on_cbw_error: m_on_cbw_error,
                     cbw_timeout: m_cbw_timeout,
@@ -22471,7 +22951,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevOptions, A::Error> {
                 let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_discard: ::std::option::Option<
@@ -22487,62 +22967,64 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptions {
                 > = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::BlockdevDriver> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "discard" => {
-                                m_discard = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cache" => {
-                                m_cache = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "active" => {
-                                m_active = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "read-only" => {
-                                m_read_only = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auto-read-only" => {
-                                m_auto_read_only = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "force-share" => {
-                                m_force_share = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "detect-zeroes" => {
-                                m_detect_zeroes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "driver" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "node-name" => {
+                            m_node_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("driver"))?;
+                        "discard" => {
+                            m_discard = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cache" => {
+                            m_cache = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "active" => {
+                            m_active = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "read-only" => {
+                            m_read_only = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auto-read-only" => {
+                            m_auto_read_only = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "force-share" => {
+                            m_force_share = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "detect-zeroes" => {
+                            m_detect_zeroes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "driver" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "driver")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -23094,7 +23576,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsFile {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptionsFile, A::Error> {
                 let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -23102,45 +23584,47 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsFile {
                 let mut m_nocow: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_extent_size_hint: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "preallocation" => {
-                                m_preallocation = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "nocow" => {
-                                m_nocow = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "extent-size-hint" => {
-                                m_extent_size_hint = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "filename" => {
+                            m_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "preallocation" => {
+                            m_preallocation = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "nocow" => {
+                            m_nocow = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "extent-size-hint" => {
+                            m_extent_size_hint = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCreateOptionsFile {
-                    filename: m_filename
-                        .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    filename: ::qmp_types::de::required(m_filename, "filename")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     preallocation: m_preallocation,
                     nocow: m_nocow,
                     extent_size_hint: m_extent_size_hint,
@@ -23224,7 +23708,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsGluster {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptionsGluster, A::Error> {
                 let mut m_location: ::std::option::Option<
                     super::BlockdevOptionsGluster,
@@ -23232,35 +23716,37 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsGluster {
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_preallocation: ::std::option::Option<super::PreallocMode> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "location" => {
-                                m_location = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "preallocation" => {
-                                m_preallocation = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "location" => {
+                            m_location = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "preallocation" => {
+                            m_preallocation = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCreateOptionsGluster {
-                    location: m_location
-                        .ok_or_else(|| ::qmp_types::de::missing("location"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    location: ::qmp_types::de::required(m_location, "location")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     preallocation: m_preallocation,
                     unknown_members,
                 })
@@ -23400,7 +23886,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsLUKS {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptionsLUKS, A::Error> {
                 let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo> = ::std::option::Option::None;
@@ -23416,71 +23902,74 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsLUKS {
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_preallocation: ::std::option::Option<super::PreallocMode> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "key-secret" => {
-                                m_key_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cipher-alg" => {
-                                m_cipher_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cipher-mode" => {
-                                m_cipher_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ivgen-alg" => {
-                                m_ivgen_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ivgen-hash-alg" => {
-                                m_ivgen_hash_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "hash-alg" => {
-                                m_hash_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iter-time" => {
-                                m_iter_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "header" => {
-                                m_header = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "preallocation" => {
-                                m_preallocation = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "key-secret" => {
+                            m_key_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "cipher-alg" => {
+                            m_cipher_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cipher-mode" => {
+                            m_cipher_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ivgen-alg" => {
+                            m_ivgen_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ivgen-hash-alg" => {
+                            m_ivgen_hash_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "hash-alg" => {
+                            m_hash_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iter-time" => {
+                            m_iter_time = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "header" => {
+                            m_header = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "preallocation" => {
+                            m_preallocation = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCreateOptionsLUKS {
                     key_secret: m_key_secret,
                     cipher_alg: m_cipher_alg,
@@ -23491,7 +23980,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsLUKS {
                     iter_time: m_iter_time,
                     file: m_file,
                     header: m_header,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     preallocation: m_preallocation,
                     unknown_members,
                 })
@@ -23565,35 +24054,37 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsNfs {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptionsNfs, A::Error> {
                 let mut m_location: ::std::option::Option<super::BlockdevOptionsNfs> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "location" => {
-                                m_location = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "location" => {
+                            m_location = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCreateOptionsNfs {
-                    location: m_location
-                        .ok_or_else(|| ::qmp_types::de::missing("location"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    location: ::qmp_types::de::required(m_location, "location")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     unknown_members,
                 })
             }
@@ -23672,40 +24163,43 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsParallels {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptionsParallels, A::Error> {
                 let mut m_file: ::std::option::Option<super::BlockdevRef> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_cluster_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cluster-size" => {
-                                m_cluster_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cluster-size" => {
+                            m_cluster_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCreateOptionsParallels {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     cluster_size: m_cluster_size,
                     unknown_members,
                 })
@@ -23792,7 +24286,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsQcow {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptionsQcow, A::Error> {
                 let mut m_file: ::std::option::Option<super::BlockdevRef> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -23801,39 +24295,42 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsQcow {
                     super::QCryptoBlockCreateOptions,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing-file" => {
-                                m_backing_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "encrypt" => {
-                                m_encrypt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing-file" => {
+                            m_backing_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "encrypt" => {
+                            m_encrypt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCreateOptionsQcow {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     backing_file: m_backing_file,
                     encrypt: m_encrypt,
                     unknown_members,
@@ -23848,7 +24345,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsQcow {
 /// QAPI enum `BlockdevQcow2Version`.
 ///
 /// Since: 2.12
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevQcow2Version {
     /// The original QCOW2 format as introduced in qemu 0.10 (version
     /// 2)
@@ -23875,18 +24372,25 @@ impl BlockdevQcow2Version {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "v2" => BlockdevQcow2Version::V2,
-            "v3" => BlockdevQcow2Version::V3,
-            _ => BlockdevQcow2Version::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevQcow2Version::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "v2" => BlockdevQcow2Version::V2,
-            "v3" => BlockdevQcow2Version::V3,
-            _ => BlockdevQcow2Version::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevQcow2Version::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "v2" => BlockdevQcow2Version::V2,
+                "v3" => BlockdevQcow2Version::V3,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockdevQcow2Version {
@@ -23944,7 +24448,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevQcow2Version {
 /// QAPI enum `Qcow2CompressionType`.
 ///
 /// Since: 5.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Qcow2CompressionType {
     /// zlib compression, see \<<http://zlib.net/>\>
     Zlib,
@@ -23972,18 +24476,25 @@ impl Qcow2CompressionType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "zlib" => Qcow2CompressionType::Zlib,
-            "zstd" => Qcow2CompressionType::Zstd,
-            _ => Qcow2CompressionType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Qcow2CompressionType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "zlib" => Qcow2CompressionType::Zlib,
-            "zstd" => Qcow2CompressionType::Zstd,
-            _ => Qcow2CompressionType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => Qcow2CompressionType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "zlib" => Qcow2CompressionType::Zlib,
+                "zstd" => Qcow2CompressionType::Zstd,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for Qcow2CompressionType {
@@ -24182,7 +24693,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsQcow2 {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptionsQcow2, A::Error> {
                 let mut m_file: ::std::option::Option<super::BlockdevRef> = ::std::option::Option::None;
                 let mut m_data_file: ::std::option::Option<super::BlockdevRef> = ::std::option::Option::None;
@@ -24203,92 +24714,95 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsQcow2 {
                     super::Qcow2CompressionType,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "data-file" => {
-                                m_data_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "data-file-raw" => {
-                                m_data_file_raw = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "extended-l2" => {
-                                m_extended_l2 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "version" => {
-                                m_version = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing-file" => {
-                                m_backing_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing-fmt" => {
-                                m_backing_fmt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "encrypt" => {
-                                m_encrypt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cluster-size" => {
-                                m_cluster_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "preallocation" => {
-                                m_preallocation = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "lazy-refcounts" => {
-                                m_lazy_refcounts = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "refcount-bits" => {
-                                m_refcount_bits = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compression-type" => {
-                                m_compression_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "data-file" => {
+                            m_data_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "data-file-raw" => {
+                            m_data_file_raw = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "extended-l2" => {
+                            m_extended_l2 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "version" => {
+                            m_version = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing-file" => {
+                            m_backing_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing-fmt" => {
+                            m_backing_fmt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "encrypt" => {
+                            m_encrypt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cluster-size" => {
+                            m_cluster_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "preallocation" => {
+                            m_preallocation = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "lazy-refcounts" => {
+                            m_lazy_refcounts = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "refcount-bits" => {
+                            m_refcount_bits = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compression-type" => {
+                            m_compression_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCreateOptionsQcow2 {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
                     data_file: m_data_file,
                     data_file_raw: m_data_file_raw,
                     extended_l2: m_extended_l2,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     version: m_version,
                     backing_file: m_backing_file,
                     backing_fmt: m_backing_fmt,
@@ -24395,7 +24909,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsQed {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptionsQed, A::Error> {
                 let mut m_file: ::std::option::Option<super::BlockdevRef> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -24404,49 +24918,52 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsQed {
                 let mut m_cluster_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_table_size: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing-file" => {
-                                m_backing_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing-fmt" => {
-                                m_backing_fmt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cluster-size" => {
-                                m_cluster_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "table-size" => {
-                                m_table_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing-file" => {
+                            m_backing_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing-fmt" => {
+                            m_backing_fmt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cluster-size" => {
+                            m_cluster_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "table-size" => {
+                            m_table_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCreateOptionsQed {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     backing_file: m_backing_file,
                     backing_fmt: m_backing_fmt,
                     cluster_size: m_cluster_size,
@@ -24536,7 +25053,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsRbd {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptionsRbd, A::Error> {
                 let mut m_location: ::std::option::Option<super::BlockdevOptionsRbd> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -24545,40 +25062,42 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsRbd {
                     super::RbdEncryptionCreateOptions,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "location" => {
-                                m_location = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cluster-size" => {
-                                m_cluster_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "encrypt" => {
-                                m_encrypt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "location" => {
+                            m_location = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cluster-size" => {
+                            m_cluster_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "encrypt" => {
+                            m_encrypt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCreateOptionsRbd {
-                    location: m_location
-                        .ok_or_else(|| ::qmp_types::de::missing("location"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    location: ::qmp_types::de::required(m_location, "location")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     cluster_size: m_cluster_size,
                     encrypt: m_encrypt,
                     unknown_members,
@@ -24593,7 +25112,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsRbd {
 /// QAPI enum `BlockdevVmdkSubformat`.
 ///
 /// Since: 4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevVmdkSubformat {
     /// Single file image with sparse cluster allocation
     MonolithicSparse,
@@ -24634,24 +25153,28 @@ impl BlockdevVmdkSubformat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "monolithicSparse" => BlockdevVmdkSubformat::MonolithicSparse,
-            "monolithicFlat" => BlockdevVmdkSubformat::MonolithicFlat,
-            "twoGbMaxExtentSparse" => BlockdevVmdkSubformat::TwoGbMaxExtentSparse,
-            "twoGbMaxExtentFlat" => BlockdevVmdkSubformat::TwoGbMaxExtentFlat,
-            "streamOptimized" => BlockdevVmdkSubformat::StreamOptimized,
-            _ => BlockdevVmdkSubformat::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevVmdkSubformat::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "monolithicSparse" => BlockdevVmdkSubformat::MonolithicSparse,
-            "monolithicFlat" => BlockdevVmdkSubformat::MonolithicFlat,
-            "twoGbMaxExtentSparse" => BlockdevVmdkSubformat::TwoGbMaxExtentSparse,
-            "twoGbMaxExtentFlat" => BlockdevVmdkSubformat::TwoGbMaxExtentFlat,
-            "streamOptimized" => BlockdevVmdkSubformat::StreamOptimized,
-            _ => BlockdevVmdkSubformat::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevVmdkSubformat::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "monolithicSparse" => BlockdevVmdkSubformat::MonolithicSparse,
+                "monolithicFlat" => BlockdevVmdkSubformat::MonolithicFlat,
+                "twoGbMaxExtentSparse" => BlockdevVmdkSubformat::TwoGbMaxExtentSparse,
+                "twoGbMaxExtentFlat" => BlockdevVmdkSubformat::TwoGbMaxExtentFlat,
+                "streamOptimized" => BlockdevVmdkSubformat::StreamOptimized,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockdevVmdkSubformat {
@@ -24709,7 +25232,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevVmdkSubformat {
 /// QAPI enum `BlockdevVmdkAdapterType`.
 ///
 /// Since: 4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevVmdkAdapterType {
     /// The `ide` member.
     Ide,
@@ -24743,22 +25266,29 @@ impl BlockdevVmdkAdapterType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "ide" => BlockdevVmdkAdapterType::Ide,
-            "buslogic" => BlockdevVmdkAdapterType::Buslogic,
-            "lsilogic" => BlockdevVmdkAdapterType::Lsilogic,
-            "legacyESX" => BlockdevVmdkAdapterType::LegacyEsx,
-            _ => BlockdevVmdkAdapterType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                BlockdevVmdkAdapterType::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "ide" => BlockdevVmdkAdapterType::Ide,
-            "buslogic" => BlockdevVmdkAdapterType::Buslogic,
-            "lsilogic" => BlockdevVmdkAdapterType::Lsilogic,
-            "legacyESX" => BlockdevVmdkAdapterType::LegacyEsx,
-            _ => BlockdevVmdkAdapterType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevVmdkAdapterType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "ide" => BlockdevVmdkAdapterType::Ide,
+                "buslogic" => BlockdevVmdkAdapterType::Buslogic,
+                "lsilogic" => BlockdevVmdkAdapterType::Lsilogic,
+                "legacyESX" => BlockdevVmdkAdapterType::LegacyEsx,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockdevVmdkAdapterType {
@@ -24935,7 +25465,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVmdk {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptionsVmdk, A::Error> {
                 let mut m_file: ::std::option::Option<super::BlockdevRef> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -24953,64 +25483,67 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVmdk {
                 let mut m_toolsversion: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_zeroed_grain: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "extents" => {
-                                m_extents = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "subformat" => {
-                                m_subformat = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backing-file" => {
-                                m_backing_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "adapter-type" => {
-                                m_adapter_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "hwversion" => {
-                                m_hwversion = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "toolsversion" => {
-                                m_toolsversion = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "zeroed-grain" => {
-                                m_zeroed_grain = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "extents" => {
+                            m_extents = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "subformat" => {
+                            m_subformat = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backing-file" => {
+                            m_backing_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "adapter-type" => {
+                            m_adapter_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "hwversion" => {
+                            m_hwversion = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "toolsversion" => {
+                            m_toolsversion = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "zeroed-grain" => {
+                            m_zeroed_grain = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCreateOptionsVmdk {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     extents: m_extents,
                     subformat: m_subformat,
                     backing_file: m_backing_file,
@@ -25090,35 +25623,37 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsSsh {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptionsSsh, A::Error> {
                 let mut m_location: ::std::option::Option<super::BlockdevOptionsSsh> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "location" => {
-                                m_location = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "location" => {
+                            m_location = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCreateOptionsSsh {
-                    location: m_location
-                        .ok_or_else(|| ::qmp_types::de::missing("location"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    location: ::qmp_types::de::required(m_location, "location")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     unknown_members,
                 })
             }
@@ -25198,40 +25733,43 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVdi {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptionsVdi, A::Error> {
                 let mut m_file: ::std::option::Option<super::BlockdevRef> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_preallocation: ::std::option::Option<super::PreallocMode> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "preallocation" => {
-                                m_preallocation = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "preallocation" => {
+                            m_preallocation = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCreateOptionsVdi {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     preallocation: m_preallocation,
                     unknown_members,
                 })
@@ -25245,7 +25783,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVdi {
 /// QAPI enum `BlockdevVhdxSubformat`.
 ///
 /// Since: 2.12
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevVhdxSubformat {
     /// Growing image file
     Dynamic,
@@ -25271,18 +25809,25 @@ impl BlockdevVhdxSubformat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "dynamic" => BlockdevVhdxSubformat::Dynamic,
-            "fixed" => BlockdevVhdxSubformat::Fixed,
-            _ => BlockdevVhdxSubformat::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevVhdxSubformat::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "dynamic" => BlockdevVhdxSubformat::Dynamic,
-            "fixed" => BlockdevVhdxSubformat::Fixed,
-            _ => BlockdevVhdxSubformat::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevVhdxSubformat::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "dynamic" => BlockdevVhdxSubformat::Dynamic,
+                "fixed" => BlockdevVhdxSubformat::Fixed,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockdevVhdxSubformat {
@@ -25429,7 +25974,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVhdx {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptionsVhdx, A::Error> {
                 let mut m_file: ::std::option::Option<super::BlockdevRef> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -25440,49 +25985,52 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVhdx {
                 > = ::std::option::Option::None;
                 let mut m_block_state_zero: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "log-size" => {
-                                m_log_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "block-size" => {
-                                m_block_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "subformat" => {
-                                m_subformat = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "block-state-zero" => {
-                                m_block_state_zero = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "log-size" => {
+                            m_log_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "block-size" => {
+                            m_block_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "subformat" => {
+                            m_subformat = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "block-state-zero" => {
+                            m_block_state_zero = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCreateOptionsVhdx {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     log_size: m_log_size,
                     block_size: m_block_size,
                     subformat: m_subformat,
@@ -25499,7 +26047,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVhdx {
 /// QAPI enum `BlockdevVpcSubformat`.
 ///
 /// Since: 2.12
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevVpcSubformat {
     /// Growing image file
     Dynamic,
@@ -25525,18 +26073,25 @@ impl BlockdevVpcSubformat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "dynamic" => BlockdevVpcSubformat::Dynamic,
-            "fixed" => BlockdevVpcSubformat::Fixed,
-            _ => BlockdevVpcSubformat::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevVpcSubformat::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "dynamic" => BlockdevVpcSubformat::Dynamic,
-            "fixed" => BlockdevVpcSubformat::Fixed,
-            _ => BlockdevVpcSubformat::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockdevVpcSubformat::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "dynamic" => BlockdevVpcSubformat::Dynamic,
+                "fixed" => BlockdevVpcSubformat::Fixed,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockdevVpcSubformat {
@@ -25668,7 +26223,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVpc {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptionsVpc, A::Error> {
                 let mut m_file: ::std::option::Option<super::BlockdevRef> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -25677,39 +26232,42 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVpc {
                 > = ::std::option::Option::None;
                 let mut m_force_size: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "subformat" => {
-                                m_subformat = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "force-size" => {
-                                m_force_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "subformat" => {
+                            m_subformat = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "force-size" => {
+                            m_force_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevCreateOptionsVpc {
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     subformat: m_subformat,
                     force_size: m_force_size,
                     unknown_members,
@@ -26093,26 +26651,28 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevCreateOptions, A::Error> {
                 let mut tag: ::std::option::Option<super::BlockdevDriver> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "driver" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "driver" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("driver"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "driver")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -26437,7 +26997,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevAmendOptionsLUKS {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevAmendOptionsLUKS, A::Error> {
                 let mut m_state: ::std::option::Option<
                     super::QCryptoBlockLUKSKeyslotState,
@@ -26448,48 +27008,51 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevAmendOptionsLUKS {
                 let mut m_iter_time: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "state" => {
-                                m_state = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "new-secret" => {
-                                m_new_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "old-secret" => {
-                                m_old_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "keyslot" => {
-                                m_keyslot = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iter-time" => {
-                                m_iter_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "secret" => {
-                                m_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "state" => {
+                            m_state = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "new-secret" => {
+                            m_new_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "old-secret" => {
+                            m_old_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "keyslot" => {
+                            m_keyslot = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iter-time" => {
+                            m_iter_time = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "secret" => {
+                            m_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevAmendOptionsLUKS {
-                    state: m_state.ok_or_else(|| ::qmp_types::de::missing("state"))?,
+                    state: ::qmp_types::de::required(m_state, "state")?,
                     new_secret: m_new_secret,
                     old_secret: m_old_secret,
                     keyslot: m_keyslot,
@@ -26567,27 +27130,30 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevAmendOptionsQcow2 {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevAmendOptionsQcow2, A::Error> {
                 let mut m_encrypt: ::std::option::Option<
                     super::QCryptoBlockAmendOptions,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "encrypt" => {
-                                m_encrypt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "encrypt" => {
+                            m_encrypt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevAmendOptionsQcow2 {
                     encrypt: m_encrypt,
                     unknown_members,
@@ -26941,26 +27507,28 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevAmendOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevAmendOptions, A::Error> {
                 let mut tag: ::std::option::Option<super::BlockdevDriver> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "driver" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "driver" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("driver"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "driver")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -27173,7 +27741,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevAmendOptions {
 /// QAPI enum `BlockErrorAction`.
 ///
 /// Since: 2.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockErrorAction {
     /// error has been ignored
     Ignore,
@@ -27203,20 +27771,26 @@ impl BlockErrorAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "ignore" => BlockErrorAction::Ignore,
-            "report" => BlockErrorAction::Report,
-            "stop" => BlockErrorAction::Stop,
-            _ => BlockErrorAction::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockErrorAction::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "ignore" => BlockErrorAction::Ignore,
-            "report" => BlockErrorAction::Report,
-            "stop" => BlockErrorAction::Stop,
-            _ => BlockErrorAction::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockErrorAction::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "ignore" => BlockErrorAction::Ignore,
+                "report" => BlockErrorAction::Report,
+                "stop" => BlockErrorAction::Stop,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockErrorAction {
@@ -27274,7 +27848,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockErrorAction {
 /// QAPI enum `PreallocMode`.
 ///
 /// Since: 2.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PreallocMode {
     /// no preallocation
     Off,
@@ -27312,22 +27886,27 @@ impl PreallocMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "off" => PreallocMode::Off,
-            "metadata" => PreallocMode::Metadata,
-            "falloc" => PreallocMode::Falloc,
-            "full" => PreallocMode::Full,
-            _ => PreallocMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => PreallocMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "off" => PreallocMode::Off,
-            "metadata" => PreallocMode::Metadata,
-            "falloc" => PreallocMode::Falloc,
-            "full" => PreallocMode::Full,
-            _ => PreallocMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => PreallocMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "off" => PreallocMode::Off,
+                "metadata" => PreallocMode::Metadata,
+                "falloc" => PreallocMode::Falloc,
+                "full" => PreallocMode::Full,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for PreallocMode {
@@ -27383,7 +27962,7 @@ impl<'de> ::serde::Deserialize<'de> for PreallocMode {
 /// QAPI enum `QuorumOpType`.
 ///
 /// Since: 2.6
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QuorumOpType {
     /// read operation
     Read,
@@ -27413,20 +27992,26 @@ impl QuorumOpType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "read" => QuorumOpType::Read,
-            "write" => QuorumOpType::Write,
-            "flush" => QuorumOpType::Flush,
-            _ => QuorumOpType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QuorumOpType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "read" => QuorumOpType::Read,
-            "write" => QuorumOpType::Write,
-            "flush" => QuorumOpType::Flush,
-            _ => QuorumOpType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QuorumOpType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "read" => QuorumOpType::Read,
+                "write" => QuorumOpType::Write,
+                "flush" => QuorumOpType::Flush,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QuorumOpType {
@@ -27543,34 +28128,37 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotInternal {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockdevSnapshotInternal, A::Error> {
                 let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockdevSnapshotInternal {
-                    device: m_device.ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    device: ::qmp_types::de::required(m_device, "device")?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     unknown_members,
                 })
             }
@@ -27639,32 +28227,35 @@ impl<'de> ::serde::Deserialize<'de> for DummyBlockCoreForceArrays {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DummyBlockCoreForceArrays, A::Error> {
                 let mut m_unused_block_graph_info: ::std::option::Option<
                     ::std::vec::Vec<super::BlockGraphInfo>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "unused-block-graph-info" => {
-                                m_unused_block_graph_info = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "unused-block-graph-info" => {
+                            m_unused_block_graph_info = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DummyBlockCoreForceArrays {
-                    unused_block_graph_info: m_unused_block_graph_info
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "unused-block-graph-info",
-                        ))?,
+                    unused_block_graph_info: ::qmp_types::de::required(
+                        m_unused_block_graph_info,
+                        "unused-block-graph-info",
+                    )?,
                     unknown_members,
                 })
             }
@@ -27972,25 +28563,28 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QueryBlockstats, A::Error> {
                     let mut m_query_nodes: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "query-nodes" => {
-                                    m_query_nodes = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "query-nodes" => {
+                                m_query_nodes = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QueryBlockstats {
                         query_nodes: m_query_nodes,
                         unknown_members,
@@ -28129,41 +28723,44 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockResize, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "node-name" => {
-                                    m_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "size" => {
-                                    m_size = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "node-name" => {
+                                m_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "size" => {
+                                m_size = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockResize {
                         device: m_device,
                         node_name: m_node_name,
-                        size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                        size: ::qmp_types::de::required(m_size, "size")?,
                         unknown_members,
                     })
                 }
@@ -28385,7 +28982,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<ChangeBackingFile, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_image_node_name: ::std::option::Option<
@@ -28395,38 +28992,44 @@ pub mod cmd {
                         ::std::string::String,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "image-node-name" => {
-                                    m_image_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "backing-file" => {
-                                    m_backing_file = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "image-node-name" => {
+                                m_image_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "backing-file" => {
+                                m_backing_file = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(ChangeBackingFile {
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                        image_node_name: m_image_node_name
-                            .ok_or_else(|| ::qmp_types::de::missing("image-node-name"))?,
-                        backing_file: m_backing_file
-                            .ok_or_else(|| ::qmp_types::de::missing("backing-file"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
+                        image_node_name: ::qmp_types::de::required(
+                            m_image_node_name,
+                            "image-node-name",
+                        )?,
+                        backing_file: ::qmp_types::de::required(
+                            m_backing_file,
+                            "backing-file",
+                        )?,
                         unknown_members,
                     })
                 }
@@ -28656,7 +29259,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockCommit, A::Error> {
                     let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -28678,85 +29281,87 @@ pub mod cmd {
                     let mut m_auto_finalize: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut m_auto_dismiss: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "job-id" => {
-                                    m_job_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "base-node" => {
-                                    m_base_node = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "base" => {
-                                    m_base = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "top-node" => {
-                                    m_top_node = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "top" => {
-                                    m_top = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "backing-file" => {
-                                    m_backing_file = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "backing-mask-protocol" => {
-                                    m_backing_mask_protocol = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "speed" => {
-                                    m_speed = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "on-error" => {
-                                    m_on_error = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "filter-node-name" => {
-                                    m_filter_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "auto-finalize" => {
-                                    m_auto_finalize = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "auto-dismiss" => {
-                                    m_auto_dismiss = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "job-id" => {
+                                m_job_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "base-node" => {
+                                m_base_node = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "base" => {
+                                m_base = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "top-node" => {
+                                m_top_node = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "top" => {
+                                m_top = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "backing-file" => {
+                                m_backing_file = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "backing-mask-protocol" => {
+                                m_backing_mask_protocol = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "speed" => {
+                                m_speed = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "on-error" => {
+                                m_on_error = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "filter-node-name" => {
+                                m_filter_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "auto-finalize" => {
+                                m_auto_finalize = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "auto-dismiss" => {
+                                m_auto_dismiss = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockCommit {
                         job_id: m_job_id,
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
                         base_node: m_base_node,
                         base: m_base,
                         top_node: m_top_node,
@@ -29018,25 +29623,28 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QueryNamedBlockNodes, A::Error> {
                     let mut m_flat: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "flat" => {
-                                    m_flat = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "flat" => {
+                                m_flat = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QueryNamedBlockNodes {
                         flat: m_flat,
                         unknown_members,
@@ -29691,7 +30299,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockdevMirror, A::Error> {
                     let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -29718,94 +30326,95 @@ pub mod cmd {
                     let mut m_auto_finalize: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut m_auto_dismiss: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "job-id" => {
-                                    m_job_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "target" => {
-                                    m_target = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "replaces" => {
-                                    m_replaces = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "sync" => {
-                                    m_sync = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "speed" => {
-                                    m_speed = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "granularity" => {
-                                    m_granularity = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "buf-size" => {
-                                    m_buf_size = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "on-source-error" => {
-                                    m_on_source_error = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "on-target-error" => {
-                                    m_on_target_error = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "filter-node-name" => {
-                                    m_filter_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "copy-mode" => {
-                                    m_copy_mode = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "auto-finalize" => {
-                                    m_auto_finalize = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "auto-dismiss" => {
-                                    m_auto_dismiss = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "job-id" => {
+                                m_job_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "target" => {
+                                m_target = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "replaces" => {
+                                m_replaces = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "sync" => {
+                                m_sync = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "speed" => {
+                                m_speed = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "granularity" => {
+                                m_granularity = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "buf-size" => {
+                                m_buf_size = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "on-source-error" => {
+                                m_on_source_error = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "on-target-error" => {
+                                m_on_target_error = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "filter-node-name" => {
+                                m_filter_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "copy-mode" => {
+                                m_copy_mode = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "auto-finalize" => {
+                                m_auto_finalize = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "auto-dismiss" => {
+                                m_auto_dismiss = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockdevMirror {
                         job_id: m_job_id,
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                        target: m_target
-                            .ok_or_else(|| ::qmp_types::de::missing("target"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
+                        target: ::qmp_types::de::required(m_target, "target")?,
                         replaces: m_replaces,
-                        sync: m_sync.ok_or_else(|| ::qmp_types::de::missing("sync"))?,
+                        sync: ::qmp_types::de::required(m_sync, "sync")?,
                         speed: m_speed,
                         granularity: m_granularity,
                         buf_size: m_buf_size,
@@ -30034,7 +30643,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockStream, A::Error> {
                     let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -30055,80 +30664,82 @@ pub mod cmd {
                     let mut m_auto_finalize: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut m_auto_dismiss: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "job-id" => {
-                                    m_job_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "base" => {
-                                    m_base = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "base-node" => {
-                                    m_base_node = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "backing-file" => {
-                                    m_backing_file = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "backing-mask-protocol" => {
-                                    m_backing_mask_protocol = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "bottom" => {
-                                    m_bottom = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "speed" => {
-                                    m_speed = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "on-error" => {
-                                    m_on_error = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "filter-node-name" => {
-                                    m_filter_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "auto-finalize" => {
-                                    m_auto_finalize = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "auto-dismiss" => {
-                                    m_auto_dismiss = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "job-id" => {
+                                m_job_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "base" => {
+                                m_base = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "base-node" => {
+                                m_base_node = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "backing-file" => {
+                                m_backing_file = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "backing-mask-protocol" => {
+                                m_backing_mask_protocol = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "bottom" => {
+                                m_bottom = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "speed" => {
+                                m_speed = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "on-error" => {
+                                m_on_error = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "filter-node-name" => {
+                                m_filter_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "auto-finalize" => {
+                                m_auto_finalize = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "auto-dismiss" => {
+                                m_auto_dismiss = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockStream {
                         job_id: m_job_id,
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
                         base: m_base,
                         base_node: m_base_node,
                         backing_file: m_backing_file,
@@ -30233,35 +30844,37 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockJobSetSpeed, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_speed: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "speed" => {
-                                    m_speed = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "speed" => {
+                                m_speed = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockJobSetSpeed {
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                        speed: m_speed.ok_or_else(|| ::qmp_types::de::missing("speed"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
+                        speed: ::qmp_types::de::required(m_speed, "speed")?,
                         unknown_members,
                     })
                 }
@@ -30376,34 +30989,36 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockJobCancel, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_force: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "force" => {
-                                    m_force = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "force" => {
+                                m_force = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockJobCancel {
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
                         force: m_force,
                         unknown_members,
                     })
@@ -30498,28 +31113,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockJobPause, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockJobPause {
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
                         unknown_members,
                     })
                 }
@@ -30611,28 +31228,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockJobResume, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockJobResume {
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
                         unknown_members,
                     })
                 }
@@ -30731,28 +31350,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockJobComplete, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockJobComplete {
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
                         unknown_members,
                     })
                 }
@@ -30839,27 +31460,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockJobDismiss, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockJobDismiss {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -30943,27 +31567,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockJobFinalize, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockJobFinalize {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -31195,30 +31822,32 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockdevReopen, A::Error> {
                     let mut m_options: ::std::option::Option<
                         ::std::vec::Vec<super::super::BlockdevOptions>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "options" => {
-                                    m_options = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "options" => {
+                                m_options = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockdevReopen {
-                        options: m_options
-                            .ok_or_else(|| ::qmp_types::de::missing("options"))?,
+                        options: ::qmp_types::de::required(m_options, "options")?,
                         unknown_members,
                     })
                 }
@@ -31320,28 +31949,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockdevDel, A::Error> {
                     let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "node-name" => {
-                                    m_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "node-name" => {
+                                m_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockdevDel {
-                        node_name: m_node_name
-                            .ok_or_else(|| ::qmp_types::de::missing("node-name"))?,
+                        node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
                         unknown_members,
                     })
                 }
@@ -31445,35 +32076,37 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockdevSetActive, A::Error> {
                     let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_active: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "node-name" => {
-                                    m_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "active" => {
-                                    m_active = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "node-name" => {
+                                m_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "active" => {
+                                m_active = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockdevSetActive {
                         node_name: m_node_name,
-                        active: m_active
-                            .ok_or_else(|| ::qmp_types::de::missing("active"))?,
+                        active: ::qmp_types::de::required(m_active, "active")?,
                         unknown_members,
                     })
                 }
@@ -31560,38 +32193,39 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockdevCreate, A::Error> {
                     let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_options: ::std::option::Option<
                         super::super::BlockdevCreateOptions,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "job-id" => {
-                                    m_job_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "options" => {
-                                    m_options = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "job-id" => {
+                                m_job_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "options" => {
+                                m_options = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockdevCreate {
-                        job_id: m_job_id
-                            .ok_or_else(|| ::qmp_types::de::missing("job-id"))?,
-                        options: m_options
-                            .ok_or_else(|| ::qmp_types::de::missing("options"))?,
+                        job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
+                        options: ::qmp_types::de::required(m_options, "options")?,
                         unknown_members,
                     })
                 }
@@ -31695,7 +32329,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<XBlockdevAmend, A::Error> {
                     let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -31704,43 +32338,43 @@ pub mod cmd {
                     > = ::std::option::Option::None;
                     let mut m_force: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "job-id" => {
-                                    m_job_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "node-name" => {
-                                    m_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "options" => {
-                                    m_options = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "force" => {
-                                    m_force = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "job-id" => {
+                                m_job_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "node-name" => {
+                                m_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "options" => {
+                                m_options = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "force" => {
+                                m_force = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(XBlockdevAmend {
-                        job_id: m_job_id
-                            .ok_or_else(|| ::qmp_types::de::missing("job-id"))?,
-                        node_name: m_node_name
-                            .ok_or_else(|| ::qmp_types::de::missing("node-name"))?,
-                        options: m_options
-                            .ok_or_else(|| ::qmp_types::de::missing("options"))?,
+                        job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
+                        node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
+                        options: ::qmp_types::de::required(m_options, "options")?,
                         force: m_force,
                         unknown_members,
                     })
@@ -31841,36 +32475,40 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockSetWriteThreshold, A::Error> {
                     let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_write_threshold: ::std::option::Option<u64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "node-name" => {
-                                    m_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "write-threshold" => {
-                                    m_write_threshold = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "node-name" => {
+                                m_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "write-threshold" => {
+                                m_write_threshold = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockSetWriteThreshold {
-                        node_name: m_node_name
-                            .ok_or_else(|| ::qmp_types::de::missing("node-name"))?,
-                        write_threshold: m_write_threshold
-                            .ok_or_else(|| ::qmp_types::de::missing("write-threshold"))?,
+                        node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
+                        write_threshold: ::qmp_types::de::required(
+                            m_write_threshold,
+                            "write-threshold",
+                        )?,
                         unknown_members,
                     })
                 }
@@ -31996,40 +32634,42 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<XBlockdevChange, A::Error> {
                     let mut m_parent: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_child: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_node: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "parent" => {
-                                    m_parent = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "child" => {
-                                    m_child = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "node" => {
-                                    m_node = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "parent" => {
+                                m_parent = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "child" => {
+                                m_child = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "node" => {
+                                m_node = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(XBlockdevChange {
-                        parent: m_parent
-                            .ok_or_else(|| ::qmp_types::de::missing("parent"))?,
+                        parent: ::qmp_types::de::required(m_parent, "parent")?,
                         child: m_child,
                         node: m_node,
                         unknown_members,
@@ -32147,42 +32787,43 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<XBlockdevSetIothread, A::Error> {
                     let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_iothread: ::std::option::Option<super::super::StrOrNull> = ::std::option::Option::None;
                     let mut m_force: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "node-name" => {
-                                    m_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "iothread" => {
-                                    m_iothread = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "force" => {
-                                    m_force = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "node-name" => {
+                                m_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "iothread" => {
+                                m_iothread = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "force" => {
+                                m_force = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(XBlockdevSetIothread {
-                        node_name: m_node_name
-                            .ok_or_else(|| ::qmp_types::de::missing("node-name"))?,
-                        iothread: m_iothread
-                            .ok_or_else(|| ::qmp_types::de::missing("iothread"))?,
+                        node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
+                        iothread: ::qmp_types::de::required(m_iothread, "iothread")?,
                         force: m_force,
                         unknown_members,
                     })
@@ -32370,7 +33011,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<
                     BlockdevSnapshotDeleteInternalSync,
                     A::Error,
@@ -32379,34 +33020,36 @@ pub mod cmd {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "name" => {
-                                    m_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "name" => {
+                                m_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockdevSnapshotDeleteInternalSync {
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
                         id: m_id,
                         name: m_name,
                         unknown_members,
@@ -32543,7 +33186,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockImageCorrupted, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -32552,54 +33195,56 @@ pub mod event {
                     let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_fatal: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "node-name" => {
-                                    m_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "msg" => {
-                                    m_msg = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "offset" => {
-                                    m_offset = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "size" => {
-                                    m_size = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "fatal" => {
-                                    m_fatal = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "node-name" => {
+                                m_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "msg" => {
+                                m_msg = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "offset" => {
+                                m_offset = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "size" => {
+                                m_size = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "fatal" => {
+                                m_fatal = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockImageCorrupted {
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
                         node_name: m_node_name,
-                        msg: m_msg.ok_or_else(|| ::qmp_types::de::missing("msg"))?,
+                        msg: ::qmp_types::de::required(m_msg, "msg")?,
                         offset: m_offset,
                         size: m_size,
-                        fatal: m_fatal.ok_or_else(|| ::qmp_types::de::missing("fatal"))?,
+                        fatal: ::qmp_types::de::required(m_fatal, "fatal")?,
                         unknown_members,
                     })
                 }
@@ -32736,7 +33381,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockIoError, A::Error> {
                     let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -32750,64 +33395,62 @@ pub mod event {
                     let mut m_nospace: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut m_reason: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "qom-path" => {
-                                    m_qom_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "node-name" => {
-                                    m_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "operation" => {
-                                    m_operation = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "action" => {
-                                    m_action = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "nospace" => {
-                                    m_nospace = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "reason" => {
-                                    m_reason = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "qom-path" => {
+                                m_qom_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "node-name" => {
+                                m_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "operation" => {
+                                m_operation = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "action" => {
+                                m_action = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "nospace" => {
+                                m_nospace = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "reason" => {
+                                m_reason = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockIoError {
-                        qom_path: m_qom_path
-                            .ok_or_else(|| ::qmp_types::de::missing("qom-path"))?,
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
+                        qom_path: ::qmp_types::de::required(m_qom_path, "qom-path")?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
                         node_name: m_node_name,
-                        operation: m_operation
-                            .ok_or_else(|| ::qmp_types::de::missing("operation"))?,
-                        action: m_action
-                            .ok_or_else(|| ::qmp_types::de::missing("action"))?,
+                        operation: ::qmp_types::de::required(m_operation, "operation")?,
+                        action: ::qmp_types::de::required(m_action, "action")?,
                         nospace: m_nospace,
-                        reason: m_reason
-                            .ok_or_else(|| ::qmp_types::de::missing("reason"))?,
+                        reason: ::qmp_types::de::required(m_reason, "reason")?,
                         unknown_members,
                     })
                 }
@@ -32925,7 +33568,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockJobCompleted, A::Error> {
                     let mut m_type: ::std::option::Option<super::super::JobType> = ::std::option::Option::None;
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -32934,54 +33577,55 @@ pub mod event {
                     let mut m_speed: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "type" => {
-                                    m_type = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "len" => {
-                                    m_len = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "offset" => {
-                                    m_offset = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "speed" => {
-                                    m_speed = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "error" => {
-                                    m_error = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "type" => {
+                                m_type = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "len" => {
+                                m_len = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "offset" => {
+                                m_offset = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "speed" => {
+                                m_speed = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "error" => {
+                                m_error = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockJobCompleted {
-                        r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                        len: m_len.ok_or_else(|| ::qmp_types::de::missing("len"))?,
-                        offset: m_offset
-                            .ok_or_else(|| ::qmp_types::de::missing("offset"))?,
-                        speed: m_speed.ok_or_else(|| ::qmp_types::de::missing("speed"))?,
+                        r#type: ::qmp_types::de::required(m_type, "type")?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
+                        len: ::qmp_types::de::required(m_len, "len")?,
+                        offset: ::qmp_types::de::required(m_offset, "offset")?,
+                        speed: ::qmp_types::de::required(m_speed, "speed")?,
                         error: m_error,
                         unknown_members,
                     })
@@ -33091,7 +33735,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockJobCancelled, A::Error> {
                     let mut m_type: ::std::option::Option<super::super::JobType> = ::std::option::Option::None;
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -33099,49 +33743,50 @@ pub mod event {
                     let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_speed: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "type" => {
-                                    m_type = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "len" => {
-                                    m_len = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "offset" => {
-                                    m_offset = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "speed" => {
-                                    m_speed = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "type" => {
+                                m_type = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "len" => {
+                                m_len = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "offset" => {
+                                m_offset = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "speed" => {
+                                m_speed = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockJobCancelled {
-                        r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                        len: m_len.ok_or_else(|| ::qmp_types::de::missing("len"))?,
-                        offset: m_offset
-                            .ok_or_else(|| ::qmp_types::de::missing("offset"))?,
-                        speed: m_speed.ok_or_else(|| ::qmp_types::de::missing("speed"))?,
+                        r#type: ::qmp_types::de::required(m_type, "type")?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
+                        len: ::qmp_types::de::required(m_len, "len")?,
+                        offset: ::qmp_types::de::required(m_offset, "offset")?,
+                        speed: ::qmp_types::de::required(m_speed, "speed")?,
                         unknown_members,
                     })
                 }
@@ -33239,7 +33884,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockJobError, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_operation: ::std::option::Option<
@@ -33249,38 +33894,38 @@ pub mod event {
                         super::super::BlockErrorAction,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "operation" => {
-                                    m_operation = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "action" => {
-                                    m_action = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "operation" => {
+                                m_operation = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "action" => {
+                                m_action = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockJobError {
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                        operation: m_operation
-                            .ok_or_else(|| ::qmp_types::de::missing("operation"))?,
-                        action: m_action
-                            .ok_or_else(|| ::qmp_types::de::missing("action"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
+                        operation: ::qmp_types::de::required(m_operation, "operation")?,
+                        action: ::qmp_types::de::required(m_action, "action")?,
                         unknown_members,
                     })
                 }
@@ -33391,7 +34036,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockJobReady, A::Error> {
                     let mut m_type: ::std::option::Option<super::super::JobType> = ::std::option::Option::None;
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -33399,49 +34044,50 @@ pub mod event {
                     let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_speed: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "type" => {
-                                    m_type = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "len" => {
-                                    m_len = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "offset" => {
-                                    m_offset = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "speed" => {
-                                    m_speed = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "type" => {
+                                m_type = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "len" => {
+                                m_len = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "offset" => {
+                                m_offset = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "speed" => {
+                                m_speed = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockJobReady {
-                        r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                        len: m_len.ok_or_else(|| ::qmp_types::de::missing("len"))?,
-                        offset: m_offset
-                            .ok_or_else(|| ::qmp_types::de::missing("offset"))?,
-                        speed: m_speed.ok_or_else(|| ::qmp_types::de::missing("speed"))?,
+                        r#type: ::qmp_types::de::required(m_type, "type")?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
+                        len: ::qmp_types::de::required(m_len, "len")?,
+                        offset: ::qmp_types::de::required(m_offset, "offset")?,
+                        speed: ::qmp_types::de::required(m_speed, "speed")?,
                         unknown_members,
                     })
                 }
@@ -33531,34 +34177,37 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockJobPending, A::Error> {
                     let mut m_type: ::std::option::Option<super::super::JobType> = ::std::option::Option::None;
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "type" => {
-                                    m_type = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "type" => {
+                                m_type = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockJobPending {
-                        r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        r#type: ::qmp_types::de::required(m_type, "type")?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -33650,44 +34299,50 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockWriteThreshold, A::Error> {
                     let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_amount_exceeded: ::std::option::Option<u64> = ::std::option::Option::None;
                     let mut m_write_threshold: ::std::option::Option<u64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "node-name" => {
-                                    m_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "amount-exceeded" => {
-                                    m_amount_exceeded = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "write-threshold" => {
-                                    m_write_threshold = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "node-name" => {
+                                m_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "amount-exceeded" => {
+                                m_amount_exceeded = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "write-threshold" => {
+                                m_write_threshold = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockWriteThreshold {
-                        node_name: m_node_name
-                            .ok_or_else(|| ::qmp_types::de::missing("node-name"))?,
-                        amount_exceeded: m_amount_exceeded
-                            .ok_or_else(|| ::qmp_types::de::missing("amount-exceeded"))?,
-                        write_threshold: m_write_threshold
-                            .ok_or_else(|| ::qmp_types::de::missing("write-threshold"))?,
+                        node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
+                        amount_exceeded: ::qmp_types::de::required(
+                            m_amount_exceeded,
+                            "amount-exceeded",
+                        )?,
+                        write_threshold: ::qmp_types::de::required(
+                            m_write_threshold,
+                            "write-threshold",
+                        )?,
                         unknown_members,
                     })
                 }
@@ -33784,44 +34439,50 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QuorumFailure, A::Error> {
                     let mut m_reference: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_sector_num: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_sectors_count: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "reference" => {
-                                    m_reference = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "sector-num" => {
-                                    m_sector_num = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "sectors-count" => {
-                                    m_sectors_count = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "reference" => {
+                                m_reference = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "sector-num" => {
+                                m_sector_num = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "sectors-count" => {
+                                m_sectors_count = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QuorumFailure {
-                        reference: m_reference
-                            .ok_or_else(|| ::qmp_types::de::missing("reference"))?,
-                        sector_num: m_sector_num
-                            .ok_or_else(|| ::qmp_types::de::missing("sector-num"))?,
-                        sectors_count: m_sectors_count
-                            .ok_or_else(|| ::qmp_types::de::missing("sectors-count"))?,
+                        reference: ::qmp_types::de::required(m_reference, "reference")?,
+                        sector_num: ::qmp_types::de::required(
+                            m_sector_num,
+                            "sector-num",
+                        )?,
+                        sectors_count: ::qmp_types::de::required(
+                            m_sectors_count,
+                            "sectors-count",
+                        )?,
                         unknown_members,
                     })
                 }
@@ -33942,7 +34603,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QuorumReportBad, A::Error> {
                     let mut m_type: ::std::option::Option<super::super::QuorumOpType> = ::std::option::Option::None;
                     let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -33950,50 +34611,56 @@ pub mod event {
                     let mut m_sector_num: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_sectors_count: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "type" => {
-                                    m_type = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "error" => {
-                                    m_error = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "node-name" => {
-                                    m_node_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "sector-num" => {
-                                    m_sector_num = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "sectors-count" => {
-                                    m_sectors_count = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "type" => {
+                                m_type = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "error" => {
+                                m_error = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "node-name" => {
+                                m_node_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "sector-num" => {
+                                m_sector_num = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "sectors-count" => {
+                                m_sectors_count = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QuorumReportBad {
-                        r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
+                        r#type: ::qmp_types::de::required(m_type, "type")?,
                         error: m_error,
-                        node_name: m_node_name
-                            .ok_or_else(|| ::qmp_types::de::missing("node-name"))?,
-                        sector_num: m_sector_num
-                            .ok_or_else(|| ::qmp_types::de::missing("sector-num"))?,
-                        sectors_count: m_sectors_count
-                            .ok_or_else(|| ::qmp_types::de::missing("sectors-count"))?,
+                        node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
+                        sector_num: ::qmp_types::de::required(
+                            m_sector_num,
+                            "sector-num",
+                        )?,
+                        sectors_count: ::qmp_types::de::required(
+                            m_sectors_count,
+                            "sectors-count",
+                        )?,
                         unknown_members,
                     })
                 }

@@ -89,43 +89,46 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerOptionsBase {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NbdServerOptionsBase, A::Error> {
                 let mut m_handshake_max_seconds: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_tls_authz: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_max_connections: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "handshake-max-seconds" => {
-                                m_handshake_max_seconds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-creds" => {
-                                m_tls_creds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-authz" => {
-                                m_tls_authz = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-connections" => {
-                                m_max_connections = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "handshake-max-seconds" => {
+                            m_handshake_max_seconds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "tls-creds" => {
+                            m_tls_creds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls-authz" => {
+                            m_tls_authz = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-connections" => {
+                            m_max_connections = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NbdServerOptionsBase {
                     handshake_max_seconds: m_handshake_max_seconds,
                     tls_creds: m_tls_creds,
@@ -232,7 +235,7 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NbdServerOptions, A::Error> {
                 let mut m_handshake_max_seconds: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -240,47 +243,50 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerOptions {
                 let mut m_max_connections: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_addr: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "handshake-max-seconds" => {
-                                m_handshake_max_seconds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-creds" => {
-                                m_tls_creds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-authz" => {
-                                m_tls_authz = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-connections" => {
-                                m_max_connections = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "addr" => {
-                                m_addr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "handshake-max-seconds" => {
+                            m_handshake_max_seconds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "tls-creds" => {
+                            m_tls_creds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls-authz" => {
+                            m_tls_authz = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-connections" => {
+                            m_max_connections = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "addr" => {
+                            m_addr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NbdServerOptions {
                     handshake_max_seconds: m_handshake_max_seconds,
                     tls_creds: m_tls_creds,
                     tls_authz: m_tls_authz,
                     max_connections: m_max_connections,
-                    addr: m_addr.ok_or_else(|| ::qmp_types::de::missing("addr"))?,
+                    addr: ::qmp_types::de::required(m_addr, "addr")?,
                     unknown_members,
                 })
             }
@@ -382,7 +388,7 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerOptionsLegacy {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NbdServerOptionsLegacy, A::Error> {
                 let mut m_handshake_max_seconds: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_tls_creds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -390,47 +396,50 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerOptionsLegacy {
                 let mut m_max_connections: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_addr: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "handshake-max-seconds" => {
-                                m_handshake_max_seconds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-creds" => {
-                                m_tls_creds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-authz" => {
-                                m_tls_authz = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-connections" => {
-                                m_max_connections = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "addr" => {
-                                m_addr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "handshake-max-seconds" => {
+                            m_handshake_max_seconds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "tls-creds" => {
+                            m_tls_creds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls-authz" => {
+                            m_tls_authz = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-connections" => {
+                            m_max_connections = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "addr" => {
+                            m_addr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NbdServerOptionsLegacy {
                     handshake_max_seconds: m_handshake_max_seconds,
                     tls_creds: m_tls_creds,
                     tls_authz: m_tls_authz,
                     max_connections: m_max_connections,
-                    addr: m_addr.ok_or_else(|| ::qmp_types::de::missing("addr"))?,
+                    addr: ::qmp_types::de::required(m_addr, "addr")?,
                     unknown_members,
                 })
             }
@@ -511,31 +520,34 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsNbdBase {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockExportOptionsNbdBase, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "description" => {
-                                m_description = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "description" => {
+                            m_description = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockExportOptionsNbdBase {
                     name: m_name,
                     description: m_description,
@@ -638,7 +650,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsNbd {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockExportOptionsNbd, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -647,36 +659,39 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsNbd {
                 > = ::std::option::Option::None;
                 let mut m_allocation_depth: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "description" => {
-                                m_description = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bitmaps" => {
-                                m_bitmaps = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "allocation-depth" => {
-                                m_allocation_depth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "description" => {
+                            m_description = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bitmaps" => {
+                            m_bitmaps = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "allocation-depth" => {
+                            m_allocation_depth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockExportOptionsNbd {
                     name: m_name,
                     description: m_description,
@@ -766,39 +781,42 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsVhostUserBlk {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockExportOptionsVhostUserBlk, A::Error> {
                 let mut m_addr: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
                 let mut m_logical_block_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_num_queues: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "addr" => {
-                                m_addr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logical-block-size" => {
-                                m_logical_block_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "num-queues" => {
-                                m_num_queues = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "addr" => {
+                            m_addr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logical-block-size" => {
+                            m_logical_block_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "num-queues" => {
+                            m_num_queues = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockExportOptionsVhostUserBlk {
-                    addr: m_addr.ok_or_else(|| ::qmp_types::de::missing("addr"))?,
+                    addr: ::qmp_types::de::required(m_addr, "addr")?,
                     logical_block_size: m_logical_block_size,
                     num_queues: m_num_queues,
                     unknown_members,
@@ -813,7 +831,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsVhostUserBlk {
 /// QAPI enum `FuseExportAllowOther`.
 ///
 /// Since: 6.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FuseExportAllowOther {
     /// Do not pass allow_other as a mount option.
     Off,
@@ -844,20 +862,26 @@ impl FuseExportAllowOther {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "off" => FuseExportAllowOther::Off,
-            "on" => FuseExportAllowOther::On,
-            "auto" => FuseExportAllowOther::Auto,
-            _ => FuseExportAllowOther::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => FuseExportAllowOther::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "off" => FuseExportAllowOther::Off,
-            "on" => FuseExportAllowOther::On,
-            "auto" => FuseExportAllowOther::Auto,
-            _ => FuseExportAllowOther::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => FuseExportAllowOther::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "off" => FuseExportAllowOther::Off,
+                "on" => FuseExportAllowOther::On,
+                "auto" => FuseExportAllowOther::Auto,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for FuseExportAllowOther {
@@ -996,7 +1020,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsFuse {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockExportOptionsFuse, A::Error> {
                 let mut m_mountpoint: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_growable: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -1004,34 +1028,36 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsFuse {
                     super::FuseExportAllowOther,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "mountpoint" => {
-                                m_mountpoint = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "growable" => {
-                                m_growable = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "allow-other" => {
-                                m_allow_other = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "mountpoint" => {
+                            m_mountpoint = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "growable" => {
+                            m_growable = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "allow-other" => {
+                            m_allow_other = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockExportOptionsFuse {
-                    mountpoint: m_mountpoint
-                        .ok_or_else(|| ::qmp_types::de::missing("mountpoint"))?,
+                    mountpoint: ::qmp_types::de::required(m_mountpoint, "mountpoint")?,
                     growable: m_growable,
                     allow_other: m_allow_other,
                     unknown_members,
@@ -1128,7 +1154,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsVduseBlk {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockExportOptionsVduseBlk, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_num_queues: ::std::option::Option<u16> = ::std::option::Option::None;
@@ -1136,43 +1162,46 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsVduseBlk {
                 let mut m_logical_block_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_serial: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "num-queues" => {
-                                m_num_queues = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "queue-size" => {
-                                m_queue_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logical-block-size" => {
-                                m_logical_block_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "serial" => {
-                                m_serial = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "num-queues" => {
+                            m_num_queues = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "queue-size" => {
+                            m_queue_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "logical-block-size" => {
+                            m_logical_block_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "serial" => {
+                            m_serial = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockExportOptionsVduseBlk {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     num_queues: m_num_queues,
                     queue_size: m_queue_size,
                     logical_block_size: m_logical_block_size,
@@ -1275,7 +1304,7 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerAddOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NbdServerAddOptions, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -1283,45 +1312,48 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerAddOptions {
                 let mut m_writable: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_bitmap: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "description" => {
-                                m_description = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "writable" => {
-                                m_writable = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bitmap" => {
-                                m_bitmap = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "description" => {
+                            m_description = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "writable" => {
+                            m_writable = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bitmap" => {
+                            m_bitmap = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NbdServerAddOptions {
                     name: m_name,
                     description: m_description,
-                    device: m_device.ok_or_else(|| ::qmp_types::de::missing("device"))?,
+                    device: ::qmp_types::de::required(m_device, "device")?,
                     writable: m_writable,
                     bitmap: m_bitmap,
                     unknown_members,
@@ -1336,7 +1368,7 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerAddOptions {
 /// QAPI enum `BlockExportRemoveMode`.
 ///
 /// Since: 2.12
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockExportRemoveMode {
     /// Remove export if there are no existing connections, fail
     /// otherwise.
@@ -1363,18 +1395,25 @@ impl BlockExportRemoveMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "safe" => BlockExportRemoveMode::Safe,
-            "hard" => BlockExportRemoveMode::Hard,
-            _ => BlockExportRemoveMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockExportRemoveMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "safe" => BlockExportRemoveMode::Safe,
-            "hard" => BlockExportRemoveMode::Hard,
-            _ => BlockExportRemoveMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockExportRemoveMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "safe" => BlockExportRemoveMode::Safe,
+                "hard" => BlockExportRemoveMode::Hard,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockExportRemoveMode {
@@ -1432,7 +1471,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportRemoveMode {
 /// QAPI enum `BlockExportType`.
 ///
 /// Since: 4.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockExportType {
     /// NBD export
     Nbd,
@@ -1472,22 +1511,27 @@ impl BlockExportType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "nbd" => BlockExportType::Nbd,
-            "vhost-user-blk" => BlockExportType::VhostUserBlk,
-            "fuse" => BlockExportType::Fuse,
-            "vduse-blk" => BlockExportType::VduseBlk,
-            _ => BlockExportType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockExportType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "nbd" => BlockExportType::Nbd,
-            "vhost-user-blk" => BlockExportType::VhostUserBlk,
-            "fuse" => BlockExportType::Fuse,
-            "vduse-blk" => BlockExportType::VduseBlk,
-            _ => BlockExportType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => BlockExportType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "nbd" => BlockExportType::Nbd,
+                "vhost-user-blk" => BlockExportType::VhostUserBlk,
+                "fuse" => BlockExportType::Fuse,
+                "vduse-blk" => BlockExportType::VduseBlk,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for BlockExportType {
@@ -1701,7 +1745,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockExportOptions, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_fixed_iothread: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -1712,57 +1756,59 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptions {
                 let mut m_allow_inactive: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::BlockExportType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fixed-iothread" => {
-                                m_fixed_iothread = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iothread" => {
-                                m_iothread = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "writable" => {
-                                m_writable = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "writethrough" => {
-                                m_writethrough = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "allow-inactive" => {
-                                m_allow_inactive = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        "fixed-iothread" => {
+                            m_fixed_iothread = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iothread" => {
+                            m_iothread = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "node-name" => {
+                            m_node_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "writable" => {
+                            m_writable = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "writethrough" => {
+                            m_writethrough = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "allow-inactive" => {
+                            m_allow_inactive = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -1792,11 +1838,10 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptions {
                     }
                 };
                 ::std::result::Result::Ok(BlockExportOptions {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
                     fixed_iothread: m_fixed_iothread,
                     iothread: m_iothread,
-                    node_name: m_node_name
-                        .ok_or_else(|| ::qmp_types::de::missing("node-name"))?,
+                    node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
                     writable: m_writable,
                     writethrough: m_writethrough,
                     allow_inactive: m_allow_inactive,
@@ -1887,50 +1932,54 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BlockExportInfo, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_type: ::std::option::Option<super::BlockExportType> = ::std::option::Option::None;
                 let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_shutting_down: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "shutting-down" => {
-                                m_shutting_down = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "node-name" => {
+                            m_node_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "shutting-down" => {
+                            m_shutting_down = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BlockExportInfo {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                    node_name: m_node_name
-                        .ok_or_else(|| ::qmp_types::de::missing("node-name"))?,
-                    shutting_down: m_shutting_down
-                        .ok_or_else(|| ::qmp_types::de::missing("shutting-down"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
+                    shutting_down: ::qmp_types::de::required(
+                        m_shutting_down,
+                        "shutting-down",
+                    )?,
                     unknown_members,
                 })
             }
@@ -2116,35 +2165,38 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<NbdServerRemove, A::Error> {
                     let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_mode: ::std::option::Option<
                         super::super::BlockExportRemoveMode,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "name" => {
-                                    m_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "mode" => {
-                                    m_mode = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "name" => {
+                                m_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "mode" => {
+                                m_mode = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(NbdServerRemove {
-                        name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                        name: ::qmp_types::de::required(m_name, "name")?,
                         mode: m_mode,
                         unknown_members,
                     })
@@ -2307,35 +2359,38 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockExportDel, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_mode: ::std::option::Option<
                         super::super::BlockExportRemoveMode,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "mode" => {
-                                    m_mode = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "mode" => {
+                                m_mode = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockExportDel {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         mode: m_mode,
                         unknown_members,
                     })
@@ -2448,27 +2503,30 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BlockExportDeleted, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BlockExportDeleted {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }

@@ -78,43 +78,47 @@ impl<'de> ::serde::Deserialize<'de> for ChardevInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevInfo, A::Error> {
                 let mut m_label: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_frontend_open: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "label" => {
-                                m_label = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "frontend-open" => {
-                                m_frontend_open = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "label" => {
+                            m_label = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "filename" => {
+                            m_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "frontend-open" => {
+                            m_frontend_open = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevInfo {
-                    label: m_label.ok_or_else(|| ::qmp_types::de::missing("label"))?,
-                    filename: m_filename
-                        .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
-                    frontend_open: m_frontend_open
-                        .ok_or_else(|| ::qmp_types::de::missing("frontend-open"))?,
+                    label: ::qmp_types::de::required(m_label, "label")?,
+                    filename: ::qmp_types::de::required(m_filename, "filename")?,
+                    frontend_open: ::qmp_types::de::required(
+                        m_frontend_open,
+                        "frontend-open",
+                    )?,
                     unknown_members,
                 })
             }
@@ -183,27 +187,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevBackendInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevBackendInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevBackendInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     unknown_members,
                 })
             }
@@ -216,7 +223,7 @@ impl<'de> ::serde::Deserialize<'de> for ChardevBackendInfo {
 /// QAPI enum `DataFormat`.
 ///
 /// Since: 1.4
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DataFormat {
     /// Data is a UTF-8 string (RFC 3629)
     Utf8,
@@ -239,18 +246,25 @@ impl DataFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "utf8" => DataFormat::Utf8,
-            "base64" => DataFormat::Base64,
-            _ => DataFormat::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DataFormat::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "utf8" => DataFormat::Utf8,
-            "base64" => DataFormat::Base64,
-            _ => DataFormat::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DataFormat::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "utf8" => DataFormat::Utf8,
+                "base64" => DataFormat::Base64,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for DataFormat {
@@ -372,31 +386,34 @@ impl<'de> ::serde::Deserialize<'de> for ChardevCommon {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevCommon, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevCommon {
                     logfile: m_logfile,
                     logappend: m_logappend,
@@ -494,7 +511,7 @@ impl<'de> ::serde::Deserialize<'de> for ChardevFile {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevFile, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -502,46 +519,49 @@ impl<'de> ::serde::Deserialize<'de> for ChardevFile {
                 let mut m_out: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_append: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "in" => {
-                                m_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out" => {
-                                m_out = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "append" => {
-                                m_append = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "in" => {
+                            m_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "out" => {
+                            m_out = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "append" => {
+                            m_append = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevFile {
                     logfile: m_logfile,
                     logappend: m_logappend,
                     r#in: m_in,
-                    out: m_out.ok_or_else(|| ::qmp_types::de::missing("out"))?,
+                    out: ::qmp_types::de::required(m_out, "out")?,
                     append: m_append,
                     unknown_members,
                 })
@@ -625,41 +645,44 @@ impl<'de> ::serde::Deserialize<'de> for ChardevHostdev {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevHostdev, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevHostdev {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    device: m_device.ok_or_else(|| ::qmp_types::de::missing("device"))?,
+                    device: ::qmp_types::de::required(m_device, "device")?,
                     unknown_members,
                 })
             }
@@ -822,7 +845,7 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSocket {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevSocket, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -838,85 +861,88 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSocket {
                 let mut m_reconnect: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_reconnect_ms: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "addr" => {
-                                m_addr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-creds" => {
-                                m_tls_creds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-authz" => {
-                                m_tls_authz = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "wait" => {
-                                m_wait = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "nodelay" => {
-                                m_nodelay = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "telnet" => {
-                                m_telnet = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tn3270" => {
-                                m_tn3270 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "websocket" => {
-                                m_websocket = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reconnect" => {
-                                m_reconnect = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reconnect-ms" => {
-                                m_reconnect_ms = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "addr" => {
+                            m_addr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls-creds" => {
+                            m_tls_creds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls-authz" => {
+                            m_tls_authz = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "server" => {
+                            m_server = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "wait" => {
+                            m_wait = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "nodelay" => {
+                            m_nodelay = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "telnet" => {
+                            m_telnet = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tn3270" => {
+                            m_tn3270 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "websocket" => {
+                            m_websocket = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reconnect" => {
+                            m_reconnect = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reconnect-ms" => {
+                            m_reconnect_ms = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevSocket {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    addr: m_addr.ok_or_else(|| ::qmp_types::de::missing("addr"))?,
+                    addr: ::qmp_types::de::required(m_addr, "addr")?,
                     tls_creds: m_tls_creds,
                     tls_authz: m_tls_authz,
                     server: m_server,
@@ -1014,47 +1040,50 @@ impl<'de> ::serde::Deserialize<'de> for ChardevUdp {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevUdp, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_remote: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
                 let mut m_local: ::std::option::Option<super::SocketAddressLegacy> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "remote" => {
-                                m_remote = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "local" => {
-                                m_local = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "remote" => {
+                            m_remote = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "local" => {
+                            m_local = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevUdp {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    remote: m_remote.ok_or_else(|| ::qmp_types::de::missing("remote"))?,
+                    remote: ::qmp_types::de::required(m_remote, "remote")?,
                     local: m_local,
                     unknown_members,
                 })
@@ -1137,42 +1166,44 @@ impl<'de> ::serde::Deserialize<'de> for ChardevMux {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevMux, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "chardev" => {
-                                m_chardev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "chardev" => {
+                            m_chardev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevMux {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    chardev: m_chardev
-                        .ok_or_else(|| ::qmp_types::de::missing("chardev"))?,
+                    chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
                     unknown_members,
                 })
             }
@@ -1254,7 +1285,7 @@ impl<'de> ::serde::Deserialize<'de> for ChardevHub {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevHub, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -1262,36 +1293,38 @@ impl<'de> ::serde::Deserialize<'de> for ChardevHub {
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "chardevs" => {
-                                m_chardevs = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "chardevs" => {
+                            m_chardevs = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevHub {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    chardevs: m_chardevs
-                        .ok_or_else(|| ::qmp_types::de::missing("chardevs"))?,
+                    chardevs: ::qmp_types::de::required(m_chardevs, "chardevs")?,
                     unknown_members,
                 })
             }
@@ -1377,37 +1410,40 @@ impl<'de> ::serde::Deserialize<'de> for ChardevStdio {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevStdio, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_signal: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "signal" => {
-                                m_signal = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "signal" => {
+                            m_signal = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevStdio {
                     logfile: m_logfile,
                     logappend: m_logappend,
@@ -1495,41 +1531,44 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSpiceChannel {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevSpiceChannel, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevSpiceChannel {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
                     unknown_members,
                 })
             }
@@ -1613,41 +1652,44 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSpicePort {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevSpicePort, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_fqdn: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fqdn" => {
-                                m_fqdn = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "fqdn" => {
+                            m_fqdn = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevSpicePort {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    fqdn: m_fqdn.ok_or_else(|| ::qmp_types::de::missing("fqdn"))?,
+                    fqdn: ::qmp_types::de::required(m_fqdn, "fqdn")?,
                     unknown_members,
                 })
             }
@@ -1731,41 +1773,44 @@ impl<'de> ::serde::Deserialize<'de> for ChardevDBus {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevDBus, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevDBus {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     unknown_members,
                 })
             }
@@ -1872,7 +1917,7 @@ impl<'de> ::serde::Deserialize<'de> for ChardevVC {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevVC, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -1881,46 +1926,49 @@ impl<'de> ::serde::Deserialize<'de> for ChardevVC {
                 let mut m_cols: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_rows: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "width" => {
-                                m_width = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "height" => {
-                                m_height = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cols" => {
-                                m_cols = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rows" => {
-                                m_rows = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "width" => {
+                            m_width = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "height" => {
+                            m_height = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cols" => {
+                            m_cols = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "rows" => {
+                            m_rows = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevVC {
                     logfile: m_logfile,
                     logappend: m_logappend,
@@ -2012,37 +2060,40 @@ impl<'de> ::serde::Deserialize<'de> for ChardevRingbuf {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevRingbuf, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevRingbuf {
                     logfile: m_logfile,
                     logappend: m_logappend,
@@ -2139,43 +2190,46 @@ impl<'de> ::serde::Deserialize<'de> for ChardevQemuVDAgent {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevQemuVDAgent, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_mouse: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_clipboard: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mouse" => {
-                                m_mouse = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "clipboard" => {
-                                m_clipboard = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mouse" => {
+                            m_mouse = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "clipboard" => {
+                            m_clipboard = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevQemuVDAgent {
                     logfile: m_logfile,
                     logappend: m_logappend,
@@ -2266,37 +2320,40 @@ impl<'de> ::serde::Deserialize<'de> for ChardevPty {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevPty, A::Error> {
                 let mut m_logfile: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_logappend: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "logfile" => {
-                                m_logfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "logappend" => {
-                                m_logappend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "logfile" => {
+                            m_logfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "logappend" => {
+                            m_logappend = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "path" => {
+                            m_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevPty {
                     logfile: m_logfile,
                     logappend: m_logappend,
@@ -2313,7 +2370,7 @@ impl<'de> ::serde::Deserialize<'de> for ChardevPty {
 /// QAPI enum `ChardevBackendKind`.
 ///
 /// Since: 1.4
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ChardevBackendKind {
     /// regular files
     File,
@@ -2444,60 +2501,46 @@ impl ChardevBackendKind {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "file" => ChardevBackendKind::File,
-            "serial" => ChardevBackendKind::Serial,
-            "parallel" => ChardevBackendKind::Parallel,
-            "pipe" => ChardevBackendKind::Pipe,
-            "socket" => ChardevBackendKind::Socket,
-            "udp" => ChardevBackendKind::Udp,
-            "pty" => ChardevBackendKind::Pty,
-            "null" => ChardevBackendKind::Null,
-            "mux" => ChardevBackendKind::Mux,
-            "hub" => ChardevBackendKind::Hub,
-            "msmouse" => ChardevBackendKind::Msmouse,
-            "wctablet" => ChardevBackendKind::Wctablet,
-            "braille" => ChardevBackendKind::Braille,
-            "testdev" => ChardevBackendKind::Testdev,
-            "stdio" => ChardevBackendKind::Stdio,
-            "console" => ChardevBackendKind::Console,
-            "spicevmc" => ChardevBackendKind::Spicevmc,
-            "spiceport" => ChardevBackendKind::Spiceport,
-            "qemu-vdagent" => ChardevBackendKind::QemuVdagent,
-            "dbus" => ChardevBackendKind::Dbus,
-            "vc" => ChardevBackendKind::Vc,
-            "ringbuf" => ChardevBackendKind::Ringbuf,
-            "memory" => ChardevBackendKind::Memory,
-            _ => ChardevBackendKind::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ChardevBackendKind::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "file" => ChardevBackendKind::File,
-            "serial" => ChardevBackendKind::Serial,
-            "parallel" => ChardevBackendKind::Parallel,
-            "pipe" => ChardevBackendKind::Pipe,
-            "socket" => ChardevBackendKind::Socket,
-            "udp" => ChardevBackendKind::Udp,
-            "pty" => ChardevBackendKind::Pty,
-            "null" => ChardevBackendKind::Null,
-            "mux" => ChardevBackendKind::Mux,
-            "hub" => ChardevBackendKind::Hub,
-            "msmouse" => ChardevBackendKind::Msmouse,
-            "wctablet" => ChardevBackendKind::Wctablet,
-            "braille" => ChardevBackendKind::Braille,
-            "testdev" => ChardevBackendKind::Testdev,
-            "stdio" => ChardevBackendKind::Stdio,
-            "console" => ChardevBackendKind::Console,
-            "spicevmc" => ChardevBackendKind::Spicevmc,
-            "spiceport" => ChardevBackendKind::Spiceport,
-            "qemu-vdagent" => ChardevBackendKind::QemuVdagent,
-            "dbus" => ChardevBackendKind::Dbus,
-            "vc" => ChardevBackendKind::Vc,
-            "ringbuf" => ChardevBackendKind::Ringbuf,
-            "memory" => ChardevBackendKind::Memory,
-            _ => ChardevBackendKind::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ChardevBackendKind::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "file" => ChardevBackendKind::File,
+                "serial" => ChardevBackendKind::Serial,
+                "parallel" => ChardevBackendKind::Parallel,
+                "pipe" => ChardevBackendKind::Pipe,
+                "socket" => ChardevBackendKind::Socket,
+                "udp" => ChardevBackendKind::Udp,
+                "pty" => ChardevBackendKind::Pty,
+                "null" => ChardevBackendKind::Null,
+                "mux" => ChardevBackendKind::Mux,
+                "hub" => ChardevBackendKind::Hub,
+                "msmouse" => ChardevBackendKind::Msmouse,
+                "wctablet" => ChardevBackendKind::Wctablet,
+                "braille" => ChardevBackendKind::Braille,
+                "testdev" => ChardevBackendKind::Testdev,
+                "stdio" => ChardevBackendKind::Stdio,
+                "console" => ChardevBackendKind::Console,
+                "spicevmc" => ChardevBackendKind::Spicevmc,
+                "spiceport" => ChardevBackendKind::Spiceport,
+                "qemu-vdagent" => ChardevBackendKind::QemuVdagent,
+                "dbus" => ChardevBackendKind::Dbus,
+                "vc" => ChardevBackendKind::Vc,
+                "ringbuf" => ChardevBackendKind::Ringbuf,
+                "memory" => ChardevBackendKind::Memory,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for ChardevBackendKind {
@@ -2611,27 +2654,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevFileWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevFileWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevFile> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevFileWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -2700,27 +2746,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevHostdevWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevHostdevWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevHostdev> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevHostdevWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -2789,27 +2838,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSocketWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevSocketWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevSocket> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevSocketWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -2878,27 +2930,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevUdpWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevUdpWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevUdp> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevUdpWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -2967,27 +3022,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevCommonWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevCommonWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevCommon> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevCommonWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -3056,27 +3114,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevMuxWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevMuxWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevMux> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevMuxWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -3145,27 +3206,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevHubWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevHubWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevHub> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevHubWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -3234,27 +3298,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevStdioWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevStdioWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevStdio> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevStdioWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -3325,27 +3392,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSpiceChannelWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevSpiceChannelWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevSpiceChannel> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevSpiceChannelWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -3416,27 +3486,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSpicePortWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevSpicePortWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevSpicePort> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevSpicePortWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -3507,27 +3580,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevQemuVDAgentWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevQemuVDAgentWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevQemuVDAgent> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevQemuVDAgentWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -3598,27 +3674,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevDBusWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevDBusWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevDBus> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevDBusWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -3687,27 +3766,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevVCWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevVCWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevVC> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevVCWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -3776,27 +3858,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevRingbufWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevRingbufWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevRingbuf> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevRingbufWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -3865,27 +3950,30 @@ impl<'de> ::serde::Deserialize<'de> for ChardevPtyWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevPtyWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::ChardevPty> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevPtyWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -4149,26 +4237,28 @@ impl<'de> ::serde::Deserialize<'de> for ChardevBackend {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevBackend, A::Error> {
                 let mut tag: ::std::option::Option<super::ChardevBackendKind> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -4366,25 +4456,28 @@ impl<'de> ::serde::Deserialize<'de> for ChardevReturn {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ChardevReturn, A::Error> {
                 let mut m_pty: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "pty" => {
-                                m_pty = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "pty" => {
+                            m_pty = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ChardevReturn {
                     pty: m_pty,
                     unknown_members,
@@ -4597,41 +4690,43 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<RingbufWrite, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_format: ::std::option::Option<super::super::DataFormat> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "data" => {
-                                    m_data = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "format" => {
-                                    m_format = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "data" => {
+                                m_data = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "format" => {
+                                m_format = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(RingbufWrite {
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                        data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
+                        data: ::qmp_types::de::required(m_data, "data")?,
                         format: m_format,
                         unknown_members,
                     })
@@ -4741,41 +4836,43 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<RingbufRead, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_size: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_format: ::std::option::Option<super::super::DataFormat> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "size" => {
-                                    m_size = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "format" => {
-                                    m_format = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "size" => {
+                                m_size = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "format" => {
+                                m_format = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(RingbufRead {
-                        device: m_device
-                            .ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                        size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                        device: ::qmp_types::de::required(m_device, "device")?,
+                        size: ::qmp_types::de::required(m_size, "size")?,
                         format: m_format,
                         unknown_members,
                     })
@@ -4892,37 +4989,39 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<ChardevAdd, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_backend: ::std::option::Option<
                         super::super::ChardevBackend,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "backend" => {
-                                    m_backend = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "backend" => {
+                                m_backend = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(ChardevAdd {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                        backend: m_backend
-                            .ok_or_else(|| ::qmp_types::de::missing("backend"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
+                        backend: ::qmp_types::de::required(m_backend, "backend")?,
                         unknown_members,
                     })
                 }
@@ -5039,37 +5138,39 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<ChardevChange, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_backend: ::std::option::Option<
                         super::super::ChardevBackend,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "backend" => {
-                                    m_backend = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "backend" => {
+                                m_backend = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(ChardevChange {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                        backend: m_backend
-                            .ok_or_else(|| ::qmp_types::de::missing("backend"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
+                        backend: ::qmp_types::de::required(m_backend, "backend")?,
                         unknown_members,
                     })
                 }
@@ -5155,27 +5256,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<ChardevRemove, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(ChardevRemove {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -5261,27 +5365,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<ChardevSendBreak, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(ChardevSendBreak {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -5377,34 +5484,37 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<VserportChange, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_open: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "open" => {
-                                    m_open = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "open" => {
+                                m_open = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(VserportChange {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                        open: m_open.ok_or_else(|| ::qmp_types::de::missing("open"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
+                        open: ::qmp_types::de::required(m_open, "open")?,
                         unknown_members,
                     })
                 }

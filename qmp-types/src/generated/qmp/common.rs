@@ -5,7 +5,7 @@
 /// QAPI enum `IoOperationType`.
 ///
 /// Since: 2.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IoOperationType {
     /// read operation
     Read,
@@ -31,18 +31,25 @@ impl IoOperationType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "read" => IoOperationType::Read,
-            "write" => IoOperationType::Write,
-            _ => IoOperationType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => IoOperationType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "read" => IoOperationType::Read,
-            "write" => IoOperationType::Write,
-            _ => IoOperationType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => IoOperationType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "read" => IoOperationType::Read,
+                "write" => IoOperationType::Write,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for IoOperationType {
@@ -100,7 +107,7 @@ impl<'de> ::serde::Deserialize<'de> for IoOperationType {
 /// QAPI enum `OnOffAuto`.
 ///
 /// Since: 2.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OnOffAuto {
     /// QEMU selects the value between on and off
     Auto,
@@ -130,20 +137,26 @@ impl OnOffAuto {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "auto" => OnOffAuto::Auto,
-            "on" => OnOffAuto::On,
-            "off" => OnOffAuto::Off,
-            _ => OnOffAuto::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => OnOffAuto::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "auto" => OnOffAuto::Auto,
-            "on" => OnOffAuto::On,
-            "off" => OnOffAuto::Off,
-            _ => OnOffAuto::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => OnOffAuto::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "auto" => OnOffAuto::Auto,
+                "on" => OnOffAuto::On,
+                "off" => OnOffAuto::Off,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for OnOffAuto {
@@ -199,7 +212,7 @@ impl<'de> ::serde::Deserialize<'de> for OnOffAuto {
 /// QAPI enum `OnOffSplit`.
 ///
 /// Since: 2.6
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OnOffSplit {
     /// Enabled
     On,
@@ -229,20 +242,26 @@ impl OnOffSplit {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "on" => OnOffSplit::On,
-            "off" => OnOffSplit::Off,
-            "split" => OnOffSplit::Split,
-            _ => OnOffSplit::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => OnOffSplit::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "on" => OnOffSplit::On,
-            "off" => OnOffSplit::Off,
-            "split" => OnOffSplit::Split,
-            _ => OnOffSplit::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => OnOffSplit::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "on" => OnOffSplit::On,
+                "off" => OnOffSplit::Off,
+                "split" => OnOffSplit::Split,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for OnOffSplit {
@@ -363,7 +382,7 @@ impl<'de> ::serde::Deserialize<'de> for StrOrNull {
 /// QAPI enum `OffAutoPCIBAR`.
 ///
 /// Since: 2.12
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum OffAutoPCIBAR {
     /// The specified feature is disabled
     Off,
@@ -413,30 +432,31 @@ impl OffAutoPCIBAR {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "off" => OffAutoPCIBAR::Off,
-            "auto" => OffAutoPCIBAR::Auto,
-            "bar0" => OffAutoPCIBAR::Bar0,
-            "bar1" => OffAutoPCIBAR::Bar1,
-            "bar2" => OffAutoPCIBAR::Bar2,
-            "bar3" => OffAutoPCIBAR::Bar3,
-            "bar4" => OffAutoPCIBAR::Bar4,
-            "bar5" => OffAutoPCIBAR::Bar5,
-            _ => OffAutoPCIBAR::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => OffAutoPCIBAR::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "off" => OffAutoPCIBAR::Off,
-            "auto" => OffAutoPCIBAR::Auto,
-            "bar0" => OffAutoPCIBAR::Bar0,
-            "bar1" => OffAutoPCIBAR::Bar1,
-            "bar2" => OffAutoPCIBAR::Bar2,
-            "bar3" => OffAutoPCIBAR::Bar3,
-            "bar4" => OffAutoPCIBAR::Bar4,
-            "bar5" => OffAutoPCIBAR::Bar5,
-            _ => OffAutoPCIBAR::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => OffAutoPCIBAR::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "off" => OffAutoPCIBAR::Off,
+                "auto" => OffAutoPCIBAR::Auto,
+                "bar0" => OffAutoPCIBAR::Bar0,
+                "bar1" => OffAutoPCIBAR::Bar1,
+                "bar2" => OffAutoPCIBAR::Bar2,
+                "bar3" => OffAutoPCIBAR::Bar3,
+                "bar4" => OffAutoPCIBAR::Bar4,
+                "bar5" => OffAutoPCIBAR::Bar5,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for OffAutoPCIBAR {
@@ -494,7 +514,7 @@ impl<'de> ::serde::Deserialize<'de> for OffAutoPCIBAR {
 /// QAPI enum `PCIELinkSpeed`.
 ///
 /// Since: 4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PCIELinkSpeed {
     /// 2.5GT/s
     V25,
@@ -536,26 +556,29 @@ impl PCIELinkSpeed {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "2_5" => PCIELinkSpeed::V25,
-            "5" => PCIELinkSpeed::V5,
-            "8" => PCIELinkSpeed::V8,
-            "16" => PCIELinkSpeed::V16,
-            "32" => PCIELinkSpeed::V32,
-            "64" => PCIELinkSpeed::V64,
-            _ => PCIELinkSpeed::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => PCIELinkSpeed::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "2_5" => PCIELinkSpeed::V25,
-            "5" => PCIELinkSpeed::V5,
-            "8" => PCIELinkSpeed::V8,
-            "16" => PCIELinkSpeed::V16,
-            "32" => PCIELinkSpeed::V32,
-            "64" => PCIELinkSpeed::V64,
-            _ => PCIELinkSpeed::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => PCIELinkSpeed::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "2_5" => PCIELinkSpeed::V25,
+                "5" => PCIELinkSpeed::V5,
+                "8" => PCIELinkSpeed::V8,
+                "16" => PCIELinkSpeed::V16,
+                "32" => PCIELinkSpeed::V32,
+                "64" => PCIELinkSpeed::V64,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for PCIELinkSpeed {
@@ -613,7 +636,7 @@ impl<'de> ::serde::Deserialize<'de> for PCIELinkSpeed {
 /// QAPI enum `PCIELinkWidth`.
 ///
 /// Since: 4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PCIELinkWidth {
     /// x1
     V1,
@@ -659,28 +682,30 @@ impl PCIELinkWidth {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "1" => PCIELinkWidth::V1,
-            "2" => PCIELinkWidth::V2,
-            "4" => PCIELinkWidth::V4,
-            "8" => PCIELinkWidth::V8,
-            "12" => PCIELinkWidth::V12,
-            "16" => PCIELinkWidth::V16,
-            "32" => PCIELinkWidth::V32,
-            _ => PCIELinkWidth::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => PCIELinkWidth::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "1" => PCIELinkWidth::V1,
-            "2" => PCIELinkWidth::V2,
-            "4" => PCIELinkWidth::V4,
-            "8" => PCIELinkWidth::V8,
-            "12" => PCIELinkWidth::V12,
-            "16" => PCIELinkWidth::V16,
-            "32" => PCIELinkWidth::V32,
-            _ => PCIELinkWidth::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => PCIELinkWidth::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "1" => PCIELinkWidth::V1,
+                "2" => PCIELinkWidth::V2,
+                "4" => PCIELinkWidth::V4,
+                "8" => PCIELinkWidth::V8,
+                "12" => PCIELinkWidth::V12,
+                "16" => PCIELinkWidth::V16,
+                "32" => PCIELinkWidth::V32,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for PCIELinkWidth {
@@ -738,7 +763,7 @@ impl<'de> ::serde::Deserialize<'de> for PCIELinkWidth {
 /// QAPI enum `HostMemPolicy`.
 ///
 /// Since: 2.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HostMemPolicy {
     /// restore default policy, remove any nondefault policy
     Default,
@@ -774,22 +799,27 @@ impl HostMemPolicy {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "default" => HostMemPolicy::Default,
-            "preferred" => HostMemPolicy::Preferred,
-            "bind" => HostMemPolicy::Bind,
-            "interleave" => HostMemPolicy::Interleave,
-            _ => HostMemPolicy::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => HostMemPolicy::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "default" => HostMemPolicy::Default,
-            "preferred" => HostMemPolicy::Preferred,
-            "bind" => HostMemPolicy::Bind,
-            "interleave" => HostMemPolicy::Interleave,
-            _ => HostMemPolicy::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => HostMemPolicy::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "default" => HostMemPolicy::Default,
+                "preferred" => HostMemPolicy::Preferred,
+                "bind" => HostMemPolicy::Bind,
+                "interleave" => HostMemPolicy::Interleave,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for HostMemPolicy {
@@ -848,7 +878,7 @@ impl<'de> ::serde::Deserialize<'de> for HostMemPolicy {
 /// QAPI enum `NetFilterDirection`.
 ///
 /// Since: 2.5
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NetFilterDirection {
     /// the filter is attached both to the receive and the transmit
     /// queue of the netdev (default).
@@ -881,20 +911,26 @@ impl NetFilterDirection {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "all" => NetFilterDirection::All,
-            "rx" => NetFilterDirection::Rx,
-            "tx" => NetFilterDirection::Tx,
-            _ => NetFilterDirection::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NetFilterDirection::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "all" => NetFilterDirection::All,
-            "rx" => NetFilterDirection::Rx,
-            "tx" => NetFilterDirection::Tx,
-            _ => NetFilterDirection::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NetFilterDirection::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "all" => NetFilterDirection::All,
+                "rx" => NetFilterDirection::Rx,
+                "tx" => NetFilterDirection::Tx,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for NetFilterDirection {
@@ -952,7 +988,7 @@ impl<'de> ::serde::Deserialize<'de> for NetFilterDirection {
 /// QAPI enum `GrabToggleKeys`.
 ///
 /// Since: 4.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GrabToggleKeys {
     /// left and right control key
     CtrlCtrl,
@@ -994,26 +1030,29 @@ impl GrabToggleKeys {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "ctrl-ctrl" => GrabToggleKeys::CtrlCtrl,
-            "alt-alt" => GrabToggleKeys::AltAlt,
-            "shift-shift" => GrabToggleKeys::ShiftShift,
-            "meta-meta" => GrabToggleKeys::MetaMeta,
-            "scrolllock" => GrabToggleKeys::Scrolllock,
-            "ctrl-scrolllock" => GrabToggleKeys::CtrlScrolllock,
-            _ => GrabToggleKeys::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GrabToggleKeys::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "ctrl-ctrl" => GrabToggleKeys::CtrlCtrl,
-            "alt-alt" => GrabToggleKeys::AltAlt,
-            "shift-shift" => GrabToggleKeys::ShiftShift,
-            "meta-meta" => GrabToggleKeys::MetaMeta,
-            "scrolllock" => GrabToggleKeys::Scrolllock,
-            "ctrl-scrolllock" => GrabToggleKeys::CtrlScrolllock,
-            _ => GrabToggleKeys::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GrabToggleKeys::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "ctrl-ctrl" => GrabToggleKeys::CtrlCtrl,
+                "alt-alt" => GrabToggleKeys::AltAlt,
+                "shift-shift" => GrabToggleKeys::ShiftShift,
+                "meta-meta" => GrabToggleKeys::MetaMeta,
+                "scrolllock" => GrabToggleKeys::Scrolllock,
+                "ctrl-scrolllock" => GrabToggleKeys::CtrlScrolllock,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for GrabToggleKeys {
@@ -1127,30 +1166,35 @@ impl<'de> ::serde::Deserialize<'de> for HumanReadableText {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<HumanReadableText, A::Error> {
                 let mut m_human_readable_text: ::std::option::Option<
                     ::std::string::String,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "human-readable-text" => {
-                                m_human_readable_text = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "human-readable-text" => {
+                            m_human_readable_text = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(HumanReadableText {
-                    human_readable_text: m_human_readable_text
-                        .ok_or_else(|| ::qmp_types::de::missing("human-readable-text"))?,
+                    human_readable_text: ::qmp_types::de::required(
+                        m_human_readable_text,
+                        "human-readable-text",
+                    )?,
                     unknown_members,
                 })
             }
@@ -1163,7 +1207,7 @@ impl<'de> ::serde::Deserialize<'de> for HumanReadableText {
 /// QAPI enum `EndianMode`.
 ///
 /// Since: 10.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EndianMode {
     /// Endianness not specified
     Unspecified,
@@ -1193,20 +1237,26 @@ impl EndianMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "unspecified" => EndianMode::Unspecified,
-            "little" => EndianMode::Little,
-            "big" => EndianMode::Big,
-            _ => EndianMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => EndianMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "unspecified" => EndianMode::Unspecified,
-            "little" => EndianMode::Little,
-            "big" => EndianMode::Big,
-            _ => EndianMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => EndianMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "unspecified" => EndianMode::Unspecified,
+                "little" => EndianMode::Little,
+                "big" => EndianMode::Big,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for EndianMode {

@@ -5,7 +5,7 @@
 /// QAPI enum `CompatPolicyInput`.
 ///
 /// Since: 6.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CompatPolicyInput {
     /// Accept silently
     Accept,
@@ -35,20 +35,26 @@ impl CompatPolicyInput {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "accept" => CompatPolicyInput::Accept,
-            "reject" => CompatPolicyInput::Reject,
-            "crash" => CompatPolicyInput::Crash,
-            _ => CompatPolicyInput::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CompatPolicyInput::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "accept" => CompatPolicyInput::Accept,
-            "reject" => CompatPolicyInput::Reject,
-            "crash" => CompatPolicyInput::Crash,
-            _ => CompatPolicyInput::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CompatPolicyInput::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "accept" => CompatPolicyInput::Accept,
+                "reject" => CompatPolicyInput::Reject,
+                "crash" => CompatPolicyInput::Crash,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for CompatPolicyInput {
@@ -106,7 +112,7 @@ impl<'de> ::serde::Deserialize<'de> for CompatPolicyInput {
 /// QAPI enum `CompatPolicyOutput`.
 ///
 /// Since: 6.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CompatPolicyOutput {
     /// Pass on unchanged
     Accept,
@@ -132,18 +138,25 @@ impl CompatPolicyOutput {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "accept" => CompatPolicyOutput::Accept,
-            "hide" => CompatPolicyOutput::Hide,
-            _ => CompatPolicyOutput::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CompatPolicyOutput::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "accept" => CompatPolicyOutput::Accept,
-            "hide" => CompatPolicyOutput::Hide,
-            _ => CompatPolicyOutput::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CompatPolicyOutput::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "accept" => CompatPolicyOutput::Accept,
+                "hide" => CompatPolicyOutput::Hide,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for CompatPolicyOutput {
@@ -290,7 +303,7 @@ impl<'de> ::serde::Deserialize<'de> for CompatPolicy {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CompatPolicy, A::Error> {
                 let mut m_deprecated_input: ::std::option::Option<
                     super::CompatPolicyInput,
@@ -305,36 +318,39 @@ impl<'de> ::serde::Deserialize<'de> for CompatPolicy {
                     super::CompatPolicyOutput,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "deprecated-input" => {
-                                m_deprecated_input = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "deprecated-output" => {
-                                m_deprecated_output = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unstable-input" => {
-                                m_unstable_input = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unstable-output" => {
-                                m_unstable_output = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "deprecated-input" => {
+                            m_deprecated_input = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "deprecated-output" => {
+                            m_deprecated_output = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unstable-input" => {
+                            m_unstable_input = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unstable-output" => {
+                            m_unstable_output = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CompatPolicy {
                     deprecated_input: m_deprecated_input,
                     deprecated_output: m_deprecated_output,

@@ -7,7 +7,7 @@
 /// QAPI enum `QCryptoTLSCredsEndpoint`.
 ///
 /// Since: 2.5
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoTLSCredsEndpoint {
     /// the network endpoint is acting as the client
     Client,
@@ -33,18 +33,27 @@ impl QCryptoTLSCredsEndpoint {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "client" => QCryptoTLSCredsEndpoint::Client,
-            "server" => QCryptoTLSCredsEndpoint::Server,
-            _ => QCryptoTLSCredsEndpoint::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                QCryptoTLSCredsEndpoint::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "client" => QCryptoTLSCredsEndpoint::Client,
-            "server" => QCryptoTLSCredsEndpoint::Server,
-            _ => QCryptoTLSCredsEndpoint::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoTLSCredsEndpoint::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "client" => QCryptoTLSCredsEndpoint::Client,
+                "server" => QCryptoTLSCredsEndpoint::Server,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QCryptoTLSCredsEndpoint {
@@ -106,7 +115,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoTLSCredsEndpoint {
 /// QAPI enum `QCryptoSecretFormat`.
 ///
 /// Since: 2.6
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoSecretFormat {
     /// raw bytes.  When encoded in JSON only valid UTF-8 sequences
     /// can be used
@@ -133,18 +142,25 @@ impl QCryptoSecretFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "raw" => QCryptoSecretFormat::Raw,
-            "base64" => QCryptoSecretFormat::Base64,
-            _ => QCryptoSecretFormat::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoSecretFormat::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "raw" => QCryptoSecretFormat::Raw,
-            "base64" => QCryptoSecretFormat::Base64,
-            _ => QCryptoSecretFormat::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoSecretFormat::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "raw" => QCryptoSecretFormat::Raw,
+                "base64" => QCryptoSecretFormat::Base64,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QCryptoSecretFormat {
@@ -202,7 +218,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoSecretFormat {
 /// QAPI enum `QCryptoHashAlgo`.
 ///
 /// Since: 2.6
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoHashAlgo {
     /// MD5.  Should not be used in any new code, legacy compat only
     Md5,
@@ -252,30 +268,31 @@ impl QCryptoHashAlgo {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "md5" => QCryptoHashAlgo::Md5,
-            "sha1" => QCryptoHashAlgo::Sha1,
-            "sha224" => QCryptoHashAlgo::Sha224,
-            "sha256" => QCryptoHashAlgo::Sha256,
-            "sha384" => QCryptoHashAlgo::Sha384,
-            "sha512" => QCryptoHashAlgo::Sha512,
-            "ripemd160" => QCryptoHashAlgo::Ripemd160,
-            "sm3" => QCryptoHashAlgo::Sm3,
-            _ => QCryptoHashAlgo::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoHashAlgo::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "md5" => QCryptoHashAlgo::Md5,
-            "sha1" => QCryptoHashAlgo::Sha1,
-            "sha224" => QCryptoHashAlgo::Sha224,
-            "sha256" => QCryptoHashAlgo::Sha256,
-            "sha384" => QCryptoHashAlgo::Sha384,
-            "sha512" => QCryptoHashAlgo::Sha512,
-            "ripemd160" => QCryptoHashAlgo::Ripemd160,
-            "sm3" => QCryptoHashAlgo::Sm3,
-            _ => QCryptoHashAlgo::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoHashAlgo::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "md5" => QCryptoHashAlgo::Md5,
+                "sha1" => QCryptoHashAlgo::Sha1,
+                "sha224" => QCryptoHashAlgo::Sha224,
+                "sha256" => QCryptoHashAlgo::Sha256,
+                "sha384" => QCryptoHashAlgo::Sha384,
+                "sha512" => QCryptoHashAlgo::Sha512,
+                "ripemd160" => QCryptoHashAlgo::Ripemd160,
+                "sm3" => QCryptoHashAlgo::Sm3,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QCryptoHashAlgo {
@@ -333,7 +350,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoHashAlgo {
 /// QAPI enum `QCryptoCipherAlgo`.
 ///
 /// Since: 2.6
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoCipherAlgo {
     /// AES with 128 bit / 16 byte keys
     Aes128,
@@ -404,40 +421,36 @@ impl QCryptoCipherAlgo {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "aes-128" => QCryptoCipherAlgo::Aes128,
-            "aes-192" => QCryptoCipherAlgo::Aes192,
-            "aes-256" => QCryptoCipherAlgo::Aes256,
-            "des" => QCryptoCipherAlgo::Des,
-            "3des" => QCryptoCipherAlgo::V3des,
-            "cast5-128" => QCryptoCipherAlgo::Cast5128,
-            "serpent-128" => QCryptoCipherAlgo::Serpent128,
-            "serpent-192" => QCryptoCipherAlgo::Serpent192,
-            "serpent-256" => QCryptoCipherAlgo::Serpent256,
-            "twofish-128" => QCryptoCipherAlgo::Twofish128,
-            "twofish-192" => QCryptoCipherAlgo::Twofish192,
-            "twofish-256" => QCryptoCipherAlgo::Twofish256,
-            "sm4" => QCryptoCipherAlgo::Sm4,
-            _ => QCryptoCipherAlgo::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoCipherAlgo::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "aes-128" => QCryptoCipherAlgo::Aes128,
-            "aes-192" => QCryptoCipherAlgo::Aes192,
-            "aes-256" => QCryptoCipherAlgo::Aes256,
-            "des" => QCryptoCipherAlgo::Des,
-            "3des" => QCryptoCipherAlgo::V3des,
-            "cast5-128" => QCryptoCipherAlgo::Cast5128,
-            "serpent-128" => QCryptoCipherAlgo::Serpent128,
-            "serpent-192" => QCryptoCipherAlgo::Serpent192,
-            "serpent-256" => QCryptoCipherAlgo::Serpent256,
-            "twofish-128" => QCryptoCipherAlgo::Twofish128,
-            "twofish-192" => QCryptoCipherAlgo::Twofish192,
-            "twofish-256" => QCryptoCipherAlgo::Twofish256,
-            "sm4" => QCryptoCipherAlgo::Sm4,
-            _ => QCryptoCipherAlgo::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoCipherAlgo::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "aes-128" => QCryptoCipherAlgo::Aes128,
+                "aes-192" => QCryptoCipherAlgo::Aes192,
+                "aes-256" => QCryptoCipherAlgo::Aes256,
+                "des" => QCryptoCipherAlgo::Des,
+                "3des" => QCryptoCipherAlgo::V3des,
+                "cast5-128" => QCryptoCipherAlgo::Cast5128,
+                "serpent-128" => QCryptoCipherAlgo::Serpent128,
+                "serpent-192" => QCryptoCipherAlgo::Serpent192,
+                "serpent-256" => QCryptoCipherAlgo::Serpent256,
+                "twofish-128" => QCryptoCipherAlgo::Twofish128,
+                "twofish-192" => QCryptoCipherAlgo::Twofish192,
+                "twofish-256" => QCryptoCipherAlgo::Twofish256,
+                "sm4" => QCryptoCipherAlgo::Sm4,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QCryptoCipherAlgo {
@@ -495,7 +508,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoCipherAlgo {
 /// QAPI enum `QCryptoCipherMode`.
 ///
 /// Since: 2.6
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoCipherMode {
     /// Electronic Code Book
     Ecb,
@@ -529,22 +542,27 @@ impl QCryptoCipherMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "ecb" => QCryptoCipherMode::Ecb,
-            "cbc" => QCryptoCipherMode::Cbc,
-            "xts" => QCryptoCipherMode::Xts,
-            "ctr" => QCryptoCipherMode::Ctr,
-            _ => QCryptoCipherMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoCipherMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "ecb" => QCryptoCipherMode::Ecb,
-            "cbc" => QCryptoCipherMode::Cbc,
-            "xts" => QCryptoCipherMode::Xts,
-            "ctr" => QCryptoCipherMode::Ctr,
-            _ => QCryptoCipherMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoCipherMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "ecb" => QCryptoCipherMode::Ecb,
+                "cbc" => QCryptoCipherMode::Cbc,
+                "xts" => QCryptoCipherMode::Xts,
+                "ctr" => QCryptoCipherMode::Ctr,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QCryptoCipherMode {
@@ -605,7 +623,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoCipherMode {
 /// QAPI enum `QCryptoIVGenAlgo`.
 ///
 /// Since: 2.6
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoIVGenAlgo {
     /// 64-bit sector number truncated to 32-bits
     Plain,
@@ -636,20 +654,26 @@ impl QCryptoIVGenAlgo {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "plain" => QCryptoIVGenAlgo::Plain,
-            "plain64" => QCryptoIVGenAlgo::Plain64,
-            "essiv" => QCryptoIVGenAlgo::Essiv,
-            _ => QCryptoIVGenAlgo::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoIVGenAlgo::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "plain" => QCryptoIVGenAlgo::Plain,
-            "plain64" => QCryptoIVGenAlgo::Plain64,
-            "essiv" => QCryptoIVGenAlgo::Essiv,
-            _ => QCryptoIVGenAlgo::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoIVGenAlgo::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "plain" => QCryptoIVGenAlgo::Plain,
+                "plain64" => QCryptoIVGenAlgo::Plain64,
+                "essiv" => QCryptoIVGenAlgo::Essiv,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QCryptoIVGenAlgo {
@@ -707,7 +731,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoIVGenAlgo {
 /// QAPI enum `QCryptoBlockFormat`.
 ///
 /// Since: 2.6
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoBlockFormat {
     /// QCow/QCow2 built-in AES-CBC encryption.  Use only for
     /// liberating data from old images.
@@ -734,18 +758,25 @@ impl QCryptoBlockFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "qcow" => QCryptoBlockFormat::Qcow,
-            "luks" => QCryptoBlockFormat::Luks,
-            _ => QCryptoBlockFormat::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoBlockFormat::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "qcow" => QCryptoBlockFormat::Qcow,
-            "luks" => QCryptoBlockFormat::Luks,
-            _ => QCryptoBlockFormat::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoBlockFormat::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "qcow" => QCryptoBlockFormat::Qcow,
+                "luks" => QCryptoBlockFormat::Luks,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QCryptoBlockFormat {
@@ -859,27 +890,30 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOptionsBase {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptoBlockOptionsBase, A::Error> {
                 let mut m_format: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(QCryptoBlockOptionsBase {
-                    format: m_format.ok_or_else(|| ::qmp_types::de::missing("format"))?,
+                    format: ::qmp_types::de::required(m_format, "format")?,
                     unknown_members,
                 })
             }
@@ -953,25 +987,28 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOptionsQCow {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptoBlockOptionsQCow, A::Error> {
                 let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "key-secret" => {
-                                m_key_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "key-secret" => {
+                            m_key_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(QCryptoBlockOptionsQCow {
                     key_secret: m_key_secret,
                     unknown_members,
@@ -1047,25 +1084,28 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOptionsLUKS {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptoBlockOptionsLUKS, A::Error> {
                 let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "key-secret" => {
-                                m_key_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "key-secret" => {
+                            m_key_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(QCryptoBlockOptionsLUKS {
                     key_secret: m_key_secret,
                     unknown_members,
@@ -1183,7 +1223,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockCreateOptionsLUKS {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptoBlockCreateOptionsLUKS, A::Error> {
                 let mut m_key_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo> = ::std::option::Option::None;
@@ -1195,51 +1235,54 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockCreateOptionsLUKS {
                 let mut m_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
                 let mut m_iter_time: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "key-secret" => {
-                                m_key_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cipher-alg" => {
-                                m_cipher_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cipher-mode" => {
-                                m_cipher_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ivgen-alg" => {
-                                m_ivgen_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ivgen-hash-alg" => {
-                                m_ivgen_hash_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "hash-alg" => {
-                                m_hash_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iter-time" => {
-                                m_iter_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "key-secret" => {
+                            m_key_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "cipher-alg" => {
+                            m_cipher_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cipher-mode" => {
+                            m_cipher_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ivgen-alg" => {
+                            m_ivgen_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ivgen-hash-alg" => {
+                            m_ivgen_hash_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "hash-alg" => {
+                            m_hash_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iter-time" => {
+                            m_iter_time = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(QCryptoBlockCreateOptionsLUKS {
                     key_secret: m_key_secret,
                     cipher_alg: m_cipher_alg,
@@ -1347,26 +1390,28 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOpenOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptoBlockOpenOptions, A::Error> {
                 let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "format" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "format" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("format"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -1486,26 +1531,28 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockCreateOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptoBlockCreateOptions, A::Error> {
                 let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "format" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "format" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("format"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -1595,27 +1642,30 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoBase {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptoBlockInfoBase, A::Error> {
                 let mut m_format: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(QCryptoBlockInfoBase {
-                    format: m_format.ok_or_else(|| ::qmp_types::de::missing("format"))?,
+                    format: ::qmp_types::de::required(m_format, "format")?,
                     unknown_members,
                 })
             }
@@ -1700,49 +1750,51 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoLUKSSlot {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptoBlockInfoLUKSSlot, A::Error> {
                 let mut m_active: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_iters: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_stripes: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_key_offset: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "active" => {
-                                m_active = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iters" => {
-                                m_iters = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "stripes" => {
-                                m_stripes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "key-offset" => {
-                                m_key_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "active" => {
+                            m_active = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "iters" => {
+                            m_iters = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "stripes" => {
+                            m_stripes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "key-offset" => {
+                            m_key_offset = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(QCryptoBlockInfoLUKSSlot {
-                    active: m_active.ok_or_else(|| ::qmp_types::de::missing("active"))?,
+                    active: ::qmp_types::de::required(m_active, "active")?,
                     iters: m_iters,
                     stripes: m_stripes,
-                    key_offset: m_key_offset
-                        .ok_or_else(|| ::qmp_types::de::missing("key-offset"))?,
+                    key_offset: ::qmp_types::de::required(m_key_offset, "key-offset")?,
                     unknown_members,
                 })
             }
@@ -1860,7 +1912,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoLUKS {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptoBlockInfoLUKS, A::Error> {
                 let mut m_cipher_alg: ::std::option::Option<super::QCryptoCipherAlgo> = ::std::option::Option::None;
                 let mut m_cipher_mode: ::std::option::Option<super::QCryptoCipherMode> = ::std::option::Option::None;
@@ -1877,84 +1929,92 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoLUKS {
                     ::std::vec::Vec<super::QCryptoBlockInfoLUKSSlot>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "cipher-alg" => {
-                                m_cipher_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cipher-mode" => {
-                                m_cipher_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ivgen-alg" => {
-                                m_ivgen_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ivgen-hash-alg" => {
-                                m_ivgen_hash_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "hash-alg" => {
-                                m_hash_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "detached-header" => {
-                                m_detached_header = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "payload-offset" => {
-                                m_payload_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "master-key-iters" => {
-                                m_master_key_iters = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "uuid" => {
-                                m_uuid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "slots" => {
-                                m_slots = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "cipher-alg" => {
+                            m_cipher_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "cipher-mode" => {
+                            m_cipher_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ivgen-alg" => {
+                            m_ivgen_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ivgen-hash-alg" => {
+                            m_ivgen_hash_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "hash-alg" => {
+                            m_hash_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "detached-header" => {
+                            m_detached_header = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "payload-offset" => {
+                            m_payload_offset = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "master-key-iters" => {
+                            m_master_key_iters = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "uuid" => {
+                            m_uuid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "slots" => {
+                            m_slots = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(QCryptoBlockInfoLUKS {
-                    cipher_alg: m_cipher_alg
-                        .ok_or_else(|| ::qmp_types::de::missing("cipher-alg"))?,
-                    cipher_mode: m_cipher_mode
-                        .ok_or_else(|| ::qmp_types::de::missing("cipher-mode"))?,
-                    ivgen_alg: m_ivgen_alg
-                        .ok_or_else(|| ::qmp_types::de::missing("ivgen-alg"))?,
+                    cipher_alg: ::qmp_types::de::required(m_cipher_alg, "cipher-alg")?,
+                    cipher_mode: ::qmp_types::de::required(
+                        m_cipher_mode,
+                        "cipher-mode",
+                    )?,
+                    ivgen_alg: ::qmp_types::de::required(m_ivgen_alg, "ivgen-alg")?,
                     ivgen_hash_alg: m_ivgen_hash_alg,
-                    hash_alg: m_hash_alg
-                        .ok_or_else(|| ::qmp_types::de::missing("hash-alg"))?,
-                    detached_header: m_detached_header
-                        .ok_or_else(|| ::qmp_types::de::missing("detached-header"))?,
-                    payload_offset: m_payload_offset
-                        .ok_or_else(|| ::qmp_types::de::missing("payload-offset"))?,
-                    master_key_iters: m_master_key_iters
-                        .ok_or_else(|| ::qmp_types::de::missing("master-key-iters"))?,
-                    uuid: m_uuid.ok_or_else(|| ::qmp_types::de::missing("uuid"))?,
-                    slots: m_slots.ok_or_else(|| ::qmp_types::de::missing("slots"))?,
+                    hash_alg: ::qmp_types::de::required(m_hash_alg, "hash-alg")?,
+                    detached_header: ::qmp_types::de::required(
+                        m_detached_header,
+                        "detached-header",
+                    )?,
+                    payload_offset: ::qmp_types::de::required(
+                        m_payload_offset,
+                        "payload-offset",
+                    )?,
+                    master_key_iters: ::qmp_types::de::required(
+                        m_master_key_iters,
+                        "master-key-iters",
+                    )?,
+                    uuid: ::qmp_types::de::required(m_uuid, "uuid")?,
+                    slots: ::qmp_types::de::required(m_slots, "slots")?,
                     unknown_members,
                 })
             }
@@ -2051,26 +2111,28 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptoBlockInfo, A::Error> {
                 let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "format" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "format" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("format"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -2102,7 +2164,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfo {
 /// QAPI enum `QCryptoBlockLUKSKeyslotState`.
 ///
 /// Since: 5.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoBlockLUKSKeyslotState {
     /// The slots contain the given password and marked as active
     Active,
@@ -2129,18 +2191,27 @@ impl QCryptoBlockLUKSKeyslotState {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "active" => QCryptoBlockLUKSKeyslotState::Active,
-            "inactive" => QCryptoBlockLUKSKeyslotState::Inactive,
-            _ => QCryptoBlockLUKSKeyslotState::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                QCryptoBlockLUKSKeyslotState::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "active" => QCryptoBlockLUKSKeyslotState::Active,
-            "inactive" => QCryptoBlockLUKSKeyslotState::Inactive,
-            _ => QCryptoBlockLUKSKeyslotState::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoBlockLUKSKeyslotState::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "active" => QCryptoBlockLUKSKeyslotState::Active,
+                "inactive" => QCryptoBlockLUKSKeyslotState::Inactive,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QCryptoBlockLUKSKeyslotState {
@@ -2304,7 +2375,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockAmendOptionsLUKS {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptoBlockAmendOptionsLUKS, A::Error> {
                 let mut m_state: ::std::option::Option<
                     super::QCryptoBlockLUKSKeyslotState,
@@ -2315,48 +2386,51 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockAmendOptionsLUKS {
                 let mut m_iter_time: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "state" => {
-                                m_state = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "new-secret" => {
-                                m_new_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "old-secret" => {
-                                m_old_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "keyslot" => {
-                                m_keyslot = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iter-time" => {
-                                m_iter_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "secret" => {
-                                m_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "state" => {
+                            m_state = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "new-secret" => {
+                            m_new_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "old-secret" => {
+                            m_old_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "keyslot" => {
+                            m_keyslot = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iter-time" => {
+                            m_iter_time = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "secret" => {
+                            m_secret = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(QCryptoBlockAmendOptionsLUKS {
-                    state: m_state.ok_or_else(|| ::qmp_types::de::missing("state"))?,
+                    state: ::qmp_types::de::required(m_state, "state")?,
                     new_secret: m_new_secret,
                     old_secret: m_old_secret,
                     keyslot: m_keyslot,
@@ -2459,26 +2533,28 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockAmendOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptoBlockAmendOptions, A::Error> {
                 let mut tag: ::std::option::Option<super::QCryptoBlockFormat> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "format" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "format" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("format"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -2587,37 +2663,40 @@ impl<'de> ::serde::Deserialize<'de> for SecretCommonProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SecretCommonProperties, A::Error> {
                 let mut m_format: ::std::option::Option<super::QCryptoSecretFormat> = ::std::option::Option::None;
                 let mut m_keyid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_iv: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "keyid" => {
-                                m_keyid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iv" => {
-                                m_iv = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "keyid" => {
+                            m_keyid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iv" => {
+                            m_iv = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SecretCommonProperties {
                     format: m_format,
                     keyid: m_keyid,
@@ -2725,7 +2804,7 @@ impl<'de> ::serde::Deserialize<'de> for SecretProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SecretProperties, A::Error> {
                 let mut m_format: ::std::option::Option<super::QCryptoSecretFormat> = ::std::option::Option::None;
                 let mut m_keyid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -2733,41 +2812,44 @@ impl<'de> ::serde::Deserialize<'de> for SecretProperties {
                 let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "keyid" => {
-                                m_keyid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iv" => {
-                                m_iv = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "keyid" => {
+                            m_keyid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iv" => {
+                            m_iv = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SecretProperties {
                     format: m_format,
                     keyid: m_keyid,
@@ -2868,48 +2950,51 @@ impl<'de> ::serde::Deserialize<'de> for SecretKeyringProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SecretKeyringProperties, A::Error> {
                 let mut m_format: ::std::option::Option<super::QCryptoSecretFormat> = ::std::option::Option::None;
                 let mut m_keyid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_iv: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_serial: ::std::option::Option<i32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "keyid" => {
-                                m_keyid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iv" => {
-                                m_iv = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "serial" => {
-                                m_serial = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "format" => {
+                            m_format = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "keyid" => {
+                            m_keyid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iv" => {
+                            m_iv = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "serial" => {
+                            m_serial = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SecretKeyringProperties {
                     format: m_format,
                     keyid: m_keyid,
                     iv: m_iv,
-                    serial: m_serial.ok_or_else(|| ::qmp_types::de::missing("serial"))?,
+                    serial: ::qmp_types::de::required(m_serial, "serial")?,
                     unknown_members,
                 })
             }
@@ -3004,7 +3089,7 @@ impl<'de> ::serde::Deserialize<'de> for TlsCredsProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<TlsCredsProperties, A::Error> {
                 let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -3013,36 +3098,39 @@ impl<'de> ::serde::Deserialize<'de> for TlsCredsProperties {
                 > = ::std::option::Option::None;
                 let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "verify-peer" => {
-                                m_verify_peer = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dir" => {
-                                m_dir = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "endpoint" => {
-                                m_endpoint = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "priority" => {
-                                m_priority = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "verify-peer" => {
+                            m_verify_peer = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "dir" => {
+                            m_dir = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "endpoint" => {
+                            m_endpoint = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "priority" => {
+                            m_priority = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(TlsCredsProperties {
                     verify_peer: m_verify_peer,
                     dir: m_dir,
@@ -3142,7 +3230,7 @@ impl<'de> ::serde::Deserialize<'de> for TlsCredsAnonProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<TlsCredsAnonProperties, A::Error> {
                 let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -3151,36 +3239,39 @@ impl<'de> ::serde::Deserialize<'de> for TlsCredsAnonProperties {
                 > = ::std::option::Option::None;
                 let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "verify-peer" => {
-                                m_verify_peer = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dir" => {
-                                m_dir = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "endpoint" => {
-                                m_endpoint = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "priority" => {
-                                m_priority = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "verify-peer" => {
+                            m_verify_peer = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "dir" => {
+                            m_dir = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "endpoint" => {
+                            m_endpoint = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "priority" => {
+                            m_priority = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(TlsCredsAnonProperties {
                     verify_peer: m_verify_peer,
                     dir: m_dir,
@@ -3288,7 +3379,7 @@ impl<'de> ::serde::Deserialize<'de> for TlsCredsPskProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<TlsCredsPskProperties, A::Error> {
                 let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -3298,41 +3389,44 @@ impl<'de> ::serde::Deserialize<'de> for TlsCredsPskProperties {
                 let mut m_priority: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "verify-peer" => {
-                                m_verify_peer = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dir" => {
-                                m_dir = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "endpoint" => {
-                                m_endpoint = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "priority" => {
-                                m_priority = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "username" => {
-                                m_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "verify-peer" => {
+                            m_verify_peer = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "dir" => {
+                            m_dir = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "endpoint" => {
+                            m_endpoint = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "priority" => {
+                            m_priority = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "username" => {
+                            m_username = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(TlsCredsPskProperties {
                     verify_peer: m_verify_peer,
                     dir: m_dir,
@@ -3450,7 +3544,7 @@ impl<'de> ::serde::Deserialize<'de> for TlsCredsX509Properties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<TlsCredsX509Properties, A::Error> {
                 let mut m_verify_peer: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_dir: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -3461,46 +3555,49 @@ impl<'de> ::serde::Deserialize<'de> for TlsCredsX509Properties {
                 let mut m_sanity_check: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_passwordid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "verify-peer" => {
-                                m_verify_peer = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dir" => {
-                                m_dir = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "endpoint" => {
-                                m_endpoint = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "priority" => {
-                                m_priority = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sanity-check" => {
-                                m_sanity_check = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "passwordid" => {
-                                m_passwordid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "verify-peer" => {
+                            m_verify_peer = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "dir" => {
+                            m_dir = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "endpoint" => {
+                            m_endpoint = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "priority" => {
+                            m_priority = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sanity-check" => {
+                            m_sanity_check = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "passwordid" => {
+                            m_passwordid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(TlsCredsX509Properties {
                     verify_peer: m_verify_peer,
                     dir: m_dir,
@@ -3520,7 +3617,7 @@ impl<'de> ::serde::Deserialize<'de> for TlsCredsX509Properties {
 /// QAPI enum `QCryptoAkCipherAlgo`.
 ///
 /// Since: 7.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoAkCipherAlgo {
     /// RSA algorithm
     Rsa,
@@ -3540,16 +3637,24 @@ impl QCryptoAkCipherAlgo {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "rsa" => QCryptoAkCipherAlgo::Rsa,
-            _ => QCryptoAkCipherAlgo::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoAkCipherAlgo::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "rsa" => QCryptoAkCipherAlgo::Rsa,
-            _ => QCryptoAkCipherAlgo::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoAkCipherAlgo::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "rsa" => QCryptoAkCipherAlgo::Rsa,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QCryptoAkCipherAlgo {
@@ -3607,7 +3712,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherAlgo {
 /// QAPI enum `QCryptoAkCipherKeyType`.
 ///
 /// Since: 7.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoAkCipherKeyType {
     /// public key
     Public,
@@ -3633,18 +3738,27 @@ impl QCryptoAkCipherKeyType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "public" => QCryptoAkCipherKeyType::Public,
-            "private" => QCryptoAkCipherKeyType::Private,
-            _ => QCryptoAkCipherKeyType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                QCryptoAkCipherKeyType::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "public" => QCryptoAkCipherKeyType::Public,
-            "private" => QCryptoAkCipherKeyType::Private,
-            _ => QCryptoAkCipherKeyType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoAkCipherKeyType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "public" => QCryptoAkCipherKeyType::Public,
+                "private" => QCryptoAkCipherKeyType::Private,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QCryptoAkCipherKeyType {
@@ -3704,7 +3818,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherKeyType {
 /// QAPI enum `QCryptoRSAPaddingAlgo`.
 ///
 /// Since: 7.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptoRSAPaddingAlgo {
     /// no padding used
     Raw,
@@ -3730,18 +3844,25 @@ impl QCryptoRSAPaddingAlgo {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "raw" => QCryptoRSAPaddingAlgo::Raw,
-            "pkcs1" => QCryptoRSAPaddingAlgo::Pkcs1,
-            _ => QCryptoRSAPaddingAlgo::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoRSAPaddingAlgo::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "raw" => QCryptoRSAPaddingAlgo::Raw,
-            "pkcs1" => QCryptoRSAPaddingAlgo::Pkcs1,
-            _ => QCryptoRSAPaddingAlgo::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptoRSAPaddingAlgo::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "raw" => QCryptoRSAPaddingAlgo::Raw,
+                "pkcs1" => QCryptoRSAPaddingAlgo::Pkcs1,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QCryptoRSAPaddingAlgo {
@@ -3862,38 +3983,42 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherOptionsRSA {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptoAkCipherOptionsRSA, A::Error> {
                 let mut m_hash_alg: ::std::option::Option<super::QCryptoHashAlgo> = ::std::option::Option::None;
                 let mut m_padding_alg: ::std::option::Option<
                     super::QCryptoRSAPaddingAlgo,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "hash-alg" => {
-                                m_hash_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "padding-alg" => {
-                                m_padding_alg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "hash-alg" => {
+                            m_hash_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "padding-alg" => {
+                            m_padding_alg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(QCryptoAkCipherOptionsRSA {
-                    hash_alg: m_hash_alg
-                        .ok_or_else(|| ::qmp_types::de::missing("hash-alg"))?,
-                    padding_alg: m_padding_alg
-                        .ok_or_else(|| ::qmp_types::de::missing("padding-alg"))?,
+                    hash_alg: ::qmp_types::de::required(m_hash_alg, "hash-alg")?,
+                    padding_alg: ::qmp_types::de::required(
+                        m_padding_alg,
+                        "padding-alg",
+                    )?,
                     unknown_members,
                 })
             }
@@ -3986,26 +4111,28 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptoAkCipherOptions, A::Error> {
                 let mut tag: ::std::option::Option<super::QCryptoAkCipherAlgo> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "alg" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "alg" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("alg"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "alg")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {

@@ -5,7 +5,7 @@
 /// QAPI enum `QCryptodevBackendAlgoType`.
 ///
 /// Since: 8.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptodevBackendAlgoType {
     /// symmetric encryption
     Sym,
@@ -31,18 +31,27 @@ impl QCryptodevBackendAlgoType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "sym" => QCryptodevBackendAlgoType::Sym,
-            "asym" => QCryptodevBackendAlgoType::Asym,
-            _ => QCryptodevBackendAlgoType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                QCryptodevBackendAlgoType::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "sym" => QCryptodevBackendAlgoType::Sym,
-            "asym" => QCryptodevBackendAlgoType::Asym,
-            _ => QCryptodevBackendAlgoType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptodevBackendAlgoType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "sym" => QCryptodevBackendAlgoType::Sym,
+                "asym" => QCryptodevBackendAlgoType::Asym,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QCryptodevBackendAlgoType {
@@ -104,7 +113,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptodevBackendAlgoType {
 /// QAPI enum `QCryptodevBackendServiceType`.
 ///
 /// Since: 8.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptodevBackendServiceType {
     /// Symmetric Key Cipher service
     Cipher,
@@ -142,24 +151,30 @@ impl QCryptodevBackendServiceType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "cipher" => QCryptodevBackendServiceType::Cipher,
-            "hash" => QCryptodevBackendServiceType::Hash,
-            "mac" => QCryptodevBackendServiceType::Mac,
-            "aead" => QCryptodevBackendServiceType::Aead,
-            "akcipher" => QCryptodevBackendServiceType::Akcipher,
-            _ => QCryptodevBackendServiceType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                QCryptodevBackendServiceType::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "cipher" => QCryptodevBackendServiceType::Cipher,
-            "hash" => QCryptodevBackendServiceType::Hash,
-            "mac" => QCryptodevBackendServiceType::Mac,
-            "aead" => QCryptodevBackendServiceType::Aead,
-            "akcipher" => QCryptodevBackendServiceType::Akcipher,
-            _ => QCryptodevBackendServiceType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptodevBackendServiceType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "cipher" => QCryptodevBackendServiceType::Cipher,
+                "hash" => QCryptodevBackendServiceType::Hash,
+                "mac" => QCryptodevBackendServiceType::Mac,
+                "aead" => QCryptodevBackendServiceType::Aead,
+                "akcipher" => QCryptodevBackendServiceType::Akcipher,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QCryptodevBackendServiceType {
@@ -222,7 +237,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptodevBackendServiceType {
 /// QAPI enum `QCryptodevBackendType`.
 ///
 /// Since: 8.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QCryptodevBackendType {
     /// the QEMU builtin support
     Builtin,
@@ -252,20 +267,26 @@ impl QCryptodevBackendType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "builtin" => QCryptodevBackendType::Builtin,
-            "vhost-user" => QCryptodevBackendType::VhostUser,
-            "lkcf" => QCryptodevBackendType::Lkcf,
-            _ => QCryptodevBackendType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptodevBackendType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "builtin" => QCryptodevBackendType::Builtin,
-            "vhost-user" => QCryptodevBackendType::VhostUser,
-            "lkcf" => QCryptodevBackendType::Lkcf,
-            _ => QCryptodevBackendType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QCryptodevBackendType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "builtin" => QCryptodevBackendType::Builtin,
+                "vhost-user" => QCryptodevBackendType::VhostUser,
+                "lkcf" => QCryptodevBackendType::Lkcf,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QCryptodevBackendType {
@@ -383,34 +404,37 @@ impl<'de> ::serde::Deserialize<'de> for QCryptodevBackendClient {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptodevBackendClient, A::Error> {
                 let mut m_queue: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_type: ::std::option::Option<super::QCryptodevBackendType> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "queue" => {
-                                m_queue = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "queue" => {
+                            m_queue = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(QCryptodevBackendClient {
-                    queue: m_queue.ok_or_else(|| ::qmp_types::de::missing("queue"))?,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
+                    queue: ::qmp_types::de::required(m_queue, "queue")?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
                     unknown_members,
                 })
             }
@@ -491,7 +515,7 @@ impl<'de> ::serde::Deserialize<'de> for QCryptodevInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QCryptodevInfo, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_service: ::std::option::Option<
@@ -501,36 +525,38 @@ impl<'de> ::serde::Deserialize<'de> for QCryptodevInfo {
                     ::std::vec::Vec<super::QCryptodevBackendClient>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "service" => {
-                                m_service = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "client" => {
-                                m_client = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "service" => {
+                            m_service = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "client" => {
+                            m_client = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(QCryptodevInfo {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                    service: m_service
-                        .ok_or_else(|| ::qmp_types::de::missing("service"))?,
-                    client: m_client.ok_or_else(|| ::qmp_types::de::missing("client"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
+                    service: ::qmp_types::de::required(m_service, "service")?,
+                    client: ::qmp_types::de::required(m_client, "client")?,
                     unknown_members,
                 })
             }

@@ -6,7 +6,7 @@
 /// QAPI enum `CxlEventLog`.
 ///
 /// Since: 8.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CxlEventLog {
     /// Information Event Log
     Informational,
@@ -40,22 +40,27 @@ impl CxlEventLog {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "informational" => CxlEventLog::Informational,
-            "warning" => CxlEventLog::Warning,
-            "failure" => CxlEventLog::Failure,
-            "fatal" => CxlEventLog::Fatal,
-            _ => CxlEventLog::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CxlEventLog::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "informational" => CxlEventLog::Informational,
-            "warning" => CxlEventLog::Warning,
-            "failure" => CxlEventLog::Failure,
-            "fatal" => CxlEventLog::Fatal,
-            _ => CxlEventLog::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CxlEventLog::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "informational" => CxlEventLog::Informational,
+                "warning" => CxlEventLog::Warning,
+                "failure" => CxlEventLog::Failure,
+                "fatal" => CxlEventLog::Fatal,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for CxlEventLog {
@@ -113,7 +118,7 @@ impl<'de> ::serde::Deserialize<'de> for CxlEventLog {
 /// QAPI enum `CxlUncorErrorType`.
 ///
 /// Since: 8.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CxlUncorErrorType {
     /// Data error such as data parity or data ECC error
     /// CXL.cache
@@ -198,44 +203,38 @@ impl CxlUncorErrorType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "cache-data-parity" => CxlUncorErrorType::CacheDataParity,
-            "cache-address-parity" => CxlUncorErrorType::CacheAddressParity,
-            "cache-be-parity" => CxlUncorErrorType::CacheBeParity,
-            "cache-data-ecc" => CxlUncorErrorType::CacheDataEcc,
-            "mem-data-parity" => CxlUncorErrorType::MemDataParity,
-            "mem-address-parity" => CxlUncorErrorType::MemAddressParity,
-            "mem-be-parity" => CxlUncorErrorType::MemBeParity,
-            "mem-data-ecc" => CxlUncorErrorType::MemDataEcc,
-            "reinit-threshold" => CxlUncorErrorType::ReinitThreshold,
-            "rsvd-encoding" => CxlUncorErrorType::RsvdEncoding,
-            "poison-received" => CxlUncorErrorType::PoisonReceived,
-            "receiver-overflow" => CxlUncorErrorType::ReceiverOverflow,
-            "internal" => CxlUncorErrorType::Internal,
-            "cxl-ide-tx" => CxlUncorErrorType::CxlIdeTx,
-            "cxl-ide-rx" => CxlUncorErrorType::CxlIdeRx,
-            _ => CxlUncorErrorType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CxlUncorErrorType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "cache-data-parity" => CxlUncorErrorType::CacheDataParity,
-            "cache-address-parity" => CxlUncorErrorType::CacheAddressParity,
-            "cache-be-parity" => CxlUncorErrorType::CacheBeParity,
-            "cache-data-ecc" => CxlUncorErrorType::CacheDataEcc,
-            "mem-data-parity" => CxlUncorErrorType::MemDataParity,
-            "mem-address-parity" => CxlUncorErrorType::MemAddressParity,
-            "mem-be-parity" => CxlUncorErrorType::MemBeParity,
-            "mem-data-ecc" => CxlUncorErrorType::MemDataEcc,
-            "reinit-threshold" => CxlUncorErrorType::ReinitThreshold,
-            "rsvd-encoding" => CxlUncorErrorType::RsvdEncoding,
-            "poison-received" => CxlUncorErrorType::PoisonReceived,
-            "receiver-overflow" => CxlUncorErrorType::ReceiverOverflow,
-            "internal" => CxlUncorErrorType::Internal,
-            "cxl-ide-tx" => CxlUncorErrorType::CxlIdeTx,
-            "cxl-ide-rx" => CxlUncorErrorType::CxlIdeRx,
-            _ => CxlUncorErrorType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CxlUncorErrorType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "cache-data-parity" => CxlUncorErrorType::CacheDataParity,
+                "cache-address-parity" => CxlUncorErrorType::CacheAddressParity,
+                "cache-be-parity" => CxlUncorErrorType::CacheBeParity,
+                "cache-data-ecc" => CxlUncorErrorType::CacheDataEcc,
+                "mem-data-parity" => CxlUncorErrorType::MemDataParity,
+                "mem-address-parity" => CxlUncorErrorType::MemAddressParity,
+                "mem-be-parity" => CxlUncorErrorType::MemBeParity,
+                "mem-data-ecc" => CxlUncorErrorType::MemDataEcc,
+                "reinit-threshold" => CxlUncorErrorType::ReinitThreshold,
+                "rsvd-encoding" => CxlUncorErrorType::RsvdEncoding,
+                "poison-received" => CxlUncorErrorType::PoisonReceived,
+                "receiver-overflow" => CxlUncorErrorType::ReceiverOverflow,
+                "internal" => CxlUncorErrorType::Internal,
+                "cxl-ide-tx" => CxlUncorErrorType::CxlIdeTx,
+                "cxl-ide-rx" => CxlUncorErrorType::CxlIdeRx,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for CxlUncorErrorType {
@@ -353,34 +352,37 @@ impl<'de> ::serde::Deserialize<'de> for CXLUncorErrorRecord {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CXLUncorErrorRecord, A::Error> {
                 let mut m_type: ::std::option::Option<super::CxlUncorErrorType> = ::std::option::Option::None;
                 let mut m_header: ::std::option::Option<::std::vec::Vec<u32>> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "header" => {
-                                m_header = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "header" => {
+                            m_header = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CXLUncorErrorRecord {
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                    header: m_header.ok_or_else(|| ::qmp_types::de::missing("header"))?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    header: ::qmp_types::de::required(m_header, "header")?,
                     unknown_members,
                 })
             }
@@ -393,7 +395,7 @@ impl<'de> ::serde::Deserialize<'de> for CXLUncorErrorRecord {
 /// QAPI enum `CxlCorErrorType`.
 ///
 /// Since: 8.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CxlCorErrorType {
     /// Data ECC error on CXL.cache
     CacheDataEcc,
@@ -441,28 +443,30 @@ impl CxlCorErrorType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "cache-data-ecc" => CxlCorErrorType::CacheDataEcc,
-            "mem-data-ecc" => CxlCorErrorType::MemDataEcc,
-            "crc-threshold" => CxlCorErrorType::CrcThreshold,
-            "retry-threshold" => CxlCorErrorType::RetryThreshold,
-            "cache-poison-received" => CxlCorErrorType::CachePoisonReceived,
-            "mem-poison-received" => CxlCorErrorType::MemPoisonReceived,
-            "physical" => CxlCorErrorType::Physical,
-            _ => CxlCorErrorType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CxlCorErrorType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "cache-data-ecc" => CxlCorErrorType::CacheDataEcc,
-            "mem-data-ecc" => CxlCorErrorType::MemDataEcc,
-            "crc-threshold" => CxlCorErrorType::CrcThreshold,
-            "retry-threshold" => CxlCorErrorType::RetryThreshold,
-            "cache-poison-received" => CxlCorErrorType::CachePoisonReceived,
-            "mem-poison-received" => CxlCorErrorType::MemPoisonReceived,
-            "physical" => CxlCorErrorType::Physical,
-            _ => CxlCorErrorType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CxlCorErrorType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "cache-data-ecc" => CxlCorErrorType::CacheDataEcc,
+                "mem-data-ecc" => CxlCorErrorType::MemDataEcc,
+                "crc-threshold" => CxlCorErrorType::CrcThreshold,
+                "retry-threshold" => CxlCorErrorType::RetryThreshold,
+                "cache-poison-received" => CxlCorErrorType::CachePoisonReceived,
+                "mem-poison-received" => CxlCorErrorType::MemPoisonReceived,
+                "physical" => CxlCorErrorType::Physical,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for CxlCorErrorType {
@@ -583,34 +587,37 @@ impl<'de> ::serde::Deserialize<'de> for CxlDynamicCapacityExtent {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CxlDynamicCapacityExtent, A::Error> {
                 let mut m_offset: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_len: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "offset" => {
-                                m_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "len" => {
-                                m_len = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "offset" => {
+                            m_offset = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "len" => {
+                            m_len = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CxlDynamicCapacityExtent {
-                    offset: m_offset.ok_or_else(|| ::qmp_types::de::missing("offset"))?,
-                    len: m_len.ok_or_else(|| ::qmp_types::de::missing("len"))?,
+                    offset: ::qmp_types::de::required(m_offset, "offset")?,
+                    len: ::qmp_types::de::required(m_len, "len")?,
                     unknown_members,
                 })
             }
@@ -625,7 +632,7 @@ impl<'de> ::serde::Deserialize<'de> for CxlDynamicCapacityExtent {
 /// QAPI enum `CxlExtentSelectionPolicy`.
 ///
 /// Since: 9.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CxlExtentSelectionPolicy {
     /// Device is responsible for allocating the requested memory
     /// capacity and is free to do this using any combination of
@@ -676,22 +683,29 @@ impl CxlExtentSelectionPolicy {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "free" => CxlExtentSelectionPolicy::Free,
-            "contiguous" => CxlExtentSelectionPolicy::Contiguous,
-            "prescriptive" => CxlExtentSelectionPolicy::Prescriptive,
-            "enable-shared-access" => CxlExtentSelectionPolicy::EnableSharedAccess,
-            _ => CxlExtentSelectionPolicy::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                CxlExtentSelectionPolicy::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "free" => CxlExtentSelectionPolicy::Free,
-            "contiguous" => CxlExtentSelectionPolicy::Contiguous,
-            "prescriptive" => CxlExtentSelectionPolicy::Prescriptive,
-            "enable-shared-access" => CxlExtentSelectionPolicy::EnableSharedAccess,
-            _ => CxlExtentSelectionPolicy::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CxlExtentSelectionPolicy::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "free" => CxlExtentSelectionPolicy::Free,
+                "contiguous" => CxlExtentSelectionPolicy::Contiguous,
+                "prescriptive" => CxlExtentSelectionPolicy::Prescriptive,
+                "enable-shared-access" => CxlExtentSelectionPolicy::EnableSharedAccess,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for CxlExtentSelectionPolicy {
@@ -755,7 +769,7 @@ impl<'de> ::serde::Deserialize<'de> for CxlExtentSelectionPolicy {
 /// QAPI enum `CxlExtentRemovalPolicy`.
 ///
 /// Since: 9.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CxlExtentRemovalPolicy {
     /// Extents are selected by the device based on tag, with
     /// no requirement for contiguous extents.
@@ -783,18 +797,27 @@ impl CxlExtentRemovalPolicy {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "tag-based" => CxlExtentRemovalPolicy::TagBased,
-            "prescriptive" => CxlExtentRemovalPolicy::Prescriptive,
-            _ => CxlExtentRemovalPolicy::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                CxlExtentRemovalPolicy::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "tag-based" => CxlExtentRemovalPolicy::TagBased,
-            "prescriptive" => CxlExtentRemovalPolicy::Prescriptive,
-            _ => CxlExtentRemovalPolicy::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CxlExtentRemovalPolicy::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "tag-based" => CxlExtentRemovalPolicy::TagBased,
+                "prescriptive" => CxlExtentRemovalPolicy::Prescriptive,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for CxlExtentRemovalPolicy {
@@ -986,7 +1009,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<CxlInjectGeneralMediaEvent, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_log: ::std::option::Option<super::super::CxlEventLog> = ::std::option::Option::None;
@@ -1002,83 +1025,88 @@ pub mod cmd {
                         ::std::string::String,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "log" => {
-                                    m_log = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "flags" => {
-                                    m_flags = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "dpa" => {
-                                    m_dpa = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "descriptor" => {
-                                    m_descriptor = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "type" => {
-                                    m_type = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "transaction-type" => {
-                                    m_transaction_type = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "channel" => {
-                                    m_channel = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "rank" => {
-                                    m_rank = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "component-id" => {
-                                    m_component_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "log" => {
+                                m_log = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "flags" => {
+                                m_flags = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "dpa" => {
+                                m_dpa = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "descriptor" => {
+                                m_descriptor = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "type" => {
+                                m_type = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "transaction-type" => {
+                                m_transaction_type = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "channel" => {
+                                m_channel = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "rank" => {
+                                m_rank = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "component-id" => {
+                                m_component_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(CxlInjectGeneralMediaEvent {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                        log: m_log.ok_or_else(|| ::qmp_types::de::missing("log"))?,
-                        flags: m_flags.ok_or_else(|| ::qmp_types::de::missing("flags"))?,
-                        dpa: m_dpa.ok_or_else(|| ::qmp_types::de::missing("dpa"))?,
-                        descriptor: m_descriptor
-                            .ok_or_else(|| ::qmp_types::de::missing("descriptor"))?,
-                        r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                        transaction_type: m_transaction_type
-                            .ok_or_else(|| ::qmp_types::de::missing(
-                                "transaction-type",
-                            ))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
+                        log: ::qmp_types::de::required(m_log, "log")?,
+                        flags: ::qmp_types::de::required(m_flags, "flags")?,
+                        dpa: ::qmp_types::de::required(m_dpa, "dpa")?,
+                        descriptor: ::qmp_types::de::required(
+                            m_descriptor,
+                            "descriptor",
+                        )?,
+                        r#type: ::qmp_types::de::required(m_type, "type")?,
+                        transaction_type: ::qmp_types::de::required(
+                            m_transaction_type,
+                            "transaction-type",
+                        )?,
                         channel: m_channel,
                         rank: m_rank,
                         device: m_device,
@@ -1256,7 +1284,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<CxlInjectDramEvent, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_log: ::std::option::Option<super::super::CxlEventLog> = ::std::option::Option::None;
@@ -1276,103 +1304,108 @@ pub mod cmd {
                         ::std::vec::Vec<u64>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "log" => {
-                                    m_log = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "flags" => {
-                                    m_flags = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "dpa" => {
-                                    m_dpa = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "descriptor" => {
-                                    m_descriptor = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "type" => {
-                                    m_type = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "transaction-type" => {
-                                    m_transaction_type = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "channel" => {
-                                    m_channel = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "rank" => {
-                                    m_rank = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "nibble-mask" => {
-                                    m_nibble_mask = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "bank-group" => {
-                                    m_bank_group = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "bank" => {
-                                    m_bank = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "row" => {
-                                    m_row = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "column" => {
-                                    m_column = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "correction-mask" => {
-                                    m_correction_mask = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "log" => {
+                                m_log = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "flags" => {
+                                m_flags = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "dpa" => {
+                                m_dpa = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "descriptor" => {
+                                m_descriptor = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "type" => {
+                                m_type = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "transaction-type" => {
+                                m_transaction_type = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "channel" => {
+                                m_channel = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "rank" => {
+                                m_rank = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "nibble-mask" => {
+                                m_nibble_mask = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "bank-group" => {
+                                m_bank_group = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "bank" => {
+                                m_bank = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "row" => {
+                                m_row = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "column" => {
+                                m_column = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "correction-mask" => {
+                                m_correction_mask = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(CxlInjectDramEvent {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                        log: m_log.ok_or_else(|| ::qmp_types::de::missing("log"))?,
-                        flags: m_flags.ok_or_else(|| ::qmp_types::de::missing("flags"))?,
-                        dpa: m_dpa.ok_or_else(|| ::qmp_types::de::missing("dpa"))?,
-                        descriptor: m_descriptor
-                            .ok_or_else(|| ::qmp_types::de::missing("descriptor"))?,
-                        r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                        transaction_type: m_transaction_type
-                            .ok_or_else(|| ::qmp_types::de::missing(
-                                "transaction-type",
-                            ))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
+                        log: ::qmp_types::de::required(m_log, "log")?,
+                        flags: ::qmp_types::de::required(m_flags, "flags")?,
+                        dpa: ::qmp_types::de::required(m_dpa, "dpa")?,
+                        descriptor: ::qmp_types::de::required(
+                            m_descriptor,
+                            "descriptor",
+                        )?,
+                        r#type: ::qmp_types::de::required(m_type, "type")?,
+                        transaction_type: ::qmp_types::de::required(
+                            m_transaction_type,
+                            "transaction-type",
+                        )?,
                         channel: m_channel,
                         rank: m_rank,
                         nibble_mask: m_nibble_mask,
@@ -1535,7 +1568,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<CxlInjectMemoryModuleEvent, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_log: ::std::option::Option<super::super::CxlEventLog> = ::std::option::Option::None;
@@ -1554,105 +1587,113 @@ pub mod cmd {
                         u32,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "log" => {
-                                    m_log = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "flags" => {
-                                    m_flags = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "type" => {
-                                    m_type = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "health-status" => {
-                                    m_health_status = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "media-status" => {
-                                    m_media_status = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "additional-status" => {
-                                    m_additional_status = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "life-used" => {
-                                    m_life_used = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "temperature" => {
-                                    m_temperature = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "dirty-shutdown-count" => {
-                                    m_dirty_shutdown_count = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "corrected-volatile-error-count" => {
-                                    m_corrected_volatile_error_count = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "corrected-persistent-error-count" => {
-                                    m_corrected_persistent_error_count = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "log" => {
+                                m_log = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "flags" => {
+                                m_flags = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "type" => {
+                                m_type = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "health-status" => {
+                                m_health_status = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "media-status" => {
+                                m_media_status = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "additional-status" => {
+                                m_additional_status = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "life-used" => {
+                                m_life_used = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "temperature" => {
+                                m_temperature = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "dirty-shutdown-count" => {
+                                m_dirty_shutdown_count = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "corrected-volatile-error-count" => {
+                                m_corrected_volatile_error_count = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "corrected-persistent-error-count" => {
+                                m_corrected_persistent_error_count = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(CxlInjectMemoryModuleEvent {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                        log: m_log.ok_or_else(|| ::qmp_types::de::missing("log"))?,
-                        flags: m_flags.ok_or_else(|| ::qmp_types::de::missing("flags"))?,
-                        r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                        health_status: m_health_status
-                            .ok_or_else(|| ::qmp_types::de::missing("health-status"))?,
-                        media_status: m_media_status
-                            .ok_or_else(|| ::qmp_types::de::missing("media-status"))?,
-                        additional_status: m_additional_status
-                            .ok_or_else(|| ::qmp_types::de::missing(
-                                "additional-status",
-                            ))?,
-                        life_used: m_life_used
-                            .ok_or_else(|| ::qmp_types::de::missing("life-used"))?,
-                        temperature: m_temperature
-                            .ok_or_else(|| ::qmp_types::de::missing("temperature"))?,
-                        dirty_shutdown_count: m_dirty_shutdown_count
-                            .ok_or_else(|| ::qmp_types::de::missing(
-                                "dirty-shutdown-count",
-                            ))?,
-                        corrected_volatile_error_count: m_corrected_volatile_error_count
-                            .ok_or_else(|| ::qmp_types::de::missing(
-                                "corrected-volatile-error-count",
-                            ))?,
-                        corrected_persistent_error_count: m_corrected_persistent_error_count
-                            .ok_or_else(|| ::qmp_types::de::missing(
-                                "corrected-persistent-error-count",
-                            ))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
+                        log: ::qmp_types::de::required(m_log, "log")?,
+                        flags: ::qmp_types::de::required(m_flags, "flags")?,
+                        r#type: ::qmp_types::de::required(m_type, "type")?,
+                        health_status: ::qmp_types::de::required(
+                            m_health_status,
+                            "health-status",
+                        )?,
+                        media_status: ::qmp_types::de::required(
+                            m_media_status,
+                            "media-status",
+                        )?,
+                        additional_status: ::qmp_types::de::required(
+                            m_additional_status,
+                            "additional-status",
+                        )?,
+                        life_used: ::qmp_types::de::required(m_life_used, "life-used")?,
+                        temperature: ::qmp_types::de::required(
+                            m_temperature,
+                            "temperature",
+                        )?,
+                        dirty_shutdown_count: ::qmp_types::de::required(
+                            m_dirty_shutdown_count,
+                            "dirty-shutdown-count",
+                        )?,
+                        corrected_volatile_error_count: ::qmp_types::de::required(
+                            m_corrected_volatile_error_count,
+                            "corrected-volatile-error-count",
+                        )?,
+                        corrected_persistent_error_count: ::qmp_types::de::required(
+                            m_corrected_persistent_error_count,
+                            "corrected-persistent-error-count",
+                        )?,
                         unknown_members,
                     })
                 }
@@ -1744,42 +1785,44 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<CxlInjectPoison, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_start: ::std::option::Option<u64> = ::std::option::Option::None;
                     let mut m_length: ::std::option::Option<u64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "start" => {
-                                    m_start = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "length" => {
-                                    m_length = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "start" => {
+                                m_start = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "length" => {
+                                m_length = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(CxlInjectPoison {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                        start: m_start.ok_or_else(|| ::qmp_types::de::missing("start"))?,
-                        length: m_length
-                            .ok_or_else(|| ::qmp_types::de::missing("length"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
+                        start: ::qmp_types::de::required(m_start, "start")?,
+                        length: ::qmp_types::de::required(m_length, "length")?,
                         unknown_members,
                     })
                 }
@@ -1866,37 +1909,39 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<CxlInjectUncorrectableErrors, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_errors: ::std::option::Option<
                         ::std::vec::Vec<super::super::CXLUncorErrorRecord>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "errors" => {
-                                    m_errors = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "errors" => {
+                                m_errors = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(CxlInjectUncorrectableErrors {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                        errors: m_errors
-                            .ok_or_else(|| ::qmp_types::de::missing("errors"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
+                        errors: ::qmp_types::de::required(m_errors, "errors")?,
                         unknown_members,
                     })
                 }
@@ -1986,36 +2031,39 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<CxlInjectCorrectableError, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_type: ::std::option::Option<
                         super::super::CxlCorErrorType,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "type" => {
-                                    m_type = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "type" => {
+                                m_type = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(CxlInjectCorrectableError {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                        r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
+                        r#type: ::qmp_types::de::required(m_type, "type")?,
                         unknown_members,
                     })
                 }
@@ -2136,7 +2184,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<CxlAddDynamicCapacity, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_host_id: ::std::option::Option<u16> = ::std::option::Option::None;
@@ -2149,59 +2197,59 @@ pub mod cmd {
                         ::std::vec::Vec<super::super::CxlDynamicCapacityExtent>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "host-id" => {
-                                    m_host_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "selection-policy" => {
-                                    m_selection_policy = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "region" => {
-                                    m_region = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "tag" => {
-                                    m_tag = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "extents" => {
-                                    m_extents = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "host-id" => {
+                                m_host_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "selection-policy" => {
+                                m_selection_policy = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "region" => {
+                                m_region = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "tag" => {
+                                m_tag = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "extents" => {
+                                m_extents = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(CxlAddDynamicCapacity {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                        host_id: m_host_id
-                            .ok_or_else(|| ::qmp_types::de::missing("host-id"))?,
-                        selection_policy: m_selection_policy
-                            .ok_or_else(|| ::qmp_types::de::missing(
-                                "selection-policy",
-                            ))?,
-                        region: m_region
-                            .ok_or_else(|| ::qmp_types::de::missing("region"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
+                        host_id: ::qmp_types::de::required(m_host_id, "host-id")?,
+                        selection_policy: ::qmp_types::de::required(
+                            m_selection_policy,
+                            "selection-policy",
+                        )?,
+                        region: ::qmp_types::de::required(m_region, "region")?,
                         tag: m_tag,
-                        extents: m_extents
-                            .ok_or_else(|| ::qmp_types::de::missing("extents"))?,
+                        extents: ::qmp_types::de::required(m_extents, "extents")?,
                         unknown_members,
                     })
                 }
@@ -2343,7 +2391,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<CxlReleaseDynamicCapacity, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_host_id: ::std::option::Option<u16> = ::std::option::Option::None;
@@ -2358,69 +2406,71 @@ pub mod cmd {
                         ::std::vec::Vec<super::super::CxlDynamicCapacityExtent>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "host-id" => {
-                                    m_host_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "removal-policy" => {
-                                    m_removal_policy = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "forced-removal" => {
-                                    m_forced_removal = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "sanitize-on-release" => {
-                                    m_sanitize_on_release = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "region" => {
-                                    m_region = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "tag" => {
-                                    m_tag = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "extents" => {
-                                    m_extents = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "host-id" => {
+                                m_host_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "removal-policy" => {
+                                m_removal_policy = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "forced-removal" => {
+                                m_forced_removal = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "sanitize-on-release" => {
+                                m_sanitize_on_release = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "region" => {
+                                m_region = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "tag" => {
+                                m_tag = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "extents" => {
+                                m_extents = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(CxlReleaseDynamicCapacity {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                        host_id: m_host_id
-                            .ok_or_else(|| ::qmp_types::de::missing("host-id"))?,
-                        removal_policy: m_removal_policy
-                            .ok_or_else(|| ::qmp_types::de::missing("removal-policy"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
+                        host_id: ::qmp_types::de::required(m_host_id, "host-id")?,
+                        removal_policy: ::qmp_types::de::required(
+                            m_removal_policy,
+                            "removal-policy",
+                        )?,
                         forced_removal: m_forced_removal,
                         sanitize_on_release: m_sanitize_on_release,
-                        region: m_region
-                            .ok_or_else(|| ::qmp_types::de::missing("region"))?,
+                        region: ::qmp_types::de::required(m_region, "region")?,
                         tag: m_tag,
-                        extents: m_extents
-                            .ok_or_else(|| ::qmp_types::de::missing("extents"))?,
+                        extents: ::qmp_types::de::required(m_extents, "extents")?,
                         unknown_members,
                     })
                 }

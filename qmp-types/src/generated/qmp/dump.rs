@@ -5,7 +5,7 @@
 /// QAPI enum `DumpGuestMemoryFormat`.
 ///
 /// Since: 2.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DumpGuestMemoryFormat {
     /// elf format
     Elf,
@@ -62,30 +62,31 @@ impl DumpGuestMemoryFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "elf" => DumpGuestMemoryFormat::Elf,
-            "kdump-zlib" => DumpGuestMemoryFormat::KdumpZlib,
-            "kdump-lzo" => DumpGuestMemoryFormat::KdumpLzo,
-            "kdump-snappy" => DumpGuestMemoryFormat::KdumpSnappy,
-            "kdump-raw-zlib" => DumpGuestMemoryFormat::KdumpRawZlib,
-            "kdump-raw-lzo" => DumpGuestMemoryFormat::KdumpRawLzo,
-            "kdump-raw-snappy" => DumpGuestMemoryFormat::KdumpRawSnappy,
-            "win-dmp" => DumpGuestMemoryFormat::WinDmp,
-            _ => DumpGuestMemoryFormat::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DumpGuestMemoryFormat::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "elf" => DumpGuestMemoryFormat::Elf,
-            "kdump-zlib" => DumpGuestMemoryFormat::KdumpZlib,
-            "kdump-lzo" => DumpGuestMemoryFormat::KdumpLzo,
-            "kdump-snappy" => DumpGuestMemoryFormat::KdumpSnappy,
-            "kdump-raw-zlib" => DumpGuestMemoryFormat::KdumpRawZlib,
-            "kdump-raw-lzo" => DumpGuestMemoryFormat::KdumpRawLzo,
-            "kdump-raw-snappy" => DumpGuestMemoryFormat::KdumpRawSnappy,
-            "win-dmp" => DumpGuestMemoryFormat::WinDmp,
-            _ => DumpGuestMemoryFormat::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DumpGuestMemoryFormat::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "elf" => DumpGuestMemoryFormat::Elf,
+                "kdump-zlib" => DumpGuestMemoryFormat::KdumpZlib,
+                "kdump-lzo" => DumpGuestMemoryFormat::KdumpLzo,
+                "kdump-snappy" => DumpGuestMemoryFormat::KdumpSnappy,
+                "kdump-raw-zlib" => DumpGuestMemoryFormat::KdumpRawZlib,
+                "kdump-raw-lzo" => DumpGuestMemoryFormat::KdumpRawLzo,
+                "kdump-raw-snappy" => DumpGuestMemoryFormat::KdumpRawSnappy,
+                "win-dmp" => DumpGuestMemoryFormat::WinDmp,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for DumpGuestMemoryFormat {
@@ -143,7 +144,7 @@ impl<'de> ::serde::Deserialize<'de> for DumpGuestMemoryFormat {
 /// QAPI enum `DumpStatus`.
 ///
 /// Since: 2.6
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DumpStatus {
     /// no dump-guest-memory has started yet.
     None,
@@ -177,22 +178,27 @@ impl DumpStatus {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => DumpStatus::None,
-            "active" => DumpStatus::Active,
-            "completed" => DumpStatus::Completed,
-            "failed" => DumpStatus::Failed,
-            _ => DumpStatus::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DumpStatus::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => DumpStatus::None,
-            "active" => DumpStatus::Active,
-            "completed" => DumpStatus::Completed,
-            "failed" => DumpStatus::Failed,
-            _ => DumpStatus::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DumpStatus::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => DumpStatus::None,
+                "active" => DumpStatus::Active,
+                "completed" => DumpStatus::Completed,
+                "failed" => DumpStatus::Failed,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for DumpStatus {
@@ -312,42 +318,44 @@ impl<'de> ::serde::Deserialize<'de> for DumpQueryResult {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DumpQueryResult, A::Error> {
                 let mut m_status: ::std::option::Option<super::DumpStatus> = ::std::option::Option::None;
                 let mut m_completed: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_total: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "completed" => {
-                                m_completed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "total" => {
-                                m_total = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "status" => {
+                            m_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "completed" => {
+                            m_completed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "total" => {
+                            m_total = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DumpQueryResult {
-                    status: m_status.ok_or_else(|| ::qmp_types::de::missing("status"))?,
-                    completed: m_completed
-                        .ok_or_else(|| ::qmp_types::de::missing("completed"))?,
-                    total: m_total.ok_or_else(|| ::qmp_types::de::missing("total"))?,
+                    status: ::qmp_types::de::required(m_status, "status")?,
+                    completed: ::qmp_types::de::required(m_completed, "completed")?,
+                    total: ::qmp_types::de::required(m_total, "total")?,
                     unknown_members,
                 })
             }
@@ -416,30 +424,32 @@ impl<'de> ::serde::Deserialize<'de> for DumpGuestMemoryCapability {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DumpGuestMemoryCapability, A::Error> {
                 let mut m_formats: ::std::option::Option<
                     ::std::vec::Vec<super::DumpGuestMemoryFormat>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "formats" => {
-                                m_formats = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "formats" => {
+                            m_formats = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DumpGuestMemoryCapability {
-                    formats: m_formats
-                        .ok_or_else(|| ::qmp_types::de::missing("formats"))?,
+                    formats: ::qmp_types::de::required(m_formats, "formats")?,
                     unknown_members,
                 })
             }
@@ -579,7 +589,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<DumpGuestMemory, A::Error> {
                     let mut m_paging: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut m_protocol: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -590,51 +600,52 @@ pub mod cmd {
                         super::super::DumpGuestMemoryFormat,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "paging" => {
-                                    m_paging = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "protocol" => {
-                                    m_protocol = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "detach" => {
-                                    m_detach = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "begin" => {
-                                    m_begin = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "length" => {
-                                    m_length = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "format" => {
-                                    m_format = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "paging" => {
+                                m_paging = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "protocol" => {
+                                m_protocol = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "detach" => {
+                                m_detach = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "begin" => {
+                                m_begin = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "length" => {
+                                m_length = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "format" => {
+                                m_format = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(DumpGuestMemory {
-                        paging: m_paging
-                            .ok_or_else(|| ::qmp_types::de::missing("paging"))?,
-                        protocol: m_protocol
-                            .ok_or_else(|| ::qmp_types::de::missing("protocol"))?,
+                        paging: ::qmp_types::de::required(m_paging, "paging")?,
+                        protocol: ::qmp_types::de::required(m_protocol, "protocol")?,
                         detach: m_detach,
                         begin: m_begin,
                         length: m_length,
@@ -818,36 +829,38 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<DumpCompleted, A::Error> {
                     let mut m_result: ::std::option::Option<
                         super::super::DumpQueryResult,
                     > = ::std::option::Option::None;
                     let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "result" => {
-                                    m_result = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "error" => {
-                                    m_error = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "result" => {
+                                m_result = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "error" => {
+                                m_error = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(DumpCompleted {
-                        result: m_result
-                            .ok_or_else(|| ::qmp_types::de::missing("result"))?,
+                        result: ::qmp_types::de::required(m_result, "result")?,
                         error: m_error,
                         unknown_members,
                     })

@@ -5,7 +5,7 @@
 /// QAPI enum `QapiErrorClass`.
 ///
 /// Since: 1.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QapiErrorClass {
     /// this is used for errors that don't require a specific
     /// error class.  This should be the default case for most errors
@@ -45,24 +45,28 @@ impl QapiErrorClass {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "GenericError" => QapiErrorClass::GenericError,
-            "CommandNotFound" => QapiErrorClass::CommandNotFound,
-            "DeviceNotActive" => QapiErrorClass::DeviceNotActive,
-            "DeviceNotFound" => QapiErrorClass::DeviceNotFound,
-            "KVMMissingCap" => QapiErrorClass::KvmMissingCap,
-            _ => QapiErrorClass::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QapiErrorClass::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "GenericError" => QapiErrorClass::GenericError,
-            "CommandNotFound" => QapiErrorClass::CommandNotFound,
-            "DeviceNotActive" => QapiErrorClass::DeviceNotActive,
-            "DeviceNotFound" => QapiErrorClass::DeviceNotFound,
-            "KVMMissingCap" => QapiErrorClass::KvmMissingCap,
-            _ => QapiErrorClass::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QapiErrorClass::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "GenericError" => QapiErrorClass::GenericError,
+                "CommandNotFound" => QapiErrorClass::CommandNotFound,
+                "DeviceNotActive" => QapiErrorClass::DeviceNotActive,
+                "DeviceNotFound" => QapiErrorClass::DeviceNotFound,
+                "KVMMissingCap" => QapiErrorClass::KvmMissingCap,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QapiErrorClass {

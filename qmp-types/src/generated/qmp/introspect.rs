@@ -6,7 +6,7 @@
 /// QAPI enum `SchemaMetaType`.
 ///
 /// Since: 2.5
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SchemaMetaType {
     /// a predefined type such as 'int' or 'bool'.
     Builtin,
@@ -52,28 +52,30 @@ impl SchemaMetaType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "builtin" => SchemaMetaType::Builtin,
-            "enum" => SchemaMetaType::Enum,
-            "array" => SchemaMetaType::Array,
-            "object" => SchemaMetaType::Object,
-            "alternate" => SchemaMetaType::Alternate,
-            "command" => SchemaMetaType::Command,
-            "event" => SchemaMetaType::Event,
-            _ => SchemaMetaType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SchemaMetaType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "builtin" => SchemaMetaType::Builtin,
-            "enum" => SchemaMetaType::Enum,
-            "array" => SchemaMetaType::Array,
-            "object" => SchemaMetaType::Object,
-            "alternate" => SchemaMetaType::Alternate,
-            "command" => SchemaMetaType::Command,
-            "event" => SchemaMetaType::Event,
-            _ => SchemaMetaType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SchemaMetaType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "builtin" => SchemaMetaType::Builtin,
+                "enum" => SchemaMetaType::Enum,
+                "array" => SchemaMetaType::Array,
+                "object" => SchemaMetaType::Object,
+                "alternate" => SchemaMetaType::Alternate,
+                "command" => SchemaMetaType::Command,
+                "event" => SchemaMetaType::Event,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for SchemaMetaType {
@@ -265,7 +267,7 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SchemaInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_features: ::std::option::Option<
@@ -273,32 +275,34 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfo {
                 > = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::SchemaMetaType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "features" => {
-                                m_features = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "meta-type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("meta-type"))?;
+                        "features" => {
+                            m_features = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "meta-type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "meta-type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -343,7 +347,7 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfo {
                     }
                 };
                 ::std::result::Result::Ok(SchemaInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     features: m_features,
                     meta_type: branch,
                     unknown_members,
@@ -414,28 +418,30 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoBuiltin {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SchemaInfoBuiltin, A::Error> {
                 let mut m_json_type: ::std::option::Option<super::JSONType> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "json-type" => {
-                                m_json_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "json-type" => {
+                            m_json_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SchemaInfoBuiltin {
-                    json_type: m_json_type
-                        .ok_or_else(|| ::qmp_types::de::missing("json-type"))?,
+                    json_type: ::qmp_types::de::required(m_json_type, "json-type")?,
                     unknown_members,
                 })
             }
@@ -450,7 +456,7 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoBuiltin {
 /// QAPI enum `JSONType`.
 ///
 /// Since: 2.5
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum JSONType {
     /// JSON string
     String,
@@ -500,30 +506,31 @@ impl JSONType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "string" => JSONType::String,
-            "number" => JSONType::Number,
-            "int" => JSONType::Int,
-            "boolean" => JSONType::Boolean,
-            "null" => JSONType::Null,
-            "object" => JSONType::Object,
-            "array" => JSONType::Array,
-            "value" => JSONType::Value,
-            _ => JSONType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => JSONType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "string" => JSONType::String,
-            "number" => JSONType::Number,
-            "int" => JSONType::Int,
-            "boolean" => JSONType::Boolean,
-            "null" => JSONType::Null,
-            "object" => JSONType::Object,
-            "array" => JSONType::Array,
-            "value" => JSONType::Value,
-            _ => JSONType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => JSONType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "string" => JSONType::String,
+                "number" => JSONType::Number,
+                "int" => JSONType::Int,
+                "boolean" => JSONType::Boolean,
+                "null" => JSONType::Null,
+                "object" => JSONType::Object,
+                "array" => JSONType::Array,
+                "value" => JSONType::Value,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for JSONType {
@@ -652,7 +659,7 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnum {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SchemaInfoEnum, A::Error> {
                 let mut m_members: ::std::option::Option<
                     ::std::vec::Vec<super::SchemaInfoEnumMember>,
@@ -661,30 +668,32 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnum {
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "members" => {
-                                m_members = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "values" => {
-                                m_values = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "members" => {
+                            m_members = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "values" => {
+                            m_values = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SchemaInfoEnum {
-                    members: m_members
-                        .ok_or_else(|| ::qmp_types::de::missing("members"))?,
-                    values: m_values.ok_or_else(|| ::qmp_types::de::missing("values"))?,
+                    members: ::qmp_types::de::required(m_members, "members")?,
+                    values: ::qmp_types::de::required(m_values, "values")?,
                     unknown_members,
                 })
             }
@@ -760,35 +769,38 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnumMember {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SchemaInfoEnumMember, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_features: ::std::option::Option<
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "features" => {
-                                m_features = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "features" => {
+                            m_features = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SchemaInfoEnumMember {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     features: m_features,
                     unknown_members,
                 })
@@ -860,28 +872,33 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoArray {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SchemaInfoArray, A::Error> {
                 let mut m_element_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "element-type" => {
-                                m_element_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "element-type" => {
+                            m_element_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SchemaInfoArray {
-                    element_type: m_element_type
-                        .ok_or_else(|| ::qmp_types::de::missing("element-type"))?,
+                    element_type: ::qmp_types::de::required(
+                        m_element_type,
+                        "element-type",
+                    )?,
                     unknown_members,
                 })
             }
@@ -969,7 +986,7 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObject {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SchemaInfoObject, A::Error> {
                 let mut m_members: ::std::option::Option<
                     ::std::vec::Vec<super::SchemaInfoObjectMember>,
@@ -979,34 +996,36 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObject {
                     ::std::vec::Vec<super::SchemaInfoObjectVariant>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "members" => {
-                                m_members = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tag" => {
-                                m_tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "variants" => {
-                                m_variants = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "members" => {
+                            m_members = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "tag" => {
+                            m_tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "variants" => {
+                            m_variants = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SchemaInfoObject {
-                    members: m_members
-                        .ok_or_else(|| ::qmp_types::de::missing("members"))?,
+                    members: ::qmp_types::de::required(m_members, "members")?,
                     tag: m_tag,
                     variants: m_variants,
                     unknown_members,
@@ -1098,7 +1117,7 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectMember {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SchemaInfoObjectMember, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -1107,39 +1126,42 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectMember {
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "default" => {
-                                m_default = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "features" => {
-                                m_features = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "default" => {
+                            m_default = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "features" => {
+                            m_features = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SchemaInfoObjectMember {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
                     default: m_default,
                     features: m_features,
                     unknown_members,
@@ -1215,34 +1237,37 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectVariant {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SchemaInfoObjectVariant, A::Error> {
                 let mut m_case: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "case" => {
-                                m_case = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "case" => {
+                            m_case = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SchemaInfoObjectVariant {
-                    case: m_case.ok_or_else(|| ::qmp_types::de::missing("case"))?,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
+                    case: ::qmp_types::de::required(m_case, "case")?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
                     unknown_members,
                 })
             }
@@ -1315,30 +1340,32 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternate {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SchemaInfoAlternate, A::Error> {
                 let mut m_members: ::std::option::Option<
                     ::std::vec::Vec<super::SchemaInfoAlternateMember>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "members" => {
-                                m_members = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "members" => {
+                            m_members = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SchemaInfoAlternate {
-                    members: m_members
-                        .ok_or_else(|| ::qmp_types::de::missing("members"))?,
+                    members: ::qmp_types::de::required(m_members, "members")?,
                     unknown_members,
                 })
             }
@@ -1407,27 +1434,30 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternateMember {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SchemaInfoAlternateMember, A::Error> {
                 let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SchemaInfoAlternateMember {
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
                     unknown_members,
                 })
             }
@@ -1511,42 +1541,43 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoCommand {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SchemaInfoCommand, A::Error> {
                 let mut m_arg_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_ret_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_allow_oob: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "arg-type" => {
-                                m_arg_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ret-type" => {
-                                m_ret_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "allow-oob" => {
-                                m_allow_oob = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "arg-type" => {
+                            m_arg_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "ret-type" => {
+                            m_ret_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "allow-oob" => {
+                            m_allow_oob = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SchemaInfoCommand {
-                    arg_type: m_arg_type
-                        .ok_or_else(|| ::qmp_types::de::missing("arg-type"))?,
-                    ret_type: m_ret_type
-                        .ok_or_else(|| ::qmp_types::de::missing("ret-type"))?,
+                    arg_type: ::qmp_types::de::required(m_arg_type, "arg-type")?,
+                    ret_type: ::qmp_types::de::required(m_ret_type, "ret-type")?,
                     allow_oob: m_allow_oob,
                     unknown_members,
                 })
@@ -1617,28 +1648,30 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoEvent {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SchemaInfoEvent, A::Error> {
                 let mut m_arg_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "arg-type" => {
-                                m_arg_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "arg-type" => {
+                            m_arg_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SchemaInfoEvent {
-                    arg_type: m_arg_type
-                        .ok_or_else(|| ::qmp_types::de::missing("arg-type"))?,
+                    arg_type: ::qmp_types::de::required(m_arg_type, "arg-type")?,
                     unknown_members,
                 })
             }

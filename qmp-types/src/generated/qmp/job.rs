@@ -5,7 +5,7 @@
 /// QAPI enum `JobType`.
 ///
 /// Since: 1.7
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum JobType {
     /// block commit job type, see "block-commit"
     Commit,
@@ -63,32 +63,32 @@ impl JobType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "commit" => JobType::Commit,
-            "stream" => JobType::Stream,
-            "mirror" => JobType::Mirror,
-            "backup" => JobType::Backup,
-            "create" => JobType::Create,
-            "amend" => JobType::Amend,
-            "snapshot-load" => JobType::SnapshotLoad,
-            "snapshot-save" => JobType::SnapshotSave,
-            "snapshot-delete" => JobType::SnapshotDelete,
-            _ => JobType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => JobType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "commit" => JobType::Commit,
-            "stream" => JobType::Stream,
-            "mirror" => JobType::Mirror,
-            "backup" => JobType::Backup,
-            "create" => JobType::Create,
-            "amend" => JobType::Amend,
-            "snapshot-load" => JobType::SnapshotLoad,
-            "snapshot-save" => JobType::SnapshotSave,
-            "snapshot-delete" => JobType::SnapshotDelete,
-            _ => JobType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => JobType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "commit" => JobType::Commit,
+                "stream" => JobType::Stream,
+                "mirror" => JobType::Mirror,
+                "backup" => JobType::Backup,
+                "create" => JobType::Create,
+                "amend" => JobType::Amend,
+                "snapshot-load" => JobType::SnapshotLoad,
+                "snapshot-save" => JobType::SnapshotSave,
+                "snapshot-delete" => JobType::SnapshotDelete,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for JobType {
@@ -144,7 +144,7 @@ impl<'de> ::serde::Deserialize<'de> for JobType {
 /// QAPI enum `JobStatus`.
 ///
 /// Since: 2.12
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum JobStatus {
     /// Erroneous, default state.  Should not ever be visible.
     Undefined,
@@ -221,36 +221,34 @@ impl JobStatus {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "undefined" => JobStatus::Undefined,
-            "created" => JobStatus::Created,
-            "running" => JobStatus::Running,
-            "paused" => JobStatus::Paused,
-            "ready" => JobStatus::Ready,
-            "standby" => JobStatus::Standby,
-            "waiting" => JobStatus::Waiting,
-            "pending" => JobStatus::Pending,
-            "aborting" => JobStatus::Aborting,
-            "concluded" => JobStatus::Concluded,
-            "null" => JobStatus::Null,
-            _ => JobStatus::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => JobStatus::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "undefined" => JobStatus::Undefined,
-            "created" => JobStatus::Created,
-            "running" => JobStatus::Running,
-            "paused" => JobStatus::Paused,
-            "ready" => JobStatus::Ready,
-            "standby" => JobStatus::Standby,
-            "waiting" => JobStatus::Waiting,
-            "pending" => JobStatus::Pending,
-            "aborting" => JobStatus::Aborting,
-            "concluded" => JobStatus::Concluded,
-            "null" => JobStatus::Null,
-            _ => JobStatus::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => JobStatus::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "undefined" => JobStatus::Undefined,
+                "created" => JobStatus::Created,
+                "running" => JobStatus::Running,
+                "paused" => JobStatus::Paused,
+                "ready" => JobStatus::Ready,
+                "standby" => JobStatus::Standby,
+                "waiting" => JobStatus::Waiting,
+                "pending" => JobStatus::Pending,
+                "aborting" => JobStatus::Aborting,
+                "concluded" => JobStatus::Concluded,
+                "null" => JobStatus::Null,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for JobStatus {
@@ -306,7 +304,7 @@ impl<'de> ::serde::Deserialize<'de> for JobStatus {
 /// QAPI enum `JobVerb`.
 ///
 /// Since: 2.12
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum JobVerb {
     /// see `job-cancel`
     Cancel,
@@ -356,30 +354,31 @@ impl JobVerb {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "cancel" => JobVerb::Cancel,
-            "pause" => JobVerb::Pause,
-            "resume" => JobVerb::Resume,
-            "set-speed" => JobVerb::SetSpeed,
-            "complete" => JobVerb::Complete,
-            "dismiss" => JobVerb::Dismiss,
-            "finalize" => JobVerb::Finalize,
-            "change" => JobVerb::Change,
-            _ => JobVerb::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => JobVerb::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "cancel" => JobVerb::Cancel,
-            "pause" => JobVerb::Pause,
-            "resume" => JobVerb::Resume,
-            "set-speed" => JobVerb::SetSpeed,
-            "complete" => JobVerb::Complete,
-            "dismiss" => JobVerb::Dismiss,
-            "finalize" => JobVerb::Finalize,
-            "change" => JobVerb::Change,
-            _ => JobVerb::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => JobVerb::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "cancel" => JobVerb::Cancel,
+                "pause" => JobVerb::Pause,
+                "resume" => JobVerb::Resume,
+                "set-speed" => JobVerb::SetSpeed,
+                "complete" => JobVerb::Complete,
+                "dismiss" => JobVerb::Dismiss,
+                "finalize" => JobVerb::Finalize,
+                "change" => JobVerb::Change,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for JobVerb {
@@ -530,7 +529,7 @@ impl<'de> ::serde::Deserialize<'de> for JobInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<JobInfo, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_type: ::std::option::Option<super::JobType> = ::std::option::Option::None;
@@ -539,54 +538,61 @@ impl<'de> ::serde::Deserialize<'de> for JobInfo {
                 let mut m_total_progress: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_error: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "current-progress" => {
-                                m_current_progress = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "total-progress" => {
-                                m_total_progress = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "error" => {
-                                m_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "status" => {
+                            m_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "current-progress" => {
+                            m_current_progress = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "total-progress" => {
+                            m_total_progress = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "error" => {
+                            m_error = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(JobInfo {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                    status: m_status.ok_or_else(|| ::qmp_types::de::missing("status"))?,
-                    current_progress: m_current_progress
-                        .ok_or_else(|| ::qmp_types::de::missing("current-progress"))?,
-                    total_progress: m_total_progress
-                        .ok_or_else(|| ::qmp_types::de::missing("total-progress"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    status: ::qmp_types::de::required(m_status, "status")?,
+                    current_progress: ::qmp_types::de::required(
+                        m_current_progress,
+                        "current-progress",
+                    )?,
+                    total_progress: ::qmp_types::de::required(
+                        m_total_progress,
+                        "total-progress",
+                    )?,
                     error: m_error,
                     unknown_members,
                 })
@@ -670,27 +676,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<JobPause, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(JobPause {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -772,27 +781,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<JobResume, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(JobResume {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -879,27 +891,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<JobCancel, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(JobCancel {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -978,27 +993,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<JobComplete, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(JobComplete {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -1084,27 +1102,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<JobDismiss, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(JobDismiss {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -1191,27 +1212,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<JobFinalize, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(JobFinalize {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -1329,35 +1353,37 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<JobStatusChange, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_status: ::std::option::Option<super::super::JobStatus> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "status" => {
-                                    m_status = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "status" => {
+                                m_status = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(JobStatusChange {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                        status: m_status
-                            .ok_or_else(|| ::qmp_types::de::missing("status"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
+                        status: ::qmp_types::de::required(m_status, "status")?,
                         unknown_members,
                     })
                 }

@@ -13,7 +13,7 @@
 /// QAPI enum `SysEmuTarget`.
 ///
 /// Since: 3.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SysEmuTarget {
     /// The `aarch64` member.
     Aarch64,
@@ -147,72 +147,52 @@ impl SysEmuTarget {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "aarch64" => SysEmuTarget::Aarch64,
-            "alpha" => SysEmuTarget::Alpha,
-            "arm" => SysEmuTarget::Arm,
-            "avr" => SysEmuTarget::Avr,
-            "hppa" => SysEmuTarget::Hppa,
-            "i386" => SysEmuTarget::I386,
-            "loongarch64" => SysEmuTarget::Loongarch64,
-            "m68k" => SysEmuTarget::M68k,
-            "microblaze" => SysEmuTarget::Microblaze,
-            "microblazeel" => SysEmuTarget::Microblazeel,
-            "mips" => SysEmuTarget::Mips,
-            "mips64" => SysEmuTarget::Mips64,
-            "mips64el" => SysEmuTarget::Mips64el,
-            "mipsel" => SysEmuTarget::Mipsel,
-            "or1k" => SysEmuTarget::Or1k,
-            "ppc" => SysEmuTarget::Ppc,
-            "ppc64" => SysEmuTarget::Ppc64,
-            "riscv32" => SysEmuTarget::Riscv32,
-            "riscv64" => SysEmuTarget::Riscv64,
-            "rx" => SysEmuTarget::Rx,
-            "s390x" => SysEmuTarget::S390x,
-            "sh4" => SysEmuTarget::Sh4,
-            "sh4eb" => SysEmuTarget::Sh4eb,
-            "sparc" => SysEmuTarget::Sparc,
-            "sparc64" => SysEmuTarget::Sparc64,
-            "tricore" => SysEmuTarget::Tricore,
-            "x86_64" => SysEmuTarget::X8664,
-            "xtensa" => SysEmuTarget::Xtensa,
-            "xtensaeb" => SysEmuTarget::Xtensaeb,
-            _ => SysEmuTarget::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SysEmuTarget::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "aarch64" => SysEmuTarget::Aarch64,
-            "alpha" => SysEmuTarget::Alpha,
-            "arm" => SysEmuTarget::Arm,
-            "avr" => SysEmuTarget::Avr,
-            "hppa" => SysEmuTarget::Hppa,
-            "i386" => SysEmuTarget::I386,
-            "loongarch64" => SysEmuTarget::Loongarch64,
-            "m68k" => SysEmuTarget::M68k,
-            "microblaze" => SysEmuTarget::Microblaze,
-            "microblazeel" => SysEmuTarget::Microblazeel,
-            "mips" => SysEmuTarget::Mips,
-            "mips64" => SysEmuTarget::Mips64,
-            "mips64el" => SysEmuTarget::Mips64el,
-            "mipsel" => SysEmuTarget::Mipsel,
-            "or1k" => SysEmuTarget::Or1k,
-            "ppc" => SysEmuTarget::Ppc,
-            "ppc64" => SysEmuTarget::Ppc64,
-            "riscv32" => SysEmuTarget::Riscv32,
-            "riscv64" => SysEmuTarget::Riscv64,
-            "rx" => SysEmuTarget::Rx,
-            "s390x" => SysEmuTarget::S390x,
-            "sh4" => SysEmuTarget::Sh4,
-            "sh4eb" => SysEmuTarget::Sh4eb,
-            "sparc" => SysEmuTarget::Sparc,
-            "sparc64" => SysEmuTarget::Sparc64,
-            "tricore" => SysEmuTarget::Tricore,
-            "x86_64" => SysEmuTarget::X8664,
-            "xtensa" => SysEmuTarget::Xtensa,
-            "xtensaeb" => SysEmuTarget::Xtensaeb,
-            _ => SysEmuTarget::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SysEmuTarget::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "aarch64" => SysEmuTarget::Aarch64,
+                "alpha" => SysEmuTarget::Alpha,
+                "arm" => SysEmuTarget::Arm,
+                "avr" => SysEmuTarget::Avr,
+                "hppa" => SysEmuTarget::Hppa,
+                "i386" => SysEmuTarget::I386,
+                "loongarch64" => SysEmuTarget::Loongarch64,
+                "m68k" => SysEmuTarget::M68k,
+                "microblaze" => SysEmuTarget::Microblaze,
+                "microblazeel" => SysEmuTarget::Microblazeel,
+                "mips" => SysEmuTarget::Mips,
+                "mips64" => SysEmuTarget::Mips64,
+                "mips64el" => SysEmuTarget::Mips64el,
+                "mipsel" => SysEmuTarget::Mipsel,
+                "or1k" => SysEmuTarget::Or1k,
+                "ppc" => SysEmuTarget::Ppc,
+                "ppc64" => SysEmuTarget::Ppc64,
+                "riscv32" => SysEmuTarget::Riscv32,
+                "riscv64" => SysEmuTarget::Riscv64,
+                "rx" => SysEmuTarget::Rx,
+                "s390x" => SysEmuTarget::S390x,
+                "sh4" => SysEmuTarget::Sh4,
+                "sh4eb" => SysEmuTarget::Sh4eb,
+                "sparc" => SysEmuTarget::Sparc,
+                "sparc64" => SysEmuTarget::Sparc64,
+                "tricore" => SysEmuTarget::Tricore,
+                "x86_64" => SysEmuTarget::X8664,
+                "xtensa" => SysEmuTarget::Xtensa,
+                "xtensaeb" => SysEmuTarget::Xtensaeb,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for SysEmuTarget {
@@ -269,7 +249,7 @@ impl<'de> ::serde::Deserialize<'de> for SysEmuTarget {
 /// QAPI enum `S390CpuState`.
 ///
 /// Since: 2.12
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum S390CpuState {
     /// The `uninitialized` member.
     Uninitialized,
@@ -307,24 +287,28 @@ impl S390CpuState {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "uninitialized" => S390CpuState::Uninitialized,
-            "stopped" => S390CpuState::Stopped,
-            "check-stop" => S390CpuState::CheckStop,
-            "operating" => S390CpuState::Operating,
-            "load" => S390CpuState::Load,
-            _ => S390CpuState::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => S390CpuState::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "uninitialized" => S390CpuState::Uninitialized,
-            "stopped" => S390CpuState::Stopped,
-            "check-stop" => S390CpuState::CheckStop,
-            "operating" => S390CpuState::Operating,
-            "load" => S390CpuState::Load,
-            _ => S390CpuState::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => S390CpuState::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "uninitialized" => S390CpuState::Uninitialized,
+                "stopped" => S390CpuState::Stopped,
+                "check-stop" => S390CpuState::CheckStop,
+                "operating" => S390CpuState::Operating,
+                "load" => S390CpuState::Load,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for S390CpuState {
@@ -448,7 +432,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuInfoS390 {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CpuInfoS390, A::Error> {
                 let mut m_cpu_state: ::std::option::Option<super::S390CpuState> = ::std::option::Option::None;
                 let mut m_dedicated: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -456,34 +440,36 @@ impl<'de> ::serde::Deserialize<'de> for CpuInfoS390 {
                     super::S390CpuEntitlement,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "cpu-state" => {
-                                m_cpu_state = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dedicated" => {
-                                m_dedicated = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "entitlement" => {
-                                m_entitlement = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "cpu-state" => {
+                            m_cpu_state = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "dedicated" => {
+                            m_dedicated = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "entitlement" => {
+                            m_entitlement = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CpuInfoS390 {
-                    cpu_state: m_cpu_state
-                        .ok_or_else(|| ::qmp_types::de::missing("cpu-state"))?,
+                    cpu_state: ::qmp_types::de::required(m_cpu_state, "cpu-state")?,
                     dedicated: m_dedicated,
                     entitlement: m_entitlement,
                     unknown_members,
@@ -729,7 +715,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuInfoFast {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CpuInfoFast, A::Error> {
                 let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -737,42 +723,44 @@ impl<'de> ::serde::Deserialize<'de> for CpuInfoFast {
                 let mut m_props: ::std::option::Option<super::CpuInstanceProperties> = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::SysEmuTarget> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "cpu-index" => {
-                                m_cpu_index = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "qom-path" => {
-                                m_qom_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "thread-id" => {
-                                m_thread_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "props" => {
-                                m_props = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "target" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "cpu-index" => {
+                            m_cpu_index = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("target"))?;
+                        "qom-path" => {
+                            m_qom_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "thread-id" => {
+                            m_thread_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "props" => {
+                            m_props = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "target" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "target")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -899,12 +887,9 @@ impl<'de> ::serde::Deserialize<'de> for CpuInfoFast {
                     }
                 };
                 ::std::result::Result::Ok(CpuInfoFast {
-                    cpu_index: m_cpu_index
-                        .ok_or_else(|| ::qmp_types::de::missing("cpu-index"))?,
-                    qom_path: m_qom_path
-                        .ok_or_else(|| ::qmp_types::de::missing("qom-path"))?,
-                    thread_id: m_thread_id
-                        .ok_or_else(|| ::qmp_types::de::missing("thread-id"))?,
+                    cpu_index: ::qmp_types::de::required(m_cpu_index, "cpu-index")?,
+                    qom_path: ::qmp_types::de::required(m_qom_path, "qom-path")?,
+                    thread_id: ::qmp_types::de::required(m_thread_id, "thread-id")?,
                     props: m_props,
                     target: branch,
                     unknown_members,
@@ -989,43 +974,44 @@ impl<'de> ::serde::Deserialize<'de> for CompatProperty {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CompatProperty, A::Error> {
                 let mut m_qom_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_property: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_value: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "qom-type" => {
-                                m_qom_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "property" => {
-                                m_property = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "value" => {
-                                m_value = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "qom-type" => {
+                            m_qom_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "property" => {
+                            m_property = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "value" => {
+                            m_value = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CompatProperty {
-                    qom_type: m_qom_type
-                        .ok_or_else(|| ::qmp_types::de::missing("qom-type"))?,
-                    property: m_property
-                        .ok_or_else(|| ::qmp_types::de::missing("property"))?,
-                    value: m_value.ok_or_else(|| ::qmp_types::de::missing("value"))?,
+                    qom_type: ::qmp_types::de::required(m_qom_type, "qom-type")?,
+                    property: ::qmp_types::de::required(m_property, "property")?,
+                    value: ::qmp_types::de::required(m_value, "value")?,
                     unknown_members,
                 })
             }
@@ -1161,7 +1147,7 @@ impl<'de> ::serde::Deserialize<'de> for MachineInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MachineInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -1179,86 +1165,91 @@ impl<'de> ::serde::Deserialize<'de> for MachineInfo {
                     ::std::vec::Vec<super::CompatProperty>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "alias" => {
-                                m_alias = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "is-default" => {
-                                m_is_default = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cpu-max" => {
-                                m_cpu_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "hotpluggable-cpus" => {
-                                m_hotpluggable_cpus = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "numa-mem-supported" => {
-                                m_numa_mem_supported = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "deprecated" => {
-                                m_deprecated = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "default-cpu-type" => {
-                                m_default_cpu_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "default-ram-id" => {
-                                m_default_ram_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "acpi" => {
-                                m_acpi = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compat-props" => {
-                                m_compat_props = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "alias" => {
+                            m_alias = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "is-default" => {
+                            m_is_default = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cpu-max" => {
+                            m_cpu_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "hotpluggable-cpus" => {
+                            m_hotpluggable_cpus = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "numa-mem-supported" => {
+                            m_numa_mem_supported = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "deprecated" => {
+                            m_deprecated = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "default-cpu-type" => {
+                            m_default_cpu_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "default-ram-id" => {
+                            m_default_ram_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "acpi" => {
+                            m_acpi = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compat-props" => {
+                            m_compat_props = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MachineInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     alias: m_alias,
                     is_default: m_is_default,
-                    cpu_max: m_cpu_max
-                        .ok_or_else(|| ::qmp_types::de::missing("cpu-max"))?,
-                    hotpluggable_cpus: m_hotpluggable_cpus
-                        .ok_or_else(|| ::qmp_types::de::missing("hotpluggable-cpus"))?,
-                    numa_mem_supported: m_numa_mem_supported
-                        .ok_or_else(|| ::qmp_types::de::missing("numa-mem-supported"))?,
-                    deprecated: m_deprecated
-                        .ok_or_else(|| ::qmp_types::de::missing("deprecated"))?,
+                    cpu_max: ::qmp_types::de::required(m_cpu_max, "cpu-max")?,
+                    hotpluggable_cpus: ::qmp_types::de::required(
+                        m_hotpluggable_cpus,
+                        "hotpluggable-cpus",
+                    )?,
+                    numa_mem_supported: ::qmp_types::de::required(
+                        m_numa_mem_supported,
+                        "numa-mem-supported",
+                    )?,
+                    deprecated: ::qmp_types::de::required(m_deprecated, "deprecated")?,
                     default_cpu_type: m_default_cpu_type,
                     default_ram_id: m_default_ram_id,
-                    acpi: m_acpi.ok_or_else(|| ::qmp_types::de::missing("acpi"))?,
+                    acpi: ::qmp_types::de::required(m_acpi, "acpi")?,
                     compat_props: m_compat_props,
                     unknown_members,
                 })
@@ -1329,30 +1320,33 @@ impl<'de> ::serde::Deserialize<'de> for CurrentMachineParams {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CurrentMachineParams, A::Error> {
                 let mut m_wakeup_suspend_support: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "wakeup-suspend-support" => {
-                                m_wakeup_suspend_support = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "wakeup-suspend-support" => {
+                            m_wakeup_suspend_support = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CurrentMachineParams {
-                    wakeup_suspend_support: m_wakeup_suspend_support
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "wakeup-suspend-support",
-                        ))?,
+                    wakeup_suspend_support: ::qmp_types::de::required(
+                        m_wakeup_suspend_support,
+                        "wakeup-suspend-support",
+                    )?,
                     unknown_members,
                 })
             }
@@ -1421,27 +1415,30 @@ impl<'de> ::serde::Deserialize<'de> for TargetInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<TargetInfo, A::Error> {
                 let mut m_arch: ::std::option::Option<super::SysEmuTarget> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "arch" => {
-                                m_arch = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "arch" => {
+                            m_arch = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(TargetInfo {
-                    arch: m_arch.ok_or_else(|| ::qmp_types::de::missing("arch"))?,
+                    arch: ::qmp_types::de::required(m_arch, "arch")?,
                     unknown_members,
                 })
             }
@@ -1513,27 +1510,30 @@ impl<'de> ::serde::Deserialize<'de> for UuidInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<UuidInfo, A::Error> {
                 let mut m_uuid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "UUID" => {
-                                m_uuid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "UUID" => {
+                            m_uuid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(UuidInfo {
-                    uuid: m_uuid.ok_or_else(|| ::qmp_types::de::missing("UUID"))?,
+                    uuid: ::qmp_types::de::required(m_uuid, "UUID")?,
                     unknown_members,
                 })
             }
@@ -1602,27 +1602,30 @@ impl<'de> ::serde::Deserialize<'de> for GuidInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuidInfo, A::Error> {
                 let mut m_guid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "guid" => {
-                                m_guid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "guid" => {
+                            m_guid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuidInfo {
-                    guid: m_guid.ok_or_else(|| ::qmp_types::de::missing("guid"))?,
+                    guid: ::qmp_types::de::required(m_guid, "guid")?,
                     unknown_members,
                 })
             }
@@ -1636,7 +1639,7 @@ impl<'de> ::serde::Deserialize<'de> for GuidInfo {
 /// QAPI enum `LostTickPolicy`.
 ///
 /// Since: 2.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum LostTickPolicy {
     /// throw away the missed ticks and continue with future
     /// injection normally.  The guest OS will see the timer jump ahead
@@ -1681,20 +1684,26 @@ impl LostTickPolicy {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "discard" => LostTickPolicy::Discard,
-            "delay" => LostTickPolicy::Delay,
-            "slew" => LostTickPolicy::Slew,
-            _ => LostTickPolicy::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => LostTickPolicy::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "discard" => LostTickPolicy::Discard,
-            "delay" => LostTickPolicy::Delay,
-            "slew" => LostTickPolicy::Slew,
-            _ => LostTickPolicy::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => LostTickPolicy::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "discard" => LostTickPolicy::Discard,
+                "delay" => LostTickPolicy::Delay,
+                "slew" => LostTickPolicy::Slew,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for LostTickPolicy {
@@ -1812,36 +1821,37 @@ impl<'de> ::serde::Deserialize<'de> for KvmInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<KvmInfo, A::Error> {
                 let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_present: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "enabled" => {
-                                m_enabled = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "present" => {
-                                m_present = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "enabled" => {
+                            m_enabled = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "present" => {
+                            m_present = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(KvmInfo {
-                    enabled: m_enabled
-                        .ok_or_else(|| ::qmp_types::de::missing("enabled"))?,
-                    present: m_present
-                        .ok_or_else(|| ::qmp_types::de::missing("present"))?,
+                    enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
+                    present: ::qmp_types::de::required(m_present, "present")?,
                     unknown_members,
                 })
             }
@@ -1854,7 +1864,7 @@ impl<'de> ::serde::Deserialize<'de> for KvmInfo {
 /// QAPI enum `NumaOptionsType`.
 ///
 /// Since: 2.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NumaOptionsType {
     /// NUMA nodes configuration
     Node,
@@ -1892,24 +1902,28 @@ impl NumaOptionsType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "node" => NumaOptionsType::Node,
-            "dist" => NumaOptionsType::Dist,
-            "cpu" => NumaOptionsType::Cpu,
-            "hmat-lb" => NumaOptionsType::HmatLb,
-            "hmat-cache" => NumaOptionsType::HmatCache,
-            _ => NumaOptionsType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NumaOptionsType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "node" => NumaOptionsType::Node,
-            "dist" => NumaOptionsType::Dist,
-            "cpu" => NumaOptionsType::Cpu,
-            "hmat-lb" => NumaOptionsType::HmatLb,
-            "hmat-cache" => NumaOptionsType::HmatCache,
-            _ => NumaOptionsType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NumaOptionsType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "node" => NumaOptionsType::Node,
+                "dist" => NumaOptionsType::Dist,
+                "cpu" => NumaOptionsType::Cpu,
+                "hmat-lb" => NumaOptionsType::HmatLb,
+                "hmat-cache" => NumaOptionsType::HmatCache,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for NumaOptionsType {
@@ -2074,26 +2088,28 @@ impl<'de> ::serde::Deserialize<'de> for NumaOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NumaOptions, A::Error> {
                 let mut tag: ::std::option::Option<super::NumaOptionsType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -2232,7 +2248,7 @@ impl<'de> ::serde::Deserialize<'de> for NumaNodeOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NumaNodeOptions, A::Error> {
                 let mut m_nodeid: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut m_cpus: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
@@ -2240,41 +2256,44 @@ impl<'de> ::serde::Deserialize<'de> for NumaNodeOptions {
                 let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_initiator: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "nodeid" => {
-                                m_nodeid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cpus" => {
-                                m_cpus = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mem" => {
-                                m_mem = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "memdev" => {
-                                m_memdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "initiator" => {
-                                m_initiator = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "nodeid" => {
+                            m_nodeid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "cpus" => {
+                            m_cpus = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mem" => {
+                            m_mem = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "memdev" => {
+                            m_memdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "initiator" => {
+                            m_initiator = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NumaNodeOptions {
                     nodeid: m_nodeid,
                     cpus: m_cpus,
@@ -2359,41 +2378,44 @@ impl<'de> ::serde::Deserialize<'de> for NumaDistOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NumaDistOptions, A::Error> {
                 let mut m_src: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut m_dst: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut m_val: ::std::option::Option<u8> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "src" => {
-                                m_src = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dst" => {
-                                m_dst = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "val" => {
-                                m_val = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "src" => {
+                            m_src = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "dst" => {
+                            m_dst = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "val" => {
+                            m_val = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NumaDistOptions {
-                    src: m_src.ok_or_else(|| ::qmp_types::de::missing("src"))?,
-                    dst: m_dst.ok_or_else(|| ::qmp_types::de::missing("dst"))?,
-                    val: m_val.ok_or_else(|| ::qmp_types::de::missing("val"))?,
+                    src: ::qmp_types::de::required(m_src, "src")?,
+                    dst: ::qmp_types::de::required(m_dst, "dst")?,
+                    val: ::qmp_types::de::required(m_val, "val")?,
                     unknown_members,
                 })
             }
@@ -2476,7 +2498,7 @@ impl<'de> ::serde::Deserialize<'de> for CXLFixedMemoryWindowOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CXLFixedMemoryWindowOptions, A::Error> {
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_interleave_granularity: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -2484,36 +2506,38 @@ impl<'de> ::serde::Deserialize<'de> for CXLFixedMemoryWindowOptions {
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "interleave-granularity" => {
-                                m_interleave_granularity = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "targets" => {
-                                m_targets = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "interleave-granularity" => {
+                            m_interleave_granularity = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "targets" => {
+                            m_targets = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CXLFixedMemoryWindowOptions {
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     interleave_granularity: m_interleave_granularity,
-                    targets: m_targets
-                        .ok_or_else(|| ::qmp_types::de::missing("targets"))?,
+                    targets: ::qmp_types::de::required(m_targets, "targets")?,
                     unknown_members,
                 })
             }
@@ -2582,30 +2606,32 @@ impl<'de> ::serde::Deserialize<'de> for CXLFMWProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CXLFMWProperties, A::Error> {
                 let mut m_cxl_fmw: ::std::option::Option<
                     ::std::vec::Vec<super::CXLFixedMemoryWindowOptions>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "cxl-fmw" => {
-                                m_cxl_fmw = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "cxl-fmw" => {
+                            m_cxl_fmw = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CXLFMWProperties {
-                    cxl_fmw: m_cxl_fmw
-                        .ok_or_else(|| ::qmp_types::de::missing("cxl-fmw"))?,
+                    cxl_fmw: ::qmp_types::de::required(m_cxl_fmw, "cxl-fmw")?,
                     unknown_members,
                 })
             }
@@ -2618,7 +2644,7 @@ impl<'de> ::serde::Deserialize<'de> for CXLFMWProperties {
 /// QAPI enum `X86CPURegister32`.
 ///
 /// Since: 1.5
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum X86CPURegister32 {
     /// The `EAX` member.
     Eax,
@@ -2668,30 +2694,31 @@ impl X86CPURegister32 {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "EAX" => X86CPURegister32::Eax,
-            "EBX" => X86CPURegister32::Ebx,
-            "ECX" => X86CPURegister32::Ecx,
-            "EDX" => X86CPURegister32::Edx,
-            "ESP" => X86CPURegister32::Esp,
-            "EBP" => X86CPURegister32::Ebp,
-            "ESI" => X86CPURegister32::Esi,
-            "EDI" => X86CPURegister32::Edi,
-            _ => X86CPURegister32::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => X86CPURegister32::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "EAX" => X86CPURegister32::Eax,
-            "EBX" => X86CPURegister32::Ebx,
-            "ECX" => X86CPURegister32::Ecx,
-            "EDX" => X86CPURegister32::Edx,
-            "ESP" => X86CPURegister32::Esp,
-            "EBP" => X86CPURegister32::Ebp,
-            "ESI" => X86CPURegister32::Esi,
-            "EDI" => X86CPURegister32::Edi,
-            _ => X86CPURegister32::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => X86CPURegister32::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "EAX" => X86CPURegister32::Eax,
+                "EBX" => X86CPURegister32::Ebx,
+                "ECX" => X86CPURegister32::Ecx,
+                "EDX" => X86CPURegister32::Edx,
+                "ESP" => X86CPURegister32::Esp,
+                "EBP" => X86CPURegister32::Ebp,
+                "ESI" => X86CPURegister32::Esi,
+                "EDI" => X86CPURegister32::Edi,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for X86CPURegister32 {
@@ -2825,7 +2852,7 @@ impl<'de> ::serde::Deserialize<'de> for X86CPUFeatureWordInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<X86CPUFeatureWordInfo, A::Error> {
                 let mut m_cpuid_input_eax: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_cpuid_input_ecx: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -2834,44 +2861,50 @@ impl<'de> ::serde::Deserialize<'de> for X86CPUFeatureWordInfo {
                 > = ::std::option::Option::None;
                 let mut m_features: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "cpuid-input-eax" => {
-                                m_cpuid_input_eax = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cpuid-input-ecx" => {
-                                m_cpuid_input_ecx = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cpuid-register" => {
-                                m_cpuid_register = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "features" => {
-                                m_features = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "cpuid-input-eax" => {
+                            m_cpuid_input_eax = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "cpuid-input-ecx" => {
+                            m_cpuid_input_ecx = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cpuid-register" => {
+                            m_cpuid_register = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "features" => {
+                            m_features = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(X86CPUFeatureWordInfo {
-                    cpuid_input_eax: m_cpuid_input_eax
-                        .ok_or_else(|| ::qmp_types::de::missing("cpuid-input-eax"))?,
+                    cpuid_input_eax: ::qmp_types::de::required(
+                        m_cpuid_input_eax,
+                        "cpuid-input-eax",
+                    )?,
                     cpuid_input_ecx: m_cpuid_input_ecx,
-                    cpuid_register: m_cpuid_register
-                        .ok_or_else(|| ::qmp_types::de::missing("cpuid-register"))?,
-                    features: m_features
-                        .ok_or_else(|| ::qmp_types::de::missing("features"))?,
+                    cpuid_register: ::qmp_types::de::required(
+                        m_cpuid_register,
+                        "cpuid-register",
+                    )?,
+                    features: ::qmp_types::de::required(m_features, "features")?,
                     unknown_members,
                 })
             }
@@ -2941,29 +2974,32 @@ impl<'de> ::serde::Deserialize<'de> for DummyForceArrays {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DummyForceArrays, A::Error> {
                 let mut m_unused: ::std::option::Option<
                     ::std::vec::Vec<super::X86CPUFeatureWordInfo>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "unused" => {
-                                m_unused = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "unused" => {
+                            m_unused = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DummyForceArrays {
-                    unused: m_unused.ok_or_else(|| ::qmp_types::de::missing("unused"))?,
+                    unused: ::qmp_types::de::required(m_unused, "unused")?,
                     unknown_members,
                 })
             }
@@ -3091,7 +3127,7 @@ impl<'de> ::serde::Deserialize<'de> for NumaCpuOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NumaCpuOptions, A::Error> {
                 let mut m_node_id: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_drawer_id: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -3103,61 +3139,64 @@ impl<'de> ::serde::Deserialize<'de> for NumaCpuOptions {
                 let mut m_core_id: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "node-id" => {
-                                m_node_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "drawer-id" => {
-                                m_drawer_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "book-id" => {
-                                m_book_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "socket-id" => {
-                                m_socket_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "die-id" => {
-                                m_die_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cluster-id" => {
-                                m_cluster_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "module-id" => {
-                                m_module_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "core-id" => {
-                                m_core_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "thread-id" => {
-                                m_thread_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "node-id" => {
+                            m_node_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "drawer-id" => {
+                            m_drawer_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "book-id" => {
+                            m_book_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "socket-id" => {
+                            m_socket_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "die-id" => {
+                            m_die_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cluster-id" => {
+                            m_cluster_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "module-id" => {
+                            m_module_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "core-id" => {
+                            m_core_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "thread-id" => {
+                            m_thread_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NumaCpuOptions {
                     node_id: m_node_id,
                     drawer_id: m_drawer_id,
@@ -3184,7 +3223,7 @@ impl<'de> ::serde::Deserialize<'de> for NumaCpuOptions {
 /// QAPI enum `HmatLBMemoryHierarchy`.
 ///
 /// Since: 5.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HmatLBMemoryHierarchy {
     /// the structure represents the memory performance
     Memory,
@@ -3218,22 +3257,27 @@ impl HmatLBMemoryHierarchy {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "memory" => HmatLBMemoryHierarchy::Memory,
-            "first-level" => HmatLBMemoryHierarchy::FirstLevel,
-            "second-level" => HmatLBMemoryHierarchy::SecondLevel,
-            "third-level" => HmatLBMemoryHierarchy::ThirdLevel,
-            _ => HmatLBMemoryHierarchy::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => HmatLBMemoryHierarchy::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "memory" => HmatLBMemoryHierarchy::Memory,
-            "first-level" => HmatLBMemoryHierarchy::FirstLevel,
-            "second-level" => HmatLBMemoryHierarchy::SecondLevel,
-            "third-level" => HmatLBMemoryHierarchy::ThirdLevel,
-            _ => HmatLBMemoryHierarchy::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => HmatLBMemoryHierarchy::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "memory" => HmatLBMemoryHierarchy::Memory,
+                "first-level" => HmatLBMemoryHierarchy::FirstLevel,
+                "second-level" => HmatLBMemoryHierarchy::SecondLevel,
+                "third-level" => HmatLBMemoryHierarchy::ThirdLevel,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for HmatLBMemoryHierarchy {
@@ -3295,7 +3339,7 @@ impl<'de> ::serde::Deserialize<'de> for HmatLBMemoryHierarchy {
 /// QAPI enum `HmatLBDataType`.
 ///
 /// Since: 5.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HmatLBDataType {
     /// access latency (nanoseconds)
     AccessLatency,
@@ -3337,26 +3381,29 @@ impl HmatLBDataType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "access-latency" => HmatLBDataType::AccessLatency,
-            "read-latency" => HmatLBDataType::ReadLatency,
-            "write-latency" => HmatLBDataType::WriteLatency,
-            "access-bandwidth" => HmatLBDataType::AccessBandwidth,
-            "read-bandwidth" => HmatLBDataType::ReadBandwidth,
-            "write-bandwidth" => HmatLBDataType::WriteBandwidth,
-            _ => HmatLBDataType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => HmatLBDataType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "access-latency" => HmatLBDataType::AccessLatency,
-            "read-latency" => HmatLBDataType::ReadLatency,
-            "write-latency" => HmatLBDataType::WriteLatency,
-            "access-bandwidth" => HmatLBDataType::AccessBandwidth,
-            "read-bandwidth" => HmatLBDataType::ReadBandwidth,
-            "write-bandwidth" => HmatLBDataType::WriteBandwidth,
-            _ => HmatLBDataType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => HmatLBDataType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "access-latency" => HmatLBDataType::AccessLatency,
+                "read-latency" => HmatLBDataType::ReadLatency,
+                "write-latency" => HmatLBDataType::WriteLatency,
+                "access-bandwidth" => HmatLBDataType::AccessBandwidth,
+                "read-bandwidth" => HmatLBDataType::ReadBandwidth,
+                "write-bandwidth" => HmatLBDataType::WriteBandwidth,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for HmatLBDataType {
@@ -3507,7 +3554,7 @@ impl<'de> ::serde::Deserialize<'de> for NumaHmatLBOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NumaHmatLBOptions, A::Error> {
                 let mut m_initiator: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut m_target: ::std::option::Option<u16> = ::std::option::Option::None;
@@ -3518,54 +3565,54 @@ impl<'de> ::serde::Deserialize<'de> for NumaHmatLBOptions {
                 let mut m_latency: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_bandwidth: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "initiator" => {
-                                m_initiator = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "target" => {
-                                m_target = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "hierarchy" => {
-                                m_hierarchy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "data-type" => {
-                                m_data_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "latency" => {
-                                m_latency = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bandwidth" => {
-                                m_bandwidth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "initiator" => {
+                            m_initiator = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "target" => {
+                            m_target = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "hierarchy" => {
+                            m_hierarchy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "data-type" => {
+                            m_data_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "latency" => {
+                            m_latency = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bandwidth" => {
+                            m_bandwidth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NumaHmatLBOptions {
-                    initiator: m_initiator
-                        .ok_or_else(|| ::qmp_types::de::missing("initiator"))?,
-                    target: m_target.ok_or_else(|| ::qmp_types::de::missing("target"))?,
-                    hierarchy: m_hierarchy
-                        .ok_or_else(|| ::qmp_types::de::missing("hierarchy"))?,
-                    data_type: m_data_type
-                        .ok_or_else(|| ::qmp_types::de::missing("data-type"))?,
+                    initiator: ::qmp_types::de::required(m_initiator, "initiator")?,
+                    target: ::qmp_types::de::required(m_target, "target")?,
+                    hierarchy: ::qmp_types::de::required(m_hierarchy, "hierarchy")?,
+                    data_type: ::qmp_types::de::required(m_data_type, "data-type")?,
                     latency: m_latency,
                     bandwidth: m_bandwidth,
                     unknown_members,
@@ -3584,7 +3631,7 @@ impl<'de> ::serde::Deserialize<'de> for NumaHmatLBOptions {
 /// QAPI enum `HmatCacheAssociativity`.
 ///
 /// Since: 5.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HmatCacheAssociativity {
     /// None (no memory side cache in this proximity domain, or cache
     /// associativity unknown)
@@ -3615,20 +3662,28 @@ impl HmatCacheAssociativity {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => HmatCacheAssociativity::None,
-            "direct" => HmatCacheAssociativity::Direct,
-            "complex" => HmatCacheAssociativity::Complex,
-            _ => HmatCacheAssociativity::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                HmatCacheAssociativity::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => HmatCacheAssociativity::None,
-            "direct" => HmatCacheAssociativity::Direct,
-            "complex" => HmatCacheAssociativity::Complex,
-            _ => HmatCacheAssociativity::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => HmatCacheAssociativity::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => HmatCacheAssociativity::None,
+                "direct" => HmatCacheAssociativity::Direct,
+                "complex" => HmatCacheAssociativity::Complex,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for HmatCacheAssociativity {
@@ -3692,7 +3747,7 @@ impl<'de> ::serde::Deserialize<'de> for HmatCacheAssociativity {
 /// QAPI enum `HmatCacheWritePolicy`.
 ///
 /// Since: 5.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HmatCacheWritePolicy {
     /// None (no memory side cache in this proximity domain, or cache
     /// write policy unknown)
@@ -3723,20 +3778,26 @@ impl HmatCacheWritePolicy {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => HmatCacheWritePolicy::None,
-            "write-back" => HmatCacheWritePolicy::WriteBack,
-            "write-through" => HmatCacheWritePolicy::WriteThrough,
-            _ => HmatCacheWritePolicy::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => HmatCacheWritePolicy::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => HmatCacheWritePolicy::None,
-            "write-back" => HmatCacheWritePolicy::WriteBack,
-            "write-through" => HmatCacheWritePolicy::WriteThrough,
-            _ => HmatCacheWritePolicy::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => HmatCacheWritePolicy::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => HmatCacheWritePolicy::None,
+                "write-back" => HmatCacheWritePolicy::WriteBack,
+                "write-through" => HmatCacheWritePolicy::WriteThrough,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for HmatCacheWritePolicy {
@@ -3881,7 +3942,7 @@ impl<'de> ::serde::Deserialize<'de> for NumaHmatCacheOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NumaHmatCacheOptions, A::Error> {
                 let mut m_node_id: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -3892,55 +3953,59 @@ impl<'de> ::serde::Deserialize<'de> for NumaHmatCacheOptions {
                 let mut m_policy: ::std::option::Option<super::HmatCacheWritePolicy> = ::std::option::Option::None;
                 let mut m_line: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "node-id" => {
-                                m_node_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "level" => {
-                                m_level = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "associativity" => {
-                                m_associativity = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "policy" => {
-                                m_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "line" => {
-                                m_line = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "node-id" => {
+                            m_node_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "level" => {
+                            m_level = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "associativity" => {
+                            m_associativity = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "policy" => {
+                            m_policy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "line" => {
+                            m_line = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NumaHmatCacheOptions {
-                    node_id: m_node_id
-                        .ok_or_else(|| ::qmp_types::de::missing("node-id"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
-                    level: m_level.ok_or_else(|| ::qmp_types::de::missing("level"))?,
-                    associativity: m_associativity
-                        .ok_or_else(|| ::qmp_types::de::missing("associativity"))?,
-                    policy: m_policy.ok_or_else(|| ::qmp_types::de::missing("policy"))?,
-                    line: m_line.ok_or_else(|| ::qmp_types::de::missing("line"))?,
+                    node_id: ::qmp_types::de::required(m_node_id, "node-id")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
+                    level: ::qmp_types::de::required(m_level, "level")?,
+                    associativity: ::qmp_types::de::required(
+                        m_associativity,
+                        "associativity",
+                    )?,
+                    policy: ::qmp_types::de::required(m_policy, "policy")?,
+                    line: ::qmp_types::de::required(m_line, "line")?,
                     unknown_members,
                 })
             }
@@ -4057,7 +4122,7 @@ impl<'de> ::serde::Deserialize<'de> for Memdev {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<Memdev, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -4069,73 +4134,74 @@ impl<'de> ::serde::Deserialize<'de> for Memdev {
                 let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
                 let mut m_policy: ::std::option::Option<super::HostMemPolicy> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "merge" => {
-                                m_merge = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dump" => {
-                                m_dump = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc" => {
-                                m_prealloc = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "share" => {
-                                m_share = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reserve" => {
-                                m_reserve = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host-nodes" => {
-                                m_host_nodes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "policy" => {
-                                m_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "merge" => {
+                            m_merge = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dump" => {
+                            m_dump = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc" => {
+                            m_prealloc = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "share" => {
+                            m_share = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reserve" => {
+                            m_reserve = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "host-nodes" => {
+                            m_host_nodes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "policy" => {
+                            m_policy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(Memdev {
                     id: m_id,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
-                    merge: m_merge.ok_or_else(|| ::qmp_types::de::missing("merge"))?,
-                    dump: m_dump.ok_or_else(|| ::qmp_types::de::missing("dump"))?,
-                    prealloc: m_prealloc
-                        .ok_or_else(|| ::qmp_types::de::missing("prealloc"))?,
-                    share: m_share.ok_or_else(|| ::qmp_types::de::missing("share"))?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
+                    merge: ::qmp_types::de::required(m_merge, "merge")?,
+                    dump: ::qmp_types::de::required(m_dump, "dump")?,
+                    prealloc: ::qmp_types::de::required(m_prealloc, "prealloc")?,
+                    share: ::qmp_types::de::required(m_share, "share")?,
                     reserve: m_reserve,
-                    host_nodes: m_host_nodes
-                        .ok_or_else(|| ::qmp_types::de::missing("host-nodes"))?,
-                    policy: m_policy.ok_or_else(|| ::qmp_types::de::missing("policy"))?,
+                    host_nodes: ::qmp_types::de::required(m_host_nodes, "host-nodes")?,
+                    policy: ::qmp_types::de::required(m_policy, "policy")?,
                     unknown_members,
                 })
             }
@@ -4269,7 +4335,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuInstanceProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CpuInstanceProperties, A::Error> {
                 let mut m_node_id: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_drawer_id: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -4281,61 +4347,64 @@ impl<'de> ::serde::Deserialize<'de> for CpuInstanceProperties {
                 let mut m_core_id: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "node-id" => {
-                                m_node_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "drawer-id" => {
-                                m_drawer_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "book-id" => {
-                                m_book_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "socket-id" => {
-                                m_socket_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "die-id" => {
-                                m_die_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cluster-id" => {
-                                m_cluster_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "module-id" => {
-                                m_module_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "core-id" => {
-                                m_core_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "thread-id" => {
-                                m_thread_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "node-id" => {
+                            m_node_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "drawer-id" => {
+                            m_drawer_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "book-id" => {
+                            m_book_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "socket-id" => {
+                            m_socket_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "die-id" => {
+                            m_die_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cluster-id" => {
+                            m_cluster_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "module-id" => {
+                            m_module_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "core-id" => {
+                            m_core_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "thread-id" => {
+                            m_thread_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CpuInstanceProperties {
                     node_id: m_node_id,
                     drawer_id: m_drawer_id,
@@ -4436,48 +4505,53 @@ impl<'de> ::serde::Deserialize<'de> for HotpluggableCPU {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<HotpluggableCPU, A::Error> {
                 let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_vcpus_count: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_props: ::std::option::Option<super::CpuInstanceProperties> = ::std::option::Option::None;
                 let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vcpus-count" => {
-                                m_vcpus_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "props" => {
-                                m_props = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "qom-path" => {
-                                m_qom_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "vcpus-count" => {
+                            m_vcpus_count = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "props" => {
+                            m_props = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "qom-path" => {
+                            m_qom_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(HotpluggableCPU {
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                    vcpus_count: m_vcpus_count
-                        .ok_or_else(|| ::qmp_types::de::missing("vcpus-count"))?,
-                    props: m_props.ok_or_else(|| ::qmp_types::de::missing("props"))?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    vcpus_count: ::qmp_types::de::required(
+                        m_vcpus_count,
+                        "vcpus-count",
+                    )?,
+                    props: ::qmp_types::de::required(m_props, "props")?,
                     qom_path: m_qom_path,
                     unknown_members,
                 })
@@ -4548,27 +4622,30 @@ impl<'de> ::serde::Deserialize<'de> for BalloonInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BalloonInfo, A::Error> {
                 let mut m_actual: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "actual" => {
-                                m_actual = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "actual" => {
+                            m_actual = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BalloonInfo {
-                    actual: m_actual.ok_or_else(|| ::qmp_types::de::missing("actual"))?,
+                    actual: ::qmp_types::de::required(m_actual, "actual")?,
                     unknown_members,
                 })
             }
@@ -4644,36 +4721,37 @@ impl<'de> ::serde::Deserialize<'de> for HvBalloonInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<HvBalloonInfo, A::Error> {
                 let mut m_committed: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_available: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "committed" => {
-                                m_committed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "available" => {
-                                m_available = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "committed" => {
+                            m_committed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "available" => {
+                            m_available = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(HvBalloonInfo {
-                    committed: m_committed
-                        .ok_or_else(|| ::qmp_types::de::missing("committed"))?,
-                    available: m_available
-                        .ok_or_else(|| ::qmp_types::de::missing("available"))?,
+                    committed: ::qmp_types::de::required(m_committed, "committed")?,
+                    available: ::qmp_types::de::required(m_available, "available")?,
                     unknown_members,
                 })
             }
@@ -4751,34 +4829,39 @@ impl<'de> ::serde::Deserialize<'de> for MemoryInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MemoryInfo, A::Error> {
                 let mut m_base_memory: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_plugged_memory: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "base-memory" => {
-                                m_base_memory = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "plugged-memory" => {
-                                m_plugged_memory = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "base-memory" => {
+                            m_base_memory = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "plugged-memory" => {
+                            m_plugged_memory = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MemoryInfo {
-                    base_memory: m_base_memory
-                        .ok_or_else(|| ::qmp_types::de::missing("base-memory"))?,
+                    base_memory: ::qmp_types::de::required(
+                        m_base_memory,
+                        "base-memory",
+                    )?,
                     plugged_memory: m_plugged_memory,
                     unknown_members,
                 })
@@ -4887,7 +4970,7 @@ impl<'de> ::serde::Deserialize<'de> for PCDIMMDeviceInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<PCDIMMDeviceInfo, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_addr: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -4898,67 +4981,71 @@ impl<'de> ::serde::Deserialize<'de> for PCDIMMDeviceInfo {
                 let mut m_hotplugged: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_hotpluggable: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "addr" => {
-                                m_addr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "slot" => {
-                                m_slot = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "node" => {
-                                m_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "memdev" => {
-                                m_memdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "hotplugged" => {
-                                m_hotplugged = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "hotpluggable" => {
-                                m_hotpluggable = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "addr" => {
+                            m_addr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "slot" => {
+                            m_slot = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "node" => {
+                            m_node = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "memdev" => {
+                            m_memdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "hotplugged" => {
+                            m_hotplugged = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "hotpluggable" => {
+                            m_hotpluggable = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(PCDIMMDeviceInfo {
                     id: m_id,
-                    addr: m_addr.ok_or_else(|| ::qmp_types::de::missing("addr"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
-                    slot: m_slot.ok_or_else(|| ::qmp_types::de::missing("slot"))?,
-                    node: m_node.ok_or_else(|| ::qmp_types::de::missing("node"))?,
-                    memdev: m_memdev.ok_or_else(|| ::qmp_types::de::missing("memdev"))?,
-                    hotplugged: m_hotplugged
-                        .ok_or_else(|| ::qmp_types::de::missing("hotplugged"))?,
-                    hotpluggable: m_hotpluggable
-                        .ok_or_else(|| ::qmp_types::de::missing("hotpluggable"))?,
+                    addr: ::qmp_types::de::required(m_addr, "addr")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
+                    slot: ::qmp_types::de::required(m_slot, "slot")?,
+                    node: ::qmp_types::de::required(m_node, "node")?,
+                    memdev: ::qmp_types::de::required(m_memdev, "memdev")?,
+                    hotplugged: ::qmp_types::de::required(m_hotplugged, "hotplugged")?,
+                    hotpluggable: ::qmp_types::de::required(
+                        m_hotpluggable,
+                        "hotpluggable",
+                    )?,
                     unknown_members,
                 })
             }
@@ -5041,49 +5128,51 @@ impl<'de> ::serde::Deserialize<'de> for VirtioPMEMDeviceInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VirtioPMEMDeviceInfo, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "memaddr" => {
-                                m_memaddr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "memdev" => {
-                                m_memdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "memaddr" => {
+                            m_memaddr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "memdev" => {
+                            m_memdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VirtioPMEMDeviceInfo {
                     id: m_id,
-                    memaddr: m_memaddr
-                        .ok_or_else(|| ::qmp_types::de::missing("memaddr"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
-                    memdev: m_memdev.ok_or_else(|| ::qmp_types::de::missing("memdev"))?,
+                    memaddr: ::qmp_types::de::required(m_memaddr, "memaddr")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
+                    memdev: ::qmp_types::de::required(m_memdev, "memdev")?,
                     unknown_members,
                 })
             }
@@ -5190,7 +5279,7 @@ impl<'de> ::serde::Deserialize<'de> for VirtioMEMDeviceInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VirtioMEMDeviceInfo, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -5201,69 +5290,71 @@ impl<'de> ::serde::Deserialize<'de> for VirtioMEMDeviceInfo {
                 let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "memaddr" => {
-                                m_memaddr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "requested-size" => {
-                                m_requested_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-size" => {
-                                m_max_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "block-size" => {
-                                m_block_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "node" => {
-                                m_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "memdev" => {
-                                m_memdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "memaddr" => {
+                            m_memaddr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "requested-size" => {
+                            m_requested_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-size" => {
+                            m_max_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "block-size" => {
+                            m_block_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "node" => {
+                            m_node = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "memdev" => {
+                            m_memdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VirtioMEMDeviceInfo {
                     id: m_id,
-                    memaddr: m_memaddr
-                        .ok_or_else(|| ::qmp_types::de::missing("memaddr"))?,
-                    requested_size: m_requested_size
-                        .ok_or_else(|| ::qmp_types::de::missing("requested-size"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
-                    max_size: m_max_size
-                        .ok_or_else(|| ::qmp_types::de::missing("max-size"))?,
-                    block_size: m_block_size
-                        .ok_or_else(|| ::qmp_types::de::missing("block-size"))?,
-                    node: m_node.ok_or_else(|| ::qmp_types::de::missing("node"))?,
-                    memdev: m_memdev.ok_or_else(|| ::qmp_types::de::missing("memdev"))?,
+                    memaddr: ::qmp_types::de::required(m_memaddr, "memaddr")?,
+                    requested_size: ::qmp_types::de::required(
+                        m_requested_size,
+                        "requested-size",
+                    )?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
+                    max_size: ::qmp_types::de::required(m_max_size, "max-size")?,
+                    block_size: ::qmp_types::de::required(m_block_size, "block-size")?,
+                    node: ::qmp_types::de::required(m_node, "node")?,
+                    memdev: ::qmp_types::de::required(m_memdev, "memdev")?,
                     unknown_members,
                 })
             }
@@ -5355,7 +5446,7 @@ impl<'de> ::serde::Deserialize<'de> for SgxEPCDeviceInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SgxEPCDeviceInfo, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -5363,48 +5454,50 @@ impl<'de> ::serde::Deserialize<'de> for SgxEPCDeviceInfo {
                 let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "memaddr" => {
-                                m_memaddr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "node" => {
-                                m_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "memdev" => {
-                                m_memdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "memaddr" => {
+                            m_memaddr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "node" => {
+                            m_node = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "memdev" => {
+                            m_memdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SgxEPCDeviceInfo {
                     id: m_id,
-                    memaddr: m_memaddr
-                        .ok_or_else(|| ::qmp_types::de::missing("memaddr"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
-                    node: m_node.ok_or_else(|| ::qmp_types::de::missing("node"))?,
-                    memdev: m_memdev.ok_or_else(|| ::qmp_types::de::missing("memdev"))?,
+                    memaddr: ::qmp_types::de::required(m_memaddr, "memaddr")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
+                    node: ::qmp_types::de::required(m_node, "node")?,
+                    memdev: ::qmp_types::de::required(m_memdev, "memdev")?,
                     unknown_members,
                 })
             }
@@ -5491,48 +5584,50 @@ impl<'de> ::serde::Deserialize<'de> for HvBalloonDeviceInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<HvBalloonDeviceInfo, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_memaddr: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_max_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "memaddr" => {
-                                m_memaddr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-size" => {
-                                m_max_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "memdev" => {
-                                m_memdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "memaddr" => {
+                            m_memaddr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-size" => {
+                            m_max_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "memdev" => {
+                            m_memdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(HvBalloonDeviceInfo {
                     id: m_id,
                     memaddr: m_memaddr,
-                    max_size: m_max_size
-                        .ok_or_else(|| ::qmp_types::de::missing("max-size"))?,
+                    max_size: ::qmp_types::de::required(m_max_size, "max-size")?,
                     memdev: m_memdev,
                     unknown_members,
                 })
@@ -5546,7 +5641,7 @@ impl<'de> ::serde::Deserialize<'de> for HvBalloonDeviceInfo {
 /// QAPI enum `MemoryDeviceInfoKind`.
 ///
 /// Since: 2.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MemoryDeviceInfoKind {
     /// The `dimm` member.
     Dimm,
@@ -5588,26 +5683,29 @@ impl MemoryDeviceInfoKind {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "dimm" => MemoryDeviceInfoKind::Dimm,
-            "nvdimm" => MemoryDeviceInfoKind::Nvdimm,
-            "virtio-pmem" => MemoryDeviceInfoKind::VirtioPmem,
-            "virtio-mem" => MemoryDeviceInfoKind::VirtioMem,
-            "sgx-epc" => MemoryDeviceInfoKind::SgxEpc,
-            "hv-balloon" => MemoryDeviceInfoKind::HvBalloon,
-            _ => MemoryDeviceInfoKind::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MemoryDeviceInfoKind::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "dimm" => MemoryDeviceInfoKind::Dimm,
-            "nvdimm" => MemoryDeviceInfoKind::Nvdimm,
-            "virtio-pmem" => MemoryDeviceInfoKind::VirtioPmem,
-            "virtio-mem" => MemoryDeviceInfoKind::VirtioMem,
-            "sgx-epc" => MemoryDeviceInfoKind::SgxEpc,
-            "hv-balloon" => MemoryDeviceInfoKind::HvBalloon,
-            _ => MemoryDeviceInfoKind::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MemoryDeviceInfoKind::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "dimm" => MemoryDeviceInfoKind::Dimm,
+                "nvdimm" => MemoryDeviceInfoKind::Nvdimm,
+                "virtio-pmem" => MemoryDeviceInfoKind::VirtioPmem,
+                "virtio-mem" => MemoryDeviceInfoKind::VirtioMem,
+                "sgx-epc" => MemoryDeviceInfoKind::SgxEpc,
+                "hv-balloon" => MemoryDeviceInfoKind::HvBalloon,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for MemoryDeviceInfoKind {
@@ -5721,27 +5819,30 @@ impl<'de> ::serde::Deserialize<'de> for PCDIMMDeviceInfoWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<PCDIMMDeviceInfoWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::PCDIMMDeviceInfo> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(PCDIMMDeviceInfoWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -5810,27 +5911,30 @@ impl<'de> ::serde::Deserialize<'de> for VirtioPMEMDeviceInfoWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VirtioPMEMDeviceInfoWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::VirtioPMEMDeviceInfo> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VirtioPMEMDeviceInfoWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -5899,27 +6003,30 @@ impl<'de> ::serde::Deserialize<'de> for VirtioMEMDeviceInfoWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VirtioMEMDeviceInfoWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::VirtioMEMDeviceInfo> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VirtioMEMDeviceInfoWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -5988,27 +6095,30 @@ impl<'de> ::serde::Deserialize<'de> for SgxEPCDeviceInfoWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SgxEPCDeviceInfoWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::SgxEPCDeviceInfo> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SgxEPCDeviceInfoWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -6077,27 +6187,30 @@ impl<'de> ::serde::Deserialize<'de> for HvBalloonDeviceInfoWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<HvBalloonDeviceInfoWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::HvBalloonDeviceInfo> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(HvBalloonDeviceInfoWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -6230,26 +6343,28 @@ impl<'de> ::serde::Deserialize<'de> for MemoryDeviceInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MemoryDeviceInfo, A::Error> {
                 let mut tag: ::std::option::Option<super::MemoryDeviceInfoKind> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -6362,34 +6477,37 @@ impl<'de> ::serde::Deserialize<'de> for SgxEPC {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SgxEPC, A::Error> {
                 let mut m_memdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "memdev" => {
-                                m_memdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "node" => {
-                                m_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "memdev" => {
+                            m_memdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "node" => {
+                            m_node = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SgxEPC {
-                    memdev: m_memdev.ok_or_else(|| ::qmp_types::de::missing("memdev"))?,
-                    node: m_node.ok_or_else(|| ::qmp_types::de::missing("node"))?,
+                    memdev: ::qmp_types::de::required(m_memdev, "memdev")?,
+                    node: ::qmp_types::de::required(m_node, "node")?,
                     unknown_members,
                 })
             }
@@ -6458,30 +6576,32 @@ impl<'de> ::serde::Deserialize<'de> for SgxEPCProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SgxEPCProperties, A::Error> {
                 let mut m_sgx_epc: ::std::option::Option<
                     ::std::vec::Vec<super::SgxEPC>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "sgx-epc" => {
-                                m_sgx_epc = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "sgx-epc" => {
+                            m_sgx_epc = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SgxEPCProperties {
-                    sgx_epc: m_sgx_epc
-                        .ok_or_else(|| ::qmp_types::de::missing("sgx-epc"))?,
+                    sgx_epc: ::qmp_types::de::required(m_sgx_epc, "sgx-epc")?,
                     unknown_members,
                 })
             }
@@ -6591,7 +6711,7 @@ impl<'de> ::serde::Deserialize<'de> for BootConfiguration {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BootConfiguration, A::Error> {
                 let mut m_order: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_once: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -6601,51 +6721,54 @@ impl<'de> ::serde::Deserialize<'de> for BootConfiguration {
                 let mut m_reboot_timeout: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_strict: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "order" => {
-                                m_order = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "once" => {
-                                m_once = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "menu" => {
-                                m_menu = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "splash" => {
-                                m_splash = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "splash-time" => {
-                                m_splash_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reboot-timeout" => {
-                                m_reboot_timeout = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "strict" => {
-                                m_strict = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "order" => {
+                            m_order = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "once" => {
+                            m_once = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "menu" => {
+                            m_menu = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "splash" => {
+                            m_splash = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "splash-time" => {
+                            m_splash_time = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reboot-timeout" => {
+                            m_reboot_timeout = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "strict" => {
+                            m_strict = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BootConfiguration {
                     order: m_order,
                     once: m_once,
@@ -6793,7 +6916,7 @@ impl<'de> ::serde::Deserialize<'de> for SMPConfiguration {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SMPConfiguration, A::Error> {
                 let mut m_cpus: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_drawers: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -6806,66 +6929,69 @@ impl<'de> ::serde::Deserialize<'de> for SMPConfiguration {
                 let mut m_threads: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_maxcpus: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "cpus" => {
-                                m_cpus = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "drawers" => {
-                                m_drawers = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "books" => {
-                                m_books = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sockets" => {
-                                m_sockets = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dies" => {
-                                m_dies = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "clusters" => {
-                                m_clusters = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "modules" => {
-                                m_modules = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cores" => {
-                                m_cores = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "threads" => {
-                                m_threads = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "maxcpus" => {
-                                m_maxcpus = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "cpus" => {
+                            m_cpus = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "drawers" => {
+                            m_drawers = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "books" => {
+                            m_books = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sockets" => {
+                            m_sockets = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dies" => {
+                            m_dies = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "clusters" => {
+                            m_clusters = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "modules" => {
+                            m_modules = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cores" => {
+                            m_cores = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "threads" => {
+                            m_threads = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "maxcpus" => {
+                            m_maxcpus = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SMPConfiguration {
                     cpus: m_cpus,
                     drawers: m_drawers,
@@ -6889,7 +7015,7 @@ impl<'de> ::serde::Deserialize<'de> for SMPConfiguration {
 /// QAPI enum `SmbiosEntryPointType`.
 ///
 /// Since: 7.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SmbiosEntryPointType {
     /// SMBIOS version 2.1 (32-bit) Entry Point
     V32,
@@ -6920,20 +7046,26 @@ impl SmbiosEntryPointType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "32" => SmbiosEntryPointType::V32,
-            "64" => SmbiosEntryPointType::V64,
-            "auto" => SmbiosEntryPointType::Auto,
-            _ => SmbiosEntryPointType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SmbiosEntryPointType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "32" => SmbiosEntryPointType::V32,
-            "64" => SmbiosEntryPointType::V64,
-            "auto" => SmbiosEntryPointType::Auto,
-            _ => SmbiosEntryPointType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SmbiosEntryPointType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "32" => SmbiosEntryPointType::V32,
+                "64" => SmbiosEntryPointType::V64,
+                "auto" => SmbiosEntryPointType::Auto,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for SmbiosEntryPointType {
@@ -7062,37 +7194,40 @@ impl<'de> ::serde::Deserialize<'de> for MemorySizeConfiguration {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MemorySizeConfiguration, A::Error> {
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_max_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_slots: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-size" => {
-                                m_max_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "slots" => {
-                                m_slots = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "max-size" => {
+                            m_max_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "slots" => {
+                            m_slots = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MemorySizeConfiguration {
                     size: m_size,
                     max_size: m_max_size,
@@ -7266,25 +7401,28 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QueryMachines, A::Error> {
                     let mut m_compat_props: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "compat-props" => {
-                                    m_compat_props = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "compat-props" => {
+                                m_compat_props = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QueryMachines {
                         compat_props: m_compat_props,
                         unknown_members,
@@ -7728,48 +7866,50 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<Memsave, A::Error> {
                     let mut m_val: ::std::option::Option<u64> = ::std::option::Option::None;
                     let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
                     let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "val" => {
-                                    m_val = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "size" => {
-                                    m_size = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "filename" => {
-                                    m_filename = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "cpu-index" => {
-                                    m_cpu_index = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "val" => {
+                                m_val = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "size" => {
+                                m_size = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "filename" => {
+                                m_filename = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "cpu-index" => {
+                                m_cpu_index = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(Memsave {
-                        val: m_val.ok_or_else(|| ::qmp_types::de::missing("val"))?,
-                        size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
-                        filename: m_filename
-                            .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
+                        val: ::qmp_types::de::required(m_val, "val")?,
+                        size: ::qmp_types::de::required(m_size, "size")?,
+                        filename: ::qmp_types::de::required(m_filename, "filename")?,
                         cpu_index: m_cpu_index,
                         unknown_members,
                     })
@@ -7869,42 +8009,44 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<Pmemsave, A::Error> {
                     let mut m_val: ::std::option::Option<u64> = ::std::option::Option::None;
                     let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
                     let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "val" => {
-                                    m_val = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "size" => {
-                                    m_size = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "filename" => {
-                                    m_filename = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "val" => {
+                                m_val = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "size" => {
+                                m_size = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "filename" => {
+                                m_filename = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(Pmemsave {
-                        val: m_val.ok_or_else(|| ::qmp_types::de::missing("val"))?,
-                        size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
-                        filename: m_filename
-                            .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
+                        val: ::qmp_types::de::required(m_val, "val")?,
+                        size: ::qmp_types::de::required(m_size, "size")?,
+                        filename: ::qmp_types::de::required(m_filename, "filename")?,
                         unknown_members,
                     })
                 }
@@ -8189,27 +8331,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<Balloon, A::Error> {
                     let mut m_value: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "value" => {
-                                    m_value = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "value" => {
+                                m_value = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(Balloon {
-                        value: m_value.ok_or_else(|| ::qmp_types::de::missing("value"))?,
+                        value: ::qmp_types::de::required(m_value, "value")?,
                         unknown_members,
                     })
                 }
@@ -8723,28 +8868,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<Dumpdtb, A::Error> {
                     let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "filename" => {
-                                    m_filename = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "filename" => {
+                                m_filename = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(Dumpdtb {
-                        filename: m_filename
-                            .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
+                        filename: ::qmp_types::de::required(m_filename, "filename")?,
                         unknown_members,
                     })
                 }
@@ -8873,28 +9020,30 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<BalloonChange, A::Error> {
                     let mut m_actual: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "actual" => {
-                                    m_actual = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "actual" => {
+                                m_actual = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(BalloonChange {
-                        actual: m_actual
-                            .ok_or_else(|| ::qmp_types::de::missing("actual"))?,
+                        actual: ::qmp_types::de::required(m_actual, "actual")?,
                         unknown_members,
                     })
                 }
@@ -9036,42 +9185,44 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<MemoryDeviceSizeChange, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
                     let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "size" => {
-                                    m_size = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "qom-path" => {
-                                    m_qom_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "size" => {
+                                m_size = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "qom-path" => {
+                                m_qom_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(MemoryDeviceSizeChange {
                         id: m_id,
-                        size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
-                        qom_path: m_qom_path
-                            .ok_or_else(|| ::qmp_types::de::missing("qom-path"))?,
+                        size: ::qmp_types::de::required(m_size, "size")?,
+                        qom_path: ::qmp_types::de::required(m_qom_path, "qom-path")?,
                         unknown_members,
                     })
                 }

@@ -6,7 +6,7 @@
 /// QAPI enum `S390CpuEntitlement`.
 ///
 /// Since: 8.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum S390CpuEntitlement {
     /// The `auto` member.
     Auto,
@@ -40,22 +40,27 @@ impl S390CpuEntitlement {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "auto" => S390CpuEntitlement::Auto,
-            "low" => S390CpuEntitlement::Low,
-            "medium" => S390CpuEntitlement::Medium,
-            "high" => S390CpuEntitlement::High,
-            _ => S390CpuEntitlement::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => S390CpuEntitlement::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "auto" => S390CpuEntitlement::Auto,
-            "low" => S390CpuEntitlement::Low,
-            "medium" => S390CpuEntitlement::Medium,
-            "high" => S390CpuEntitlement::High,
-            _ => S390CpuEntitlement::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => S390CpuEntitlement::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "auto" => S390CpuEntitlement::Auto,
+                "low" => S390CpuEntitlement::Low,
+                "medium" => S390CpuEntitlement::Medium,
+                "high" => S390CpuEntitlement::High,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for S390CpuEntitlement {
@@ -113,7 +118,7 @@ impl<'de> ::serde::Deserialize<'de> for S390CpuEntitlement {
 /// QAPI enum `CpuTopologyLevel`.
 ///
 /// Since: 9.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CpuTopologyLevel {
     /// thread level, which would also be called SMT level or
     /// logical processor level.  The `threads` option in
@@ -180,32 +185,32 @@ impl CpuTopologyLevel {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "thread" => CpuTopologyLevel::Thread,
-            "core" => CpuTopologyLevel::Core,
-            "module" => CpuTopologyLevel::Module,
-            "cluster" => CpuTopologyLevel::Cluster,
-            "die" => CpuTopologyLevel::Die,
-            "socket" => CpuTopologyLevel::Socket,
-            "book" => CpuTopologyLevel::Book,
-            "drawer" => CpuTopologyLevel::Drawer,
-            "default" => CpuTopologyLevel::Default,
-            _ => CpuTopologyLevel::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CpuTopologyLevel::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "thread" => CpuTopologyLevel::Thread,
-            "core" => CpuTopologyLevel::Core,
-            "module" => CpuTopologyLevel::Module,
-            "cluster" => CpuTopologyLevel::Cluster,
-            "die" => CpuTopologyLevel::Die,
-            "socket" => CpuTopologyLevel::Socket,
-            "book" => CpuTopologyLevel::Book,
-            "drawer" => CpuTopologyLevel::Drawer,
-            "default" => CpuTopologyLevel::Default,
-            _ => CpuTopologyLevel::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CpuTopologyLevel::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "thread" => CpuTopologyLevel::Thread,
+                "core" => CpuTopologyLevel::Core,
+                "module" => CpuTopologyLevel::Module,
+                "cluster" => CpuTopologyLevel::Cluster,
+                "die" => CpuTopologyLevel::Die,
+                "socket" => CpuTopologyLevel::Socket,
+                "book" => CpuTopologyLevel::Book,
+                "drawer" => CpuTopologyLevel::Drawer,
+                "default" => CpuTopologyLevel::Default,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for CpuTopologyLevel {
@@ -264,7 +269,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuTopologyLevel {
 /// QAPI enum `CacheLevelAndType`.
 ///
 /// Since: 9.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CacheLevelAndType {
     /// L1 data cache.
     L1d,
@@ -298,22 +303,27 @@ impl CacheLevelAndType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "l1d" => CacheLevelAndType::L1d,
-            "l1i" => CacheLevelAndType::L1i,
-            "l2" => CacheLevelAndType::L2,
-            "l3" => CacheLevelAndType::L3,
-            _ => CacheLevelAndType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CacheLevelAndType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "l1d" => CacheLevelAndType::L1d,
-            "l1i" => CacheLevelAndType::L1i,
-            "l2" => CacheLevelAndType::L2,
-            "l3" => CacheLevelAndType::L3,
-            _ => CacheLevelAndType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CacheLevelAndType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "l1d" => CacheLevelAndType::L1d,
+                "l1i" => CacheLevelAndType::L1i,
+                "l2" => CacheLevelAndType::L2,
+                "l3" => CacheLevelAndType::L3,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for CacheLevelAndType {
@@ -437,35 +447,37 @@ impl<'de> ::serde::Deserialize<'de> for SmpCacheProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SmpCacheProperties, A::Error> {
                 let mut m_cache: ::std::option::Option<super::CacheLevelAndType> = ::std::option::Option::None;
                 let mut m_topology: ::std::option::Option<super::CpuTopologyLevel> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "cache" => {
-                                m_cache = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "topology" => {
-                                m_topology = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "cache" => {
+                            m_cache = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "topology" => {
+                            m_topology = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SmpCacheProperties {
-                    cache: m_cache.ok_or_else(|| ::qmp_types::de::missing("cache"))?,
-                    topology: m_topology
-                        .ok_or_else(|| ::qmp_types::de::missing("topology"))?,
+                    cache: ::qmp_types::de::required(m_cache, "cache")?,
+                    topology: ::qmp_types::de::required(m_topology, "topology")?,
                     unknown_members,
                 })
             }
@@ -534,29 +546,32 @@ impl<'de> ::serde::Deserialize<'de> for SmpCachePropertiesWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SmpCachePropertiesWrapper, A::Error> {
                 let mut m_caches: ::std::option::Option<
                     ::std::vec::Vec<super::SmpCacheProperties>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "caches" => {
-                                m_caches = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "caches" => {
+                            m_caches = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SmpCachePropertiesWrapper {
-                    caches: m_caches.ok_or_else(|| ::qmp_types::de::missing("caches"))?,
+                    caches: ::qmp_types::de::required(m_caches, "caches")?,
                     unknown_members,
                 })
             }

@@ -73,33 +73,36 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CpuModelInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_props: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "props" => {
-                                m_props = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "props" => {
+                            m_props = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CpuModelInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     props: m_props,
                     unknown_members,
                 })
@@ -123,7 +126,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelInfo {
 /// QAPI enum `CpuModelExpansionType`.
 ///
 /// Since: 2.8
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CpuModelExpansionType {
     /// Expand to a static CPU model, a combination of a static
     /// base model name and property delta changes.  As the static base
@@ -158,18 +161,25 @@ impl CpuModelExpansionType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "static" => CpuModelExpansionType::Static,
-            "full" => CpuModelExpansionType::Full,
-            _ => CpuModelExpansionType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CpuModelExpansionType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "static" => CpuModelExpansionType::Static,
-            "full" => CpuModelExpansionType::Full,
-            _ => CpuModelExpansionType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CpuModelExpansionType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "static" => CpuModelExpansionType::Static,
+                "full" => CpuModelExpansionType::Full,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for CpuModelExpansionType {
@@ -228,7 +238,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionType {
 /// QAPI enum `CpuModelCompareResult`.
 ///
 /// Since: 2.8
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CpuModelCompareResult {
     /// If model A is incompatible to model B, model A is not
     /// guaranteed to run where model B runs and the other way around.
@@ -268,22 +278,27 @@ impl CpuModelCompareResult {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "incompatible" => CpuModelCompareResult::Incompatible,
-            "identical" => CpuModelCompareResult::Identical,
-            "superset" => CpuModelCompareResult::Superset,
-            "subset" => CpuModelCompareResult::Subset,
-            _ => CpuModelCompareResult::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CpuModelCompareResult::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "incompatible" => CpuModelCompareResult::Incompatible,
-            "identical" => CpuModelCompareResult::Identical,
-            "superset" => CpuModelCompareResult::Superset,
-            "subset" => CpuModelCompareResult::Subset,
-            _ => CpuModelCompareResult::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CpuModelCompareResult::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "incompatible" => CpuModelCompareResult::Incompatible,
+                "identical" => CpuModelCompareResult::Identical,
+                "superset" => CpuModelCompareResult::Superset,
+                "subset" => CpuModelCompareResult::Subset,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for CpuModelCompareResult {
@@ -399,27 +414,30 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelBaselineInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CpuModelBaselineInfo, A::Error> {
                 let mut m_model: ::std::option::Option<super::CpuModelInfo> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "model" => {
-                                m_model = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "model" => {
+                            m_model = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CpuModelBaselineInfo {
-                    model: m_model.ok_or_else(|| ::qmp_types::de::missing("model"))?,
+                    model: ::qmp_types::de::required(m_model, "model")?,
                     unknown_members,
                 })
             }
@@ -505,39 +523,42 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelCompareInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CpuModelCompareInfo, A::Error> {
                 let mut m_result: ::std::option::Option<super::CpuModelCompareResult> = ::std::option::Option::None;
                 let mut m_responsible_properties: ::std::option::Option<
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "result" => {
-                                m_result = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "responsible-properties" => {
-                                m_responsible_properties = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "result" => {
+                            m_result = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "responsible-properties" => {
+                            m_responsible_properties = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CpuModelCompareInfo {
-                    result: m_result.ok_or_else(|| ::qmp_types::de::missing("result"))?,
-                    responsible_properties: m_responsible_properties
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "responsible-properties",
-                        ))?,
+                    result: ::qmp_types::de::required(m_result, "result")?,
+                    responsible_properties: ::qmp_types::de::required(
+                        m_responsible_properties,
+                        "responsible-properties",
+                    )?,
                     unknown_members,
                 })
             }
@@ -622,37 +643,42 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CpuModelExpansionInfo, A::Error> {
                 let mut m_model: ::std::option::Option<super::CpuModelInfo> = ::std::option::Option::None;
                 let mut m_deprecated_props: ::std::option::Option<
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "model" => {
-                                m_model = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "deprecated-props" => {
-                                m_deprecated_props = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "model" => {
+                            m_model = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "deprecated-props" => {
+                            m_deprecated_props = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CpuModelExpansionInfo {
-                    model: m_model.ok_or_else(|| ::qmp_types::de::missing("model"))?,
-                    deprecated_props: m_deprecated_props
-                        .ok_or_else(|| ::qmp_types::de::missing("deprecated-props"))?,
+                    model: ::qmp_types::de::required(m_model, "model")?,
+                    deprecated_props: ::qmp_types::de::required(
+                        m_deprecated_props,
+                        "deprecated-props",
+                    )?,
                     unknown_members,
                 })
             }
@@ -792,7 +818,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CpuDefinitionInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_migration_safe: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -804,62 +830,62 @@ impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
                 let mut m_alias_of: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_deprecated: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "migration-safe" => {
-                                m_migration_safe = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "static" => {
-                                m_static = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unavailable-features" => {
-                                m_unavailable_features = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "typename" => {
-                                m_typename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "alias-of" => {
-                                m_alias_of = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "deprecated" => {
-                                m_deprecated = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "migration-safe" => {
+                            m_migration_safe = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "static" => {
+                            m_static = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unavailable-features" => {
+                            m_unavailable_features = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "typename" => {
+                            m_typename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "alias-of" => {
+                            m_alias_of = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "deprecated" => {
+                            m_deprecated = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CpuDefinitionInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     migration_safe: m_migration_safe,
-                    r#static: m_static
-                        .ok_or_else(|| ::qmp_types::de::missing("static"))?,
+                    r#static: ::qmp_types::de::required(m_static, "static")?,
                     unavailable_features: m_unavailable_features,
-                    typename: m_typename
-                        .ok_or_else(|| ::qmp_types::de::missing("typename"))?,
+                    typename: ::qmp_types::de::required(m_typename, "typename")?,
                     alias_of: m_alias_of,
-                    deprecated: m_deprecated
-                        .ok_or_else(|| ::qmp_types::de::missing("deprecated"))?,
+                    deprecated: ::qmp_types::de::required(m_deprecated, "deprecated")?,
                     unknown_members,
                 })
             }
@@ -875,7 +901,7 @@ impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
 /// **Availability:** only when QEMU is built with `TARGET_S390X`.
 ///
 /// Since: 8.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum S390CpuPolarization {
     /// The `horizontal` member.
     Horizontal,
@@ -901,18 +927,25 @@ impl S390CpuPolarization {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "horizontal" => S390CpuPolarization::Horizontal,
-            "vertical" => S390CpuPolarization::Vertical,
-            _ => S390CpuPolarization::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => S390CpuPolarization::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "horizontal" => S390CpuPolarization::Horizontal,
-            "vertical" => S390CpuPolarization::Vertical,
-            _ => S390CpuPolarization::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => S390CpuPolarization::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "horizontal" => S390CpuPolarization::Horizontal,
+                "vertical" => S390CpuPolarization::Vertical,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for S390CpuPolarization {
@@ -1028,30 +1061,35 @@ impl<'de> ::serde::Deserialize<'de> for CpuPolarizationInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CpuPolarizationInfo, A::Error> {
                 let mut m_polarization: ::std::option::Option<
                     super::S390CpuPolarization,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "polarization" => {
-                                m_polarization = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "polarization" => {
+                            m_polarization = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CpuPolarizationInfo {
-                    polarization: m_polarization
-                        .ok_or_else(|| ::qmp_types::de::missing("polarization"))?,
+                    polarization: ::qmp_types::de::required(
+                        m_polarization,
+                        "polarization",
+                    )?,
                     unknown_members,
                 })
             }
@@ -1178,7 +1216,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QueryCpuModelComparison, A::Error> {
                     let mut m_modela: ::std::option::Option<
                         super::super::CpuModelInfo,
@@ -1187,31 +1225,32 @@ pub mod cmd {
                         super::super::CpuModelInfo,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "modela" => {
-                                    m_modela = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "modelb" => {
-                                    m_modelb = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "modela" => {
+                                m_modela = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "modelb" => {
+                                m_modelb = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QueryCpuModelComparison {
-                        modela: m_modela
-                            .ok_or_else(|| ::qmp_types::de::missing("modela"))?,
-                        modelb: m_modelb
-                            .ok_or_else(|| ::qmp_types::de::missing("modelb"))?,
+                        modela: ::qmp_types::de::required(m_modela, "modela")?,
+                        modelb: ::qmp_types::de::required(m_modelb, "modelb")?,
                         unknown_members,
                     })
                 }
@@ -1339,7 +1378,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QueryCpuModelBaseline, A::Error> {
                     let mut m_modela: ::std::option::Option<
                         super::super::CpuModelInfo,
@@ -1348,31 +1387,32 @@ pub mod cmd {
                         super::super::CpuModelInfo,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "modela" => {
-                                    m_modela = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "modelb" => {
-                                    m_modelb = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "modela" => {
+                                m_modela = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "modelb" => {
+                                m_modelb = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QueryCpuModelBaseline {
-                        modela: m_modela
-                            .ok_or_else(|| ::qmp_types::de::missing("modela"))?,
-                        modelb: m_modelb
-                            .ok_or_else(|| ::qmp_types::de::missing("modelb"))?,
+                        modela: ::qmp_types::de::required(m_modela, "modela")?,
+                        modelb: ::qmp_types::de::required(m_modelb, "modelb")?,
                         unknown_members,
                     })
                 }
@@ -1494,36 +1534,39 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QueryCpuModelExpansion, A::Error> {
                     let mut m_type: ::std::option::Option<
                         super::super::CpuModelExpansionType,
                     > = ::std::option::Option::None;
                     let mut m_model: ::std::option::Option<super::super::CpuModelInfo> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "type" => {
-                                    m_type = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "model" => {
-                                    m_model = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "type" => {
+                                m_type = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "model" => {
+                                m_model = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QueryCpuModelExpansion {
-                        r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                        model: m_model.ok_or_else(|| ::qmp_types::de::missing("model"))?,
+                        r#type: ::qmp_types::de::required(m_type, "type")?,
+                        model: ::qmp_types::de::required(m_model, "model")?,
                         unknown_members,
                     })
                 }
@@ -1673,7 +1716,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<SetCpuTopology, A::Error> {
                     let mut m_core_id: ::std::option::Option<u16> = ::std::option::Option::None;
                     let mut m_socket_id: ::std::option::Option<u16> = ::std::option::Option::None;
@@ -1684,49 +1727,51 @@ pub mod cmd {
                     > = ::std::option::Option::None;
                     let mut m_dedicated: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "core-id" => {
-                                    m_core_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "socket-id" => {
-                                    m_socket_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "book-id" => {
-                                    m_book_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "drawer-id" => {
-                                    m_drawer_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "entitlement" => {
-                                    m_entitlement = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "dedicated" => {
-                                    m_dedicated = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "core-id" => {
+                                m_core_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "socket-id" => {
+                                m_socket_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "book-id" => {
+                                m_book_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "drawer-id" => {
+                                m_drawer_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "entitlement" => {
+                                m_entitlement = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "dedicated" => {
+                                m_dedicated = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(SetCpuTopology {
-                        core_id: m_core_id
-                            .ok_or_else(|| ::qmp_types::de::missing("core-id"))?,
+                        core_id: ::qmp_types::de::required(m_core_id, "core-id")?,
                         socket_id: m_socket_id,
                         book_id: m_book_id,
                         drawer_id: m_drawer_id,
@@ -1870,30 +1915,35 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<CpuPolarizationChange, A::Error> {
                     let mut m_polarization: ::std::option::Option<
                         super::super::S390CpuPolarization,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "polarization" => {
-                                    m_polarization = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "polarization" => {
+                                m_polarization = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(CpuPolarizationChange {
-                        polarization: m_polarization
-                            .ok_or_else(|| ::qmp_types::de::missing("polarization"))?,
+                        polarization: ::qmp_types::de::required(
+                            m_polarization,
+                            "polarization",
+                        )?,
                         unknown_members,
                     })
                 }

@@ -159,7 +159,7 @@ impl<'de> ::serde::Deserialize<'de> for MigrationStats {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MigrationStats, A::Error> {
                 let mut m_transferred: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_remaining: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -179,135 +179,155 @@ impl<'de> ::serde::Deserialize<'de> for MigrationStats {
                 let mut m_postcopy_bytes: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_dirty_sync_missed_zero_copy: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "transferred" => {
-                                m_transferred = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "remaining" => {
-                                m_remaining = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "total" => {
-                                m_total = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "duplicate" => {
-                                m_duplicate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "normal" => {
-                                m_normal = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "normal-bytes" => {
-                                m_normal_bytes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dirty-pages-rate" => {
-                                m_dirty_pages_rate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mbps" => {
-                                m_mbps = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dirty-sync-count" => {
-                                m_dirty_sync_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "postcopy-requests" => {
-                                m_postcopy_requests = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "page-size" => {
-                                m_page_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "multifd-bytes" => {
-                                m_multifd_bytes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "pages-per-second" => {
-                                m_pages_per_second = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "precopy-bytes" => {
-                                m_precopy_bytes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "downtime-bytes" => {
-                                m_downtime_bytes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "postcopy-bytes" => {
-                                m_postcopy_bytes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dirty-sync-missed-zero-copy" => {
-                                m_dirty_sync_missed_zero_copy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "transferred" => {
+                            m_transferred = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "remaining" => {
+                            m_remaining = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "total" => {
+                            m_total = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "duplicate" => {
+                            m_duplicate = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "normal" => {
+                            m_normal = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "normal-bytes" => {
+                            m_normal_bytes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dirty-pages-rate" => {
+                            m_dirty_pages_rate = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mbps" => {
+                            m_mbps = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dirty-sync-count" => {
+                            m_dirty_sync_count = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "postcopy-requests" => {
+                            m_postcopy_requests = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "page-size" => {
+                            m_page_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "multifd-bytes" => {
+                            m_multifd_bytes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "pages-per-second" => {
+                            m_pages_per_second = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "precopy-bytes" => {
+                            m_precopy_bytes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "downtime-bytes" => {
+                            m_downtime_bytes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "postcopy-bytes" => {
+                            m_postcopy_bytes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dirty-sync-missed-zero-copy" => {
+                            m_dirty_sync_missed_zero_copy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MigrationStats {
-                    transferred: m_transferred
-                        .ok_or_else(|| ::qmp_types::de::missing("transferred"))?,
-                    remaining: m_remaining
-                        .ok_or_else(|| ::qmp_types::de::missing("remaining"))?,
-                    total: m_total.ok_or_else(|| ::qmp_types::de::missing("total"))?,
-                    duplicate: m_duplicate
-                        .ok_or_else(|| ::qmp_types::de::missing("duplicate"))?,
-                    normal: m_normal.ok_or_else(|| ::qmp_types::de::missing("normal"))?,
-                    normal_bytes: m_normal_bytes
-                        .ok_or_else(|| ::qmp_types::de::missing("normal-bytes"))?,
-                    dirty_pages_rate: m_dirty_pages_rate
-                        .ok_or_else(|| ::qmp_types::de::missing("dirty-pages-rate"))?,
-                    mbps: m_mbps.ok_or_else(|| ::qmp_types::de::missing("mbps"))?,
-                    dirty_sync_count: m_dirty_sync_count
-                        .ok_or_else(|| ::qmp_types::de::missing("dirty-sync-count"))?,
-                    postcopy_requests: m_postcopy_requests
-                        .ok_or_else(|| ::qmp_types::de::missing("postcopy-requests"))?,
-                    page_size: m_page_size
-                        .ok_or_else(|| ::qmp_types::de::missing("page-size"))?,
-                    multifd_bytes: m_multifd_bytes
-                        .ok_or_else(|| ::qmp_types::de::missing("multifd-bytes"))?,
-                    pages_per_second: m_pages_per_second
-                        .ok_or_else(|| ::qmp_types::de::missing("pages-per-second"))?,
-                    precopy_bytes: m_precopy_bytes
-                        .ok_or_else(|| ::qmp_types::de::missing("precopy-bytes"))?,
-                    downtime_bytes: m_downtime_bytes
-                        .ok_or_else(|| ::qmp_types::de::missing("downtime-bytes"))?,
-                    postcopy_bytes: m_postcopy_bytes
-                        .ok_or_else(|| ::qmp_types::de::missing("postcopy-bytes"))?,
-                    dirty_sync_missed_zero_copy: m_dirty_sync_missed_zero_copy
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "dirty-sync-missed-zero-copy",
-                        ))?,
+                    transferred: ::qmp_types::de::required(
+                        m_transferred,
+                        "transferred",
+                    )?,
+                    remaining: ::qmp_types::de::required(m_remaining, "remaining")?,
+                    total: ::qmp_types::de::required(m_total, "total")?,
+                    duplicate: ::qmp_types::de::required(m_duplicate, "duplicate")?,
+                    normal: ::qmp_types::de::required(m_normal, "normal")?,
+                    normal_bytes: ::qmp_types::de::required(
+                        m_normal_bytes,
+                        "normal-bytes",
+                    )?,
+                    dirty_pages_rate: ::qmp_types::de::required(
+                        m_dirty_pages_rate,
+                        "dirty-pages-rate",
+                    )?,
+                    mbps: ::qmp_types::de::required(m_mbps, "mbps")?,
+                    dirty_sync_count: ::qmp_types::de::required(
+                        m_dirty_sync_count,
+                        "dirty-sync-count",
+                    )?,
+                    postcopy_requests: ::qmp_types::de::required(
+                        m_postcopy_requests,
+                        "postcopy-requests",
+                    )?,
+                    page_size: ::qmp_types::de::required(m_page_size, "page-size")?,
+                    multifd_bytes: ::qmp_types::de::required(
+                        m_multifd_bytes,
+                        "multifd-bytes",
+                    )?,
+                    pages_per_second: ::qmp_types::de::required(
+                        m_pages_per_second,
+                        "pages-per-second",
+                    )?,
+                    precopy_bytes: ::qmp_types::de::required(
+                        m_precopy_bytes,
+                        "precopy-bytes",
+                    )?,
+                    downtime_bytes: ::qmp_types::de::required(
+                        m_downtime_bytes,
+                        "downtime-bytes",
+                    )?,
+                    postcopy_bytes: ::qmp_types::de::required(
+                        m_postcopy_bytes,
+                        "postcopy-bytes",
+                    )?,
+                    dirty_sync_missed_zero_copy: ::qmp_types::de::required(
+                        m_dirty_sync_missed_zero_copy,
+                        "dirty-sync-missed-zero-copy",
+                    )?,
                     unknown_members,
                 })
             }
@@ -408,7 +428,7 @@ impl<'de> ::serde::Deserialize<'de> for XBZRLECacheStats {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<XBZRLECacheStats, A::Error> {
                 let mut m_cache_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_bytes: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -418,64 +438,68 @@ impl<'de> ::serde::Deserialize<'de> for XBZRLECacheStats {
                 let mut m_encoding_rate: ::std::option::Option<f64> = ::std::option::Option::None;
                 let mut m_overflow: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "cache-size" => {
-                                m_cache_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bytes" => {
-                                m_bytes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "pages" => {
-                                m_pages = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cache-miss" => {
-                                m_cache_miss = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cache-miss-rate" => {
-                                m_cache_miss_rate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "encoding-rate" => {
-                                m_encoding_rate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "overflow" => {
-                                m_overflow = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "cache-size" => {
+                            m_cache_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "bytes" => {
+                            m_bytes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "pages" => {
+                            m_pages = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cache-miss" => {
+                            m_cache_miss = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cache-miss-rate" => {
+                            m_cache_miss_rate = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "encoding-rate" => {
+                            m_encoding_rate = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "overflow" => {
+                            m_overflow = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(XBZRLECacheStats {
-                    cache_size: m_cache_size
-                        .ok_or_else(|| ::qmp_types::de::missing("cache-size"))?,
-                    bytes: m_bytes.ok_or_else(|| ::qmp_types::de::missing("bytes"))?,
-                    pages: m_pages.ok_or_else(|| ::qmp_types::de::missing("pages"))?,
-                    cache_miss: m_cache_miss
-                        .ok_or_else(|| ::qmp_types::de::missing("cache-miss"))?,
-                    cache_miss_rate: m_cache_miss_rate
-                        .ok_or_else(|| ::qmp_types::de::missing("cache-miss-rate"))?,
-                    encoding_rate: m_encoding_rate
-                        .ok_or_else(|| ::qmp_types::de::missing("encoding-rate"))?,
-                    overflow: m_overflow
-                        .ok_or_else(|| ::qmp_types::de::missing("overflow"))?,
+                    cache_size: ::qmp_types::de::required(m_cache_size, "cache-size")?,
+                    bytes: ::qmp_types::de::required(m_bytes, "bytes")?,
+                    pages: ::qmp_types::de::required(m_pages, "pages")?,
+                    cache_miss: ::qmp_types::de::required(m_cache_miss, "cache-miss")?,
+                    cache_miss_rate: ::qmp_types::de::required(
+                        m_cache_miss_rate,
+                        "cache-miss-rate",
+                    )?,
+                    encoding_rate: ::qmp_types::de::required(
+                        m_encoding_rate,
+                        "encoding-rate",
+                    )?,
+                    overflow: ::qmp_types::de::required(m_overflow, "overflow")?,
                     unknown_members,
                 })
             }
@@ -567,7 +591,7 @@ impl<'de> ::serde::Deserialize<'de> for CompressionStats {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CompressionStats, A::Error> {
                 let mut m_pages: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_busy: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -575,50 +599,56 @@ impl<'de> ::serde::Deserialize<'de> for CompressionStats {
                 let mut m_compressed_size: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_compression_rate: ::std::option::Option<f64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "pages" => {
-                                m_pages = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "busy" => {
-                                m_busy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "busy-rate" => {
-                                m_busy_rate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compressed-size" => {
-                                m_compressed_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compression-rate" => {
-                                m_compression_rate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "pages" => {
+                            m_pages = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "busy" => {
+                            m_busy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "busy-rate" => {
+                            m_busy_rate = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compressed-size" => {
+                            m_compressed_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compression-rate" => {
+                            m_compression_rate = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CompressionStats {
-                    pages: m_pages.ok_or_else(|| ::qmp_types::de::missing("pages"))?,
-                    busy: m_busy.ok_or_else(|| ::qmp_types::de::missing("busy"))?,
-                    busy_rate: m_busy_rate
-                        .ok_or_else(|| ::qmp_types::de::missing("busy-rate"))?,
-                    compressed_size: m_compressed_size
-                        .ok_or_else(|| ::qmp_types::de::missing("compressed-size"))?,
-                    compression_rate: m_compression_rate
-                        .ok_or_else(|| ::qmp_types::de::missing("compression-rate"))?,
+                    pages: ::qmp_types::de::required(m_pages, "pages")?,
+                    busy: ::qmp_types::de::required(m_busy, "busy")?,
+                    busy_rate: ::qmp_types::de::required(m_busy_rate, "busy-rate")?,
+                    compressed_size: ::qmp_types::de::required(
+                        m_compressed_size,
+                        "compressed-size",
+                    )?,
+                    compression_rate: ::qmp_types::de::required(
+                        m_compression_rate,
+                        "compression-rate",
+                    )?,
                     unknown_members,
                 })
             }
@@ -631,7 +661,7 @@ impl<'de> ::serde::Deserialize<'de> for CompressionStats {
 /// QAPI enum `MigrationStatus`.
 ///
 /// Since: 2.3
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MigrationStatus {
     /// no migration has ever happened.
     None,
@@ -719,44 +749,38 @@ impl MigrationStatus {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => MigrationStatus::None,
-            "setup" => MigrationStatus::Setup,
-            "cancelling" => MigrationStatus::Cancelling,
-            "cancelled" => MigrationStatus::Cancelled,
-            "active" => MigrationStatus::Active,
-            "postcopy-active" => MigrationStatus::PostcopyActive,
-            "postcopy-paused" => MigrationStatus::PostcopyPaused,
-            "postcopy-recover-setup" => MigrationStatus::PostcopyRecoverSetup,
-            "postcopy-recover" => MigrationStatus::PostcopyRecover,
-            "completed" => MigrationStatus::Completed,
-            "failed" => MigrationStatus::Failed,
-            "colo" => MigrationStatus::Colo,
-            "pre-switchover" => MigrationStatus::PreSwitchover,
-            "device" => MigrationStatus::Device,
-            "wait-unplug" => MigrationStatus::WaitUnplug,
-            _ => MigrationStatus::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MigrationStatus::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => MigrationStatus::None,
-            "setup" => MigrationStatus::Setup,
-            "cancelling" => MigrationStatus::Cancelling,
-            "cancelled" => MigrationStatus::Cancelled,
-            "active" => MigrationStatus::Active,
-            "postcopy-active" => MigrationStatus::PostcopyActive,
-            "postcopy-paused" => MigrationStatus::PostcopyPaused,
-            "postcopy-recover-setup" => MigrationStatus::PostcopyRecoverSetup,
-            "postcopy-recover" => MigrationStatus::PostcopyRecover,
-            "completed" => MigrationStatus::Completed,
-            "failed" => MigrationStatus::Failed,
-            "colo" => MigrationStatus::Colo,
-            "pre-switchover" => MigrationStatus::PreSwitchover,
-            "device" => MigrationStatus::Device,
-            "wait-unplug" => MigrationStatus::WaitUnplug,
-            _ => MigrationStatus::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MigrationStatus::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => MigrationStatus::None,
+                "setup" => MigrationStatus::Setup,
+                "cancelling" => MigrationStatus::Cancelling,
+                "cancelled" => MigrationStatus::Cancelled,
+                "active" => MigrationStatus::Active,
+                "postcopy-active" => MigrationStatus::PostcopyActive,
+                "postcopy-paused" => MigrationStatus::PostcopyPaused,
+                "postcopy-recover-setup" => MigrationStatus::PostcopyRecoverSetup,
+                "postcopy-recover" => MigrationStatus::PostcopyRecover,
+                "completed" => MigrationStatus::Completed,
+                "failed" => MigrationStatus::Failed,
+                "colo" => MigrationStatus::Colo,
+                "pre-switchover" => MigrationStatus::PreSwitchover,
+                "device" => MigrationStatus::Device,
+                "wait-unplug" => MigrationStatus::WaitUnplug,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for MigrationStatus {
@@ -871,28 +895,33 @@ impl<'de> ::serde::Deserialize<'de> for VfioStats {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VfioStats, A::Error> {
                 let mut m_transferred: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "transferred" => {
-                                m_transferred = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "transferred" => {
+                            m_transferred = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VfioStats {
-                    transferred: m_transferred
-                        .ok_or_else(|| ::qmp_types::de::missing("transferred"))?,
+                    transferred: ::qmp_types::de::required(
+                        m_transferred,
+                        "transferred",
+                    )?,
                     unknown_members,
                 })
             }
@@ -1091,7 +1120,7 @@ impl<'de> ::serde::Deserialize<'de> for MigrationInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MigrationInfo, A::Error> {
                 let mut m_status: ::std::option::Option<super::MigrationStatus> = ::std::option::Option::None;
                 let mut m_ram: ::std::option::Option<super::MigrationStats> = ::std::option::Option::None;
@@ -1118,96 +1147,99 @@ impl<'de> ::serde::Deserialize<'de> for MigrationInfo {
                 > = ::std::option::Option::None;
                 let mut m_dirty_limit_ring_full_time: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ram" => {
-                                m_ram = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vfio" => {
-                                m_vfio = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "xbzrle-cache" => {
-                                m_xbzrle_cache = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "total-time" => {
-                                m_total_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "expected-downtime" => {
-                                m_expected_downtime = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "downtime" => {
-                                m_downtime = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "setup-time" => {
-                                m_setup_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cpu-throttle-percentage" => {
-                                m_cpu_throttle_percentage = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "error-desc" => {
-                                m_error_desc = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "blocked-reasons" => {
-                                m_blocked_reasons = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "postcopy-blocktime" => {
-                                m_postcopy_blocktime = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "postcopy-vcpu-blocktime" => {
-                                m_postcopy_vcpu_blocktime = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "socket-address" => {
-                                m_socket_address = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dirty-limit-throttle-time-per-round" => {
-                                m_dirty_limit_throttle_time_per_round = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dirty-limit-ring-full-time" => {
-                                m_dirty_limit_ring_full_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "status" => {
+                            m_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "ram" => {
+                            m_ram = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vfio" => {
+                            m_vfio = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "xbzrle-cache" => {
+                            m_xbzrle_cache = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "total-time" => {
+                            m_total_time = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "expected-downtime" => {
+                            m_expected_downtime = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "downtime" => {
+                            m_downtime = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "setup-time" => {
+                            m_setup_time = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cpu-throttle-percentage" => {
+                            m_cpu_throttle_percentage = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "error-desc" => {
+                            m_error_desc = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "blocked-reasons" => {
+                            m_blocked_reasons = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "postcopy-blocktime" => {
+                            m_postcopy_blocktime = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "postcopy-vcpu-blocktime" => {
+                            m_postcopy_vcpu_blocktime = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "socket-address" => {
+                            m_socket_address = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dirty-limit-throttle-time-per-round" => {
+                            m_dirty_limit_throttle_time_per_round = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dirty-limit-ring-full-time" => {
+                            m_dirty_limit_ring_full_time = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MigrationInfo {
                     status: m_status,
                     ram: m_ram,
@@ -1237,7 +1269,7 @@ impl<'de> ::serde::Deserialize<'de> for MigrationInfo {
 /// QAPI enum `MigrationCapability`.
 ///
 /// Since: 1.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MigrationCapability {
     /// Migration supports xbzrle (Xor Based Zero Run Length
     /// Encoding).  This feature allows us to minimize migration traffic
@@ -1406,58 +1438,45 @@ impl MigrationCapability {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "xbzrle" => MigrationCapability::Xbzrle,
-            "rdma-pin-all" => MigrationCapability::RdmaPinAll,
-            "auto-converge" => MigrationCapability::AutoConverge,
-            "zero-blocks" => MigrationCapability::ZeroBlocks,
-            "events" => MigrationCapability::Events,
-            "postcopy-ram" => MigrationCapability::PostcopyRam,
-            "x-colo" => MigrationCapability::XColo,
-            "release-ram" => MigrationCapability::ReleaseRam,
-            "return-path" => MigrationCapability::ReturnPath,
-            "pause-before-switchover" => MigrationCapability::PauseBeforeSwitchover,
-            "multifd" => MigrationCapability::Multifd,
-            "dirty-bitmaps" => MigrationCapability::DirtyBitmaps,
-            "postcopy-blocktime" => MigrationCapability::PostcopyBlocktime,
-            "late-block-activate" => MigrationCapability::LateBlockActivate,
-            "x-ignore-shared" => MigrationCapability::XIgnoreShared,
-            "validate-uuid" => MigrationCapability::ValidateUuid,
-            "background-snapshot" => MigrationCapability::BackgroundSnapshot,
-            "zero-copy-send" => MigrationCapability::ZeroCopySend,
-            "postcopy-preempt" => MigrationCapability::PostcopyPreempt,
-            "switchover-ack" => MigrationCapability::SwitchoverAck,
-            "dirty-limit" => MigrationCapability::DirtyLimit,
-            "mapped-ram" => MigrationCapability::MappedRam,
-            _ => MigrationCapability::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MigrationCapability::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "xbzrle" => MigrationCapability::Xbzrle,
-            "rdma-pin-all" => MigrationCapability::RdmaPinAll,
-            "auto-converge" => MigrationCapability::AutoConverge,
-            "zero-blocks" => MigrationCapability::ZeroBlocks,
-            "events" => MigrationCapability::Events,
-            "postcopy-ram" => MigrationCapability::PostcopyRam,
-            "x-colo" => MigrationCapability::XColo,
-            "release-ram" => MigrationCapability::ReleaseRam,
-            "return-path" => MigrationCapability::ReturnPath,
-            "pause-before-switchover" => MigrationCapability::PauseBeforeSwitchover,
-            "multifd" => MigrationCapability::Multifd,
-            "dirty-bitmaps" => MigrationCapability::DirtyBitmaps,
-            "postcopy-blocktime" => MigrationCapability::PostcopyBlocktime,
-            "late-block-activate" => MigrationCapability::LateBlockActivate,
-            "x-ignore-shared" => MigrationCapability::XIgnoreShared,
-            "validate-uuid" => MigrationCapability::ValidateUuid,
-            "background-snapshot" => MigrationCapability::BackgroundSnapshot,
-            "zero-copy-send" => MigrationCapability::ZeroCopySend,
-            "postcopy-preempt" => MigrationCapability::PostcopyPreempt,
-            "switchover-ack" => MigrationCapability::SwitchoverAck,
-            "dirty-limit" => MigrationCapability::DirtyLimit,
-            "mapped-ram" => MigrationCapability::MappedRam,
-            _ => MigrationCapability::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MigrationCapability::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "xbzrle" => MigrationCapability::Xbzrle,
+                "rdma-pin-all" => MigrationCapability::RdmaPinAll,
+                "auto-converge" => MigrationCapability::AutoConverge,
+                "zero-blocks" => MigrationCapability::ZeroBlocks,
+                "events" => MigrationCapability::Events,
+                "postcopy-ram" => MigrationCapability::PostcopyRam,
+                "x-colo" => MigrationCapability::XColo,
+                "release-ram" => MigrationCapability::ReleaseRam,
+                "return-path" => MigrationCapability::ReturnPath,
+                "pause-before-switchover" => MigrationCapability::PauseBeforeSwitchover,
+                "multifd" => MigrationCapability::Multifd,
+                "dirty-bitmaps" => MigrationCapability::DirtyBitmaps,
+                "postcopy-blocktime" => MigrationCapability::PostcopyBlocktime,
+                "late-block-activate" => MigrationCapability::LateBlockActivate,
+                "x-ignore-shared" => MigrationCapability::XIgnoreShared,
+                "validate-uuid" => MigrationCapability::ValidateUuid,
+                "background-snapshot" => MigrationCapability::BackgroundSnapshot,
+                "zero-copy-send" => MigrationCapability::ZeroCopySend,
+                "postcopy-preempt" => MigrationCapability::PostcopyPreempt,
+                "switchover-ack" => MigrationCapability::SwitchoverAck,
+                "dirty-limit" => MigrationCapability::DirtyLimit,
+                "mapped-ram" => MigrationCapability::MappedRam,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for MigrationCapability {
@@ -1575,37 +1594,39 @@ impl<'de> ::serde::Deserialize<'de> for MigrationCapabilityStatus {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MigrationCapabilityStatus, A::Error> {
                 let mut m_capability: ::std::option::Option<
                     super::MigrationCapability,
                 > = ::std::option::Option::None;
                 let mut m_state: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "capability" => {
-                                m_capability = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "state" => {
-                                m_state = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "capability" => {
+                            m_capability = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "state" => {
+                            m_state = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MigrationCapabilityStatus {
-                    capability: m_capability
-                        .ok_or_else(|| ::qmp_types::de::missing("capability"))?,
-                    state: m_state.ok_or_else(|| ::qmp_types::de::missing("state"))?,
+                    capability: ::qmp_types::de::required(m_capability, "capability")?,
+                    state: ::qmp_types::de::required(m_state, "state")?,
                     unknown_members,
                 })
             }
@@ -1618,7 +1639,7 @@ impl<'de> ::serde::Deserialize<'de> for MigrationCapabilityStatus {
 /// QAPI enum `MultiFDCompression`.
 ///
 /// Since: 5.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MultiFDCompression {
     /// no compression.
     None,
@@ -1671,26 +1692,29 @@ impl MultiFDCompression {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => MultiFDCompression::None,
-            "zlib" => MultiFDCompression::Zlib,
-            "zstd" => MultiFDCompression::Zstd,
-            "qatzip" => MultiFDCompression::Qatzip,
-            "qpl" => MultiFDCompression::Qpl,
-            "uadk" => MultiFDCompression::Uadk,
-            _ => MultiFDCompression::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MultiFDCompression::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => MultiFDCompression::None,
-            "zlib" => MultiFDCompression::Zlib,
-            "zstd" => MultiFDCompression::Zstd,
-            "qatzip" => MultiFDCompression::Qatzip,
-            "qpl" => MultiFDCompression::Qpl,
-            "uadk" => MultiFDCompression::Uadk,
-            _ => MultiFDCompression::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MultiFDCompression::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => MultiFDCompression::None,
+                "zlib" => MultiFDCompression::Zlib,
+                "zstd" => MultiFDCompression::Zstd,
+                "qatzip" => MultiFDCompression::Qatzip,
+                "qpl" => MultiFDCompression::Qpl,
+                "uadk" => MultiFDCompression::Uadk,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for MultiFDCompression {
@@ -1746,7 +1770,7 @@ impl<'de> ::serde::Deserialize<'de> for MultiFDCompression {
 /// The values of `MigMode`.
 ///
 /// QAPI enum `MigMode`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MigMode {
     /// the original form of migration.  (since 8.2)
     Normal,
@@ -1838,20 +1862,26 @@ impl MigMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "normal" => MigMode::Normal,
-            "cpr-reboot" => MigMode::CprReboot,
-            "cpr-transfer" => MigMode::CprTransfer,
-            _ => MigMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MigMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "normal" => MigMode::Normal,
-            "cpr-reboot" => MigMode::CprReboot,
-            "cpr-transfer" => MigMode::CprTransfer,
-            _ => MigMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MigMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "normal" => MigMode::Normal,
+                "cpr-reboot" => MigMode::CprReboot,
+                "cpr-transfer" => MigMode::CprTransfer,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for MigMode {
@@ -1907,7 +1937,7 @@ impl<'de> ::serde::Deserialize<'de> for MigMode {
 /// QAPI enum `ZeroPageDetection`.
 ///
 /// Since: 9.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ZeroPageDetection {
     /// Do not perform zero page checking.
     None,
@@ -1939,20 +1969,26 @@ impl ZeroPageDetection {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => ZeroPageDetection::None,
-            "legacy" => ZeroPageDetection::Legacy,
-            "multifd" => ZeroPageDetection::Multifd,
-            _ => ZeroPageDetection::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ZeroPageDetection::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => ZeroPageDetection::None,
-            "legacy" => ZeroPageDetection::Legacy,
-            "multifd" => ZeroPageDetection::Multifd,
-            _ => ZeroPageDetection::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ZeroPageDetection::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => ZeroPageDetection::None,
+                "legacy" => ZeroPageDetection::Legacy,
+                "multifd" => ZeroPageDetection::Multifd,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for ZeroPageDetection {
@@ -2070,25 +2106,28 @@ impl<'de> ::serde::Deserialize<'de> for BitmapMigrationBitmapAliasTransform {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BitmapMigrationBitmapAliasTransform, A::Error> {
                 let mut m_persistent: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "persistent" => {
-                                m_persistent = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "persistent" => {
+                            m_persistent = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BitmapMigrationBitmapAliasTransform {
                     persistent: m_persistent,
                     unknown_members,
@@ -2171,7 +2210,7 @@ impl<'de> ::serde::Deserialize<'de> for BitmapMigrationBitmapAlias {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BitmapMigrationBitmapAlias, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -2179,34 +2218,37 @@ impl<'de> ::serde::Deserialize<'de> for BitmapMigrationBitmapAlias {
                     super::BitmapMigrationBitmapAliasTransform,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "alias" => {
-                                m_alias = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "transform" => {
-                                m_transform = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "alias" => {
+                            m_alias = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "transform" => {
+                            m_transform = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BitmapMigrationBitmapAlias {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    alias: m_alias.ok_or_else(|| ::qmp_types::de::missing("alias"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    alias: ::qmp_types::de::required(m_alias, "alias")?,
                     transform: m_transform,
                     unknown_members,
                 })
@@ -2290,7 +2332,7 @@ impl<'de> ::serde::Deserialize<'de> for BitmapMigrationNodeAlias {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<BitmapMigrationNodeAlias, A::Error> {
                 let mut m_node_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_alias: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -2298,37 +2340,38 @@ impl<'de> ::serde::Deserialize<'de> for BitmapMigrationNodeAlias {
                     ::std::vec::Vec<super::BitmapMigrationBitmapAlias>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "alias" => {
-                                m_alias = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bitmaps" => {
-                                m_bitmaps = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "node-name" => {
+                            m_node_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "alias" => {
+                            m_alias = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bitmaps" => {
+                            m_bitmaps = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(BitmapMigrationNodeAlias {
-                    node_name: m_node_name
-                        .ok_or_else(|| ::qmp_types::de::missing("node-name"))?,
-                    alias: m_alias.ok_or_else(|| ::qmp_types::de::missing("alias"))?,
-                    bitmaps: m_bitmaps
-                        .ok_or_else(|| ::qmp_types::de::missing("bitmaps"))?,
+                    node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
+                    alias: ::qmp_types::de::required(m_alias, "alias")?,
+                    bitmaps: ::qmp_types::de::required(m_bitmaps, "bitmaps")?,
                     unknown_members,
                 })
             }
@@ -2341,7 +2384,7 @@ impl<'de> ::serde::Deserialize<'de> for BitmapMigrationNodeAlias {
 /// QAPI enum `MigrationParameter`.
 ///
 /// Since: 2.4
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MigrationParameter {
     /// Initial delay (in milliseconds) before sending
     /// the first announce (Since 4.0)
@@ -2571,72 +2614,56 @@ impl MigrationParameter {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "announce-initial" => MigrationParameter::AnnounceInitial,
-            "announce-max" => MigrationParameter::AnnounceMax,
-            "announce-rounds" => MigrationParameter::AnnounceRounds,
-            "announce-step" => MigrationParameter::AnnounceStep,
-            "throttle-trigger-threshold" => MigrationParameter::ThrottleTriggerThreshold,
-            "cpu-throttle-initial" => MigrationParameter::CpuThrottleInitial,
-            "cpu-throttle-increment" => MigrationParameter::CpuThrottleIncrement,
-            "cpu-throttle-tailslow" => MigrationParameter::CpuThrottleTailslow,
-            "tls-creds" => MigrationParameter::TlsCreds,
-            "tls-hostname" => MigrationParameter::TlsHostname,
-            "tls-authz" => MigrationParameter::TlsAuthz,
-            "max-bandwidth" => MigrationParameter::MaxBandwidth,
-            "avail-switchover-bandwidth" => MigrationParameter::AvailSwitchoverBandwidth,
-            "downtime-limit" => MigrationParameter::DowntimeLimit,
-            "x-checkpoint-delay" => MigrationParameter::XCheckpointDelay,
-            "multifd-channels" => MigrationParameter::MultifdChannels,
-            "xbzrle-cache-size" => MigrationParameter::XbzrleCacheSize,
-            "max-postcopy-bandwidth" => MigrationParameter::MaxPostcopyBandwidth,
-            "max-cpu-throttle" => MigrationParameter::MaxCpuThrottle,
-            "multifd-compression" => MigrationParameter::MultifdCompression,
-            "multifd-zlib-level" => MigrationParameter::MultifdZlibLevel,
-            "multifd-zstd-level" => MigrationParameter::MultifdZstdLevel,
-            "multifd-qatzip-level" => MigrationParameter::MultifdQatzipLevel,
-            "block-bitmap-mapping" => MigrationParameter::BlockBitmapMapping,
-            "x-vcpu-dirty-limit-period" => MigrationParameter::XVcpuDirtyLimitPeriod,
-            "vcpu-dirty-limit" => MigrationParameter::VcpuDirtyLimit,
-            "mode" => MigrationParameter::Mode,
-            "zero-page-detection" => MigrationParameter::ZeroPageDetection,
-            "direct-io" => MigrationParameter::DirectIo,
-            _ => MigrationParameter::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MigrationParameter::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "announce-initial" => MigrationParameter::AnnounceInitial,
-            "announce-max" => MigrationParameter::AnnounceMax,
-            "announce-rounds" => MigrationParameter::AnnounceRounds,
-            "announce-step" => MigrationParameter::AnnounceStep,
-            "throttle-trigger-threshold" => MigrationParameter::ThrottleTriggerThreshold,
-            "cpu-throttle-initial" => MigrationParameter::CpuThrottleInitial,
-            "cpu-throttle-increment" => MigrationParameter::CpuThrottleIncrement,
-            "cpu-throttle-tailslow" => MigrationParameter::CpuThrottleTailslow,
-            "tls-creds" => MigrationParameter::TlsCreds,
-            "tls-hostname" => MigrationParameter::TlsHostname,
-            "tls-authz" => MigrationParameter::TlsAuthz,
-            "max-bandwidth" => MigrationParameter::MaxBandwidth,
-            "avail-switchover-bandwidth" => MigrationParameter::AvailSwitchoverBandwidth,
-            "downtime-limit" => MigrationParameter::DowntimeLimit,
-            "x-checkpoint-delay" => MigrationParameter::XCheckpointDelay,
-            "multifd-channels" => MigrationParameter::MultifdChannels,
-            "xbzrle-cache-size" => MigrationParameter::XbzrleCacheSize,
-            "max-postcopy-bandwidth" => MigrationParameter::MaxPostcopyBandwidth,
-            "max-cpu-throttle" => MigrationParameter::MaxCpuThrottle,
-            "multifd-compression" => MigrationParameter::MultifdCompression,
-            "multifd-zlib-level" => MigrationParameter::MultifdZlibLevel,
-            "multifd-zstd-level" => MigrationParameter::MultifdZstdLevel,
-            "multifd-qatzip-level" => MigrationParameter::MultifdQatzipLevel,
-            "block-bitmap-mapping" => MigrationParameter::BlockBitmapMapping,
-            "x-vcpu-dirty-limit-period" => MigrationParameter::XVcpuDirtyLimitPeriod,
-            "vcpu-dirty-limit" => MigrationParameter::VcpuDirtyLimit,
-            "mode" => MigrationParameter::Mode,
-            "zero-page-detection" => MigrationParameter::ZeroPageDetection,
-            "direct-io" => MigrationParameter::DirectIo,
-            _ => MigrationParameter::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MigrationParameter::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "announce-initial" => MigrationParameter::AnnounceInitial,
+                "announce-max" => MigrationParameter::AnnounceMax,
+                "announce-rounds" => MigrationParameter::AnnounceRounds,
+                "announce-step" => MigrationParameter::AnnounceStep,
+                "throttle-trigger-threshold" => {
+                    MigrationParameter::ThrottleTriggerThreshold
+                }
+                "cpu-throttle-initial" => MigrationParameter::CpuThrottleInitial,
+                "cpu-throttle-increment" => MigrationParameter::CpuThrottleIncrement,
+                "cpu-throttle-tailslow" => MigrationParameter::CpuThrottleTailslow,
+                "tls-creds" => MigrationParameter::TlsCreds,
+                "tls-hostname" => MigrationParameter::TlsHostname,
+                "tls-authz" => MigrationParameter::TlsAuthz,
+                "max-bandwidth" => MigrationParameter::MaxBandwidth,
+                "avail-switchover-bandwidth" => {
+                    MigrationParameter::AvailSwitchoverBandwidth
+                }
+                "downtime-limit" => MigrationParameter::DowntimeLimit,
+                "x-checkpoint-delay" => MigrationParameter::XCheckpointDelay,
+                "multifd-channels" => MigrationParameter::MultifdChannels,
+                "xbzrle-cache-size" => MigrationParameter::XbzrleCacheSize,
+                "max-postcopy-bandwidth" => MigrationParameter::MaxPostcopyBandwidth,
+                "max-cpu-throttle" => MigrationParameter::MaxCpuThrottle,
+                "multifd-compression" => MigrationParameter::MultifdCompression,
+                "multifd-zlib-level" => MigrationParameter::MultifdZlibLevel,
+                "multifd-zstd-level" => MigrationParameter::MultifdZstdLevel,
+                "multifd-qatzip-level" => MigrationParameter::MultifdQatzipLevel,
+                "block-bitmap-mapping" => MigrationParameter::BlockBitmapMapping,
+                "x-vcpu-dirty-limit-period" => MigrationParameter::XVcpuDirtyLimitPeriod,
+                "vcpu-dirty-limit" => MigrationParameter::VcpuDirtyLimit,
+                "mode" => MigrationParameter::Mode,
+                "zero-page-detection" => MigrationParameter::ZeroPageDetection,
+                "direct-io" => MigrationParameter::DirectIo,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for MigrationParameter {
@@ -3019,7 +3046,7 @@ impl<'de> ::serde::Deserialize<'de> for MigrateSetParameters {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MigrateSetParameters, A::Error> {
                 let mut m_announce_initial: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_announce_max: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -3057,161 +3084,164 @@ impl<'de> ::serde::Deserialize<'de> for MigrateSetParameters {
                 > = ::std::option::Option::None;
                 let mut m_direct_io: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "announce-initial" => {
-                                m_announce_initial = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "announce-max" => {
-                                m_announce_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "announce-rounds" => {
-                                m_announce_rounds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "announce-step" => {
-                                m_announce_step = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "throttle-trigger-threshold" => {
-                                m_throttle_trigger_threshold = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cpu-throttle-initial" => {
-                                m_cpu_throttle_initial = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cpu-throttle-increment" => {
-                                m_cpu_throttle_increment = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cpu-throttle-tailslow" => {
-                                m_cpu_throttle_tailslow = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-creds" => {
-                                m_tls_creds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-hostname" => {
-                                m_tls_hostname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-authz" => {
-                                m_tls_authz = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-bandwidth" => {
-                                m_max_bandwidth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "avail-switchover-bandwidth" => {
-                                m_avail_switchover_bandwidth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "downtime-limit" => {
-                                m_downtime_limit = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-checkpoint-delay" => {
-                                m_x_checkpoint_delay = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "multifd-channels" => {
-                                m_multifd_channels = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "xbzrle-cache-size" => {
-                                m_xbzrle_cache_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-postcopy-bandwidth" => {
-                                m_max_postcopy_bandwidth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-cpu-throttle" => {
-                                m_max_cpu_throttle = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "multifd-compression" => {
-                                m_multifd_compression = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "multifd-zlib-level" => {
-                                m_multifd_zlib_level = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "multifd-qatzip-level" => {
-                                m_multifd_qatzip_level = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "multifd-zstd-level" => {
-                                m_multifd_zstd_level = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "block-bitmap-mapping" => {
-                                m_block_bitmap_mapping = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-vcpu-dirty-limit-period" => {
-                                m_x_vcpu_dirty_limit_period = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vcpu-dirty-limit" => {
-                                m_vcpu_dirty_limit = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "zero-page-detection" => {
-                                m_zero_page_detection = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "direct-io" => {
-                                m_direct_io = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "announce-initial" => {
+                            m_announce_initial = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "announce-max" => {
+                            m_announce_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "announce-rounds" => {
+                            m_announce_rounds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "announce-step" => {
+                            m_announce_step = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "throttle-trigger-threshold" => {
+                            m_throttle_trigger_threshold = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cpu-throttle-initial" => {
+                            m_cpu_throttle_initial = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cpu-throttle-increment" => {
+                            m_cpu_throttle_increment = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cpu-throttle-tailslow" => {
+                            m_cpu_throttle_tailslow = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls-creds" => {
+                            m_tls_creds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls-hostname" => {
+                            m_tls_hostname = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls-authz" => {
+                            m_tls_authz = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-bandwidth" => {
+                            m_max_bandwidth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "avail-switchover-bandwidth" => {
+                            m_avail_switchover_bandwidth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "downtime-limit" => {
+                            m_downtime_limit = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-checkpoint-delay" => {
+                            m_x_checkpoint_delay = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "multifd-channels" => {
+                            m_multifd_channels = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "xbzrle-cache-size" => {
+                            m_xbzrle_cache_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-postcopy-bandwidth" => {
+                            m_max_postcopy_bandwidth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-cpu-throttle" => {
+                            m_max_cpu_throttle = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "multifd-compression" => {
+                            m_multifd_compression = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "multifd-zlib-level" => {
+                            m_multifd_zlib_level = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "multifd-qatzip-level" => {
+                            m_multifd_qatzip_level = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "multifd-zstd-level" => {
+                            m_multifd_zstd_level = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "block-bitmap-mapping" => {
+                            m_block_bitmap_mapping = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-vcpu-dirty-limit-period" => {
+                            m_x_vcpu_dirty_limit_period = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vcpu-dirty-limit" => {
+                            m_vcpu_dirty_limit = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mode" => {
+                            m_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "zero-page-detection" => {
+                            m_zero_page_detection = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "direct-io" => {
+                            m_direct_io = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MigrateSetParameters {
                     announce_initial: m_announce_initial,
                     announce_max: m_announce_max,
@@ -3575,7 +3605,7 @@ impl<'de> ::serde::Deserialize<'de> for MigrationParameters {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MigrationParameters, A::Error> {
                 let mut m_announce_initial: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_announce_max: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -3613,161 +3643,164 @@ impl<'de> ::serde::Deserialize<'de> for MigrationParameters {
                 > = ::std::option::Option::None;
                 let mut m_direct_io: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "announce-initial" => {
-                                m_announce_initial = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "announce-max" => {
-                                m_announce_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "announce-rounds" => {
-                                m_announce_rounds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "announce-step" => {
-                                m_announce_step = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "throttle-trigger-threshold" => {
-                                m_throttle_trigger_threshold = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cpu-throttle-initial" => {
-                                m_cpu_throttle_initial = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cpu-throttle-increment" => {
-                                m_cpu_throttle_increment = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cpu-throttle-tailslow" => {
-                                m_cpu_throttle_tailslow = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-creds" => {
-                                m_tls_creds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-hostname" => {
-                                m_tls_hostname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-authz" => {
-                                m_tls_authz = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-bandwidth" => {
-                                m_max_bandwidth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "avail-switchover-bandwidth" => {
-                                m_avail_switchover_bandwidth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "downtime-limit" => {
-                                m_downtime_limit = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-checkpoint-delay" => {
-                                m_x_checkpoint_delay = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "multifd-channels" => {
-                                m_multifd_channels = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "xbzrle-cache-size" => {
-                                m_xbzrle_cache_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-postcopy-bandwidth" => {
-                                m_max_postcopy_bandwidth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-cpu-throttle" => {
-                                m_max_cpu_throttle = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "multifd-compression" => {
-                                m_multifd_compression = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "multifd-zlib-level" => {
-                                m_multifd_zlib_level = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "multifd-qatzip-level" => {
-                                m_multifd_qatzip_level = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "multifd-zstd-level" => {
-                                m_multifd_zstd_level = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "block-bitmap-mapping" => {
-                                m_block_bitmap_mapping = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-vcpu-dirty-limit-period" => {
-                                m_x_vcpu_dirty_limit_period = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vcpu-dirty-limit" => {
-                                m_vcpu_dirty_limit = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "zero-page-detection" => {
-                                m_zero_page_detection = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "direct-io" => {
-                                m_direct_io = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "announce-initial" => {
+                            m_announce_initial = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "announce-max" => {
+                            m_announce_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "announce-rounds" => {
+                            m_announce_rounds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "announce-step" => {
+                            m_announce_step = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "throttle-trigger-threshold" => {
+                            m_throttle_trigger_threshold = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cpu-throttle-initial" => {
+                            m_cpu_throttle_initial = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cpu-throttle-increment" => {
+                            m_cpu_throttle_increment = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cpu-throttle-tailslow" => {
+                            m_cpu_throttle_tailslow = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls-creds" => {
+                            m_tls_creds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls-hostname" => {
+                            m_tls_hostname = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls-authz" => {
+                            m_tls_authz = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-bandwidth" => {
+                            m_max_bandwidth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "avail-switchover-bandwidth" => {
+                            m_avail_switchover_bandwidth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "downtime-limit" => {
+                            m_downtime_limit = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-checkpoint-delay" => {
+                            m_x_checkpoint_delay = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "multifd-channels" => {
+                            m_multifd_channels = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "xbzrle-cache-size" => {
+                            m_xbzrle_cache_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-postcopy-bandwidth" => {
+                            m_max_postcopy_bandwidth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-cpu-throttle" => {
+                            m_max_cpu_throttle = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "multifd-compression" => {
+                            m_multifd_compression = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "multifd-zlib-level" => {
+                            m_multifd_zlib_level = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "multifd-qatzip-level" => {
+                            m_multifd_qatzip_level = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "multifd-zstd-level" => {
+                            m_multifd_zstd_level = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "block-bitmap-mapping" => {
+                            m_block_bitmap_mapping = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-vcpu-dirty-limit-period" => {
+                            m_x_vcpu_dirty_limit_period = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vcpu-dirty-limit" => {
+                            m_vcpu_dirty_limit = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mode" => {
+                            m_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "zero-page-detection" => {
+                            m_zero_page_detection = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "direct-io" => {
+                            m_direct_io = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MigrationParameters {
                     announce_initial: m_announce_initial,
                     announce_max: m_announce_max,
@@ -3810,7 +3843,7 @@ impl<'de> ::serde::Deserialize<'de> for MigrationParameters {
 /// QAPI enum `COLOMessage`.
 ///
 /// Since: 2.8
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum COLOMessage {
     /// Secondary VM (SVM) is ready for checkpointing
     CheckpointReady,
@@ -3857,28 +3890,30 @@ impl COLOMessage {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "checkpoint-ready" => COLOMessage::CheckpointReady,
-            "checkpoint-request" => COLOMessage::CheckpointRequest,
-            "checkpoint-reply" => COLOMessage::CheckpointReply,
-            "vmstate-send" => COLOMessage::VmstateSend,
-            "vmstate-size" => COLOMessage::VmstateSize,
-            "vmstate-received" => COLOMessage::VmstateReceived,
-            "vmstate-loaded" => COLOMessage::VmstateLoaded,
-            _ => COLOMessage::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => COLOMessage::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "checkpoint-ready" => COLOMessage::CheckpointReady,
-            "checkpoint-request" => COLOMessage::CheckpointRequest,
-            "checkpoint-reply" => COLOMessage::CheckpointReply,
-            "vmstate-send" => COLOMessage::VmstateSend,
-            "vmstate-size" => COLOMessage::VmstateSize,
-            "vmstate-received" => COLOMessage::VmstateReceived,
-            "vmstate-loaded" => COLOMessage::VmstateLoaded,
-            _ => COLOMessage::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => COLOMessage::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "checkpoint-ready" => COLOMessage::CheckpointReady,
+                "checkpoint-request" => COLOMessage::CheckpointRequest,
+                "checkpoint-reply" => COLOMessage::CheckpointReply,
+                "vmstate-send" => COLOMessage::VmstateSend,
+                "vmstate-size" => COLOMessage::VmstateSize,
+                "vmstate-received" => COLOMessage::VmstateReceived,
+                "vmstate-loaded" => COLOMessage::VmstateLoaded,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for COLOMessage {
@@ -3934,7 +3969,7 @@ impl<'de> ::serde::Deserialize<'de> for COLOMessage {
 /// QAPI enum `COLOMode`.
 ///
 /// Since: 2.8
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum COLOMode {
     /// COLO is disabled.
     None,
@@ -3964,20 +3999,26 @@ impl COLOMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => COLOMode::None,
-            "primary" => COLOMode::Primary,
-            "secondary" => COLOMode::Secondary,
-            _ => COLOMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => COLOMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => COLOMode::None,
-            "primary" => COLOMode::Primary,
-            "secondary" => COLOMode::Secondary,
-            _ => COLOMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => COLOMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => COLOMode::None,
+                "primary" => COLOMode::Primary,
+                "secondary" => COLOMode::Secondary,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for COLOMode {
@@ -4033,7 +4074,7 @@ impl<'de> ::serde::Deserialize<'de> for COLOMode {
 /// QAPI enum `FailoverStatus`.
 ///
 /// Since: 2.8
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FailoverStatus {
     /// no failover has ever happened
     None,
@@ -4072,24 +4113,28 @@ impl FailoverStatus {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => FailoverStatus::None,
-            "require" => FailoverStatus::Require,
-            "active" => FailoverStatus::Active,
-            "completed" => FailoverStatus::Completed,
-            "relaunch" => FailoverStatus::Relaunch,
-            _ => FailoverStatus::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => FailoverStatus::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => FailoverStatus::None,
-            "require" => FailoverStatus::Require,
-            "active" => FailoverStatus::Active,
-            "completed" => FailoverStatus::Completed,
-            "relaunch" => FailoverStatus::Relaunch,
-            _ => FailoverStatus::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => FailoverStatus::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => FailoverStatus::None,
+                "require" => FailoverStatus::Require,
+                "active" => FailoverStatus::Active,
+                "completed" => FailoverStatus::Completed,
+                "relaunch" => FailoverStatus::Relaunch,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for FailoverStatus {
@@ -4147,7 +4192,7 @@ impl<'de> ::serde::Deserialize<'de> for FailoverStatus {
 /// QAPI enum `COLOExitReason`.
 ///
 /// Since: 3.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum COLOExitReason {
     /// failover has never happened.  This state does not occur in
     /// the COLO_EXIT event, and is only visible in the result of
@@ -4183,22 +4228,27 @@ impl COLOExitReason {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => COLOExitReason::None,
-            "request" => COLOExitReason::Request,
-            "error" => COLOExitReason::Error,
-            "processing" => COLOExitReason::Processing,
-            _ => COLOExitReason::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => COLOExitReason::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => COLOExitReason::None,
-            "request" => COLOExitReason::Request,
-            "error" => COLOExitReason::Error,
-            "processing" => COLOExitReason::Processing,
-            _ => COLOExitReason::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => COLOExitReason::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => COLOExitReason::None,
+                "request" => COLOExitReason::Request,
+                "error" => COLOExitReason::Error,
+                "processing" => COLOExitReason::Processing,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for COLOExitReason {
@@ -4256,7 +4306,7 @@ impl<'de> ::serde::Deserialize<'de> for COLOExitReason {
 /// QAPI enum `MigrationAddressType`.
 ///
 /// Since: 8.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MigrationAddressType {
     /// Migrate via socket.
     Socket,
@@ -4290,22 +4340,27 @@ impl MigrationAddressType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "socket" => MigrationAddressType::Socket,
-            "exec" => MigrationAddressType::Exec,
-            "rdma" => MigrationAddressType::Rdma,
-            "file" => MigrationAddressType::File,
-            _ => MigrationAddressType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MigrationAddressType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "socket" => MigrationAddressType::Socket,
-            "exec" => MigrationAddressType::Exec,
-            "rdma" => MigrationAddressType::Rdma,
-            "file" => MigrationAddressType::File,
-            _ => MigrationAddressType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MigrationAddressType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "socket" => MigrationAddressType::Socket,
+                "exec" => MigrationAddressType::Exec,
+                "rdma" => MigrationAddressType::Rdma,
+                "file" => MigrationAddressType::File,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for MigrationAddressType {
@@ -4423,35 +4478,37 @@ impl<'de> ::serde::Deserialize<'de> for FileMigrationArgs {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<FileMigrationArgs, A::Error> {
                 let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_offset: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "offset" => {
-                                m_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "filename" => {
+                            m_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "offset" => {
+                            m_offset = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(FileMigrationArgs {
-                    filename: m_filename
-                        .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
-                    offset: m_offset.ok_or_else(|| ::qmp_types::de::missing("offset"))?,
+                    filename: ::qmp_types::de::required(m_filename, "filename")?,
+                    offset: ::qmp_types::de::required(m_offset, "offset")?,
                     unknown_members,
                 })
             }
@@ -4520,29 +4577,32 @@ impl<'de> ::serde::Deserialize<'de> for MigrationExecCommand {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MigrationExecCommand, A::Error> {
                 let mut m_args: ::std::option::Option<
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "args" => {
-                                m_args = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "args" => {
+                            m_args = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MigrationExecCommand {
-                    args: m_args.ok_or_else(|| ::qmp_types::de::missing("args"))?,
+                    args: ::qmp_types::de::required(m_args, "args")?,
                     unknown_members,
                 })
             }
@@ -4655,26 +4715,28 @@ impl<'de> ::serde::Deserialize<'de> for MigrationAddress {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MigrationAddress, A::Error> {
                 let mut tag: ::std::option::Option<super::MigrationAddressType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "transport" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "transport" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("transport"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "transport")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -4717,7 +4779,7 @@ impl<'de> ::serde::Deserialize<'de> for MigrationAddress {
 /// QAPI enum `MigrationChannelType`.
 ///
 /// Since: 8.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MigrationChannelType {
     /// Main outbound migration channel.
     Main,
@@ -4743,18 +4805,25 @@ impl MigrationChannelType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "main" => MigrationChannelType::Main,
-            "cpr" => MigrationChannelType::Cpr,
-            _ => MigrationChannelType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MigrationChannelType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "main" => MigrationChannelType::Main,
-            "cpr" => MigrationChannelType::Cpr,
-            _ => MigrationChannelType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MigrationChannelType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "main" => MigrationChannelType::Main,
+                "cpr" => MigrationChannelType::Cpr,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for MigrationChannelType {
@@ -4875,37 +4944,42 @@ impl<'de> ::serde::Deserialize<'de> for MigrationChannel {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MigrationChannel, A::Error> {
                 let mut m_channel_type: ::std::option::Option<
                     super::MigrationChannelType,
                 > = ::std::option::Option::None;
                 let mut m_addr: ::std::option::Option<super::MigrationAddress> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "channel-type" => {
-                                m_channel_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "addr" => {
-                                m_addr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "channel-type" => {
+                            m_channel_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "addr" => {
+                            m_addr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MigrationChannel {
-                    channel_type: m_channel_type
-                        .ok_or_else(|| ::qmp_types::de::missing("channel-type"))?,
-                    addr: m_addr.ok_or_else(|| ::qmp_types::de::missing("addr"))?,
+                    channel_type: ::qmp_types::de::required(
+                        m_channel_type,
+                        "channel-type",
+                    )?,
+                    addr: ::qmp_types::de::required(m_addr, "addr")?,
                     unknown_members,
                 })
             }
@@ -4983,33 +5057,36 @@ impl<'de> ::serde::Deserialize<'de> for ReplicationStatus {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ReplicationStatus, A::Error> {
                 let mut m_error: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_desc: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "error" => {
-                                m_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "desc" => {
-                                m_desc = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "error" => {
+                            m_error = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "desc" => {
+                            m_desc = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ReplicationStatus {
-                    error: m_error.ok_or_else(|| ::qmp_types::de::missing("error"))?,
+                    error: ::qmp_types::de::required(m_error, "error")?,
                     desc: m_desc,
                     unknown_members,
                 })
@@ -5096,42 +5173,44 @@ impl<'de> ::serde::Deserialize<'de> for COLOStatus {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<COLOStatus, A::Error> {
                 let mut m_mode: ::std::option::Option<super::COLOMode> = ::std::option::Option::None;
                 let mut m_last_mode: ::std::option::Option<super::COLOMode> = ::std::option::Option::None;
                 let mut m_reason: ::std::option::Option<super::COLOExitReason> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "last-mode" => {
-                                m_last_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reason" => {
-                                m_reason = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "mode" => {
+                            m_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "last-mode" => {
+                            m_last_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reason" => {
+                            m_reason = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(COLOStatus {
-                    mode: m_mode.ok_or_else(|| ::qmp_types::de::missing("mode"))?,
-                    last_mode: m_last_mode
-                        .ok_or_else(|| ::qmp_types::de::missing("last-mode"))?,
-                    reason: m_reason.ok_or_else(|| ::qmp_types::de::missing("reason"))?,
+                    mode: ::qmp_types::de::required(m_mode, "mode")?,
+                    last_mode: ::qmp_types::de::required(m_last_mode, "last-mode")?,
+                    reason: ::qmp_types::de::required(m_reason, "reason")?,
                     unknown_members,
                 })
             }
@@ -5204,35 +5283,37 @@ impl<'de> ::serde::Deserialize<'de> for DirtyRateVcpu {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DirtyRateVcpu, A::Error> {
                 let mut m_id: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_dirty_rate: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dirty-rate" => {
-                                m_dirty_rate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "dirty-rate" => {
+                            m_dirty_rate = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DirtyRateVcpu {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                    dirty_rate: m_dirty_rate
-                        .ok_or_else(|| ::qmp_types::de::missing("dirty-rate"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
+                    dirty_rate: ::qmp_types::de::required(m_dirty_rate, "dirty-rate")?,
                     unknown_members,
                 })
             }
@@ -5245,7 +5326,7 @@ impl<'de> ::serde::Deserialize<'de> for DirtyRateVcpu {
 /// QAPI enum `DirtyRateStatus`.
 ///
 /// Since: 5.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DirtyRateStatus {
     /// measuring thread has not been started yet
     Unstarted,
@@ -5275,20 +5356,26 @@ impl DirtyRateStatus {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "unstarted" => DirtyRateStatus::Unstarted,
-            "measuring" => DirtyRateStatus::Measuring,
-            "measured" => DirtyRateStatus::Measured,
-            _ => DirtyRateStatus::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DirtyRateStatus::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "unstarted" => DirtyRateStatus::Unstarted,
-            "measuring" => DirtyRateStatus::Measuring,
-            "measured" => DirtyRateStatus::Measured,
-            _ => DirtyRateStatus::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DirtyRateStatus::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "unstarted" => DirtyRateStatus::Unstarted,
+                "measuring" => DirtyRateStatus::Measuring,
+                "measured" => DirtyRateStatus::Measured,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for DirtyRateStatus {
@@ -5347,7 +5434,7 @@ impl<'de> ::serde::Deserialize<'de> for DirtyRateStatus {
 /// QAPI enum `DirtyRateMeasureMode`.
 ///
 /// Since: 6.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DirtyRateMeasureMode {
     /// use page sampling
     PageSampling,
@@ -5377,20 +5464,26 @@ impl DirtyRateMeasureMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "page-sampling" => DirtyRateMeasureMode::PageSampling,
-            "dirty-ring" => DirtyRateMeasureMode::DirtyRing,
-            "dirty-bitmap" => DirtyRateMeasureMode::DirtyBitmap,
-            _ => DirtyRateMeasureMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DirtyRateMeasureMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "page-sampling" => DirtyRateMeasureMode::PageSampling,
-            "dirty-ring" => DirtyRateMeasureMode::DirtyRing,
-            "dirty-bitmap" => DirtyRateMeasureMode::DirtyBitmap,
-            _ => DirtyRateMeasureMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DirtyRateMeasureMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "page-sampling" => DirtyRateMeasureMode::PageSampling,
+                "dirty-ring" => DirtyRateMeasureMode::DirtyRing,
+                "dirty-bitmap" => DirtyRateMeasureMode::DirtyBitmap,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for DirtyRateMeasureMode {
@@ -5448,7 +5541,7 @@ impl<'de> ::serde::Deserialize<'de> for DirtyRateMeasureMode {
 /// QAPI enum `TimeUnit`.
 ///
 /// Since: 8.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TimeUnit {
     /// value is in seconds
     Second,
@@ -5471,18 +5564,25 @@ impl TimeUnit {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "second" => TimeUnit::Second,
-            "millisecond" => TimeUnit::Millisecond,
-            _ => TimeUnit::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => TimeUnit::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "second" => TimeUnit::Second,
-            "millisecond" => TimeUnit::Millisecond,
-            _ => TimeUnit::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => TimeUnit::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "second" => TimeUnit::Second,
+                "millisecond" => TimeUnit::Millisecond,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for TimeUnit {
@@ -5637,7 +5737,7 @@ impl<'de> ::serde::Deserialize<'de> for DirtyRateInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DirtyRateInfo, A::Error> {
                 let mut m_dirty_rate: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_status: ::std::option::Option<super::DirtyRateStatus> = ::std::option::Option::None;
@@ -5650,68 +5750,73 @@ impl<'de> ::serde::Deserialize<'de> for DirtyRateInfo {
                     ::std::vec::Vec<super::DirtyRateVcpu>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "dirty-rate" => {
-                                m_dirty_rate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "start-time" => {
-                                m_start_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "calc-time" => {
-                                m_calc_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "calc-time-unit" => {
-                                m_calc_time_unit = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sample-pages" => {
-                                m_sample_pages = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vcpu-dirty-rate" => {
-                                m_vcpu_dirty_rate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "dirty-rate" => {
+                            m_dirty_rate = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "status" => {
+                            m_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "start-time" => {
+                            m_start_time = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "calc-time" => {
+                            m_calc_time = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "calc-time-unit" => {
+                            m_calc_time_unit = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sample-pages" => {
+                            m_sample_pages = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mode" => {
+                            m_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vcpu-dirty-rate" => {
+                            m_vcpu_dirty_rate = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DirtyRateInfo {
                     dirty_rate: m_dirty_rate,
-                    status: m_status.ok_or_else(|| ::qmp_types::de::missing("status"))?,
-                    start_time: m_start_time
-                        .ok_or_else(|| ::qmp_types::de::missing("start-time"))?,
-                    calc_time: m_calc_time
-                        .ok_or_else(|| ::qmp_types::de::missing("calc-time"))?,
-                    calc_time_unit: m_calc_time_unit
-                        .ok_or_else(|| ::qmp_types::de::missing("calc-time-unit"))?,
-                    sample_pages: m_sample_pages
-                        .ok_or_else(|| ::qmp_types::de::missing("sample-pages"))?,
-                    mode: m_mode.ok_or_else(|| ::qmp_types::de::missing("mode"))?,
+                    status: ::qmp_types::de::required(m_status, "status")?,
+                    start_time: ::qmp_types::de::required(m_start_time, "start-time")?,
+                    calc_time: ::qmp_types::de::required(m_calc_time, "calc-time")?,
+                    calc_time_unit: ::qmp_types::de::required(
+                        m_calc_time_unit,
+                        "calc-time-unit",
+                    )?,
+                    sample_pages: ::qmp_types::de::required(
+                        m_sample_pages,
+                        "sample-pages",
+                    )?,
+                    mode: ::qmp_types::de::required(m_mode, "mode")?,
                     vcpu_dirty_rate: m_vcpu_dirty_rate,
                     unknown_members,
                 })
@@ -5790,44 +5895,47 @@ impl<'de> ::serde::Deserialize<'de> for DirtyLimitInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DirtyLimitInfo, A::Error> {
                 let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_limit_rate: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_current_rate: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "cpu-index" => {
-                                m_cpu_index = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "limit-rate" => {
-                                m_limit_rate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "current-rate" => {
-                                m_current_rate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "cpu-index" => {
+                            m_cpu_index = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "limit-rate" => {
+                            m_limit_rate = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "current-rate" => {
+                            m_current_rate = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DirtyLimitInfo {
-                    cpu_index: m_cpu_index
-                        .ok_or_else(|| ::qmp_types::de::missing("cpu-index"))?,
-                    limit_rate: m_limit_rate
-                        .ok_or_else(|| ::qmp_types::de::missing("limit-rate"))?,
-                    current_rate: m_current_rate
-                        .ok_or_else(|| ::qmp_types::de::missing("current-rate"))?,
+                    cpu_index: ::qmp_types::de::required(m_cpu_index, "cpu-index")?,
+                    limit_rate: ::qmp_types::de::required(m_limit_rate, "limit-rate")?,
+                    current_rate: ::qmp_types::de::required(
+                        m_current_rate,
+                        "current-rate",
+                    )?,
                     unknown_members,
                 })
             }
@@ -5900,35 +6008,37 @@ impl<'de> ::serde::Deserialize<'de> for MigrationThreadInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MigrationThreadInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "thread-id" => {
-                                m_thread_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "thread-id" => {
+                            m_thread_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MigrationThreadInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    thread_id: m_thread_id
-                        .ok_or_else(|| ::qmp_types::de::missing("thread-id"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    thread_id: ::qmp_types::de::required(m_thread_id, "thread-id")?,
                     unknown_members,
                 })
             }
@@ -6137,30 +6247,35 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<MigrateSetCapabilities, A::Error> {
                     let mut m_capabilities: ::std::option::Option<
                         ::std::vec::Vec<super::super::MigrationCapabilityStatus>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "capabilities" => {
-                                    m_capabilities = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "capabilities" => {
+                                m_capabilities = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(MigrateSetCapabilities {
-                        capabilities: m_capabilities
-                            .ok_or_else(|| ::qmp_types::de::missing("capabilities"))?,
+                        capabilities: ::qmp_types::de::required(
+                            m_capabilities,
+                            "capabilities",
+                        )?,
                         unknown_members,
                     })
                 }
@@ -6512,29 +6627,32 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<MigrateContinue, A::Error> {
                     let mut m_state: ::std::option::Option<
                         super::super::MigrationStatus,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "state" => {
-                                    m_state = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "state" => {
+                                m_state = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(MigrateContinue {
-                        state: m_state.ok_or_else(|| ::qmp_types::de::missing("state"))?,
+                        state: ::qmp_types::de::required(m_state, "state")?,
                         unknown_members,
                     })
                 }
@@ -6699,7 +6817,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<Migrate, A::Error> {
                     let mut m_uri: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_channels: ::std::option::Option<
@@ -6708,36 +6826,39 @@ pub mod cmd {
                     let mut m_detach: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut m_resume: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "uri" => {
-                                    m_uri = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "channels" => {
-                                    m_channels = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "detach" => {
-                                    m_detach = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "resume" => {
-                                    m_resume = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "uri" => {
+                                m_uri = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "channels" => {
+                                m_channels = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "detach" => {
+                                m_detach = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "resume" => {
+                                m_resume = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(Migrate {
                         uri: m_uri,
                         channels: m_channels,
@@ -6894,7 +7015,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<MigrateIncoming, A::Error> {
                     let mut m_uri: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_channels: ::std::option::Option<
@@ -6902,31 +7023,34 @@ pub mod cmd {
                     > = ::std::option::Option::None;
                     let mut m_exit_on_error: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "uri" => {
-                                    m_uri = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "channels" => {
-                                    m_channels = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "exit-on-error" => {
-                                    m_exit_on_error = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "uri" => {
+                                m_uri = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "channels" => {
+                                m_channels = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "exit-on-error" => {
+                                m_exit_on_error = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(MigrateIncoming {
                         uri: m_uri,
                         channels: m_channels,
@@ -7027,34 +7151,36 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<XenSaveDevicesState, A::Error> {
                     let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_live: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "filename" => {
-                                    m_filename = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "live" => {
-                                    m_live = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "filename" => {
+                                m_filename = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "live" => {
+                                m_live = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(XenSaveDevicesState {
-                        filename: m_filename
-                            .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
+                        filename: ::qmp_types::de::required(m_filename, "filename")?,
                         live: m_live,
                         unknown_members,
                     })
@@ -7142,28 +7268,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<XenSetGlobalDirtyLog, A::Error> {
                     let mut m_enable: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "enable" => {
-                                    m_enable = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "enable" => {
+                                m_enable = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(XenSetGlobalDirtyLog {
-                        enable: m_enable
-                            .ok_or_else(|| ::qmp_types::de::missing("enable"))?,
+                        enable: ::qmp_types::de::required(m_enable, "enable")?,
                         unknown_members,
                     })
                 }
@@ -7253,28 +7381,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<XenLoadDevicesState, A::Error> {
                     let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "filename" => {
-                                    m_filename = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "filename" => {
+                                m_filename = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(XenLoadDevicesState {
-                        filename: m_filename
-                            .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
+                        filename: ::qmp_types::de::required(m_filename, "filename")?,
                         unknown_members,
                     })
                 }
@@ -7374,42 +7504,43 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<XenSetReplication, A::Error> {
                     let mut m_enable: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut m_primary: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut m_failover: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "enable" => {
-                                    m_enable = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "primary" => {
-                                    m_primary = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "failover" => {
-                                    m_failover = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "enable" => {
+                                m_enable = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "primary" => {
+                                m_primary = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "failover" => {
+                                m_failover = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(XenSetReplication {
-                        enable: m_enable
-                            .ok_or_else(|| ::qmp_types::de::missing("enable"))?,
-                        primary: m_primary
-                            .ok_or_else(|| ::qmp_types::de::missing("primary"))?,
+                        enable: ::qmp_types::de::required(m_enable, "enable")?,
+                        primary: ::qmp_types::de::required(m_primary, "primary")?,
                         failover: m_failover,
                         unknown_members,
                     })
@@ -7618,27 +7749,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<MigrateRecover, A::Error> {
                     let mut m_uri: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "uri" => {
-                                    m_uri = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "uri" => {
+                                m_uri = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(MigrateRecover {
-                        uri: m_uri.ok_or_else(|| ::qmp_types::de::missing("uri"))?,
+                        uri: ::qmp_types::de::required(m_uri, "uri")?,
                         unknown_members,
                     })
                 }
@@ -7829,7 +7963,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<CalcDirtyRate, A::Error> {
                     let mut m_calc_time: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_calc_time_unit: ::std::option::Option<
@@ -7840,39 +7974,41 @@ pub mod cmd {
                         super::super::DirtyRateMeasureMode,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "calc-time" => {
-                                    m_calc_time = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "calc-time-unit" => {
-                                    m_calc_time_unit = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "sample-pages" => {
-                                    m_sample_pages = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "mode" => {
-                                    m_mode = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "calc-time" => {
+                                m_calc_time = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "calc-time-unit" => {
+                                m_calc_time_unit = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "sample-pages" => {
+                                m_sample_pages = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "mode" => {
+                                m_mode = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(CalcDirtyRate {
-                        calc_time: m_calc_time
-                            .ok_or_else(|| ::qmp_types::de::missing("calc-time"))?,
+                        calc_time: ::qmp_types::de::required(m_calc_time, "calc-time")?,
                         calc_time_unit: m_calc_time_unit,
                         sample_pages: m_sample_pages,
                         mode: m_mode,
@@ -7974,27 +8110,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QueryDirtyRate, A::Error> {
                     let mut m_calc_time_unit: ::std::option::Option<
                         super::super::TimeUnit,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "calc-time-unit" => {
-                                    m_calc_time_unit = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "calc-time-unit" => {
+                                m_calc_time_unit = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QueryDirtyRate {
                         calc_time_unit: m_calc_time_unit,
                         unknown_members,
@@ -8094,35 +8233,40 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<SetVcpuDirtyLimit, A::Error> {
                     let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_dirty_rate: ::std::option::Option<u64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "cpu-index" => {
-                                    m_cpu_index = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "dirty-rate" => {
-                                    m_dirty_rate = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "cpu-index" => {
+                                m_cpu_index = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "dirty-rate" => {
+                                m_dirty_rate = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(SetVcpuDirtyLimit {
                         cpu_index: m_cpu_index,
-                        dirty_rate: m_dirty_rate
-                            .ok_or_else(|| ::qmp_types::de::missing("dirty-rate"))?,
+                        dirty_rate: ::qmp_types::de::required(
+                            m_dirty_rate,
+                            "dirty-rate",
+                        )?,
                         unknown_members,
                     })
                 }
@@ -8216,25 +8360,28 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<CancelVcpuDirtyLimit, A::Error> {
                     let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "cpu-index" => {
-                                    m_cpu_index = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "cpu-index" => {
+                                m_cpu_index = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(CancelVcpuDirtyLimit {
                         cpu_index: m_cpu_index,
                         unknown_members,
@@ -8462,7 +8609,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<SnapshotSave, A::Error> {
                     let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -8471,44 +8618,44 @@ pub mod cmd {
                         ::std::vec::Vec<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "job-id" => {
-                                    m_job_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "tag" => {
-                                    m_tag = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "vmstate" => {
-                                    m_vmstate = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "devices" => {
-                                    m_devices = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "job-id" => {
+                                m_job_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "tag" => {
+                                m_tag = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "vmstate" => {
+                                m_vmstate = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "devices" => {
+                                m_devices = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(SnapshotSave {
-                        job_id: m_job_id
-                            .ok_or_else(|| ::qmp_types::de::missing("job-id"))?,
-                        tag: m_tag.ok_or_else(|| ::qmp_types::de::missing("tag"))?,
-                        vmstate: m_vmstate
-                            .ok_or_else(|| ::qmp_types::de::missing("vmstate"))?,
-                        devices: m_devices
-                            .ok_or_else(|| ::qmp_types::de::missing("devices"))?,
+                        job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
+                        tag: ::qmp_types::de::required(m_tag, "tag")?,
+                        vmstate: ::qmp_types::de::required(m_vmstate, "vmstate")?,
+                        devices: ::qmp_types::de::required(m_devices, "devices")?,
                         unknown_members,
                     })
                 }
@@ -8655,7 +8802,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<SnapshotLoad, A::Error> {
                     let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -8664,44 +8811,44 @@ pub mod cmd {
                         ::std::vec::Vec<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "job-id" => {
-                                    m_job_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "tag" => {
-                                    m_tag = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "vmstate" => {
-                                    m_vmstate = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "devices" => {
-                                    m_devices = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "job-id" => {
+                                m_job_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "tag" => {
+                                m_tag = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "vmstate" => {
+                                m_vmstate = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "devices" => {
+                                m_devices = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(SnapshotLoad {
-                        job_id: m_job_id
-                            .ok_or_else(|| ::qmp_types::de::missing("job-id"))?,
-                        tag: m_tag.ok_or_else(|| ::qmp_types::de::missing("tag"))?,
-                        vmstate: m_vmstate
-                            .ok_or_else(|| ::qmp_types::de::missing("vmstate"))?,
-                        devices: m_devices
-                            .ok_or_else(|| ::qmp_types::de::missing("devices"))?,
+                        job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
+                        tag: ::qmp_types::de::required(m_tag, "tag")?,
+                        vmstate: ::qmp_types::de::required(m_vmstate, "vmstate")?,
+                        devices: ::qmp_types::de::required(m_devices, "devices")?,
                         unknown_members,
                     })
                 }
@@ -8831,7 +8978,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<SnapshotDelete, A::Error> {
                     let mut m_job_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_tag: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -8839,37 +8986,38 @@ pub mod cmd {
                         ::std::vec::Vec<::std::string::String>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "job-id" => {
-                                    m_job_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "tag" => {
-                                    m_tag = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "devices" => {
-                                    m_devices = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "job-id" => {
+                                m_job_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "tag" => {
+                                m_tag = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "devices" => {
+                                m_devices = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(SnapshotDelete {
-                        job_id: m_job_id
-                            .ok_or_else(|| ::qmp_types::de::missing("job-id"))?,
-                        tag: m_tag.ok_or_else(|| ::qmp_types::de::missing("tag"))?,
-                        devices: m_devices
-                            .ok_or_else(|| ::qmp_types::de::missing("devices"))?,
+                        job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
+                        tag: ::qmp_types::de::required(m_tag, "tag")?,
+                        devices: ::qmp_types::de::required(m_devices, "devices")?,
                         unknown_members,
                     })
                 }
@@ -8959,30 +9107,32 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<Migration, A::Error> {
                     let mut m_status: ::std::option::Option<
                         super::super::MigrationStatus,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "status" => {
-                                    m_status = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "status" => {
+                                m_status = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(Migration {
-                        status: m_status
-                            .ok_or_else(|| ::qmp_types::de::missing("status"))?,
+                        status: ::qmp_types::de::required(m_status, "status")?,
                         unknown_members,
                     })
                 }
@@ -9065,27 +9215,30 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<MigrationPass, A::Error> {
                     let mut m_pass: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "pass" => {
-                                    m_pass = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "pass" => {
+                                m_pass = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(MigrationPass {
-                        pass: m_pass.ok_or_else(|| ::qmp_types::de::missing("pass"))?,
+                        pass: ::qmp_types::de::required(m_pass, "pass")?,
                         unknown_members,
                     })
                 }
@@ -9175,37 +9328,39 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<ColoExit, A::Error> {
                     let mut m_mode: ::std::option::Option<super::super::COLOMode> = ::std::option::Option::None;
                     let mut m_reason: ::std::option::Option<
                         super::super::COLOExitReason,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "mode" => {
-                                    m_mode = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "reason" => {
-                                    m_reason = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "mode" => {
+                                m_mode = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "reason" => {
+                                m_reason = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(ColoExit {
-                        mode: m_mode.ok_or_else(|| ::qmp_types::de::missing("mode"))?,
-                        reason: m_reason
-                            .ok_or_else(|| ::qmp_types::de::missing("reason"))?,
+                        mode: ::qmp_types::de::required(m_mode, "mode")?,
+                        reason: ::qmp_types::de::required(m_reason, "reason")?,
                         unknown_members,
                     })
                 }
@@ -9291,28 +9446,30 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<UnplugPrimary, A::Error> {
                     let mut m_device_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device-id" => {
-                                    m_device_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device-id" => {
+                                m_device_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(UnplugPrimary {
-                        device_id: m_device_id
-                            .ok_or_else(|| ::qmp_types::de::missing("device-id"))?,
+                        device_id: ::qmp_types::de::required(m_device_id, "device-id")?,
                         unknown_members,
                     })
                 }

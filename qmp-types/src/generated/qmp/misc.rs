@@ -64,25 +64,28 @@ impl<'de> ::serde::Deserialize<'de> for NameInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NameInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NameInfo {
                     name: m_name,
                     unknown_members,
@@ -184,7 +187,7 @@ impl<'de> ::serde::Deserialize<'de> for IOThreadInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<IOThreadInfo, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_thread_id: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -193,58 +196,65 @@ impl<'de> ::serde::Deserialize<'de> for IOThreadInfo {
                 let mut m_poll_shrink: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "thread-id" => {
-                                m_thread_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "poll-max-ns" => {
-                                m_poll_max_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "poll-grow" => {
-                                m_poll_grow = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "poll-shrink" => {
-                                m_poll_shrink = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "aio-max-batch" => {
-                                m_aio_max_batch = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "thread-id" => {
+                            m_thread_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "poll-max-ns" => {
+                            m_poll_max_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "poll-grow" => {
+                            m_poll_grow = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "poll-shrink" => {
+                            m_poll_shrink = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "aio-max-batch" => {
+                            m_aio_max_batch = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(IOThreadInfo {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                    thread_id: m_thread_id
-                        .ok_or_else(|| ::qmp_types::de::missing("thread-id"))?,
-                    poll_max_ns: m_poll_max_ns
-                        .ok_or_else(|| ::qmp_types::de::missing("poll-max-ns"))?,
-                    poll_grow: m_poll_grow
-                        .ok_or_else(|| ::qmp_types::de::missing("poll-grow"))?,
-                    poll_shrink: m_poll_shrink
-                        .ok_or_else(|| ::qmp_types::de::missing("poll-shrink"))?,
-                    aio_max_batch: m_aio_max_batch
-                        .ok_or_else(|| ::qmp_types::de::missing("aio-max-batch"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
+                    thread_id: ::qmp_types::de::required(m_thread_id, "thread-id")?,
+                    poll_max_ns: ::qmp_types::de::required(
+                        m_poll_max_ns,
+                        "poll-max-ns",
+                    )?,
+                    poll_grow: ::qmp_types::de::required(m_poll_grow, "poll-grow")?,
+                    poll_shrink: ::qmp_types::de::required(
+                        m_poll_shrink,
+                        "poll-shrink",
+                    )?,
+                    aio_max_batch: ::qmp_types::de::required(
+                        m_aio_max_batch,
+                        "aio-max-batch",
+                    )?,
                     unknown_members,
                 })
             }
@@ -318,35 +328,37 @@ impl<'de> ::serde::Deserialize<'de> for AddfdInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AddfdInfo, A::Error> {
                 let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_fd: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "fdset-id" => {
-                                m_fdset_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fd" => {
-                                m_fd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "fdset-id" => {
+                            m_fdset_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "fd" => {
+                            m_fd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AddfdInfo {
-                    fdset_id: m_fdset_id
-                        .ok_or_else(|| ::qmp_types::de::missing("fdset-id"))?,
-                    fd: m_fd.ok_or_else(|| ::qmp_types::de::missing("fd"))?,
+                    fdset_id: ::qmp_types::de::required(m_fdset_id, "fdset-id")?,
+                    fd: ::qmp_types::de::required(m_fd, "fd")?,
                     unknown_members,
                 })
             }
@@ -421,33 +433,36 @@ impl<'de> ::serde::Deserialize<'de> for FdsetFdInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<FdsetFdInfo, A::Error> {
                 let mut m_fd: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_opaque: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "fd" => {
-                                m_fd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "opaque" => {
-                                m_opaque = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "fd" => {
+                            m_fd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "opaque" => {
+                            m_opaque = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(FdsetFdInfo {
-                    fd: m_fd.ok_or_else(|| ::qmp_types::de::missing("fd"))?,
+                    fd: ::qmp_types::de::required(m_fd, "fd")?,
                     opaque: m_opaque,
                     unknown_members,
                 })
@@ -521,37 +536,39 @@ impl<'de> ::serde::Deserialize<'de> for FdsetInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<FdsetInfo, A::Error> {
                 let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_fds: ::std::option::Option<
                     ::std::vec::Vec<super::FdsetFdInfo>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "fdset-id" => {
-                                m_fdset_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fds" => {
-                                m_fds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "fdset-id" => {
+                            m_fdset_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "fds" => {
+                            m_fds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(FdsetInfo {
-                    fdset_id: m_fdset_id
-                        .ok_or_else(|| ::qmp_types::de::missing("fdset-id"))?,
-                    fds: m_fds.ok_or_else(|| ::qmp_types::de::missing("fds"))?,
+                    fdset_id: ::qmp_types::de::required(m_fdset_id, "fdset-id")?,
+                    fds: ::qmp_types::de::required(m_fds, "fds")?,
                     unknown_members,
                 })
             }
@@ -564,7 +581,7 @@ impl<'de> ::serde::Deserialize<'de> for FdsetInfo {
 /// QAPI enum `CommandLineParameterType`.
 ///
 /// Since: 1.5
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CommandLineParameterType {
     /// accepts a character string
     String,
@@ -599,22 +616,29 @@ impl CommandLineParameterType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "string" => CommandLineParameterType::String,
-            "boolean" => CommandLineParameterType::Boolean,
-            "number" => CommandLineParameterType::Number,
-            "size" => CommandLineParameterType::Size,
-            _ => CommandLineParameterType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                CommandLineParameterType::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "string" => CommandLineParameterType::String,
-            "boolean" => CommandLineParameterType::Boolean,
-            "number" => CommandLineParameterType::Number,
-            "size" => CommandLineParameterType::Size,
-            _ => CommandLineParameterType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => CommandLineParameterType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "string" => CommandLineParameterType::String,
+                "boolean" => CommandLineParameterType::Boolean,
+                "number" => CommandLineParameterType::Number,
+                "size" => CommandLineParameterType::Size,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for CommandLineParameterType {
@@ -751,46 +775,49 @@ impl<'de> ::serde::Deserialize<'de> for CommandLineParameterInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CommandLineParameterInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_type: ::std::option::Option<super::CommandLineParameterType> = ::std::option::Option::None;
                 let mut m_help: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_default: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "help" => {
-                                m_help = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "default" => {
-                                m_default = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "help" => {
+                            m_help = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "default" => {
+                            m_default = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CommandLineParameterInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
                     help: m_help,
                     default: m_default,
                     unknown_members,
@@ -869,37 +896,39 @@ impl<'de> ::serde::Deserialize<'de> for CommandLineOptionInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CommandLineOptionInfo, A::Error> {
                 let mut m_option: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_parameters: ::std::option::Option<
                     ::std::vec::Vec<super::CommandLineParameterInfo>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "option" => {
-                                m_option = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "parameters" => {
-                                m_parameters = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "option" => {
+                            m_option = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "parameters" => {
+                            m_parameters = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CommandLineOptionInfo {
-                    option: m_option.ok_or_else(|| ::qmp_types::de::missing("option"))?,
-                    parameters: m_parameters
-                        .ok_or_else(|| ::qmp_types::de::missing("parameters"))?,
+                    option: ::qmp_types::de::required(m_option, "option")?,
+                    parameters: ::qmp_types::de::required(m_parameters, "parameters")?,
                     unknown_members,
                 })
             }
@@ -1007,48 +1036,49 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<AddClient, A::Error> {
                     let mut m_protocol: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_skipauth: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut m_tls: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "protocol" => {
-                                    m_protocol = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "fdname" => {
-                                    m_fdname = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "skipauth" => {
-                                    m_skipauth = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "tls" => {
-                                    m_tls = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "protocol" => {
+                                m_protocol = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "fdname" => {
+                                m_fdname = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "skipauth" => {
+                                m_skipauth = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "tls" => {
+                                m_tls = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(AddClient {
-                        protocol: m_protocol
-                            .ok_or_else(|| ::qmp_types::de::missing("protocol"))?,
-                        fdname: m_fdname
-                            .ok_or_else(|| ::qmp_types::de::missing("fdname"))?,
+                        protocol: ::qmp_types::de::required(m_protocol, "protocol")?,
+                        fdname: ::qmp_types::de::required(m_fdname, "fdname")?,
                         skipauth: m_skipauth,
                         tls: m_tls,
                         unknown_members,
@@ -1391,36 +1421,41 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<HumanMonitorCommand, A::Error> {
                     let mut m_command_line: ::std::option::Option<
                         ::std::string::String,
                     > = ::std::option::Option::None;
                     let mut m_cpu_index: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "command-line" => {
-                                    m_command_line = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "cpu-index" => {
-                                    m_cpu_index = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "command-line" => {
+                                m_command_line = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "cpu-index" => {
+                                m_cpu_index = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(HumanMonitorCommand {
-                        command_line: m_command_line
-                            .ok_or_else(|| ::qmp_types::de::missing("command-line"))?,
+                        command_line: ::qmp_types::de::required(
+                            m_command_line,
+                            "command-line",
+                        )?,
                         cpu_index: m_cpu_index,
                         unknown_members,
                     })
@@ -1515,28 +1550,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<Getfd, A::Error> {
                     let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "fdname" => {
-                                    m_fdname = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "fdname" => {
+                                m_fdname = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(Getfd {
-                        fdname: m_fdname
-                            .ok_or_else(|| ::qmp_types::de::missing("fdname"))?,
+                        fdname: ::qmp_types::de::required(m_fdname, "fdname")?,
                         unknown_members,
                     })
                 }
@@ -1638,35 +1675,37 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GetWin32Socket, A::Error> {
                     let mut m_info: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "info" => {
-                                    m_info = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "fdname" => {
-                                    m_fdname = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "info" => {
+                                m_info = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "fdname" => {
+                                m_fdname = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GetWin32Socket {
-                        info: m_info.ok_or_else(|| ::qmp_types::de::missing("info"))?,
-                        fdname: m_fdname
-                            .ok_or_else(|| ::qmp_types::de::missing("fdname"))?,
+                        info: ::qmp_types::de::required(m_info, "info")?,
+                        fdname: ::qmp_types::de::required(m_fdname, "fdname")?,
                         unknown_members,
                     })
                 }
@@ -1752,28 +1791,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<Closefd, A::Error> {
                     let mut m_fdname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "fdname" => {
-                                    m_fdname = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "fdname" => {
+                                m_fdname = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(Closefd {
-                        fdname: m_fdname
-                            .ok_or_else(|| ::qmp_types::de::missing("fdname"))?,
+                        fdname: ::qmp_types::de::required(m_fdname, "fdname")?,
                         unknown_members,
                     })
                 }
@@ -1880,31 +1921,34 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<AddFd, A::Error> {
                     let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_opaque: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "fdset-id" => {
-                                    m_fdset_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "opaque" => {
-                                    m_opaque = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "fdset-id" => {
+                                m_fdset_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "opaque" => {
+                                m_opaque = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(AddFd {
                         fdset_id: m_fdset_id,
                         opaque: m_opaque,
@@ -2008,34 +2052,36 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<RemoveFd, A::Error> {
                     let mut m_fdset_id: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_fd: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "fdset-id" => {
-                                    m_fdset_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "fd" => {
-                                    m_fd = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "fdset-id" => {
+                                m_fdset_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "fd" => {
+                                m_fd = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(RemoveFd {
-                        fdset_id: m_fdset_id
-                            .ok_or_else(|| ::qmp_types::de::missing("fdset-id"))?,
+                        fdset_id: ::qmp_types::de::required(m_fdset_id, "fdset-id")?,
                         fd: m_fd,
                         unknown_members,
                     })
@@ -2215,25 +2261,28 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QueryCommandLineOptions, A::Error> {
                     let mut m_option: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "option" => {
-                                    m_option = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "option" => {
+                                m_option = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QueryCommandLineOptions {
                         option: m_option,
                         unknown_members,
@@ -2334,36 +2383,37 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<RtcChange, A::Error> {
                     let mut m_offset: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "offset" => {
-                                    m_offset = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "qom-path" => {
-                                    m_qom_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "offset" => {
+                                m_offset = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "qom-path" => {
+                                m_qom_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(RtcChange {
-                        offset: m_offset
-                            .ok_or_else(|| ::qmp_types::de::missing("offset"))?,
-                        qom_path: m_qom_path
-                            .ok_or_else(|| ::qmp_types::de::missing("qom-path"))?,
+                        offset: ::qmp_types::de::required(m_offset, "offset")?,
+                        qom_path: ::qmp_types::de::required(m_qom_path, "qom-path")?,
                         unknown_members,
                     })
                 }
@@ -2469,7 +2519,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<VfuClientHangup, A::Error> {
                     let mut m_vfu_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_vfu_qom_path: ::std::option::Option<
@@ -2480,45 +2530,50 @@ pub mod event {
                         ::std::string::String,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "vfu-id" => {
-                                    m_vfu_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "vfu-qom-path" => {
-                                    m_vfu_qom_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "dev-id" => {
-                                    m_dev_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "dev-qom-path" => {
-                                    m_dev_qom_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "vfu-id" => {
+                                m_vfu_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "vfu-qom-path" => {
+                                m_vfu_qom_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "dev-id" => {
+                                m_dev_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "dev-qom-path" => {
+                                m_dev_qom_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(VfuClientHangup {
-                        vfu_id: m_vfu_id
-                            .ok_or_else(|| ::qmp_types::de::missing("vfu-id"))?,
-                        vfu_qom_path: m_vfu_qom_path
-                            .ok_or_else(|| ::qmp_types::de::missing("vfu-qom-path"))?,
-                        dev_id: m_dev_id
-                            .ok_or_else(|| ::qmp_types::de::missing("dev-id"))?,
-                        dev_qom_path: m_dev_qom_path
-                            .ok_or_else(|| ::qmp_types::de::missing("dev-qom-path"))?,
+                        vfu_id: ::qmp_types::de::required(m_vfu_id, "vfu-id")?,
+                        vfu_qom_path: ::qmp_types::de::required(
+                            m_vfu_qom_path,
+                            "vfu-qom-path",
+                        )?,
+                        dev_id: ::qmp_types::de::required(m_dev_id, "dev-id")?,
+                        dev_qom_path: ::qmp_types::de::required(
+                            m_dev_qom_path,
+                            "dev-qom-path",
+                        )?,
                         unknown_members,
                     })
                 }

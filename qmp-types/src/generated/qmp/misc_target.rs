@@ -7,7 +7,7 @@
 /// **Availability:** only when QEMU is built with `TARGET_I386`.
 ///
 /// Since: 2.12
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SevState {
     /// The guest is uninitialized.
     Uninit,
@@ -53,26 +53,29 @@ impl SevState {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "uninit" => SevState::Uninit,
-            "launch-update" => SevState::LaunchUpdate,
-            "launch-secret" => SevState::LaunchSecret,
-            "running" => SevState::Running,
-            "send-update" => SevState::SendUpdate,
-            "receive-update" => SevState::ReceiveUpdate,
-            _ => SevState::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SevState::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "uninit" => SevState::Uninit,
-            "launch-update" => SevState::LaunchUpdate,
-            "launch-secret" => SevState::LaunchSecret,
-            "running" => SevState::Running,
-            "send-update" => SevState::SendUpdate,
-            "receive-update" => SevState::ReceiveUpdate,
-            _ => SevState::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SevState::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "uninit" => SevState::Uninit,
+                "launch-update" => SevState::LaunchUpdate,
+                "launch-secret" => SevState::LaunchSecret,
+                "running" => SevState::Running,
+                "send-update" => SevState::SendUpdate,
+                "receive-update" => SevState::ReceiveUpdate,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for SevState {
@@ -130,7 +133,7 @@ impl<'de> ::serde::Deserialize<'de> for SevState {
 /// **Availability:** only when QEMU is built with `TARGET_I386`.
 ///
 /// Since: 6.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SevGuestType {
     /// The guest is a legacy SEV or SEV-ES guest.
     Sev,
@@ -156,18 +159,25 @@ impl SevGuestType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "sev" => SevGuestType::Sev,
-            "sev-snp" => SevGuestType::SevSnp,
-            _ => SevGuestType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SevGuestType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "sev" => SevGuestType::Sev,
-            "sev-snp" => SevGuestType::SevSnp,
-            _ => SevGuestType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SevGuestType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "sev" => SevGuestType::Sev,
+                "sev-snp" => SevGuestType::SevSnp,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for SevGuestType {
@@ -285,34 +295,37 @@ impl<'de> ::serde::Deserialize<'de> for SevGuestInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SevGuestInfo, A::Error> {
                 let mut m_policy: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_handle: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "policy" => {
-                                m_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "handle" => {
-                                m_handle = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "policy" => {
+                            m_policy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "handle" => {
+                            m_handle = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SevGuestInfo {
-                    policy: m_policy.ok_or_else(|| ::qmp_types::de::missing("policy"))?,
-                    handle: m_handle.ok_or_else(|| ::qmp_types::de::missing("handle"))?,
+                    policy: ::qmp_types::de::required(m_policy, "policy")?,
+                    handle: ::qmp_types::de::required(m_handle, "handle")?,
                     unknown_members,
                 })
             }
@@ -383,28 +396,30 @@ impl<'de> ::serde::Deserialize<'de> for SevSnpGuestInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SevSnpGuestInfo, A::Error> {
                 let mut m_snp_policy: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "snp-policy" => {
-                                m_snp_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "snp-policy" => {
+                            m_snp_policy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SevSnpGuestInfo {
-                    snp_policy: m_snp_policy
-                        .ok_or_else(|| ::qmp_types::de::missing("snp-policy"))?,
+                    snp_policy: ::qmp_types::de::required(m_snp_policy, "snp-policy")?,
                     unknown_members,
                 })
             }
@@ -518,7 +533,7 @@ impl<'de> ::serde::Deserialize<'de> for SevInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SevInfo, A::Error> {
                 let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_api_major: ::std::option::Option<u8> = ::std::option::Option::None;
@@ -527,47 +542,49 @@ impl<'de> ::serde::Deserialize<'de> for SevInfo {
                 let mut m_state: ::std::option::Option<super::SevState> = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::SevGuestType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "enabled" => {
-                                m_enabled = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "api-major" => {
-                                m_api_major = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "api-minor" => {
-                                m_api_minor = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "build-id" => {
-                                m_build_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "state" => {
-                                m_state = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sev-type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "enabled" => {
+                            m_enabled = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("sev-type"))?;
+                        "api-major" => {
+                            m_api_major = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "api-minor" => {
+                            m_api_minor = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "build-id" => {
+                            m_build_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "state" => {
+                            m_state = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sev-type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "sev-type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -585,15 +602,11 @@ impl<'de> ::serde::Deserialize<'de> for SevInfo {
                     }
                 };
                 ::std::result::Result::Ok(SevInfo {
-                    enabled: m_enabled
-                        .ok_or_else(|| ::qmp_types::de::missing("enabled"))?,
-                    api_major: m_api_major
-                        .ok_or_else(|| ::qmp_types::de::missing("api-major"))?,
-                    api_minor: m_api_minor
-                        .ok_or_else(|| ::qmp_types::de::missing("api-minor"))?,
-                    build_id: m_build_id
-                        .ok_or_else(|| ::qmp_types::de::missing("build-id"))?,
-                    state: m_state.ok_or_else(|| ::qmp_types::de::missing("state"))?,
+                    enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
+                    api_major: ::qmp_types::de::required(m_api_major, "api-major")?,
+                    api_minor: ::qmp_types::de::required(m_api_minor, "api-minor")?,
+                    build_id: ::qmp_types::de::required(m_build_id, "build-id")?,
+                    state: ::qmp_types::de::required(m_state, "state")?,
                     sev_type: branch,
                     unknown_members,
                 })
@@ -665,27 +678,30 @@ impl<'de> ::serde::Deserialize<'de> for SevLaunchMeasureInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SevLaunchMeasureInfo, A::Error> {
                 let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SevLaunchMeasureInfo {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -780,7 +796,7 @@ impl<'de> ::serde::Deserialize<'de> for SevCapability {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SevCapability, A::Error> {
                 let mut m_pdh: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_cert_chain: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -788,51 +804,53 @@ impl<'de> ::serde::Deserialize<'de> for SevCapability {
                 let mut m_cbitpos: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_reduced_phys_bits: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "pdh" => {
-                                m_pdh = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cert-chain" => {
-                                m_cert_chain = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cpu0-id" => {
-                                m_cpu0_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cbitpos" => {
-                                m_cbitpos = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reduced-phys-bits" => {
-                                m_reduced_phys_bits = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "pdh" => {
+                            m_pdh = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "cert-chain" => {
+                            m_cert_chain = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cpu0-id" => {
+                            m_cpu0_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cbitpos" => {
+                            m_cbitpos = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reduced-phys-bits" => {
+                            m_reduced_phys_bits = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SevCapability {
-                    pdh: m_pdh.ok_or_else(|| ::qmp_types::de::missing("pdh"))?,
-                    cert_chain: m_cert_chain
-                        .ok_or_else(|| ::qmp_types::de::missing("cert-chain"))?,
-                    cpu0_id: m_cpu0_id
-                        .ok_or_else(|| ::qmp_types::de::missing("cpu0-id"))?,
-                    cbitpos: m_cbitpos
-                        .ok_or_else(|| ::qmp_types::de::missing("cbitpos"))?,
-                    reduced_phys_bits: m_reduced_phys_bits
-                        .ok_or_else(|| ::qmp_types::de::missing("reduced-phys-bits"))?,
+                    pdh: ::qmp_types::de::required(m_pdh, "pdh")?,
+                    cert_chain: ::qmp_types::de::required(m_cert_chain, "cert-chain")?,
+                    cpu0_id: ::qmp_types::de::required(m_cpu0_id, "cpu0-id")?,
+                    cbitpos: ::qmp_types::de::required(m_cbitpos, "cbitpos")?,
+                    reduced_phys_bits: ::qmp_types::de::required(
+                        m_reduced_phys_bits,
+                        "reduced-phys-bits",
+                    )?,
                     unknown_members,
                 })
             }
@@ -904,27 +922,30 @@ impl<'de> ::serde::Deserialize<'de> for SevAttestationReport {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SevAttestationReport, A::Error> {
                 let mut m_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SevAttestationReport {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -1009,43 +1030,44 @@ impl<'de> ::serde::Deserialize<'de> for GICCapability {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GICCapability, A::Error> {
                 let mut m_version: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_emulated: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_kernel: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "version" => {
-                                m_version = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "emulated" => {
-                                m_emulated = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "kernel" => {
-                                m_kernel = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "version" => {
+                            m_version = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "emulated" => {
+                            m_emulated = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "kernel" => {
+                            m_kernel = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GICCapability {
-                    version: m_version
-                        .ok_or_else(|| ::qmp_types::de::missing("version"))?,
-                    emulated: m_emulated
-                        .ok_or_else(|| ::qmp_types::de::missing("emulated"))?,
-                    kernel: m_kernel.ok_or_else(|| ::qmp_types::de::missing("kernel"))?,
+                    version: ::qmp_types::de::required(m_version, "version")?,
+                    emulated: ::qmp_types::de::required(m_emulated, "emulated")?,
+                    kernel: ::qmp_types::de::required(m_kernel, "kernel")?,
                     unknown_members,
                 })
             }
@@ -1118,34 +1140,37 @@ impl<'de> ::serde::Deserialize<'de> for SGXEPCSection {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SGXEPCSection, A::Error> {
                 let mut m_node: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "node" => {
-                                m_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "node" => {
+                            m_node = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SGXEPCSection {
-                    node: m_node.ok_or_else(|| ::qmp_types::de::missing("node"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    node: ::qmp_types::de::required(m_node, "node")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     unknown_members,
                 })
             }
@@ -1238,7 +1263,7 @@ impl<'de> ::serde::Deserialize<'de> for SGXInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SGXInfo, A::Error> {
                 let mut m_sgx: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_sgx1: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -1248,48 +1273,50 @@ impl<'de> ::serde::Deserialize<'de> for SGXInfo {
                     ::std::vec::Vec<super::SGXEPCSection>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "sgx" => {
-                                m_sgx = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sgx1" => {
-                                m_sgx1 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sgx2" => {
-                                m_sgx2 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "flc" => {
-                                m_flc = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sections" => {
-                                m_sections = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "sgx" => {
+                            m_sgx = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "sgx1" => {
+                            m_sgx1 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sgx2" => {
+                            m_sgx2 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "flc" => {
+                            m_flc = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sections" => {
+                            m_sections = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SGXInfo {
-                    sgx: m_sgx.ok_or_else(|| ::qmp_types::de::missing("sgx"))?,
-                    sgx1: m_sgx1.ok_or_else(|| ::qmp_types::de::missing("sgx1"))?,
-                    sgx2: m_sgx2.ok_or_else(|| ::qmp_types::de::missing("sgx2"))?,
-                    flc: m_flc.ok_or_else(|| ::qmp_types::de::missing("flc"))?,
-                    sections: m_sections
-                        .ok_or_else(|| ::qmp_types::de::missing("sections"))?,
+                    sgx: ::qmp_types::de::required(m_sgx, "sgx")?,
+                    sgx1: ::qmp_types::de::required(m_sgx1, "sgx1")?,
+                    sgx2: ::qmp_types::de::required(m_sgx2, "sgx2")?,
+                    flc: ::qmp_types::de::required(m_flc, "flc")?,
+                    sections: ::qmp_types::de::required(m_sections, "sections")?,
                     unknown_members,
                 })
             }
@@ -1304,7 +1331,7 @@ impl<'de> ::serde::Deserialize<'de> for SGXInfo {
 /// **Availability:** only when QEMU is built with `TARGET_I386`.
 ///
 /// Since: 8.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EvtchnPortType {
     /// The port is unused.
     Closed,
@@ -1346,26 +1373,29 @@ impl EvtchnPortType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "closed" => EvtchnPortType::Closed,
-            "unbound" => EvtchnPortType::Unbound,
-            "interdomain" => EvtchnPortType::Interdomain,
-            "pirq" => EvtchnPortType::Pirq,
-            "virq" => EvtchnPortType::Virq,
-            "ipi" => EvtchnPortType::Ipi,
-            _ => EvtchnPortType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => EvtchnPortType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "closed" => EvtchnPortType::Closed,
-            "unbound" => EvtchnPortType::Unbound,
-            "interdomain" => EvtchnPortType::Interdomain,
-            "pirq" => EvtchnPortType::Pirq,
-            "virq" => EvtchnPortType::Virq,
-            "ipi" => EvtchnPortType::Ipi,
-            _ => EvtchnPortType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => EvtchnPortType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "closed" => EvtchnPortType::Closed,
+                "unbound" => EvtchnPortType::Unbound,
+                "interdomain" => EvtchnPortType::Interdomain,
+                "pirq" => EvtchnPortType::Pirq,
+                "virq" => EvtchnPortType::Virq,
+                "ipi" => EvtchnPortType::Ipi,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for EvtchnPortType {
@@ -1513,7 +1543,7 @@ impl<'de> ::serde::Deserialize<'de> for EvtchnInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<EvtchnInfo, A::Error> {
                 let mut m_port: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut m_vcpu: ::std::option::Option<u32> = ::std::option::Option::None;
@@ -1523,61 +1553,65 @@ impl<'de> ::serde::Deserialize<'de> for EvtchnInfo {
                 let mut m_pending: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_masked: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "port" => {
-                                m_port = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vcpu" => {
-                                m_vcpu = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "remote-domain" => {
-                                m_remote_domain = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "target" => {
-                                m_target = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "pending" => {
-                                m_pending = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "masked" => {
-                                m_masked = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "port" => {
+                            m_port = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "vcpu" => {
+                            m_vcpu = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "remote-domain" => {
+                            m_remote_domain = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "target" => {
+                            m_target = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "pending" => {
+                            m_pending = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "masked" => {
+                            m_masked = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(EvtchnInfo {
-                    port: m_port.ok_or_else(|| ::qmp_types::de::missing("port"))?,
-                    vcpu: m_vcpu.ok_or_else(|| ::qmp_types::de::missing("vcpu"))?,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                    remote_domain: m_remote_domain
-                        .ok_or_else(|| ::qmp_types::de::missing("remote-domain"))?,
-                    target: m_target.ok_or_else(|| ::qmp_types::de::missing("target"))?,
-                    pending: m_pending
-                        .ok_or_else(|| ::qmp_types::de::missing("pending"))?,
-                    masked: m_masked.ok_or_else(|| ::qmp_types::de::missing("masked"))?,
+                    port: ::qmp_types::de::required(m_port, "port")?,
+                    vcpu: ::qmp_types::de::required(m_vcpu, "vcpu")?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    remote_domain: ::qmp_types::de::required(
+                        m_remote_domain,
+                        "remote-domain",
+                    )?,
+                    target: ::qmp_types::de::required(m_target, "target")?,
+                    pending: ::qmp_types::de::required(m_pending, "pending")?,
+                    masked: ::qmp_types::de::required(m_masked, "masked")?,
                     unknown_members,
                 })
             }
@@ -1835,7 +1869,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<SevInjectLaunchSecret, A::Error> {
                     let mut m_packet_header: ::std::option::Option<
                         ::std::string::String,
@@ -1843,36 +1877,40 @@ pub mod cmd {
                     let mut m_secret: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_gpa: ::std::option::Option<u64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "packet-header" => {
-                                    m_packet_header = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "secret" => {
-                                    m_secret = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "gpa" => {
-                                    m_gpa = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "packet-header" => {
+                                m_packet_header = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "secret" => {
+                                m_secret = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "gpa" => {
+                                m_gpa = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(SevInjectLaunchSecret {
-                        packet_header: m_packet_header
-                            .ok_or_else(|| ::qmp_types::de::missing("packet-header"))?,
-                        secret: m_secret
-                            .ok_or_else(|| ::qmp_types::de::missing("secret"))?,
+                        packet_header: ::qmp_types::de::required(
+                            m_packet_header,
+                            "packet-header",
+                        )?,
+                        secret: ::qmp_types::de::required(m_secret, "secret")?,
                         gpa: m_gpa,
                         unknown_members,
                     })
@@ -1966,28 +2004,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QuerySevAttestationReport, A::Error> {
                     let mut m_mnonce: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "mnonce" => {
-                                    m_mnonce = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "mnonce" => {
+                                m_mnonce = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QuerySevAttestationReport {
-                        mnonce: m_mnonce
-                            .ok_or_else(|| ::qmp_types::de::missing("mnonce"))?,
+                        mnonce: ::qmp_types::de::required(m_mnonce, "mnonce")?,
                         unknown_members,
                     })
                 }
@@ -2076,28 +2116,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<DumpSkeys, A::Error> {
                     let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "filename" => {
-                                    m_filename = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "filename" => {
+                                m_filename = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(DumpSkeys {
-                        filename: m_filename
-                            .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
+                        filename: ::qmp_types::de::required(m_filename, "filename")?,
                         unknown_members,
                     })
                 }
@@ -2377,27 +2419,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<XenEventInject, A::Error> {
                     let mut m_port: ::std::option::Option<u32> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "port" => {
-                                    m_port = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "port" => {
+                                m_port = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(XenEventInject {
-                        port: m_port.ok_or_else(|| ::qmp_types::de::missing("port"))?,
+                        port: ::qmp_types::de::required(m_port, "port")?,
                         unknown_members,
                     })
                 }

@@ -88,7 +88,7 @@ impl<'de> ::serde::Deserialize<'de> for NetLegacyNicOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetLegacyNicOptions, A::Error> {
                 let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_macaddr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -96,41 +96,44 @@ impl<'de> ::serde::Deserialize<'de> for NetLegacyNicOptions {
                 let mut m_addr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_vectors: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "netdev" => {
-                                m_netdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "macaddr" => {
-                                m_macaddr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "model" => {
-                                m_model = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "addr" => {
-                                m_addr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vectors" => {
-                                m_vectors = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "netdev" => {
+                            m_netdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "macaddr" => {
+                            m_macaddr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "model" => {
+                            m_model = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "addr" => {
+                            m_addr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vectors" => {
+                            m_vectors = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetLegacyNicOptions {
                     netdev: m_netdev,
                     macaddr: m_macaddr,
@@ -205,27 +208,30 @@ impl<'de> ::serde::Deserialize<'de> for String {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<String, A::Error> {
                 let mut m_str: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "str" => {
-                                m_str = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "str" => {
+                            m_str = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(String {
-                    str: m_str.ok_or_else(|| ::qmp_types::de::missing("str"))?,
+                    str: ::qmp_types::de::required(m_str, "str")?,
                     unknown_members,
                 })
             }
@@ -435,7 +441,7 @@ impl<'de> ::serde::Deserialize<'de> for NetdevUserOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevUserOptions, A::Error> {
                 let mut m_hostname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_restrict: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -468,126 +474,129 @@ impl<'de> ::serde::Deserialize<'de> for NetdevUserOptions {
                     ::std::string::String,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "hostname" => {
-                                m_hostname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "restrict" => {
-                                m_restrict = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ipv4" => {
-                                m_ipv4 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ipv6" => {
-                                m_ipv6 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ip" => {
-                                m_ip = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "net" => {
-                                m_net = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host" => {
-                                m_host = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tftp" => {
-                                m_tftp = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bootfile" => {
-                                m_bootfile = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dhcpstart" => {
-                                m_dhcpstart = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dns" => {
-                                m_dns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dnssearch" => {
-                                m_dnssearch = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "domainname" => {
-                                m_domainname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ipv6-prefix" => {
-                                m_ipv6_prefix = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ipv6-prefixlen" => {
-                                m_ipv6_prefixlen = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ipv6-host" => {
-                                m_ipv6_host = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ipv6-dns" => {
-                                m_ipv6_dns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "smb" => {
-                                m_smb = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "smbserver" => {
-                                m_smbserver = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "hostfwd" => {
-                                m_hostfwd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "guestfwd" => {
-                                m_guestfwd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tftp-server-name" => {
-                                m_tftp_server_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "hostname" => {
+                            m_hostname = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "restrict" => {
+                            m_restrict = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ipv4" => {
+                            m_ipv4 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ipv6" => {
+                            m_ipv6 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ip" => {
+                            m_ip = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "net" => {
+                            m_net = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "host" => {
+                            m_host = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tftp" => {
+                            m_tftp = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bootfile" => {
+                            m_bootfile = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dhcpstart" => {
+                            m_dhcpstart = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dns" => {
+                            m_dns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dnssearch" => {
+                            m_dnssearch = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "domainname" => {
+                            m_domainname = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ipv6-prefix" => {
+                            m_ipv6_prefix = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ipv6-prefixlen" => {
+                            m_ipv6_prefixlen = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ipv6-host" => {
+                            m_ipv6_host = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ipv6-dns" => {
+                            m_ipv6_dns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "smb" => {
+                            m_smb = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "smbserver" => {
+                            m_smbserver = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "hostfwd" => {
+                            m_hostfwd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "guestfwd" => {
+                            m_guestfwd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tftp-server-name" => {
+                            m_tftp_server_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevUserOptions {
                     hostname: m_hostname,
                     restrict: m_restrict,
@@ -769,7 +778,7 @@ impl<'de> ::serde::Deserialize<'de> for NetdevTapOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevTapOptions, A::Error> {
                 let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -787,91 +796,94 @@ impl<'de> ::serde::Deserialize<'de> for NetdevTapOptions {
                 let mut m_queues: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_poll_us: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "ifname" => {
-                                m_ifname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fd" => {
-                                m_fd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "fds" => {
-                                m_fds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "script" => {
-                                m_script = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "downscript" => {
-                                m_downscript = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "br" => {
-                                m_br = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "helper" => {
-                                m_helper = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sndbuf" => {
-                                m_sndbuf = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vnet_hdr" => {
-                                m_vnet_hdr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vhost" => {
-                                m_vhost = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vhostfd" => {
-                                m_vhostfd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vhostfds" => {
-                                m_vhostfds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vhostforce" => {
-                                m_vhostforce = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "queues" => {
-                                m_queues = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "poll-us" => {
-                                m_poll_us = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "ifname" => {
+                            m_ifname = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "fd" => {
+                            m_fd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "fds" => {
+                            m_fds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "script" => {
+                            m_script = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "downscript" => {
+                            m_downscript = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "br" => {
+                            m_br = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "helper" => {
+                            m_helper = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sndbuf" => {
+                            m_sndbuf = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vnet_hdr" => {
+                            m_vnet_hdr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vhost" => {
+                            m_vhost = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vhostfd" => {
+                            m_vhostfd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vhostfds" => {
+                            m_vhostfds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vhostforce" => {
+                            m_vhostforce = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "queues" => {
+                            m_queues = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "poll-us" => {
+                            m_poll_us = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevTapOptions {
                     ifname: m_ifname,
                     fd: m_fd,
@@ -990,7 +1002,7 @@ impl<'de> ::serde::Deserialize<'de> for NetdevSocketOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevSocketOptions, A::Error> {
                 let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_listen: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -999,46 +1011,49 @@ impl<'de> ::serde::Deserialize<'de> for NetdevSocketOptions {
                 let mut m_localaddr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_udp: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "fd" => {
-                                m_fd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "listen" => {
-                                m_listen = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "connect" => {
-                                m_connect = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mcast" => {
-                                m_mcast = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "localaddr" => {
-                                m_localaddr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "udp" => {
-                                m_udp = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "fd" => {
+                            m_fd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "listen" => {
+                            m_listen = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "connect" => {
+                            m_connect = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mcast" => {
+                            m_mcast = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "localaddr" => {
+                            m_localaddr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "udp" => {
+                            m_udp = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevSocketOptions {
                     fd: m_fd,
                     listen: m_listen,
@@ -1195,7 +1210,7 @@ impl<'de> ::serde::Deserialize<'de> for NetdevL2TPv3Options {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevL2TPv3Options, A::Error> {
                 let mut m_src: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -1212,89 +1227,92 @@ impl<'de> ::serde::Deserialize<'de> for NetdevL2TPv3Options {
                 let mut m_rxsession: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_offset: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "src" => {
-                                m_src = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dst" => {
-                                m_dst = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "srcport" => {
-                                m_srcport = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dstport" => {
-                                m_dstport = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ipv6" => {
-                                m_ipv6 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "udp" => {
-                                m_udp = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cookie64" => {
-                                m_cookie64 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "counter" => {
-                                m_counter = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "pincounter" => {
-                                m_pincounter = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "txcookie" => {
-                                m_txcookie = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rxcookie" => {
-                                m_rxcookie = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "txsession" => {
-                                m_txsession = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rxsession" => {
-                                m_rxsession = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "offset" => {
-                                m_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "src" => {
+                            m_src = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "dst" => {
+                            m_dst = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "srcport" => {
+                            m_srcport = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dstport" => {
+                            m_dstport = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ipv6" => {
+                            m_ipv6 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "udp" => {
+                            m_udp = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "cookie64" => {
+                            m_cookie64 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "counter" => {
+                            m_counter = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "pincounter" => {
+                            m_pincounter = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "txcookie" => {
+                            m_txcookie = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "rxcookie" => {
+                            m_rxcookie = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "txsession" => {
+                            m_txsession = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "rxsession" => {
+                            m_rxsession = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "offset" => {
+                            m_offset = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevL2TPv3Options {
-                    src: m_src.ok_or_else(|| ::qmp_types::de::missing("src"))?,
-                    dst: m_dst.ok_or_else(|| ::qmp_types::de::missing("dst"))?,
+                    src: ::qmp_types::de::required(m_src, "src")?,
+                    dst: ::qmp_types::de::required(m_dst, "dst")?,
                     srcport: m_srcport,
                     dstport: m_dstport,
                     ipv6: m_ipv6,
@@ -1304,8 +1322,7 @@ impl<'de> ::serde::Deserialize<'de> for NetdevL2TPv3Options {
                     pincounter: m_pincounter,
                     txcookie: m_txcookie,
                     rxcookie: m_rxcookie,
-                    txsession: m_txsession
-                        .ok_or_else(|| ::qmp_types::de::missing("txsession"))?,
+                    txsession: ::qmp_types::de::required(m_txsession, "txsession")?,
                     rxsession: m_rxsession,
                     offset: m_offset,
                     unknown_members,
@@ -1397,43 +1414,46 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVdeOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevVdeOptions, A::Error> {
                 let mut m_sock: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_port: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut m_group: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_mode: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "sock" => {
-                                m_sock = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "port" => {
-                                m_port = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "group" => {
-                                m_group = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "sock" => {
+                            m_sock = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "port" => {
+                            m_port = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "group" => {
+                            m_group = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mode" => {
+                            m_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevVdeOptions {
                     sock: m_sock,
                     port: m_port,
@@ -1516,31 +1536,34 @@ impl<'de> ::serde::Deserialize<'de> for NetdevBridgeOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevBridgeOptions, A::Error> {
                 let mut m_br: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_helper: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "br" => {
-                                m_br = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "helper" => {
-                                m_helper = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "br" => {
+                            m_br = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "helper" => {
+                            m_helper = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevBridgeOptions {
                     br: m_br,
                     helper: m_helper,
@@ -1619,33 +1642,36 @@ impl<'de> ::serde::Deserialize<'de> for NetdevHubPortOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevHubPortOptions, A::Error> {
                 let mut m_hubid: ::std::option::Option<i32> = ::std::option::Option::None;
                 let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "hubid" => {
-                                m_hubid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "netdev" => {
-                                m_netdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "hubid" => {
+                            m_hubid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "netdev" => {
+                            m_netdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevHubPortOptions {
-                    hubid: m_hubid.ok_or_else(|| ::qmp_types::de::missing("hubid"))?,
+                    hubid: ::qmp_types::de::required(m_hubid, "hubid")?,
                     netdev: m_netdev,
                     unknown_members,
                 })
@@ -1726,33 +1752,36 @@ impl<'de> ::serde::Deserialize<'de> for NetdevNetmapOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevNetmapOptions, A::Error> {
                 let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_devname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "ifname" => {
-                                m_ifname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "devname" => {
-                                m_devname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "ifname" => {
+                            m_ifname = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "devname" => {
+                            m_devname = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevNetmapOptions {
-                    ifname: m_ifname.ok_or_else(|| ::qmp_types::de::missing("ifname"))?,
+                    ifname: ::qmp_types::de::required(m_ifname, "ifname")?,
                     devname: m_devname,
                     unknown_members,
                 })
@@ -1768,7 +1797,7 @@ impl<'de> ::serde::Deserialize<'de> for NetdevNetmapOptions {
 /// **Availability:** only when QEMU is built with `CONFIG_AF_XDP`.
 ///
 /// Since: 8.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AFXDPMode {
     /// DRV mode, program is attached to a driver, packets are
     /// passed to the socket without allocation of skb.
@@ -1792,18 +1821,25 @@ impl AFXDPMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "native" => AFXDPMode::Native,
-            "skb" => AFXDPMode::Skb,
-            _ => AFXDPMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => AFXDPMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "native" => AFXDPMode::Native,
-            "skb" => AFXDPMode::Skb,
-            _ => AFXDPMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => AFXDPMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "native" => AFXDPMode::Native,
+                "skb" => AFXDPMode::Skb,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for AFXDPMode {
@@ -1962,7 +1998,7 @@ impl<'de> ::serde::Deserialize<'de> for NetdevAFXDPOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevAFXDPOptions, A::Error> {
                 let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_mode: ::std::option::Option<super::AFXDPMode> = ::std::option::Option::None;
@@ -1972,53 +2008,56 @@ impl<'de> ::serde::Deserialize<'de> for NetdevAFXDPOptions {
                 let mut m_inhibit: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_sock_fds: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "ifname" => {
-                                m_ifname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "force-copy" => {
-                                m_force_copy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "queues" => {
-                                m_queues = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "start-queue" => {
-                                m_start_queue = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "inhibit" => {
-                                m_inhibit = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sock-fds" => {
-                                m_sock_fds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "ifname" => {
+                            m_ifname = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "mode" => {
+                            m_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "force-copy" => {
+                            m_force_copy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "queues" => {
+                            m_queues = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "start-queue" => {
+                            m_start_queue = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "inhibit" => {
+                            m_inhibit = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sock-fds" => {
+                            m_sock_fds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevAFXDPOptions {
-                    ifname: m_ifname.ok_or_else(|| ::qmp_types::de::missing("ifname"))?,
+                    ifname: ::qmp_types::de::required(m_ifname, "ifname")?,
                     mode: m_mode,
                     force_copy: m_force_copy,
                     queues: m_queues,
@@ -2106,40 +2145,42 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVhostUserOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevVhostUserOptions, A::Error> {
                 let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_vhostforce: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_queues: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "chardev" => {
-                                m_chardev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vhostforce" => {
-                                m_vhostforce = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "queues" => {
-                                m_queues = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "chardev" => {
+                            m_chardev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "vhostforce" => {
+                            m_vhostforce = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "queues" => {
+                            m_queues = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevVhostUserOptions {
-                    chardev: m_chardev
-                        .ok_or_else(|| ::qmp_types::de::missing("chardev"))?,
+                    chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
                     vhostforce: m_vhostforce,
                     queues: m_queues,
                     unknown_members,
@@ -2238,43 +2279,46 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVhostVDPAOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevVhostVDPAOptions, A::Error> {
                 let mut m_vhostdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_vhostfd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_queues: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_x_svq: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "vhostdev" => {
-                                m_vhostdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vhostfd" => {
-                                m_vhostfd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "queues" => {
-                                m_queues = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-svq" => {
-                                m_x_svq = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "vhostdev" => {
+                            m_vhostdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "vhostfd" => {
+                            m_vhostfd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "queues" => {
+                            m_queues = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-svq" => {
+                            m_x_svq = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevVhostVDPAOptions {
                     vhostdev: m_vhostdev,
                     vhostfd: m_vhostfd,
@@ -2394,7 +2438,7 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVmnetHostOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevVmnetHostOptions, A::Error> {
                 let mut m_start_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_end_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -2402,41 +2446,44 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVmnetHostOptions {
                 let mut m_isolated: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_net_uuid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "start-address" => {
-                                m_start_address = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "end-address" => {
-                                m_end_address = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "subnet-mask" => {
-                                m_subnet_mask = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "isolated" => {
-                                m_isolated = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "net-uuid" => {
-                                m_net_uuid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "start-address" => {
+                            m_start_address = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "end-address" => {
+                            m_end_address = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "subnet-mask" => {
+                            m_subnet_mask = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "isolated" => {
+                            m_isolated = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "net-uuid" => {
+                            m_net_uuid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevVmnetHostOptions {
                     start_address: m_start_address,
                     end_address: m_end_address,
@@ -2559,7 +2606,7 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVmnetSharedOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevVmnetSharedOptions, A::Error> {
                 let mut m_start_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_end_address: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -2567,41 +2614,44 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVmnetSharedOptions {
                 let mut m_isolated: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_nat66_prefix: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "start-address" => {
-                                m_start_address = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "end-address" => {
-                                m_end_address = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "subnet-mask" => {
-                                m_subnet_mask = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "isolated" => {
-                                m_isolated = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "nat66-prefix" => {
-                                m_nat66_prefix = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "start-address" => {
+                            m_start_address = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "end-address" => {
+                            m_end_address = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "subnet-mask" => {
+                            m_subnet_mask = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "isolated" => {
+                            m_isolated = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "nat66-prefix" => {
+                            m_nat66_prefix = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevVmnetSharedOptions {
                     start_address: m_start_address,
                     end_address: m_end_address,
@@ -2689,33 +2739,36 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVmnetBridgedOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevVmnetBridgedOptions, A::Error> {
                 let mut m_ifname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_isolated: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "ifname" => {
-                                m_ifname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "isolated" => {
-                                m_isolated = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "ifname" => {
+                            m_ifname = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "isolated" => {
+                            m_isolated = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevVmnetBridgedOptions {
-                    ifname: m_ifname.ok_or_else(|| ::qmp_types::de::missing("ifname"))?,
+                    ifname: ::qmp_types::de::required(m_ifname, "ifname")?,
                     isolated: m_isolated,
                     unknown_members,
                 })
@@ -2816,45 +2869,48 @@ impl<'de> ::serde::Deserialize<'de> for NetdevStreamOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevStreamOptions, A::Error> {
                 let mut m_addr: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
                 let mut m_server: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_reconnect: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_reconnect_ms: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "addr" => {
-                                m_addr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reconnect" => {
-                                m_reconnect = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reconnect-ms" => {
-                                m_reconnect_ms = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "addr" => {
+                            m_addr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "server" => {
+                            m_server = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reconnect" => {
+                            m_reconnect = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reconnect-ms" => {
+                            m_reconnect_ms = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevStreamOptions {
-                    addr: m_addr.ok_or_else(|| ::qmp_types::de::missing("addr"))?,
+                    addr: ::qmp_types::de::required(m_addr, "addr")?,
                     server: m_server,
                     reconnect: m_reconnect,
                     reconnect_ms: m_reconnect_ms,
@@ -2953,31 +3009,34 @@ impl<'de> ::serde::Deserialize<'de> for NetdevDgramOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetdevDgramOptions, A::Error> {
                 let mut m_local: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
                 let mut m_remote: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "local" => {
-                                m_local = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "remote" => {
-                                m_remote = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "local" => {
+                            m_local = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "remote" => {
+                            m_remote = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetdevDgramOptions {
                     local: m_local,
                     remote: m_remote,
@@ -2993,7 +3052,7 @@ impl<'de> ::serde::Deserialize<'de> for NetdevDgramOptions {
 /// QAPI enum `NetClientDriver`.
 ///
 /// Since: 2.7
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NetClientDriver {
     /// The `none` member.
     None,
@@ -3091,50 +3150,41 @@ impl NetClientDriver {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => NetClientDriver::None,
-            "nic" => NetClientDriver::Nic,
-            "user" => NetClientDriver::User,
-            "tap" => NetClientDriver::Tap,
-            "l2tpv3" => NetClientDriver::L2tpv3,
-            "socket" => NetClientDriver::Socket,
-            "stream" => NetClientDriver::Stream,
-            "dgram" => NetClientDriver::Dgram,
-            "vde" => NetClientDriver::Vde,
-            "bridge" => NetClientDriver::Bridge,
-            "hubport" => NetClientDriver::Hubport,
-            "netmap" => NetClientDriver::Netmap,
-            "vhost-user" => NetClientDriver::VhostUser,
-            "vhost-vdpa" => NetClientDriver::VhostVdpa,
-            "af-xdp" => NetClientDriver::AfXdp,
-            "vmnet-host" => NetClientDriver::VmnetHost,
-            "vmnet-shared" => NetClientDriver::VmnetShared,
-            "vmnet-bridged" => NetClientDriver::VmnetBridged,
-            _ => NetClientDriver::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NetClientDriver::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => NetClientDriver::None,
-            "nic" => NetClientDriver::Nic,
-            "user" => NetClientDriver::User,
-            "tap" => NetClientDriver::Tap,
-            "l2tpv3" => NetClientDriver::L2tpv3,
-            "socket" => NetClientDriver::Socket,
-            "stream" => NetClientDriver::Stream,
-            "dgram" => NetClientDriver::Dgram,
-            "vde" => NetClientDriver::Vde,
-            "bridge" => NetClientDriver::Bridge,
-            "hubport" => NetClientDriver::Hubport,
-            "netmap" => NetClientDriver::Netmap,
-            "vhost-user" => NetClientDriver::VhostUser,
-            "vhost-vdpa" => NetClientDriver::VhostVdpa,
-            "af-xdp" => NetClientDriver::AfXdp,
-            "vmnet-host" => NetClientDriver::VmnetHost,
-            "vmnet-shared" => NetClientDriver::VmnetShared,
-            "vmnet-bridged" => NetClientDriver::VmnetBridged,
-            _ => NetClientDriver::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NetClientDriver::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => NetClientDriver::None,
+                "nic" => NetClientDriver::Nic,
+                "user" => NetClientDriver::User,
+                "tap" => NetClientDriver::Tap,
+                "l2tpv3" => NetClientDriver::L2tpv3,
+                "socket" => NetClientDriver::Socket,
+                "stream" => NetClientDriver::Stream,
+                "dgram" => NetClientDriver::Dgram,
+                "vde" => NetClientDriver::Vde,
+                "bridge" => NetClientDriver::Bridge,
+                "hubport" => NetClientDriver::Hubport,
+                "netmap" => NetClientDriver::Netmap,
+                "vhost-user" => NetClientDriver::VhostUser,
+                "vhost-vdpa" => NetClientDriver::VhostVdpa,
+                "af-xdp" => NetClientDriver::AfXdp,
+                "vmnet-host" => NetClientDriver::VmnetHost,
+                "vmnet-shared" => NetClientDriver::VmnetShared,
+                "vmnet-bridged" => NetClientDriver::VmnetBridged,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for NetClientDriver {
@@ -3397,32 +3447,34 @@ impl<'de> ::serde::Deserialize<'de> for Netdev {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<Netdev, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::NetClientDriver> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -3513,7 +3565,7 @@ impl<'de> ::serde::Deserialize<'de> for Netdev {
                     }
                 };
                 ::std::result::Result::Ok(Netdev {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
                     r#type: branch,
                     unknown_members,
                 })
@@ -3527,7 +3579,7 @@ impl<'de> ::serde::Deserialize<'de> for Netdev {
 /// QAPI enum `RxState`.
 ///
 /// Since: 1.6
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RxState {
     /// filter assigned packets according to the mac-table
     Normal,
@@ -3557,20 +3609,26 @@ impl RxState {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "normal" => RxState::Normal,
-            "none" => RxState::None,
-            "all" => RxState::All,
-            _ => RxState::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => RxState::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "normal" => RxState::Normal,
-            "none" => RxState::None,
-            "all" => RxState::All,
-            _ => RxState::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => RxState::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "normal" => RxState::Normal,
+                "none" => RxState::None,
+                "all" => RxState::All,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for RxState {
@@ -3740,7 +3798,7 @@ impl<'de> ::serde::Deserialize<'de> for RxFilterInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RxFilterInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_promiscuous: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -3759,99 +3817,110 @@ impl<'de> ::serde::Deserialize<'de> for RxFilterInfo {
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "promiscuous" => {
-                                m_promiscuous = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "multicast" => {
-                                m_multicast = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unicast" => {
-                                m_unicast = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vlan" => {
-                                m_vlan = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "broadcast-allowed" => {
-                                m_broadcast_allowed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "multicast-overflow" => {
-                                m_multicast_overflow = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unicast-overflow" => {
-                                m_unicast_overflow = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "main-mac" => {
-                                m_main_mac = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vlan-table" => {
-                                m_vlan_table = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unicast-table" => {
-                                m_unicast_table = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "multicast-table" => {
-                                m_multicast_table = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "promiscuous" => {
+                            m_promiscuous = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "multicast" => {
+                            m_multicast = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unicast" => {
+                            m_unicast = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vlan" => {
+                            m_vlan = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "broadcast-allowed" => {
+                            m_broadcast_allowed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "multicast-overflow" => {
+                            m_multicast_overflow = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unicast-overflow" => {
+                            m_unicast_overflow = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "main-mac" => {
+                            m_main_mac = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vlan-table" => {
+                            m_vlan_table = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unicast-table" => {
+                            m_unicast_table = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "multicast-table" => {
+                            m_multicast_table = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RxFilterInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    promiscuous: m_promiscuous
-                        .ok_or_else(|| ::qmp_types::de::missing("promiscuous"))?,
-                    multicast: m_multicast
-                        .ok_or_else(|| ::qmp_types::de::missing("multicast"))?,
-                    unicast: m_unicast
-                        .ok_or_else(|| ::qmp_types::de::missing("unicast"))?,
-                    vlan: m_vlan.ok_or_else(|| ::qmp_types::de::missing("vlan"))?,
-                    broadcast_allowed: m_broadcast_allowed
-                        .ok_or_else(|| ::qmp_types::de::missing("broadcast-allowed"))?,
-                    multicast_overflow: m_multicast_overflow
-                        .ok_or_else(|| ::qmp_types::de::missing("multicast-overflow"))?,
-                    unicast_overflow: m_unicast_overflow
-                        .ok_or_else(|| ::qmp_types::de::missing("unicast-overflow"))?,
-                    main_mac: m_main_mac
-                        .ok_or_else(|| ::qmp_types::de::missing("main-mac"))?,
-                    vlan_table: m_vlan_table
-                        .ok_or_else(|| ::qmp_types::de::missing("vlan-table"))?,
-                    unicast_table: m_unicast_table
-                        .ok_or_else(|| ::qmp_types::de::missing("unicast-table"))?,
-                    multicast_table: m_multicast_table
-                        .ok_or_else(|| ::qmp_types::de::missing("multicast-table"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    promiscuous: ::qmp_types::de::required(
+                        m_promiscuous,
+                        "promiscuous",
+                    )?,
+                    multicast: ::qmp_types::de::required(m_multicast, "multicast")?,
+                    unicast: ::qmp_types::de::required(m_unicast, "unicast")?,
+                    vlan: ::qmp_types::de::required(m_vlan, "vlan")?,
+                    broadcast_allowed: ::qmp_types::de::required(
+                        m_broadcast_allowed,
+                        "broadcast-allowed",
+                    )?,
+                    multicast_overflow: ::qmp_types::de::required(
+                        m_multicast_overflow,
+                        "multicast-overflow",
+                    )?,
+                    unicast_overflow: ::qmp_types::de::required(
+                        m_unicast_overflow,
+                        "unicast-overflow",
+                    )?,
+                    main_mac: ::qmp_types::de::required(m_main_mac, "main-mac")?,
+                    vlan_table: ::qmp_types::de::required(m_vlan_table, "vlan-table")?,
+                    unicast_table: ::qmp_types::de::required(
+                        m_unicast_table,
+                        "unicast-table",
+                    )?,
+                    multicast_table: ::qmp_types::de::required(
+                        m_multicast_table,
+                        "multicast-table",
+                    )?,
                     unknown_members,
                 })
             }
@@ -3948,7 +4017,7 @@ impl<'de> ::serde::Deserialize<'de> for AnnounceParameters {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AnnounceParameters, A::Error> {
                 let mut m_initial: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_max: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -3959,52 +4028,54 @@ impl<'de> ::serde::Deserialize<'de> for AnnounceParameters {
                 > = ::std::option::Option::None;
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "initial" => {
-                                m_initial = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max" => {
-                                m_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rounds" => {
-                                m_rounds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "step" => {
-                                m_step = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "interfaces" => {
-                                m_interfaces = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "initial" => {
+                            m_initial = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "max" => {
+                            m_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "rounds" => {
+                            m_rounds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "step" => {
+                            m_step = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "interfaces" => {
+                            m_interfaces = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AnnounceParameters {
-                    initial: m_initial
-                        .ok_or_else(|| ::qmp_types::de::missing("initial"))?,
-                    max: m_max.ok_or_else(|| ::qmp_types::de::missing("max"))?,
-                    rounds: m_rounds.ok_or_else(|| ::qmp_types::de::missing("rounds"))?,
-                    step: m_step.ok_or_else(|| ::qmp_types::de::missing("step"))?,
+                    initial: ::qmp_types::de::required(m_initial, "initial")?,
+                    max: ::qmp_types::de::required(m_max, "max")?,
+                    rounds: ::qmp_types::de::required(m_rounds, "rounds")?,
+                    step: ::qmp_types::de::required(m_step, "step")?,
                     interfaces: m_interfaces,
                     id: m_id,
                     unknown_members,
@@ -4100,34 +4171,37 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<SetLink, A::Error> {
                     let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_up: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "name" => {
-                                    m_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "up" => {
-                                    m_up = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "name" => {
+                                m_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "up" => {
+                                m_up = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(SetLink {
-                        name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                        up: m_up.ok_or_else(|| ::qmp_types::de::missing("up"))?,
+                        name: ::qmp_types::de::required(m_name, "name")?,
+                        up: ::qmp_types::de::required(m_up, "up")?,
                         unknown_members,
                     })
                 }
@@ -4267,27 +4341,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<NetdevDel, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(NetdevDel {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }
@@ -4408,25 +4485,28 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QueryRxFilter, A::Error> {
                     let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "name" => {
-                                    m_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "name" => {
+                                m_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QueryRxFilter {
                         name: m_name,
                         unknown_members,
@@ -4575,34 +4655,37 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<NicRxFilterChanged, A::Error> {
                     let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "name" => {
-                                    m_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "name" => {
+                                m_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(NicRxFilterChanged {
                         name: m_name,
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
                         unknown_members,
                     })
                 }
@@ -4688,28 +4771,30 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<FailoverNegotiated, A::Error> {
                     let mut m_device_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device-id" => {
-                                    m_device_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device-id" => {
+                                m_device_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(FailoverNegotiated {
-                        device_id: m_device_id
-                            .ok_or_else(|| ::qmp_types::de::missing("device-id"))?,
+                        device_id: ::qmp_types::de::required(m_device_id, "device-id")?,
                         unknown_members,
                     })
                 }
@@ -4810,35 +4895,37 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<NetdevStreamConnected, A::Error> {
                     let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_addr: ::std::option::Option<super::super::SocketAddress> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "netdev-id" => {
-                                    m_netdev_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "addr" => {
-                                    m_addr = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "netdev-id" => {
+                                m_netdev_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "addr" => {
+                                m_addr = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(NetdevStreamConnected {
-                        netdev_id: m_netdev_id
-                            .ok_or_else(|| ::qmp_types::de::missing("netdev-id"))?,
-                        addr: m_addr.ok_or_else(|| ::qmp_types::de::missing("addr"))?,
+                        netdev_id: ::qmp_types::de::required(m_netdev_id, "netdev-id")?,
+                        addr: ::qmp_types::de::required(m_addr, "addr")?,
                         unknown_members,
                     })
                 }
@@ -4921,28 +5008,30 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<NetdevStreamDisconnected, A::Error> {
                     let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "netdev-id" => {
-                                    m_netdev_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "netdev-id" => {
+                                m_netdev_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(NetdevStreamDisconnected {
-                        netdev_id: m_netdev_id
-                            .ok_or_else(|| ::qmp_types::de::missing("netdev-id"))?,
+                        netdev_id: ::qmp_types::de::required(m_netdev_id, "netdev-id")?,
                         unknown_members,
                     })
                 }
@@ -5032,36 +5121,40 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<NetdevVhostUserConnected, A::Error> {
                     let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_chardev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "netdev-id" => {
-                                    m_netdev_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "chardev-id" => {
-                                    m_chardev_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "netdev-id" => {
+                                m_netdev_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "chardev-id" => {
+                                m_chardev_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(NetdevVhostUserConnected {
-                        netdev_id: m_netdev_id
-                            .ok_or_else(|| ::qmp_types::de::missing("netdev-id"))?,
-                        chardev_id: m_chardev_id
-                            .ok_or_else(|| ::qmp_types::de::missing("chardev-id"))?,
+                        netdev_id: ::qmp_types::de::required(m_netdev_id, "netdev-id")?,
+                        chardev_id: ::qmp_types::de::required(
+                            m_chardev_id,
+                            "chardev-id",
+                        )?,
                         unknown_members,
                     })
                 }
@@ -5144,28 +5237,30 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<NetdevVhostUserDisconnected, A::Error> {
                     let mut m_netdev_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "netdev-id" => {
-                                    m_netdev_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "netdev-id" => {
+                                m_netdev_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(NetdevVhostUserDisconnected {
-                        netdev_id: m_netdev_id
-                            .ok_or_else(|| ::qmp_types::de::missing("netdev-id"))?,
+                        netdev_id: ::qmp_types::de::required(m_netdev_id, "netdev-id")?,
                         unknown_members,
                     })
                 }

@@ -65,34 +65,37 @@ impl<'de> ::serde::Deserialize<'de> for PciMemoryRange {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<PciMemoryRange, A::Error> {
                 let mut m_base: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_limit: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "base" => {
-                                m_base = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "limit" => {
-                                m_limit = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "base" => {
+                            m_base = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "limit" => {
+                            m_limit = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(PciMemoryRange {
-                    base: m_base.ok_or_else(|| ::qmp_types::de::missing("base"))?,
-                    limit: m_limit.ok_or_else(|| ::qmp_types::de::missing("limit"))?,
+                    base: ::qmp_types::de::required(m_base, "base")?,
+                    limit: ::qmp_types::de::required(m_limit, "limit")?,
                     unknown_members,
                 })
             }
@@ -191,7 +194,7 @@ impl<'de> ::serde::Deserialize<'de> for PciMemoryRegion {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<PciMemoryRegion, A::Error> {
                 let mut m_bar: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -200,52 +203,54 @@ impl<'de> ::serde::Deserialize<'de> for PciMemoryRegion {
                 let mut m_prefetch: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_mem_type_64: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "bar" => {
-                                m_bar = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "address" => {
-                                m_address = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prefetch" => {
-                                m_prefetch = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mem_type_64" => {
-                                m_mem_type_64 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "bar" => {
+                            m_bar = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "address" => {
+                            m_address = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prefetch" => {
+                            m_prefetch = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mem_type_64" => {
+                            m_mem_type_64 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(PciMemoryRegion {
-                    bar: m_bar.ok_or_else(|| ::qmp_types::de::missing("bar"))?,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                    address: m_address
-                        .ok_or_else(|| ::qmp_types::de::missing("address"))?,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    bar: ::qmp_types::de::required(m_bar, "bar")?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    address: ::qmp_types::de::required(m_address, "address")?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     prefetch: m_prefetch,
                     mem_type_64: m_mem_type_64,
                     unknown_members,
@@ -347,7 +352,7 @@ impl<'de> ::serde::Deserialize<'de> for PciBusInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<PciBusInfo, A::Error> {
                 let mut m_number: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_secondary: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -358,58 +363,65 @@ impl<'de> ::serde::Deserialize<'de> for PciBusInfo {
                     super::PciMemoryRange,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "number" => {
-                                m_number = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "secondary" => {
-                                m_secondary = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "subordinate" => {
-                                m_subordinate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "io_range" => {
-                                m_io_range = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "memory_range" => {
-                                m_memory_range = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prefetchable_range" => {
-                                m_prefetchable_range = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "number" => {
+                            m_number = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "secondary" => {
+                            m_secondary = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "subordinate" => {
+                            m_subordinate = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "io_range" => {
+                            m_io_range = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "memory_range" => {
+                            m_memory_range = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prefetchable_range" => {
+                            m_prefetchable_range = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(PciBusInfo {
-                    number: m_number.ok_or_else(|| ::qmp_types::de::missing("number"))?,
-                    secondary: m_secondary
-                        .ok_or_else(|| ::qmp_types::de::missing("secondary"))?,
-                    subordinate: m_subordinate
-                        .ok_or_else(|| ::qmp_types::de::missing("subordinate"))?,
-                    io_range: m_io_range
-                        .ok_or_else(|| ::qmp_types::de::missing("io_range"))?,
-                    memory_range: m_memory_range
-                        .ok_or_else(|| ::qmp_types::de::missing("memory_range"))?,
-                    prefetchable_range: m_prefetchable_range
-                        .ok_or_else(|| ::qmp_types::de::missing("prefetchable_range"))?,
+                    number: ::qmp_types::de::required(m_number, "number")?,
+                    secondary: ::qmp_types::de::required(m_secondary, "secondary")?,
+                    subordinate: ::qmp_types::de::required(
+                        m_subordinate,
+                        "subordinate",
+                    )?,
+                    io_range: ::qmp_types::de::required(m_io_range, "io_range")?,
+                    memory_range: ::qmp_types::de::required(
+                        m_memory_range,
+                        "memory_range",
+                    )?,
+                    prefetchable_range: ::qmp_types::de::required(
+                        m_prefetchable_range,
+                        "prefetchable_range",
+                    )?,
                     unknown_members,
                 })
             }
@@ -484,35 +496,38 @@ impl<'de> ::serde::Deserialize<'de> for PciBridgeInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<PciBridgeInfo, A::Error> {
                 let mut m_bus: ::std::option::Option<super::PciBusInfo> = ::std::option::Option::None;
                 let mut m_devices: ::std::option::Option<
                     ::std::vec::Vec<super::PciDeviceInfo>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "bus" => {
-                                m_bus = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "devices" => {
-                                m_devices = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "bus" => {
+                            m_bus = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "devices" => {
+                            m_devices = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(PciBridgeInfo {
-                    bus: m_bus.ok_or_else(|| ::qmp_types::de::missing("bus"))?,
+                    bus: ::qmp_types::de::required(m_bus, "bus")?,
                     devices: m_devices,
                     unknown_members,
                 })
@@ -589,34 +604,37 @@ impl<'de> ::serde::Deserialize<'de> for PciDeviceClass {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<PciDeviceClass, A::Error> {
                 let mut m_desc: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_class: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "desc" => {
-                                m_desc = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "class" => {
-                                m_class = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "desc" => {
+                            m_desc = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "class" => {
+                            m_class = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(PciDeviceClass {
                     desc: m_desc,
-                    class: m_class.ok_or_else(|| ::qmp_types::de::missing("class"))?,
+                    class: ::qmp_types::de::required(m_class, "class")?,
                     unknown_members,
                 })
             }
@@ -701,46 +719,49 @@ impl<'de> ::serde::Deserialize<'de> for PciDeviceId {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<PciDeviceId, A::Error> {
                 let mut m_device: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_vendor: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_subsystem: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_subsystem_vendor: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vendor" => {
-                                m_vendor = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "subsystem" => {
-                                m_subsystem = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "subsystem-vendor" => {
-                                m_subsystem_vendor = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "vendor" => {
+                            m_vendor = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "subsystem" => {
+                            m_subsystem = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "subsystem-vendor" => {
+                            m_subsystem_vendor = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(PciDeviceId {
-                    device: m_device.ok_or_else(|| ::qmp_types::de::missing("device"))?,
-                    vendor: m_vendor.ok_or_else(|| ::qmp_types::de::missing("vendor"))?,
+                    device: ::qmp_types::de::required(m_device, "device")?,
+                    vendor: ::qmp_types::de::required(m_vendor, "vendor")?,
                     subsystem: m_subsystem,
                     subsystem_vendor: m_subsystem_vendor,
                     unknown_members,
@@ -861,7 +882,7 @@ impl<'de> ::serde::Deserialize<'de> for PciDeviceInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<PciDeviceInfo, A::Error> {
                 let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -876,82 +897,80 @@ impl<'de> ::serde::Deserialize<'de> for PciDeviceInfo {
                     ::std::vec::Vec<super::PciMemoryRegion>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "bus" => {
-                                m_bus = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "slot" => {
-                                m_slot = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "function" => {
-                                m_function = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "class_info" => {
-                                m_class_info = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "irq" => {
-                                m_irq = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "irq_pin" => {
-                                m_irq_pin = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "qdev_id" => {
-                                m_qdev_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "pci_bridge" => {
-                                m_pci_bridge = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "regions" => {
-                                m_regions = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "bus" => {
+                            m_bus = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "slot" => {
+                            m_slot = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "function" => {
+                            m_function = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "class_info" => {
+                            m_class_info = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "irq" => {
+                            m_irq = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "irq_pin" => {
+                            m_irq_pin = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "qdev_id" => {
+                            m_qdev_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "pci_bridge" => {
+                            m_pci_bridge = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "regions" => {
+                            m_regions = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(PciDeviceInfo {
-                    bus: m_bus.ok_or_else(|| ::qmp_types::de::missing("bus"))?,
-                    slot: m_slot.ok_or_else(|| ::qmp_types::de::missing("slot"))?,
-                    function: m_function
-                        .ok_or_else(|| ::qmp_types::de::missing("function"))?,
-                    class_info: m_class_info
-                        .ok_or_else(|| ::qmp_types::de::missing("class_info"))?,
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                    bus: ::qmp_types::de::required(m_bus, "bus")?,
+                    slot: ::qmp_types::de::required(m_slot, "slot")?,
+                    function: ::qmp_types::de::required(m_function, "function")?,
+                    class_info: ::qmp_types::de::required(m_class_info, "class_info")?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
                     irq: m_irq,
-                    irq_pin: m_irq_pin
-                        .ok_or_else(|| ::qmp_types::de::missing("irq_pin"))?,
-                    qdev_id: m_qdev_id
-                        .ok_or_else(|| ::qmp_types::de::missing("qdev_id"))?,
+                    irq_pin: ::qmp_types::de::required(m_irq_pin, "irq_pin")?,
+                    qdev_id: ::qmp_types::de::required(m_qdev_id, "qdev_id")?,
                     pci_bridge: m_pci_bridge,
-                    regions: m_regions
-                        .ok_or_else(|| ::qmp_types::de::missing("regions"))?,
+                    regions: ::qmp_types::de::required(m_regions, "regions")?,
                     unknown_members,
                 })
             }
@@ -1024,37 +1043,39 @@ impl<'de> ::serde::Deserialize<'de> for PciInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<PciInfo, A::Error> {
                 let mut m_bus: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_devices: ::std::option::Option<
                     ::std::vec::Vec<super::PciDeviceInfo>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "bus" => {
-                                m_bus = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "devices" => {
-                                m_devices = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "bus" => {
+                            m_bus = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "devices" => {
+                            m_devices = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(PciInfo {
-                    bus: m_bus.ok_or_else(|| ::qmp_types::de::missing("bus"))?,
-                    devices: m_devices
-                        .ok_or_else(|| ::qmp_types::de::missing("devices"))?,
+                    bus: ::qmp_types::de::required(m_bus, "bus")?,
+                    devices: ::qmp_types::de::required(m_devices, "devices")?,
                     unknown_members,
                 })
             }

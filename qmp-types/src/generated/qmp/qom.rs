@@ -90,46 +90,49 @@ impl<'de> ::serde::Deserialize<'de> for ObjectPropertyInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ObjectPropertyInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_type: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_description: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_default_value: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "description" => {
-                                m_description = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "default-value" => {
-                                m_default_value = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "description" => {
+                            m_description = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "default-value" => {
+                            m_default_value = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ObjectPropertyInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
                     description: m_description,
                     default_value: m_default_value,
                     unknown_members,
@@ -213,39 +216,42 @@ impl<'de> ::serde::Deserialize<'de> for ObjectTypeInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ObjectTypeInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_abstract: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_parent: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "abstract" => {
-                                m_abstract = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "parent" => {
-                                m_parent = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "abstract" => {
+                            m_abstract = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "parent" => {
+                            m_parent = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ObjectTypeInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     r#abstract: m_abstract,
                     parent: m_parent,
                     unknown_members,
@@ -323,34 +329,37 @@ impl<'de> ::serde::Deserialize<'de> for CanHostSocketcanProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CanHostSocketcanProperties, A::Error> {
                 let mut m_if: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_canbus: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "if" => {
-                                m_if = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "canbus" => {
-                                m_canbus = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "if" => {
+                            m_if = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "canbus" => {
+                            m_canbus = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CanHostSocketcanProperties {
-                    r#if: m_if.ok_or_else(|| ::qmp_types::de::missing("if"))?,
-                    canbus: m_canbus.ok_or_else(|| ::qmp_types::de::missing("canbus"))?,
+                    r#if: ::qmp_types::de::required(m_if, "if")?,
+                    canbus: ::qmp_types::de::required(m_canbus, "canbus")?,
                     unknown_members,
                 })
             }
@@ -478,7 +487,7 @@ impl<'de> ::serde::Deserialize<'de> for ColoCompareProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ColoCompareProperties, A::Error> {
                 let mut m_primary_in: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_secondary_in: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -490,69 +499,72 @@ impl<'de> ::serde::Deserialize<'de> for ColoCompareProperties {
                 let mut m_max_queue_size: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "primary_in" => {
-                                m_primary_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "secondary_in" => {
-                                m_secondary_in = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "outdev" => {
-                                m_outdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "iothread" => {
-                                m_iothread = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "notify_dev" => {
-                                m_notify_dev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compare_timeout" => {
-                                m_compare_timeout = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "expired_scan_cycle" => {
-                                m_expired_scan_cycle = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max_queue_size" => {
-                                m_max_queue_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vnet_hdr_support" => {
-                                m_vnet_hdr_support = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "primary_in" => {
+                            m_primary_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "secondary_in" => {
+                            m_secondary_in = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "outdev" => {
+                            m_outdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "iothread" => {
+                            m_iothread = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "notify_dev" => {
+                            m_notify_dev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compare_timeout" => {
+                            m_compare_timeout = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "expired_scan_cycle" => {
+                            m_expired_scan_cycle = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max_queue_size" => {
+                            m_max_queue_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vnet_hdr_support" => {
+                            m_vnet_hdr_support = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ColoCompareProperties {
-                    primary_in: m_primary_in
-                        .ok_or_else(|| ::qmp_types::de::missing("primary_in"))?,
-                    secondary_in: m_secondary_in
-                        .ok_or_else(|| ::qmp_types::de::missing("secondary_in"))?,
-                    outdev: m_outdev.ok_or_else(|| ::qmp_types::de::missing("outdev"))?,
-                    iothread: m_iothread
-                        .ok_or_else(|| ::qmp_types::de::missing("iothread"))?,
+                    primary_in: ::qmp_types::de::required(m_primary_in, "primary_in")?,
+                    secondary_in: ::qmp_types::de::required(
+                        m_secondary_in,
+                        "secondary_in",
+                    )?,
+                    outdev: ::qmp_types::de::required(m_outdev, "outdev")?,
+                    iothread: ::qmp_types::de::required(m_iothread, "iothread")?,
                     notify_dev: m_notify_dev,
                     compare_timeout: m_compare_timeout,
                     expired_scan_cycle: m_expired_scan_cycle,
@@ -644,37 +656,40 @@ impl<'de> ::serde::Deserialize<'de> for CryptodevBackendProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CryptodevBackendProperties, A::Error> {
                 let mut m_queues: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_throttle_bps: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_throttle_ops: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "queues" => {
-                                m_queues = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "throttle-bps" => {
-                                m_throttle_bps = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "throttle-ops" => {
-                                m_throttle_ops = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "queues" => {
+                            m_queues = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "throttle-bps" => {
+                            m_throttle_bps = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "throttle-ops" => {
+                            m_throttle_ops = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CryptodevBackendProperties {
                     queues: m_queues,
                     throttle_bps: m_throttle_bps,
@@ -770,49 +785,51 @@ impl<'de> ::serde::Deserialize<'de> for CryptodevVhostUserProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<CryptodevVhostUserProperties, A::Error> {
                 let mut m_queues: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_throttle_bps: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_throttle_ops: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "queues" => {
-                                m_queues = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "throttle-bps" => {
-                                m_throttle_bps = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "throttle-ops" => {
-                                m_throttle_ops = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "chardev" => {
-                                m_chardev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "queues" => {
+                            m_queues = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "throttle-bps" => {
+                            m_throttle_bps = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "throttle-ops" => {
+                            m_throttle_ops = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "chardev" => {
+                            m_chardev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(CryptodevVhostUserProperties {
                     queues: m_queues,
                     throttle_bps: m_throttle_bps,
                     throttle_ops: m_throttle_ops,
-                    chardev: m_chardev
-                        .ok_or_else(|| ::qmp_types::de::missing("chardev"))?,
+                    chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
                     unknown_members,
                 })
             }
@@ -888,33 +905,36 @@ impl<'de> ::serde::Deserialize<'de> for DBusVMStateProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DBusVMStateProperties, A::Error> {
                 let mut m_addr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_id_list: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "addr" => {
-                                m_addr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "id-list" => {
-                                m_id_list = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "addr" => {
+                            m_addr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "id-list" => {
+                            m_id_list = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DBusVMStateProperties {
-                    addr: m_addr.ok_or_else(|| ::qmp_types::de::missing("addr"))?,
+                    addr: ::qmp_types::de::required(m_addr, "addr")?,
                     id_list: m_id_list,
                     unknown_members,
                 })
@@ -929,7 +949,7 @@ impl<'de> ::serde::Deserialize<'de> for DBusVMStateProperties {
 /// QAPI enum `NetfilterInsert`.
 ///
 /// Since: 5.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NetfilterInsert {
     /// insert before the specified filter
     Before,
@@ -955,18 +975,25 @@ impl NetfilterInsert {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "before" => NetfilterInsert::Before,
-            "behind" => NetfilterInsert::Behind,
-            _ => NetfilterInsert::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NetfilterInsert::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "before" => NetfilterInsert::Before,
-            "behind" => NetfilterInsert::Behind,
-            _ => NetfilterInsert::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NetfilterInsert::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "before" => NetfilterInsert::Before,
+                "behind" => NetfilterInsert::Behind,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for NetfilterInsert {
@@ -1113,7 +1140,7 @@ impl<'de> ::serde::Deserialize<'de> for NetfilterProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<NetfilterProperties, A::Error> {
                 let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
@@ -1121,43 +1148,46 @@ impl<'de> ::serde::Deserialize<'de> for NetfilterProperties {
                 let mut m_position: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "netdev" => {
-                                m_netdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "queue" => {
-                                m_queue = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "position" => {
-                                m_position = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "insert" => {
-                                m_insert = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "netdev" => {
+                            m_netdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "queue" => {
+                            m_queue = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "status" => {
+                            m_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "position" => {
+                            m_position = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "insert" => {
+                            m_insert = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(NetfilterProperties {
-                    netdev: m_netdev.ok_or_else(|| ::qmp_types::de::missing("netdev"))?,
+                    netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
                     queue: m_queue,
                     status: m_status,
                     position: m_position,
@@ -1269,7 +1299,7 @@ impl<'de> ::serde::Deserialize<'de> for FilterBufferProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<FilterBufferProperties, A::Error> {
                 let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
@@ -1278,54 +1308,56 @@ impl<'de> ::serde::Deserialize<'de> for FilterBufferProperties {
                 let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
                 let mut m_interval: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "netdev" => {
-                                m_netdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "queue" => {
-                                m_queue = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "position" => {
-                                m_position = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "insert" => {
-                                m_insert = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "interval" => {
-                                m_interval = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "netdev" => {
+                            m_netdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "queue" => {
+                            m_queue = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "status" => {
+                            m_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "position" => {
+                            m_position = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "insert" => {
+                            m_insert = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "interval" => {
+                            m_interval = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(FilterBufferProperties {
-                    netdev: m_netdev.ok_or_else(|| ::qmp_types::de::missing("netdev"))?,
+                    netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
                     queue: m_queue,
                     status: m_status,
                     position: m_position,
                     insert: m_insert,
-                    interval: m_interval
-                        .ok_or_else(|| ::qmp_types::de::missing("interval"))?,
+                    interval: ::qmp_types::de::required(m_interval, "interval")?,
                     unknown_members,
                 })
             }
@@ -1438,7 +1470,7 @@ impl<'de> ::serde::Deserialize<'de> for FilterDumpProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<FilterDumpProperties, A::Error> {
                 let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
@@ -1448,58 +1480,61 @@ impl<'de> ::serde::Deserialize<'de> for FilterDumpProperties {
                 let mut m_file: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_maxlen: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "netdev" => {
-                                m_netdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "queue" => {
-                                m_queue = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "position" => {
-                                m_position = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "insert" => {
-                                m_insert = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "file" => {
-                                m_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "maxlen" => {
-                                m_maxlen = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "netdev" => {
+                            m_netdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "queue" => {
+                            m_queue = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "status" => {
+                            m_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "position" => {
+                            m_position = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "insert" => {
+                            m_insert = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "file" => {
+                            m_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "maxlen" => {
+                            m_maxlen = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(FilterDumpProperties {
-                    netdev: m_netdev.ok_or_else(|| ::qmp_types::de::missing("netdev"))?,
+                    netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
                     queue: m_queue,
                     status: m_status,
                     position: m_position,
                     insert: m_insert,
-                    file: m_file.ok_or_else(|| ::qmp_types::de::missing("file"))?,
+                    file: ::qmp_types::de::required(m_file, "file")?,
                     maxlen: m_maxlen,
                     unknown_members,
                 })
@@ -1614,7 +1649,7 @@ impl<'de> ::serde::Deserialize<'de> for FilterMirrorProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<FilterMirrorProperties, A::Error> {
                 let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
@@ -1624,58 +1659,61 @@ impl<'de> ::serde::Deserialize<'de> for FilterMirrorProperties {
                 let mut m_outdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "netdev" => {
-                                m_netdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "queue" => {
-                                m_queue = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "position" => {
-                                m_position = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "insert" => {
-                                m_insert = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "outdev" => {
-                                m_outdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vnet_hdr_support" => {
-                                m_vnet_hdr_support = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "netdev" => {
+                            m_netdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "queue" => {
+                            m_queue = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "status" => {
+                            m_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "position" => {
+                            m_position = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "insert" => {
+                            m_insert = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "outdev" => {
+                            m_outdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vnet_hdr_support" => {
+                            m_vnet_hdr_support = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(FilterMirrorProperties {
-                    netdev: m_netdev.ok_or_else(|| ::qmp_types::de::missing("netdev"))?,
+                    netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
                     queue: m_queue,
                     status: m_status,
                     position: m_position,
                     insert: m_insert,
-                    outdev: m_outdev.ok_or_else(|| ::qmp_types::de::missing("outdev"))?,
+                    outdev: ::qmp_types::de::required(m_outdev, "outdev")?,
                     vnet_hdr_support: m_vnet_hdr_support,
                     unknown_members,
                 })
@@ -1802,7 +1840,7 @@ impl<'de> ::serde::Deserialize<'de> for FilterRedirectorProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<FilterRedirectorProperties, A::Error> {
                 let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
@@ -1813,58 +1851,61 @@ impl<'de> ::serde::Deserialize<'de> for FilterRedirectorProperties {
                 let mut m_outdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "netdev" => {
-                                m_netdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "queue" => {
-                                m_queue = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "position" => {
-                                m_position = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "insert" => {
-                                m_insert = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "indev" => {
-                                m_indev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "outdev" => {
-                                m_outdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vnet_hdr_support" => {
-                                m_vnet_hdr_support = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "netdev" => {
+                            m_netdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "queue" => {
+                            m_queue = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "status" => {
+                            m_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "position" => {
+                            m_position = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "insert" => {
+                            m_insert = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "indev" => {
+                            m_indev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "outdev" => {
+                            m_outdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vnet_hdr_support" => {
+                            m_vnet_hdr_support = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(FilterRedirectorProperties {
-                    netdev: m_netdev.ok_or_else(|| ::qmp_types::de::missing("netdev"))?,
+                    netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
                     queue: m_queue,
                     status: m_status,
                     position: m_position,
@@ -1980,7 +2021,7 @@ impl<'de> ::serde::Deserialize<'de> for FilterRewriterProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<FilterRewriterProperties, A::Error> {
                 let mut m_netdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_queue: ::std::option::Option<super::NetFilterDirection> = ::std::option::Option::None;
@@ -1989,48 +2030,51 @@ impl<'de> ::serde::Deserialize<'de> for FilterRewriterProperties {
                 let mut m_insert: ::std::option::Option<super::NetfilterInsert> = ::std::option::Option::None;
                 let mut m_vnet_hdr_support: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "netdev" => {
-                                m_netdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "queue" => {
-                                m_queue = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "position" => {
-                                m_position = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "insert" => {
-                                m_insert = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vnet_hdr_support" => {
-                                m_vnet_hdr_support = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "netdev" => {
+                            m_netdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "queue" => {
+                            m_queue = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "status" => {
+                            m_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "position" => {
+                            m_position = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "insert" => {
+                            m_insert = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vnet_hdr_support" => {
+                            m_vnet_hdr_support = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(FilterRewriterProperties {
-                    netdev: m_netdev.ok_or_else(|| ::qmp_types::de::missing("netdev"))?,
+                    netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
                     queue: m_queue,
                     status: m_status,
                     position: m_position,
@@ -2143,7 +2187,7 @@ impl<'de> ::serde::Deserialize<'de> for InputBarrierProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<InputBarrierProperties, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_server: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -2153,53 +2197,56 @@ impl<'de> ::serde::Deserialize<'de> for InputBarrierProperties {
                 let mut m_width: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_height: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "port" => {
-                                m_port = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-origin" => {
-                                m_x_origin = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "y-origin" => {
-                                m_y_origin = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "width" => {
-                                m_width = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "height" => {
-                                m_height = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "server" => {
+                            m_server = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "port" => {
+                            m_port = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-origin" => {
+                            m_x_origin = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "y-origin" => {
+                            m_y_origin = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "width" => {
+                            m_width = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "height" => {
+                            m_height = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(InputBarrierProperties {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     server: m_server,
                     port: m_port,
                     x_origin: m_x_origin,
@@ -2296,45 +2343,48 @@ impl<'de> ::serde::Deserialize<'de> for InputLinuxProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<InputLinuxProperties, A::Error> {
                 let mut m_evdev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_grab_all: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_repeat: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_grab_toggle: ::std::option::Option<super::GrabToggleKeys> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "evdev" => {
-                                m_evdev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "grab_all" => {
-                                m_grab_all = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "repeat" => {
-                                m_repeat = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "grab-toggle" => {
-                                m_grab_toggle = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "evdev" => {
+                            m_evdev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "grab_all" => {
+                            m_grab_all = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "repeat" => {
+                            m_repeat = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "grab-toggle" => {
+                            m_grab_toggle = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(InputLinuxProperties {
-                    evdev: m_evdev.ok_or_else(|| ::qmp_types::de::missing("evdev"))?,
+                    evdev: ::qmp_types::de::required(m_evdev, "evdev")?,
                     grab_all: m_grab_all,
                     repeat: m_repeat,
                     grab_toggle: m_grab_toggle,
@@ -2425,37 +2475,40 @@ impl<'de> ::serde::Deserialize<'de> for EventLoopBaseProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<EventLoopBaseProperties, A::Error> {
                 let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_thread_pool_min: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_thread_pool_max: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "aio-max-batch" => {
-                                m_aio_max_batch = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "thread-pool-min" => {
-                                m_thread_pool_min = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "thread-pool-max" => {
-                                m_thread_pool_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "aio-max-batch" => {
+                            m_aio_max_batch = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "thread-pool-min" => {
+                            m_thread_pool_min = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "thread-pool-max" => {
+                            m_thread_pool_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(EventLoopBaseProperties {
                     aio_max_batch: m_aio_max_batch,
                     thread_pool_min: m_thread_pool_min,
@@ -2573,7 +2626,7 @@ impl<'de> ::serde::Deserialize<'de> for IothreadProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<IothreadProperties, A::Error> {
                 let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_thread_pool_min: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -2582,46 +2635,49 @@ impl<'de> ::serde::Deserialize<'de> for IothreadProperties {
                 let mut m_poll_grow: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_poll_shrink: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "aio-max-batch" => {
-                                m_aio_max_batch = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "thread-pool-min" => {
-                                m_thread_pool_min = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "thread-pool-max" => {
-                                m_thread_pool_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "poll-max-ns" => {
-                                m_poll_max_ns = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "poll-grow" => {
-                                m_poll_grow = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "poll-shrink" => {
-                                m_poll_shrink = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "aio-max-batch" => {
+                            m_aio_max_batch = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "thread-pool-min" => {
+                            m_thread_pool_min = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "thread-pool-max" => {
+                            m_thread_pool_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "poll-max-ns" => {
+                            m_poll_max_ns = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "poll-grow" => {
+                            m_poll_grow = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "poll-shrink" => {
+                            m_poll_shrink = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(IothreadProperties {
                     aio_max_batch: m_aio_max_batch,
                     thread_pool_min: m_thread_pool_min,
@@ -2716,37 +2772,40 @@ impl<'de> ::serde::Deserialize<'de> for MainLoopProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MainLoopProperties, A::Error> {
                 let mut m_aio_max_batch: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_thread_pool_min: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_thread_pool_max: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "aio-max-batch" => {
-                                m_aio_max_batch = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "thread-pool-min" => {
-                                m_thread_pool_min = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "thread-pool-max" => {
-                                m_thread_pool_max = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "aio-max-batch" => {
+                            m_aio_max_batch = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "thread-pool-min" => {
+                            m_thread_pool_min = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "thread-pool-max" => {
+                            m_thread_pool_max = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MainLoopProperties {
                     aio_max_batch: m_aio_max_batch,
                     thread_pool_min: m_thread_pool_min,
@@ -2898,7 +2957,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MemoryBackendProperties, A::Error> {
                 let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
@@ -2916,71 +2975,74 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendProperties {
                     bool,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "dump" => {
-                                m_dump = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host-nodes" => {
-                                m_host_nodes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "merge" => {
-                                m_merge = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "policy" => {
-                                m_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc" => {
-                                m_prealloc = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc-threads" => {
-                                m_prealloc_threads = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc-context" => {
-                                m_prealloc_context = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "share" => {
-                                m_share = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reserve" => {
-                                m_reserve = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-use-canonical-path-for-ramblock-id" => {
-                                m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "dump" => {
+                            m_dump = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "host-nodes" => {
+                            m_host_nodes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "merge" => {
+                            m_merge = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "policy" => {
+                            m_policy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc" => {
+                            m_prealloc = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc-threads" => {
+                            m_prealloc_threads = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc-context" => {
+                            m_prealloc_context = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "share" => {
+                            m_share = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reserve" => {
+                            m_reserve = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-use-canonical-path-for-ramblock-id" => {
+                            m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MemoryBackendProperties {
                     dump: m_dump,
                     host_nodes: m_host_nodes,
@@ -2991,7 +3053,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendProperties {
                     prealloc_context: m_prealloc_context,
                     share: m_share,
                     reserve: m_reserve,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
                     unknown_members,
                 })
@@ -3206,7 +3268,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendFileProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MemoryBackendFileProperties, A::Error> {
                 let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
@@ -3231,106 +3293,109 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendFileProperties {
                 let mut m_readonly: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_rom: ::std::option::Option<super::OnOffAuto> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "dump" => {
-                                m_dump = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host-nodes" => {
-                                m_host_nodes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "merge" => {
-                                m_merge = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "policy" => {
-                                m_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc" => {
-                                m_prealloc = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc-threads" => {
-                                m_prealloc_threads = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc-context" => {
-                                m_prealloc_context = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "share" => {
-                                m_share = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reserve" => {
-                                m_reserve = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-use-canonical-path-for-ramblock-id" => {
-                                m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "align" => {
-                                m_align = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "offset" => {
-                                m_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "discard-data" => {
-                                m_discard_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mem-path" => {
-                                m_mem_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "pmem" => {
-                                m_pmem = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "readonly" => {
-                                m_readonly = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "rom" => {
-                                m_rom = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "dump" => {
+                            m_dump = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "host-nodes" => {
+                            m_host_nodes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "merge" => {
+                            m_merge = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "policy" => {
+                            m_policy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc" => {
+                            m_prealloc = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc-threads" => {
+                            m_prealloc_threads = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc-context" => {
+                            m_prealloc_context = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "share" => {
+                            m_share = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reserve" => {
+                            m_reserve = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-use-canonical-path-for-ramblock-id" => {
+                            m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "align" => {
+                            m_align = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "offset" => {
+                            m_offset = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "discard-data" => {
+                            m_discard_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mem-path" => {
+                            m_mem_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "pmem" => {
+                            m_pmem = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "readonly" => {
+                            m_readonly = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "rom" => {
+                            m_rom = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MemoryBackendFileProperties {
                     dump: m_dump,
                     host_nodes: m_host_nodes,
@@ -3341,13 +3406,12 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendFileProperties {
                     prealloc_context: m_prealloc_context,
                     share: m_share,
                     reserve: m_reserve,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
                     align: m_align,
                     offset: m_offset,
                     discard_data: m_discard_data,
-                    mem_path: m_mem_path
-                        .ok_or_else(|| ::qmp_types::de::missing("mem-path"))?,
+                    mem_path: ::qmp_types::de::required(m_mem_path, "mem-path")?,
                     pmem: m_pmem,
                     readonly: m_readonly,
                     rom: m_rom,
@@ -3517,7 +3581,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendMemfdProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MemoryBackendMemfdProperties, A::Error> {
                 let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
@@ -3538,86 +3602,89 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendMemfdProperties {
                 let mut m_hugetlbsize: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_seal: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "dump" => {
-                                m_dump = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host-nodes" => {
-                                m_host_nodes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "merge" => {
-                                m_merge = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "policy" => {
-                                m_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc" => {
-                                m_prealloc = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc-threads" => {
-                                m_prealloc_threads = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc-context" => {
-                                m_prealloc_context = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "share" => {
-                                m_share = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reserve" => {
-                                m_reserve = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-use-canonical-path-for-ramblock-id" => {
-                                m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "hugetlb" => {
-                                m_hugetlb = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "hugetlbsize" => {
-                                m_hugetlbsize = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "seal" => {
-                                m_seal = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "dump" => {
+                            m_dump = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "host-nodes" => {
+                            m_host_nodes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "merge" => {
+                            m_merge = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "policy" => {
+                            m_policy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc" => {
+                            m_prealloc = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc-threads" => {
+                            m_prealloc_threads = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc-context" => {
+                            m_prealloc_context = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "share" => {
+                            m_share = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reserve" => {
+                            m_reserve = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-use-canonical-path-for-ramblock-id" => {
+                            m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "hugetlb" => {
+                            m_hugetlb = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "hugetlbsize" => {
+                            m_hugetlbsize = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "seal" => {
+                            m_seal = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MemoryBackendMemfdProperties {
                     dump: m_dump,
                     host_nodes: m_host_nodes,
@@ -3628,7 +3695,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendMemfdProperties {
                     prealloc_context: m_prealloc_context,
                     share: m_share,
                     reserve: m_reserve,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
                     hugetlb: m_hugetlb,
                     hugetlbsize: m_hugetlbsize,
@@ -3779,7 +3846,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendShmProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MemoryBackendShmProperties, A::Error> {
                 let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
@@ -3797,71 +3864,74 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendShmProperties {
                     bool,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "dump" => {
-                                m_dump = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host-nodes" => {
-                                m_host_nodes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "merge" => {
-                                m_merge = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "policy" => {
-                                m_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc" => {
-                                m_prealloc = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc-threads" => {
-                                m_prealloc_threads = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc-context" => {
-                                m_prealloc_context = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "share" => {
-                                m_share = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reserve" => {
-                                m_reserve = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-use-canonical-path-for-ramblock-id" => {
-                                m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "dump" => {
+                            m_dump = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "host-nodes" => {
+                            m_host_nodes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "merge" => {
+                            m_merge = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "policy" => {
+                            m_policy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc" => {
+                            m_prealloc = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc-threads" => {
+                            m_prealloc_threads = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc-context" => {
+                            m_prealloc_context = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "share" => {
+                            m_share = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reserve" => {
+                            m_reserve = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-use-canonical-path-for-ramblock-id" => {
+                            m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MemoryBackendShmProperties {
                     dump: m_dump,
                     host_nodes: m_host_nodes,
@@ -3872,7 +3942,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendShmProperties {
                     prealloc_context: m_prealloc_context,
                     share: m_share,
                     reserve: m_reserve,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
                     unknown_members,
                 })
@@ -4021,7 +4091,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendEpcProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MemoryBackendEpcProperties, A::Error> {
                 let mut m_dump: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_host_nodes: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
@@ -4039,71 +4109,74 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendEpcProperties {
                     bool,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "dump" => {
-                                m_dump = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host-nodes" => {
-                                m_host_nodes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "merge" => {
-                                m_merge = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "policy" => {
-                                m_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc" => {
-                                m_prealloc = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc-threads" => {
-                                m_prealloc_threads = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "prealloc-context" => {
-                                m_prealloc_context = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "share" => {
-                                m_share = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reserve" => {
-                                m_reserve = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x-use-canonical-path-for-ramblock-id" => {
-                                m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "dump" => {
+                            m_dump = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "host-nodes" => {
+                            m_host_nodes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "merge" => {
+                            m_merge = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "policy" => {
+                            m_policy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc" => {
+                            m_prealloc = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc-threads" => {
+                            m_prealloc_threads = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "prealloc-context" => {
+                            m_prealloc_context = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "share" => {
+                            m_share = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reserve" => {
+                            m_reserve = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "size" => {
+                            m_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x-use-canonical-path-for-ramblock-id" => {
+                            m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MemoryBackendEpcProperties {
                     dump: m_dump,
                     host_nodes: m_host_nodes,
@@ -4114,7 +4187,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendEpcProperties {
                     prealloc_context: m_prealloc_context,
                     share: m_share,
                     reserve: m_reserve,
-                    size: m_size.ok_or_else(|| ::qmp_types::de::missing("size"))?,
+                    size: ::qmp_types::de::required(m_size, "size")?,
                     x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
                     unknown_members,
                 })
@@ -4187,27 +4260,30 @@ impl<'de> ::serde::Deserialize<'de> for PrManagerHelperProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<PrManagerHelperProperties, A::Error> {
                 let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "path" => {
+                            m_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(PrManagerHelperProperties {
-                    path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
+                    path: ::qmp_types::de::required(m_path, "path")?,
                     unknown_members,
                 })
             }
@@ -4282,34 +4358,36 @@ impl<'de> ::serde::Deserialize<'de> for QtestProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QtestProperties, A::Error> {
                 let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_log: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "chardev" => {
-                                m_chardev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "log" => {
-                                m_log = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "chardev" => {
+                            m_chardev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "log" => {
+                            m_log = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(QtestProperties {
-                    chardev: m_chardev
-                        .ok_or_else(|| ::qmp_types::de::missing("chardev"))?,
+                    chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
                     log: m_log,
                     unknown_members,
                 })
@@ -4384,34 +4462,37 @@ impl<'de> ::serde::Deserialize<'de> for RemoteObjectProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RemoteObjectProperties, A::Error> {
                 let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_devid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "fd" => {
-                                m_fd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "devid" => {
-                                m_devid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "fd" => {
+                            m_fd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "devid" => {
+                            m_devid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RemoteObjectProperties {
-                    fd: m_fd.ok_or_else(|| ::qmp_types::de::missing("fd"))?,
-                    devid: m_devid.ok_or_else(|| ::qmp_types::de::missing("devid"))?,
+                    fd: ::qmp_types::de::required(m_fd, "fd")?,
+                    devid: ::qmp_types::de::required(m_devid, "devid")?,
                     unknown_members,
                 })
             }
@@ -4484,34 +4565,37 @@ impl<'de> ::serde::Deserialize<'de> for VfioUserServerProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VfioUserServerProperties, A::Error> {
                 let mut m_socket: ::std::option::Option<super::SocketAddress> = ::std::option::Option::None;
                 let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "socket" => {
-                                m_socket = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "socket" => {
+                            m_socket = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "device" => {
+                            m_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VfioUserServerProperties {
-                    socket: m_socket.ok_or_else(|| ::qmp_types::de::missing("socket"))?,
-                    device: m_device.ok_or_else(|| ::qmp_types::de::missing("device"))?,
+                    socket: ::qmp_types::de::required(m_socket, "socket")?,
+                    device: ::qmp_types::de::required(m_device, "device")?,
                     unknown_members,
                 })
             }
@@ -4587,25 +4671,28 @@ impl<'de> ::serde::Deserialize<'de> for IOMMUFDProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<IOMMUFDProperties, A::Error> {
                 let mut m_fd: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "fd" => {
-                                m_fd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "fd" => {
+                            m_fd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(IOMMUFDProperties {
                     fd: m_fd,
                     unknown_members,
@@ -4680,35 +4767,37 @@ impl<'de> ::serde::Deserialize<'de> for AcpiGenericInitiatorProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AcpiGenericInitiatorProperties, A::Error> {
                 let mut m_pci_dev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_node: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "pci-dev" => {
-                                m_pci_dev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "node" => {
-                                m_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "pci-dev" => {
+                            m_pci_dev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "node" => {
+                            m_node = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AcpiGenericInitiatorProperties {
-                    pci_dev: m_pci_dev
-                        .ok_or_else(|| ::qmp_types::de::missing("pci-dev"))?,
-                    node: m_node.ok_or_else(|| ::qmp_types::de::missing("node"))?,
+                    pci_dev: ::qmp_types::de::required(m_pci_dev, "pci-dev")?,
+                    node: ::qmp_types::de::required(m_node, "node")?,
                     unknown_members,
                 })
             }
@@ -4805,35 +4894,37 @@ impl<'de> ::serde::Deserialize<'de> for AcpiGenericPortProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<AcpiGenericPortProperties, A::Error> {
                 let mut m_pci_bus: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_node: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "pci-bus" => {
-                                m_pci_bus = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "node" => {
-                                m_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "pci-bus" => {
+                            m_pci_bus = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "node" => {
+                            m_node = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(AcpiGenericPortProperties {
-                    pci_bus: m_pci_bus
-                        .ok_or_else(|| ::qmp_types::de::missing("pci-bus"))?,
-                    node: m_node.ok_or_else(|| ::qmp_types::de::missing("node"))?,
+                    pci_bus: ::qmp_types::de::required(m_pci_bus, "pci-bus")?,
+                    node: ::qmp_types::de::required(m_node, "node")?,
                     unknown_members,
                 })
             }
@@ -4915,25 +5006,28 @@ impl<'de> ::serde::Deserialize<'de> for RngProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RngProperties, A::Error> {
                 let mut m_opened: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "opened" => {
-                                m_opened = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "opened" => {
+                            m_opened = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RngProperties {
                     opened: m_opened,
                     unknown_members,
@@ -5021,35 +5115,37 @@ impl<'de> ::serde::Deserialize<'de> for RngEgdProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RngEgdProperties, A::Error> {
                 let mut m_opened: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "opened" => {
-                                m_opened = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "chardev" => {
-                                m_chardev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "opened" => {
+                            m_opened = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "chardev" => {
+                            m_chardev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RngEgdProperties {
                     opened: m_opened,
-                    chardev: m_chardev
-                        .ok_or_else(|| ::qmp_types::de::missing("chardev"))?,
+                    chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
                     unknown_members,
                 })
             }
@@ -5140,31 +5236,34 @@ impl<'de> ::serde::Deserialize<'de> for RngRandomProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RngRandomProperties, A::Error> {
                 let mut m_opened: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "opened" => {
-                                m_opened = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "opened" => {
+                            m_opened = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "filename" => {
+                            m_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RngRandomProperties {
                     opened: m_opened,
                     filename: m_filename,
@@ -5257,48 +5356,53 @@ impl<'de> ::serde::Deserialize<'de> for SevCommonProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SevCommonProperties, A::Error> {
                 let mut m_sev_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_cbitpos: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_reduced_phys_bits: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_kernel_hashes: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "sev-device" => {
-                                m_sev_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cbitpos" => {
-                                m_cbitpos = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reduced-phys-bits" => {
-                                m_reduced_phys_bits = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "kernel-hashes" => {
-                                m_kernel_hashes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "sev-device" => {
+                            m_sev_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "cbitpos" => {
+                            m_cbitpos = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reduced-phys-bits" => {
+                            m_reduced_phys_bits = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "kernel-hashes" => {
+                            m_kernel_hashes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SevCommonProperties {
                     sev_device: m_sev_device,
                     cbitpos: m_cbitpos,
-                    reduced_phys_bits: m_reduced_phys_bits
-                        .ok_or_else(|| ::qmp_types::de::missing("reduced-phys-bits"))?,
+                    reduced_phys_bits: ::qmp_types::de::required(
+                        m_reduced_phys_bits,
+                        "reduced-phys-bits",
+                    )?,
                     kernel_hashes: m_kernel_hashes,
                     unknown_members,
                 })
@@ -5429,7 +5533,7 @@ impl<'de> ::serde::Deserialize<'de> for SevGuestProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SevGuestProperties, A::Error> {
                 let mut m_sev_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_cbitpos: ::std::option::Option<u32> = ::std::option::Option::None;
@@ -5441,66 +5545,71 @@ impl<'de> ::serde::Deserialize<'de> for SevGuestProperties {
                 let mut m_handle: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_legacy_vm_type: ::std::option::Option<super::OnOffAuto> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "sev-device" => {
-                                m_sev_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cbitpos" => {
-                                m_cbitpos = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reduced-phys-bits" => {
-                                m_reduced_phys_bits = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "kernel-hashes" => {
-                                m_kernel_hashes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dh-cert-file" => {
-                                m_dh_cert_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "session-file" => {
-                                m_session_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "policy" => {
-                                m_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "handle" => {
-                                m_handle = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "legacy-vm-type" => {
-                                m_legacy_vm_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "sev-device" => {
+                            m_sev_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "cbitpos" => {
+                            m_cbitpos = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reduced-phys-bits" => {
+                            m_reduced_phys_bits = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "kernel-hashes" => {
+                            m_kernel_hashes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "dh-cert-file" => {
+                            m_dh_cert_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "session-file" => {
+                            m_session_file = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "policy" => {
+                            m_policy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "handle" => {
+                            m_handle = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "legacy-vm-type" => {
+                            m_legacy_vm_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SevGuestProperties {
                     sev_device: m_sev_device,
                     cbitpos: m_cbitpos,
-                    reduced_phys_bits: m_reduced_phys_bits
-                        .ok_or_else(|| ::qmp_types::de::missing("reduced-phys-bits"))?,
+                    reduced_phys_bits: ::qmp_types::de::required(
+                        m_reduced_phys_bits,
+                        "reduced-phys-bits",
+                    )?,
                     kernel_hashes: m_kernel_hashes,
                     dh_cert_file: m_dh_cert_file,
                     session_file: m_session_file,
@@ -5662,7 +5771,7 @@ impl<'de> ::serde::Deserialize<'de> for SevSnpGuestProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SevSnpGuestProperties, A::Error> {
                 let mut m_sev_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_cbitpos: ::std::option::Option<u32> = ::std::option::Option::None;
@@ -5678,76 +5787,81 @@ impl<'de> ::serde::Deserialize<'de> for SevSnpGuestProperties {
                 let mut m_host_data: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_vcek_disabled: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "sev-device" => {
-                                m_sev_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cbitpos" => {
-                                m_cbitpos = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reduced-phys-bits" => {
-                                m_reduced_phys_bits = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "kernel-hashes" => {
-                                m_kernel_hashes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "policy" => {
-                                m_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "guest-visible-workarounds" => {
-                                m_guest_visible_workarounds = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "id-block" => {
-                                m_id_block = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "id-auth" => {
-                                m_id_auth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "author-key-enabled" => {
-                                m_author_key_enabled = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host-data" => {
-                                m_host_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vcek-disabled" => {
-                                m_vcek_disabled = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "sev-device" => {
+                            m_sev_device = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "cbitpos" => {
+                            m_cbitpos = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reduced-phys-bits" => {
+                            m_reduced_phys_bits = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "kernel-hashes" => {
+                            m_kernel_hashes = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "policy" => {
+                            m_policy = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "guest-visible-workarounds" => {
+                            m_guest_visible_workarounds = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "id-block" => {
+                            m_id_block = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "id-auth" => {
+                            m_id_auth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "author-key-enabled" => {
+                            m_author_key_enabled = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "host-data" => {
+                            m_host_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vcek-disabled" => {
+                            m_vcek_disabled = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SevSnpGuestProperties {
                     sev_device: m_sev_device,
                     cbitpos: m_cbitpos,
-                    reduced_phys_bits: m_reduced_phys_bits
-                        .ok_or_else(|| ::qmp_types::de::missing("reduced-phys-bits"))?,
+                    reduced_phys_bits: ::qmp_types::de::required(
+                        m_reduced_phys_bits,
+                        "reduced-phys-bits",
+                    )?,
                     kernel_hashes: m_kernel_hashes,
                     policy: m_policy,
                     guest_visible_workarounds: m_guest_visible_workarounds,
@@ -5839,31 +5953,34 @@ impl<'de> ::serde::Deserialize<'de> for ThreadContextProperties {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ThreadContextProperties, A::Error> {
                 let mut m_cpu_affinity: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
                 let mut m_node_affinity: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "cpu-affinity" => {
-                                m_cpu_affinity = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "node-affinity" => {
-                                m_node_affinity = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "cpu-affinity" => {
+                            m_cpu_affinity = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "node-affinity" => {
+                            m_node_affinity = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ThreadContextProperties {
                     cpu_affinity: m_cpu_affinity,
                     node_affinity: m_node_affinity,
@@ -5879,7 +5996,7 @@ impl<'de> ::serde::Deserialize<'de> for ThreadContextProperties {
 /// QAPI enum `ObjectType`.
 ///
 /// Since: 6.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ObjectType {
     /// The `acpi-generic-initiator` member.
     AcpiGenericInitiator,
@@ -6115,112 +6232,72 @@ impl ObjectType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "acpi-generic-initiator" => ObjectType::AcpiGenericInitiator,
-            "acpi-generic-port" => ObjectType::AcpiGenericPort,
-            "authz-list" => ObjectType::AuthzList,
-            "authz-listfile" => ObjectType::AuthzListfile,
-            "authz-pam" => ObjectType::AuthzPam,
-            "authz-simple" => ObjectType::AuthzSimple,
-            "can-bus" => ObjectType::CanBus,
-            "can-host-socketcan" => ObjectType::CanHostSocketcan,
-            "colo-compare" => ObjectType::ColoCompare,
-            "cryptodev-backend" => ObjectType::CryptodevBackend,
-            "cryptodev-backend-builtin" => ObjectType::CryptodevBackendBuiltin,
-            "cryptodev-backend-lkcf" => ObjectType::CryptodevBackendLkcf,
-            "cryptodev-vhost-user" => ObjectType::CryptodevVhostUser,
-            "dbus-vmstate" => ObjectType::DbusVmstate,
-            "filter-buffer" => ObjectType::FilterBuffer,
-            "filter-dump" => ObjectType::FilterDump,
-            "filter-mirror" => ObjectType::FilterMirror,
-            "filter-redirector" => ObjectType::FilterRedirector,
-            "filter-replay" => ObjectType::FilterReplay,
-            "filter-rewriter" => ObjectType::FilterRewriter,
-            "input-barrier" => ObjectType::InputBarrier,
-            "input-linux" => ObjectType::InputLinux,
-            "iommufd" => ObjectType::Iommufd,
-            "iothread" => ObjectType::Iothread,
-            "main-loop" => ObjectType::MainLoop,
-            "memory-backend-epc" => ObjectType::MemoryBackendEpc,
-            "memory-backend-file" => ObjectType::MemoryBackendFile,
-            "memory-backend-memfd" => ObjectType::MemoryBackendMemfd,
-            "memory-backend-ram" => ObjectType::MemoryBackendRam,
-            "memory-backend-shm" => ObjectType::MemoryBackendShm,
-            "pef-guest" => ObjectType::PefGuest,
-            "pr-manager-helper" => ObjectType::PrManagerHelper,
-            "qtest" => ObjectType::Qtest,
-            "rng-builtin" => ObjectType::RngBuiltin,
-            "rng-egd" => ObjectType::RngEgd,
-            "rng-random" => ObjectType::RngRandom,
-            "secret" => ObjectType::Secret,
-            "secret_keyring" => ObjectType::SecretKeyring,
-            "sev-guest" => ObjectType::SevGuest,
-            "sev-snp-guest" => ObjectType::SevSnpGuest,
-            "thread-context" => ObjectType::ThreadContext,
-            "s390-pv-guest" => ObjectType::S390PvGuest,
-            "throttle-group" => ObjectType::ThrottleGroup,
-            "tls-creds-anon" => ObjectType::TlsCredsAnon,
-            "tls-creds-psk" => ObjectType::TlsCredsPsk,
-            "tls-creds-x509" => ObjectType::TlsCredsX509,
-            "tls-cipher-suites" => ObjectType::TlsCipherSuites,
-            "x-remote-object" => ObjectType::XRemoteObject,
-            "x-vfio-user-server" => ObjectType::XVfioUserServer,
-            _ => ObjectType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ObjectType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "acpi-generic-initiator" => ObjectType::AcpiGenericInitiator,
-            "acpi-generic-port" => ObjectType::AcpiGenericPort,
-            "authz-list" => ObjectType::AuthzList,
-            "authz-listfile" => ObjectType::AuthzListfile,
-            "authz-pam" => ObjectType::AuthzPam,
-            "authz-simple" => ObjectType::AuthzSimple,
-            "can-bus" => ObjectType::CanBus,
-            "can-host-socketcan" => ObjectType::CanHostSocketcan,
-            "colo-compare" => ObjectType::ColoCompare,
-            "cryptodev-backend" => ObjectType::CryptodevBackend,
-            "cryptodev-backend-builtin" => ObjectType::CryptodevBackendBuiltin,
-            "cryptodev-backend-lkcf" => ObjectType::CryptodevBackendLkcf,
-            "cryptodev-vhost-user" => ObjectType::CryptodevVhostUser,
-            "dbus-vmstate" => ObjectType::DbusVmstate,
-            "filter-buffer" => ObjectType::FilterBuffer,
-            "filter-dump" => ObjectType::FilterDump,
-            "filter-mirror" => ObjectType::FilterMirror,
-            "filter-redirector" => ObjectType::FilterRedirector,
-            "filter-replay" => ObjectType::FilterReplay,
-            "filter-rewriter" => ObjectType::FilterRewriter,
-            "input-barrier" => ObjectType::InputBarrier,
-            "input-linux" => ObjectType::InputLinux,
-            "iommufd" => ObjectType::Iommufd,
-            "iothread" => ObjectType::Iothread,
-            "main-loop" => ObjectType::MainLoop,
-            "memory-backend-epc" => ObjectType::MemoryBackendEpc,
-            "memory-backend-file" => ObjectType::MemoryBackendFile,
-            "memory-backend-memfd" => ObjectType::MemoryBackendMemfd,
-            "memory-backend-ram" => ObjectType::MemoryBackendRam,
-            "memory-backend-shm" => ObjectType::MemoryBackendShm,
-            "pef-guest" => ObjectType::PefGuest,
-            "pr-manager-helper" => ObjectType::PrManagerHelper,
-            "qtest" => ObjectType::Qtest,
-            "rng-builtin" => ObjectType::RngBuiltin,
-            "rng-egd" => ObjectType::RngEgd,
-            "rng-random" => ObjectType::RngRandom,
-            "secret" => ObjectType::Secret,
-            "secret_keyring" => ObjectType::SecretKeyring,
-            "sev-guest" => ObjectType::SevGuest,
-            "sev-snp-guest" => ObjectType::SevSnpGuest,
-            "thread-context" => ObjectType::ThreadContext,
-            "s390-pv-guest" => ObjectType::S390PvGuest,
-            "throttle-group" => ObjectType::ThrottleGroup,
-            "tls-creds-anon" => ObjectType::TlsCredsAnon,
-            "tls-creds-psk" => ObjectType::TlsCredsPsk,
-            "tls-creds-x509" => ObjectType::TlsCredsX509,
-            "tls-cipher-suites" => ObjectType::TlsCipherSuites,
-            "x-remote-object" => ObjectType::XRemoteObject,
-            "x-vfio-user-server" => ObjectType::XVfioUserServer,
-            _ => ObjectType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ObjectType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "acpi-generic-initiator" => ObjectType::AcpiGenericInitiator,
+                "acpi-generic-port" => ObjectType::AcpiGenericPort,
+                "authz-list" => ObjectType::AuthzList,
+                "authz-listfile" => ObjectType::AuthzListfile,
+                "authz-pam" => ObjectType::AuthzPam,
+                "authz-simple" => ObjectType::AuthzSimple,
+                "can-bus" => ObjectType::CanBus,
+                "can-host-socketcan" => ObjectType::CanHostSocketcan,
+                "colo-compare" => ObjectType::ColoCompare,
+                "cryptodev-backend" => ObjectType::CryptodevBackend,
+                "cryptodev-backend-builtin" => ObjectType::CryptodevBackendBuiltin,
+                "cryptodev-backend-lkcf" => ObjectType::CryptodevBackendLkcf,
+                "cryptodev-vhost-user" => ObjectType::CryptodevVhostUser,
+                "dbus-vmstate" => ObjectType::DbusVmstate,
+                "filter-buffer" => ObjectType::FilterBuffer,
+                "filter-dump" => ObjectType::FilterDump,
+                "filter-mirror" => ObjectType::FilterMirror,
+                "filter-redirector" => ObjectType::FilterRedirector,
+                "filter-replay" => ObjectType::FilterReplay,
+                "filter-rewriter" => ObjectType::FilterRewriter,
+                "input-barrier" => ObjectType::InputBarrier,
+                "input-linux" => ObjectType::InputLinux,
+                "iommufd" => ObjectType::Iommufd,
+                "iothread" => ObjectType::Iothread,
+                "main-loop" => ObjectType::MainLoop,
+                "memory-backend-epc" => ObjectType::MemoryBackendEpc,
+                "memory-backend-file" => ObjectType::MemoryBackendFile,
+                "memory-backend-memfd" => ObjectType::MemoryBackendMemfd,
+                "memory-backend-ram" => ObjectType::MemoryBackendRam,
+                "memory-backend-shm" => ObjectType::MemoryBackendShm,
+                "pef-guest" => ObjectType::PefGuest,
+                "pr-manager-helper" => ObjectType::PrManagerHelper,
+                "qtest" => ObjectType::Qtest,
+                "rng-builtin" => ObjectType::RngBuiltin,
+                "rng-egd" => ObjectType::RngEgd,
+                "rng-random" => ObjectType::RngRandom,
+                "secret" => ObjectType::Secret,
+                "secret_keyring" => ObjectType::SecretKeyring,
+                "sev-guest" => ObjectType::SevGuest,
+                "sev-snp-guest" => ObjectType::SevSnpGuest,
+                "thread-context" => ObjectType::ThreadContext,
+                "s390-pv-guest" => ObjectType::S390PvGuest,
+                "throttle-group" => ObjectType::ThrottleGroup,
+                "tls-creds-anon" => ObjectType::TlsCredsAnon,
+                "tls-creds-psk" => ObjectType::TlsCredsPsk,
+                "tls-creds-x509" => ObjectType::TlsCredsX509,
+                "tls-cipher-suites" => ObjectType::TlsCipherSuites,
+                "x-remote-object" => ObjectType::XRemoteObject,
+                "x-vfio-user-server" => ObjectType::XVfioUserServer,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for ObjectType {
@@ -6730,32 +6807,34 @@ impl<'de> ::serde::Deserialize<'de> for ObjectOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ObjectOptions, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::ObjectType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "qom-type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("qom-type"))?;
+                        "qom-type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "qom-type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -7016,7 +7095,7 @@ impl<'de> ::serde::Deserialize<'de> for ObjectOptions {
                     }
                 };
                 ::std::result::Result::Ok(ObjectOptions {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
                     qom_type: branch,
                     unknown_members,
                 })
@@ -7107,27 +7186,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QomList, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QomList {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
                         unknown_members,
                     })
                 }
@@ -7251,35 +7333,37 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QomGet, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_property: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "property" => {
-                                    m_property = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "property" => {
+                                m_property = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QomGet {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                        property: m_property
-                            .ok_or_else(|| ::qmp_types::de::missing("property"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
+                        property: ::qmp_types::de::required(m_property, "property")?,
                         unknown_members,
                     })
                 }
@@ -7381,42 +7465,44 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QomSet, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_property: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_value: ::std::option::Option<::serde_json::Value> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "property" => {
-                                    m_property = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "value" => {
-                                    m_value = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "property" => {
+                                m_property = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "value" => {
+                                m_value = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QomSet {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                        property: m_property
-                            .ok_or_else(|| ::qmp_types::de::missing("property"))?,
-                        value: m_value.ok_or_else(|| ::qmp_types::de::missing("value"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
+                        property: ::qmp_types::de::required(m_property, "property")?,
+                        value: ::qmp_types::de::required(m_value, "value")?,
                         unknown_members,
                     })
                 }
@@ -7508,31 +7594,34 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QomListTypes, A::Error> {
                     let mut m_implements: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_abstract: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "implements" => {
-                                    m_implements = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "abstract" => {
-                                    m_abstract = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "implements" => {
+                                m_implements = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "abstract" => {
+                                m_abstract = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QomListTypes {
                         implements: m_implements,
                         r#abstract: m_abstract,
@@ -7620,28 +7709,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QomListProperties, A::Error> {
                     let mut m_typename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "typename" => {
-                                    m_typename = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "typename" => {
+                                m_typename = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QomListProperties {
-                        typename: m_typename
-                            .ok_or_else(|| ::qmp_types::de::missing("typename"))?,
+                        typename: ::qmp_types::de::required(m_typename, "typename")?,
                         unknown_members,
                     })
                 }
@@ -7781,27 +7872,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<ObjectDel, A::Error> {
                     let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "id" => {
-                                    m_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "id" => {
+                                m_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(ObjectDel {
-                        id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
+                        id: ::qmp_types::de::required(m_id, "id")?,
                         unknown_members,
                     })
                 }

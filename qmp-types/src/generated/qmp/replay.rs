@@ -5,7 +5,7 @@
 /// QAPI enum `ReplayMode`.
 ///
 /// Since: 2.5
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ReplayMode {
     /// normal execution mode.  Replay or record are not enabled.
     None,
@@ -37,20 +37,26 @@ impl ReplayMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => ReplayMode::None,
-            "record" => ReplayMode::Record,
-            "play" => ReplayMode::Play,
-            _ => ReplayMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ReplayMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => ReplayMode::None,
-            "record" => ReplayMode::Record,
-            "play" => ReplayMode::Play,
-            _ => ReplayMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ReplayMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => ReplayMode::None,
+                "record" => ReplayMode::Record,
+                "play" => ReplayMode::Play,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for ReplayMode {
@@ -173,41 +179,44 @@ impl<'de> ::serde::Deserialize<'de> for ReplayInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ReplayInfo, A::Error> {
                 let mut m_mode: ::std::option::Option<super::ReplayMode> = ::std::option::Option::None;
                 let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_icount: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "icount" => {
-                                m_icount = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "mode" => {
+                            m_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "filename" => {
+                            m_filename = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "icount" => {
+                            m_icount = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ReplayInfo {
-                    mode: m_mode.ok_or_else(|| ::qmp_types::de::missing("mode"))?,
+                    mode: ::qmp_types::de::required(m_mode, "mode")?,
                     filename: m_filename,
-                    icount: m_icount.ok_or_else(|| ::qmp_types::de::missing("icount"))?,
+                    icount: ::qmp_types::de::required(m_icount, "icount")?,
                     unknown_members,
                 })
             }
@@ -334,28 +343,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<ReplayBreak, A::Error> {
                     let mut m_icount: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "icount" => {
-                                    m_icount = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "icount" => {
+                                m_icount = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(ReplayBreak {
-                        icount: m_icount
-                            .ok_or_else(|| ::qmp_types::de::missing("icount"))?,
+                        icount: ::qmp_types::de::required(m_icount, "icount")?,
                         unknown_members,
                     })
                 }
@@ -484,28 +495,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<ReplaySeek, A::Error> {
                     let mut m_icount: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "icount" => {
-                                    m_icount = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "icount" => {
+                                m_icount = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(ReplaySeek {
-                        icount: m_icount
-                            .ok_or_else(|| ::qmp_types::de::missing("icount"))?,
+                        icount: ::qmp_types::de::required(m_icount, "icount")?,
                         unknown_members,
                     })
                 }

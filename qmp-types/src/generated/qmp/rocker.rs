@@ -69,41 +69,44 @@ impl<'de> ::serde::Deserialize<'de> for RockerSwitch {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RockerSwitch, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_id: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_ports: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ports" => {
-                                m_ports = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ports" => {
+                            m_ports = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RockerSwitch {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                    ports: m_ports.ok_or_else(|| ::qmp_types::de::missing("ports"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
+                    ports: ::qmp_types::de::required(m_ports, "ports")?,
                     unknown_members,
                 })
             }
@@ -116,7 +119,7 @@ impl<'de> ::serde::Deserialize<'de> for RockerSwitch {
 /// QAPI enum `RockerPortDuplex`.
 ///
 /// Since: 2.4
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RockerPortDuplex {
     /// half duplex
     Half,
@@ -142,18 +145,25 @@ impl RockerPortDuplex {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "half" => RockerPortDuplex::Half,
-            "full" => RockerPortDuplex::Full,
-            _ => RockerPortDuplex::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => RockerPortDuplex::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "half" => RockerPortDuplex::Half,
-            "full" => RockerPortDuplex::Full,
-            _ => RockerPortDuplex::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => RockerPortDuplex::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "half" => RockerPortDuplex::Half,
+                "full" => RockerPortDuplex::Full,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for RockerPortDuplex {
@@ -211,7 +221,7 @@ impl<'de> ::serde::Deserialize<'de> for RockerPortDuplex {
 /// QAPI enum `RockerPortAutoneg`.
 ///
 /// Since: 2.4
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RockerPortAutoneg {
     /// autoneg is off
     Off,
@@ -237,18 +247,25 @@ impl RockerPortAutoneg {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "off" => RockerPortAutoneg::Off,
-            "on" => RockerPortAutoneg::On,
-            _ => RockerPortAutoneg::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => RockerPortAutoneg::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "off" => RockerPortAutoneg::Off,
-            "on" => RockerPortAutoneg::On,
-            _ => RockerPortAutoneg::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => RockerPortAutoneg::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "off" => RockerPortAutoneg::Off,
+                "on" => RockerPortAutoneg::On,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for RockerPortAutoneg {
@@ -389,7 +406,7 @@ impl<'de> ::serde::Deserialize<'de> for RockerPort {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RockerPort, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -398,56 +415,56 @@ impl<'de> ::serde::Deserialize<'de> for RockerPort {
                 let mut m_duplex: ::std::option::Option<super::RockerPortDuplex> = ::std::option::Option::None;
                 let mut m_autoneg: ::std::option::Option<super::RockerPortAutoneg> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "enabled" => {
-                                m_enabled = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "link-up" => {
-                                m_link_up = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "speed" => {
-                                m_speed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "duplex" => {
-                                m_duplex = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "autoneg" => {
-                                m_autoneg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "enabled" => {
+                            m_enabled = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "link-up" => {
+                            m_link_up = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "speed" => {
+                            m_speed = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "duplex" => {
+                            m_duplex = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "autoneg" => {
+                            m_autoneg = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RockerPort {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    enabled: m_enabled
-                        .ok_or_else(|| ::qmp_types::de::missing("enabled"))?,
-                    link_up: m_link_up
-                        .ok_or_else(|| ::qmp_types::de::missing("link-up"))?,
-                    speed: m_speed.ok_or_else(|| ::qmp_types::de::missing("speed"))?,
-                    duplex: m_duplex.ok_or_else(|| ::qmp_types::de::missing("duplex"))?,
-                    autoneg: m_autoneg
-                        .ok_or_else(|| ::qmp_types::de::missing("autoneg"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
+                    link_up: ::qmp_types::de::required(m_link_up, "link-up")?,
+                    speed: ::qmp_types::de::required(m_speed, "speed")?,
+                    duplex: ::qmp_types::de::required(m_duplex, "duplex")?,
+                    autoneg: ::qmp_types::de::required(m_autoneg, "autoneg")?,
                     unknown_members,
                 })
             }
@@ -577,7 +594,7 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowKey {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RockerOfDpaFlowKey, A::Error> {
                 let mut m_priority: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_tbl_id: ::std::option::Option<u32> = ::std::option::Option::None;
@@ -591,75 +608,77 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowKey {
                 let mut m_ip_tos: ::std::option::Option<u8> = ::std::option::Option::None;
                 let mut m_ip_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "priority" => {
-                                m_priority = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tbl-id" => {
-                                m_tbl_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "in-pport" => {
-                                m_in_pport = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tunnel-id" => {
-                                m_tunnel_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vlan-id" => {
-                                m_vlan_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "eth-type" => {
-                                m_eth_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "eth-src" => {
-                                m_eth_src = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "eth-dst" => {
-                                m_eth_dst = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ip-proto" => {
-                                m_ip_proto = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ip-tos" => {
-                                m_ip_tos = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ip-dst" => {
-                                m_ip_dst = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "priority" => {
+                            m_priority = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "tbl-id" => {
+                            m_tbl_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "in-pport" => {
+                            m_in_pport = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tunnel-id" => {
+                            m_tunnel_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vlan-id" => {
+                            m_vlan_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "eth-type" => {
+                            m_eth_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "eth-src" => {
+                            m_eth_src = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "eth-dst" => {
+                            m_eth_dst = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ip-proto" => {
+                            m_ip_proto = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ip-tos" => {
+                            m_ip_tos = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ip-dst" => {
+                            m_ip_dst = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RockerOfDpaFlowKey {
-                    priority: m_priority
-                        .ok_or_else(|| ::qmp_types::de::missing("priority"))?,
-                    tbl_id: m_tbl_id.ok_or_else(|| ::qmp_types::de::missing("tbl-id"))?,
+                    priority: ::qmp_types::de::required(m_priority, "priority")?,
+                    tbl_id: ::qmp_types::de::required(m_tbl_id, "tbl-id")?,
                     in_pport: m_in_pport,
                     tunnel_id: m_tunnel_id,
                     vlan_id: m_vlan_id,
@@ -779,7 +798,7 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowMask {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RockerOfDpaFlowMask, A::Error> {
                 let mut m_in_pport: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_tunnel_id: ::std::option::Option<u32> = ::std::option::Option::None;
@@ -789,51 +808,54 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowMask {
                 let mut m_ip_proto: ::std::option::Option<u8> = ::std::option::Option::None;
                 let mut m_ip_tos: ::std::option::Option<u8> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "in-pport" => {
-                                m_in_pport = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tunnel-id" => {
-                                m_tunnel_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vlan-id" => {
-                                m_vlan_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "eth-src" => {
-                                m_eth_src = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "eth-dst" => {
-                                m_eth_dst = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ip-proto" => {
-                                m_ip_proto = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ip-tos" => {
-                                m_ip_tos = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "in-pport" => {
+                            m_in_pport = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "tunnel-id" => {
+                            m_tunnel_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vlan-id" => {
+                            m_vlan_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "eth-src" => {
+                            m_eth_src = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "eth-dst" => {
+                            m_eth_dst = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ip-proto" => {
+                            m_ip_proto = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ip-tos" => {
+                            m_ip_tos = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RockerOfDpaFlowMask {
                     in_pport: m_in_pport,
                     tunnel_id: m_tunnel_id,
@@ -946,7 +968,7 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowAction {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RockerOfDpaFlowAction, A::Error> {
                 let mut m_goto_tbl: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_group_id: ::std::option::Option<u32> = ::std::option::Option::None;
@@ -955,46 +977,49 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowAction {
                 let mut m_new_vlan_id: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut m_out_pport: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "goto-tbl" => {
-                                m_goto_tbl = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "group-id" => {
-                                m_group_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tunnel-lport" => {
-                                m_tunnel_lport = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vlan-id" => {
-                                m_vlan_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "new-vlan-id" => {
-                                m_new_vlan_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out-pport" => {
-                                m_out_pport = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "goto-tbl" => {
+                            m_goto_tbl = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "group-id" => {
+                            m_group_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tunnel-lport" => {
+                            m_tunnel_lport = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vlan-id" => {
+                            m_vlan_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "new-vlan-id" => {
+                            m_new_vlan_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "out-pport" => {
+                            m_out_pport = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RockerOfDpaFlowAction {
                     goto_tbl: m_goto_tbl,
                     group_id: m_group_id,
@@ -1092,7 +1117,7 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlow {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RockerOfDpaFlow, A::Error> {
                 let mut m_cookie: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_hits: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -1100,47 +1125,50 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlow {
                 let mut m_mask: ::std::option::Option<super::RockerOfDpaFlowMask> = ::std::option::Option::None;
                 let mut m_action: ::std::option::Option<super::RockerOfDpaFlowAction> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "cookie" => {
-                                m_cookie = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "hits" => {
-                                m_hits = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "key" => {
-                                m_key = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mask" => {
-                                m_mask = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "action" => {
-                                m_action = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "cookie" => {
+                            m_cookie = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "hits" => {
+                            m_hits = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "key" => {
+                            m_key = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mask" => {
+                            m_mask = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "action" => {
+                            m_action = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RockerOfDpaFlow {
-                    cookie: m_cookie.ok_or_else(|| ::qmp_types::de::missing("cookie"))?,
-                    hits: m_hits.ok_or_else(|| ::qmp_types::de::missing("hits"))?,
-                    key: m_key.ok_or_else(|| ::qmp_types::de::missing("key"))?,
-                    mask: m_mask.ok_or_else(|| ::qmp_types::de::missing("mask"))?,
-                    action: m_action.ok_or_else(|| ::qmp_types::de::missing("action"))?,
+                    cookie: ::qmp_types::de::required(m_cookie, "cookie")?,
+                    hits: ::qmp_types::de::required(m_hits, "hits")?,
+                    key: ::qmp_types::de::required(m_key, "key")?,
+                    mask: ::qmp_types::de::required(m_mask, "mask")?,
+                    action: ::qmp_types::de::required(m_action, "action")?,
                     unknown_members,
                 })
             }
@@ -1282,7 +1310,7 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaGroup {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<RockerOfDpaGroup, A::Error> {
                 let mut m_id: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
@@ -1298,84 +1326,87 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaGroup {
                 let mut m_set_eth_dst: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_ttl_check: ::std::option::Option<u8> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vlan-id" => {
-                                m_vlan_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "pport" => {
-                                m_pport = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "index" => {
-                                m_index = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "out-pport" => {
-                                m_out_pport = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "group-id" => {
-                                m_group_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "set-vlan-id" => {
-                                m_set_vlan_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "pop-vlan" => {
-                                m_pop_vlan = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "group-ids" => {
-                                m_group_ids = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "set-eth-src" => {
-                                m_set_eth_src = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "set-eth-dst" => {
-                                m_set_eth_dst = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ttl-check" => {
-                                m_ttl_check = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vlan-id" => {
+                            m_vlan_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "pport" => {
+                            m_pport = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "index" => {
+                            m_index = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "out-pport" => {
+                            m_out_pport = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "group-id" => {
+                            m_group_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "set-vlan-id" => {
+                            m_set_vlan_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "pop-vlan" => {
+                            m_pop_vlan = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "group-ids" => {
+                            m_group_ids = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "set-eth-src" => {
+                            m_set_eth_src = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "set-eth-dst" => {
+                            m_set_eth_dst = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ttl-check" => {
+                            m_ttl_check = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(RockerOfDpaGroup {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
                     vlan_id: m_vlan_id,
                     pport: m_pport,
                     index: m_index,
@@ -1469,27 +1500,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QueryRocker, A::Error> {
                     let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "name" => {
-                                    m_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "name" => {
+                                m_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QueryRocker {
-                        name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                        name: ::qmp_types::de::required(m_name, "name")?,
                         unknown_members,
                     })
                 }
@@ -1581,27 +1615,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QueryRockerPorts, A::Error> {
                     let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "name" => {
-                                    m_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "name" => {
+                                m_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QueryRockerPorts {
-                        name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                        name: ::qmp_types::de::required(m_name, "name")?,
                         unknown_members,
                     })
                 }
@@ -1704,33 +1741,36 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QueryRockerOfDpaFlows, A::Error> {
                     let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_tbl_id: ::std::option::Option<u32> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "name" => {
-                                    m_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "tbl-id" => {
-                                    m_tbl_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "name" => {
+                                m_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "tbl-id" => {
+                                m_tbl_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QueryRockerOfDpaFlows {
-                        name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                        name: ::qmp_types::de::required(m_name, "name")?,
                         tbl_id: m_tbl_id,
                         unknown_members,
                     })
@@ -1839,33 +1879,36 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QueryRockerOfDpaGroups, A::Error> {
                     let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_type: ::std::option::Option<u8> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "name" => {
-                                    m_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "type" => {
-                                    m_type = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "name" => {
+                                m_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "type" => {
+                                m_type = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QueryRockerOfDpaGroups {
-                        name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                        name: ::qmp_types::de::required(m_name, "name")?,
                         r#type: m_type,
                         unknown_members,
                     })

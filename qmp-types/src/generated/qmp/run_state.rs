@@ -3,7 +3,7 @@
 /// An enumeration of VM run states.
 ///
 /// QAPI enum `RunState`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RunState {
     /// QEMU is running on a debugger
     Debug,
@@ -95,46 +95,39 @@ impl RunState {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "debug" => RunState::Debug,
-            "inmigrate" => RunState::Inmigrate,
-            "internal-error" => RunState::InternalError,
-            "io-error" => RunState::IoError,
-            "paused" => RunState::Paused,
-            "postmigrate" => RunState::Postmigrate,
-            "prelaunch" => RunState::Prelaunch,
-            "finish-migrate" => RunState::FinishMigrate,
-            "restore-vm" => RunState::RestoreVm,
-            "running" => RunState::Running,
-            "save-vm" => RunState::SaveVm,
-            "shutdown" => RunState::Shutdown,
-            "suspended" => RunState::Suspended,
-            "watchdog" => RunState::Watchdog,
-            "guest-panicked" => RunState::GuestPanicked,
-            "colo" => RunState::Colo,
-            _ => RunState::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => RunState::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "debug" => RunState::Debug,
-            "inmigrate" => RunState::Inmigrate,
-            "internal-error" => RunState::InternalError,
-            "io-error" => RunState::IoError,
-            "paused" => RunState::Paused,
-            "postmigrate" => RunState::Postmigrate,
-            "prelaunch" => RunState::Prelaunch,
-            "finish-migrate" => RunState::FinishMigrate,
-            "restore-vm" => RunState::RestoreVm,
-            "running" => RunState::Running,
-            "save-vm" => RunState::SaveVm,
-            "shutdown" => RunState::Shutdown,
-            "suspended" => RunState::Suspended,
-            "watchdog" => RunState::Watchdog,
-            "guest-panicked" => RunState::GuestPanicked,
-            "colo" => RunState::Colo,
-            _ => RunState::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => RunState::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "debug" => RunState::Debug,
+                "inmigrate" => RunState::Inmigrate,
+                "internal-error" => RunState::InternalError,
+                "io-error" => RunState::IoError,
+                "paused" => RunState::Paused,
+                "postmigrate" => RunState::Postmigrate,
+                "prelaunch" => RunState::Prelaunch,
+                "finish-migrate" => RunState::FinishMigrate,
+                "restore-vm" => RunState::RestoreVm,
+                "running" => RunState::Running,
+                "save-vm" => RunState::SaveVm,
+                "shutdown" => RunState::Shutdown,
+                "suspended" => RunState::Suspended,
+                "watchdog" => RunState::Watchdog,
+                "guest-panicked" => RunState::GuestPanicked,
+                "colo" => RunState::Colo,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for RunState {
@@ -188,7 +181,7 @@ impl<'de> ::serde::Deserialize<'de> for RunState {
 /// An enumeration of reasons for a Shutdown.
 ///
 /// QAPI enum `ShutdownCause`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ShutdownCause {
     /// No shutdown request pending
     None,
@@ -257,36 +250,34 @@ impl ShutdownCause {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => ShutdownCause::None,
-            "host-error" => ShutdownCause::HostError,
-            "host-qmp-quit" => ShutdownCause::HostQmpQuit,
-            "host-qmp-system-reset" => ShutdownCause::HostQmpSystemReset,
-            "host-signal" => ShutdownCause::HostSignal,
-            "host-ui" => ShutdownCause::HostUi,
-            "guest-shutdown" => ShutdownCause::GuestShutdown,
-            "guest-reset" => ShutdownCause::GuestReset,
-            "guest-panic" => ShutdownCause::GuestPanic,
-            "subsystem-reset" => ShutdownCause::SubsystemReset,
-            "snapshot-load" => ShutdownCause::SnapshotLoad,
-            _ => ShutdownCause::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ShutdownCause::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => ShutdownCause::None,
-            "host-error" => ShutdownCause::HostError,
-            "host-qmp-quit" => ShutdownCause::HostQmpQuit,
-            "host-qmp-system-reset" => ShutdownCause::HostQmpSystemReset,
-            "host-signal" => ShutdownCause::HostSignal,
-            "host-ui" => ShutdownCause::HostUi,
-            "guest-shutdown" => ShutdownCause::GuestShutdown,
-            "guest-reset" => ShutdownCause::GuestReset,
-            "guest-panic" => ShutdownCause::GuestPanic,
-            "subsystem-reset" => ShutdownCause::SubsystemReset,
-            "snapshot-load" => ShutdownCause::SnapshotLoad,
-            _ => ShutdownCause::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ShutdownCause::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => ShutdownCause::None,
+                "host-error" => ShutdownCause::HostError,
+                "host-qmp-quit" => ShutdownCause::HostQmpQuit,
+                "host-qmp-system-reset" => ShutdownCause::HostQmpSystemReset,
+                "host-signal" => ShutdownCause::HostSignal,
+                "host-ui" => ShutdownCause::HostUi,
+                "guest-shutdown" => ShutdownCause::GuestShutdown,
+                "guest-reset" => ShutdownCause::GuestReset,
+                "guest-panic" => ShutdownCause::GuestPanic,
+                "subsystem-reset" => ShutdownCause::SubsystemReset,
+                "snapshot-load" => ShutdownCause::SnapshotLoad,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for ShutdownCause {
@@ -404,35 +395,37 @@ impl<'de> ::serde::Deserialize<'de> for StatusInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<StatusInfo, A::Error> {
                 let mut m_running: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_status: ::std::option::Option<super::RunState> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "running" => {
-                                m_running = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "running" => {
+                            m_running = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "status" => {
+                            m_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(StatusInfo {
-                    running: m_running
-                        .ok_or_else(|| ::qmp_types::de::missing("running"))?,
-                    status: m_status.ok_or_else(|| ::qmp_types::de::missing("status"))?,
+                    running: ::qmp_types::de::required(m_running, "running")?,
+                    status: ::qmp_types::de::required(m_status, "status")?,
                     unknown_members,
                 })
             }
@@ -446,7 +439,7 @@ impl<'de> ::serde::Deserialize<'de> for StatusInfo {
 /// QAPI enum `WatchdogAction`.
 ///
 /// Since: 2.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum WatchdogAction {
     /// system resets
     Reset,
@@ -494,28 +487,30 @@ impl WatchdogAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "reset" => WatchdogAction::Reset,
-            "shutdown" => WatchdogAction::Shutdown,
-            "poweroff" => WatchdogAction::Poweroff,
-            "pause" => WatchdogAction::Pause,
-            "debug" => WatchdogAction::Debug,
-            "none" => WatchdogAction::None,
-            "inject-nmi" => WatchdogAction::InjectNmi,
-            _ => WatchdogAction::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => WatchdogAction::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "reset" => WatchdogAction::Reset,
-            "shutdown" => WatchdogAction::Shutdown,
-            "poweroff" => WatchdogAction::Poweroff,
-            "pause" => WatchdogAction::Pause,
-            "debug" => WatchdogAction::Debug,
-            "none" => WatchdogAction::None,
-            "inject-nmi" => WatchdogAction::InjectNmi,
-            _ => WatchdogAction::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => WatchdogAction::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "reset" => WatchdogAction::Reset,
+                "shutdown" => WatchdogAction::Shutdown,
+                "poweroff" => WatchdogAction::Poweroff,
+                "pause" => WatchdogAction::Pause,
+                "debug" => WatchdogAction::Debug,
+                "none" => WatchdogAction::None,
+                "inject-nmi" => WatchdogAction::InjectNmi,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for WatchdogAction {
@@ -573,7 +568,7 @@ impl<'de> ::serde::Deserialize<'de> for WatchdogAction {
 /// QAPI enum `RebootAction`.
 ///
 /// Since: 6.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RebootAction {
     /// Reset the VM
     Reset,
@@ -600,18 +595,25 @@ impl RebootAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "reset" => RebootAction::Reset,
-            "shutdown" => RebootAction::Shutdown,
-            _ => RebootAction::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => RebootAction::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "reset" => RebootAction::Reset,
-            "shutdown" => RebootAction::Shutdown,
-            _ => RebootAction::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => RebootAction::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "reset" => RebootAction::Reset,
+                "shutdown" => RebootAction::Shutdown,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for RebootAction {
@@ -667,7 +669,7 @@ impl<'de> ::serde::Deserialize<'de> for RebootAction {
 /// QAPI enum `ShutdownAction`.
 ///
 /// Since: 6.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ShutdownAction {
     /// Shutdown the VM and exit
     Poweroff,
@@ -693,18 +695,25 @@ impl ShutdownAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "poweroff" => ShutdownAction::Poweroff,
-            "pause" => ShutdownAction::Pause,
-            _ => ShutdownAction::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ShutdownAction::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "poweroff" => ShutdownAction::Poweroff,
-            "pause" => ShutdownAction::Pause,
-            _ => ShutdownAction::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ShutdownAction::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "poweroff" => ShutdownAction::Poweroff,
+                "pause" => ShutdownAction::Pause,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for ShutdownAction {
@@ -762,7 +771,7 @@ impl<'de> ::serde::Deserialize<'de> for ShutdownAction {
 /// QAPI enum `PanicAction`.
 ///
 /// Since: 6.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PanicAction {
     /// Pause the VM
     Pause,
@@ -798,22 +807,27 @@ impl PanicAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "pause" => PanicAction::Pause,
-            "shutdown" => PanicAction::Shutdown,
-            "exit-failure" => PanicAction::ExitFailure,
-            "none" => PanicAction::None,
-            _ => PanicAction::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => PanicAction::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "pause" => PanicAction::Pause,
-            "shutdown" => PanicAction::Shutdown,
-            "exit-failure" => PanicAction::ExitFailure,
-            "none" => PanicAction::None,
-            _ => PanicAction::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => PanicAction::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "pause" => PanicAction::Pause,
+                "shutdown" => PanicAction::Shutdown,
+                "exit-failure" => PanicAction::ExitFailure,
+                "none" => PanicAction::None,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for PanicAction {
@@ -869,7 +883,7 @@ impl<'de> ::serde::Deserialize<'de> for PanicAction {
 /// QAPI enum `GuestPanicAction`.
 ///
 /// Since: 2.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestPanicAction {
     /// system pauses
     Pause,
@@ -899,20 +913,26 @@ impl GuestPanicAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "pause" => GuestPanicAction::Pause,
-            "poweroff" => GuestPanicAction::Poweroff,
-            "run" => GuestPanicAction::Run,
-            _ => GuestPanicAction::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestPanicAction::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "pause" => GuestPanicAction::Pause,
-            "poweroff" => GuestPanicAction::Poweroff,
-            "run" => GuestPanicAction::Run,
-            _ => GuestPanicAction::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestPanicAction::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "pause" => GuestPanicAction::Pause,
+                "poweroff" => GuestPanicAction::Poweroff,
+                "run" => GuestPanicAction::Run,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for GuestPanicAction {
@@ -970,7 +990,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestPanicAction {
 /// QAPI enum `GuestPanicInformationType`.
 ///
 /// Since: 2.9
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GuestPanicInformationType {
     /// hyper-v guest panic information type
     HyperV,
@@ -996,18 +1016,27 @@ impl GuestPanicInformationType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "hyper-v" => GuestPanicInformationType::HyperV,
-            "s390" => GuestPanicInformationType::S390,
-            _ => GuestPanicInformationType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                GuestPanicInformationType::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "hyper-v" => GuestPanicInformationType::HyperV,
-            "s390" => GuestPanicInformationType::S390,
-            _ => GuestPanicInformationType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GuestPanicInformationType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "hyper-v" => GuestPanicInformationType::HyperV,
+                "s390" => GuestPanicInformationType::S390,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for GuestPanicInformationType {
@@ -1159,26 +1188,28 @@ impl<'de> ::serde::Deserialize<'de> for GuestPanicInformation {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestPanicInformation, A::Error> {
                 let mut tag: ::std::option::Option<super::GuestPanicInformationType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -1289,7 +1320,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationHyperV {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestPanicInformationHyperV, A::Error> {
                 let mut m_arg1: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_arg2: ::std::option::Option<u64> = ::std::option::Option::None;
@@ -1297,47 +1328,50 @@ impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationHyperV {
                 let mut m_arg4: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_arg5: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "arg1" => {
-                                m_arg1 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "arg2" => {
-                                m_arg2 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "arg3" => {
-                                m_arg3 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "arg4" => {
-                                m_arg4 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "arg5" => {
-                                m_arg5 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "arg1" => {
+                            m_arg1 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "arg2" => {
+                            m_arg2 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "arg3" => {
+                            m_arg3 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "arg4" => {
+                            m_arg4 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "arg5" => {
+                            m_arg5 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestPanicInformationHyperV {
-                    arg1: m_arg1.ok_or_else(|| ::qmp_types::de::missing("arg1"))?,
-                    arg2: m_arg2.ok_or_else(|| ::qmp_types::de::missing("arg2"))?,
-                    arg3: m_arg3.ok_or_else(|| ::qmp_types::de::missing("arg3"))?,
-                    arg4: m_arg4.ok_or_else(|| ::qmp_types::de::missing("arg4"))?,
-                    arg5: m_arg5.ok_or_else(|| ::qmp_types::de::missing("arg5"))?,
+                    arg1: ::qmp_types::de::required(m_arg1, "arg1")?,
+                    arg2: ::qmp_types::de::required(m_arg2, "arg2")?,
+                    arg3: ::qmp_types::de::required(m_arg3, "arg3")?,
+                    arg4: ::qmp_types::de::required(m_arg4, "arg4")?,
+                    arg5: ::qmp_types::de::required(m_arg5, "arg5")?,
                     unknown_members,
                 })
             }
@@ -1350,7 +1384,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationHyperV {
 /// QAPI enum `S390CrashReason`.
 ///
 /// Since: 2.12
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum S390CrashReason {
     /// no crash reason was set
     Unknown,
@@ -1390,24 +1424,28 @@ impl S390CrashReason {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "unknown" => S390CrashReason::Unknown,
-            "disabled-wait" => S390CrashReason::DisabledWait,
-            "extint-loop" => S390CrashReason::ExtintLoop,
-            "pgmint-loop" => S390CrashReason::PgmintLoop,
-            "opint-loop" => S390CrashReason::OpintLoop,
-            _ => S390CrashReason::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => S390CrashReason::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "unknown" => S390CrashReason::Unknown,
-            "disabled-wait" => S390CrashReason::DisabledWait,
-            "extint-loop" => S390CrashReason::ExtintLoop,
-            "pgmint-loop" => S390CrashReason::PgmintLoop,
-            "opint-loop" => S390CrashReason::OpintLoop,
-            _ => S390CrashReason::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => S390CrashReason::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "unknown" => S390CrashReason::Unknown,
+                "disabled-wait" => S390CrashReason::DisabledWait,
+                "extint-loop" => S390CrashReason::ExtintLoop,
+                "pgmint-loop" => S390CrashReason::PgmintLoop,
+                "opint-loop" => S390CrashReason::OpintLoop,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for S390CrashReason {
@@ -1538,50 +1576,51 @@ impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationS390 {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<GuestPanicInformationS390, A::Error> {
                 let mut m_core: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut m_psw_mask: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_psw_addr: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_reason: ::std::option::Option<super::S390CrashReason> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "core" => {
-                                m_core = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "psw-mask" => {
-                                m_psw_mask = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "psw-addr" => {
-                                m_psw_addr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "reason" => {
-                                m_reason = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "core" => {
+                            m_core = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "psw-mask" => {
+                            m_psw_mask = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "psw-addr" => {
+                            m_psw_addr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "reason" => {
+                            m_reason = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(GuestPanicInformationS390 {
-                    core: m_core.ok_or_else(|| ::qmp_types::de::missing("core"))?,
-                    psw_mask: m_psw_mask
-                        .ok_or_else(|| ::qmp_types::de::missing("psw-mask"))?,
-                    psw_addr: m_psw_addr
-                        .ok_or_else(|| ::qmp_types::de::missing("psw-addr"))?,
-                    reason: m_reason.ok_or_else(|| ::qmp_types::de::missing("reason"))?,
+                    core: ::qmp_types::de::required(m_core, "core")?,
+                    psw_mask: ::qmp_types::de::required(m_psw_mask, "psw-mask")?,
+                    psw_addr: ::qmp_types::de::required(m_psw_addr, "psw-addr")?,
+                    reason: ::qmp_types::de::required(m_reason, "reason")?,
                     unknown_members,
                 })
             }
@@ -1594,7 +1633,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationS390 {
 /// QAPI enum `MemoryFailureRecipient`.
 ///
 /// Since: 5.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MemoryFailureRecipient {
     /// memory failure at QEMU process address space.  (none
     /// guest memory, but used by QEMU itself).
@@ -1621,18 +1660,27 @@ impl MemoryFailureRecipient {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "hypervisor" => MemoryFailureRecipient::Hypervisor,
-            "guest" => MemoryFailureRecipient::Guest,
-            _ => MemoryFailureRecipient::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                MemoryFailureRecipient::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "hypervisor" => MemoryFailureRecipient::Hypervisor,
-            "guest" => MemoryFailureRecipient::Guest,
-            _ => MemoryFailureRecipient::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MemoryFailureRecipient::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "hypervisor" => MemoryFailureRecipient::Hypervisor,
+                "guest" => MemoryFailureRecipient::Guest,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for MemoryFailureRecipient {
@@ -1692,7 +1740,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryFailureRecipient {
 /// QAPI enum `MemoryFailureAction`.
 ///
 /// Since: 5.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MemoryFailureAction {
     /// the memory failure could be ignored.  This will only be the
     /// case for action-optional failures.
@@ -1733,22 +1781,27 @@ impl MemoryFailureAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "ignore" => MemoryFailureAction::Ignore,
-            "inject" => MemoryFailureAction::Inject,
-            "fatal" => MemoryFailureAction::Fatal,
-            "reset" => MemoryFailureAction::Reset,
-            _ => MemoryFailureAction::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MemoryFailureAction::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "ignore" => MemoryFailureAction::Ignore,
-            "inject" => MemoryFailureAction::Inject,
-            "fatal" => MemoryFailureAction::Fatal,
-            "reset" => MemoryFailureAction::Reset,
-            _ => MemoryFailureAction::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => MemoryFailureAction::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "ignore" => MemoryFailureAction::Ignore,
+                "inject" => MemoryFailureAction::Inject,
+                "fatal" => MemoryFailureAction::Fatal,
+                "reset" => MemoryFailureAction::Reset,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for MemoryFailureAction {
@@ -1868,36 +1921,40 @@ impl<'de> ::serde::Deserialize<'de> for MemoryFailureFlags {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MemoryFailureFlags, A::Error> {
                 let mut m_action_required: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_recursive: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "action-required" => {
-                                m_action_required = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "recursive" => {
-                                m_recursive = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "action-required" => {
+                            m_action_required = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "recursive" => {
+                            m_recursive = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MemoryFailureFlags {
-                    action_required: m_action_required
-                        .ok_or_else(|| ::qmp_types::de::missing("action-required"))?,
-                    recursive: m_recursive
-                        .ok_or_else(|| ::qmp_types::de::missing("recursive"))?,
+                    action_required: ::qmp_types::de::required(
+                        m_action_required,
+                        "action-required",
+                    )?,
+                    recursive: ::qmp_types::de::required(m_recursive, "recursive")?,
                     unknown_members,
                 })
             }
@@ -1910,7 +1967,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryFailureFlags {
 /// QAPI enum `NotifyVmexitOption`.
 ///
 /// Since: 7.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NotifyVmexitOption {
     /// enable the feature, do nothing and continue if the notify VM
     /// exit happens.
@@ -1942,20 +1999,26 @@ impl NotifyVmexitOption {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "run" => NotifyVmexitOption::Run,
-            "internal-error" => NotifyVmexitOption::InternalError,
-            "disable" => NotifyVmexitOption::Disable,
-            _ => NotifyVmexitOption::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NotifyVmexitOption::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "run" => NotifyVmexitOption::Run,
-            "internal-error" => NotifyVmexitOption::InternalError,
-            "disable" => NotifyVmexitOption::Disable,
-            _ => NotifyVmexitOption::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NotifyVmexitOption::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "run" => NotifyVmexitOption::Run,
+                "internal-error" => NotifyVmexitOption::InternalError,
+                "disable" => NotifyVmexitOption::Disable,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for NotifyVmexitOption {
@@ -2122,30 +2185,32 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<WatchdogSetAction, A::Error> {
                     let mut m_action: ::std::option::Option<
                         super::super::WatchdogAction,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "action" => {
-                                    m_action = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "action" => {
+                                m_action = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(WatchdogSetAction {
-                        action: m_action
-                            .ok_or_else(|| ::qmp_types::de::missing("action"))?,
+                        action: ::qmp_types::de::required(m_action, "action")?,
                         unknown_members,
                     })
                 }
@@ -2257,7 +2322,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<SetAction, A::Error> {
                     let mut m_reboot: ::std::option::Option<
                         super::super::RebootAction,
@@ -2270,36 +2335,39 @@ pub mod cmd {
                         super::super::WatchdogAction,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "reboot" => {
-                                    m_reboot = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "shutdown" => {
-                                    m_shutdown = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "panic" => {
-                                    m_panic = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "watchdog" => {
-                                    m_watchdog = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "reboot" => {
+                                m_reboot = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "shutdown" => {
+                                m_shutdown = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "panic" => {
+                                m_panic = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "watchdog" => {
+                                m_watchdog = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(SetAction {
                         reboot: m_reboot,
                         shutdown: m_shutdown,
@@ -2407,37 +2475,39 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<Shutdown, A::Error> {
                     let mut m_guest: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut m_reason: ::std::option::Option<
                         super::super::ShutdownCause,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "guest" => {
-                                    m_guest = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "reason" => {
-                                    m_reason = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "guest" => {
+                                m_guest = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "reason" => {
+                                m_reason = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(Shutdown {
-                        guest: m_guest.ok_or_else(|| ::qmp_types::de::missing("guest"))?,
-                        reason: m_reason
-                            .ok_or_else(|| ::qmp_types::de::missing("reason"))?,
+                        guest: ::qmp_types::de::required(m_guest, "guest")?,
+                        reason: ::qmp_types::de::required(m_reason, "reason")?,
                         unknown_members,
                     })
                 }
@@ -2561,37 +2631,39 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<Reset, A::Error> {
                     let mut m_guest: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut m_reason: ::std::option::Option<
                         super::super::ShutdownCause,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "guest" => {
-                                    m_guest = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "reason" => {
-                                    m_reason = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "guest" => {
+                                m_guest = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "reason" => {
+                                m_reason = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(Reset {
-                        guest: m_guest.ok_or_else(|| ::qmp_types::de::missing("guest"))?,
-                        reason: m_reason
-                            .ok_or_else(|| ::qmp_types::de::missing("reason"))?,
+                        guest: ::qmp_types::de::required(m_guest, "guest")?,
+                        reason: ::qmp_types::de::required(m_reason, "reason")?,
                         unknown_members,
                     })
                 }
@@ -2852,30 +2924,32 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<Watchdog, A::Error> {
                     let mut m_action: ::std::option::Option<
                         super::super::WatchdogAction,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "action" => {
-                                    m_action = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "action" => {
+                                m_action = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(Watchdog {
-                        action: m_action
-                            .ok_or_else(|| ::qmp_types::de::missing("action"))?,
+                        action: ::qmp_types::de::required(m_action, "action")?,
                         unknown_members,
                     })
                 }
@@ -2964,7 +3038,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestPanicked, A::Error> {
                     let mut m_action: ::std::option::Option<
                         super::super::GuestPanicAction,
@@ -2973,29 +3047,31 @@ pub mod event {
                         super::super::GuestPanicInformation,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "action" => {
-                                    m_action = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "info" => {
-                                    m_info = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "action" => {
+                                m_action = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "info" => {
+                                m_info = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestPanicked {
-                        action: m_action
-                            .ok_or_else(|| ::qmp_types::de::missing("action"))?,
+                        action: ::qmp_types::de::required(m_action, "action")?,
                         info: m_info,
                         unknown_members,
                     })
@@ -3085,7 +3161,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<GuestCrashloaded, A::Error> {
                     let mut m_action: ::std::option::Option<
                         super::super::GuestPanicAction,
@@ -3094,29 +3170,31 @@ pub mod event {
                         super::super::GuestPanicInformation,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "action" => {
-                                    m_action = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "info" => {
-                                    m_info = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "action" => {
+                                m_action = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "info" => {
+                                m_info = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(GuestCrashloaded {
-                        action: m_action
-                            .ok_or_else(|| ::qmp_types::de::missing("action"))?,
+                        action: ::qmp_types::de::required(m_action, "action")?,
                         info: m_info,
                         unknown_members,
                     })
@@ -3248,7 +3326,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<MemoryFailure, A::Error> {
                     let mut m_recipient: ::std::option::Option<
                         super::super::MemoryFailureRecipient,
@@ -3260,37 +3338,38 @@ pub mod event {
                         super::super::MemoryFailureFlags,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "recipient" => {
-                                    m_recipient = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "action" => {
-                                    m_action = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "flags" => {
-                                    m_flags = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "recipient" => {
+                                m_recipient = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "action" => {
+                                m_action = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "flags" => {
+                                m_flags = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(MemoryFailure {
-                        recipient: m_recipient
-                            .ok_or_else(|| ::qmp_types::de::missing("recipient"))?,
-                        action: m_action
-                            .ok_or_else(|| ::qmp_types::de::missing("action"))?,
-                        flags: m_flags.ok_or_else(|| ::qmp_types::de::missing("flags"))?,
+                        recipient: ::qmp_types::de::required(m_recipient, "recipient")?,
+                        action: ::qmp_types::de::required(m_action, "action")?,
+                        flags: ::qmp_types::de::required(m_flags, "flags")?,
                         unknown_members,
                     })
                 }

@@ -5,7 +5,7 @@
 /// QAPI enum `NetworkAddressFamily`.
 ///
 /// Since: 2.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NetworkAddressFamily {
     /// IPV4 family
     Ipv4,
@@ -43,24 +43,28 @@ impl NetworkAddressFamily {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "ipv4" => NetworkAddressFamily::Ipv4,
-            "ipv6" => NetworkAddressFamily::Ipv6,
-            "unix" => NetworkAddressFamily::Unix,
-            "vsock" => NetworkAddressFamily::Vsock,
-            "unknown" => NetworkAddressFamily::Unknown,
-            _ => NetworkAddressFamily::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NetworkAddressFamily::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "ipv4" => NetworkAddressFamily::Ipv4,
-            "ipv6" => NetworkAddressFamily::Ipv6,
-            "unix" => NetworkAddressFamily::Unix,
-            "vsock" => NetworkAddressFamily::Vsock,
-            "unknown" => NetworkAddressFamily::Unknown,
-            _ => NetworkAddressFamily::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => NetworkAddressFamily::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "ipv4" => NetworkAddressFamily::Ipv4,
+                "ipv6" => NetworkAddressFamily::Ipv6,
+                "unix" => NetworkAddressFamily::Unix,
+                "vsock" => NetworkAddressFamily::Vsock,
+                "unknown" => NetworkAddressFamily::Unknown,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for NetworkAddressFamily {
@@ -176,34 +180,37 @@ impl<'de> ::serde::Deserialize<'de> for InetSocketAddressBase {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<InetSocketAddressBase, A::Error> {
                 let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "host" => {
-                                m_host = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "port" => {
-                                m_port = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "host" => {
+                            m_host = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "port" => {
+                            m_port = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(InetSocketAddressBase {
-                    host: m_host.ok_or_else(|| ::qmp_types::de::missing("host"))?,
-                    port: m_port.ok_or_else(|| ::qmp_types::de::missing("port"))?,
+                    host: ::qmp_types::de::required(m_host, "host")?,
+                    port: ::qmp_types::de::required(m_port, "port")?,
                     unknown_members,
                 })
             }
@@ -321,7 +328,7 @@ impl<'de> ::serde::Deserialize<'de> for InetSocketAddress {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<InetSocketAddress, A::Error> {
                 let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -332,59 +339,62 @@ impl<'de> ::serde::Deserialize<'de> for InetSocketAddress {
                 let mut m_keep_alive: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_mptcp: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "host" => {
-                                m_host = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "port" => {
-                                m_port = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "numeric" => {
-                                m_numeric = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "to" => {
-                                m_to = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ipv4" => {
-                                m_ipv4 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ipv6" => {
-                                m_ipv6 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "keep-alive" => {
-                                m_keep_alive = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mptcp" => {
-                                m_mptcp = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "host" => {
+                            m_host = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "port" => {
+                            m_port = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "numeric" => {
+                            m_numeric = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "to" => {
+                            m_to = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ipv4" => {
+                            m_ipv4 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ipv6" => {
+                            m_ipv6 = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "keep-alive" => {
+                            m_keep_alive = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mptcp" => {
+                            m_mptcp = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(InetSocketAddress {
-                    host: m_host.ok_or_else(|| ::qmp_types::de::missing("host"))?,
-                    port: m_port.ok_or_else(|| ::qmp_types::de::missing("port"))?,
+                    host: ::qmp_types::de::required(m_host, "host")?,
+                    port: ::qmp_types::de::required(m_port, "port")?,
                     numeric: m_numeric,
                     to: m_to,
                     ipv4: m_ipv4,
@@ -479,39 +489,42 @@ impl<'de> ::serde::Deserialize<'de> for UnixSocketAddress {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<UnixSocketAddress, A::Error> {
                 let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_abstract: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_tight: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "abstract" => {
-                                m_abstract = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tight" => {
-                                m_tight = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "path" => {
+                            m_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "abstract" => {
+                            m_abstract = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tight" => {
+                            m_tight = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(UnixSocketAddress {
-                    path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
+                    path: ::qmp_types::de::required(m_path, "path")?,
                     r#abstract: m_abstract,
                     tight: m_tight,
                     unknown_members,
@@ -589,34 +602,37 @@ impl<'de> ::serde::Deserialize<'de> for VsockSocketAddress {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VsockSocketAddress, A::Error> {
                 let mut m_cid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "cid" => {
-                                m_cid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "port" => {
-                                m_port = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "cid" => {
+                            m_cid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "port" => {
+                            m_port = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VsockSocketAddress {
-                    cid: m_cid.ok_or_else(|| ::qmp_types::de::missing("cid"))?,
-                    port: m_port.ok_or_else(|| ::qmp_types::de::missing("port"))?,
+                    cid: ::qmp_types::de::required(m_cid, "cid")?,
+                    port: ::qmp_types::de::required(m_port, "port")?,
                     unknown_members,
                 })
             }
@@ -689,27 +705,30 @@ impl<'de> ::serde::Deserialize<'de> for FdSocketAddress {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<FdSocketAddress, A::Error> {
                 let mut m_str: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "str" => {
-                                m_str = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "str" => {
+                            m_str = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(FdSocketAddress {
-                    str: m_str.ok_or_else(|| ::qmp_types::de::missing("str"))?,
+                    str: ::qmp_types::de::required(m_str, "str")?,
                     unknown_members,
                 })
             }
@@ -778,27 +797,30 @@ impl<'de> ::serde::Deserialize<'de> for InetSocketAddressWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<InetSocketAddressWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::InetSocketAddress> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(InetSocketAddressWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -867,27 +889,30 @@ impl<'de> ::serde::Deserialize<'de> for UnixSocketAddressWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<UnixSocketAddressWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::UnixSocketAddress> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(UnixSocketAddressWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -956,27 +981,30 @@ impl<'de> ::serde::Deserialize<'de> for VsockSocketAddressWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VsockSocketAddressWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::VsockSocketAddress> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VsockSocketAddressWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -1045,27 +1073,30 @@ impl<'de> ::serde::Deserialize<'de> for FdSocketAddressWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<FdSocketAddressWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::FdSocketAddress> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(FdSocketAddressWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -1179,26 +1210,28 @@ impl<'de> ::serde::Deserialize<'de> for SocketAddressLegacy {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SocketAddressLegacy, A::Error> {
                 let mut tag: ::std::option::Option<super::SocketAddressType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -1241,7 +1274,7 @@ impl<'de> ::serde::Deserialize<'de> for SocketAddressLegacy {
 /// QAPI enum `SocketAddressType`.
 ///
 /// Since: 2.9
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SocketAddressType {
     /// Internet address
     Inet,
@@ -1275,22 +1308,27 @@ impl SocketAddressType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "inet" => SocketAddressType::Inet,
-            "unix" => SocketAddressType::Unix,
-            "vsock" => SocketAddressType::Vsock,
-            "fd" => SocketAddressType::Fd,
-            _ => SocketAddressType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SocketAddressType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "inet" => SocketAddressType::Inet,
-            "unix" => SocketAddressType::Unix,
-            "vsock" => SocketAddressType::Vsock,
-            "fd" => SocketAddressType::Fd,
-            _ => SocketAddressType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SocketAddressType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "inet" => SocketAddressType::Inet,
+                "unix" => SocketAddressType::Unix,
+                "vsock" => SocketAddressType::Vsock,
+                "fd" => SocketAddressType::Fd,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for SocketAddressType {
@@ -1449,26 +1487,28 @@ impl<'de> ::serde::Deserialize<'de> for SocketAddress {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SocketAddress, A::Error> {
                 let mut tag: ::std::option::Option<super::SocketAddressType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {

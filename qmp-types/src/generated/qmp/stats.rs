@@ -5,7 +5,7 @@
 /// QAPI enum `StatsType`.
 ///
 /// Since: 7.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StatsType {
     /// stat is cumulative; value can only increase.
     Cumulative,
@@ -44,24 +44,28 @@ impl StatsType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "cumulative" => StatsType::Cumulative,
-            "instant" => StatsType::Instant,
-            "peak" => StatsType::Peak,
-            "linear-histogram" => StatsType::LinearHistogram,
-            "log2-histogram" => StatsType::Log2Histogram,
-            _ => StatsType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => StatsType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "cumulative" => StatsType::Cumulative,
-            "instant" => StatsType::Instant,
-            "peak" => StatsType::Peak,
-            "linear-histogram" => StatsType::LinearHistogram,
-            "log2-histogram" => StatsType::Log2Histogram,
-            _ => StatsType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => StatsType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "cumulative" => StatsType::Cumulative,
+                "instant" => StatsType::Instant,
+                "peak" => StatsType::Peak,
+                "linear-histogram" => StatsType::LinearHistogram,
+                "log2-histogram" => StatsType::Log2Histogram,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for StatsType {
@@ -117,7 +121,7 @@ impl<'de> ::serde::Deserialize<'de> for StatsType {
 /// QAPI enum `StatsUnit`.
 ///
 /// Since: 7.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StatsUnit {
     /// stat reported in bytes.
     Bytes,
@@ -151,22 +155,27 @@ impl StatsUnit {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "bytes" => StatsUnit::Bytes,
-            "seconds" => StatsUnit::Seconds,
-            "cycles" => StatsUnit::Cycles,
-            "boolean" => StatsUnit::Boolean,
-            _ => StatsUnit::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => StatsUnit::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "bytes" => StatsUnit::Bytes,
-            "seconds" => StatsUnit::Seconds,
-            "cycles" => StatsUnit::Cycles,
-            "boolean" => StatsUnit::Boolean,
-            _ => StatsUnit::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => StatsUnit::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "bytes" => StatsUnit::Bytes,
+                "seconds" => StatsUnit::Seconds,
+                "cycles" => StatsUnit::Cycles,
+                "boolean" => StatsUnit::Boolean,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for StatsUnit {
@@ -222,7 +231,7 @@ impl<'de> ::serde::Deserialize<'de> for StatsUnit {
 /// QAPI enum `StatsProvider`.
 ///
 /// Since: 7.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StatsProvider {
     /// since 7.1
     Kvm,
@@ -248,18 +257,25 @@ impl StatsProvider {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "kvm" => StatsProvider::Kvm,
-            "cryptodev" => StatsProvider::Cryptodev,
-            _ => StatsProvider::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => StatsProvider::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "kvm" => StatsProvider::Kvm,
-            "cryptodev" => StatsProvider::Cryptodev,
-            _ => StatsProvider::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => StatsProvider::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "kvm" => StatsProvider::Kvm,
+                "cryptodev" => StatsProvider::Cryptodev,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for StatsProvider {
@@ -317,7 +333,7 @@ impl<'de> ::serde::Deserialize<'de> for StatsProvider {
 /// QAPI enum `StatsTarget`.
 ///
 /// Since: 7.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum StatsTarget {
     /// statistics that apply to the entire virtual machine or the
     /// entire QEMU process.
@@ -348,20 +364,26 @@ impl StatsTarget {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "vm" => StatsTarget::Vm,
-            "vcpu" => StatsTarget::Vcpu,
-            "cryptodev" => StatsTarget::Cryptodev,
-            _ => StatsTarget::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => StatsTarget::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "vm" => StatsTarget::Vm,
-            "vcpu" => StatsTarget::Vcpu,
-            "cryptodev" => StatsTarget::Cryptodev,
-            _ => StatsTarget::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => StatsTarget::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "vm" => StatsTarget::Vm,
+                "vcpu" => StatsTarget::Vcpu,
+                "cryptodev" => StatsTarget::Cryptodev,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for StatsTarget {
@@ -480,36 +502,38 @@ impl<'de> ::serde::Deserialize<'de> for StatsRequest {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<StatsRequest, A::Error> {
                 let mut m_provider: ::std::option::Option<super::StatsProvider> = ::std::option::Option::None;
                 let mut m_names: ::std::option::Option<
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "provider" => {
-                                m_provider = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "names" => {
-                                m_names = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "provider" => {
+                            m_provider = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "names" => {
+                            m_names = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(StatsRequest {
-                    provider: m_provider
-                        .ok_or_else(|| ::qmp_types::de::missing("provider"))?,
+                    provider: ::qmp_types::de::required(m_provider, "provider")?,
                     names: m_names,
                     unknown_members,
                 })
@@ -582,27 +606,30 @@ impl<'de> ::serde::Deserialize<'de> for StatsVCPUFilter {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<StatsVCPUFilter, A::Error> {
                 let mut m_vcpus: ::std::option::Option<
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "vcpus" => {
-                                m_vcpus = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "vcpus" => {
+                            m_vcpus = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(StatsVCPUFilter {
                     vcpus: m_vcpus,
                     unknown_members,
@@ -712,34 +739,36 @@ impl<'de> ::serde::Deserialize<'de> for StatsFilter {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<StatsFilter, A::Error> {
                 let mut m_providers: ::std::option::Option<
                     ::std::vec::Vec<super::StatsRequest>,
                 > = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::StatsTarget> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "providers" => {
-                                m_providers = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "target" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "providers" => {
+                            m_providers = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("target"))?;
+                        "target" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "target")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -926,34 +955,37 @@ impl<'de> ::serde::Deserialize<'de> for Stats {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<Stats, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_value: ::std::option::Option<super::StatsValue> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "value" => {
-                                m_value = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "value" => {
+                            m_value = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(Stats {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    value: m_value.ok_or_else(|| ::qmp_types::de::missing("value"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    value: ::qmp_types::de::required(m_value, "value")?,
                     unknown_members,
                 })
             }
@@ -1036,42 +1068,44 @@ impl<'de> ::serde::Deserialize<'de> for StatsResult {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<StatsResult, A::Error> {
                 let mut m_provider: ::std::option::Option<super::StatsProvider> = ::std::option::Option::None;
                 let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_stats: ::std::option::Option<::std::vec::Vec<super::Stats>> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "provider" => {
-                                m_provider = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "qom-path" => {
-                                m_qom_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "stats" => {
-                                m_stats = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "provider" => {
+                            m_provider = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "qom-path" => {
+                            m_qom_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "stats" => {
+                            m_stats = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(StatsResult {
-                    provider: m_provider
-                        .ok_or_else(|| ::qmp_types::de::missing("provider"))?,
+                    provider: ::qmp_types::de::required(m_provider, "provider")?,
                     qom_path: m_qom_path,
-                    stats: m_stats.ok_or_else(|| ::qmp_types::de::missing("stats"))?,
+                    stats: ::qmp_types::de::required(m_stats, "stats")?,
                     unknown_members,
                 })
             }
@@ -1179,7 +1213,7 @@ impl<'de> ::serde::Deserialize<'de> for StatsSchemaValue {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<StatsSchemaValue, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_type: ::std::option::Option<super::StatsType> = ::std::option::Option::None;
@@ -1188,53 +1222,55 @@ impl<'de> ::serde::Deserialize<'de> for StatsSchemaValue {
                 let mut m_exponent: ::std::option::Option<i16> = ::std::option::Option::None;
                 let mut m_bucket_size: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unit" => {
-                                m_unit = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "base" => {
-                                m_base = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "exponent" => {
-                                m_exponent = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bucket-size" => {
-                                m_bucket_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unit" => {
+                            m_unit = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "base" => {
+                            m_base = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "exponent" => {
+                            m_exponent = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bucket-size" => {
+                            m_bucket_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(StatsSchemaValue {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
                     unit: m_unit,
                     base: m_base,
-                    exponent: m_exponent
-                        .ok_or_else(|| ::qmp_types::de::missing("exponent"))?,
+                    exponent: ::qmp_types::de::required(m_exponent, "exponent")?,
                     bucket_size: m_bucket_size,
                     unknown_members,
                 })
@@ -1317,7 +1353,7 @@ impl<'de> ::serde::Deserialize<'de> for StatsSchema {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<StatsSchema, A::Error> {
                 let mut m_provider: ::std::option::Option<super::StatsProvider> = ::std::option::Option::None;
                 let mut m_target: ::std::option::Option<super::StatsTarget> = ::std::option::Option::None;
@@ -1325,36 +1361,38 @@ impl<'de> ::serde::Deserialize<'de> for StatsSchema {
                     ::std::vec::Vec<super::StatsSchemaValue>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "provider" => {
-                                m_provider = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "target" => {
-                                m_target = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "stats" => {
-                                m_stats = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "provider" => {
+                            m_provider = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "target" => {
+                            m_target = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "stats" => {
+                            m_stats = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(StatsSchema {
-                    provider: m_provider
-                        .ok_or_else(|| ::qmp_types::de::missing("provider"))?,
-                    target: m_target.ok_or_else(|| ::qmp_types::de::missing("target"))?,
-                    stats: m_stats.ok_or_else(|| ::qmp_types::de::missing("stats"))?,
+                    provider: ::qmp_types::de::required(m_provider, "provider")?,
+                    target: ::qmp_types::de::required(m_target, "target")?,
+                    stats: ::qmp_types::de::required(m_stats, "stats")?,
                     unknown_members,
                 })
             }
@@ -1487,27 +1525,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<QueryStatsSchemas, A::Error> {
                     let mut m_provider: ::std::option::Option<
                         super::super::StatsProvider,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "provider" => {
-                                    m_provider = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "provider" => {
+                                m_provider = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(QueryStatsSchemas {
                         provider: m_provider,
                         unknown_members,

@@ -7,7 +7,7 @@
 /// **Availability:** only when QEMU is built with `CONFIG_TPM`.
 ///
 /// Since: 1.5
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TpmModel {
     /// TPM TIS model
     TpmTis,
@@ -37,20 +37,26 @@ impl TpmModel {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "tpm-tis" => TpmModel::TpmTis,
-            "tpm-crb" => TpmModel::TpmCrb,
-            "tpm-spapr" => TpmModel::TpmSpapr,
-            _ => TpmModel::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => TpmModel::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "tpm-tis" => TpmModel::TpmTis,
-            "tpm-crb" => TpmModel::TpmCrb,
-            "tpm-spapr" => TpmModel::TpmSpapr,
-            _ => TpmModel::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => TpmModel::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "tpm-tis" => TpmModel::TpmTis,
+                "tpm-crb" => TpmModel::TpmCrb,
+                "tpm-spapr" => TpmModel::TpmSpapr,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for TpmModel {
@@ -108,7 +114,7 @@ impl<'de> ::serde::Deserialize<'de> for TpmModel {
 /// **Availability:** only when QEMU is built with `CONFIG_TPM`.
 ///
 /// Since: 1.5
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TpmType {
     /// TPM passthrough type
     Passthrough,
@@ -131,18 +137,25 @@ impl TpmType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "passthrough" => TpmType::Passthrough,
-            "emulator" => TpmType::Emulator,
-            _ => TpmType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => TpmType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "passthrough" => TpmType::Passthrough,
-            "emulator" => TpmType::Emulator,
-            _ => TpmType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => TpmType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "passthrough" => TpmType::Passthrough,
+                "emulator" => TpmType::Emulator,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for TpmType {
@@ -266,31 +279,34 @@ impl<'de> ::serde::Deserialize<'de> for TPMPassthroughOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<TPMPassthroughOptions, A::Error> {
                 let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_cancel_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "cancel-path" => {
-                                m_cancel_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "path" => {
+                            m_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "cancel-path" => {
+                            m_cancel_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(TPMPassthroughOptions {
                     path: m_path,
                     cancel_path: m_cancel_path,
@@ -364,28 +380,30 @@ impl<'de> ::serde::Deserialize<'de> for TPMEmulatorOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<TPMEmulatorOptions, A::Error> {
                 let mut m_chardev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "chardev" => {
-                                m_chardev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "chardev" => {
+                            m_chardev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(TPMEmulatorOptions {
-                    chardev: m_chardev
-                        .ok_or_else(|| ::qmp_types::de::missing("chardev"))?,
+                    chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
                     unknown_members,
                 })
             }
@@ -456,27 +474,30 @@ impl<'de> ::serde::Deserialize<'de> for TPMPassthroughOptionsWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<TPMPassthroughOptionsWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::TPMPassthroughOptions> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(TPMPassthroughOptionsWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -547,27 +568,30 @@ impl<'de> ::serde::Deserialize<'de> for TPMEmulatorOptionsWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<TPMEmulatorOptionsWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::TPMEmulatorOptions> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(TPMEmulatorOptionsWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -667,26 +691,28 @@ impl<'de> ::serde::Deserialize<'de> for TpmTypeOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<TpmTypeOptions, A::Error> {
                 let mut tag: ::std::option::Option<super::TpmType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -789,42 +815,44 @@ impl<'de> ::serde::Deserialize<'de> for TPMInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<TPMInfo, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_model: ::std::option::Option<super::TpmModel> = ::std::option::Option::None;
                 let mut m_options: ::std::option::Option<super::TpmTypeOptions> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "model" => {
-                                m_model = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "options" => {
-                                m_options = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "model" => {
+                            m_model = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "options" => {
+                            m_options = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(TPMInfo {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                    model: m_model.ok_or_else(|| ::qmp_types::de::missing("model"))?,
-                    options: m_options
-                        .ok_or_else(|| ::qmp_types::de::missing("options"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
+                    model: ::qmp_types::de::required(m_model, "model")?,
+                    options: ::qmp_types::de::required(m_options, "options")?,
                     unknown_members,
                 })
             }

@@ -5,7 +5,7 @@
 /// QAPI enum `TraceEventState`.
 ///
 /// Since: 2.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TraceEventState {
     /// The event is statically disabled.
     Unavailable,
@@ -35,20 +35,26 @@ impl TraceEventState {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "unavailable" => TraceEventState::Unavailable,
-            "disabled" => TraceEventState::Disabled,
-            "enabled" => TraceEventState::Enabled,
-            _ => TraceEventState::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => TraceEventState::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "unavailable" => TraceEventState::Unavailable,
-            "disabled" => TraceEventState::Disabled,
-            "enabled" => TraceEventState::Enabled,
-            _ => TraceEventState::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => TraceEventState::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "unavailable" => TraceEventState::Unavailable,
+                "disabled" => TraceEventState::Disabled,
+                "enabled" => TraceEventState::Enabled,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for TraceEventState {
@@ -166,34 +172,37 @@ impl<'de> ::serde::Deserialize<'de> for TraceEventInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<TraceEventInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_state: ::std::option::Option<super::TraceEventState> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "state" => {
-                                m_state = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "state" => {
+                            m_state = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(TraceEventInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    state: m_state.ok_or_else(|| ::qmp_types::de::missing("state"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    state: ::qmp_types::de::required(m_state, "state")?,
                     unknown_members,
                 })
             }
@@ -277,27 +286,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<TraceEventGetState, A::Error> {
                     let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "name" => {
-                                    m_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "name" => {
+                                m_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(TraceEventGetState {
-                        name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                        name: ::qmp_types::de::required(m_name, "name")?,
                         unknown_members,
                     })
                 }
@@ -394,41 +406,43 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<TraceEventSetState, A::Error> {
                     let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_enable: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut m_ignore_unavailable: ::std::option::Option<bool> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "name" => {
-                                    m_name = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "enable" => {
-                                    m_enable = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "ignore-unavailable" => {
-                                    m_ignore_unavailable = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "name" => {
+                                m_name = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "enable" => {
+                                m_enable = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "ignore-unavailable" => {
+                                m_ignore_unavailable = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(TraceEventSetState {
-                        name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                        enable: m_enable
-                            .ok_or_else(|| ::qmp_types::de::missing("enable"))?,
+                        name: ::qmp_types::de::required(m_name, "name")?,
+                        enable: ::qmp_types::de::required(m_enable, "enable")?,
                         ignore_unavailable: m_ignore_unavailable,
                         unknown_members,
                     })

@@ -100,7 +100,7 @@ impl<'de> ::serde::Deserialize<'de> for UefiVariable {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<UefiVariable, A::Error> {
                 let mut m_guid: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -109,51 +109,54 @@ impl<'de> ::serde::Deserialize<'de> for UefiVariable {
                 let mut m_time: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_digest: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "guid" => {
-                                m_guid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "attr" => {
-                                m_attr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "time" => {
-                                m_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "digest" => {
-                                m_digest = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "guid" => {
+                            m_guid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "attr" => {
+                            m_attr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "time" => {
+                            m_time = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "digest" => {
+                            m_digest = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(UefiVariable {
-                    guid: m_guid.ok_or_else(|| ::qmp_types::de::missing("guid"))?,
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    attr: m_attr.ok_or_else(|| ::qmp_types::de::missing("attr"))?,
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    guid: ::qmp_types::de::required(m_guid, "guid")?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    attr: ::qmp_types::de::required(m_attr, "attr")?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     time: m_time,
                     digest: m_digest,
                     unknown_members,
@@ -228,38 +231,39 @@ impl<'de> ::serde::Deserialize<'de> for UefiVarStore {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<UefiVarStore, A::Error> {
                 let mut m_version: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_variables: ::std::option::Option<
                     ::std::vec::Vec<super::UefiVariable>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "version" => {
-                                m_version = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "variables" => {
-                                m_variables = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "version" => {
+                            m_version = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "variables" => {
+                            m_variables = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(UefiVarStore {
-                    version: m_version
-                        .ok_or_else(|| ::qmp_types::de::missing("version"))?,
-                    variables: m_variables
-                        .ok_or_else(|| ::qmp_types::de::missing("variables"))?,
+                    version: ::qmp_types::de::required(m_version, "version")?,
+                    variables: ::qmp_types::de::required(m_variables, "variables")?,
                     unknown_members,
                 })
             }

@@ -5,7 +5,7 @@
 /// QAPI enum `DisplayProtocol`.
 ///
 /// Since: 7.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DisplayProtocol {
     /// The `vnc` member.
     Vnc,
@@ -31,18 +31,25 @@ impl DisplayProtocol {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "vnc" => DisplayProtocol::Vnc,
-            "spice" => DisplayProtocol::Spice,
-            _ => DisplayProtocol::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DisplayProtocol::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "vnc" => DisplayProtocol::Vnc,
-            "spice" => DisplayProtocol::Spice,
-            _ => DisplayProtocol::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DisplayProtocol::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "vnc" => DisplayProtocol::Vnc,
+                "spice" => DisplayProtocol::Spice,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for DisplayProtocol {
@@ -101,7 +108,7 @@ impl<'de> ::serde::Deserialize<'de> for DisplayProtocol {
 /// QAPI enum `SetPasswordAction`.
 ///
 /// Since: 7.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SetPasswordAction {
     /// maintain existing clients
     Keep,
@@ -131,20 +138,26 @@ impl SetPasswordAction {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "keep" => SetPasswordAction::Keep,
-            "fail" => SetPasswordAction::Fail,
-            "disconnect" => SetPasswordAction::Disconnect,
-            _ => SetPasswordAction::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SetPasswordAction::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "keep" => SetPasswordAction::Keep,
-            "fail" => SetPasswordAction::Fail,
-            "disconnect" => SetPasswordAction::Disconnect,
-            _ => SetPasswordAction::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SetPasswordAction::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "keep" => SetPasswordAction::Keep,
+                "fail" => SetPasswordAction::Fail,
+                "disconnect" => SetPasswordAction::Disconnect,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for SetPasswordAction {
@@ -296,38 +309,40 @@ impl<'de> ::serde::Deserialize<'de> for SetPasswordOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SetPasswordOptions, A::Error> {
                 let mut m_password: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_connected: ::std::option::Option<super::SetPasswordAction> = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::DisplayProtocol> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "password" => {
-                                m_password = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "connected" => {
-                                m_connected = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "protocol" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "password" => {
+                            m_password = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("protocol"))?;
+                        "connected" => {
+                            m_connected = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "protocol" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "protocol")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -346,8 +361,7 @@ impl<'de> ::serde::Deserialize<'de> for SetPasswordOptions {
                     }
                 };
                 ::std::result::Result::Ok(SetPasswordOptions {
-                    password: m_password
-                        .ok_or_else(|| ::qmp_types::de::missing("password"))?,
+                    password: ::qmp_types::de::required(m_password, "password")?,
                     connected: m_connected,
                     protocol: branch,
                     unknown_members,
@@ -422,25 +436,28 @@ impl<'de> ::serde::Deserialize<'de> for SetPasswordOptionsVnc {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SetPasswordOptionsVnc, A::Error> {
                 let mut m_display: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "display" => {
-                                m_display = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "display" => {
+                            m_display = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SetPasswordOptionsVnc {
                     display: m_display,
                     unknown_members,
@@ -553,32 +570,34 @@ impl<'de> ::serde::Deserialize<'de> for ExpirePasswordOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ExpirePasswordOptions, A::Error> {
                 let mut m_time: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::DisplayProtocol> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "time" => {
-                                m_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "protocol" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "time" => {
+                            m_time = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("protocol"))?;
+                        "protocol" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "protocol")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -597,7 +616,7 @@ impl<'de> ::serde::Deserialize<'de> for ExpirePasswordOptions {
                     }
                 };
                 ::std::result::Result::Ok(ExpirePasswordOptions {
-                    time: m_time.ok_or_else(|| ::qmp_types::de::missing("time"))?,
+                    time: ::qmp_types::de::required(m_time, "time")?,
                     protocol: branch,
                     unknown_members,
                 })
@@ -671,25 +690,28 @@ impl<'de> ::serde::Deserialize<'de> for ExpirePasswordOptionsVnc {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<ExpirePasswordOptionsVnc, A::Error> {
                 let mut m_display: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "display" => {
-                                m_display = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "display" => {
+                            m_display = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(ExpirePasswordOptionsVnc {
                     display: m_display,
                     unknown_members,
@@ -704,7 +726,7 @@ impl<'de> ::serde::Deserialize<'de> for ExpirePasswordOptionsVnc {
 /// QAPI enum `ImageFormat`.
 ///
 /// Since: 7.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ImageFormat {
     /// PPM format
     Ppm,
@@ -727,18 +749,25 @@ impl ImageFormat {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "ppm" => ImageFormat::Ppm,
-            "png" => ImageFormat::Png,
-            _ => ImageFormat::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ImageFormat::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "ppm" => ImageFormat::Ppm,
-            "png" => ImageFormat::Png,
-            _ => ImageFormat::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => ImageFormat::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "ppm" => ImageFormat::Ppm,
+                "png" => ImageFormat::Png,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for ImageFormat {
@@ -864,41 +893,44 @@ impl<'de> ::serde::Deserialize<'de> for SpiceBasicInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SpiceBasicInfo, A::Error> {
                 let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "host" => {
-                                m_host = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "port" => {
-                                m_port = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "family" => {
-                                m_family = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "host" => {
+                            m_host = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "port" => {
+                            m_port = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "family" => {
+                            m_family = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SpiceBasicInfo {
-                    host: m_host.ok_or_else(|| ::qmp_types::de::missing("host"))?,
-                    port: m_port.ok_or_else(|| ::qmp_types::de::missing("port"))?,
-                    family: m_family.ok_or_else(|| ::qmp_types::de::missing("family"))?,
+                    host: ::qmp_types::de::required(m_host, "host")?,
+                    port: ::qmp_types::de::required(m_port, "port")?,
+                    family: ::qmp_types::de::required(m_family, "family")?,
                     unknown_members,
                 })
             }
@@ -987,47 +1019,50 @@ impl<'de> ::serde::Deserialize<'de> for SpiceServerInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SpiceServerInfo, A::Error> {
                 let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
                 let mut m_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "host" => {
-                                m_host = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "port" => {
-                                m_port = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "family" => {
-                                m_family = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auth" => {
-                                m_auth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "host" => {
+                            m_host = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "port" => {
+                            m_port = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "family" => {
+                            m_family = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auth" => {
+                            m_auth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SpiceServerInfo {
-                    host: m_host.ok_or_else(|| ::qmp_types::de::missing("host"))?,
-                    port: m_port.ok_or_else(|| ::qmp_types::de::missing("port"))?,
-                    family: m_family.ok_or_else(|| ::qmp_types::de::missing("family"))?,
+                    host: ::qmp_types::de::required(m_host, "host")?,
+                    port: ::qmp_types::de::required(m_port, "port")?,
+                    family: ::qmp_types::de::required(m_family, "family")?,
                     auth: m_auth,
                     unknown_members,
                 })
@@ -1136,7 +1171,7 @@ impl<'de> ::serde::Deserialize<'de> for SpiceChannel {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SpiceChannel, A::Error> {
                 let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_port: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -1146,62 +1181,68 @@ impl<'de> ::serde::Deserialize<'de> for SpiceChannel {
                 let mut m_channel_id: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_tls: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "host" => {
-                                m_host = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "port" => {
-                                m_port = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "family" => {
-                                m_family = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "connection-id" => {
-                                m_connection_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "channel-type" => {
-                                m_channel_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "channel-id" => {
-                                m_channel_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls" => {
-                                m_tls = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "host" => {
+                            m_host = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "port" => {
+                            m_port = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "family" => {
+                            m_family = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "connection-id" => {
+                            m_connection_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "channel-type" => {
+                            m_channel_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "channel-id" => {
+                            m_channel_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls" => {
+                            m_tls = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SpiceChannel {
-                    host: m_host.ok_or_else(|| ::qmp_types::de::missing("host"))?,
-                    port: m_port.ok_or_else(|| ::qmp_types::de::missing("port"))?,
-                    family: m_family.ok_or_else(|| ::qmp_types::de::missing("family"))?,
-                    connection_id: m_connection_id
-                        .ok_or_else(|| ::qmp_types::de::missing("connection-id"))?,
-                    channel_type: m_channel_type
-                        .ok_or_else(|| ::qmp_types::de::missing("channel-type"))?,
-                    channel_id: m_channel_id
-                        .ok_or_else(|| ::qmp_types::de::missing("channel-id"))?,
-                    tls: m_tls.ok_or_else(|| ::qmp_types::de::missing("tls"))?,
+                    host: ::qmp_types::de::required(m_host, "host")?,
+                    port: ::qmp_types::de::required(m_port, "port")?,
+                    family: ::qmp_types::de::required(m_family, "family")?,
+                    connection_id: ::qmp_types::de::required(
+                        m_connection_id,
+                        "connection-id",
+                    )?,
+                    channel_type: ::qmp_types::de::required(
+                        m_channel_type,
+                        "channel-type",
+                    )?,
+                    channel_id: ::qmp_types::de::required(m_channel_id, "channel-id")?,
+                    tls: ::qmp_types::de::required(m_tls, "tls")?,
                     unknown_members,
                 })
             }
@@ -1216,7 +1257,7 @@ impl<'de> ::serde::Deserialize<'de> for SpiceChannel {
 /// **Availability:** only when QEMU is built with `CONFIG_SPICE`.
 ///
 /// Since: 1.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SpiceQueryMouseMode {
     /// Mouse cursor position is determined by the client.
     Client,
@@ -1247,20 +1288,26 @@ impl SpiceQueryMouseMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "client" => SpiceQueryMouseMode::Client,
-            "server" => SpiceQueryMouseMode::Server,
-            "unknown" => SpiceQueryMouseMode::Unknown,
-            _ => SpiceQueryMouseMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SpiceQueryMouseMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "client" => SpiceQueryMouseMode::Client,
-            "server" => SpiceQueryMouseMode::Server,
-            "unknown" => SpiceQueryMouseMode::Unknown,
-            _ => SpiceQueryMouseMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => SpiceQueryMouseMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "client" => SpiceQueryMouseMode::Client,
+                "server" => SpiceQueryMouseMode::Server,
+                "unknown" => SpiceQueryMouseMode::Unknown,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for SpiceQueryMouseMode {
@@ -1433,7 +1480,7 @@ impl<'de> ::serde::Deserialize<'de> for SpiceInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<SpiceInfo, A::Error> {
                 let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_migrated: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -1451,73 +1498,73 @@ impl<'de> ::serde::Deserialize<'de> for SpiceInfo {
                     ::std::vec::Vec<super::SpiceChannel>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "enabled" => {
-                                m_enabled = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "migrated" => {
-                                m_migrated = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host" => {
-                                m_host = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "port" => {
-                                m_port = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tls-port" => {
-                                m_tls_port = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auth" => {
-                                m_auth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "compiled-version" => {
-                                m_compiled_version = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "mouse-mode" => {
-                                m_mouse_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "channels" => {
-                                m_channels = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "enabled" => {
+                            m_enabled = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "migrated" => {
+                            m_migrated = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "host" => {
+                            m_host = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "port" => {
+                            m_port = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tls-port" => {
+                            m_tls_port = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auth" => {
+                            m_auth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "compiled-version" => {
+                            m_compiled_version = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "mouse-mode" => {
+                            m_mouse_mode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "channels" => {
+                            m_channels = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(SpiceInfo {
-                    enabled: m_enabled
-                        .ok_or_else(|| ::qmp_types::de::missing("enabled"))?,
-                    migrated: m_migrated
-                        .ok_or_else(|| ::qmp_types::de::missing("migrated"))?,
+                    enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
+                    migrated: ::qmp_types::de::required(m_migrated, "migrated")?,
                     host: m_host,
                     port: m_port,
                     tls_port: m_tls_port,
                     auth: m_auth,
                     compiled_version: m_compiled_version,
-                    mouse_mode: m_mouse_mode
-                        .ok_or_else(|| ::qmp_types::de::missing("mouse-mode"))?,
+                    mouse_mode: ::qmp_types::de::required(m_mouse_mode, "mouse-mode")?,
                     channels: m_channels,
                     unknown_members,
                 })
@@ -1608,50 +1655,51 @@ impl<'de> ::serde::Deserialize<'de> for VncBasicInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VncBasicInfo, A::Error> {
                 let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_family: ::std::option::Option<super::NetworkAddressFamily> = ::std::option::Option::None;
                 let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "host" => {
-                                m_host = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "service" => {
-                                m_service = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "family" => {
-                                m_family = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "websocket" => {
-                                m_websocket = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "host" => {
+                            m_host = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "service" => {
+                            m_service = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "family" => {
+                            m_family = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "websocket" => {
+                            m_websocket = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VncBasicInfo {
-                    host: m_host.ok_or_else(|| ::qmp_types::de::missing("host"))?,
-                    service: m_service
-                        .ok_or_else(|| ::qmp_types::de::missing("service"))?,
-                    family: m_family.ok_or_else(|| ::qmp_types::de::missing("family"))?,
-                    websocket: m_websocket
-                        .ok_or_else(|| ::qmp_types::de::missing("websocket"))?,
+                    host: ::qmp_types::de::required(m_host, "host")?,
+                    service: ::qmp_types::de::required(m_service, "service")?,
+                    family: ::qmp_types::de::required(m_family, "family")?,
+                    websocket: ::qmp_types::de::required(m_websocket, "websocket")?,
                     unknown_members,
                 })
             }
@@ -1748,7 +1796,7 @@ impl<'de> ::serde::Deserialize<'de> for VncServerInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VncServerInfo, A::Error> {
                 let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -1756,48 +1804,49 @@ impl<'de> ::serde::Deserialize<'de> for VncServerInfo {
                 let mut m_websocket: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_auth: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "host" => {
-                                m_host = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "service" => {
-                                m_service = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "family" => {
-                                m_family = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "websocket" => {
-                                m_websocket = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auth" => {
-                                m_auth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "host" => {
+                            m_host = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "service" => {
+                            m_service = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "family" => {
+                            m_family = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "websocket" => {
+                            m_websocket = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auth" => {
+                            m_auth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VncServerInfo {
-                    host: m_host.ok_or_else(|| ::qmp_types::de::missing("host"))?,
-                    service: m_service
-                        .ok_or_else(|| ::qmp_types::de::missing("service"))?,
-                    family: m_family.ok_or_else(|| ::qmp_types::de::missing("family"))?,
-                    websocket: m_websocket
-                        .ok_or_else(|| ::qmp_types::de::missing("websocket"))?,
+                    host: ::qmp_types::de::required(m_host, "host")?,
+                    service: ::qmp_types::de::required(m_service, "service")?,
+                    family: ::qmp_types::de::required(m_family, "family")?,
+                    websocket: ::qmp_types::de::required(m_websocket, "websocket")?,
                     auth: m_auth,
                     unknown_members,
                 })
@@ -1902,7 +1951,7 @@ impl<'de> ::serde::Deserialize<'de> for VncClientInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VncClientInfo, A::Error> {
                 let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -1911,53 +1960,54 @@ impl<'de> ::serde::Deserialize<'de> for VncClientInfo {
                 let mut m_x509_dname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_sasl_username: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "host" => {
-                                m_host = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "service" => {
-                                m_service = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "family" => {
-                                m_family = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "websocket" => {
-                                m_websocket = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "x509_dname" => {
-                                m_x509_dname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "sasl_username" => {
-                                m_sasl_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "host" => {
+                            m_host = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "service" => {
+                            m_service = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "family" => {
+                            m_family = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "websocket" => {
+                            m_websocket = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "x509_dname" => {
+                            m_x509_dname = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "sasl_username" => {
+                            m_sasl_username = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VncClientInfo {
-                    host: m_host.ok_or_else(|| ::qmp_types::de::missing("host"))?,
-                    service: m_service
-                        .ok_or_else(|| ::qmp_types::de::missing("service"))?,
-                    family: m_family.ok_or_else(|| ::qmp_types::de::missing("family"))?,
-                    websocket: m_websocket
-                        .ok_or_else(|| ::qmp_types::de::missing("websocket"))?,
+                    host: ::qmp_types::de::required(m_host, "host")?,
+                    service: ::qmp_types::de::required(m_service, "service")?,
+                    family: ::qmp_types::de::required(m_family, "family")?,
+                    websocket: ::qmp_types::de::required(m_websocket, "websocket")?,
                     x509_dname: m_x509_dname,
                     sasl_username: m_sasl_username,
                     unknown_members,
@@ -2085,7 +2135,7 @@ impl<'de> ::serde::Deserialize<'de> for VncInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VncInfo, A::Error> {
                 let mut m_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -2096,49 +2146,51 @@ impl<'de> ::serde::Deserialize<'de> for VncInfo {
                     ::std::vec::Vec<super::VncClientInfo>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "enabled" => {
-                                m_enabled = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host" => {
-                                m_host = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "family" => {
-                                m_family = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "service" => {
-                                m_service = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auth" => {
-                                m_auth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "clients" => {
-                                m_clients = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "enabled" => {
+                            m_enabled = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "host" => {
+                            m_host = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "family" => {
+                            m_family = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "service" => {
+                            m_service = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auth" => {
+                            m_auth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "clients" => {
+                            m_clients = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VncInfo {
-                    enabled: m_enabled
-                        .ok_or_else(|| ::qmp_types::de::missing("enabled"))?,
+                    enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
                     host: m_host,
                     family: m_family,
                     service: m_service,
@@ -2158,7 +2210,7 @@ impl<'de> ::serde::Deserialize<'de> for VncInfo {
 /// **Availability:** only when QEMU is built with `CONFIG_VNC`.
 ///
 /// Since: 2.3
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VncPrimaryAuth {
     /// The `none` member.
     None,
@@ -2212,32 +2264,32 @@ impl VncPrimaryAuth {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "none" => VncPrimaryAuth::None,
-            "vnc" => VncPrimaryAuth::Vnc,
-            "ra2" => VncPrimaryAuth::Ra2,
-            "ra2ne" => VncPrimaryAuth::Ra2ne,
-            "tight" => VncPrimaryAuth::Tight,
-            "ultra" => VncPrimaryAuth::Ultra,
-            "tls" => VncPrimaryAuth::Tls,
-            "vencrypt" => VncPrimaryAuth::Vencrypt,
-            "sasl" => VncPrimaryAuth::Sasl,
-            _ => VncPrimaryAuth::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => VncPrimaryAuth::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "none" => VncPrimaryAuth::None,
-            "vnc" => VncPrimaryAuth::Vnc,
-            "ra2" => VncPrimaryAuth::Ra2,
-            "ra2ne" => VncPrimaryAuth::Ra2ne,
-            "tight" => VncPrimaryAuth::Tight,
-            "ultra" => VncPrimaryAuth::Ultra,
-            "tls" => VncPrimaryAuth::Tls,
-            "vencrypt" => VncPrimaryAuth::Vencrypt,
-            "sasl" => VncPrimaryAuth::Sasl,
-            _ => VncPrimaryAuth::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => VncPrimaryAuth::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "none" => VncPrimaryAuth::None,
+                "vnc" => VncPrimaryAuth::Vnc,
+                "ra2" => VncPrimaryAuth::Ra2,
+                "ra2ne" => VncPrimaryAuth::Ra2ne,
+                "tight" => VncPrimaryAuth::Tight,
+                "ultra" => VncPrimaryAuth::Ultra,
+                "tls" => VncPrimaryAuth::Tls,
+                "vencrypt" => VncPrimaryAuth::Vencrypt,
+                "sasl" => VncPrimaryAuth::Sasl,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for VncPrimaryAuth {
@@ -2297,7 +2349,7 @@ impl<'de> ::serde::Deserialize<'de> for VncPrimaryAuth {
 /// **Availability:** only when QEMU is built with `CONFIG_VNC`.
 ///
 /// Since: 2.3
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VncVencryptSubAuth {
     /// The `plain` member.
     Plain,
@@ -2351,32 +2403,32 @@ impl VncVencryptSubAuth {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "plain" => VncVencryptSubAuth::Plain,
-            "tls-none" => VncVencryptSubAuth::TlsNone,
-            "x509-none" => VncVencryptSubAuth::X509None,
-            "tls-vnc" => VncVencryptSubAuth::TlsVnc,
-            "x509-vnc" => VncVencryptSubAuth::X509Vnc,
-            "tls-plain" => VncVencryptSubAuth::TlsPlain,
-            "x509-plain" => VncVencryptSubAuth::X509Plain,
-            "tls-sasl" => VncVencryptSubAuth::TlsSasl,
-            "x509-sasl" => VncVencryptSubAuth::X509Sasl,
-            _ => VncVencryptSubAuth::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => VncVencryptSubAuth::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "plain" => VncVencryptSubAuth::Plain,
-            "tls-none" => VncVencryptSubAuth::TlsNone,
-            "x509-none" => VncVencryptSubAuth::X509None,
-            "tls-vnc" => VncVencryptSubAuth::TlsVnc,
-            "x509-vnc" => VncVencryptSubAuth::X509Vnc,
-            "tls-plain" => VncVencryptSubAuth::TlsPlain,
-            "x509-plain" => VncVencryptSubAuth::X509Plain,
-            "tls-sasl" => VncVencryptSubAuth::TlsSasl,
-            "x509-sasl" => VncVencryptSubAuth::X509Sasl,
-            _ => VncVencryptSubAuth::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => VncVencryptSubAuth::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "plain" => VncVencryptSubAuth::Plain,
+                "tls-none" => VncVencryptSubAuth::TlsNone,
+                "x509-none" => VncVencryptSubAuth::X509None,
+                "tls-vnc" => VncVencryptSubAuth::TlsVnc,
+                "x509-vnc" => VncVencryptSubAuth::X509Vnc,
+                "tls-plain" => VncVencryptSubAuth::TlsPlain,
+                "x509-plain" => VncVencryptSubAuth::X509Plain,
+                "tls-sasl" => VncVencryptSubAuth::TlsSasl,
+                "x509-sasl" => VncVencryptSubAuth::X509Sasl,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for VncVencryptSubAuth {
@@ -2523,7 +2575,7 @@ impl<'de> ::serde::Deserialize<'de> for VncServerInfo2 {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VncServerInfo2, A::Error> {
                 let mut m_host: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_service: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -2532,54 +2584,55 @@ impl<'de> ::serde::Deserialize<'de> for VncServerInfo2 {
                 let mut m_auth: ::std::option::Option<super::VncPrimaryAuth> = ::std::option::Option::None;
                 let mut m_vencrypt: ::std::option::Option<super::VncVencryptSubAuth> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "host" => {
-                                m_host = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "service" => {
-                                m_service = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "family" => {
-                                m_family = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "websocket" => {
-                                m_websocket = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auth" => {
-                                m_auth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vencrypt" => {
-                                m_vencrypt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "host" => {
+                            m_host = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "service" => {
+                            m_service = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "family" => {
+                            m_family = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "websocket" => {
+                            m_websocket = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auth" => {
+                            m_auth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vencrypt" => {
+                            m_vencrypt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VncServerInfo2 {
-                    host: m_host.ok_or_else(|| ::qmp_types::de::missing("host"))?,
-                    service: m_service
-                        .ok_or_else(|| ::qmp_types::de::missing("service"))?,
-                    family: m_family.ok_or_else(|| ::qmp_types::de::missing("family"))?,
-                    websocket: m_websocket
-                        .ok_or_else(|| ::qmp_types::de::missing("websocket"))?,
-                    auth: m_auth.ok_or_else(|| ::qmp_types::de::missing("auth"))?,
+                    host: ::qmp_types::de::required(m_host, "host")?,
+                    service: ::qmp_types::de::required(m_service, "service")?,
+                    family: ::qmp_types::de::required(m_family, "family")?,
+                    websocket: ::qmp_types::de::required(m_websocket, "websocket")?,
+                    auth: ::qmp_types::de::required(m_auth, "auth")?,
                     vencrypt: m_vencrypt,
                     unknown_members,
                 })
@@ -2686,7 +2739,7 @@ impl<'de> ::serde::Deserialize<'de> for VncInfo2 {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VncInfo2, A::Error> {
                 let mut m_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_server: ::std::option::Option<
@@ -2699,52 +2752,54 @@ impl<'de> ::serde::Deserialize<'de> for VncInfo2 {
                 let mut m_vencrypt: ::std::option::Option<super::VncVencryptSubAuth> = ::std::option::Option::None;
                 let mut m_display: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "clients" => {
-                                m_clients = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "auth" => {
-                                m_auth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vencrypt" => {
-                                m_vencrypt = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "display" => {
-                                m_display = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "id" => {
+                            m_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "server" => {
+                            m_server = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "clients" => {
+                            m_clients = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "auth" => {
+                            m_auth = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vencrypt" => {
+                            m_vencrypt = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "display" => {
+                            m_display = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VncInfo2 {
-                    id: m_id.ok_or_else(|| ::qmp_types::de::missing("id"))?,
-                    server: m_server.ok_or_else(|| ::qmp_types::de::missing("server"))?,
-                    clients: m_clients
-                        .ok_or_else(|| ::qmp_types::de::missing("clients"))?,
-                    auth: m_auth.ok_or_else(|| ::qmp_types::de::missing("auth"))?,
+                    id: ::qmp_types::de::required(m_id, "id")?,
+                    server: ::qmp_types::de::required(m_server, "server")?,
+                    clients: ::qmp_types::de::required(m_clients, "clients")?,
+                    auth: ::qmp_types::de::required(m_auth, "auth")?,
                     vencrypt: m_vencrypt,
                     display: m_display,
                     unknown_members,
@@ -2833,50 +2888,51 @@ impl<'de> ::serde::Deserialize<'de> for MouseInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<MouseInfo, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_index: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_current: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_absolute: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "index" => {
-                                m_index = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "current" => {
-                                m_current = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "absolute" => {
-                                m_absolute = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "index" => {
+                            m_index = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "current" => {
+                            m_current = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "absolute" => {
+                            m_absolute = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(MouseInfo {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    index: m_index.ok_or_else(|| ::qmp_types::de::missing("index"))?,
-                    current: m_current
-                        .ok_or_else(|| ::qmp_types::de::missing("current"))?,
-                    absolute: m_absolute
-                        .ok_or_else(|| ::qmp_types::de::missing("absolute"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    index: ::qmp_types::de::required(m_index, "index")?,
+                    current: ::qmp_types::de::required(m_current, "current")?,
+                    absolute: ::qmp_types::de::required(m_absolute, "absolute")?,
                     unknown_members,
                 })
             }
@@ -2897,7 +2953,7 @@ impl<'de> ::serde::Deserialize<'de> for MouseInfo {
 /// QAPI enum `QKeyCode`.
 ///
 /// Since: 1.3
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QKeyCode {
     /// since 2.0
     Unmapped,
@@ -3563,338 +3619,185 @@ impl QKeyCode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "unmapped" => QKeyCode::Unmapped,
-            "shift" => QKeyCode::Shift,
-            "shift_r" => QKeyCode::ShiftR,
-            "alt" => QKeyCode::Alt,
-            "alt_r" => QKeyCode::AltR,
-            "ctrl" => QKeyCode::Ctrl,
-            "ctrl_r" => QKeyCode::CtrlR,
-            "menu" => QKeyCode::Menu,
-            "esc" => QKeyCode::Esc,
-            "1" => QKeyCode::V1,
-            "2" => QKeyCode::V2,
-            "3" => QKeyCode::V3,
-            "4" => QKeyCode::V4,
-            "5" => QKeyCode::V5,
-            "6" => QKeyCode::V6,
-            "7" => QKeyCode::V7,
-            "8" => QKeyCode::V8,
-            "9" => QKeyCode::V9,
-            "0" => QKeyCode::V0,
-            "minus" => QKeyCode::Minus,
-            "equal" => QKeyCode::Equal,
-            "backspace" => QKeyCode::Backspace,
-            "tab" => QKeyCode::Tab,
-            "q" => QKeyCode::Q,
-            "w" => QKeyCode::W,
-            "e" => QKeyCode::E,
-            "r" => QKeyCode::R,
-            "t" => QKeyCode::T,
-            "y" => QKeyCode::Y,
-            "u" => QKeyCode::U,
-            "i" => QKeyCode::I,
-            "o" => QKeyCode::O,
-            "p" => QKeyCode::P,
-            "bracket_left" => QKeyCode::BracketLeft,
-            "bracket_right" => QKeyCode::BracketRight,
-            "ret" => QKeyCode::Ret,
-            "a" => QKeyCode::A,
-            "s" => QKeyCode::S,
-            "d" => QKeyCode::D,
-            "f" => QKeyCode::F,
-            "g" => QKeyCode::G,
-            "h" => QKeyCode::H,
-            "j" => QKeyCode::J,
-            "k" => QKeyCode::K,
-            "l" => QKeyCode::L,
-            "semicolon" => QKeyCode::Semicolon,
-            "apostrophe" => QKeyCode::Apostrophe,
-            "grave_accent" => QKeyCode::GraveAccent,
-            "backslash" => QKeyCode::Backslash,
-            "z" => QKeyCode::Z,
-            "x" => QKeyCode::X,
-            "c" => QKeyCode::C,
-            "v" => QKeyCode::V,
-            "b" => QKeyCode::B,
-            "n" => QKeyCode::N,
-            "m" => QKeyCode::M,
-            "comma" => QKeyCode::Comma,
-            "dot" => QKeyCode::Dot,
-            "slash" => QKeyCode::Slash,
-            "asterisk" => QKeyCode::Asterisk,
-            "spc" => QKeyCode::Spc,
-            "caps_lock" => QKeyCode::CapsLock,
-            "f1" => QKeyCode::F1,
-            "f2" => QKeyCode::F2,
-            "f3" => QKeyCode::F3,
-            "f4" => QKeyCode::F4,
-            "f5" => QKeyCode::F5,
-            "f6" => QKeyCode::F6,
-            "f7" => QKeyCode::F7,
-            "f8" => QKeyCode::F8,
-            "f9" => QKeyCode::F9,
-            "f10" => QKeyCode::F10,
-            "num_lock" => QKeyCode::NumLock,
-            "scroll_lock" => QKeyCode::ScrollLock,
-            "kp_divide" => QKeyCode::KpDivide,
-            "kp_multiply" => QKeyCode::KpMultiply,
-            "kp_subtract" => QKeyCode::KpSubtract,
-            "kp_add" => QKeyCode::KpAdd,
-            "kp_enter" => QKeyCode::KpEnter,
-            "kp_decimal" => QKeyCode::KpDecimal,
-            "sysrq" => QKeyCode::Sysrq,
-            "kp_0" => QKeyCode::Kp0,
-            "kp_1" => QKeyCode::Kp1,
-            "kp_2" => QKeyCode::Kp2,
-            "kp_3" => QKeyCode::Kp3,
-            "kp_4" => QKeyCode::Kp4,
-            "kp_5" => QKeyCode::Kp5,
-            "kp_6" => QKeyCode::Kp6,
-            "kp_7" => QKeyCode::Kp7,
-            "kp_8" => QKeyCode::Kp8,
-            "kp_9" => QKeyCode::Kp9,
-            "less" => QKeyCode::Less,
-            "f11" => QKeyCode::F11,
-            "f12" => QKeyCode::F12,
-            "print" => QKeyCode::Print,
-            "home" => QKeyCode::Home,
-            "pgup" => QKeyCode::Pgup,
-            "pgdn" => QKeyCode::Pgdn,
-            "end" => QKeyCode::End,
-            "left" => QKeyCode::Left,
-            "up" => QKeyCode::Up,
-            "down" => QKeyCode::Down,
-            "right" => QKeyCode::Right,
-            "insert" => QKeyCode::Insert,
-            "delete" => QKeyCode::Delete,
-            "stop" => QKeyCode::Stop,
-            "again" => QKeyCode::Again,
-            "props" => QKeyCode::Props,
-            "undo" => QKeyCode::Undo,
-            "front" => QKeyCode::Front,
-            "copy" => QKeyCode::Copy,
-            "open" => QKeyCode::Open,
-            "paste" => QKeyCode::Paste,
-            "find" => QKeyCode::Find,
-            "cut" => QKeyCode::Cut,
-            "lf" => QKeyCode::Lf,
-            "help" => QKeyCode::Help,
-            "meta_l" => QKeyCode::MetaL,
-            "meta_r" => QKeyCode::MetaR,
-            "compose" => QKeyCode::Compose,
-            "pause" => QKeyCode::Pause,
-            "ro" => QKeyCode::Ro,
-            "hiragana" => QKeyCode::Hiragana,
-            "henkan" => QKeyCode::Henkan,
-            "yen" => QKeyCode::Yen,
-            "muhenkan" => QKeyCode::Muhenkan,
-            "katakanahiragana" => QKeyCode::Katakanahiragana,
-            "kp_comma" => QKeyCode::KpComma,
-            "kp_equals" => QKeyCode::KpEquals,
-            "power" => QKeyCode::Power,
-            "sleep" => QKeyCode::Sleep,
-            "wake" => QKeyCode::Wake,
-            "audionext" => QKeyCode::Audionext,
-            "audioprev" => QKeyCode::Audioprev,
-            "audiostop" => QKeyCode::Audiostop,
-            "audioplay" => QKeyCode::Audioplay,
-            "audiomute" => QKeyCode::Audiomute,
-            "volumeup" => QKeyCode::Volumeup,
-            "volumedown" => QKeyCode::Volumedown,
-            "mediaselect" => QKeyCode::Mediaselect,
-            "mail" => QKeyCode::Mail,
-            "calculator" => QKeyCode::Calculator,
-            "computer" => QKeyCode::Computer,
-            "ac_home" => QKeyCode::AcHome,
-            "ac_back" => QKeyCode::AcBack,
-            "ac_forward" => QKeyCode::AcForward,
-            "ac_refresh" => QKeyCode::AcRefresh,
-            "ac_bookmarks" => QKeyCode::AcBookmarks,
-            "lang1" => QKeyCode::Lang1,
-            "lang2" => QKeyCode::Lang2,
-            "f13" => QKeyCode::F13,
-            "f14" => QKeyCode::F14,
-            "f15" => QKeyCode::F15,
-            "f16" => QKeyCode::F16,
-            "f17" => QKeyCode::F17,
-            "f18" => QKeyCode::F18,
-            "f19" => QKeyCode::F19,
-            "f20" => QKeyCode::F20,
-            "f21" => QKeyCode::F21,
-            "f22" => QKeyCode::F22,
-            "f23" => QKeyCode::F23,
-            "f24" => QKeyCode::F24,
-            _ => QKeyCode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QKeyCode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "unmapped" => QKeyCode::Unmapped,
-            "shift" => QKeyCode::Shift,
-            "shift_r" => QKeyCode::ShiftR,
-            "alt" => QKeyCode::Alt,
-            "alt_r" => QKeyCode::AltR,
-            "ctrl" => QKeyCode::Ctrl,
-            "ctrl_r" => QKeyCode::CtrlR,
-            "menu" => QKeyCode::Menu,
-            "esc" => QKeyCode::Esc,
-            "1" => QKeyCode::V1,
-            "2" => QKeyCode::V2,
-            "3" => QKeyCode::V3,
-            "4" => QKeyCode::V4,
-            "5" => QKeyCode::V5,
-            "6" => QKeyCode::V6,
-            "7" => QKeyCode::V7,
-            "8" => QKeyCode::V8,
-            "9" => QKeyCode::V9,
-            "0" => QKeyCode::V0,
-            "minus" => QKeyCode::Minus,
-            "equal" => QKeyCode::Equal,
-            "backspace" => QKeyCode::Backspace,
-            "tab" => QKeyCode::Tab,
-            "q" => QKeyCode::Q,
-            "w" => QKeyCode::W,
-            "e" => QKeyCode::E,
-            "r" => QKeyCode::R,
-            "t" => QKeyCode::T,
-            "y" => QKeyCode::Y,
-            "u" => QKeyCode::U,
-            "i" => QKeyCode::I,
-            "o" => QKeyCode::O,
-            "p" => QKeyCode::P,
-            "bracket_left" => QKeyCode::BracketLeft,
-            "bracket_right" => QKeyCode::BracketRight,
-            "ret" => QKeyCode::Ret,
-            "a" => QKeyCode::A,
-            "s" => QKeyCode::S,
-            "d" => QKeyCode::D,
-            "f" => QKeyCode::F,
-            "g" => QKeyCode::G,
-            "h" => QKeyCode::H,
-            "j" => QKeyCode::J,
-            "k" => QKeyCode::K,
-            "l" => QKeyCode::L,
-            "semicolon" => QKeyCode::Semicolon,
-            "apostrophe" => QKeyCode::Apostrophe,
-            "grave_accent" => QKeyCode::GraveAccent,
-            "backslash" => QKeyCode::Backslash,
-            "z" => QKeyCode::Z,
-            "x" => QKeyCode::X,
-            "c" => QKeyCode::C,
-            "v" => QKeyCode::V,
-            "b" => QKeyCode::B,
-            "n" => QKeyCode::N,
-            "m" => QKeyCode::M,
-            "comma" => QKeyCode::Comma,
-            "dot" => QKeyCode::Dot,
-            "slash" => QKeyCode::Slash,
-            "asterisk" => QKeyCode::Asterisk,
-            "spc" => QKeyCode::Spc,
-            "caps_lock" => QKeyCode::CapsLock,
-            "f1" => QKeyCode::F1,
-            "f2" => QKeyCode::F2,
-            "f3" => QKeyCode::F3,
-            "f4" => QKeyCode::F4,
-            "f5" => QKeyCode::F5,
-            "f6" => QKeyCode::F6,
-            "f7" => QKeyCode::F7,
-            "f8" => QKeyCode::F8,
-            "f9" => QKeyCode::F9,
-            "f10" => QKeyCode::F10,
-            "num_lock" => QKeyCode::NumLock,
-            "scroll_lock" => QKeyCode::ScrollLock,
-            "kp_divide" => QKeyCode::KpDivide,
-            "kp_multiply" => QKeyCode::KpMultiply,
-            "kp_subtract" => QKeyCode::KpSubtract,
-            "kp_add" => QKeyCode::KpAdd,
-            "kp_enter" => QKeyCode::KpEnter,
-            "kp_decimal" => QKeyCode::KpDecimal,
-            "sysrq" => QKeyCode::Sysrq,
-            "kp_0" => QKeyCode::Kp0,
-            "kp_1" => QKeyCode::Kp1,
-            "kp_2" => QKeyCode::Kp2,
-            "kp_3" => QKeyCode::Kp3,
-            "kp_4" => QKeyCode::Kp4,
-            "kp_5" => QKeyCode::Kp5,
-            "kp_6" => QKeyCode::Kp6,
-            "kp_7" => QKeyCode::Kp7,
-            "kp_8" => QKeyCode::Kp8,
-            "kp_9" => QKeyCode::Kp9,
-            "less" => QKeyCode::Less,
-            "f11" => QKeyCode::F11,
-            "f12" => QKeyCode::F12,
-            "print" => QKeyCode::Print,
-            "home" => QKeyCode::Home,
-            "pgup" => QKeyCode::Pgup,
-            "pgdn" => QKeyCode::Pgdn,
-            "end" => QKeyCode::End,
-            "left" => QKeyCode::Left,
-            "up" => QKeyCode::Up,
-            "down" => QKeyCode::Down,
-            "right" => QKeyCode::Right,
-            "insert" => QKeyCode::Insert,
-            "delete" => QKeyCode::Delete,
-            "stop" => QKeyCode::Stop,
-            "again" => QKeyCode::Again,
-            "props" => QKeyCode::Props,
-            "undo" => QKeyCode::Undo,
-            "front" => QKeyCode::Front,
-            "copy" => QKeyCode::Copy,
-            "open" => QKeyCode::Open,
-            "paste" => QKeyCode::Paste,
-            "find" => QKeyCode::Find,
-            "cut" => QKeyCode::Cut,
-            "lf" => QKeyCode::Lf,
-            "help" => QKeyCode::Help,
-            "meta_l" => QKeyCode::MetaL,
-            "meta_r" => QKeyCode::MetaR,
-            "compose" => QKeyCode::Compose,
-            "pause" => QKeyCode::Pause,
-            "ro" => QKeyCode::Ro,
-            "hiragana" => QKeyCode::Hiragana,
-            "henkan" => QKeyCode::Henkan,
-            "yen" => QKeyCode::Yen,
-            "muhenkan" => QKeyCode::Muhenkan,
-            "katakanahiragana" => QKeyCode::Katakanahiragana,
-            "kp_comma" => QKeyCode::KpComma,
-            "kp_equals" => QKeyCode::KpEquals,
-            "power" => QKeyCode::Power,
-            "sleep" => QKeyCode::Sleep,
-            "wake" => QKeyCode::Wake,
-            "audionext" => QKeyCode::Audionext,
-            "audioprev" => QKeyCode::Audioprev,
-            "audiostop" => QKeyCode::Audiostop,
-            "audioplay" => QKeyCode::Audioplay,
-            "audiomute" => QKeyCode::Audiomute,
-            "volumeup" => QKeyCode::Volumeup,
-            "volumedown" => QKeyCode::Volumedown,
-            "mediaselect" => QKeyCode::Mediaselect,
-            "mail" => QKeyCode::Mail,
-            "calculator" => QKeyCode::Calculator,
-            "computer" => QKeyCode::Computer,
-            "ac_home" => QKeyCode::AcHome,
-            "ac_back" => QKeyCode::AcBack,
-            "ac_forward" => QKeyCode::AcForward,
-            "ac_refresh" => QKeyCode::AcRefresh,
-            "ac_bookmarks" => QKeyCode::AcBookmarks,
-            "lang1" => QKeyCode::Lang1,
-            "lang2" => QKeyCode::Lang2,
-            "f13" => QKeyCode::F13,
-            "f14" => QKeyCode::F14,
-            "f15" => QKeyCode::F15,
-            "f16" => QKeyCode::F16,
-            "f17" => QKeyCode::F17,
-            "f18" => QKeyCode::F18,
-            "f19" => QKeyCode::F19,
-            "f20" => QKeyCode::F20,
-            "f21" => QKeyCode::F21,
-            "f22" => QKeyCode::F22,
-            "f23" => QKeyCode::F23,
-            "f24" => QKeyCode::F24,
-            _ => QKeyCode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QKeyCode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "unmapped" => QKeyCode::Unmapped,
+                "shift" => QKeyCode::Shift,
+                "shift_r" => QKeyCode::ShiftR,
+                "alt" => QKeyCode::Alt,
+                "alt_r" => QKeyCode::AltR,
+                "ctrl" => QKeyCode::Ctrl,
+                "ctrl_r" => QKeyCode::CtrlR,
+                "menu" => QKeyCode::Menu,
+                "esc" => QKeyCode::Esc,
+                "1" => QKeyCode::V1,
+                "2" => QKeyCode::V2,
+                "3" => QKeyCode::V3,
+                "4" => QKeyCode::V4,
+                "5" => QKeyCode::V5,
+                "6" => QKeyCode::V6,
+                "7" => QKeyCode::V7,
+                "8" => QKeyCode::V8,
+                "9" => QKeyCode::V9,
+                "0" => QKeyCode::V0,
+                "minus" => QKeyCode::Minus,
+                "equal" => QKeyCode::Equal,
+                "backspace" => QKeyCode::Backspace,
+                "tab" => QKeyCode::Tab,
+                "q" => QKeyCode::Q,
+                "w" => QKeyCode::W,
+                "e" => QKeyCode::E,
+                "r" => QKeyCode::R,
+                "t" => QKeyCode::T,
+                "y" => QKeyCode::Y,
+                "u" => QKeyCode::U,
+                "i" => QKeyCode::I,
+                "o" => QKeyCode::O,
+                "p" => QKeyCode::P,
+                "bracket_left" => QKeyCode::BracketLeft,
+                "bracket_right" => QKeyCode::BracketRight,
+                "ret" => QKeyCode::Ret,
+                "a" => QKeyCode::A,
+                "s" => QKeyCode::S,
+                "d" => QKeyCode::D,
+                "f" => QKeyCode::F,
+                "g" => QKeyCode::G,
+                "h" => QKeyCode::H,
+                "j" => QKeyCode::J,
+                "k" => QKeyCode::K,
+                "l" => QKeyCode::L,
+                "semicolon" => QKeyCode::Semicolon,
+                "apostrophe" => QKeyCode::Apostrophe,
+                "grave_accent" => QKeyCode::GraveAccent,
+                "backslash" => QKeyCode::Backslash,
+                "z" => QKeyCode::Z,
+                "x" => QKeyCode::X,
+                "c" => QKeyCode::C,
+                "v" => QKeyCode::V,
+                "b" => QKeyCode::B,
+                "n" => QKeyCode::N,
+                "m" => QKeyCode::M,
+                "comma" => QKeyCode::Comma,
+                "dot" => QKeyCode::Dot,
+                "slash" => QKeyCode::Slash,
+                "asterisk" => QKeyCode::Asterisk,
+                "spc" => QKeyCode::Spc,
+                "caps_lock" => QKeyCode::CapsLock,
+                "f1" => QKeyCode::F1,
+                "f2" => QKeyCode::F2,
+                "f3" => QKeyCode::F3,
+                "f4" => QKeyCode::F4,
+                "f5" => QKeyCode::F5,
+                "f6" => QKeyCode::F6,
+                "f7" => QKeyCode::F7,
+                "f8" => QKeyCode::F8,
+                "f9" => QKeyCode::F9,
+                "f10" => QKeyCode::F10,
+                "num_lock" => QKeyCode::NumLock,
+                "scroll_lock" => QKeyCode::ScrollLock,
+                "kp_divide" => QKeyCode::KpDivide,
+                "kp_multiply" => QKeyCode::KpMultiply,
+                "kp_subtract" => QKeyCode::KpSubtract,
+                "kp_add" => QKeyCode::KpAdd,
+                "kp_enter" => QKeyCode::KpEnter,
+                "kp_decimal" => QKeyCode::KpDecimal,
+                "sysrq" => QKeyCode::Sysrq,
+                "kp_0" => QKeyCode::Kp0,
+                "kp_1" => QKeyCode::Kp1,
+                "kp_2" => QKeyCode::Kp2,
+                "kp_3" => QKeyCode::Kp3,
+                "kp_4" => QKeyCode::Kp4,
+                "kp_5" => QKeyCode::Kp5,
+                "kp_6" => QKeyCode::Kp6,
+                "kp_7" => QKeyCode::Kp7,
+                "kp_8" => QKeyCode::Kp8,
+                "kp_9" => QKeyCode::Kp9,
+                "less" => QKeyCode::Less,
+                "f11" => QKeyCode::F11,
+                "f12" => QKeyCode::F12,
+                "print" => QKeyCode::Print,
+                "home" => QKeyCode::Home,
+                "pgup" => QKeyCode::Pgup,
+                "pgdn" => QKeyCode::Pgdn,
+                "end" => QKeyCode::End,
+                "left" => QKeyCode::Left,
+                "up" => QKeyCode::Up,
+                "down" => QKeyCode::Down,
+                "right" => QKeyCode::Right,
+                "insert" => QKeyCode::Insert,
+                "delete" => QKeyCode::Delete,
+                "stop" => QKeyCode::Stop,
+                "again" => QKeyCode::Again,
+                "props" => QKeyCode::Props,
+                "undo" => QKeyCode::Undo,
+                "front" => QKeyCode::Front,
+                "copy" => QKeyCode::Copy,
+                "open" => QKeyCode::Open,
+                "paste" => QKeyCode::Paste,
+                "find" => QKeyCode::Find,
+                "cut" => QKeyCode::Cut,
+                "lf" => QKeyCode::Lf,
+                "help" => QKeyCode::Help,
+                "meta_l" => QKeyCode::MetaL,
+                "meta_r" => QKeyCode::MetaR,
+                "compose" => QKeyCode::Compose,
+                "pause" => QKeyCode::Pause,
+                "ro" => QKeyCode::Ro,
+                "hiragana" => QKeyCode::Hiragana,
+                "henkan" => QKeyCode::Henkan,
+                "yen" => QKeyCode::Yen,
+                "muhenkan" => QKeyCode::Muhenkan,
+                "katakanahiragana" => QKeyCode::Katakanahiragana,
+                "kp_comma" => QKeyCode::KpComma,
+                "kp_equals" => QKeyCode::KpEquals,
+                "power" => QKeyCode::Power,
+                "sleep" => QKeyCode::Sleep,
+                "wake" => QKeyCode::Wake,
+                "audionext" => QKeyCode::Audionext,
+                "audioprev" => QKeyCode::Audioprev,
+                "audiostop" => QKeyCode::Audiostop,
+                "audioplay" => QKeyCode::Audioplay,
+                "audiomute" => QKeyCode::Audiomute,
+                "volumeup" => QKeyCode::Volumeup,
+                "volumedown" => QKeyCode::Volumedown,
+                "mediaselect" => QKeyCode::Mediaselect,
+                "mail" => QKeyCode::Mail,
+                "calculator" => QKeyCode::Calculator,
+                "computer" => QKeyCode::Computer,
+                "ac_home" => QKeyCode::AcHome,
+                "ac_back" => QKeyCode::AcBack,
+                "ac_forward" => QKeyCode::AcForward,
+                "ac_refresh" => QKeyCode::AcRefresh,
+                "ac_bookmarks" => QKeyCode::AcBookmarks,
+                "lang1" => QKeyCode::Lang1,
+                "lang2" => QKeyCode::Lang2,
+                "f13" => QKeyCode::F13,
+                "f14" => QKeyCode::F14,
+                "f15" => QKeyCode::F15,
+                "f16" => QKeyCode::F16,
+                "f17" => QKeyCode::F17,
+                "f18" => QKeyCode::F18,
+                "f19" => QKeyCode::F19,
+                "f20" => QKeyCode::F20,
+                "f21" => QKeyCode::F21,
+                "f22" => QKeyCode::F22,
+                "f23" => QKeyCode::F23,
+                "f24" => QKeyCode::F24,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QKeyCode {
@@ -3950,7 +3853,7 @@ impl<'de> ::serde::Deserialize<'de> for QKeyCode {
 /// QAPI enum `KeyValueKind`.
 ///
 /// Since: 1.3
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum KeyValueKind {
     /// The `number` member.
     Number,
@@ -3976,18 +3879,25 @@ impl KeyValueKind {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "number" => KeyValueKind::Number,
-            "qcode" => KeyValueKind::Qcode,
-            _ => KeyValueKind::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => KeyValueKind::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "number" => KeyValueKind::Number,
-            "qcode" => KeyValueKind::Qcode,
-            _ => KeyValueKind::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => KeyValueKind::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "number" => KeyValueKind::Number,
+                "qcode" => KeyValueKind::Qcode,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for KeyValueKind {
@@ -4099,27 +4009,30 @@ impl<'de> ::serde::Deserialize<'de> for IntWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<IntWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(IntWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -4188,27 +4101,30 @@ impl<'de> ::serde::Deserialize<'de> for QKeyCodeWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<QKeyCodeWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::QKeyCode> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(QKeyCodeWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -4305,26 +4221,28 @@ impl<'de> ::serde::Deserialize<'de> for KeyValue {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<KeyValue, A::Error> {
                 let mut tag: ::std::option::Option<super::KeyValueKind> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -4357,7 +4275,7 @@ impl<'de> ::serde::Deserialize<'de> for KeyValue {
 /// QAPI enum `InputButton`.
 ///
 /// Since: 2.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InputButton {
     /// The `left` member.
     Left,
@@ -4415,34 +4333,33 @@ impl InputButton {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "left" => InputButton::Left,
-            "middle" => InputButton::Middle,
-            "right" => InputButton::Right,
-            "wheel-up" => InputButton::WheelUp,
-            "wheel-down" => InputButton::WheelDown,
-            "side" => InputButton::Side,
-            "extra" => InputButton::Extra,
-            "wheel-left" => InputButton::WheelLeft,
-            "wheel-right" => InputButton::WheelRight,
-            "touch" => InputButton::Touch,
-            _ => InputButton::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => InputButton::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "left" => InputButton::Left,
-            "middle" => InputButton::Middle,
-            "right" => InputButton::Right,
-            "wheel-up" => InputButton::WheelUp,
-            "wheel-down" => InputButton::WheelDown,
-            "side" => InputButton::Side,
-            "extra" => InputButton::Extra,
-            "wheel-left" => InputButton::WheelLeft,
-            "wheel-right" => InputButton::WheelRight,
-            "touch" => InputButton::Touch,
-            _ => InputButton::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => InputButton::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "left" => InputButton::Left,
+                "middle" => InputButton::Middle,
+                "right" => InputButton::Right,
+                "wheel-up" => InputButton::WheelUp,
+                "wheel-down" => InputButton::WheelDown,
+                "side" => InputButton::Side,
+                "extra" => InputButton::Extra,
+                "wheel-left" => InputButton::WheelLeft,
+                "wheel-right" => InputButton::WheelRight,
+                "touch" => InputButton::Touch,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for InputButton {
@@ -4498,7 +4415,7 @@ impl<'de> ::serde::Deserialize<'de> for InputButton {
 /// QAPI enum `InputAxis`.
 ///
 /// Since: 2.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InputAxis {
     /// The `x` member.
     X,
@@ -4521,18 +4438,25 @@ impl InputAxis {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "x" => InputAxis::X,
-            "y" => InputAxis::Y,
-            _ => InputAxis::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => InputAxis::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "x" => InputAxis::X,
-            "y" => InputAxis::Y,
-            _ => InputAxis::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => InputAxis::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "x" => InputAxis::X,
+                "y" => InputAxis::Y,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for InputAxis {
@@ -4588,7 +4512,7 @@ impl<'de> ::serde::Deserialize<'de> for InputAxis {
 /// QAPI enum `InputMultiTouchType`.
 ///
 /// Since: 8.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InputMultiTouchType {
     /// A new touch event sequence has just started.
     Begin,
@@ -4626,24 +4550,28 @@ impl InputMultiTouchType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "begin" => InputMultiTouchType::Begin,
-            "update" => InputMultiTouchType::Update,
-            "end" => InputMultiTouchType::End,
-            "cancel" => InputMultiTouchType::Cancel,
-            "data" => InputMultiTouchType::Data,
-            _ => InputMultiTouchType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => InputMultiTouchType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "begin" => InputMultiTouchType::Begin,
-            "update" => InputMultiTouchType::Update,
-            "end" => InputMultiTouchType::End,
-            "cancel" => InputMultiTouchType::Cancel,
-            "data" => InputMultiTouchType::Data,
-            _ => InputMultiTouchType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => InputMultiTouchType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "begin" => InputMultiTouchType::Begin,
+                "update" => InputMultiTouchType::Update,
+                "end" => InputMultiTouchType::End,
+                "cancel" => InputMultiTouchType::Cancel,
+                "data" => InputMultiTouchType::Data,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for InputMultiTouchType {
@@ -4761,34 +4689,37 @@ impl<'de> ::serde::Deserialize<'de> for InputKeyEvent {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<InputKeyEvent, A::Error> {
                 let mut m_key: ::std::option::Option<super::KeyValue> = ::std::option::Option::None;
                 let mut m_down: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "key" => {
-                                m_key = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "down" => {
-                                m_down = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "key" => {
+                            m_key = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "down" => {
+                            m_down = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(InputKeyEvent {
-                    key: m_key.ok_or_else(|| ::qmp_types::de::missing("key"))?,
-                    down: m_down.ok_or_else(|| ::qmp_types::de::missing("down"))?,
+                    key: ::qmp_types::de::required(m_key, "key")?,
+                    down: ::qmp_types::de::required(m_down, "down")?,
                     unknown_members,
                 })
             }
@@ -4861,34 +4792,37 @@ impl<'de> ::serde::Deserialize<'de> for InputBtnEvent {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<InputBtnEvent, A::Error> {
                 let mut m_button: ::std::option::Option<super::InputButton> = ::std::option::Option::None;
                 let mut m_down: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "button" => {
-                                m_button = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "down" => {
-                                m_down = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "button" => {
+                            m_button = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "down" => {
+                            m_down = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(InputBtnEvent {
-                    button: m_button.ok_or_else(|| ::qmp_types::de::missing("button"))?,
-                    down: m_down.ok_or_else(|| ::qmp_types::de::missing("down"))?,
+                    button: ::qmp_types::de::required(m_button, "button")?,
+                    down: ::qmp_types::de::required(m_down, "down")?,
                     unknown_members,
                 })
             }
@@ -4962,34 +4896,37 @@ impl<'de> ::serde::Deserialize<'de> for InputMoveEvent {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<InputMoveEvent, A::Error> {
                 let mut m_axis: ::std::option::Option<super::InputAxis> = ::std::option::Option::None;
                 let mut m_value: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "axis" => {
-                                m_axis = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "value" => {
-                                m_value = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "axis" => {
+                            m_axis = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "value" => {
+                            m_value = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(InputMoveEvent {
-                    axis: m_axis.ok_or_else(|| ::qmp_types::de::missing("axis"))?,
-                    value: m_value.ok_or_else(|| ::qmp_types::de::missing("value"))?,
+                    axis: ::qmp_types::de::required(m_axis, "axis")?,
+                    value: ::qmp_types::de::required(m_value, "value")?,
                     unknown_members,
                 })
             }
@@ -5081,7 +5018,7 @@ impl<'de> ::serde::Deserialize<'de> for InputMultiTouchEvent {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<InputMultiTouchEvent, A::Error> {
                 let mut m_type: ::std::option::Option<super::InputMultiTouchType> = ::std::option::Option::None;
                 let mut m_slot: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -5089,48 +5026,53 @@ impl<'de> ::serde::Deserialize<'de> for InputMultiTouchEvent {
                 let mut m_axis: ::std::option::Option<super::InputAxis> = ::std::option::Option::None;
                 let mut m_value: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "slot" => {
-                                m_slot = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "tracking-id" => {
-                                m_tracking_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "axis" => {
-                                m_axis = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "value" => {
-                                m_value = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            m_type = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "slot" => {
+                            m_slot = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "tracking-id" => {
+                            m_tracking_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "axis" => {
+                            m_axis = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "value" => {
+                            m_value = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(InputMultiTouchEvent {
-                    r#type: m_type.ok_or_else(|| ::qmp_types::de::missing("type"))?,
-                    slot: m_slot.ok_or_else(|| ::qmp_types::de::missing("slot"))?,
-                    tracking_id: m_tracking_id
-                        .ok_or_else(|| ::qmp_types::de::missing("tracking-id"))?,
-                    axis: m_axis.ok_or_else(|| ::qmp_types::de::missing("axis"))?,
-                    value: m_value.ok_or_else(|| ::qmp_types::de::missing("value"))?,
+                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    slot: ::qmp_types::de::required(m_slot, "slot")?,
+                    tracking_id: ::qmp_types::de::required(
+                        m_tracking_id,
+                        "tracking-id",
+                    )?,
+                    axis: ::qmp_types::de::required(m_axis, "axis")?,
+                    value: ::qmp_types::de::required(m_value, "value")?,
                     unknown_members,
                 })
             }
@@ -5143,7 +5085,7 @@ impl<'de> ::serde::Deserialize<'de> for InputMultiTouchEvent {
 /// QAPI enum `InputEventKind`.
 ///
 /// Since: 2.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InputEventKind {
     /// a keyboard input event
     Key,
@@ -5181,24 +5123,28 @@ impl InputEventKind {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "key" => InputEventKind::Key,
-            "btn" => InputEventKind::Btn,
-            "rel" => InputEventKind::Rel,
-            "abs" => InputEventKind::Abs,
-            "mtt" => InputEventKind::Mtt,
-            _ => InputEventKind::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => InputEventKind::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "key" => InputEventKind::Key,
-            "btn" => InputEventKind::Btn,
-            "rel" => InputEventKind::Rel,
-            "abs" => InputEventKind::Abs,
-            "mtt" => InputEventKind::Mtt,
-            _ => InputEventKind::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => InputEventKind::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "key" => InputEventKind::Key,
+                "btn" => InputEventKind::Btn,
+                "rel" => InputEventKind::Rel,
+                "abs" => InputEventKind::Abs,
+                "mtt" => InputEventKind::Mtt,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for InputEventKind {
@@ -5312,27 +5258,30 @@ impl<'de> ::serde::Deserialize<'de> for InputKeyEventWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<InputKeyEventWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::InputKeyEvent> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(InputKeyEventWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -5401,27 +5350,30 @@ impl<'de> ::serde::Deserialize<'de> for InputBtnEventWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<InputBtnEventWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::InputBtnEvent> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(InputBtnEventWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -5490,27 +5442,30 @@ impl<'de> ::serde::Deserialize<'de> for InputMoveEventWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<InputMoveEventWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::InputMoveEvent> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(InputMoveEventWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -5579,27 +5534,30 @@ impl<'de> ::serde::Deserialize<'de> for InputMultiTouchEventWrapper {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<InputMultiTouchEventWrapper, A::Error> {
                 let mut m_data: ::std::option::Option<super::InputMultiTouchEvent> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "data" => {
+                            m_data = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(InputMultiTouchEventWrapper {
-                    data: m_data.ok_or_else(|| ::qmp_types::de::missing("data"))?,
+                    data: ::qmp_types::de::required(m_data, "data")?,
                     unknown_members,
                 })
             }
@@ -5717,26 +5675,28 @@ impl<'de> ::serde::Deserialize<'de> for InputEvent {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<InputEvent, A::Error> {
                 let mut tag: ::std::option::Option<super::InputEventKind> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -5869,43 +5829,46 @@ impl<'de> ::serde::Deserialize<'de> for DisplayGTK {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DisplayGTK, A::Error> {
                 let mut m_grab_on_hover: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_zoom_to_fit: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_show_tabs: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_show_menubar: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "grab-on-hover" => {
-                                m_grab_on_hover = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "zoom-to-fit" => {
-                                m_zoom_to_fit = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "show-tabs" => {
-                                m_show_tabs = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "show-menubar" => {
-                                m_show_menubar = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "grab-on-hover" => {
+                            m_grab_on_hover = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "zoom-to-fit" => {
+                            m_zoom_to_fit = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "show-tabs" => {
+                            m_show_tabs = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "show-menubar" => {
+                            m_show_menubar = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DisplayGTK {
                     grab_on_hover: m_grab_on_hover,
                     zoom_to_fit: m_zoom_to_fit,
@@ -5983,25 +5946,28 @@ impl<'de> ::serde::Deserialize<'de> for DisplayEGLHeadless {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DisplayEGLHeadless, A::Error> {
                 let mut m_rendernode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "rendernode" => {
-                                m_rendernode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "rendernode" => {
+                            m_rendernode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DisplayEGLHeadless {
                     rendernode: m_rendernode,
                     unknown_members,
@@ -6095,43 +6061,46 @@ impl<'de> ::serde::Deserialize<'de> for DisplayDBus {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DisplayDBus, A::Error> {
                 let mut m_rendernode: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_addr: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_p2p: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_audiodev: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "rendernode" => {
-                                m_rendernode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "addr" => {
-                                m_addr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "p2p" => {
-                                m_p2p = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "audiodev" => {
-                                m_audiodev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "rendernode" => {
+                            m_rendernode = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "addr" => {
+                            m_addr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "p2p" => {
+                            m_p2p = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "audiodev" => {
+                            m_audiodev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DisplayDBus {
                     rendernode: m_rendernode,
                     addr: m_addr,
@@ -6149,7 +6118,7 @@ impl<'de> ::serde::Deserialize<'de> for DisplayDBus {
 /// QAPI enum `DisplayGLMode`.
 ///
 /// Since: 3.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DisplayGLMode {
     /// Disable OpenGL (default).
     Off,
@@ -6185,22 +6154,27 @@ impl DisplayGLMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "off" => DisplayGLMode::Off,
-            "on" => DisplayGLMode::On,
-            "core" => DisplayGLMode::Core,
-            "es" => DisplayGLMode::Es,
-            _ => DisplayGLMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DisplayGLMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "off" => DisplayGLMode::Off,
-            "on" => DisplayGLMode::On,
-            "core" => DisplayGLMode::Core,
-            "es" => DisplayGLMode::Es,
-            _ => DisplayGLMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DisplayGLMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "off" => DisplayGLMode::Off,
+                "on" => DisplayGLMode::On,
+                "core" => DisplayGLMode::Core,
+                "es" => DisplayGLMode::Es,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for DisplayGLMode {
@@ -6317,25 +6291,28 @@ impl<'de> ::serde::Deserialize<'de> for DisplayCurses {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DisplayCurses, A::Error> {
                 let mut m_charset: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "charset" => {
-                                m_charset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "charset" => {
+                            m_charset = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DisplayCurses {
                     charset: m_charset,
                     unknown_members,
@@ -6443,7 +6420,7 @@ impl<'de> ::serde::Deserialize<'de> for DisplayCocoa {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DisplayCocoa, A::Error> {
                 let mut m_left_command_key: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_full_grab: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -6451,41 +6428,44 @@ impl<'de> ::serde::Deserialize<'de> for DisplayCocoa {
                 let mut m_zoom_to_fit: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_zoom_interpolation: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "left-command-key" => {
-                                m_left_command_key = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "full-grab" => {
-                                m_full_grab = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "swap-opt-cmd" => {
-                                m_swap_opt_cmd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "zoom-to-fit" => {
-                                m_zoom_to_fit = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "zoom-interpolation" => {
-                                m_zoom_interpolation = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "left-command-key" => {
+                            m_left_command_key = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "full-grab" => {
+                            m_full_grab = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "swap-opt-cmd" => {
+                            m_swap_opt_cmd = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "zoom-to-fit" => {
+                            m_zoom_to_fit = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "zoom-interpolation" => {
+                            m_zoom_interpolation = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DisplayCocoa {
                     left_command_key: m_left_command_key,
                     full_grab: m_full_grab,
@@ -6504,7 +6484,7 @@ impl<'de> ::serde::Deserialize<'de> for DisplayCocoa {
 /// QAPI enum `HotKeyMod`.
 ///
 /// Since: 7.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HotKeyMod {
     /// The `lctrl-lalt` member.
     LctrlLalt,
@@ -6534,20 +6514,26 @@ impl HotKeyMod {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "lctrl-lalt" => HotKeyMod::LctrlLalt,
-            "lshift-lctrl-lalt" => HotKeyMod::LshiftLctrlLalt,
-            "rctrl" => HotKeyMod::Rctrl,
-            _ => HotKeyMod::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => HotKeyMod::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "lctrl-lalt" => HotKeyMod::LctrlLalt,
-            "lshift-lctrl-lalt" => HotKeyMod::LshiftLctrlLalt,
-            "rctrl" => HotKeyMod::Rctrl,
-            _ => HotKeyMod::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => HotKeyMod::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "lctrl-lalt" => HotKeyMod::LctrlLalt,
+                "lshift-lctrl-lalt" => HotKeyMod::LshiftLctrlLalt,
+                "rctrl" => HotKeyMod::Rctrl,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for HotKeyMod {
@@ -6663,25 +6649,28 @@ impl<'de> ::serde::Deserialize<'de> for DisplaySDL {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DisplaySDL, A::Error> {
                 let mut m_grab_mod: ::std::option::Option<super::HotKeyMod> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "grab-mod" => {
-                                m_grab_mod = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "grab-mod" => {
+                            m_grab_mod = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DisplaySDL {
                     grab_mod: m_grab_mod,
                     unknown_members,
@@ -6696,7 +6685,7 @@ impl<'de> ::serde::Deserialize<'de> for DisplaySDL {
 /// QAPI enum `DisplayType`.
 ///
 /// Since: 2.12
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DisplayType {
     /// The default user interface, selecting from the first
     /// available of gtk, sdl, cocoa, and vnc.
@@ -6776,32 +6765,32 @@ impl DisplayType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "default" => DisplayType::Default,
-            "none" => DisplayType::None,
-            "gtk" => DisplayType::Gtk,
-            "sdl" => DisplayType::Sdl,
-            "egl-headless" => DisplayType::EglHeadless,
-            "curses" => DisplayType::Curses,
-            "cocoa" => DisplayType::Cocoa,
-            "spice-app" => DisplayType::SpiceApp,
-            "dbus" => DisplayType::Dbus,
-            _ => DisplayType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DisplayType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "default" => DisplayType::Default,
-            "none" => DisplayType::None,
-            "gtk" => DisplayType::Gtk,
-            "sdl" => DisplayType::Sdl,
-            "egl-headless" => DisplayType::EglHeadless,
-            "curses" => DisplayType::Curses,
-            "cocoa" => DisplayType::Cocoa,
-            "spice-app" => DisplayType::SpiceApp,
-            "dbus" => DisplayType::Dbus,
-            _ => DisplayType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DisplayType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "default" => DisplayType::Default,
+                "none" => DisplayType::None,
+                "gtk" => DisplayType::Gtk,
+                "sdl" => DisplayType::Sdl,
+                "egl-headless" => DisplayType::EglHeadless,
+                "curses" => DisplayType::Curses,
+                "cocoa" => DisplayType::Cocoa,
+                "spice-app" => DisplayType::SpiceApp,
+                "dbus" => DisplayType::Dbus,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for DisplayType {
@@ -7023,7 +7012,7 @@ impl<'de> ::serde::Deserialize<'de> for DisplayOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DisplayOptions, A::Error> {
                 let mut m_full_screen: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_window_close: ::std::option::Option<bool> = ::std::option::Option::None;
@@ -7031,42 +7020,44 @@ impl<'de> ::serde::Deserialize<'de> for DisplayOptions {
                 let mut m_gl: ::std::option::Option<super::DisplayGLMode> = ::std::option::Option::None;
                 let mut tag: ::std::option::Option<super::DisplayType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "full-screen" => {
-                                m_full_screen = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "window-close" => {
-                                m_window_close = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "show-cursor" => {
-                                m_show_cursor = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "gl" => {
-                                m_gl = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "full-screen" => {
+                            m_full_screen = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        "window-close" => {
+                            m_window_close = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "show-cursor" => {
+                            m_show_cursor = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "gl" => {
+                            m_gl = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -7135,7 +7126,7 @@ impl<'de> ::serde::Deserialize<'de> for DisplayOptions {
 /// QAPI enum `DisplayReloadType`.
 ///
 /// Since: 6.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DisplayReloadType {
     /// VNC display
     Vnc,
@@ -7155,16 +7146,24 @@ impl DisplayReloadType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "vnc" => DisplayReloadType::Vnc,
-            _ => DisplayReloadType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DisplayReloadType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "vnc" => DisplayReloadType::Vnc,
-            _ => DisplayReloadType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DisplayReloadType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "vnc" => DisplayReloadType::Vnc,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for DisplayReloadType {
@@ -7281,25 +7280,28 @@ impl<'de> ::serde::Deserialize<'de> for DisplayReloadOptionsVNC {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DisplayReloadOptionsVNC, A::Error> {
                 let mut m_tls_certs: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "tls-certs" => {
-                                m_tls_certs = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "tls-certs" => {
+                            m_tls_certs = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DisplayReloadOptionsVNC {
                     tls_certs: m_tls_certs,
                     unknown_members,
@@ -7393,26 +7395,28 @@ impl<'de> ::serde::Deserialize<'de> for DisplayReloadOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DisplayReloadOptions, A::Error> {
                 let mut tag: ::std::option::Option<super::DisplayReloadType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -7440,7 +7444,7 @@ impl<'de> ::serde::Deserialize<'de> for DisplayReloadOptions {
 /// QAPI enum `DisplayUpdateType`.
 ///
 /// Since: 7.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DisplayUpdateType {
     /// VNC display
     Vnc,
@@ -7460,16 +7464,24 @@ impl DisplayUpdateType {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "vnc" => DisplayUpdateType::Vnc,
-            _ => DisplayUpdateType::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DisplayUpdateType::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "vnc" => DisplayUpdateType::Vnc,
-            _ => DisplayUpdateType::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => DisplayUpdateType::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "vnc" => DisplayUpdateType::Vnc,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for DisplayUpdateType {
@@ -7588,27 +7600,30 @@ impl<'de> ::serde::Deserialize<'de> for DisplayUpdateOptionsVNC {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DisplayUpdateOptionsVNC, A::Error> {
                 let mut m_addresses: ::std::option::Option<
                     ::std::vec::Vec<super::SocketAddress>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "addresses" => {
-                                m_addresses = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "addresses" => {
+                            m_addresses = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DisplayUpdateOptionsVNC {
                     addresses: m_addresses,
                     unknown_members,
@@ -7702,26 +7717,28 @@ impl<'de> ::serde::Deserialize<'de> for DisplayUpdateOptions {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DisplayUpdateOptions, A::Error> {
                 let mut tag: ::std::option::Option<super::DisplayUpdateType> = ::std::option::Option::None;
                 let mut rest = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut rest,
-                    |key, map| {
-                        match key {
-                            "type" => {
-                                tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "type" => {
+                            tag = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
-                let tag = tag.ok_or_else(|| ::qmp_types::de::missing("type"))?;
+                        _ => {
+                            rest.insert(
+                                key.into_string(),
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                    }
+                }
+                let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
                 let branch = match tag {
@@ -7942,46 +7959,48 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<Screendump, A::Error> {
                     let mut m_filename: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_head: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut m_format: ::std::option::Option<super::super::ImageFormat> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "filename" => {
-                                    m_filename = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "head" => {
-                                    m_head = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "format" => {
-                                    m_format = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "filename" => {
+                                m_filename = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "head" => {
+                                m_head = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "format" => {
+                                m_format = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(Screendump {
-                        filename: m_filename
-                            .ok_or_else(|| ::qmp_types::de::missing("filename"))?,
+                        filename: ::qmp_types::de::required(m_filename, "filename")?,
                         device: m_device,
                         head: m_head,
                         format: m_format,
@@ -8230,28 +8249,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<ChangeVncPassword, A::Error> {
                     let mut m_password: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "password" => {
-                                    m_password = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "password" => {
+                                m_password = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(ChangeVncPassword {
-                        password: m_password
-                            .ok_or_else(|| ::qmp_types::de::missing("password"))?,
+                        password: ::qmp_types::de::required(m_password, "password")?,
                         unknown_members,
                     })
                 }
@@ -8407,35 +8428,38 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<SendKey, A::Error> {
                     let mut m_keys: ::std::option::Option<
                         ::std::vec::Vec<super::super::KeyValue>,
                     > = ::std::option::Option::None;
                     let mut m_hold_time: ::std::option::Option<i64> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "keys" => {
-                                    m_keys = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "hold-time" => {
-                                    m_hold_time = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "keys" => {
+                                m_keys = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "hold-time" => {
+                                m_hold_time = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(SendKey {
-                        keys: m_keys.ok_or_else(|| ::qmp_types::de::missing("keys"))?,
+                        keys: ::qmp_types::de::required(m_keys, "keys")?,
                         hold_time: m_hold_time,
                         unknown_members,
                     })
@@ -8584,7 +8608,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<InputSendEvent, A::Error> {
                     let mut m_device: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_head: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -8592,36 +8616,38 @@ pub mod cmd {
                         ::std::vec::Vec<super::super::InputEvent>,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device" => {
-                                    m_device = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "head" => {
-                                    m_head = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "events" => {
-                                    m_events = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device" => {
+                                m_device = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "head" => {
+                                m_head = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "events" => {
+                                m_events = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(InputSendEvent {
                         device: m_device,
                         head: m_head,
-                        events: m_events
-                            .ok_or_else(|| ::qmp_types::de::missing("events"))?,
+                        events: ::qmp_types::de::required(m_events, "events")?,
                         unknown_members,
                     })
                 }
@@ -8861,7 +8887,7 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<ClientMigrateInfo, A::Error> {
                     let mut m_protocol: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_hostname: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -8871,46 +8897,47 @@ pub mod cmd {
                         ::std::string::String,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "protocol" => {
-                                    m_protocol = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "hostname" => {
-                                    m_hostname = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "port" => {
-                                    m_port = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "tls-port" => {
-                                    m_tls_port = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "cert-subject" => {
-                                    m_cert_subject = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "protocol" => {
+                                m_protocol = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "hostname" => {
+                                m_hostname = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "port" => {
+                                m_port = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "tls-port" => {
+                                m_tls_port = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "cert-subject" => {
+                                m_cert_subject = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(ClientMigrateInfo {
-                        protocol: m_protocol
-                            .ok_or_else(|| ::qmp_types::de::missing("protocol"))?,
-                        hostname: m_hostname
-                            .ok_or_else(|| ::qmp_types::de::missing("hostname"))?,
+                        protocol: ::qmp_types::de::required(m_protocol, "protocol")?,
+                        hostname: ::qmp_types::de::required(m_hostname, "hostname")?,
                         port: m_port,
                         tls_port: m_tls_port,
                         cert_subject: m_cert_subject,
@@ -9015,7 +9042,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<SpiceConnected, A::Error> {
                     let mut m_server: ::std::option::Option<
                         super::super::SpiceBasicInfo,
@@ -9024,31 +9051,32 @@ pub mod event {
                         super::super::SpiceBasicInfo,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "server" => {
-                                    m_server = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "client" => {
-                                    m_client = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "server" => {
+                                m_server = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "client" => {
+                                m_client = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(SpiceConnected {
-                        server: m_server
-                            .ok_or_else(|| ::qmp_types::de::missing("server"))?,
-                        client: m_client
-                            .ok_or_else(|| ::qmp_types::de::missing("client"))?,
+                        server: ::qmp_types::de::required(m_server, "server")?,
+                        client: ::qmp_types::de::required(m_client, "client")?,
                         unknown_members,
                     })
                 }
@@ -9146,7 +9174,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<SpiceInitialized, A::Error> {
                     let mut m_server: ::std::option::Option<
                         super::super::SpiceServerInfo,
@@ -9155,31 +9183,32 @@ pub mod event {
                         super::super::SpiceChannel,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "server" => {
-                                    m_server = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "client" => {
-                                    m_client = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "server" => {
+                                m_server = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "client" => {
+                                m_client = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(SpiceInitialized {
-                        server: m_server
-                            .ok_or_else(|| ::qmp_types::de::missing("server"))?,
-                        client: m_client
-                            .ok_or_else(|| ::qmp_types::de::missing("client"))?,
+                        server: ::qmp_types::de::required(m_server, "server")?,
+                        client: ::qmp_types::de::required(m_client, "client")?,
                         unknown_members,
                     })
                 }
@@ -9274,7 +9303,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<SpiceDisconnected, A::Error> {
                     let mut m_server: ::std::option::Option<
                         super::super::SpiceBasicInfo,
@@ -9283,31 +9312,32 @@ pub mod event {
                         super::super::SpiceBasicInfo,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "server" => {
-                                    m_server = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "client" => {
-                                    m_client = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "server" => {
+                                m_server = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "client" => {
+                                m_client = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(SpiceDisconnected {
-                        server: m_server
-                            .ok_or_else(|| ::qmp_types::de::missing("server"))?,
-                        client: m_client
-                            .ok_or_else(|| ::qmp_types::de::missing("client"))?,
+                        server: ::qmp_types::de::required(m_server, "server")?,
+                        client: ::qmp_types::de::required(m_client, "client")?,
                         unknown_members,
                     })
                 }
@@ -9441,7 +9471,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<VncConnected, A::Error> {
                     let mut m_server: ::std::option::Option<
                         super::super::VncServerInfo,
@@ -9450,31 +9480,32 @@ pub mod event {
                         super::super::VncBasicInfo,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "server" => {
-                                    m_server = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "client" => {
-                                    m_client = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "server" => {
+                                m_server = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "client" => {
+                                m_client = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(VncConnected {
-                        server: m_server
-                            .ok_or_else(|| ::qmp_types::de::missing("server"))?,
-                        client: m_client
-                            .ok_or_else(|| ::qmp_types::de::missing("client"))?,
+                        server: ::qmp_types::de::required(m_server, "server")?,
+                        client: ::qmp_types::de::required(m_client, "client")?,
                         unknown_members,
                     })
                 }
@@ -9571,7 +9602,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<VncInitialized, A::Error> {
                     let mut m_server: ::std::option::Option<
                         super::super::VncServerInfo,
@@ -9580,31 +9611,32 @@ pub mod event {
                         super::super::VncClientInfo,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "server" => {
-                                    m_server = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "client" => {
-                                    m_client = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "server" => {
+                                m_server = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "client" => {
+                                m_client = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(VncInitialized {
-                        server: m_server
-                            .ok_or_else(|| ::qmp_types::de::missing("server"))?,
-                        client: m_client
-                            .ok_or_else(|| ::qmp_types::de::missing("client"))?,
+                        server: ::qmp_types::de::required(m_server, "server")?,
+                        client: ::qmp_types::de::required(m_client, "client")?,
                         unknown_members,
                     })
                 }
@@ -9700,7 +9732,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<VncDisconnected, A::Error> {
                     let mut m_server: ::std::option::Option<
                         super::super::VncServerInfo,
@@ -9709,31 +9741,32 @@ pub mod event {
                         super::super::VncClientInfo,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "server" => {
-                                    m_server = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "client" => {
-                                    m_client = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "server" => {
+                                m_server = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "client" => {
+                                m_client = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(VncDisconnected {
-                        server: m_server
-                            .ok_or_else(|| ::qmp_types::de::missing("server"))?,
-                        client: m_client
-                            .ok_or_else(|| ::qmp_types::de::missing("client"))?,
+                        server: ::qmp_types::de::required(m_server, "server")?,
+                        client: ::qmp_types::de::required(m_client, "client")?,
                         unknown_members,
                     })
                 }

@@ -5,7 +5,7 @@
 /// QAPI enum `QapiVfioMigrationState`.
 ///
 /// Since: 9.1
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum QapiVfioMigrationState {
     /// The device is stopped.
     Stop,
@@ -56,28 +56,32 @@ impl QapiVfioMigrationState {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "stop" => QapiVfioMigrationState::Stop,
-            "running" => QapiVfioMigrationState::Running,
-            "stop-copy" => QapiVfioMigrationState::StopCopy,
-            "resuming" => QapiVfioMigrationState::Resuming,
-            "running-p2p" => QapiVfioMigrationState::RunningP2p,
-            "pre-copy" => QapiVfioMigrationState::PreCopy,
-            "pre-copy-p2p" => QapiVfioMigrationState::PreCopyP2p,
-            _ => QapiVfioMigrationState::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                QapiVfioMigrationState::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "stop" => QapiVfioMigrationState::Stop,
-            "running" => QapiVfioMigrationState::Running,
-            "stop-copy" => QapiVfioMigrationState::StopCopy,
-            "resuming" => QapiVfioMigrationState::Resuming,
-            "running-p2p" => QapiVfioMigrationState::RunningP2p,
-            "pre-copy" => QapiVfioMigrationState::PreCopy,
-            "pre-copy-p2p" => QapiVfioMigrationState::PreCopyP2p,
-            _ => QapiVfioMigrationState::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => QapiVfioMigrationState::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "stop" => QapiVfioMigrationState::Stop,
+                "running" => QapiVfioMigrationState::Running,
+                "stop-copy" => QapiVfioMigrationState::StopCopy,
+                "resuming" => QapiVfioMigrationState::Resuming,
+                "running-p2p" => QapiVfioMigrationState::RunningP2p,
+                "pre-copy" => QapiVfioMigrationState::PreCopy,
+                "pre-copy-p2p" => QapiVfioMigrationState::PreCopyP2p,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for QapiVfioMigrationState {
@@ -221,7 +225,7 @@ pub mod event {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<VfioMigration, A::Error> {
                     let mut m_device_id: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_qom_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
@@ -229,38 +233,41 @@ pub mod event {
                         super::super::QapiVfioMigrationState,
                     > = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "device-id" => {
-                                    m_device_id = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "qom-path" => {
-                                    m_qom_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "device-state" => {
-                                    m_device_state = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "device-id" => {
+                                m_device_id = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "qom-path" => {
+                                m_qom_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "device-state" => {
+                                m_device_state = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(VfioMigration {
-                        device_id: m_device_id
-                            .ok_or_else(|| ::qmp_types::de::missing("device-id"))?,
-                        qom_path: m_qom_path
-                            .ok_or_else(|| ::qmp_types::de::missing("qom-path"))?,
-                        device_state: m_device_state
-                            .ok_or_else(|| ::qmp_types::de::missing("device-state"))?,
+                        device_id: ::qmp_types::de::required(m_device_id, "device-id")?,
+                        qom_path: ::qmp_types::de::required(m_qom_path, "qom-path")?,
+                        device_state: ::qmp_types::de::required(
+                            m_device_state,
+                            "device-state",
+                        )?,
                         unknown_members,
                     })
                 }

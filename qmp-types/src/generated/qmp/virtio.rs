@@ -65,34 +65,37 @@ impl<'de> ::serde::Deserialize<'de> for VirtioInfo {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VirtioInfo, A::Error> {
                 let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "path" => {
+                            m_path = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VirtioInfo {
-                    path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
+                    path: ::qmp_types::de::required(m_path, "path")?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
                     unknown_members,
                 })
             }
@@ -220,7 +223,7 @@ impl<'de> ::serde::Deserialize<'de> for VhostStatus {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VhostStatus, A::Error> {
                 let mut m_n_mem_sections: ::std::option::Option<i64> = ::std::option::Option::None;
                 let mut m_n_tmp_sections: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -241,100 +244,113 @@ impl<'de> ::serde::Deserialize<'de> for VhostStatus {
                 let mut m_log_enabled: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_log_size: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "n-mem-sections" => {
-                                m_n_mem_sections = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "n-tmp-sections" => {
-                                m_n_tmp_sections = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "nvqs" => {
-                                m_nvqs = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vq-index" => {
-                                m_vq_index = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "features" => {
-                                m_features = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "acked-features" => {
-                                m_acked_features = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backend-features" => {
-                                m_backend_features = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "protocol-features" => {
-                                m_protocol_features = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "max-queues" => {
-                                m_max_queues = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backend-cap" => {
-                                m_backend_cap = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "log-enabled" => {
-                                m_log_enabled = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "log-size" => {
-                                m_log_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "n-mem-sections" => {
+                            m_n_mem_sections = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "n-tmp-sections" => {
+                            m_n_tmp_sections = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "nvqs" => {
+                            m_nvqs = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vq-index" => {
+                            m_vq_index = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "features" => {
+                            m_features = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "acked-features" => {
+                            m_acked_features = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backend-features" => {
+                            m_backend_features = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "protocol-features" => {
+                            m_protocol_features = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "max-queues" => {
+                            m_max_queues = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backend-cap" => {
+                            m_backend_cap = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "log-enabled" => {
+                            m_log_enabled = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "log-size" => {
+                            m_log_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VhostStatus {
-                    n_mem_sections: m_n_mem_sections
-                        .ok_or_else(|| ::qmp_types::de::missing("n-mem-sections"))?,
-                    n_tmp_sections: m_n_tmp_sections
-                        .ok_or_else(|| ::qmp_types::de::missing("n-tmp-sections"))?,
-                    nvqs: m_nvqs.ok_or_else(|| ::qmp_types::de::missing("nvqs"))?,
-                    vq_index: m_vq_index
-                        .ok_or_else(|| ::qmp_types::de::missing("vq-index"))?,
-                    features: m_features
-                        .ok_or_else(|| ::qmp_types::de::missing("features"))?,
-                    acked_features: m_acked_features
-                        .ok_or_else(|| ::qmp_types::de::missing("acked-features"))?,
-                    backend_features: m_backend_features
-                        .ok_or_else(|| ::qmp_types::de::missing("backend-features"))?,
-                    protocol_features: m_protocol_features
-                        .ok_or_else(|| ::qmp_types::de::missing("protocol-features"))?,
-                    max_queues: m_max_queues
-                        .ok_or_else(|| ::qmp_types::de::missing("max-queues"))?,
-                    backend_cap: m_backend_cap
-                        .ok_or_else(|| ::qmp_types::de::missing("backend-cap"))?,
-                    log_enabled: m_log_enabled
-                        .ok_or_else(|| ::qmp_types::de::missing("log-enabled"))?,
-                    log_size: m_log_size
-                        .ok_or_else(|| ::qmp_types::de::missing("log-size"))?,
+                    n_mem_sections: ::qmp_types::de::required(
+                        m_n_mem_sections,
+                        "n-mem-sections",
+                    )?,
+                    n_tmp_sections: ::qmp_types::de::required(
+                        m_n_tmp_sections,
+                        "n-tmp-sections",
+                    )?,
+                    nvqs: ::qmp_types::de::required(m_nvqs, "nvqs")?,
+                    vq_index: ::qmp_types::de::required(m_vq_index, "vq-index")?,
+                    features: ::qmp_types::de::required(m_features, "features")?,
+                    acked_features: ::qmp_types::de::required(
+                        m_acked_features,
+                        "acked-features",
+                    )?,
+                    backend_features: ::qmp_types::de::required(
+                        m_backend_features,
+                        "backend-features",
+                    )?,
+                    protocol_features: ::qmp_types::de::required(
+                        m_protocol_features,
+                        "protocol-features",
+                    )?,
+                    max_queues: ::qmp_types::de::required(m_max_queues, "max-queues")?,
+                    backend_cap: ::qmp_types::de::required(
+                        m_backend_cap,
+                        "backend-cap",
+                    )?,
+                    log_enabled: ::qmp_types::de::required(
+                        m_log_enabled,
+                        "log-enabled",
+                    )?,
+                    log_size: ::qmp_types::de::required(m_log_size, "log-size")?,
                     unknown_members,
                 })
             }
@@ -512,7 +528,7 @@ impl<'de> ::serde::Deserialize<'de> for VirtioStatus {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VirtioStatus, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_device_id: ::std::option::Option<u16> = ::std::option::Option::None;
@@ -542,162 +558,172 @@ impl<'de> ::serde::Deserialize<'de> for VirtioStatus {
                 let mut m_use_guest_notifier_mask: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut m_vhost_dev: ::std::option::Option<super::VhostStatus> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "device-id" => {
-                                m_device_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vhost-started" => {
-                                m_vhost_started = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "device-endian" => {
-                                m_device_endian = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "guest-features" => {
-                                m_guest_features = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "host-features" => {
-                                m_host_features = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "backend-features" => {
-                                m_backend_features = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "num-vqs" => {
-                                m_num_vqs = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "isr" => {
-                                m_isr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "queue-sel" => {
-                                m_queue_sel = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vm-running" => {
-                                m_vm_running = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "broken" => {
-                                m_broken = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "disabled" => {
-                                m_disabled = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "use-started" => {
-                                m_use_started = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "started" => {
-                                m_started = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "start-on-kick" => {
-                                m_start_on_kick = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "disable-legacy-check" => {
-                                m_disable_legacy_check = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "bus-name" => {
-                                m_bus_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "use-guest-notifier-mask" => {
-                                m_use_guest_notifier_mask = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vhost-dev" => {
-                                m_vhost_dev = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "device-id" => {
+                            m_device_id = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vhost-started" => {
+                            m_vhost_started = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "device-endian" => {
+                            m_device_endian = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "guest-features" => {
+                            m_guest_features = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "host-features" => {
+                            m_host_features = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "backend-features" => {
+                            m_backend_features = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "num-vqs" => {
+                            m_num_vqs = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "status" => {
+                            m_status = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "isr" => {
+                            m_isr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "queue-sel" => {
+                            m_queue_sel = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vm-running" => {
+                            m_vm_running = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "broken" => {
+                            m_broken = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "disabled" => {
+                            m_disabled = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "use-started" => {
+                            m_use_started = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "started" => {
+                            m_started = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "start-on-kick" => {
+                            m_start_on_kick = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "disable-legacy-check" => {
+                            m_disable_legacy_check = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "bus-name" => {
+                            m_bus_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "use-guest-notifier-mask" => {
+                            m_use_guest_notifier_mask = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vhost-dev" => {
+                            m_vhost_dev = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VirtioStatus {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    device_id: m_device_id
-                        .ok_or_else(|| ::qmp_types::de::missing("device-id"))?,
-                    vhost_started: m_vhost_started
-                        .ok_or_else(|| ::qmp_types::de::missing("vhost-started"))?,
-                    device_endian: m_device_endian
-                        .ok_or_else(|| ::qmp_types::de::missing("device-endian"))?,
-                    guest_features: m_guest_features
-                        .ok_or_else(|| ::qmp_types::de::missing("guest-features"))?,
-                    host_features: m_host_features
-                        .ok_or_else(|| ::qmp_types::de::missing("host-features"))?,
-                    backend_features: m_backend_features
-                        .ok_or_else(|| ::qmp_types::de::missing("backend-features"))?,
-                    num_vqs: m_num_vqs
-                        .ok_or_else(|| ::qmp_types::de::missing("num-vqs"))?,
-                    status: m_status.ok_or_else(|| ::qmp_types::de::missing("status"))?,
-                    isr: m_isr.ok_or_else(|| ::qmp_types::de::missing("isr"))?,
-                    queue_sel: m_queue_sel
-                        .ok_or_else(|| ::qmp_types::de::missing("queue-sel"))?,
-                    vm_running: m_vm_running
-                        .ok_or_else(|| ::qmp_types::de::missing("vm-running"))?,
-                    broken: m_broken.ok_or_else(|| ::qmp_types::de::missing("broken"))?,
-                    disabled: m_disabled
-                        .ok_or_else(|| ::qmp_types::de::missing("disabled"))?,
-                    use_started: m_use_started
-                        .ok_or_else(|| ::qmp_types::de::missing("use-started"))?,
-                    started: m_started
-                        .ok_or_else(|| ::qmp_types::de::missing("started"))?,
-                    start_on_kick: m_start_on_kick
-                        .ok_or_else(|| ::qmp_types::de::missing("start-on-kick"))?,
-                    disable_legacy_check: m_disable_legacy_check
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "disable-legacy-check",
-                        ))?,
-                    bus_name: m_bus_name
-                        .ok_or_else(|| ::qmp_types::de::missing("bus-name"))?,
-                    use_guest_notifier_mask: m_use_guest_notifier_mask
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "use-guest-notifier-mask",
-                        ))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    device_id: ::qmp_types::de::required(m_device_id, "device-id")?,
+                    vhost_started: ::qmp_types::de::required(
+                        m_vhost_started,
+                        "vhost-started",
+                    )?,
+                    device_endian: ::qmp_types::de::required(
+                        m_device_endian,
+                        "device-endian",
+                    )?,
+                    guest_features: ::qmp_types::de::required(
+                        m_guest_features,
+                        "guest-features",
+                    )?,
+                    host_features: ::qmp_types::de::required(
+                        m_host_features,
+                        "host-features",
+                    )?,
+                    backend_features: ::qmp_types::de::required(
+                        m_backend_features,
+                        "backend-features",
+                    )?,
+                    num_vqs: ::qmp_types::de::required(m_num_vqs, "num-vqs")?,
+                    status: ::qmp_types::de::required(m_status, "status")?,
+                    isr: ::qmp_types::de::required(m_isr, "isr")?,
+                    queue_sel: ::qmp_types::de::required(m_queue_sel, "queue-sel")?,
+                    vm_running: ::qmp_types::de::required(m_vm_running, "vm-running")?,
+                    broken: ::qmp_types::de::required(m_broken, "broken")?,
+                    disabled: ::qmp_types::de::required(m_disabled, "disabled")?,
+                    use_started: ::qmp_types::de::required(
+                        m_use_started,
+                        "use-started",
+                    )?,
+                    started: ::qmp_types::de::required(m_started, "started")?,
+                    start_on_kick: ::qmp_types::de::required(
+                        m_start_on_kick,
+                        "start-on-kick",
+                    )?,
+                    disable_legacy_check: ::qmp_types::de::required(
+                        m_disable_legacy_check,
+                        "disable-legacy-check",
+                    )?,
+                    bus_name: ::qmp_types::de::required(m_bus_name, "bus-name")?,
+                    use_guest_notifier_mask: ::qmp_types::de::required(
+                        m_use_guest_notifier_mask,
+                        "use-guest-notifier-mask",
+                    )?,
                     vhost_dev: m_vhost_dev,
                     unknown_members,
                 })
@@ -776,36 +802,38 @@ impl<'de> ::serde::Deserialize<'de> for VirtioDeviceStatus {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VirtioDeviceStatus, A::Error> {
                 let mut m_statuses: ::std::option::Option<
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut m_unknown_statuses: ::std::option::Option<u8> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "statuses" => {
-                                m_statuses = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unknown-statuses" => {
-                                m_unknown_statuses = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "statuses" => {
+                            m_statuses = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "unknown-statuses" => {
+                            m_unknown_statuses = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VirtioDeviceStatus {
-                    statuses: m_statuses
-                        .ok_or_else(|| ::qmp_types::de::missing("statuses"))?,
+                    statuses: ::qmp_types::de::required(m_statuses, "statuses")?,
                     unknown_statuses: m_unknown_statuses,
                     unknown_members,
                 })
@@ -884,36 +912,38 @@ impl<'de> ::serde::Deserialize<'de> for VhostDeviceProtocols {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VhostDeviceProtocols, A::Error> {
                 let mut m_protocols: ::std::option::Option<
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut m_unknown_protocols: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "protocols" => {
-                                m_protocols = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unknown-protocols" => {
-                                m_unknown_protocols = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "protocols" => {
+                            m_protocols = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "unknown-protocols" => {
+                            m_unknown_protocols = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VhostDeviceProtocols {
-                    protocols: m_protocols
-                        .ok_or_else(|| ::qmp_types::de::missing("protocols"))?,
+                    protocols: ::qmp_types::de::required(m_protocols, "protocols")?,
                     unknown_protocols: m_unknown_protocols,
                     unknown_members,
                 })
@@ -998,7 +1028,7 @@ impl<'de> ::serde::Deserialize<'de> for VirtioDeviceFeatures {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VirtioDeviceFeatures, A::Error> {
                 let mut m_transports: ::std::option::Option<
                     ::std::vec::Vec<::std::string::String>,
@@ -1008,34 +1038,36 @@ impl<'de> ::serde::Deserialize<'de> for VirtioDeviceFeatures {
                 > = ::std::option::Option::None;
                 let mut m_unknown_dev_features: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "transports" => {
-                                m_transports = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "dev-features" => {
-                                m_dev_features = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "unknown-dev-features" => {
-                                m_unknown_dev_features = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "transports" => {
+                            m_transports = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "dev-features" => {
+                            m_dev_features = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "unknown-dev-features" => {
+                            m_unknown_dev_features = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VirtioDeviceFeatures {
-                    transports: m_transports
-                        .ok_or_else(|| ::qmp_types::de::missing("transports"))?,
+                    transports: ::qmp_types::de::required(m_transports, "transports")?,
                     dev_features: m_dev_features,
                     unknown_dev_features: m_unknown_dev_features,
                     unknown_members,
@@ -1178,7 +1210,7 @@ impl<'de> ::serde::Deserialize<'de> for VirtQueueStatus {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VirtQueueStatus, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_queue_index: ::std::option::Option<u16> = ::std::option::Option::None;
@@ -1195,113 +1227,122 @@ impl<'de> ::serde::Deserialize<'de> for VirtQueueStatus {
                 let mut m_signalled_used: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut m_signalled_used_valid: ::std::option::Option<bool> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "queue-index" => {
-                                m_queue_index = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "inuse" => {
-                                m_inuse = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vring-num" => {
-                                m_vring_num = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vring-num-default" => {
-                                m_vring_num_default = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vring-align" => {
-                                m_vring_align = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vring-desc" => {
-                                m_vring_desc = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vring-avail" => {
-                                m_vring_avail = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vring-used" => {
-                                m_vring_used = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "last-avail-idx" => {
-                                m_last_avail_idx = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "shadow-avail-idx" => {
-                                m_shadow_avail_idx = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "used-idx" => {
-                                m_used_idx = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "signalled-used" => {
-                                m_signalled_used = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "signalled-used-valid" => {
-                                m_signalled_used_valid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "queue-index" => {
+                            m_queue_index = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "inuse" => {
+                            m_inuse = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vring-num" => {
+                            m_vring_num = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vring-num-default" => {
+                            m_vring_num_default = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vring-align" => {
+                            m_vring_align = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vring-desc" => {
+                            m_vring_desc = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vring-avail" => {
+                            m_vring_avail = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "vring-used" => {
+                            m_vring_used = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "last-avail-idx" => {
+                            m_last_avail_idx = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "shadow-avail-idx" => {
+                            m_shadow_avail_idx = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "used-idx" => {
+                            m_used_idx = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "signalled-used" => {
+                            m_signalled_used = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "signalled-used-valid" => {
+                            m_signalled_used_valid = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VirtQueueStatus {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    queue_index: m_queue_index
-                        .ok_or_else(|| ::qmp_types::de::missing("queue-index"))?,
-                    inuse: m_inuse.ok_or_else(|| ::qmp_types::de::missing("inuse"))?,
-                    vring_num: m_vring_num
-                        .ok_or_else(|| ::qmp_types::de::missing("vring-num"))?,
-                    vring_num_default: m_vring_num_default
-                        .ok_or_else(|| ::qmp_types::de::missing("vring-num-default"))?,
-                    vring_align: m_vring_align
-                        .ok_or_else(|| ::qmp_types::de::missing("vring-align"))?,
-                    vring_desc: m_vring_desc
-                        .ok_or_else(|| ::qmp_types::de::missing("vring-desc"))?,
-                    vring_avail: m_vring_avail
-                        .ok_or_else(|| ::qmp_types::de::missing("vring-avail"))?,
-                    vring_used: m_vring_used
-                        .ok_or_else(|| ::qmp_types::de::missing("vring-used"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    queue_index: ::qmp_types::de::required(
+                        m_queue_index,
+                        "queue-index",
+                    )?,
+                    inuse: ::qmp_types::de::required(m_inuse, "inuse")?,
+                    vring_num: ::qmp_types::de::required(m_vring_num, "vring-num")?,
+                    vring_num_default: ::qmp_types::de::required(
+                        m_vring_num_default,
+                        "vring-num-default",
+                    )?,
+                    vring_align: ::qmp_types::de::required(
+                        m_vring_align,
+                        "vring-align",
+                    )?,
+                    vring_desc: ::qmp_types::de::required(m_vring_desc, "vring-desc")?,
+                    vring_avail: ::qmp_types::de::required(
+                        m_vring_avail,
+                        "vring-avail",
+                    )?,
+                    vring_used: ::qmp_types::de::required(m_vring_used, "vring-used")?,
                     last_avail_idx: m_last_avail_idx,
                     shadow_avail_idx: m_shadow_avail_idx,
-                    used_idx: m_used_idx
-                        .ok_or_else(|| ::qmp_types::de::missing("used-idx"))?,
-                    signalled_used: m_signalled_used
-                        .ok_or_else(|| ::qmp_types::de::missing("signalled-used"))?,
-                    signalled_used_valid: m_signalled_used_valid
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "signalled-used-valid",
-                        ))?,
+                    used_idx: ::qmp_types::de::required(m_used_idx, "used-idx")?,
+                    signalled_used: ::qmp_types::de::required(
+                        m_signalled_used,
+                        "signalled-used",
+                    )?,
+                    signalled_used_valid: ::qmp_types::de::required(
+                        m_signalled_used_valid,
+                        "signalled-used-valid",
+                    )?,
                     unknown_members,
                 })
             }
@@ -1436,7 +1477,7 @@ impl<'de> ::serde::Deserialize<'de> for VirtVhostQueueStatus {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VirtVhostQueueStatus, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_kick: ::std::option::Option<i64> = ::std::option::Option::None;
@@ -1452,101 +1493,98 @@ impl<'de> ::serde::Deserialize<'de> for VirtVhostQueueStatus {
                 let mut m_used_phys: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_used_size: ::std::option::Option<u32> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "kick" => {
-                                m_kick = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "call" => {
-                                m_call = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "desc" => {
-                                m_desc = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "avail" => {
-                                m_avail = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "used" => {
-                                m_used = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "num" => {
-                                m_num = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "desc-phys" => {
-                                m_desc_phys = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "desc-size" => {
-                                m_desc_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "avail-phys" => {
-                                m_avail_phys = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "avail-size" => {
-                                m_avail_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "used-phys" => {
-                                m_used_phys = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "used-size" => {
-                                m_used_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "kick" => {
+                            m_kick = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "call" => {
+                            m_call = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "desc" => {
+                            m_desc = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "avail" => {
+                            m_avail = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "used" => {
+                            m_used = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "num" => {
+                            m_num = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "desc-phys" => {
+                            m_desc_phys = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "desc-size" => {
+                            m_desc_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "avail-phys" => {
+                            m_avail_phys = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "avail-size" => {
+                            m_avail_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "used-phys" => {
+                            m_used_phys = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "used-size" => {
+                            m_used_size = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VirtVhostQueueStatus {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    kick: m_kick.ok_or_else(|| ::qmp_types::de::missing("kick"))?,
-                    call: m_call.ok_or_else(|| ::qmp_types::de::missing("call"))?,
-                    desc: m_desc.ok_or_else(|| ::qmp_types::de::missing("desc"))?,
-                    avail: m_avail.ok_or_else(|| ::qmp_types::de::missing("avail"))?,
-                    used: m_used.ok_or_else(|| ::qmp_types::de::missing("used"))?,
-                    num: m_num.ok_or_else(|| ::qmp_types::de::missing("num"))?,
-                    desc_phys: m_desc_phys
-                        .ok_or_else(|| ::qmp_types::de::missing("desc-phys"))?,
-                    desc_size: m_desc_size
-                        .ok_or_else(|| ::qmp_types::de::missing("desc-size"))?,
-                    avail_phys: m_avail_phys
-                        .ok_or_else(|| ::qmp_types::de::missing("avail-phys"))?,
-                    avail_size: m_avail_size
-                        .ok_or_else(|| ::qmp_types::de::missing("avail-size"))?,
-                    used_phys: m_used_phys
-                        .ok_or_else(|| ::qmp_types::de::missing("used-phys"))?,
-                    used_size: m_used_size
-                        .ok_or_else(|| ::qmp_types::de::missing("used-size"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    kick: ::qmp_types::de::required(m_kick, "kick")?,
+                    call: ::qmp_types::de::required(m_call, "call")?,
+                    desc: ::qmp_types::de::required(m_desc, "desc")?,
+                    avail: ::qmp_types::de::required(m_avail, "avail")?,
+                    used: ::qmp_types::de::required(m_used, "used")?,
+                    num: ::qmp_types::de::required(m_num, "num")?,
+                    desc_phys: ::qmp_types::de::required(m_desc_phys, "desc-phys")?,
+                    desc_size: ::qmp_types::de::required(m_desc_size, "desc-size")?,
+                    avail_phys: ::qmp_types::de::required(m_avail_phys, "avail-phys")?,
+                    avail_size: ::qmp_types::de::required(m_avail_size, "avail-size")?,
+                    used_phys: ::qmp_types::de::required(m_used_phys, "used-phys")?,
+                    used_size: ::qmp_types::de::required(m_used_size, "used-size")?,
                     unknown_members,
                 })
             }
@@ -1627,7 +1665,7 @@ impl<'de> ::serde::Deserialize<'de> for VirtioRingDesc {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VirtioRingDesc, A::Error> {
                 let mut m_addr: ::std::option::Option<u64> = ::std::option::Option::None;
                 let mut m_len: ::std::option::Option<u32> = ::std::option::Option::None;
@@ -1635,35 +1673,38 @@ impl<'de> ::serde::Deserialize<'de> for VirtioRingDesc {
                     ::std::vec::Vec<::std::string::String>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "addr" => {
-                                m_addr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "len" => {
-                                m_len = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "flags" => {
-                                m_flags = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "addr" => {
+                            m_addr = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "len" => {
+                            m_len = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "flags" => {
+                            m_flags = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VirtioRingDesc {
-                    addr: m_addr.ok_or_else(|| ::qmp_types::de::missing("addr"))?,
-                    len: m_len.ok_or_else(|| ::qmp_types::de::missing("len"))?,
-                    flags: m_flags.ok_or_else(|| ::qmp_types::de::missing("flags"))?,
+                    addr: ::qmp_types::de::required(m_addr, "addr")?,
+                    len: ::qmp_types::de::required(m_len, "len")?,
+                    flags: ::qmp_types::de::required(m_flags, "flags")?,
                     unknown_members,
                 })
             }
@@ -1740,41 +1781,44 @@ impl<'de> ::serde::Deserialize<'de> for VirtioRingAvail {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VirtioRingAvail, A::Error> {
                 let mut m_flags: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut m_idx: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut m_ring: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "flags" => {
-                                m_flags = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "idx" => {
-                                m_idx = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "ring" => {
-                                m_ring = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "flags" => {
+                            m_flags = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "idx" => {
+                            m_idx = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "ring" => {
+                            m_ring = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VirtioRingAvail {
-                    flags: m_flags.ok_or_else(|| ::qmp_types::de::missing("flags"))?,
-                    idx: m_idx.ok_or_else(|| ::qmp_types::de::missing("idx"))?,
-                    ring: m_ring.ok_or_else(|| ::qmp_types::de::missing("ring"))?,
+                    flags: ::qmp_types::de::required(m_flags, "flags")?,
+                    idx: ::qmp_types::de::required(m_idx, "idx")?,
+                    ring: ::qmp_types::de::required(m_ring, "ring")?,
                     unknown_members,
                 })
             }
@@ -1847,34 +1891,37 @@ impl<'de> ::serde::Deserialize<'de> for VirtioRingUsed {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VirtioRingUsed, A::Error> {
                 let mut m_flags: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut m_idx: ::std::option::Option<u16> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "flags" => {
-                                m_flags = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "idx" => {
-                                m_idx = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "flags" => {
+                            m_flags = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "idx" => {
+                            m_idx = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VirtioRingUsed {
-                    flags: m_flags.ok_or_else(|| ::qmp_types::de::missing("flags"))?,
-                    idx: m_idx.ok_or_else(|| ::qmp_types::de::missing("idx"))?,
+                    flags: ::qmp_types::de::required(m_flags, "flags")?,
+                    idx: ::qmp_types::de::required(m_idx, "idx")?,
                     unknown_members,
                 })
             }
@@ -1966,7 +2013,7 @@ impl<'de> ::serde::Deserialize<'de> for VirtioQueueElement {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<VirtioQueueElement, A::Error> {
                 let mut m_name: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_index: ::std::option::Option<u32> = ::std::option::Option::None;
@@ -1976,47 +2023,50 @@ impl<'de> ::serde::Deserialize<'de> for VirtioQueueElement {
                 let mut m_avail: ::std::option::Option<super::VirtioRingAvail> = ::std::option::Option::None;
                 let mut m_used: ::std::option::Option<super::VirtioRingUsed> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "index" => {
-                                m_index = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "descs" => {
-                                m_descs = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "avail" => {
-                                m_avail = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "used" => {
-                                m_used = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "name" => {
+                            m_name = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "index" => {
+                            m_index = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "descs" => {
+                            m_descs = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "avail" => {
+                            m_avail = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        "used" => {
+                            m_used = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(VirtioQueueElement {
-                    name: m_name.ok_or_else(|| ::qmp_types::de::missing("name"))?,
-                    index: m_index.ok_or_else(|| ::qmp_types::de::missing("index"))?,
-                    descs: m_descs.ok_or_else(|| ::qmp_types::de::missing("descs"))?,
-                    avail: m_avail.ok_or_else(|| ::qmp_types::de::missing("avail"))?,
-                    used: m_used.ok_or_else(|| ::qmp_types::de::missing("used"))?,
+                    name: ::qmp_types::de::required(m_name, "name")?,
+                    index: ::qmp_types::de::required(m_index, "index")?,
+                    descs: ::qmp_types::de::required(m_descs, "descs")?,
+                    avail: ::qmp_types::de::required(m_avail, "avail")?,
+                    used: ::qmp_types::de::required(m_used, "used")?,
                     unknown_members,
                 })
             }
@@ -2095,34 +2145,36 @@ impl<'de> ::serde::Deserialize<'de> for IOThreadVirtQueueMapping {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<IOThreadVirtQueueMapping, A::Error> {
                 let mut m_iothread: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                 let mut m_vqs: ::std::option::Option<::std::vec::Vec<u16>> = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "iothread" => {
-                                m_iothread = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            "vqs" => {
-                                m_vqs = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "iothread" => {
+                            m_iothread = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        "vqs" => {
+                            m_vqs = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
+                        }
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(IOThreadVirtQueueMapping {
-                    iothread: m_iothread
-                        .ok_or_else(|| ::qmp_types::de::missing("iothread"))?,
+                    iothread: ::qmp_types::de::required(m_iothread, "iothread")?,
                     vqs: m_vqs,
                     unknown_members,
                 })
@@ -2198,32 +2250,35 @@ impl<'de> ::serde::Deserialize<'de> for DummyVirtioForceArrays {
             }
             fn visit_map<A: ::serde::de::MapAccess<'de>>(
                 self,
-                map: A,
+                mut map: A,
             ) -> ::std::result::Result<DummyVirtioForceArrays, A::Error> {
                 let mut m_unused_iothread_vq_mapping: ::std::option::Option<
                     ::std::vec::Vec<super::IOThreadVirtQueueMapping>,
                 > = ::std::option::Option::None;
                 let mut unknown_members = ::serde_json::Map::new();
-                ::qmp_types::de::visit_members(
-                    map,
-                    &mut unknown_members,
-                    |key, map| {
-                        match key {
-                            "unused-iothread-vq-mapping" => {
-                                m_unused_iothread_vq_mapping = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(map)?,
-                                );
-                            }
-                            _ => return ::std::result::Result::Ok(false),
+                while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                    ::qmp_types::de::Key<'de>,
+                >(&mut map)? {
+                    match key.as_str() {
+                        "unused-iothread-vq-mapping" => {
+                            m_unused_iothread_vq_mapping = ::std::option::Option::Some(
+                                ::serde::de::MapAccess::next_value(&mut map)?,
+                            );
                         }
-                        ::std::result::Result::Ok(true)
-                    },
-                )?;
+                        _ => {
+                            unknown_members
+                                .insert(
+                                    key.into_string(),
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                        }
+                    }
+                }
                 ::std::result::Result::Ok(DummyVirtioForceArrays {
-                    unused_iothread_vq_mapping: m_unused_iothread_vq_mapping
-                        .ok_or_else(|| ::qmp_types::de::missing(
-                            "unused-iothread-vq-mapping",
-                        ))?,
+                    unused_iothread_vq_mapping: ::qmp_types::de::required(
+                        m_unused_iothread_vq_mapping,
+                        "unused-iothread-vq-mapping",
+                    )?,
                     unknown_members,
                 })
             }
@@ -2236,7 +2291,7 @@ impl<'de> ::serde::Deserialize<'de> for DummyVirtioForceArrays {
 /// QAPI enum `GranuleMode`.
 ///
 /// Since: 9.0
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum GranuleMode {
     /// granule page size of 4KiB
     V4k,
@@ -2274,24 +2329,28 @@ impl GranuleMode {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "4k" => GranuleMode::V4k,
-            "8k" => GranuleMode::V8k,
-            "16k" => GranuleMode::V16k,
-            "64k" => GranuleMode::V64k,
-            "host" => GranuleMode::Host,
-            _ => GranuleMode::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GranuleMode::Other(value.to_owned()),
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "4k" => GranuleMode::V4k,
-            "8k" => GranuleMode::V8k,
-            "16k" => GranuleMode::V16k,
-            "64k" => GranuleMode::V64k,
-            "host" => GranuleMode::Host,
-            _ => GranuleMode::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => GranuleMode::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "4k" => GranuleMode::V4k,
+                "8k" => GranuleMode::V8k,
+                "16k" => GranuleMode::V16k,
+                "64k" => GranuleMode::V64k,
+                "host" => GranuleMode::Host,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for GranuleMode {
@@ -2347,7 +2406,7 @@ impl<'de> ::serde::Deserialize<'de> for GranuleMode {
 /// QAPI enum `VMAppleVirtioBlkVariant`.
 ///
 /// Since: 9.2
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VMAppleVirtioBlkVariant {
     /// The default, not a valid setting.
     Unspecified,
@@ -2377,20 +2436,28 @@ impl VMAppleVirtioBlkVariant {
     /// The value for a wire string (the catch-all for one this
     /// version does not know).
     pub fn from_wire(value: &str) -> Self {
-        match value {
-            "unspecified" => VMAppleVirtioBlkVariant::Unspecified,
-            "root" => VMAppleVirtioBlkVariant::Root,
-            "aux" => VMAppleVirtioBlkVariant::Aux,
-            _ => VMAppleVirtioBlkVariant::Other(value.to_owned()),
+        match Self::known(value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => {
+                VMAppleVirtioBlkVariant::Other(value.to_owned())
+            }
         }
     }
     fn from_wire_owned(value: ::std::string::String) -> Self {
-        match value.as_str() {
-            "unspecified" => VMAppleVirtioBlkVariant::Unspecified,
-            "root" => VMAppleVirtioBlkVariant::Root,
-            "aux" => VMAppleVirtioBlkVariant::Aux,
-            _ => VMAppleVirtioBlkVariant::Other(value),
+        match Self::known(&value) {
+            ::std::option::Option::Some(known) => known,
+            ::std::option::Option::None => VMAppleVirtioBlkVariant::Other(value),
         }
+    }
+    fn known(value: &str) -> ::std::option::Option<Self> {
+        ::std::option::Option::Some(
+            match value {
+                "unspecified" => VMAppleVirtioBlkVariant::Unspecified,
+                "root" => VMAppleVirtioBlkVariant::Root,
+                "aux" => VMAppleVirtioBlkVariant::Aux,
+                _ => return ::std::option::Option::None,
+            },
+        )
     }
 }
 impl ::std::str::FromStr for VMAppleVirtioBlkVariant {
@@ -2814,27 +2881,30 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<XQueryVirtioStatus, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(XQueryVirtioStatus {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
                         unknown_members,
                     })
                 }
@@ -2985,34 +3055,37 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<XQueryVirtioQueueStatus, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_queue: ::std::option::Option<u16> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "queue" => {
-                                    m_queue = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "queue" => {
+                                m_queue = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(XQueryVirtioQueueStatus {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                        queue: m_queue.ok_or_else(|| ::qmp_types::de::missing("queue"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
+                        queue: ::qmp_types::de::required(m_queue, "queue")?,
                         unknown_members,
                     })
                 }
@@ -3149,34 +3222,37 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<XQueryVirtioVhostQueueStatus, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_queue: ::std::option::Option<u16> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "queue" => {
-                                    m_queue = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "queue" => {
+                                m_queue = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(XQueryVirtioVhostQueueStatus {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                        queue: m_queue.ok_or_else(|| ::qmp_types::de::missing("queue"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
+                        queue: ::qmp_types::de::required(m_queue, "queue")?,
                         unknown_members,
                     })
                 }
@@ -3361,40 +3437,43 @@ pub mod cmd {
                 }
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(
                     self,
-                    map: A,
+                    mut map: A,
                 ) -> ::std::result::Result<XQueryVirtioQueueElement, A::Error> {
                     let mut m_path: ::std::option::Option<::std::string::String> = ::std::option::Option::None;
                     let mut m_queue: ::std::option::Option<u16> = ::std::option::Option::None;
                     let mut m_index: ::std::option::Option<u16> = ::std::option::Option::None;
                     let mut unknown_members = ::serde_json::Map::new();
-                    ::qmp_types::de::visit_members(
-                        map,
-                        &mut unknown_members,
-                        |key, map| {
-                            match key {
-                                "path" => {
-                                    m_path = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "queue" => {
-                                    m_queue = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                "index" => {
-                                    m_index = ::std::option::Option::Some(
-                                        ::serde::de::MapAccess::next_value(map)?,
-                                    );
-                                }
-                                _ => return ::std::result::Result::Ok(false),
+                    while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
+                        ::qmp_types::de::Key<'de>,
+                    >(&mut map)? {
+                        match key.as_str() {
+                            "path" => {
+                                m_path = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
                             }
-                            ::std::result::Result::Ok(true)
-                        },
-                    )?;
+                            "queue" => {
+                                m_queue = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            "index" => {
+                                m_index = ::std::option::Option::Some(
+                                    ::serde::de::MapAccess::next_value(&mut map)?,
+                                );
+                            }
+                            _ => {
+                                unknown_members
+                                    .insert(
+                                        key.into_string(),
+                                        ::serde::de::MapAccess::next_value(&mut map)?,
+                                    );
+                            }
+                        }
+                    }
                     ::std::result::Result::Ok(XQueryVirtioQueueElement {
-                        path: m_path.ok_or_else(|| ::qmp_types::de::missing("path"))?,
-                        queue: m_queue.ok_or_else(|| ::qmp_types::de::missing("queue"))?,
+                        path: ::qmp_types::de::required(m_path, "path")?,
+                        queue: ::qmp_types::de::required(m_queue, "queue")?,
                         index: m_index,
                         unknown_members,
                     })
