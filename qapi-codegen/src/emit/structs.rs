@@ -141,14 +141,22 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
     });
     // One loop over the members, inline: a closure per struct would give
     // the borrow checker twice the bodies to check.
-    let visit = quote! {
-        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<#rt::de::Key<'de>>(&mut map)? {
+    let keep = quote!(#unknown.insert(key.into_string(), ::serde::de::MapAccess::next_value(&mut map)?););
+    let body = if fields.is_empty() {
+        keep
+    } else {
+        quote! {
             match key.as_str() {
                 #( #arms )*
                 _ => {
-                    #unknown.insert(key.into_string(), ::serde::de::MapAccess::next_value(&mut map)?);
+                    #keep
                 }
             }
+        }
+    };
+    let visit = quote! {
+        while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<#rt::de::Key<'de>>(&mut map)? {
+            #body
         }
     };
     let expecting = format!("an object {name}");

@@ -64,15 +64,11 @@ impl<'de> ::serde::Deserialize<'de> for Abort {
                 while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
-                    match key.as_str() {
-                        _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                        }
-                    }
+                    unknown_members
+                        .insert(
+                            key.into_string(),
+                            ::serde::de::MapAccess::next_value(&mut map)?,
+                        );
                 }
                 ::std::result::Result::Ok(Abort { unknown_members })
             }
