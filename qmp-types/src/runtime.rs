@@ -321,28 +321,6 @@ pub mod de {
         E::missing_field(name)
     }
 
-    /// Visits a JSON object, member by member: the shared part of every
-    /// generated struct decoder. `member` is called with each key and
-    /// decodes its value; it returns `false` for a key it does not know,
-    /// whose value is then kept in `unknown`.
-    pub fn visit_members<'de, A, F>(
-        mut map: A,
-        unknown: &mut serde_json::Map<String, serde_json::Value>,
-        mut member: F,
-    ) -> Result<(), A::Error>
-    where
-        A: MapAccess<'de>,
-        F: FnMut(&str, &mut A) -> Result<bool, A::Error>,
-    {
-        while let Some(key) = map.next_key::<Key<'de>>()? {
-            if !member(key.as_str(), &mut map)? {
-                let value = map.next_value()?;
-                unknown.insert(key.into_string(), value);
-            }
-        }
-        Ok(())
-    }
-
     /// What an alternate expects, for its error message.
     pub struct Expected(pub &'static str);
 

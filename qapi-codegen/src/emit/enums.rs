@@ -2,7 +2,7 @@
 //! value a newer QEMU sends, so decoding never fails on a new value and
 //! encoding gives back the same string.
 
-use super::{Gen, ident, member_doc};
+use super::{Gen, ident, role_doc};
 use crate::names;
 use proc_macro2::TokenStream;
 use qapi_parser::{EntityId, EnumType};
@@ -43,7 +43,16 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
     let docs: Vec<TokenStream> = e
         .values
         .iter()
-        .map(|v| member_doc(g, &v.name, v.doc.as_deref(), v.cond.as_ref(), &v.features))
+        .map(|v| {
+            role_doc(
+                g,
+                "value",
+                &v.name,
+                v.doc.as_deref(),
+                v.cond.as_ref(),
+                &v.features,
+            )
+        })
         .collect();
     let deprecated: Vec<TokenStream> = e.values.iter().map(|v| g.deprecated(&v.features)).collect();
     let derives = g.extra_derives();
@@ -96,7 +105,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, e: &EnumType) -> Result<TokenStrea
 
         impl ::std::str::FromStr for #name {
             type Err = ::std::convert::Infallible;
-            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
                 ::std::result::Result::Ok(#name::from_wire(value))
             }
         }

@@ -479,10 +479,23 @@ pub(crate) fn member_doc(
     cond: Option<&qapi_parser::Cond>,
     features: &[Feature],
 ) -> TokenStream {
+    role_doc(g, "member", name, doc, cond, features)
+}
+
+/// [`member_doc`] for what is not a member (an enum `value`, an
+/// alternate `branch`).
+pub(crate) fn role_doc(
+    g: &Gen<'_>,
+    role: &str,
+    name: &str,
+    doc: Option<&str>,
+    cond: Option<&qapi_parser::Cond>,
+    features: &[Feature],
+) -> TokenStream {
     let mut text = String::new();
     match doc {
         Some(d) if !d.trim().is_empty() => push_para(&mut text, &docs::markdown(d)),
-        _ => push_para(&mut text, &format!("The `{name}` member.")),
+        _ => push_para(&mut text, &format!("The `{name}` {role}.")),
     }
     g.notes(&mut text, cond, features);
     doc_attrs(&text)

@@ -20,6 +20,8 @@ pub struct GeneratedFile {
 }
 
 struct ModuleItems {
+    /// Position in include order.
+    order: u32,
     ident: String,
     doc: String,
     types: Vec<TokenStream>,
@@ -63,6 +65,7 @@ pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
                 }
                 taken_idents.push(ident_name.clone());
                 modules.push(ModuleItems {
+                    order: m,
                     ident: ident_name,
                     doc: module_doc(g, ModuleId(m)),
                     types: Vec::new(),
@@ -96,6 +99,8 @@ pub(crate) fn generate(g: &Gen<'_>) -> Result<Vec<GeneratedFile>, Error> {
         }
     }
 
+    // Modules in include order (the root schema first).
+    modules.sort_by_key(|m| m.order);
     let mut files = Vec::new();
     let mut decls = Vec::new();
     let mut reexports = Vec::new();

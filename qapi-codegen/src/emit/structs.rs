@@ -141,7 +141,8 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
     });
     // One loop over the members, inline: a closure per struct would give
     // the borrow checker twice the bodies to check.
-    let keep = quote!(#unknown.insert(key.into_string(), ::serde::de::MapAccess::next_value(&mut map)?););
+    let keep =
+        quote!(#unknown.insert(key.into_string(), ::serde::de::MapAccess::next_value(&mut map)?););
     let body = if fields.is_empty() {
         keep
     } else {
