@@ -1,7 +1,7 @@
 //! The generated bindings work: encode, decode, recursion, alternates,
 //! open enums, commands and events.
 
-use qapi_example_build_rs::{geometry, names};
+use qapi_example_build_rs::{geo as geometry, tricky as names};
 use qmp_types::{Command, EventMessage};
 use serde_json::{Value, json};
 

@@ -610,7 +610,7 @@ impl QGASeek {
 }
 impl ::std::str::FromStr for QGASeek {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QGASeek::from_wire(value))
     }
 }
@@ -801,7 +801,7 @@ impl GuestFsfreezeStatus {
 }
 impl ::std::str::FromStr for GuestFsfreezeStatus {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(GuestFsfreezeStatus::from_wire(value))
     }
 }
@@ -1134,7 +1134,7 @@ impl GuestIpAddressType {
 }
 impl ::std::str::FromStr for GuestIpAddressType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(GuestIpAddressType::from_wire(value))
     }
 }
@@ -1895,7 +1895,7 @@ impl GuestDiskBusType {
 }
 impl ::std::str::FromStr for GuestDiskBusType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(GuestDiskBusType::from_wire(value))
     }
 }
@@ -3694,7 +3694,7 @@ impl GuestMemoryBlockResponseType {
 }
 impl ::std::str::FromStr for GuestMemoryBlockResponseType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(GuestMemoryBlockResponseType::from_wire(value))
     }
 }
@@ -4309,7 +4309,7 @@ impl GuestExecCaptureOutputMode {
 }
 impl ::std::str::FromStr for GuestExecCaptureOutputMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(GuestExecCaptureOutputMode::from_wire(value))
     }
 }
@@ -5031,7 +5031,7 @@ impl GuestDeviceType {
 }
 impl ::std::str::FromStr for GuestDeviceType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(GuestDeviceType::from_wire(value))
     }
 }
@@ -6029,7 +6029,7 @@ impl GuestCpuStatsType {
 }
 impl ::std::str::FromStr for GuestCpuStatsType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(GuestCpuStatsType::from_wire(value))
     }
 }

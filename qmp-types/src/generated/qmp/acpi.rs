@@ -272,7 +272,7 @@ impl ACPISlotType {
 }
 impl ::std::str::FromStr for ACPISlotType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(ACPISlotType::from_wire(value))
     }
 }

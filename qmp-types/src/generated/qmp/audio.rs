@@ -3273,7 +3273,7 @@ impl AudioFormat {
 }
 impl ::std::str::FromStr for AudioFormat {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(AudioFormat::from_wire(value))
     }
 }
@@ -3326,21 +3326,21 @@ impl<'de> ::serde::Deserialize<'de> for AudioFormat {
 /// Since: 4.0
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AudiodevDriver {
-    /// The `none` member.
+    /// The `none` value.
     None,
-    /// The `alsa` member.
+    /// The `alsa` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_ALSA`.
     Alsa,
-    /// The `coreaudio` member.
+    /// The `coreaudio` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_COREAUDIO`.
     Coreaudio,
-    /// The `dbus` member.
+    /// The `dbus` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_DBUS_DISPLAY`.
     Dbus,
-    /// The `dsound` member.
+    /// The `dsound` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_DSOUND`.
     Dsound,
@@ -3348,31 +3348,31 @@ pub enum AudiodevDriver {
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_JACK`.
     Jack,
-    /// The `oss` member.
+    /// The `oss` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_OSS`.
     Oss,
-    /// The `pa` member.
+    /// The `pa` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_PA`.
     Pa,
-    /// The `pipewire` member.
+    /// The `pipewire` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_PIPEWIRE`.
     Pipewire,
-    /// The `sdl` member.
+    /// The `sdl` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_SDL`.
     Sdl,
-    /// The `sndio` member.
+    /// The `sndio` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_AUDIO_SNDIO`.
     Sndio,
-    /// The `spice` member.
+    /// The `spice` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_SPICE`.
     Spice,
-    /// The `wav` member.
+    /// The `wav` value.
     Wav,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -3450,7 +3450,7 @@ impl AudiodevDriver {
 }
 impl ::std::str::FromStr for AudiodevDriver {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(AudiodevDriver::from_wire(value))
     }
 }

@@ -54,7 +54,7 @@ impl QAuthZListPolicy {
 }
 impl ::std::str::FromStr for QAuthZListPolicy {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QAuthZListPolicy::from_wire(value))
     }
 }
@@ -156,7 +156,7 @@ impl QAuthZListFormat {
 }
 impl ::std::str::FromStr for QAuthZListFormat {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QAuthZListFormat::from_wire(value))
     }
 }

@@ -83,7 +83,7 @@ impl BiosAtaTranslation {
 }
 impl ::std::str::FromStr for BiosAtaTranslation {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BiosAtaTranslation::from_wire(value))
     }
 }
@@ -200,7 +200,7 @@ impl FloppyDriveType {
 }
 impl ::std::str::FromStr for FloppyDriveType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(FloppyDriveType::from_wire(value))
     }
 }
@@ -414,7 +414,7 @@ impl BlockdevChangeReadOnlyMode {
 }
 impl ::std::str::FromStr for BlockdevChangeReadOnlyMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockdevChangeReadOnlyMode::from_wire(value))
     }
 }

@@ -1139,9 +1139,9 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificFile {
 /// Since: 1.7
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ImageInfoSpecificKind {
-    /// The `qcow2` member.
+    /// The `qcow2` value.
     Qcow2,
-    /// The `vmdk` member.
+    /// The `vmdk` value.
     Vmdk,
     /// Since 2.7
     Luks,
@@ -1201,7 +1201,7 @@ impl ImageInfoSpecificKind {
 }
 impl ::std::str::FromStr for ImageInfoSpecificKind {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(ImageInfoSpecificKind::from_wire(value))
     }
 }
@@ -3961,7 +3961,7 @@ impl BlockDeviceIoStatus {
 }
 impl ::std::str::FromStr for BlockDeviceIoStatus {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockDeviceIoStatus::from_wire(value))
     }
 }
@@ -4246,7 +4246,7 @@ impl Qcow2BitmapInfoFlags {
 }
 impl ::std::str::FromStr for Qcow2BitmapInfoFlags {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(Qcow2BitmapInfoFlags::from_wire(value))
     }
 }
@@ -6977,7 +6977,7 @@ impl BlockdevOnError {
 }
 impl ::std::str::FromStr for BlockdevOnError {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockdevOnError::from_wire(value))
     }
 }
@@ -7097,7 +7097,7 @@ impl MirrorSyncMode {
 }
 impl ::std::str::FromStr for MirrorSyncMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(MirrorSyncMode::from_wire(value))
     }
 }
@@ -7209,7 +7209,7 @@ impl BitmapSyncMode {
 }
 impl ::std::str::FromStr for BitmapSyncMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BitmapSyncMode::from_wire(value))
     }
 }
@@ -7314,7 +7314,7 @@ impl MirrorCopyMode {
 }
 impl ::std::str::FromStr for MirrorCopyMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(MirrorCopyMode::from_wire(value))
     }
 }
@@ -7852,7 +7852,7 @@ impl NewImageMode {
 }
 impl ::std::str::FromStr for NewImageMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(NewImageMode::from_wire(value))
     }
 }
@@ -9318,7 +9318,7 @@ impl XDbgBlockGraphNodeType {
 }
 impl ::std::str::FromStr for XDbgBlockGraphNodeType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(XDbgBlockGraphNodeType::from_wire(value))
     }
 }
@@ -9568,7 +9568,7 @@ impl BlockPermission {
 }
 impl ::std::str::FromStr for BlockPermission {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockPermission::from_wire(value))
     }
 }
@@ -12211,7 +12211,7 @@ impl BlockdevDiscardOptions {
 }
 impl ::std::str::FromStr for BlockdevDiscardOptions {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockdevDiscardOptions::from_wire(value))
     }
 }
@@ -12326,7 +12326,7 @@ impl BlockdevDetectZeroesOptions {
 }
 impl ::std::str::FromStr for BlockdevDetectZeroesOptions {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockdevDetectZeroesOptions::from_wire(value))
     }
 }
@@ -12440,7 +12440,7 @@ impl BlockdevAioOptions {
 }
 impl ::std::str::FromStr for BlockdevAioOptions {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockdevAioOptions::from_wire(value))
     }
 }
@@ -12604,17 +12604,17 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCacheOptions {
 /// Since: 2.9
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevDriver {
-    /// The `blkdebug` member.
+    /// The `blkdebug` value.
     Blkdebug,
     /// Since 3.0
     Blklogwrites,
     /// Since 4.2
     Blkreplay,
-    /// The `blkverify` member.
+    /// The `blkverify` value.
     Blkverify,
-    /// The `bochs` member.
+    /// The `bochs` value.
     Bochs,
-    /// The `cloop` member.
+    /// The `cloop` value.
     Cloop,
     /// Since 5.0
     Compress,
@@ -12622,17 +12622,17 @@ pub enum BlockdevDriver {
     CopyBeforeWrite,
     /// Since 3.0
     CopyOnRead,
-    /// The `dmg` member.
+    /// The `dmg` value.
     Dmg,
-    /// The `file` member.
+    /// The `file` value.
     File,
     /// Since 7.0
     SnapshotAccess,
-    /// The `ftp` member.
+    /// The `ftp` value.
     Ftp,
-    /// The `ftps` member.
+    /// The `ftps` value.
     Ftps,
-    /// The `gluster` member.
+    /// The `gluster` value.
     ///
     /// **Features:**
     ///
@@ -12641,85 +12641,85 @@ pub enum BlockdevDriver {
         note = "Member @gluster is deprecated because GlusterFS development ceased."
     )]
     Gluster,
-    /// The `host_cdrom` member.
+    /// The `host_cdrom` value.
     ///
     /// **Availability:** only when QEMU is built with `HAVE_HOST_BLOCK_DEVICE`.
     HostCdrom,
-    /// The `host_device` member.
+    /// The `host_device` value.
     ///
     /// **Availability:** only when QEMU is built with `HAVE_HOST_BLOCK_DEVICE`.
     HostDevice,
-    /// The `http` member.
+    /// The `http` value.
     Http,
-    /// The `https` member.
+    /// The `https` value.
     Https,
-    /// The `io_uring` member.
+    /// The `io_uring` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
     IoUring,
-    /// The `iscsi` member.
+    /// The `iscsi` value.
     Iscsi,
-    /// The `luks` member.
+    /// The `luks` value.
     Luks,
-    /// The `nbd` member.
+    /// The `nbd` value.
     Nbd,
-    /// The `nfs` member.
+    /// The `nfs` value.
     Nfs,
-    /// The `null-aio` member.
+    /// The `null-aio` value.
     NullAio,
-    /// The `null-co` member.
+    /// The `null-co` value.
     NullCo,
     /// Since 2.12
     Nvme,
-    /// The `nvme-io_uring` member.
+    /// The `nvme-io_uring` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
     NvmeIoUring,
-    /// The `parallels` member.
+    /// The `parallels` value.
     Parallels,
-    /// The `preallocate` member.
+    /// The `preallocate` value.
     Preallocate,
-    /// The `qcow` member.
+    /// The `qcow` value.
     Qcow,
-    /// The `qcow2` member.
+    /// The `qcow2` value.
     Qcow2,
-    /// The `qed` member.
+    /// The `qed` value.
     Qed,
-    /// The `quorum` member.
+    /// The `quorum` value.
     Quorum,
-    /// The `raw` member.
+    /// The `raw` value.
     Raw,
-    /// The `rbd` member.
+    /// The `rbd` value.
     Rbd,
-    /// The `replication` member.
+    /// The `replication` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_REPLICATION`.
     Replication,
-    /// The `ssh` member.
+    /// The `ssh` value.
     Ssh,
     /// Since 2.11
     Throttle,
-    /// The `vdi` member.
+    /// The `vdi` value.
     Vdi,
-    /// The `vhdx` member.
+    /// The `vhdx` value.
     Vhdx,
-    /// The `virtio-blk-vfio-pci` member.
+    /// The `virtio-blk-vfio-pci` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
     VirtioBlkVfioPci,
-    /// The `virtio-blk-vhost-user` member.
+    /// The `virtio-blk-vhost-user` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
     VirtioBlkVhostUser,
-    /// The `virtio-blk-vhost-vdpa` member.
+    /// The `virtio-blk-vhost-vdpa` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_BLKIO`.
     VirtioBlkVhostVdpa,
-    /// The `vmdk` member.
+    /// The `vmdk` value.
     Vmdk,
-    /// The `vpc` member.
+    /// The `vpc` value.
     Vpc,
-    /// The `vvfat` member.
+    /// The `vvfat` value.
     Vvfat,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -12899,7 +12899,7 @@ impl BlockdevDriver {
 }
 impl ::std::str::FromStr for BlockdevDriver {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockdevDriver::from_wire(value))
     }
 }
@@ -13916,7 +13916,7 @@ impl Qcow2OverlapCheckMode {
 }
 impl ::std::str::FromStr for Qcow2OverlapCheckMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(Qcow2OverlapCheckMode::from_wire(value))
     }
 }
@@ -14313,7 +14313,7 @@ impl BlockdevQcowEncryptionFormat {
 }
 impl ::std::str::FromStr for BlockdevQcowEncryptionFormat {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockdevQcowEncryptionFormat::from_wire(value))
     }
 }
@@ -14634,7 +14634,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQcow {
 pub enum BlockdevQcow2EncryptionFormat {
     /// AES-CBC with plain64 initialization vectors
     Aes,
-    /// The `luks` member.
+    /// The `luks` value.
     Luks,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -14681,7 +14681,7 @@ impl BlockdevQcow2EncryptionFormat {
 }
 impl ::std::str::FromStr for BlockdevQcow2EncryptionFormat {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockdevQcow2EncryptionFormat::from_wire(value))
     }
 }
@@ -15381,7 +15381,7 @@ impl SshHostKeyCheckMode {
 }
 impl ::std::str::FromStr for SshHostKeyCheckMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(SshHostKeyCheckMode::from_wire(value))
     }
 }
@@ -15490,7 +15490,7 @@ impl SshHostKeyCheckHashType {
 }
 impl ::std::str::FromStr for SshHostKeyCheckHashType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(SshHostKeyCheckHashType::from_wire(value))
     }
 }
@@ -15933,91 +15933,91 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsSsh {
 /// Since: 2.9
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlkdebugEvent {
-    /// The `l1_update` member.
+    /// The `l1_update` value.
     L1Update,
-    /// The `l1_grow_alloc_table` member.
+    /// The `l1_grow_alloc_table` value.
     L1GrowAllocTable,
-    /// The `l1_grow_write_table` member.
+    /// The `l1_grow_write_table` value.
     L1GrowWriteTable,
-    /// The `l1_grow_activate_table` member.
+    /// The `l1_grow_activate_table` value.
     L1GrowActivateTable,
-    /// The `l2_load` member.
+    /// The `l2_load` value.
     L2Load,
-    /// The `l2_update` member.
+    /// The `l2_update` value.
     L2Update,
-    /// The `l2_update_compressed` member.
+    /// The `l2_update_compressed` value.
     L2UpdateCompressed,
-    /// The `l2_alloc_cow_read` member.
+    /// The `l2_alloc_cow_read` value.
     L2AllocCowRead,
-    /// The `l2_alloc_write` member.
+    /// The `l2_alloc_write` value.
     L2AllocWrite,
-    /// The `read_aio` member.
+    /// The `read_aio` value.
     ReadAio,
-    /// The `read_backing_aio` member.
+    /// The `read_backing_aio` value.
     ReadBackingAio,
-    /// The `read_compressed` member.
+    /// The `read_compressed` value.
     ReadCompressed,
-    /// The `write_aio` member.
+    /// The `write_aio` value.
     WriteAio,
-    /// The `write_compressed` member.
+    /// The `write_compressed` value.
     WriteCompressed,
-    /// The `vmstate_load` member.
+    /// The `vmstate_load` value.
     VmstateLoad,
-    /// The `vmstate_save` member.
+    /// The `vmstate_save` value.
     VmstateSave,
-    /// The `cow_read` member.
+    /// The `cow_read` value.
     CowRead,
-    /// The `cow_write` member.
+    /// The `cow_write` value.
     CowWrite,
-    /// The `reftable_load` member.
+    /// The `reftable_load` value.
     ReftableLoad,
-    /// The `reftable_grow` member.
+    /// The `reftable_grow` value.
     ReftableGrow,
-    /// The `reftable_update` member.
+    /// The `reftable_update` value.
     ReftableUpdate,
-    /// The `refblock_load` member.
+    /// The `refblock_load` value.
     RefblockLoad,
-    /// The `refblock_update` member.
+    /// The `refblock_update` value.
     RefblockUpdate,
-    /// The `refblock_update_part` member.
+    /// The `refblock_update_part` value.
     RefblockUpdatePart,
-    /// The `refblock_alloc` member.
+    /// The `refblock_alloc` value.
     RefblockAlloc,
-    /// The `refblock_alloc_hookup` member.
+    /// The `refblock_alloc_hookup` value.
     RefblockAllocHookup,
-    /// The `refblock_alloc_write` member.
+    /// The `refblock_alloc_write` value.
     RefblockAllocWrite,
-    /// The `refblock_alloc_write_blocks` member.
+    /// The `refblock_alloc_write_blocks` value.
     RefblockAllocWriteBlocks,
-    /// The `refblock_alloc_write_table` member.
+    /// The `refblock_alloc_write_table` value.
     RefblockAllocWriteTable,
-    /// The `refblock_alloc_switch_table` member.
+    /// The `refblock_alloc_switch_table` value.
     RefblockAllocSwitchTable,
-    /// The `cluster_alloc` member.
+    /// The `cluster_alloc` value.
     ClusterAlloc,
-    /// The `cluster_alloc_bytes` member.
+    /// The `cluster_alloc_bytes` value.
     ClusterAllocBytes,
-    /// The `cluster_free` member.
+    /// The `cluster_free` value.
     ClusterFree,
-    /// The `flush_to_os` member.
+    /// The `flush_to_os` value.
     FlushToOs,
-    /// The `flush_to_disk` member.
+    /// The `flush_to_disk` value.
     FlushToDisk,
-    /// The `pwritev_rmw_head` member.
+    /// The `pwritev_rmw_head` value.
     PwritevRmwHead,
-    /// The `pwritev_rmw_after_head` member.
+    /// The `pwritev_rmw_after_head` value.
     PwritevRmwAfterHead,
-    /// The `pwritev_rmw_tail` member.
+    /// The `pwritev_rmw_tail` value.
     PwritevRmwTail,
-    /// The `pwritev_rmw_after_tail` member.
+    /// The `pwritev_rmw_after_tail` value.
     PwritevRmwAfterTail,
-    /// The `pwritev` member.
+    /// The `pwritev` value.
     Pwritev,
-    /// The `pwritev_zero` member.
+    /// The `pwritev_zero` value.
     PwritevZero,
-    /// The `pwritev_done` member.
+    /// The `pwritev_done` value.
     PwritevDone,
-    /// The `empty_image_prepare` member.
+    /// The `empty_image_prepare` value.
     EmptyImagePrepare,
     /// write zeros to the l1 table to shrink image.
     /// (since 2.11)
@@ -16212,7 +16212,7 @@ impl BlkdebugEvent {
 }
 impl ::std::str::FromStr for BlkdebugEvent {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlkdebugEvent::from_wire(value))
     }
 }
@@ -16334,7 +16334,7 @@ impl BlkdebugIOType {
 }
 impl ::std::str::FromStr for BlkdebugIOType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlkdebugIOType::from_wire(value))
     }
 }
@@ -17356,7 +17356,7 @@ impl QuorumReadPattern {
 }
 impl ::std::str::FromStr for QuorumReadPattern {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QuorumReadPattern::from_wire(value))
     }
 }
@@ -18191,9 +18191,9 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVirtioBlkVhostVdpa {
 /// Since: 2.9
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IscsiTransport {
-    /// The `tcp` member.
+    /// The `tcp` value.
     Tcp,
-    /// The `iser` member.
+    /// The `iser` value.
     Iser,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -18238,7 +18238,7 @@ impl IscsiTransport {
 }
 impl ::std::str::FromStr for IscsiTransport {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(IscsiTransport::from_wire(value))
     }
 }
@@ -18293,13 +18293,13 @@ impl<'de> ::serde::Deserialize<'de> for IscsiTransport {
 /// Since: 2.9
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IscsiHeaderDigest {
-    /// The `crc32c` member.
+    /// The `crc32c` value.
     Crc32c,
-    /// The `none` member.
+    /// The `none` value.
     None,
-    /// The `crc32c-none` member.
+    /// The `crc32c-none` value.
     Crc32cNone,
-    /// The `none-crc32c` member.
+    /// The `none-crc32c` value.
     NoneCrc32c,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -18350,7 +18350,7 @@ impl IscsiHeaderDigest {
 }
 impl ::std::str::FromStr for IscsiHeaderDigest {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(IscsiHeaderDigest::from_wire(value))
     }
 }
@@ -18611,9 +18611,9 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsIscsi {
 /// Since: 3.0
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RbdAuthMode {
-    /// The `cephx` member.
+    /// The `cephx` value.
     Cephx,
-    /// The `none` member.
+    /// The `none` value.
     None,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -18655,7 +18655,7 @@ impl RbdAuthMode {
 }
 impl ::std::str::FromStr for RbdAuthMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(RbdAuthMode::from_wire(value))
     }
 }
@@ -18708,9 +18708,9 @@ impl<'de> ::serde::Deserialize<'de> for RbdAuthMode {
 /// Since: 6.1
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RbdImageEncryptionFormat {
-    /// The `luks` member.
+    /// The `luks` value.
     Luks,
-    /// The `luks2` member.
+    /// The `luks2` value.
     Luks2,
     /// Used for opening either luks or luks2 (Since 8.0)
     LuksAny,
@@ -18762,7 +18762,7 @@ impl RbdImageEncryptionFormat {
 }
 impl ::std::str::FromStr for RbdImageEncryptionFormat {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(RbdImageEncryptionFormat::from_wire(value))
     }
 }
@@ -20107,7 +20107,7 @@ impl ReplicationMode {
 }
 impl ::std::str::FromStr for ReplicationMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(ReplicationMode::from_wire(value))
     }
 }
@@ -20327,7 +20327,7 @@ impl NFSTransport {
 }
 impl ::std::str::FromStr for NFSTransport {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(NFSTransport::from_wire(value))
     }
 }
@@ -22232,7 +22232,7 @@ impl OnCbwError {
 }
 impl ::std::str::FromStr for OnCbwError {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(OnCbwError::from_wire(value))
     }
 }
@@ -24395,7 +24395,7 @@ impl BlockdevQcow2Version {
 }
 impl ::std::str::FromStr for BlockdevQcow2Version {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockdevQcow2Version::from_wire(value))
     }
 }
@@ -24499,7 +24499,7 @@ impl Qcow2CompressionType {
 }
 impl ::std::str::FromStr for Qcow2CompressionType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(Qcow2CompressionType::from_wire(value))
     }
 }
@@ -25179,7 +25179,7 @@ impl BlockdevVmdkSubformat {
 }
 impl ::std::str::FromStr for BlockdevVmdkSubformat {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockdevVmdkSubformat::from_wire(value))
     }
 }
@@ -25234,13 +25234,13 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevVmdkSubformat {
 /// Since: 4.0
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BlockdevVmdkAdapterType {
-    /// The `ide` member.
+    /// The `ide` value.
     Ide,
-    /// The `buslogic` member.
+    /// The `buslogic` value.
     Buslogic,
-    /// The `lsilogic` member.
+    /// The `lsilogic` value.
     Lsilogic,
-    /// The `legacyESX` member.
+    /// The `legacyESX` value.
     LegacyEsx,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -25293,7 +25293,7 @@ impl BlockdevVmdkAdapterType {
 }
 impl ::std::str::FromStr for BlockdevVmdkAdapterType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockdevVmdkAdapterType::from_wire(value))
     }
 }
@@ -25832,7 +25832,7 @@ impl BlockdevVhdxSubformat {
 }
 impl ::std::str::FromStr for BlockdevVhdxSubformat {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockdevVhdxSubformat::from_wire(value))
     }
 }
@@ -26096,7 +26096,7 @@ impl BlockdevVpcSubformat {
 }
 impl ::std::str::FromStr for BlockdevVpcSubformat {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockdevVpcSubformat::from_wire(value))
     }
 }
@@ -27795,7 +27795,7 @@ impl BlockErrorAction {
 }
 impl ::std::str::FromStr for BlockErrorAction {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockErrorAction::from_wire(value))
     }
 }
@@ -27911,7 +27911,7 @@ impl PreallocMode {
 }
 impl ::std::str::FromStr for PreallocMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(PreallocMode::from_wire(value))
     }
 }
@@ -28016,7 +28016,7 @@ impl QuorumOpType {
 }
 impl ::std::str::FromStr for QuorumOpType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QuorumOpType::from_wire(value))
     }
 }

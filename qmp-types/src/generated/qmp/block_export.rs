@@ -886,7 +886,7 @@ impl FuseExportAllowOther {
 }
 impl ::std::str::FromStr for FuseExportAllowOther {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(FuseExportAllowOther::from_wire(value))
     }
 }
@@ -1418,7 +1418,7 @@ impl BlockExportRemoveMode {
 }
 impl ::std::str::FromStr for BlockExportRemoveMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockExportRemoveMode::from_wire(value))
     }
 }
@@ -1536,7 +1536,7 @@ impl BlockExportType {
 }
 impl ::std::str::FromStr for BlockExportType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(BlockExportType::from_wire(value))
     }
 }

@@ -269,7 +269,7 @@ impl DataFormat {
 }
 impl ::std::str::FromStr for DataFormat {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(DataFormat::from_wire(value))
     }
 }
@@ -2545,7 +2545,7 @@ impl ChardevBackendKind {
 }
 impl ::std::str::FromStr for ChardevBackendKind {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(ChardevBackendKind::from_wire(value))
     }
 }

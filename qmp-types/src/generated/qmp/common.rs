@@ -54,7 +54,7 @@ impl IoOperationType {
 }
 impl ::std::str::FromStr for IoOperationType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(IoOperationType::from_wire(value))
     }
 }
@@ -161,7 +161,7 @@ impl OnOffAuto {
 }
 impl ::std::str::FromStr for OnOffAuto {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(OnOffAuto::from_wire(value))
     }
 }
@@ -266,7 +266,7 @@ impl OnOffSplit {
 }
 impl ::std::str::FromStr for OnOffSplit {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(OnOffSplit::from_wire(value))
     }
 }
@@ -461,7 +461,7 @@ impl OffAutoPCIBAR {
 }
 impl ::std::str::FromStr for OffAutoPCIBAR {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(OffAutoPCIBAR::from_wire(value))
     }
 }
@@ -583,7 +583,7 @@ impl PCIELinkSpeed {
 }
 impl ::std::str::FromStr for PCIELinkSpeed {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(PCIELinkSpeed::from_wire(value))
     }
 }
@@ -710,7 +710,7 @@ impl PCIELinkWidth {
 }
 impl ::std::str::FromStr for PCIELinkWidth {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(PCIELinkWidth::from_wire(value))
     }
 }
@@ -824,7 +824,7 @@ impl HostMemPolicy {
 }
 impl ::std::str::FromStr for HostMemPolicy {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(HostMemPolicy::from_wire(value))
     }
 }
@@ -935,7 +935,7 @@ impl NetFilterDirection {
 }
 impl ::std::str::FromStr for NetFilterDirection {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(NetFilterDirection::from_wire(value))
     }
 }
@@ -1057,7 +1057,7 @@ impl GrabToggleKeys {
 }
 impl ::std::str::FromStr for GrabToggleKeys {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(GrabToggleKeys::from_wire(value))
     }
 }
@@ -1261,7 +1261,7 @@ impl EndianMode {
 }
 impl ::std::str::FromStr for EndianMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(EndianMode::from_wire(value))
     }
 }

@@ -59,7 +59,7 @@ impl CompatPolicyInput {
 }
 impl ::std::str::FromStr for CompatPolicyInput {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(CompatPolicyInput::from_wire(value))
     }
 }
@@ -161,7 +161,7 @@ impl CompatPolicyOutput {
 }
 impl ::std::str::FromStr for CompatPolicyOutput {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(CompatPolicyOutput::from_wire(value))
     }
 }

@@ -49,7 +49,7 @@ impl QMPCapability {
 }
 impl ::std::str::FromStr for QMPCapability {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QMPCapability::from_wire(value))
     }
 }
@@ -467,7 +467,7 @@ impl MonitorMode {
 }
 impl ::std::str::FromStr for MonitorMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(MonitorMode::from_wire(value))
     }
 }

@@ -58,7 +58,7 @@ impl QCryptoTLSCredsEndpoint {
 }
 impl ::std::str::FromStr for QCryptoTLSCredsEndpoint {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QCryptoTLSCredsEndpoint::from_wire(value))
     }
 }
@@ -165,7 +165,7 @@ impl QCryptoSecretFormat {
 }
 impl ::std::str::FromStr for QCryptoSecretFormat {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QCryptoSecretFormat::from_wire(value))
     }
 }
@@ -297,7 +297,7 @@ impl QCryptoHashAlgo {
 }
 impl ::std::str::FromStr for QCryptoHashAlgo {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QCryptoHashAlgo::from_wire(value))
     }
 }
@@ -455,7 +455,7 @@ impl QCryptoCipherAlgo {
 }
 impl ::std::str::FromStr for QCryptoCipherAlgo {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QCryptoCipherAlgo::from_wire(value))
     }
 }
@@ -567,7 +567,7 @@ impl QCryptoCipherMode {
 }
 impl ::std::str::FromStr for QCryptoCipherMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QCryptoCipherMode::from_wire(value))
     }
 }
@@ -678,7 +678,7 @@ impl QCryptoIVGenAlgo {
 }
 impl ::std::str::FromStr for QCryptoIVGenAlgo {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QCryptoIVGenAlgo::from_wire(value))
     }
 }
@@ -781,7 +781,7 @@ impl QCryptoBlockFormat {
 }
 impl ::std::str::FromStr for QCryptoBlockFormat {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QCryptoBlockFormat::from_wire(value))
     }
 }
@@ -2216,7 +2216,7 @@ impl QCryptoBlockLUKSKeyslotState {
 }
 impl ::std::str::FromStr for QCryptoBlockLUKSKeyslotState {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QCryptoBlockLUKSKeyslotState::from_wire(value))
     }
 }
@@ -3659,7 +3659,7 @@ impl QCryptoAkCipherAlgo {
 }
 impl ::std::str::FromStr for QCryptoAkCipherAlgo {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QCryptoAkCipherAlgo::from_wire(value))
     }
 }
@@ -3763,7 +3763,7 @@ impl QCryptoAkCipherKeyType {
 }
 impl ::std::str::FromStr for QCryptoAkCipherKeyType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QCryptoAkCipherKeyType::from_wire(value))
     }
 }
@@ -3867,7 +3867,7 @@ impl QCryptoRSAPaddingAlgo {
 }
 impl ::std::str::FromStr for QCryptoRSAPaddingAlgo {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QCryptoRSAPaddingAlgo::from_wire(value))
     }
 }

@@ -56,7 +56,7 @@ impl QCryptodevBackendAlgoType {
 }
 impl ::std::str::FromStr for QCryptodevBackendAlgoType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QCryptodevBackendAlgoType::from_wire(value))
     }
 }
@@ -179,7 +179,7 @@ impl QCryptodevBackendServiceType {
 }
 impl ::std::str::FromStr for QCryptodevBackendServiceType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QCryptodevBackendServiceType::from_wire(value))
     }
 }
@@ -291,7 +291,7 @@ impl QCryptodevBackendType {
 }
 impl ::std::str::FromStr for QCryptodevBackendType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QCryptodevBackendType::from_wire(value))
     }
 }

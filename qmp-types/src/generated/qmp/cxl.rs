@@ -65,7 +65,7 @@ impl CxlEventLog {
 }
 impl ::std::str::FromStr for CxlEventLog {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(CxlEventLog::from_wire(value))
     }
 }
@@ -239,7 +239,7 @@ impl CxlUncorErrorType {
 }
 impl ::std::str::FromStr for CxlUncorErrorType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(CxlUncorErrorType::from_wire(value))
     }
 }
@@ -471,7 +471,7 @@ impl CxlCorErrorType {
 }
 impl ::std::str::FromStr for CxlCorErrorType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(CxlCorErrorType::from_wire(value))
     }
 }
@@ -710,7 +710,7 @@ impl CxlExtentSelectionPolicy {
 }
 impl ::std::str::FromStr for CxlExtentSelectionPolicy {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(CxlExtentSelectionPolicy::from_wire(value))
     }
 }
@@ -822,7 +822,7 @@ impl CxlExtentRemovalPolicy {
 }
 impl ::std::str::FromStr for CxlExtentRemovalPolicy {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(CxlExtentRemovalPolicy::from_wire(value))
     }
 }

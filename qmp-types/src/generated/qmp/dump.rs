@@ -91,7 +91,7 @@ impl DumpGuestMemoryFormat {
 }
 impl ::std::str::FromStr for DumpGuestMemoryFormat {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(DumpGuestMemoryFormat::from_wire(value))
     }
 }
@@ -203,7 +203,7 @@ impl DumpStatus {
 }
 impl ::std::str::FromStr for DumpStatus {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(DumpStatus::from_wire(value))
     }
 }

@@ -146,7 +146,7 @@ impl EbpfProgramID {
 }
 impl ::std::str::FromStr for EbpfProgramID {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(EbpfProgramID::from_wire(value))
     }
 }

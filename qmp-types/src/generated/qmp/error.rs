@@ -71,7 +71,7 @@ impl QapiErrorClass {
 }
 impl ::std::str::FromStr for QapiErrorClass {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QapiErrorClass::from_wire(value))
     }
 }

@@ -80,7 +80,7 @@ impl SchemaMetaType {
 }
 impl ::std::str::FromStr for SchemaMetaType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(SchemaMetaType::from_wire(value))
     }
 }
@@ -535,7 +535,7 @@ impl JSONType {
 }
 impl ::std::str::FromStr for JSONType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(JSONType::from_wire(value))
     }
 }

@@ -93,7 +93,7 @@ impl JobType {
 }
 impl ::std::str::FromStr for JobType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(JobType::from_wire(value))
     }
 }
@@ -253,7 +253,7 @@ impl JobStatus {
 }
 impl ::std::str::FromStr for JobStatus {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(JobStatus::from_wire(value))
     }
 }
@@ -383,7 +383,7 @@ impl JobVerb {
 }
 impl ::std::str::FromStr for JobVerb {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(JobVerb::from_wire(value))
     }
 }

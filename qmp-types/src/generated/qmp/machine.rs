@@ -15,63 +15,63 @@
 /// Since: 3.0
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SysEmuTarget {
-    /// The `aarch64` member.
+    /// The `aarch64` value.
     Aarch64,
-    /// The `alpha` member.
+    /// The `alpha` value.
     Alpha,
-    /// The `arm` member.
+    /// The `arm` value.
     Arm,
     /// since 5.1
     Avr,
-    /// The `hppa` member.
+    /// The `hppa` value.
     Hppa,
-    /// The `i386` member.
+    /// The `i386` value.
     I386,
     /// since 7.1
     Loongarch64,
-    /// The `m68k` member.
+    /// The `m68k` value.
     M68k,
-    /// The `microblaze` member.
+    /// The `microblaze` value.
     Microblaze,
-    /// The `microblazeel` member.
+    /// The `microblazeel` value.
     Microblazeel,
-    /// The `mips` member.
+    /// The `mips` value.
     Mips,
-    /// The `mips64` member.
+    /// The `mips64` value.
     Mips64,
-    /// The `mips64el` member.
+    /// The `mips64el` value.
     Mips64el,
-    /// The `mipsel` member.
+    /// The `mipsel` value.
     Mipsel,
-    /// The `or1k` member.
+    /// The `or1k` value.
     Or1k,
-    /// The `ppc` member.
+    /// The `ppc` value.
     Ppc,
-    /// The `ppc64` member.
+    /// The `ppc64` value.
     Ppc64,
-    /// The `riscv32` member.
+    /// The `riscv32` value.
     Riscv32,
-    /// The `riscv64` member.
+    /// The `riscv64` value.
     Riscv64,
     /// since 5.0
     Rx,
-    /// The `s390x` member.
+    /// The `s390x` value.
     S390x,
-    /// The `sh4` member.
+    /// The `sh4` value.
     Sh4,
-    /// The `sh4eb` member.
+    /// The `sh4eb` value.
     Sh4eb,
-    /// The `sparc` member.
+    /// The `sparc` value.
     Sparc,
-    /// The `sparc64` member.
+    /// The `sparc64` value.
     Sparc64,
-    /// The `tricore` member.
+    /// The `tricore` value.
     Tricore,
-    /// The `x86_64` member.
+    /// The `x86_64` value.
     X8664,
-    /// The `xtensa` member.
+    /// The `xtensa` value.
     Xtensa,
-    /// The `xtensaeb` member.
+    /// The `xtensaeb` value.
     Xtensaeb,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -197,7 +197,7 @@ impl SysEmuTarget {
 }
 impl ::std::str::FromStr for SysEmuTarget {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(SysEmuTarget::from_wire(value))
     }
 }
@@ -251,15 +251,15 @@ impl<'de> ::serde::Deserialize<'de> for SysEmuTarget {
 /// Since: 2.12
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum S390CpuState {
-    /// The `uninitialized` member.
+    /// The `uninitialized` value.
     Uninitialized,
-    /// The `stopped` member.
+    /// The `stopped` value.
     Stopped,
-    /// The `check-stop` member.
+    /// The `check-stop` value.
     CheckStop,
-    /// The `operating` member.
+    /// The `operating` value.
     Operating,
-    /// The `load` member.
+    /// The `load` value.
     Load,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -313,7 +313,7 @@ impl S390CpuState {
 }
 impl ::std::str::FromStr for S390CpuState {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(S390CpuState::from_wire(value))
     }
 }
@@ -1708,7 +1708,7 @@ impl LostTickPolicy {
 }
 impl ::std::str::FromStr for LostTickPolicy {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(LostTickPolicy::from_wire(value))
     }
 }
@@ -1928,7 +1928,7 @@ impl NumaOptionsType {
 }
 impl ::std::str::FromStr for NumaOptionsType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(NumaOptionsType::from_wire(value))
     }
 }
@@ -2646,21 +2646,21 @@ impl<'de> ::serde::Deserialize<'de> for CXLFMWProperties {
 /// Since: 1.5
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum X86CPURegister32 {
-    /// The `EAX` member.
+    /// The `EAX` value.
     Eax,
-    /// The `EBX` member.
+    /// The `EBX` value.
     Ebx,
-    /// The `ECX` member.
+    /// The `ECX` value.
     Ecx,
-    /// The `EDX` member.
+    /// The `EDX` value.
     Edx,
-    /// The `ESP` member.
+    /// The `ESP` value.
     Esp,
-    /// The `EBP` member.
+    /// The `EBP` value.
     Ebp,
-    /// The `ESI` member.
+    /// The `ESI` value.
     Esi,
-    /// The `EDI` member.
+    /// The `EDI` value.
     Edi,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -2723,7 +2723,7 @@ impl X86CPURegister32 {
 }
 impl ::std::str::FromStr for X86CPURegister32 {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(X86CPURegister32::from_wire(value))
     }
 }
@@ -3282,7 +3282,7 @@ impl HmatLBMemoryHierarchy {
 }
 impl ::std::str::FromStr for HmatLBMemoryHierarchy {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(HmatLBMemoryHierarchy::from_wire(value))
     }
 }
@@ -3408,7 +3408,7 @@ impl HmatLBDataType {
 }
 impl ::std::str::FromStr for HmatLBDataType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(HmatLBDataType::from_wire(value))
     }
 }
@@ -3688,7 +3688,7 @@ impl HmatCacheAssociativity {
 }
 impl ::std::str::FromStr for HmatCacheAssociativity {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(HmatCacheAssociativity::from_wire(value))
     }
 }
@@ -3802,7 +3802,7 @@ impl HmatCacheWritePolicy {
 }
 impl ::std::str::FromStr for HmatCacheWritePolicy {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(HmatCacheWritePolicy::from_wire(value))
     }
 }
@@ -5643,7 +5643,7 @@ impl<'de> ::serde::Deserialize<'de> for HvBalloonDeviceInfo {
 /// Since: 2.1
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MemoryDeviceInfoKind {
-    /// The `dimm` member.
+    /// The `dimm` value.
     Dimm,
     /// since 2.12
     Nvdimm,
@@ -5710,7 +5710,7 @@ impl MemoryDeviceInfoKind {
 }
 impl ::std::str::FromStr for MemoryDeviceInfoKind {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(MemoryDeviceInfoKind::from_wire(value))
     }
 }
@@ -7070,7 +7070,7 @@ impl SmbiosEntryPointType {
 }
 impl ::std::str::FromStr for SmbiosEntryPointType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(SmbiosEntryPointType::from_wire(value))
     }
 }

@@ -8,13 +8,13 @@
 /// Since: 8.2
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum S390CpuEntitlement {
-    /// The `auto` member.
+    /// The `auto` value.
     Auto,
-    /// The `low` member.
+    /// The `low` value.
     Low,
-    /// The `medium` member.
+    /// The `medium` value.
     Medium,
-    /// The `high` member.
+    /// The `high` value.
     High,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -65,7 +65,7 @@ impl S390CpuEntitlement {
 }
 impl ::std::str::FromStr for S390CpuEntitlement {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(S390CpuEntitlement::from_wire(value))
     }
 }
@@ -215,7 +215,7 @@ impl CpuTopologyLevel {
 }
 impl ::std::str::FromStr for CpuTopologyLevel {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(CpuTopologyLevel::from_wire(value))
     }
 }
@@ -328,7 +328,7 @@ impl CacheLevelAndType {
 }
 impl ::std::str::FromStr for CacheLevelAndType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(CacheLevelAndType::from_wire(value))
     }
 }

@@ -184,7 +184,7 @@ impl CpuModelExpansionType {
 }
 impl ::std::str::FromStr for CpuModelExpansionType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(CpuModelExpansionType::from_wire(value))
     }
 }
@@ -303,7 +303,7 @@ impl CpuModelCompareResult {
 }
 impl ::std::str::FromStr for CpuModelCompareResult {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(CpuModelCompareResult::from_wire(value))
     }
 }
@@ -903,9 +903,9 @@ impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
 /// Since: 8.2
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum S390CpuPolarization {
-    /// The `horizontal` member.
+    /// The `horizontal` value.
     Horizontal,
-    /// The `vertical` member.
+    /// The `vertical` value.
     Vertical,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -950,7 +950,7 @@ impl S390CpuPolarization {
 }
 impl ::std::str::FromStr for S390CpuPolarization {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(S390CpuPolarization::from_wire(value))
     }
 }

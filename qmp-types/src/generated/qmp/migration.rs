@@ -785,7 +785,7 @@ impl MigrationStatus {
 }
 impl ::std::str::FromStr for MigrationStatus {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(MigrationStatus::from_wire(value))
     }
 }
@@ -1481,7 +1481,7 @@ impl MigrationCapability {
 }
 impl ::std::str::FromStr for MigrationCapability {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(MigrationCapability::from_wire(value))
     }
 }
@@ -1719,7 +1719,7 @@ impl MultiFDCompression {
 }
 impl ::std::str::FromStr for MultiFDCompression {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(MultiFDCompression::from_wire(value))
     }
 }
@@ -1886,7 +1886,7 @@ impl MigMode {
 }
 impl ::std::str::FromStr for MigMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(MigMode::from_wire(value))
     }
 }
@@ -1993,7 +1993,7 @@ impl ZeroPageDetection {
 }
 impl ::std::str::FromStr for ZeroPageDetection {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(ZeroPageDetection::from_wire(value))
     }
 }
@@ -2668,7 +2668,7 @@ impl MigrationParameter {
 }
 impl ::std::str::FromStr for MigrationParameter {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(MigrationParameter::from_wire(value))
     }
 }
@@ -3918,7 +3918,7 @@ impl COLOMessage {
 }
 impl ::std::str::FromStr for COLOMessage {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(COLOMessage::from_wire(value))
     }
 }
@@ -4023,7 +4023,7 @@ impl COLOMode {
 }
 impl ::std::str::FromStr for COLOMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(COLOMode::from_wire(value))
     }
 }
@@ -4139,7 +4139,7 @@ impl FailoverStatus {
 }
 impl ::std::str::FromStr for FailoverStatus {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(FailoverStatus::from_wire(value))
     }
 }
@@ -4253,7 +4253,7 @@ impl COLOExitReason {
 }
 impl ::std::str::FromStr for COLOExitReason {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(COLOExitReason::from_wire(value))
     }
 }
@@ -4365,7 +4365,7 @@ impl MigrationAddressType {
 }
 impl ::std::str::FromStr for MigrationAddressType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(MigrationAddressType::from_wire(value))
     }
 }
@@ -4828,7 +4828,7 @@ impl MigrationChannelType {
 }
 impl ::std::str::FromStr for MigrationChannelType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(MigrationChannelType::from_wire(value))
     }
 }
@@ -5380,7 +5380,7 @@ impl DirtyRateStatus {
 }
 impl ::std::str::FromStr for DirtyRateStatus {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(DirtyRateStatus::from_wire(value))
     }
 }
@@ -5488,7 +5488,7 @@ impl DirtyRateMeasureMode {
 }
 impl ::std::str::FromStr for DirtyRateMeasureMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(DirtyRateMeasureMode::from_wire(value))
     }
 }
@@ -5587,7 +5587,7 @@ impl TimeUnit {
 }
 impl ::std::str::FromStr for TimeUnit {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(TimeUnit::from_wire(value))
     }
 }

@@ -643,7 +643,7 @@ impl CommandLineParameterType {
 }
 impl ::std::str::FromStr for CommandLineParameterType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(CommandLineParameterType::from_wire(value))
     }
 }

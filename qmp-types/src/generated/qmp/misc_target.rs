@@ -80,7 +80,7 @@ impl SevState {
 }
 impl ::std::str::FromStr for SevState {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(SevState::from_wire(value))
     }
 }
@@ -182,7 +182,7 @@ impl SevGuestType {
 }
 impl ::std::str::FromStr for SevGuestType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(SevGuestType::from_wire(value))
     }
 }
@@ -1400,7 +1400,7 @@ impl EvtchnPortType {
 }
 impl ::std::str::FromStr for EvtchnPortType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(EvtchnPortType::from_wire(value))
     }
 }

@@ -30,11 +30,6 @@ pub mod crypto;
 /// Generated from the QAPI module `job`.
 #[allow(deprecated)]
 pub mod job;
-/// ## Block core (VM unrelated)
-///
-/// Generated from the QAPI module `block-core`.
-#[allow(deprecated)]
-pub mod block_core;
 /// # Block devices
 ///
 /// ## Additional block stuff (VM related)
@@ -42,6 +37,11 @@ pub mod block_core;
 /// Generated from the QAPI module `block`.
 #[allow(deprecated)]
 pub mod block;
+/// ## Block core (VM unrelated)
+///
+/// Generated from the QAPI module `block-core`.
+#[allow(deprecated)]
+pub mod block_core;
 /// ## Block device exports
 ///
 /// Generated from the QAPI module `block-export`.
@@ -266,6 +266,10 @@ pub use self::crypto::{
 #[allow(deprecated)]
 pub use self::job::{JobType, JobStatus, JobVerb, JobInfo};
 #[allow(deprecated)]
+pub use self::block::{
+    BiosAtaTranslation, FloppyDriveType, PRManagerInfo, BlockdevChangeReadOnlyMode,
+};
+#[allow(deprecated)]
 pub use self::block_core::{
     SnapshotInfo, ImageInfoSpecificQCow2EncryptionBase, ImageInfoSpecificQCow2Encryption,
     ImageInfoSpecificQCow2EncryptionBranch, ImageInfoSpecificQCow2,
@@ -323,10 +327,6 @@ pub use self::block_core::{
     BlockdevAmendOptionsQcow2, BlockdevAmendOptions, BlockdevAmendOptionsBranch,
     BlockErrorAction, PreallocMode, QuorumOpType, BlockdevSnapshotInternal,
     DummyBlockCoreForceArrays,
-};
-#[allow(deprecated)]
-pub use self::block::{
-    BiosAtaTranslation, FloppyDriveType, PRManagerInfo, BlockdevChangeReadOnlyMode,
 };
 #[allow(deprecated)]
 pub use self::block_export::{
@@ -546,6 +546,11 @@ pub mod cmd {
     pub use super::job::cmd::{
         JobPause, JobResume, JobCancel, JobComplete, JobDismiss, JobFinalize, QueryJobs,
     };
+    pub use super::block::cmd::{
+        QueryPrManagers, Eject, BlockdevOpenTray, BlockdevCloseTray,
+        BlockdevRemoveMedium, BlockdevInsertMedium, BlockdevChangeMedium,
+        BlockSetIoThrottle, BlockLatencyHistogramSet,
+    };
     pub use super::block_core::cmd::{
         QueryBlock, QueryBlockstats, QueryBlockJobs, BlockResize, BlockdevSnapshotSync,
         BlockdevSnapshot, ChangeBackingFile, BlockCommit, DriveBackup, BlockdevBackup,
@@ -558,11 +563,6 @@ pub mod cmd {
         BlockdevCreate, XBlockdevAmend, BlockSetWriteThreshold, XBlockdevChange,
         XBlockdevSetIothread, BlockdevSnapshotInternalSync,
         BlockdevSnapshotDeleteInternalSync,
-    };
-    pub use super::block::cmd::{
-        QueryPrManagers, Eject, BlockdevOpenTray, BlockdevCloseTray,
-        BlockdevRemoveMedium, BlockdevInsertMedium, BlockdevChangeMedium,
-        BlockSetIoThrottle, BlockLatencyHistogramSet,
     };
     pub use super::block_export::cmd::{
         NbdServerStart, NbdServerAdd, NbdServerRemove, NbdServerStop, BlockExportAdd,
@@ -658,12 +658,12 @@ pub mod event {
         GuestPanicked, GuestCrashloaded, GuestPvshutdown, MemoryFailure,
     };
     pub use super::job::event::JobStatusChange;
+    pub use super::block::event::{DeviceTrayMoved, PrManagerStatusChanged};
     pub use super::block_core::event::{
         BlockImageCorrupted, BlockIoError, BlockJobCompleted, BlockJobCancelled,
         BlockJobError, BlockJobReady, BlockJobPending, BlockWriteThreshold,
         QuorumFailure, QuorumReportBad,
     };
-    pub use super::block::event::{DeviceTrayMoved, PrManagerStatusChanged};
     pub use super::block_export::event::BlockExportDeleted;
     pub use super::char::event::VserportChange;
     pub use super::dump::event::DumpCompleted;

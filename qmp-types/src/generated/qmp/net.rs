@@ -1844,7 +1844,7 @@ impl AFXDPMode {
 }
 impl ::std::str::FromStr for AFXDPMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(AFXDPMode::from_wire(value))
     }
 }
@@ -3054,31 +3054,31 @@ impl<'de> ::serde::Deserialize<'de> for NetdevDgramOptions {
 /// Since: 2.7
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NetClientDriver {
-    /// The `none` member.
+    /// The `none` value.
     None,
-    /// The `nic` member.
+    /// The `nic` value.
     Nic,
-    /// The `user` member.
+    /// The `user` value.
     User,
-    /// The `tap` member.
+    /// The `tap` value.
     Tap,
     /// since 2.1
     L2tpv3,
-    /// The `socket` member.
+    /// The `socket` value.
     Socket,
     /// since 7.2
     Stream,
     /// since 7.2
     Dgram,
-    /// The `vde` member.
+    /// The `vde` value.
     Vde,
-    /// The `bridge` member.
+    /// The `bridge` value.
     Bridge,
-    /// The `hubport` member.
+    /// The `hubport` value.
     Hubport,
-    /// The `netmap` member.
+    /// The `netmap` value.
     Netmap,
-    /// The `vhost-user` member.
+    /// The `vhost-user` value.
     VhostUser,
     /// since 5.1
     VhostVdpa,
@@ -3189,7 +3189,7 @@ impl NetClientDriver {
 }
 impl ::std::str::FromStr for NetClientDriver {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(NetClientDriver::from_wire(value))
     }
 }
@@ -3633,7 +3633,7 @@ impl RxState {
 }
 impl ::std::str::FromStr for RxState {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(RxState::from_wire(value))
     }
 }

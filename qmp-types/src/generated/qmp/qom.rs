@@ -998,7 +998,7 @@ impl NetfilterInsert {
 }
 impl ::std::str::FromStr for NetfilterInsert {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(NetfilterInsert::from_wire(value))
     }
 }
@@ -5998,123 +5998,123 @@ impl<'de> ::serde::Deserialize<'de> for ThreadContextProperties {
 /// Since: 6.0
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ObjectType {
-    /// The `acpi-generic-initiator` member.
+    /// The `acpi-generic-initiator` value.
     AcpiGenericInitiator,
-    /// The `acpi-generic-port` member.
+    /// The `acpi-generic-port` value.
     AcpiGenericPort,
-    /// The `authz-list` member.
+    /// The `authz-list` value.
     AuthzList,
-    /// The `authz-listfile` member.
+    /// The `authz-listfile` value.
     AuthzListfile,
-    /// The `authz-pam` member.
+    /// The `authz-pam` value.
     AuthzPam,
-    /// The `authz-simple` member.
+    /// The `authz-simple` value.
     AuthzSimple,
-    /// The `can-bus` member.
+    /// The `can-bus` value.
     CanBus,
-    /// The `can-host-socketcan` member.
+    /// The `can-host-socketcan` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     CanHostSocketcan,
-    /// The `colo-compare` member.
+    /// The `colo-compare` value.
     ColoCompare,
-    /// The `cryptodev-backend` member.
+    /// The `cryptodev-backend` value.
     CryptodevBackend,
-    /// The `cryptodev-backend-builtin` member.
+    /// The `cryptodev-backend-builtin` value.
     CryptodevBackendBuiltin,
-    /// The `cryptodev-backend-lkcf` member.
+    /// The `cryptodev-backend-lkcf` value.
     CryptodevBackendLkcf,
-    /// The `cryptodev-vhost-user` member.
+    /// The `cryptodev-vhost-user` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_VHOST_CRYPTO`.
     CryptodevVhostUser,
-    /// The `dbus-vmstate` member.
+    /// The `dbus-vmstate` value.
     DbusVmstate,
-    /// The `filter-buffer` member.
+    /// The `filter-buffer` value.
     FilterBuffer,
-    /// The `filter-dump` member.
+    /// The `filter-dump` value.
     FilterDump,
-    /// The `filter-mirror` member.
+    /// The `filter-mirror` value.
     FilterMirror,
-    /// The `filter-redirector` member.
+    /// The `filter-redirector` value.
     FilterRedirector,
-    /// The `filter-replay` member.
+    /// The `filter-replay` value.
     FilterReplay,
-    /// The `filter-rewriter` member.
+    /// The `filter-rewriter` value.
     FilterRewriter,
-    /// The `input-barrier` member.
+    /// The `input-barrier` value.
     InputBarrier,
-    /// The `input-linux` member.
+    /// The `input-linux` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     InputLinux,
-    /// The `iommufd` member.
+    /// The `iommufd` value.
     Iommufd,
-    /// The `iothread` member.
+    /// The `iothread` value.
     Iothread,
-    /// The `main-loop` member.
+    /// The `main-loop` value.
     MainLoop,
-    /// The `memory-backend-epc` member.
+    /// The `memory-backend-epc` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     MemoryBackendEpc,
-    /// The `memory-backend-file` member.
+    /// The `memory-backend-file` value.
     MemoryBackendFile,
-    /// The `memory-backend-memfd` member.
+    /// The `memory-backend-memfd` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     MemoryBackendMemfd,
-    /// The `memory-backend-ram` member.
+    /// The `memory-backend-ram` value.
     MemoryBackendRam,
-    /// The `memory-backend-shm` member.
+    /// The `memory-backend-shm` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_POSIX`.
     MemoryBackendShm,
-    /// The `pef-guest` member.
+    /// The `pef-guest` value.
     PefGuest,
-    /// The `pr-manager-helper` member.
+    /// The `pr-manager-helper` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_LINUX`.
     PrManagerHelper,
-    /// The `qtest` member.
+    /// The `qtest` value.
     Qtest,
-    /// The `rng-builtin` member.
+    /// The `rng-builtin` value.
     RngBuiltin,
-    /// The `rng-egd` member.
+    /// The `rng-egd` value.
     RngEgd,
-    /// The `rng-random` member.
+    /// The `rng-random` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_POSIX`.
     RngRandom,
-    /// The `secret` member.
+    /// The `secret` value.
     Secret,
-    /// The `secret_keyring` member.
+    /// The `secret_keyring` value.
     ///
     /// **Availability:** only when QEMU is built with `CONFIG_SECRET_KEYRING`.
     SecretKeyring,
-    /// The `sev-guest` member.
+    /// The `sev-guest` value.
     SevGuest,
-    /// The `sev-snp-guest` member.
+    /// The `sev-snp-guest` value.
     SevSnpGuest,
-    /// The `thread-context` member.
+    /// The `thread-context` value.
     ThreadContext,
-    /// The `s390-pv-guest` member.
+    /// The `s390-pv-guest` value.
     S390PvGuest,
-    /// The `throttle-group` member.
+    /// The `throttle-group` value.
     ThrottleGroup,
-    /// The `tls-creds-anon` member.
+    /// The `tls-creds-anon` value.
     TlsCredsAnon,
-    /// The `tls-creds-psk` member.
+    /// The `tls-creds-psk` value.
     TlsCredsPsk,
-    /// The `tls-creds-x509` member.
+    /// The `tls-creds-x509` value.
     TlsCredsX509,
-    /// The `tls-cipher-suites` member.
+    /// The `tls-cipher-suites` value.
     TlsCipherSuites,
-    /// The `x-remote-object` member.
+    /// The `x-remote-object` value.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     XRemoteObject,
-    /// The `x-vfio-user-server` member.
+    /// The `x-vfio-user-server` value.
     ///
     /// **Unstable:** QEMU does not promise to keep this interface (feature `unstable`).
     XVfioUserServer,
@@ -6302,7 +6302,7 @@ impl ObjectType {
 }
 impl ::std::str::FromStr for ObjectType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(ObjectType::from_wire(value))
     }
 }

@@ -61,7 +61,7 @@ impl ReplayMode {
 }
 impl ::std::str::FromStr for ReplayMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(ReplayMode::from_wire(value))
     }
 }

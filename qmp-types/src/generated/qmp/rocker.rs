@@ -168,7 +168,7 @@ impl RockerPortDuplex {
 }
 impl ::std::str::FromStr for RockerPortDuplex {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(RockerPortDuplex::from_wire(value))
     }
 }
@@ -270,7 +270,7 @@ impl RockerPortAutoneg {
 }
 impl ::std::str::FromStr for RockerPortAutoneg {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(RockerPortAutoneg::from_wire(value))
     }
 }

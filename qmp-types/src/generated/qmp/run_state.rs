@@ -132,7 +132,7 @@ impl RunState {
 }
 impl ::std::str::FromStr for RunState {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(RunState::from_wire(value))
     }
 }
@@ -282,7 +282,7 @@ impl ShutdownCause {
 }
 impl ::std::str::FromStr for ShutdownCause {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(ShutdownCause::from_wire(value))
     }
 }
@@ -515,7 +515,7 @@ impl WatchdogAction {
 }
 impl ::std::str::FromStr for WatchdogAction {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(WatchdogAction::from_wire(value))
     }
 }
@@ -618,7 +618,7 @@ impl RebootAction {
 }
 impl ::std::str::FromStr for RebootAction {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(RebootAction::from_wire(value))
     }
 }
@@ -718,7 +718,7 @@ impl ShutdownAction {
 }
 impl ::std::str::FromStr for ShutdownAction {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(ShutdownAction::from_wire(value))
     }
 }
@@ -832,7 +832,7 @@ impl PanicAction {
 }
 impl ::std::str::FromStr for PanicAction {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(PanicAction::from_wire(value))
     }
 }
@@ -937,7 +937,7 @@ impl GuestPanicAction {
 }
 impl ::std::str::FromStr for GuestPanicAction {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(GuestPanicAction::from_wire(value))
     }
 }
@@ -1041,7 +1041,7 @@ impl GuestPanicInformationType {
 }
 impl ::std::str::FromStr for GuestPanicInformationType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(GuestPanicInformationType::from_wire(value))
     }
 }
@@ -1450,7 +1450,7 @@ impl S390CrashReason {
 }
 impl ::std::str::FromStr for S390CrashReason {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(S390CrashReason::from_wire(value))
     }
 }
@@ -1685,7 +1685,7 @@ impl MemoryFailureRecipient {
 }
 impl ::std::str::FromStr for MemoryFailureRecipient {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(MemoryFailureRecipient::from_wire(value))
     }
 }
@@ -1806,7 +1806,7 @@ impl MemoryFailureAction {
 }
 impl ::std::str::FromStr for MemoryFailureAction {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(MemoryFailureAction::from_wire(value))
     }
 }
@@ -2023,7 +2023,7 @@ impl NotifyVmexitOption {
 }
 impl ::std::str::FromStr for NotifyVmexitOption {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(NotifyVmexitOption::from_wire(value))
     }
 }

@@ -69,7 +69,7 @@ impl NetworkAddressFamily {
 }
 impl ::std::str::FromStr for NetworkAddressFamily {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(NetworkAddressFamily::from_wire(value))
     }
 }
@@ -1333,7 +1333,7 @@ impl SocketAddressType {
 }
 impl ::std::str::FromStr for SocketAddressType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(SocketAddressType::from_wire(value))
     }
 }

@@ -70,7 +70,7 @@ impl StatsType {
 }
 impl ::std::str::FromStr for StatsType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(StatsType::from_wire(value))
     }
 }
@@ -180,7 +180,7 @@ impl StatsUnit {
 }
 impl ::std::str::FromStr for StatsUnit {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(StatsUnit::from_wire(value))
     }
 }
@@ -280,7 +280,7 @@ impl StatsProvider {
 }
 impl ::std::str::FromStr for StatsProvider {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(StatsProvider::from_wire(value))
     }
 }
@@ -388,7 +388,7 @@ impl StatsTarget {
 }
 impl ::std::str::FromStr for StatsTarget {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(StatsTarget::from_wire(value))
     }
 }

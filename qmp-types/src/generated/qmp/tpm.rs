@@ -61,7 +61,7 @@ impl TpmModel {
 }
 impl ::std::str::FromStr for TpmModel {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(TpmModel::from_wire(value))
     }
 }
@@ -160,7 +160,7 @@ impl TpmType {
 }
 impl ::std::str::FromStr for TpmType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(TpmType::from_wire(value))
     }
 }

@@ -59,7 +59,7 @@ impl TraceEventState {
 }
 impl ::std::str::FromStr for TraceEventState {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(TraceEventState::from_wire(value))
     }
 }

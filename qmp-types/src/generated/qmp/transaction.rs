@@ -136,7 +136,7 @@ impl ActionCompletionMode {
 }
 impl ::std::str::FromStr for ActionCompletionMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(ActionCompletionMode::from_wire(value))
     }
 }
@@ -311,7 +311,7 @@ impl TransactionActionKind {
 }
 impl ::std::str::FromStr for TransactionActionKind {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(TransactionActionKind::from_wire(value))
     }
 }

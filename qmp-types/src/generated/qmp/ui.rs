@@ -7,9 +7,9 @@
 /// Since: 7.0
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DisplayProtocol {
-    /// The `vnc` member.
+    /// The `vnc` value.
     Vnc,
-    /// The `spice` member.
+    /// The `spice` value.
     Spice,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -54,7 +54,7 @@ impl DisplayProtocol {
 }
 impl ::std::str::FromStr for DisplayProtocol {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(DisplayProtocol::from_wire(value))
     }
 }
@@ -162,7 +162,7 @@ impl SetPasswordAction {
 }
 impl ::std::str::FromStr for SetPasswordAction {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(SetPasswordAction::from_wire(value))
     }
 }
@@ -772,7 +772,7 @@ impl ImageFormat {
 }
 impl ::std::str::FromStr for ImageFormat {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(ImageFormat::from_wire(value))
     }
 }
@@ -1312,7 +1312,7 @@ impl SpiceQueryMouseMode {
 }
 impl ::std::str::FromStr for SpiceQueryMouseMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(SpiceQueryMouseMode::from_wire(value))
     }
 }
@@ -2212,23 +2212,23 @@ impl<'de> ::serde::Deserialize<'de> for VncInfo {
 /// Since: 2.3
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VncPrimaryAuth {
-    /// The `none` member.
+    /// The `none` value.
     None,
-    /// The `vnc` member.
+    /// The `vnc` value.
     Vnc,
-    /// The `ra2` member.
+    /// The `ra2` value.
     Ra2,
-    /// The `ra2ne` member.
+    /// The `ra2ne` value.
     Ra2ne,
-    /// The `tight` member.
+    /// The `tight` value.
     Tight,
-    /// The `ultra` member.
+    /// The `ultra` value.
     Ultra,
-    /// The `tls` member.
+    /// The `tls` value.
     Tls,
-    /// The `vencrypt` member.
+    /// The `vencrypt` value.
     Vencrypt,
-    /// The `sasl` member.
+    /// The `sasl` value.
     Sasl,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -2294,7 +2294,7 @@ impl VncPrimaryAuth {
 }
 impl ::std::str::FromStr for VncPrimaryAuth {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(VncPrimaryAuth::from_wire(value))
     }
 }
@@ -2351,23 +2351,23 @@ impl<'de> ::serde::Deserialize<'de> for VncPrimaryAuth {
 /// Since: 2.3
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum VncVencryptSubAuth {
-    /// The `plain` member.
+    /// The `plain` value.
     Plain,
-    /// The `tls-none` member.
+    /// The `tls-none` value.
     TlsNone,
-    /// The `x509-none` member.
+    /// The `x509-none` value.
     X509None,
-    /// The `tls-vnc` member.
+    /// The `tls-vnc` value.
     TlsVnc,
-    /// The `x509-vnc` member.
+    /// The `x509-vnc` value.
     X509Vnc,
-    /// The `tls-plain` member.
+    /// The `tls-plain` value.
     TlsPlain,
-    /// The `x509-plain` member.
+    /// The `x509-plain` value.
     X509Plain,
-    /// The `tls-sasl` member.
+    /// The `tls-sasl` value.
     TlsSasl,
-    /// The `x509-sasl` member.
+    /// The `x509-sasl` value.
     X509Sasl,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -2433,7 +2433,7 @@ impl VncVencryptSubAuth {
 }
 impl ::std::str::FromStr for VncVencryptSubAuth {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(VncVencryptSubAuth::from_wire(value))
     }
 }
@@ -2957,243 +2957,243 @@ impl<'de> ::serde::Deserialize<'de> for MouseInfo {
 pub enum QKeyCode {
     /// since 2.0
     Unmapped,
-    /// The `shift` member.
+    /// The `shift` value.
     Shift,
-    /// The `shift_r` member.
+    /// The `shift_r` value.
     ShiftR,
-    /// The `alt` member.
+    /// The `alt` value.
     Alt,
-    /// The `alt_r` member.
+    /// The `alt_r` value.
     AltR,
-    /// The `ctrl` member.
+    /// The `ctrl` value.
     Ctrl,
-    /// The `ctrl_r` member.
+    /// The `ctrl_r` value.
     CtrlR,
-    /// The `menu` member.
+    /// The `menu` value.
     Menu,
-    /// The `esc` member.
+    /// The `esc` value.
     Esc,
-    /// The `1` member.
+    /// The `1` value.
     V1,
-    /// The `2` member.
+    /// The `2` value.
     V2,
-    /// The `3` member.
+    /// The `3` value.
     V3,
-    /// The `4` member.
+    /// The `4` value.
     V4,
-    /// The `5` member.
+    /// The `5` value.
     V5,
-    /// The `6` member.
+    /// The `6` value.
     V6,
-    /// The `7` member.
+    /// The `7` value.
     V7,
-    /// The `8` member.
+    /// The `8` value.
     V8,
-    /// The `9` member.
+    /// The `9` value.
     V9,
-    /// The `0` member.
+    /// The `0` value.
     V0,
-    /// The `minus` member.
+    /// The `minus` value.
     Minus,
-    /// The `equal` member.
+    /// The `equal` value.
     Equal,
-    /// The `backspace` member.
+    /// The `backspace` value.
     Backspace,
-    /// The `tab` member.
+    /// The `tab` value.
     Tab,
-    /// The `q` member.
+    /// The `q` value.
     Q,
-    /// The `w` member.
+    /// The `w` value.
     W,
-    /// The `e` member.
+    /// The `e` value.
     E,
-    /// The `r` member.
+    /// The `r` value.
     R,
-    /// The `t` member.
+    /// The `t` value.
     T,
-    /// The `y` member.
+    /// The `y` value.
     Y,
-    /// The `u` member.
+    /// The `u` value.
     U,
-    /// The `i` member.
+    /// The `i` value.
     I,
-    /// The `o` member.
+    /// The `o` value.
     O,
-    /// The `p` member.
+    /// The `p` value.
     P,
-    /// The `bracket_left` member.
+    /// The `bracket_left` value.
     BracketLeft,
-    /// The `bracket_right` member.
+    /// The `bracket_right` value.
     BracketRight,
-    /// The `ret` member.
+    /// The `ret` value.
     Ret,
-    /// The `a` member.
+    /// The `a` value.
     A,
-    /// The `s` member.
+    /// The `s` value.
     S,
-    /// The `d` member.
+    /// The `d` value.
     D,
-    /// The `f` member.
+    /// The `f` value.
     F,
-    /// The `g` member.
+    /// The `g` value.
     G,
-    /// The `h` member.
+    /// The `h` value.
     H,
-    /// The `j` member.
+    /// The `j` value.
     J,
-    /// The `k` member.
+    /// The `k` value.
     K,
-    /// The `l` member.
+    /// The `l` value.
     L,
-    /// The `semicolon` member.
+    /// The `semicolon` value.
     Semicolon,
-    /// The `apostrophe` member.
+    /// The `apostrophe` value.
     Apostrophe,
-    /// The `grave_accent` member.
+    /// The `grave_accent` value.
     GraveAccent,
-    /// The `backslash` member.
+    /// The `backslash` value.
     Backslash,
-    /// The `z` member.
+    /// The `z` value.
     Z,
-    /// The `x` member.
+    /// The `x` value.
     X,
-    /// The `c` member.
+    /// The `c` value.
     C,
-    /// The `v` member.
+    /// The `v` value.
     V,
-    /// The `b` member.
+    /// The `b` value.
     B,
-    /// The `n` member.
+    /// The `n` value.
     N,
-    /// The `m` member.
+    /// The `m` value.
     M,
-    /// The `comma` member.
+    /// The `comma` value.
     Comma,
-    /// The `dot` member.
+    /// The `dot` value.
     Dot,
-    /// The `slash` member.
+    /// The `slash` value.
     Slash,
-    /// The `asterisk` member.
+    /// The `asterisk` value.
     Asterisk,
-    /// The `spc` member.
+    /// The `spc` value.
     Spc,
-    /// The `caps_lock` member.
+    /// The `caps_lock` value.
     CapsLock,
-    /// The `f1` member.
+    /// The `f1` value.
     F1,
-    /// The `f2` member.
+    /// The `f2` value.
     F2,
-    /// The `f3` member.
+    /// The `f3` value.
     F3,
-    /// The `f4` member.
+    /// The `f4` value.
     F4,
-    /// The `f5` member.
+    /// The `f5` value.
     F5,
-    /// The `f6` member.
+    /// The `f6` value.
     F6,
-    /// The `f7` member.
+    /// The `f7` value.
     F7,
-    /// The `f8` member.
+    /// The `f8` value.
     F8,
-    /// The `f9` member.
+    /// The `f9` value.
     F9,
-    /// The `f10` member.
+    /// The `f10` value.
     F10,
-    /// The `num_lock` member.
+    /// The `num_lock` value.
     NumLock,
-    /// The `scroll_lock` member.
+    /// The `scroll_lock` value.
     ScrollLock,
-    /// The `kp_divide` member.
+    /// The `kp_divide` value.
     KpDivide,
-    /// The `kp_multiply` member.
+    /// The `kp_multiply` value.
     KpMultiply,
-    /// The `kp_subtract` member.
+    /// The `kp_subtract` value.
     KpSubtract,
-    /// The `kp_add` member.
+    /// The `kp_add` value.
     KpAdd,
-    /// The `kp_enter` member.
+    /// The `kp_enter` value.
     KpEnter,
-    /// The `kp_decimal` member.
+    /// The `kp_decimal` value.
     KpDecimal,
-    /// The `sysrq` member.
+    /// The `sysrq` value.
     Sysrq,
-    /// The `kp_0` member.
+    /// The `kp_0` value.
     Kp0,
-    /// The `kp_1` member.
+    /// The `kp_1` value.
     Kp1,
-    /// The `kp_2` member.
+    /// The `kp_2` value.
     Kp2,
-    /// The `kp_3` member.
+    /// The `kp_3` value.
     Kp3,
-    /// The `kp_4` member.
+    /// The `kp_4` value.
     Kp4,
-    /// The `kp_5` member.
+    /// The `kp_5` value.
     Kp5,
-    /// The `kp_6` member.
+    /// The `kp_6` value.
     Kp6,
-    /// The `kp_7` member.
+    /// The `kp_7` value.
     Kp7,
-    /// The `kp_8` member.
+    /// The `kp_8` value.
     Kp8,
-    /// The `kp_9` member.
+    /// The `kp_9` value.
     Kp9,
-    /// The `less` member.
+    /// The `less` value.
     Less,
-    /// The `f11` member.
+    /// The `f11` value.
     F11,
-    /// The `f12` member.
+    /// The `f12` value.
     F12,
-    /// The `print` member.
+    /// The `print` value.
     Print,
-    /// The `home` member.
+    /// The `home` value.
     Home,
-    /// The `pgup` member.
+    /// The `pgup` value.
     Pgup,
-    /// The `pgdn` member.
+    /// The `pgdn` value.
     Pgdn,
-    /// The `end` member.
+    /// The `end` value.
     End,
-    /// The `left` member.
+    /// The `left` value.
     Left,
-    /// The `up` member.
+    /// The `up` value.
     Up,
-    /// The `down` member.
+    /// The `down` value.
     Down,
-    /// The `right` member.
+    /// The `right` value.
     Right,
-    /// The `insert` member.
+    /// The `insert` value.
     Insert,
-    /// The `delete` member.
+    /// The `delete` value.
     Delete,
-    /// The `stop` member.
+    /// The `stop` value.
     Stop,
-    /// The `again` member.
+    /// The `again` value.
     Again,
-    /// The `props` member.
+    /// The `props` value.
     Props,
-    /// The `undo` member.
+    /// The `undo` value.
     Undo,
-    /// The `front` member.
+    /// The `front` value.
     Front,
-    /// The `copy` member.
+    /// The `copy` value.
     Copy,
-    /// The `open` member.
+    /// The `open` value.
     Open,
-    /// The `paste` member.
+    /// The `paste` value.
     Paste,
-    /// The `find` member.
+    /// The `find` value.
     Find,
-    /// The `cut` member.
+    /// The `cut` value.
     Cut,
-    /// The `lf` member.
+    /// The `lf` value.
     Lf,
-    /// The `help` member.
+    /// The `help` value.
     Help,
-    /// The `meta_l` member.
+    /// The `meta_l` value.
     MetaL,
-    /// The `meta_r` member.
+    /// The `meta_r` value.
     MetaR,
-    /// The `compose` member.
+    /// The `compose` value.
     Compose,
     /// since 2.0
     Pause,
@@ -3802,7 +3802,7 @@ impl QKeyCode {
 }
 impl ::std::str::FromStr for QKeyCode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QKeyCode::from_wire(value))
     }
 }
@@ -3855,9 +3855,9 @@ impl<'de> ::serde::Deserialize<'de> for QKeyCode {
 /// Since: 1.3
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum KeyValueKind {
-    /// The `number` member.
+    /// The `number` value.
     Number,
-    /// The `qcode` member.
+    /// The `qcode` value.
     Qcode,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -3902,7 +3902,7 @@ impl KeyValueKind {
 }
 impl ::std::str::FromStr for KeyValueKind {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(KeyValueKind::from_wire(value))
     }
 }
@@ -4277,23 +4277,23 @@ impl<'de> ::serde::Deserialize<'de> for KeyValue {
 /// Since: 2.0
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InputButton {
-    /// The `left` member.
+    /// The `left` value.
     Left,
-    /// The `middle` member.
+    /// The `middle` value.
     Middle,
-    /// The `right` member.
+    /// The `right` value.
     Right,
-    /// The `wheel-up` member.
+    /// The `wheel-up` value.
     WheelUp,
-    /// The `wheel-down` member.
+    /// The `wheel-down` value.
     WheelDown,
     /// front side button of a 5-button mouse (since 2.9)
     Side,
     /// rear side button of a 5-button mouse (since 2.9)
     Extra,
-    /// The `wheel-left` member.
+    /// The `wheel-left` value.
     WheelLeft,
-    /// The `wheel-right` member.
+    /// The `wheel-right` value.
     WheelRight,
     /// screen contact on a multi-touch device (since 8.1)
     Touch,
@@ -4364,7 +4364,7 @@ impl InputButton {
 }
 impl ::std::str::FromStr for InputButton {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(InputButton::from_wire(value))
     }
 }
@@ -4417,9 +4417,9 @@ impl<'de> ::serde::Deserialize<'de> for InputButton {
 /// Since: 2.0
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InputAxis {
-    /// The `x` member.
+    /// The `x` value.
     X,
-    /// The `y` member.
+    /// The `y` value.
     Y,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -4461,7 +4461,7 @@ impl InputAxis {
 }
 impl ::std::str::FromStr for InputAxis {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(InputAxis::from_wire(value))
     }
 }
@@ -4576,7 +4576,7 @@ impl InputMultiTouchType {
 }
 impl ::std::str::FromStr for InputMultiTouchType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(InputMultiTouchType::from_wire(value))
     }
 }
@@ -5149,7 +5149,7 @@ impl InputEventKind {
 }
 impl ::std::str::FromStr for InputEventKind {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(InputEventKind::from_wire(value))
     }
 }
@@ -6179,7 +6179,7 @@ impl DisplayGLMode {
 }
 impl ::std::str::FromStr for DisplayGLMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(DisplayGLMode::from_wire(value))
     }
 }
@@ -6486,11 +6486,11 @@ impl<'de> ::serde::Deserialize<'de> for DisplayCocoa {
 /// Since: 7.1
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HotKeyMod {
-    /// The `lctrl-lalt` member.
+    /// The `lctrl-lalt` value.
     LctrlLalt,
-    /// The `lshift-lctrl-lalt` member.
+    /// The `lshift-lctrl-lalt` value.
     LshiftLctrlLalt,
-    /// The `rctrl` member.
+    /// The `rctrl` value.
     Rctrl,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -6538,7 +6538,7 @@ impl HotKeyMod {
 }
 impl ::std::str::FromStr for HotKeyMod {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(HotKeyMod::from_wire(value))
     }
 }
@@ -6795,7 +6795,7 @@ impl DisplayType {
 }
 impl ::std::str::FromStr for DisplayType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(DisplayType::from_wire(value))
     }
 }
@@ -7168,7 +7168,7 @@ impl DisplayReloadType {
 }
 impl ::std::str::FromStr for DisplayReloadType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(DisplayReloadType::from_wire(value))
     }
 }
@@ -7486,7 +7486,7 @@ impl DisplayUpdateType {
 }
 impl ::std::str::FromStr for DisplayUpdateType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(DisplayUpdateType::from_wire(value))
     }
 }

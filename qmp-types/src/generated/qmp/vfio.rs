@@ -86,7 +86,7 @@ impl QapiVfioMigrationState {
 }
 impl ::std::str::FromStr for QapiVfioMigrationState {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(QapiVfioMigrationState::from_wire(value))
     }
 }

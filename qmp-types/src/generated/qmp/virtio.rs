@@ -2355,7 +2355,7 @@ impl GranuleMode {
 }
 impl ::std::str::FromStr for GranuleMode {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(GranuleMode::from_wire(value))
     }
 }
@@ -2462,7 +2462,7 @@ impl VMAppleVirtioBlkVariant {
 }
 impl ::std::str::FromStr for VMAppleVirtioBlkVariant {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(VMAppleVirtioBlkVariant::from_wire(value))
     }
 }

@@ -8,11 +8,11 @@
 /// Since: 6.0
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum YankInstanceType {
-    /// The `block-node` member.
+    /// The `block-node` value.
     BlockNode,
-    /// The `chardev` member.
+    /// The `chardev` value.
     Chardev,
-    /// The `migration` member.
+    /// The `migration` value.
     Migration,
     /// A value this version of the bindings does not know (from a newer QEMU); it never holds one of the values above.
     Other(::std::string::String),
@@ -60,7 +60,7 @@ impl YankInstanceType {
 }
 impl ::std::str::FromStr for YankInstanceType {
     type Err = ::std::convert::Infallible;
-    fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+    fn from_str(value: &str) -> ::std::result::Result<Self, ::std::convert::Infallible> {
         ::std::result::Result::Ok(YankInstanceType::from_wire(value))
     }
 }
