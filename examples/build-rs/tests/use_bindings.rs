@@ -14,9 +14,9 @@ fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(v: Value) -> T 
 #[test]
 fn commands_know_their_wire_names_and_flags() {
     assert_eq!(geometry::cmd::CountPoints::NAME, "count-points");
-    assert!(!geometry::cmd::CountPoints::SUCCESS_RESPONSE);
-    assert!(geometry::cmd::DrawBoxed::ALLOW_OOB);
-    assert!(!geometry::cmd::OrgExampleXFrobnicate::HAS_ARGUMENTS);
+    const { assert!(!geometry::cmd::CountPoints::SUCCESS_RESPONSE) };
+    const { assert!(geometry::cmd::DrawBoxed::ALLOW_OOB) };
+    const { assert!(!geometry::cmd::OrgExampleXFrobnicate::HAS_ARGUMENTS) };
     assert_eq!(
         names::cmd::OrgExampleDoThing::NAME,
         "__org.example_do-thing"
