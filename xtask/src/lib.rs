@@ -4,6 +4,8 @@
 //! after checking that the tree is the one `schema/qemu.json` pins
 //! (version and the SHA-256 of every schema file read).
 
+pub mod corpus;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;

@@ -29,6 +29,9 @@ enum Task {
         #[arg(long, conflicts_with = "check")]
         update_pin: bool,
     },
+    /// Record real QMP replies and events from a throwaway QEMU into
+    /// qmp-types/benches/corpus.jsonl (the decode benchmark's input).
+    CaptureCorpus,
     /// Check QEMU's three schemas (QMP, guest agent, storage daemon) and
     /// print what each defines.
     Schemas {
@@ -80,6 +83,16 @@ fn main() -> ExitCode {
             eprintln!("wrote {files} files ({generated:.1?} to parse and generate)");
             ExitCode::SUCCESS
         }
+        Task::CaptureCorpus => match xtask::corpus::capture() {
+            Ok(n) => {
+                eprintln!("wrote {n} messages to qmp-types/benches/corpus.jsonl");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Task::Schemas { qemu_src } => {
             let mut ok = true;
             for rel in SCHEMAS {
