@@ -77,7 +77,7 @@ pub fn capture() -> Result<usize, String> {
         let mut reader = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
         let mut writer = stream;
         let mut lines: Vec<String> = Vec::new();
-        let mut read = |reader: &mut BufReader<UnixStream>| -> Result<String, String> {
+        let read = |reader: &mut BufReader<UnixStream>| -> Result<String, String> {
             let mut line = String::new();
             reader.read_line(&mut line).map_err(|e| e.to_string())?;
             Ok(line.trim_end().to_string())
