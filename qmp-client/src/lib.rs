@@ -1,3 +1,550 @@
-//! Async and blocking QMP clients.
+//! An async QMP client for QEMU, on tokio.
 //!
-//! Not written yet: the client is the subject of a later milestone.
+//! ```no_run
+//! # async fn demo() -> Result<(), qmp_client::Error> {
+//! use qmp_types::cmd;
+//! let client = qmp_client::Client::connect_unix("/run/qemu/qmp.sock").await?;
+//! println!("QEMU {}", client.greeting().version.qemu.major);
+//! let status = client.execute(&cmd::QueryStatus).await?;
+//! println!("{:?}", status.status);
+//! # Ok(()) }
+//! ```
+//!
+//! One reader task owns the connection's read half: it routes each reply
+//! by its id to the call waiting for it and decodes each event once for
+//! every subscriber. A [`Client`] is a cheap handle: clone it into as many
+//! tasks as you like and call concurrently; commands are written whole,
+//! one write each. Dropping a call's future at any point is safe: its
+//! reply, when it comes, is dropped. When the connection dies, every
+//! pending call fails with [`Error::Disconnected`].
+//!
+//! Events go to any number of [`EventStream`]s through bounded buffers: a
+//! subscriber that does not keep up gets [`Error::Lagged`] and never
+//! stalls replies or other subscribers. Subscribe before sending the
+//! command whose event you wait for, and no event can be missed.
+
+mod error;
+mod line;
+
+pub use error::Error;
+
+use qmp_types::{Command, EventMessage, EventSet, Events};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex as StdMutex, PoisonError};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{Mutex, broadcast, oneshot};
+
+/// The greeting a QMP server sends when a client connects.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Greeting {
+    /// The server's version.
+    pub version: qmp_types::VersionInfo,
+    /// The capabilities it offers (`oob`...).
+    pub capabilities: Vec<qmp_types::QMPCapability>,
+}
+
+#[derive(Deserialize)]
+struct GreetingMessage {
+    #[serde(rename = "QMP")]
+    qmp: Greeting,
+}
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How long to wait for the connection and the greeting.
+    pub connect_timeout: Duration,
+    /// The timeout of calls that do not give their own (`None`: none).
+    pub call_timeout: Option<Duration>,
+    /// Enable out-of-band execution when the server offers it.
+    pub oob: bool,
+    /// The longest line accepted from the server; a longer one is an
+    /// error, not unbounded memory.
+    pub max_line: usize,
+    /// How many events a subscriber may fall behind before it gets
+    /// [`Error::Lagged`].
+    pub event_buffer: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            connect_timeout: Duration::from_secs(10),
+            call_timeout: None,
+            oob: true,
+            max_line: 64 << 20,
+            event_buffer: 1024,
+        }
+    }
+}
+
+/// A reply as routed to its caller: the raw line, decoded by the caller.
+type Reply = Result<String, Error>;
+
+struct Shared<E> {
+    writer: Mutex<Box<dyn AsyncWrite + Send + Unpin>>,
+    pending: StdMutex<HashMap<u64, oneshot::Sender<Reply>>>,
+    next_id: AtomicU64,
+    closed: AtomicBool,
+    events: broadcast::Sender<Arc<EventMessage<E>>>,
+    greeting: Greeting,
+    oob: bool,
+    config: Config,
+}
+
+/// A connection to a QMP server (cheap to clone; all clones share it).
+pub struct Client<E = Events> {
+    shared: Arc<Shared<E>>,
+}
+
+impl<E> Clone for Client<E> {
+    fn clone(&self) -> Self {
+        Client {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// Removes a call's pending entry when the call ends, however it ends
+/// (reply, timeout, or the future dropped).
+struct PendingGuard<'a, E> {
+    shared: &'a Shared<E>,
+    id: u64,
+}
+
+impl<E> Drop for PendingGuard<'_, E> {
+    fn drop(&mut self) {
+        self.shared
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.id);
+    }
+}
+
+impl Client<Events> {
+    /// Connects to a QMP server on a Unix socket, with default settings.
+    pub async fn connect_unix(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::connect_unix_with(path, Config::default()).await
+    }
+
+    /// Connects to a QMP server on a Unix socket.
+    pub async fn connect_unix_with(path: impl AsRef<Path>, config: Config) -> Result<Self, Error> {
+        let stream = tokio::time::timeout(
+            config.connect_timeout,
+            tokio::net::UnixStream::connect(path),
+        )
+        .await
+        .map_err(|_| Error::Timeout)??;
+        let (r, w) = stream.into_split();
+        Self::handshake(r, w, config).await
+    }
+
+    /// Connects to a QMP server over TCP, with default settings.
+    pub async fn connect_tcp(addr: impl tokio::net::ToSocketAddrs) -> Result<Self, Error> {
+        let config = Config::default();
+        let stream =
+            tokio::time::timeout(config.connect_timeout, tokio::net::TcpStream::connect(addr))
+                .await
+                .map_err(|_| Error::Timeout)??;
+        let (r, w) = stream.into_split();
+        Client::handshake(r, w, config).await
+    }
+}
+
+impl<E: EventSet + Send + Sync + 'static> Client<E> {
+    /// Speaks QMP over any stream: reads the greeting, negotiates
+    /// capabilities (out-of-band execution when both sides want it) and
+    /// starts the reader task. This is also how to use a schema's own
+    /// event set: `Client::<MyEvents>::handshake(reader, writer, config)`.
+    pub async fn handshake<R, W>(reader: R, writer: W, config: Config) -> Result<Self, Error>
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+        W: AsyncWrite + Send + Unpin + 'static,
+    {
+        let mut lines = line::Lines::new(reader, config.max_line);
+        let mut writer: Box<dyn AsyncWrite + Send + Unpin> = Box::new(writer);
+        let timeout = config.connect_timeout;
+        let (greeting, oob, lines, writer) = tokio::time::timeout(timeout, async move {
+            let line = lines.next().await?.ok_or(Error::Disconnected)?;
+            let greeting: GreetingMessage = serde_json::from_str(&line)
+                .map_err(|e| Error::protocol(format!("not a QMP greeting: {e}"), &line))?;
+            let greeting = greeting.qmp;
+            let oob = config.oob
+                && greeting
+                    .capabilities
+                    .contains(&qmp_types::QMPCapability::Oob);
+            let enable: Vec<&str> = if oob { vec!["oob"] } else { Vec::new() };
+            let msg =
+                serde_json::json!({"execute": "qmp_capabilities", "arguments": {"enable": enable}});
+            write_line(&mut writer, &msg.to_string()).await?;
+            loop {
+                let line = lines.next().await?.ok_or(Error::Disconnected)?;
+                let v: Value = serde_json::from_str(&line)
+                    .map_err(|e| Error::protocol(format!("not JSON: {e}"), &line))?;
+                if v.get("event").is_some() {
+                    continue;
+                }
+                if v.get("return").is_some() {
+                    break;
+                }
+                return Err(Error::from_error_reply(&v, "qmp_capabilities", &line));
+            }
+            Ok::<_, Error>((greeting, oob, lines, writer))
+        })
+        .await
+        .map_err(|_| Error::Timeout)??;
+        let (events, _) = broadcast::channel(config.event_buffer.max(1));
+        let shared = Arc::new(Shared {
+            writer: Mutex::new(writer),
+            pending: StdMutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            closed: AtomicBool::new(false),
+            events,
+            greeting,
+            oob,
+            config,
+        });
+        tokio::spawn(read_loop(lines, Arc::downgrade(&shared)));
+        Ok(Client { shared })
+    }
+
+    /// The server's greeting.
+    pub fn greeting(&self) -> &Greeting {
+        &self.shared.greeting
+    }
+
+    /// Whether out-of-band execution was negotiated.
+    pub fn oob_enabled(&self) -> bool {
+        self.shared.oob
+    }
+
+    /// Whether the connection is closed.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    /// Runs a command and returns its typed result.
+    pub async fn execute<C: Command>(&self, command: &C) -> Result<C::Returns, Error> {
+        self.execute_inner(command, false, self.shared.config.call_timeout)
+            .await
+    }
+
+    /// [`Client::execute`] with its own timeout.
+    pub async fn execute_timeout<C: Command>(
+        &self,
+        command: &C,
+        timeout: Duration,
+    ) -> Result<C::Returns, Error> {
+        self.execute_inner(command, false, Some(timeout)).await
+    }
+
+    /// Runs a command out-of-band (`exec-oob`): it may overtake commands
+    /// in flight. The command must allow it and the server must have
+    /// agreed to out-of-band execution.
+    pub async fn execute_oob<C: Command>(&self, command: &C) -> Result<C::Returns, Error> {
+        if !C::ALLOW_OOB {
+            return Err(Error::NotAllowed(format!(
+                "{} cannot run out-of-band",
+                C::NAME
+            )));
+        }
+        if !self.shared.oob {
+            return Err(Error::NotAllowed(
+                "out-of-band execution was not negotiated".into(),
+            ));
+        }
+        self.execute_inner(command, true, self.shared.config.call_timeout)
+            .await
+    }
+
+    async fn execute_inner<C: Command>(
+        &self,
+        command: &C,
+        oob: bool,
+        timeout: Option<Duration>,
+    ) -> Result<C::Returns, Error> {
+        let arguments = if C::HAS_ARGUMENTS {
+            Some(serde_json::to_value(command).map_err(Error::Encode)?)
+        } else {
+            None
+        };
+        let line = self
+            .send(C::NAME, arguments, oob, C::SUCCESS_RESPONSE, timeout)
+            .await?;
+        let Some(line) = line else {
+            // No reply on success: nothing to decode.
+            return serde_json::from_value(Value::Object(Default::default()))
+                .map_err(Error::Encode);
+        };
+        decode_return::<C::Returns>(C::NAME, &line)
+    }
+
+    /// Runs a command by name with JSON arguments; the result is the
+    /// JSON `return` value.
+    pub async fn execute_raw(&self, name: &str, arguments: Option<Value>) -> Result<Value, Error> {
+        let line = self
+            .send(
+                name,
+                arguments,
+                false,
+                true,
+                self.shared.config.call_timeout,
+            )
+            .await?;
+        match line {
+            Some(line) => decode_return::<Value>(name, &line),
+            None => Ok(Value::Null),
+        }
+    }
+
+    /// Sends a request and waits for its reply line (`None` for commands
+    /// that send no reply on success).
+    async fn send(
+        &self,
+        name: &str,
+        arguments: Option<Value>,
+        oob: bool,
+        wants_reply: bool,
+        timeout: Option<Duration>,
+    ) -> Result<Option<String>, Error> {
+        let shared = &*self.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(Error::Disconnected);
+        }
+        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut msg = serde_json::Map::new();
+        msg.insert(
+            if oob { "exec-oob" } else { "execute" }.into(),
+            Value::String(name.into()),
+        );
+        if let Some(args) = arguments {
+            msg.insert("arguments".into(), args);
+        }
+        msg.insert("id".into(), Value::from(id));
+        let text = Value::Object(msg).to_string();
+        let (tx, rx) = oneshot::channel();
+        let _guard = if wants_reply {
+            shared
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(id, tx);
+            Some(PendingGuard { shared, id })
+        } else {
+            None
+        };
+        // The connection may have died between the check and the insert:
+        // the reader drains pending calls after setting `closed`.
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(Error::Disconnected);
+        }
+        tracing::trace!(id, command = name, "send");
+        let work = async {
+            {
+                let mut w = shared.writer.lock().await;
+                write_line(&mut *w, &text).await?;
+            }
+            if !wants_reply {
+                return Ok(None);
+            }
+            match rx.await {
+                Ok(reply) => reply.map(Some),
+                Err(_) => Err(Error::Disconnected),
+            }
+        };
+        match timeout {
+            Some(t) => tokio::time::timeout(t, work)
+                .await
+                .map_err(|_| Error::Timeout)?,
+            None => work.await,
+        }
+    }
+
+    /// Subscribes to every event from now on.
+    pub fn events(&self) -> EventStream<E> {
+        EventStream {
+            rx: self.shared.events.subscribe(),
+            filter: None,
+        }
+    }
+
+    /// Subscribes to the events for which `filter` holds.
+    pub fn events_where(
+        &self,
+        filter: impl Fn(&EventMessage<E>) -> bool + Send + Sync + 'static,
+    ) -> EventStream<E> {
+        EventStream {
+            rx: self.shared.events.subscribe(),
+            filter: Some(Box::new(filter)),
+        }
+    }
+}
+
+impl Client<Events> {
+    /// Subscribes to one kind of event, by its type.
+    pub fn events_of<T: qmp_types::Event>(&self) -> EventStream<Events> {
+        self.events_where(|m| qmp_types::EventSet::name(&m.event) == T::NAME)
+    }
+}
+
+/// Which events a subscriber wants.
+type EventFilter<E> = Box<dyn Fn(&EventMessage<E>) -> bool + Send + Sync>;
+
+/// A subscription to events.
+pub struct EventStream<E> {
+    rx: broadcast::Receiver<Arc<EventMessage<E>>>,
+    filter: Option<EventFilter<E>>,
+}
+
+impl<E> EventStream<E> {
+    /// The next event. [`Error::Lagged`] means events were dropped because
+    /// this subscriber fell behind (the stream goes on after it);
+    /// [`Error::Disconnected`] that the connection is closed.
+    pub async fn next(&mut self) -> Result<Arc<EventMessage<E>>, Error> {
+        loop {
+            match self.rx.recv().await {
+                Ok(e) => {
+                    if self.filter.as_ref().is_none_or(|f| f(&e)) {
+                        return Ok(e);
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => return Err(Error::Lagged(n)),
+                Err(broadcast::error::RecvError::Closed) => return Err(Error::Disconnected),
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for an event for which `matches` holds
+    /// (skipping others, and events lost to lag).
+    pub async fn wait_for(
+        &mut self,
+        timeout: Duration,
+        matches: impl Fn(&EventMessage<E>) -> bool,
+    ) -> Result<Arc<EventMessage<E>>, Error> {
+        tokio::time::timeout(timeout, async {
+            loop {
+                match self.next().await {
+                    Ok(e) if matches(&e) => return Ok(e),
+                    Ok(_) | Err(Error::Lagged(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        })
+        .await
+        .map_err(|_| Error::Timeout)?
+    }
+}
+
+async fn write_line<W: AsyncWrite + Unpin + ?Sized>(w: &mut W, text: &str) -> Result<(), Error> {
+    // One write per command: the line and its newline together.
+    let mut buf = Vec::with_capacity(text.len() + 1);
+    buf.extend_from_slice(text.as_bytes());
+    buf.push(b'\n');
+    w.write_all(&buf).await?;
+    w.flush().await?;
+    Ok(())
+}
+
+fn decode_return<T: serde::de::DeserializeOwned>(command: &str, line: &str) -> Result<T, Error> {
+    #[derive(Deserialize)]
+    struct Return<'a> {
+        #[serde(rename = "return", borrow)]
+        ret: Option<&'a serde_json::value::RawValue>,
+    }
+    let reply: Return<'_> =
+        serde_json::from_str(line).map_err(|e| Error::protocol(format!("not JSON: {e}"), line))?;
+    let Some(raw) = reply.ret else {
+        let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+        return Err(Error::from_error_reply(&v, command, line));
+    };
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize(&mut de).map_err(|e| Error::Decode {
+        command: command.to_string(),
+        path: e.path().to_string(),
+        raw: raw.get().to_string(),
+        source: e.into_inner(),
+    })
+}
+
+/// The reader task: routes replies by id, broadcasts events, and fails
+/// every pending call when the connection ends.
+async fn read_loop<R: AsyncRead + Unpin, E: EventSet + Send + Sync + 'static>(
+    mut lines: line::Lines<R>,
+    shared: std::sync::Weak<Shared<E>>,
+) {
+    let end = loop {
+        let line = match lines.next().await {
+            Ok(Some(line)) => line,
+            Ok(None) => break Error::Disconnected,
+            Err(e) => break e,
+        };
+        // Every client handle gone: stop reading.
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        route(&shared, line);
+    };
+    if let Some(shared) = shared.upgrade() {
+        tracing::debug!(error = %end, "connection ended");
+        shared.closed.store(true, Ordering::Release);
+        let pending: Vec<_> = shared
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .collect();
+        for (_, tx) in pending {
+            let _ = tx.send(Err(Error::Disconnected));
+        }
+    }
+}
+
+fn route<E: EventSet>(shared: &Shared<E>, line: String) {
+    #[derive(Deserialize)]
+    struct Head<'a> {
+        #[serde(borrow)]
+        event: Option<std::borrow::Cow<'a, str>>,
+        id: Option<Value>,
+    }
+    let head: Head<'_> = match serde_json::from_str(&line) {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, line = %line, "the server sent something that is not a QMP message");
+            return;
+        }
+    };
+    if head.event.is_some() {
+        tracing::trace!(line = %line, "event");
+        match serde_json::from_str::<EventMessage<E>>(&line) {
+            Ok(msg) => {
+                // No subscriber is fine.
+                let _ = shared.events.send(Arc::new(msg));
+            }
+            Err(e) => tracing::warn!(error = %e, line = %line, "an event does not decode"),
+        }
+        return;
+    }
+    let Some(id) = head.id.as_ref().and_then(Value::as_u64) else {
+        tracing::warn!(line = %line, "a reply without an id of ours");
+        return;
+    };
+    tracing::trace!(id, "reply");
+    let tx = shared
+        .pending
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(&id);
+    match tx {
+        Some(tx) => {
+            // The caller may have given up: then the reply is dropped.
+            let _ = tx.send(Ok(line));
+        }
+        None => tracing::debug!(id, "a reply nobody waits for any more"),
+    }
+}

@@ -1,0 +1,95 @@
+//! Errors that keep everything: the server's error class and text, the
+//! raw line of anything unexpected, the path of a field that does not
+//! decode.
+
+use qmp_types::QapiErrorClass;
+use serde_json::Value;
+
+/// What can go wrong talking to a QMP server.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The server answered with an error.
+    #[error("{command}: {class}: {desc}")]
+    Qmp {
+        /// The command.
+        command: String,
+        /// The error class (open: a class a newer QEMU adds is kept).
+        class: QapiErrorClass,
+        /// The server's description.
+        desc: String,
+        /// The raw reply.
+        raw: String,
+    },
+    /// Reading or writing failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The server sent something that is not valid QMP.
+    #[error("protocol violation: {reason}: {line}")]
+    Protocol {
+        /// What is wrong.
+        reason: String,
+        /// The line as received.
+        line: String,
+    },
+    /// A reply does not decode into the command's return type.
+    #[error("the reply of {command} does not decode at `{path}`: {source}")]
+    Decode {
+        /// The command.
+        command: String,
+        /// Where in the value decoding failed (`[0].inserted.ro`).
+        path: String,
+        /// The `return` value as received.
+        raw: String,
+        /// The decoder's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The arguments could not be encoded.
+    #[error("cannot encode the arguments: {0}")]
+    Encode(#[source] serde_json::Error),
+    /// The call or the connection took too long.
+    #[error("timed out")]
+    Timeout,
+    /// The connection is closed (or closed while the call waited).
+    #[error("disconnected")]
+    Disconnected,
+    /// An event subscriber fell behind and this many events were dropped
+    /// for it.
+    #[error("the subscriber fell behind: {0} events dropped")]
+    Lagged(u64),
+    /// A line from the server exceeded the configured limit.
+    #[error("a line from the server is longer than {limit} bytes")]
+    LineTooLong {
+        /// The limit.
+        limit: usize,
+    },
+    /// The call is not possible (out-of-band not allowed or negotiated).
+    #[error("{0}")]
+    NotAllowed(String),
+}
+
+impl Error {
+    pub(crate) fn protocol(reason: impl Into<String>, line: &str) -> Self {
+        Error::Protocol {
+            reason: reason.into(),
+            line: line.to_string(),
+        }
+    }
+
+    /// An `{"error": {...}}` reply, or a protocol violation if it is not one.
+    pub(crate) fn from_error_reply(v: &Value, command: &str, line: &str) -> Self {
+        let err = &v["error"];
+        match (
+            err.get("class").and_then(Value::as_str),
+            err.get("desc").and_then(Value::as_str),
+        ) {
+            (Some(class), Some(desc)) => Error::Qmp {
+                command: command.to_string(),
+                class: QapiErrorClass::from_wire(class),
+                desc: desc.to_string(),
+                raw: line.to_string(),
+            },
+            _ => Error::protocol("a reply that is neither a return nor an error", line),
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! Fault tests against a fake server on a real Unix socket: the server
+//! dies mid-call, sends garbage, a truncated line, an over-limit line, a
+//! reply with an unknown id, floods a subscriber that never reads; calls
+//! cancelled mid-flight. No panic, no hang, nothing misrouted.
+
+use qmp_client::{Client, Config, Error};
+use qmp_types::cmd;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+const GREETING: &str = r#"{"QMP": {"version": {"qemu": {"micro": 2, "minor": 0, "major": 10}, "package": "fake"}, "capabilities": ["oob"]}}"#;
+
+fn socket_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("qmp-client-faults-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join("qmp.sock")
+}
+
+/// A fake server: greets, accepts qmp_capabilities, then hands the
+/// connection to `script`.
+async fn fake<F, Fut>(
+    name: &str,
+    config: Config,
+    script: F,
+) -> (Client, tokio::task::JoinHandle<()>)
+where
+    F: FnOnce(BufReader<tokio::net::unix::OwnedReadHalf>, tokio::net::unix::OwnedWriteHalf) -> Fut
+        + Send
+        + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let path = socket_path(name);
+    let listener = UnixListener::bind(&path).expect("bind");
+    let server = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let (r, mut w) = stream.into_split();
+        let mut r = BufReader::new(r);
+        w.write_all(format!("{GREETING}\r\n").as_bytes())
+            .await
+            .expect("greet");
+        let mut line = String::new();
+        r.read_line(&mut line).await.expect("capabilities");
+        let v: Value = serde_json::from_str(&line).expect("JSON");
+        assert_eq!(v["execute"], "qmp_capabilities");
+        w.write_all(b"{\"return\": {}}\r\n").await.expect("reply");
+        script(r, w).await;
+    });
+    let client = Client::connect_unix_with(&path, config)
+        .await
+        .expect("connect");
+    (client, server)
+}
+
+async fn read_request(r: &mut BufReader<tokio::net::unix::OwnedReadHalf>) -> Option<Value> {
+    let mut line = String::new();
+    match r.read_line(&mut line).await {
+        Ok(0) | Err(_) => None,
+        Ok(_) => serde_json::from_str(&line).ok(),
+    }
+}
+
+#[tokio::test]
+async fn server_dies_mid_call_every_pending_call_fails_promptly() {
+    let (client, _server) = fake("dies", Config::default(), |mut r, w| async move {
+        // Read the calls, answer none, then die.
+        for _ in 0..8 {
+            read_request(&mut r).await;
+        }
+        drop((r, w));
+    })
+    .await;
+    let calls: Vec<_> = (0..8)
+        .map(|_| {
+            let c = client.clone();
+            tokio::spawn(async move { c.execute(&cmd::QueryStatus).await })
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    for call in calls {
+        let r = tokio::time::timeout(Duration::from_secs(1), call)
+            .await
+            .expect("no hang")
+            .expect("no panic");
+        assert!(matches!(r, Err(Error::Disconnected)), "{r:?}");
+    }
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // And later calls fail at once.
+    assert!(matches!(
+        client.execute(&cmd::QueryStatus).await,
+        Err(Error::Disconnected)
+    ));
+    assert!(client.is_closed());
+}
+
+#[tokio::test]
+async fn garbage_and_unknown_ids_do_not_disturb_replies() {
+    let (client, _server) = fake("garbage", Config::default(), |mut r, mut w| async move {
+        let req = read_request(&mut r).await.expect("a request");
+        w.write_all(b"this is not json\r\n").await.ok();
+        w.write_all(b"{\"return\": {}, \"id\": 999999}\r\n")
+            .await
+            .ok();
+        w.write_all(b"[1, 2, 3]\r\n").await.ok();
+        let reply = json!({"return": {"running": true, "status": "running"}, "id": req["id"]});
+        w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
+        read_request(&mut r).await;
+    })
+    .await;
+    let status = client
+        .execute(&cmd::QueryStatus)
+        .await
+        .expect("the reply still arrives");
+    assert!(status.running);
+}
+
+#[tokio::test]
+async fn truncated_line_ends_the_connection_cleanly() {
+    let (client, _server) = fake("truncated", Config::default(), |mut r, mut w| async move {
+        read_request(&mut r).await;
+        w.write_all(b"{\"return\": {\"running\": tr").await.ok();
+        drop(w);
+    })
+    .await;
+    let r = tokio::time::timeout(Duration::from_secs(1), client.execute(&cmd::QueryStatus))
+        .await
+        .expect("no hang");
+    assert!(matches!(r, Err(Error::Disconnected)), "{r:?}");
+}
+
+#[tokio::test]
+async fn over_limit_line_is_an_error_not_memory() {
+    let config = Config {
+        max_line: 4096,
+        ..Config::default()
+    };
+    let (client, _server) = fake("overlimit", config, |mut r, mut w| async move {
+        let req = read_request(&mut r).await.expect("a request");
+        let huge = "x".repeat(1 << 20);
+        let reply = json!({"return": {"name": huge}, "id": req["id"]});
+        w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
+        read_request(&mut r).await;
+    })
+    .await;
+    let r = tokio::time::timeout(Duration::from_secs(2), client.execute(&cmd::QueryName))
+        .await
+        .expect("no hang");
+    assert!(matches!(r, Err(Error::Disconnected)), "{r:?}");
+}
+
+#[tokio::test]
+async fn a_flooded_subscriber_lags_and_never_stalls_replies() {
+    let config = Config {
+        event_buffer: 16,
+        ..Config::default()
+    };
+    let (client, _server) = fake("flood", config, |mut r, mut w| async move {
+        let req = read_request(&mut r).await.expect("a request");
+        for i in 0..5000 {
+            let ev = json!({"event": "STOP", "timestamp": {"seconds": i, "microseconds": 0}});
+            w.write_all(format!("{ev}\r\n").as_bytes()).await.ok();
+        }
+        let reply = json!({"return": {"running": false, "status": "paused"}, "id": req["id"]});
+        w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
+        read_request(&mut r).await;
+    })
+    .await;
+    let mut never_reads = client.events();
+    let status = tokio::time::timeout(Duration::from_secs(5), client.execute(&cmd::QueryStatus))
+        .await
+        .expect("replies are not stalled by events")
+        .expect("a reply");
+    assert!(!status.running);
+    assert!(matches!(never_reads.next().await, Err(Error::Lagged(_))));
+    // After the lag, the stream goes on with the newest events.
+    assert!(never_reads.next().await.is_ok());
+}
+
+#[tokio::test]
+async fn cancelled_calls_leave_the_connection_usable() {
+    let (client, _server) = fake("cancel", Config::default(), |mut r, mut w| async move {
+        // Answer every request, slowly for the first 1000, with its own id
+        // echoed in the reply so that misrouting would show.
+        while let Some(req) = read_request(&mut r).await {
+            let id = req["id"].as_u64().unwrap_or(0);
+            if id <= 1000 {
+                tokio::time::sleep(Duration::from_micros(50)).await;
+            }
+            let reply = json!({"return": {"name": id.to_string()}, "id": id});
+            if w.write_all(format!("{reply}\r\n").as_bytes())
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    })
+    .await;
+    for _ in 0..1000 {
+        let c = client.clone();
+        // Each call is dropped almost at once, mid-flight.
+        let _ = tokio::time::timeout(Duration::from_micros(10), async move {
+            c.execute(&cmd::QueryName).await
+        })
+        .await;
+    }
+    let mut calls = Vec::new();
+    for _ in 0..50 {
+        let c = client.clone();
+        calls.push(tokio::spawn(async move {
+            c.execute_raw("query-name", None).await
+        }));
+    }
+    for call in calls {
+        let v = tokio::time::timeout(Duration::from_secs(5), call)
+            .await
+            .expect("no hang")
+            .expect("no panic")
+            .expect("a reply");
+        assert!(
+            v["name"]
+                .as_str()
+                .is_some_and(|n| n.parse::<u64>().is_ok_and(|id| id > 1000)),
+            "misrouted: {v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn server_errors_keep_class_and_text() {
+    let (client, _server) = fake("errors", Config::default(), |mut r, mut w| async move {
+        let req = read_request(&mut r).await.expect("a request");
+        let reply = json!({"error": {"class": "DeviceNotFound", "desc": "Device 'x' not found"}, "id": req["id"]});
+        w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
+        let req = read_request(&mut r).await.expect("a request");
+        let reply = json!({"return": {"running": "yes", "status": "running"}, "id": req["id"]});
+        w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
+        read_request(&mut r).await;
+    })
+    .await;
+    match client.execute(&cmd::QueryStatus).await {
+        Err(Error::Qmp {
+            class, desc, raw, ..
+        }) => {
+            assert_eq!(class, qmp_types::QapiErrorClass::DeviceNotFound);
+            assert_eq!(desc, "Device 'x' not found");
+            assert!(raw.contains("DeviceNotFound"));
+        }
+        other => panic!("{other:?}"),
+    }
+    match client.execute(&cmd::QueryStatus).await {
+        Err(Error::Decode { path, raw, .. }) => {
+            assert_eq!(path, "running");
+            assert!(raw.contains("\"yes\""));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn connect_times_out_without_a_greeting() {
+    let path = socket_path("silent");
+    let listener = UnixListener::bind(&path).expect("bind");
+    let _server = tokio::spawn(async move {
+        let (_stream, _) = listener.accept().await.expect("accept");
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    });
+    let config = Config {
+        connect_timeout: Duration::from_millis(200),
+        ..Config::default()
+    };
+    let r = Client::connect_unix_with(&path, config).await;
+    assert!(matches!(r, Err(Error::Timeout)), "{:?}", r.err());
+    let _ = UnixStream::connect(&path).await;
+}
