@@ -24,9 +24,11 @@
 //! command whose event you wait for, and no event can be missed.
 
 mod error;
+mod guest_agent;
 mod line;
 
 pub use error::Error;
+pub use guest_agent::GuestAgent;
 
 use qmp_types::{Command, EventMessage, EventSet, Events};
 use serde::Deserialize;
@@ -441,7 +443,10 @@ impl<E> EventStream<E> {
     }
 }
 
-async fn write_line<W: AsyncWrite + Unpin + ?Sized>(w: &mut W, text: &str) -> Result<(), Error> {
+pub(crate) async fn write_line<W: AsyncWrite + Unpin + ?Sized>(
+    w: &mut W,
+    text: &str,
+) -> Result<(), Error> {
     // One write per command: the line and its newline together.
     let mut buf = Vec::with_capacity(text.len() + 1);
     buf.extend_from_slice(text.as_bytes());
@@ -451,7 +456,10 @@ async fn write_line<W: AsyncWrite + Unpin + ?Sized>(w: &mut W, text: &str) -> Re
     Ok(())
 }
 
-fn decode_return<T: serde::de::DeserializeOwned>(command: &str, line: &str) -> Result<T, Error> {
+pub(crate) fn decode_return<T: serde::de::DeserializeOwned>(
+    command: &str,
+    line: &str,
+) -> Result<T, Error> {
     #[derive(Deserialize)]
     struct Return<'a> {
         #[serde(rename = "return", borrow)]

@@ -19,6 +19,27 @@ impl<R: AsyncRead + Unpin> Lines<R> {
         }
     }
 
+    /// Discards input up to and including the first `byte` (the guest
+    /// agent's 0xFF sentinel): what came before it is stale.
+    pub(crate) async fn skip_past(&mut self, byte: u8) -> Result<(), Error> {
+        loop {
+            let available = self.inner.fill_buf().await?;
+            if available.is_empty() {
+                return Err(Error::Disconnected);
+            }
+            match available.iter().position(|&b| b == byte) {
+                Some(i) => {
+                    self.inner.consume(i + 1);
+                    return Ok(());
+                }
+                None => {
+                    let n = available.len();
+                    self.inner.consume(n);
+                }
+            }
+        }
+    }
+
     /// The next line without its line ending; `None` at the end of the
     /// stream. A partial line at the end of the stream is an error.
     pub(crate) async fn next(&mut self) -> Result<Option<String>, Error> {

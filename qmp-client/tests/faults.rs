@@ -276,3 +276,37 @@ async fn connect_times_out_without_a_greeting() {
     assert!(matches!(r, Err(Error::Timeout)), "{:?}", r.err());
     let _ = UnixStream::connect(&path).await;
 }
+
+#[tokio::test]
+async fn guest_agent_discards_stale_bytes_when_it_synchronises() {
+    let path = socket_path("ga-stale");
+    let listener = UnixListener::bind(&path).expect("bind");
+    let _server = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let (r, mut w) = stream.into_split();
+        let mut r = BufReader::new(r);
+        // Stale output from an earlier client, before anything is asked.
+        w.write_all(b"{\"return\": {\"stale\": 1}}\n{\"return\": 12")
+            .await
+            .ok();
+        let req = read_request(&mut r).await.expect("sync");
+        assert_eq!(req["execute"], "guest-sync-delimited");
+        let id = req["arguments"]["id"].clone();
+        // A stale sentinel and reply first, then the right one.
+        w.write_all(b"\xff{\"return\": 1}\n").await.ok();
+        let mut right = b"\0junk\xff".to_vec();
+        right.extend_from_slice(format!("{{\"return\": {id}}}\n").as_bytes());
+        w.write_all(&right).await.ok();
+        let req = read_request(&mut r).await.expect("guest-ping");
+        assert_eq!(req["execute"], "guest-ping");
+        w.write_all(b"{\"return\": {}}\n").await.ok();
+        read_request(&mut r).await;
+    });
+    let mut agent = qmp_client::GuestAgent::connect_unix(&path)
+        .await
+        .expect("connect and sync");
+    agent
+        .execute(&qmp_types::qga::cmd::GuestPing)
+        .await
+        .expect("the reply after the sync is ours");
+}

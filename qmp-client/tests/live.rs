@@ -235,3 +235,36 @@ async fn a_killed_server_fails_every_pending_call_within_a_second() {
     }
     assert!(started.elapsed() < Duration::from_secs(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guest_agent_sync_and_info() {
+    let Some(s) = start("qemu-ga", |sock| {
+        vec![
+            "-m".into(),
+            "unix-listen".into(),
+            "-p".into(),
+            sock.into(),
+            "-t".into(),
+            ".".into(),
+        ]
+    }) else {
+        return;
+    };
+    let mut agent = qmp_client::GuestAgent::connect_unix(&s.sock)
+        .await
+        .expect("connect and sync");
+    let info = agent
+        .execute(&qmp_types::qga::cmd::GuestInfo)
+        .await
+        .expect("guest-info");
+    assert!(info.version.starts_with("10.0"), "{}", info.version);
+    assert!(
+        info.supported_commands
+            .iter()
+            .any(|c| c.name == "guest-sync-delimited")
+    );
+    // Resynchronising again works, and commands still get their replies.
+    agent.sync().await.expect("sync");
+    let ping = agent.execute(&qmp_types::qga::cmd::GuestPing).await;
+    assert!(ping.is_ok(), "{ping:?}");
+}
