@@ -88,8 +88,74 @@ impl Default for Config {
 /// A reply as routed to its caller: the raw line, decoded by the caller.
 type Reply = Result<String, Error>;
 
+/// The write half. On a Unix socket, file descriptors can travel with a
+/// command (SCM_RIGHTS).
+enum Writer {
+    Unix(tokio::net::unix::OwnedWriteHalf),
+    Other(Box<dyn AsyncWrite + Send + Unpin>),
+}
+
+impl Writer {
+    async fn write_line(&mut self, text: &str) -> Result<(), Error> {
+        match self {
+            Writer::Unix(w) => write_line(w, text).await,
+            Writer::Other(w) => write_line(w, text).await,
+        }
+    }
+
+    /// Writes a line with file descriptors attached to its first byte.
+    async fn write_line_with_fds(
+        &mut self,
+        text: &str,
+        fds: &[std::os::fd::BorrowedFd<'_>],
+    ) -> Result<(), Error> {
+        use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
+        let Writer::Unix(w) = self else {
+            return Err(Error::NotAllowed(
+                "file descriptors can only be passed over a Unix socket".into(),
+            ));
+        };
+        let mut line = Vec::with_capacity(text.len() + 1);
+        line.extend_from_slice(text.as_bytes());
+        line.push(b'\n');
+        let stream: &tokio::net::UnixStream = w.as_ref();
+        let sent = loop {
+            stream.writable().await?;
+            let attempt = stream.try_io(tokio::io::Interest::WRITABLE, || {
+                let mut space = vec![
+                    std::mem::MaybeUninit::uninit();
+                    rustix::cmsg_space!(ScmRights(fds.len()))
+                ];
+                let mut control = SendAncillaryBuffer::new(&mut space);
+                if !control.push(SendAncillaryMessage::ScmRights(fds)) {
+                    return Err(std::io::Error::other(
+                        "too many file descriptors for one message",
+                    ));
+                }
+                sendmsg(
+                    stream,
+                    &[std::io::IoSlice::new(&line)],
+                    &mut control,
+                    SendFlags::NOSIGNAL,
+                )
+                .map_err(std::io::Error::from)
+            });
+            match attempt {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        // The descriptors went with the first bytes; the rest, if the
+        // socket took only part of the line, follows normally.
+        w.write_all(&line[sent..]).await?;
+        w.flush().await?;
+        Ok(())
+    }
+}
+
 struct Shared<E> {
-    writer: Mutex<Box<dyn AsyncWrite + Send + Unpin>>,
+    writer: Mutex<Writer>,
     pending: StdMutex<HashMap<u64, oneshot::Sender<Reply>>>,
     next_id: AtomicU64,
     closed: AtomicBool,
@@ -144,7 +210,7 @@ impl Client<Events> {
         .await
         .map_err(|_| Error::Timeout)??;
         let (r, w) = stream.into_split();
-        Self::handshake(r, w, config).await
+        Client::start(r, Writer::Unix(w), config).await
     }
 
     /// Connects to a QMP server over TCP, with default settings.
@@ -169,8 +235,15 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         R: AsyncRead + Send + Unpin + 'static,
         W: AsyncWrite + Send + Unpin + 'static,
     {
+        Self::start(reader, Writer::Other(Box::new(writer)), config).await
+    }
+
+    async fn start<R: AsyncRead + Send + Unpin + 'static>(
+        reader: R,
+        mut writer: Writer,
+        config: Config,
+    ) -> Result<Self, Error> {
         let mut lines = line::Lines::new(reader, config.max_line);
-        let mut writer: Box<dyn AsyncWrite + Send + Unpin> = Box::new(writer);
         let timeout = config.connect_timeout;
         let (greeting, oob, lines, writer) = tokio::time::timeout(timeout, async move {
             let line = lines.next().await?.ok_or(Error::Disconnected)?;
@@ -184,7 +257,7 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
             let enable: Vec<&str> = if oob { vec!["oob"] } else { Vec::new() };
             let msg =
                 serde_json::json!({"execute": "qmp_capabilities", "arguments": {"enable": enable}});
-            write_line(&mut writer, &msg.to_string()).await?;
+            writer.write_line(&msg.to_string()).await?;
             loop {
                 let line = lines.next().await?.ok_or(Error::Disconnected)?;
                 let v: Value = serde_json::from_str(&line)
@@ -287,6 +360,37 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         decode_return::<C::Returns>(C::NAME, &line)
     }
 
+    /// Runs a command with file descriptors attached (SCM_RIGHTS): for
+    /// `add-fd` and `getfd`, which take the descriptors sent with them.
+    /// Only over a Unix socket.
+    pub async fn execute_with_fds<C: Command>(
+        &self,
+        command: &C,
+        fds: &[std::os::fd::BorrowedFd<'_>],
+    ) -> Result<C::Returns, Error> {
+        let arguments = if C::HAS_ARGUMENTS {
+            Some(serde_json::to_value(command).map_err(Error::Encode)?)
+        } else {
+            None
+        };
+        let line = self
+            .send_with(
+                C::NAME,
+                arguments,
+                false,
+                C::SUCCESS_RESPONSE,
+                self.shared.config.call_timeout,
+                fds,
+            )
+            .await?;
+        match line {
+            Some(line) => decode_return::<C::Returns>(C::NAME, &line),
+            None => {
+                serde_json::from_value(Value::Object(Default::default())).map_err(Error::Encode)
+            }
+        }
+    }
+
     /// Runs a command by name with JSON arguments; the result is the
     /// JSON `return` value.
     pub async fn execute_raw(&self, name: &str, arguments: Option<Value>) -> Result<Value, Error> {
@@ -314,6 +418,19 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         oob: bool,
         wants_reply: bool,
         timeout: Option<Duration>,
+    ) -> Result<Option<String>, Error> {
+        self.send_with(name, arguments, oob, wants_reply, timeout, &[])
+            .await
+    }
+
+    async fn send_with(
+        &self,
+        name: &str,
+        arguments: Option<Value>,
+        oob: bool,
+        wants_reply: bool,
+        timeout: Option<Duration>,
+        fds: &[std::os::fd::BorrowedFd<'_>],
     ) -> Result<Option<String>, Error> {
         let shared = &*self.shared;
         if shared.closed.load(Ordering::Acquire) {
@@ -350,7 +467,11 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         let work = async {
             {
                 let mut w = shared.writer.lock().await;
-                write_line(&mut *w, &text).await?;
+                if fds.is_empty() {
+                    w.write_line(&text).await?;
+                } else {
+                    w.write_line_with_fds(&text, fds).await?;
+                }
             }
             if !wants_reply {
                 return Ok(None);

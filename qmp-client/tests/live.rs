@@ -268,3 +268,46 @@ async fn guest_agent_sync_and_info() {
     let ping = agent.execute(&qmp_types::qga::cmd::GuestPing).await;
     assert!(ping.is_ok(), "{ping:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_descriptors_travel_with_add_fd_and_getfd() {
+    use std::os::fd::AsFd;
+    let Some(s) = system("none") else { return };
+    let client = Client::connect_unix(&s.sock).await.expect("connect");
+    let file = std::fs::File::create(s.dir.join("passed.img")).expect("a file");
+    let args = cmd::AddFd {
+        opaque: Some("passed-file".into()),
+        ..Default::default()
+    };
+    let info = client
+        .execute_with_fds(&args, &[file.as_fd()])
+        .await
+        .expect("add-fd");
+    let sets = client
+        .execute(&cmd::QueryFdsets)
+        .await
+        .expect("query-fdsets");
+    let set = sets
+        .iter()
+        .find(|s| s.fdset_id == info.fdset_id)
+        .expect("the new fd set");
+    assert!(
+        set.fds
+            .iter()
+            .any(|f| f.fd == info.fd && f.opaque.as_deref() == Some("passed-file"))
+    );
+    // getfd names a descriptor; closefd finds it only if QEMU received it.
+    client
+        .execute_with_fds(&cmd::Getfd::new("myfd".into()), &[file.as_fd()])
+        .await
+        .expect("getfd");
+    client
+        .execute(&cmd::Closefd::new("myfd".into()))
+        .await
+        .expect("closefd of the passed descriptor");
+    // Without a descriptor, getfd fails on QEMU's side.
+    assert!(matches!(
+        client.execute(&cmd::Getfd::new("nofd".into())).await,
+        Err(Error::Qmp { .. })
+    ));
+}
