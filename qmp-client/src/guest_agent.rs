@@ -3,7 +3,9 @@
 //! 0xFF byte: everything before it (a reply to a command whose caller
 //! gave up, half a line) is stale and discarded.
 
-use crate::{Error, decode_return, line::Lines, write_line};
+use crate::client::write_line;
+use crate::common::decode_return;
+use crate::{Error, line::Lines};
 use qmp_types::Command;
 use serde_json::json;
 use std::path::Path;

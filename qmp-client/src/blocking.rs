@@ -1,0 +1,345 @@
+//! A blocking QMP client, for programs without an async runtime (feature
+//! `blocking`; std only, no tokio).
+//!
+//! ```no_run
+//! # fn demo() -> Result<(), qmp_client::Error> {
+//! use qmp_types::cmd;
+//! let mut client = qmp_client::blocking::Client::connect_unix("/run/qemu/qmp.sock")?;
+//! let status = client.execute(&cmd::QueryStatus)?;
+//! println!("{:?}", status.status);
+//! # Ok(()) }
+//! ```
+//!
+//! One call at a time (`&mut self`; share it behind a mutex). Events that
+//! arrive while a call waits are kept, up to `Config::event_buffer` (the
+//! oldest are dropped beyond, and [`Client::next_event`] reports the lag
+//! once). A call that times out leaves its reply to come later; replies
+//! that are not the current call's are dropped, so the connection stays
+//! usable. Each command is written with a single write.
+
+use crate::common::{GreetingMessage, decode_return};
+use crate::{Config, Error, Greeting};
+use qmp_types::{Command, EventMessage, EventSet, Events};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, ErrorKind, Write};
+use std::os::fd::BorrowedFd;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A blocking connection to a QMP server.
+pub struct Client<E = Events> {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+    greeting: Greeting,
+    oob: bool,
+    config: Config,
+    next_id: u64,
+    events: VecDeque<EventMessage<E>>,
+    lagged: u64,
+    buf: Vec<u8>,
+}
+
+impl Client<Events> {
+    /// Connects to a QMP server on a Unix socket, with default settings.
+    pub fn connect_unix(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::connect_unix_with(path, Config::default())
+    }
+}
+
+impl<E: EventSet> Client<E> {
+    /// Connects to a QMP server on a Unix socket and negotiates
+    /// capabilities (out-of-band execution when both sides want it).
+    pub fn connect_unix_with(path: impl AsRef<Path>, config: Config) -> Result<Self, Error> {
+        let stream = UnixStream::connect(path)?;
+        let deadline = Instant::now() + config.connect_timeout;
+        let mut reader = BufReader::with_capacity(64 * 1024, stream.try_clone()?);
+        let mut buf = Vec::new();
+        let line = read_line(&mut reader, &mut buf, config.max_line, Some(deadline))?;
+        let greeting: GreetingMessage = serde_json::from_str(&line)
+            .map_err(|e| Error::protocol(format!("not a QMP greeting: {e}"), &line))?;
+        let mut client = Client {
+            reader,
+            writer: stream,
+            greeting: greeting.qmp,
+            oob: false,
+            next_id: 1,
+            events: VecDeque::new(),
+            lagged: 0,
+            buf,
+            config,
+        };
+        let oob = client.config.oob
+            && client
+                .greeting
+                .capabilities
+                .contains(&qmp_types::QMPCapability::Oob);
+        let enable: Vec<&str> = if oob { vec!["oob"] } else { Vec::new() };
+        let id = client.next();
+        let msg = serde_json::json!({"execute": "qmp_capabilities", "arguments": {"enable": enable}, "id": id});
+        client.write(&msg.to_string(), &[])?;
+        client.wait_reply(id, Some(deadline))?;
+        client.oob = oob;
+        Ok(client)
+    }
+
+    /// The server's greeting.
+    pub fn greeting(&self) -> &Greeting {
+        &self.greeting
+    }
+
+    /// Whether out-of-band execution was negotiated.
+    pub fn oob_enabled(&self) -> bool {
+        self.oob
+    }
+
+    fn next(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Runs a command and returns its typed result.
+    pub fn execute<C: Command>(&mut self, command: &C) -> Result<C::Returns, Error> {
+        self.execute_with_fds(command, &[])
+    }
+
+    /// Runs a command with file descriptors attached (SCM_RIGHTS), for
+    /// `add-fd` and `getfd`.
+    pub fn execute_with_fds<C: Command>(
+        &mut self,
+        command: &C,
+        fds: &[BorrowedFd<'_>],
+    ) -> Result<C::Returns, Error> {
+        let args = if C::HAS_ARGUMENTS {
+            Some(serde_json::to_value(command).map_err(Error::Encode)?)
+        } else {
+            None
+        };
+        match self.call(C::NAME, args, false, C::SUCCESS_RESPONSE, fds)? {
+            Some(line) => decode_return::<C::Returns>(C::NAME, &line),
+            None => {
+                serde_json::from_value(Value::Object(Default::default())).map_err(Error::Encode)
+            }
+        }
+    }
+
+    /// Runs a command out-of-band.
+    pub fn execute_oob<C: Command>(&mut self, command: &C) -> Result<C::Returns, Error> {
+        if !C::ALLOW_OOB || !self.oob {
+            return Err(Error::NotAllowed(format!(
+                "{} cannot run out-of-band here",
+                C::NAME
+            )));
+        }
+        let args = if C::HAS_ARGUMENTS {
+            Some(serde_json::to_value(command).map_err(Error::Encode)?)
+        } else {
+            None
+        };
+        let line = self
+            .call(C::NAME, args, true, true, &[])?
+            .unwrap_or_default();
+        decode_return::<C::Returns>(C::NAME, &line)
+    }
+
+    /// Runs a command by name with JSON arguments; the result is the JSON
+    /// `return` value.
+    pub fn execute_raw(&mut self, name: &str, arguments: Option<Value>) -> Result<Value, Error> {
+        let line = self
+            .call(name, arguments, false, true, &[])?
+            .unwrap_or_default();
+        decode_return::<Value>(name, &line)
+    }
+
+    fn call(
+        &mut self,
+        name: &str,
+        arguments: Option<Value>,
+        oob: bool,
+        wants_reply: bool,
+        fds: &[BorrowedFd<'_>],
+    ) -> Result<Option<String>, Error> {
+        let id = self.next();
+        let mut msg = serde_json::Map::new();
+        msg.insert(
+            if oob { "exec-oob" } else { "execute" }.into(),
+            Value::String(name.into()),
+        );
+        if let Some(a) = arguments {
+            msg.insert("arguments".into(), a);
+        }
+        msg.insert("id".into(), Value::from(id));
+        self.write(&Value::Object(msg).to_string(), fds)?;
+        if !wants_reply {
+            return Ok(None);
+        }
+        let deadline = self.config.call_timeout.map(|t| Instant::now() + t);
+        self.wait_reply(id, deadline).map(Some)
+    }
+
+    /// One write per command; descriptors go with the first bytes.
+    fn write(&mut self, text: &str, fds: &[BorrowedFd<'_>]) -> Result<(), Error> {
+        let mut line = Vec::with_capacity(text.len() + 1);
+        line.extend_from_slice(text.as_bytes());
+        line.push(b'\n');
+        let mut sent = 0;
+        if !fds.is_empty() {
+            use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
+            let mut space =
+                vec![std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(fds.len()))];
+            let mut control = SendAncillaryBuffer::new(&mut space);
+            if !control.push(SendAncillaryMessage::ScmRights(fds)) {
+                return Err(Error::NotAllowed(
+                    "too many file descriptors for one message".into(),
+                ));
+            }
+            sent = sendmsg(
+                &self.writer,
+                &[std::io::IoSlice::new(&line)],
+                &mut control,
+                SendFlags::NOSIGNAL,
+            )
+            .map_err(std::io::Error::from)?;
+        }
+        self.writer.write_all(&line[sent..])?;
+        Ok(())
+    }
+
+    /// Reads until the reply with `id`; events are queued, other replies
+    /// (to calls that timed out) dropped.
+    fn wait_reply(&mut self, id: u64, deadline: Option<Instant>) -> Result<String, Error> {
+        loop {
+            let line = self.read_line(deadline)?;
+            #[derive(Deserialize)]
+            struct Head {
+                event: Option<Value>,
+                id: Option<Value>,
+            }
+            let Ok(head) = serde_json::from_str::<Head>(&line) else {
+                continue;
+            };
+            if head.event.is_some() {
+                self.queue_event(&line);
+                continue;
+            }
+            if head.id.as_ref().and_then(Value::as_u64) == Some(id) {
+                return Ok(line);
+            }
+        }
+    }
+
+    fn queue_event(&mut self, line: &str) {
+        if let Ok(msg) = serde_json::from_str::<EventMessage<E>>(line) {
+            if self.events.len() >= self.config.event_buffer.max(1) {
+                self.events.pop_front();
+                self.lagged += 1;
+            }
+            self.events.push_back(msg);
+        }
+    }
+
+    /// The next event (waiting up to `timeout`, or forever with `None`).
+    /// [`Error::Lagged`] reports, once, events dropped because nobody
+    /// read them while calls waited.
+    pub fn next_event(&mut self, timeout: Option<Duration>) -> Result<EventMessage<E>, Error> {
+        if self.lagged > 0 {
+            let n = std::mem::take(&mut self.lagged);
+            return Err(Error::Lagged(n));
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            if let Some(e) = self.events.pop_front() {
+                return Ok(e);
+            }
+            let line = self.read_line(deadline)?;
+            self.queue_event(&line);
+        }
+    }
+
+    /// Waits up to `timeout` for an event for which `matches` holds.
+    pub fn wait_for_event(
+        &mut self,
+        timeout: Duration,
+        matches: impl Fn(&EventMessage<E>) -> bool,
+    ) -> Result<EventMessage<E>, Error> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout);
+            }
+            match self.next_event(Some(left)) {
+                Ok(e) if matches(&e) => return Ok(e),
+                Ok(_) | Err(Error::Lagged(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn read_line(&mut self, deadline: Option<Instant>) -> Result<String, Error> {
+        read_line(
+            &mut self.reader,
+            &mut self.buf,
+            self.config.max_line,
+            deadline,
+        )
+    }
+}
+
+/// One line, within the size limit and before the deadline.
+fn read_line(
+    reader: &mut BufReader<UnixStream>,
+    buf: &mut Vec<u8>,
+    max: usize,
+    deadline: Option<Instant>,
+) -> Result<String, Error> {
+    buf.clear();
+    loop {
+        let wait = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(Error::Timeout);
+                }
+                Some(left)
+            }
+            None => None,
+        };
+        reader.get_ref().set_read_timeout(wait)?;
+        let available = match reader.fill_buf() {
+            Ok(a) => a,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                return Err(Error::Timeout);
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if available.is_empty() {
+            return Err(Error::Disconnected);
+        }
+        let (take, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        if buf.len() + take > max + 2 {
+            return Err(Error::LineTooLong { limit: max });
+        }
+        buf.extend_from_slice(&available[..take]);
+        reader.consume(take);
+        if done {
+            break;
+        }
+    }
+    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+        buf.pop();
+    }
+    String::from_utf8(std::mem::take(buf)).map_err(|e| {
+        Error::protocol(
+            "the line is not UTF-8",
+            &String::from_utf8_lossy(e.as_bytes()),
+        )
+    })
+}

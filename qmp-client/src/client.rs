@@ -1,0 +1,584 @@
+//! The async client (see the crate documentation).
+
+use crate::common::{GreetingMessage, decode_return};
+use crate::{Config, Error, Greeting, line};
+
+use qmp_types::{Command, EventMessage, EventSet, Events};
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex as StdMutex, PoisonError};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{Mutex, broadcast, oneshot};
+
+/// A reply as routed to its caller: the raw line, decoded by the caller.
+type Reply = Result<String, Error>;
+
+/// The write half. On a Unix socket, file descriptors can travel with a
+/// command (SCM_RIGHTS).
+enum Writer {
+    Unix(tokio::net::unix::OwnedWriteHalf),
+    Other(Box<dyn AsyncWrite + Send + Unpin>),
+}
+
+impl Writer {
+    async fn write_line(&mut self, text: &str) -> Result<(), Error> {
+        match self {
+            Writer::Unix(w) => write_line(w, text).await,
+            Writer::Other(w) => write_line(w, text).await,
+        }
+    }
+
+    /// Writes a line with file descriptors attached to its first byte.
+    async fn write_line_with_fds(
+        &mut self,
+        text: &str,
+        fds: &[std::os::fd::BorrowedFd<'_>],
+    ) -> Result<(), Error> {
+        use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
+        let Writer::Unix(w) = self else {
+            return Err(Error::NotAllowed(
+                "file descriptors can only be passed over a Unix socket".into(),
+            ));
+        };
+        let mut line = Vec::with_capacity(text.len() + 1);
+        line.extend_from_slice(text.as_bytes());
+        line.push(b'\n');
+        let stream: &tokio::net::UnixStream = w.as_ref();
+        let sent = loop {
+            stream.writable().await?;
+            let attempt = stream.try_io(tokio::io::Interest::WRITABLE, || {
+                let mut space = vec![
+                    std::mem::MaybeUninit::uninit();
+                    rustix::cmsg_space!(ScmRights(fds.len()))
+                ];
+                let mut control = SendAncillaryBuffer::new(&mut space);
+                if !control.push(SendAncillaryMessage::ScmRights(fds)) {
+                    return Err(std::io::Error::other(
+                        "too many file descriptors for one message",
+                    ));
+                }
+                sendmsg(
+                    stream,
+                    &[std::io::IoSlice::new(&line)],
+                    &mut control,
+                    SendFlags::NOSIGNAL,
+                )
+                .map_err(std::io::Error::from)
+            });
+            match attempt {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Err(e.into()),
+            }
+        };
+        // The descriptors went with the first bytes; the rest, if the
+        // socket took only part of the line, follows normally.
+        w.write_all(&line[sent..]).await?;
+        w.flush().await?;
+        Ok(())
+    }
+}
+
+struct Shared<E> {
+    writer: Mutex<Writer>,
+    pending: StdMutex<HashMap<u64, oneshot::Sender<Reply>>>,
+    next_id: AtomicU64,
+    closed: AtomicBool,
+    events: broadcast::Sender<Arc<EventMessage<E>>>,
+    greeting: Greeting,
+    oob: bool,
+    config: Config,
+}
+
+/// A connection to a QMP server (cheap to clone; all clones share it).
+pub struct Client<E = Events> {
+    shared: Arc<Shared<E>>,
+}
+
+impl<E> Clone for Client<E> {
+    fn clone(&self) -> Self {
+        Client {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// Removes a call's pending entry when the call ends, however it ends
+/// (reply, timeout, or the future dropped).
+struct PendingGuard<'a, E> {
+    shared: &'a Shared<E>,
+    id: u64,
+}
+
+impl<E> Drop for PendingGuard<'_, E> {
+    fn drop(&mut self) {
+        self.shared
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.id);
+    }
+}
+
+impl Client<Events> {
+    /// Connects to a QMP server on a Unix socket, with default settings.
+    pub async fn connect_unix(path: impl AsRef<Path>) -> Result<Self, Error> {
+        Self::connect_unix_with(path, Config::default()).await
+    }
+
+    /// Connects to a QMP server on a Unix socket.
+    pub async fn connect_unix_with(path: impl AsRef<Path>, config: Config) -> Result<Self, Error> {
+        let stream = tokio::time::timeout(
+            config.connect_timeout,
+            tokio::net::UnixStream::connect(path),
+        )
+        .await
+        .map_err(|_| Error::Timeout)??;
+        let (r, w) = stream.into_split();
+        Client::start(r, Writer::Unix(w), config).await
+    }
+
+    /// Connects to a QMP server over TCP, with default settings.
+    pub async fn connect_tcp(addr: impl tokio::net::ToSocketAddrs) -> Result<Self, Error> {
+        let config = Config::default();
+        let stream =
+            tokio::time::timeout(config.connect_timeout, tokio::net::TcpStream::connect(addr))
+                .await
+                .map_err(|_| Error::Timeout)??;
+        let (r, w) = stream.into_split();
+        Client::handshake(r, w, config).await
+    }
+}
+
+impl<E: EventSet + Send + Sync + 'static> Client<E> {
+    /// Speaks QMP over any stream: reads the greeting, negotiates
+    /// capabilities (out-of-band execution when both sides want it) and
+    /// starts the reader task. This is also how to use a schema's own
+    /// event set: `Client::<MyEvents>::handshake(reader, writer, config)`.
+    pub async fn handshake<R, W>(reader: R, writer: W, config: Config) -> Result<Self, Error>
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+        W: AsyncWrite + Send + Unpin + 'static,
+    {
+        Self::start(reader, Writer::Other(Box::new(writer)), config).await
+    }
+
+    async fn start<R: AsyncRead + Send + Unpin + 'static>(
+        reader: R,
+        mut writer: Writer,
+        config: Config,
+    ) -> Result<Self, Error> {
+        let mut lines = line::Lines::new(reader, config.max_line);
+        let timeout = config.connect_timeout;
+        let (greeting, oob, lines, writer) = tokio::time::timeout(timeout, async move {
+            let line = lines.next().await?.ok_or(Error::Disconnected)?;
+            let greeting: GreetingMessage = serde_json::from_str(&line)
+                .map_err(|e| Error::protocol(format!("not a QMP greeting: {e}"), &line))?;
+            let greeting = greeting.qmp;
+            let oob = config.oob
+                && greeting
+                    .capabilities
+                    .contains(&qmp_types::QMPCapability::Oob);
+            let enable: Vec<&str> = if oob { vec!["oob"] } else { Vec::new() };
+            let msg =
+                serde_json::json!({"execute": "qmp_capabilities", "arguments": {"enable": enable}});
+            writer.write_line(&msg.to_string()).await?;
+            loop {
+                let line = lines.next().await?.ok_or(Error::Disconnected)?;
+                let v: Value = serde_json::from_str(&line)
+                    .map_err(|e| Error::protocol(format!("not JSON: {e}"), &line))?;
+                if v.get("event").is_some() {
+                    continue;
+                }
+                if v.get("return").is_some() {
+                    break;
+                }
+                return Err(Error::from_error_reply(&v, "qmp_capabilities", &line));
+            }
+            Ok::<_, Error>((greeting, oob, lines, writer))
+        })
+        .await
+        .map_err(|_| Error::Timeout)??;
+        let (events, _) = broadcast::channel(config.event_buffer.max(1));
+        let shared = Arc::new(Shared {
+            writer: Mutex::new(writer),
+            pending: StdMutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+            closed: AtomicBool::new(false),
+            events,
+            greeting,
+            oob,
+            config,
+        });
+        tokio::spawn(read_loop(lines, Arc::downgrade(&shared)));
+        Ok(Client { shared })
+    }
+
+    /// The server's greeting.
+    pub fn greeting(&self) -> &Greeting {
+        &self.shared.greeting
+    }
+
+    /// Whether out-of-band execution was negotiated.
+    pub fn oob_enabled(&self) -> bool {
+        self.shared.oob
+    }
+
+    /// Whether the connection is closed.
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire)
+    }
+
+    /// Runs a command and returns its typed result.
+    pub async fn execute<C: Command>(&self, command: &C) -> Result<C::Returns, Error> {
+        self.execute_inner(command, false, self.shared.config.call_timeout)
+            .await
+    }
+
+    /// [`Client::execute`] with its own timeout.
+    pub async fn execute_timeout<C: Command>(
+        &self,
+        command: &C,
+        timeout: Duration,
+    ) -> Result<C::Returns, Error> {
+        self.execute_inner(command, false, Some(timeout)).await
+    }
+
+    /// Runs a command out-of-band (`exec-oob`): it may overtake commands
+    /// in flight. The command must allow it and the server must have
+    /// agreed to out-of-band execution.
+    pub async fn execute_oob<C: Command>(&self, command: &C) -> Result<C::Returns, Error> {
+        if !C::ALLOW_OOB {
+            return Err(Error::NotAllowed(format!(
+                "{} cannot run out-of-band",
+                C::NAME
+            )));
+        }
+        if !self.shared.oob {
+            return Err(Error::NotAllowed(
+                "out-of-band execution was not negotiated".into(),
+            ));
+        }
+        self.execute_inner(command, true, self.shared.config.call_timeout)
+            .await
+    }
+
+    async fn execute_inner<C: Command>(
+        &self,
+        command: &C,
+        oob: bool,
+        timeout: Option<Duration>,
+    ) -> Result<C::Returns, Error> {
+        let arguments = if C::HAS_ARGUMENTS {
+            Some(serde_json::to_value(command).map_err(Error::Encode)?)
+        } else {
+            None
+        };
+        let line = self
+            .send(C::NAME, arguments, oob, C::SUCCESS_RESPONSE, timeout)
+            .await?;
+        let Some(line) = line else {
+            // No reply on success: nothing to decode.
+            return serde_json::from_value(Value::Object(Default::default()))
+                .map_err(Error::Encode);
+        };
+        decode_return::<C::Returns>(C::NAME, &line)
+    }
+
+    /// Runs a command with file descriptors attached (SCM_RIGHTS): for
+    /// `add-fd` and `getfd`, which take the descriptors sent with them.
+    /// Only over a Unix socket.
+    pub async fn execute_with_fds<C: Command>(
+        &self,
+        command: &C,
+        fds: &[std::os::fd::BorrowedFd<'_>],
+    ) -> Result<C::Returns, Error> {
+        let arguments = if C::HAS_ARGUMENTS {
+            Some(serde_json::to_value(command).map_err(Error::Encode)?)
+        } else {
+            None
+        };
+        let line = self
+            .send_with(
+                C::NAME,
+                arguments,
+                false,
+                C::SUCCESS_RESPONSE,
+                self.shared.config.call_timeout,
+                fds,
+            )
+            .await?;
+        match line {
+            Some(line) => decode_return::<C::Returns>(C::NAME, &line),
+            None => {
+                serde_json::from_value(Value::Object(Default::default())).map_err(Error::Encode)
+            }
+        }
+    }
+
+    /// Runs a command by name with JSON arguments; the result is the
+    /// JSON `return` value.
+    pub async fn execute_raw(&self, name: &str, arguments: Option<Value>) -> Result<Value, Error> {
+        let line = self
+            .send(
+                name,
+                arguments,
+                false,
+                true,
+                self.shared.config.call_timeout,
+            )
+            .await?;
+        match line {
+            Some(line) => decode_return::<Value>(name, &line),
+            None => Ok(Value::Null),
+        }
+    }
+
+    /// Sends a request and waits for its reply line (`None` for commands
+    /// that send no reply on success).
+    async fn send(
+        &self,
+        name: &str,
+        arguments: Option<Value>,
+        oob: bool,
+        wants_reply: bool,
+        timeout: Option<Duration>,
+    ) -> Result<Option<String>, Error> {
+        self.send_with(name, arguments, oob, wants_reply, timeout, &[])
+            .await
+    }
+
+    async fn send_with(
+        &self,
+        name: &str,
+        arguments: Option<Value>,
+        oob: bool,
+        wants_reply: bool,
+        timeout: Option<Duration>,
+        fds: &[std::os::fd::BorrowedFd<'_>],
+    ) -> Result<Option<String>, Error> {
+        let shared = &*self.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(Error::Disconnected);
+        }
+        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut msg = serde_json::Map::new();
+        msg.insert(
+            if oob { "exec-oob" } else { "execute" }.into(),
+            Value::String(name.into()),
+        );
+        if let Some(args) = arguments {
+            msg.insert("arguments".into(), args);
+        }
+        msg.insert("id".into(), Value::from(id));
+        let text = Value::Object(msg).to_string();
+        let (tx, rx) = oneshot::channel();
+        let _guard = if wants_reply {
+            shared
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(id, tx);
+            Some(PendingGuard { shared, id })
+        } else {
+            None
+        };
+        // The connection may have died between the check and the insert:
+        // the reader drains pending calls after setting `closed`.
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(Error::Disconnected);
+        }
+        tracing::trace!(id, command = name, "send");
+        let work = async {
+            {
+                let mut w = shared.writer.lock().await;
+                if fds.is_empty() {
+                    w.write_line(&text).await?;
+                } else {
+                    w.write_line_with_fds(&text, fds).await?;
+                }
+            }
+            if !wants_reply {
+                return Ok(None);
+            }
+            match rx.await {
+                Ok(reply) => reply.map(Some),
+                Err(_) => Err(Error::Disconnected),
+            }
+        };
+        match timeout {
+            Some(t) => tokio::time::timeout(t, work)
+                .await
+                .map_err(|_| Error::Timeout)?,
+            None => work.await,
+        }
+    }
+
+    /// Subscribes to every event from now on.
+    pub fn events(&self) -> EventStream<E> {
+        EventStream {
+            rx: self.shared.events.subscribe(),
+            filter: None,
+        }
+    }
+
+    /// Subscribes to the events for which `filter` holds.
+    pub fn events_where(
+        &self,
+        filter: impl Fn(&EventMessage<E>) -> bool + Send + Sync + 'static,
+    ) -> EventStream<E> {
+        EventStream {
+            rx: self.shared.events.subscribe(),
+            filter: Some(Box::new(filter)),
+        }
+    }
+}
+
+impl Client<Events> {
+    /// Subscribes to one kind of event, by its type.
+    pub fn events_of<T: qmp_types::Event>(&self) -> EventStream<Events> {
+        self.events_where(|m| qmp_types::EventSet::name(&m.event) == T::NAME)
+    }
+}
+
+/// Which events a subscriber wants.
+type EventFilter<E> = Box<dyn Fn(&EventMessage<E>) -> bool + Send + Sync>;
+
+/// A subscription to events.
+pub struct EventStream<E> {
+    rx: broadcast::Receiver<Arc<EventMessage<E>>>,
+    filter: Option<EventFilter<E>>,
+}
+
+impl<E> EventStream<E> {
+    /// The next event. [`Error::Lagged`] means events were dropped because
+    /// this subscriber fell behind (the stream goes on after it);
+    /// [`Error::Disconnected`] that the connection is closed.
+    pub async fn next(&mut self) -> Result<Arc<EventMessage<E>>, Error> {
+        loop {
+            match self.rx.recv().await {
+                Ok(e) => {
+                    if self.filter.as_ref().is_none_or(|f| f(&e)) {
+                        return Ok(e);
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => return Err(Error::Lagged(n)),
+                Err(broadcast::error::RecvError::Closed) => return Err(Error::Disconnected),
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for an event for which `matches` holds
+    /// (skipping others, and events lost to lag).
+    pub async fn wait_for(
+        &mut self,
+        timeout: Duration,
+        matches: impl Fn(&EventMessage<E>) -> bool,
+    ) -> Result<Arc<EventMessage<E>>, Error> {
+        tokio::time::timeout(timeout, async {
+            loop {
+                match self.next().await {
+                    Ok(e) if matches(&e) => return Ok(e),
+                    Ok(_) | Err(Error::Lagged(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        })
+        .await
+        .map_err(|_| Error::Timeout)?
+    }
+}
+
+pub(crate) async fn write_line<W: AsyncWrite + Unpin + ?Sized>(
+    w: &mut W,
+    text: &str,
+) -> Result<(), Error> {
+    // One write per command: the line and its newline together.
+    let mut buf = Vec::with_capacity(text.len() + 1);
+    buf.extend_from_slice(text.as_bytes());
+    buf.push(b'\n');
+    w.write_all(&buf).await?;
+    w.flush().await?;
+    Ok(())
+}
+
+/// The reader task: routes replies by id, broadcasts events, and fails
+/// every pending call when the connection ends.
+async fn read_loop<R: AsyncRead + Unpin, E: EventSet + Send + Sync + 'static>(
+    mut lines: line::Lines<R>,
+    shared: std::sync::Weak<Shared<E>>,
+) {
+    let end = loop {
+        let line = match lines.next().await {
+            Ok(Some(line)) => line,
+            Ok(None) => break Error::Disconnected,
+            Err(e) => break e,
+        };
+        // Every client handle gone: stop reading.
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        route(&shared, line);
+    };
+    if let Some(shared) = shared.upgrade() {
+        tracing::debug!(error = %end, "connection ended");
+        shared.closed.store(true, Ordering::Release);
+        let pending: Vec<_> = shared
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drain()
+            .collect();
+        for (_, tx) in pending {
+            let _ = tx.send(Err(Error::Disconnected));
+        }
+    }
+}
+
+fn route<E: EventSet>(shared: &Shared<E>, line: String) {
+    #[derive(Deserialize)]
+    struct Head<'a> {
+        #[serde(borrow)]
+        event: Option<std::borrow::Cow<'a, str>>,
+        id: Option<Value>,
+    }
+    let head: Head<'_> = match serde_json::from_str(&line) {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, line = %line, "the server sent something that is not a QMP message");
+            return;
+        }
+    };
+    if head.event.is_some() {
+        tracing::trace!(line = %line, "event");
+        match serde_json::from_str::<EventMessage<E>>(&line) {
+            Ok(msg) => {
+                // No subscriber is fine.
+                let _ = shared.events.send(Arc::new(msg));
+            }
+            Err(e) => tracing::warn!(error = %e, line = %line, "an event does not decode"),
+        }
+        return;
+    }
+    let Some(id) = head.id.as_ref().and_then(Value::as_u64) else {
+        tracing::warn!(line = %line, "a reply without an id of ours");
+        return;
+    };
+    tracing::trace!(id, "reply");
+    let tx = shared
+        .pending
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(&id);
+    match tx {
+        Some(tx) => {
+            // The caller may have given up: then the reply is dropped.
+            let _ = tx.send(Ok(line));
+        }
+        None => tracing::debug!(id, "a reply nobody waits for any more"),
+    }
+}
