@@ -40,6 +40,10 @@ pub struct Client<E = Events> {
     events: VecDeque<EventMessage<E>>,
     lagged: u64,
     buf: Vec<u8>,
+    /// Whether a read timeout is set on the socket (so that it is only
+    /// changed when needed: a syscall per line would double the cost of
+    /// a call).
+    timeout_set: bool,
 }
 
 impl Client<Events> {
@@ -57,7 +61,14 @@ impl<E: EventSet> Client<E> {
         let deadline = Instant::now() + config.connect_timeout;
         let mut reader = BufReader::with_capacity(64 * 1024, stream.try_clone()?);
         let mut buf = Vec::new();
-        let line = read_line(&mut reader, &mut buf, config.max_line, Some(deadline))?;
+        let mut timeout_set = false;
+        let line = read_line(
+            &mut reader,
+            &mut buf,
+            config.max_line,
+            Some(deadline),
+            &mut timeout_set,
+        )?;
         let greeting: GreetingMessage = serde_json::from_str(&line)
             .map_err(|e| Error::protocol(format!("not a QMP greeting: {e}"), &line))?;
         let mut client = Client {
@@ -69,6 +80,7 @@ impl<E: EventSet> Client<E> {
             events: VecDeque::new(),
             lagged: 0,
             buf,
+            timeout_set,
             config,
         };
         let oob = client.config.oob
@@ -285,6 +297,7 @@ impl<E: EventSet> Client<E> {
             &mut self.buf,
             self.config.max_line,
             deadline,
+            &mut self.timeout_set,
         )
     }
 }
@@ -295,20 +308,28 @@ fn read_line(
     buf: &mut Vec<u8>,
     max: usize,
     deadline: Option<Instant>,
+    timeout_set: &mut bool,
 ) -> Result<String, Error> {
     buf.clear();
     loop {
-        let wait = match deadline {
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Err(Error::Timeout);
+        // Only a read that will block needs the socket's timeout.
+        if reader.buffer().is_empty() {
+            match deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(Error::Timeout);
+                    }
+                    reader.get_ref().set_read_timeout(Some(left))?;
+                    *timeout_set = true;
                 }
-                Some(left)
+                None if *timeout_set => {
+                    reader.get_ref().set_read_timeout(None)?;
+                    *timeout_set = false;
+                }
+                None => {}
             }
-            None => None,
-        };
-        reader.get_ref().set_read_timeout(wait)?;
+        }
         let available = match reader.fill_buf() {
             Ok(a) => a,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
