@@ -310,3 +310,62 @@ async fn guest_agent_discards_stale_bytes_when_it_synchronises() {
         .await
         .expect("the reply after the sync is ours");
 }
+
+#[tokio::test]
+async fn a_call_that_times_out_leaves_the_connection_usable() {
+    let (client, _server) = fake("timeout", Config::default(), |mut r, mut w| async move {
+        // The first request gets its reply late; the second at once.
+        let first = read_request(&mut r).await.expect("first");
+        let second = read_request(&mut r).await.expect("second");
+        let reply = json!({"return": {"name": "second"}, "id": second["id"]});
+        w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let late = json!({"return": {"name": "first"}, "id": first["id"]});
+        w.write_all(format!("{late}\r\n").as_bytes()).await.ok();
+        let third = read_request(&mut r).await.expect("third");
+        let reply = json!({"return": {"name": "third"}, "id": third["id"]});
+        w.write_all(format!("{reply}\r\n").as_bytes()).await.ok();
+        read_request(&mut r).await;
+    })
+    .await;
+    let c = client.clone();
+    let first = tokio::spawn(async move {
+        c.execute_timeout(&cmd::QueryName, Duration::from_millis(100))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let second = client.execute(&cmd::QueryName).await.expect("second");
+    assert_eq!(second.name.as_deref(), Some("second"));
+    assert!(matches!(first.await.expect("task"), Err(Error::Timeout)));
+    // The late reply to the first call is dropped; the third gets its own.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let third = client.execute(&cmd::QueryName).await.expect("third");
+    assert_eq!(third.name.as_deref(), Some("third"));
+}
+
+#[tokio::test]
+async fn commands_without_a_success_response_do_not_wait() {
+    let path = socket_path("ga-shutdown");
+    let listener = UnixListener::bind(&path).expect("bind");
+    let _server = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("accept");
+        let (r, mut w) = stream.into_split();
+        let mut r = BufReader::new(r);
+        let req = read_request(&mut r).await.expect("sync");
+        let mut reply = b"\xff".to_vec();
+        reply.extend_from_slice(format!("{{\"return\": {}}}\n", req["arguments"]["id"]).as_bytes());
+        w.write_all(&reply).await.ok();
+        let req = read_request(&mut r).await.expect("guest-shutdown");
+        assert_eq!(req["execute"], "guest-shutdown");
+        // No reply, ever.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    });
+    let mut agent = qmp_client::GuestAgent::connect_unix(&path)
+        .await
+        .expect("connect");
+    let shutdown = qmp_types::qga::cmd::GuestShutdown::default();
+    tokio::time::timeout(Duration::from_secs(1), agent.execute(&shutdown))
+        .await
+        .expect("returns at once")
+        .expect("sent");
+}

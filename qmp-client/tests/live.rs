@@ -46,8 +46,13 @@ fn start(name: &str, args: impl Fn(&str) -> Vec<String>) -> Option<Server> {
     ));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let sock = dir.join("qmp.sock");
+    let args = args(sock.to_str().expect("utf-8"));
+    // Wait for the socket only when the server was told to create it.
+    let has_socket = args
+        .iter()
+        .any(|a| a.contains(sock.to_str().unwrap_or_default()));
     let child = Process::new(bin)
-        .args(args(sock.to_str().expect("utf-8")))
+        .args(args)
         .current_dir(&dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -55,7 +60,7 @@ fn start(name: &str, args: impl Fn(&str) -> Vec<String>) -> Option<Server> {
         .spawn()
         .expect("start");
     for _ in 0..1000 {
-        if sock.exists() {
+        if !has_socket || sock.exists() {
             break;
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -310,4 +315,42 @@ async fn file_descriptors_travel_with_add_fd_and_getfd() {
         client.execute(&cmd::Getfd::new("nofd".into())).await,
         Err(Error::Qmp { .. })
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tcp() {
+    // A port of our own, on loopback only.
+    let port = 20000 + (std::process::id() % 20000) as u16;
+    let Some(_s) = start("qemu-system-x86_64", move |_| {
+        [
+            "-M",
+            "none",
+            "-accel",
+            "tcg",
+            "-display",
+            "none",
+            "-nodefaults",
+            "-qmp",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain([format!("tcp:127.0.0.1:{port},server=on,wait=off")])
+        .collect()
+    }) else {
+        return;
+    };
+    let mut client = None;
+    for _ in 0..200 {
+        if let Ok(c) = Client::connect_tcp(("127.0.0.1", port)).await {
+            client = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let client = client.expect("connect over TCP");
+    let v = client
+        .execute(&cmd::QueryVersion)
+        .await
+        .expect("query-version");
+    assert_eq!(v.qemu.major, 10);
 }
