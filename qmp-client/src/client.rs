@@ -245,7 +245,7 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         command: &C,
         timeout: Duration,
     ) -> Result<C::Returns, Error> {
-        self.execute_inner(command, false, Some(timeout)).await
+        self.execute_inner(command, false, Some(timeout), &[]).await
     }
 
     /// Runs a command out-of-band (`exec-oob`): it may overtake commands
@@ -272,21 +272,23 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         command: &C,
         oob: bool,
         timeout: Option<Duration>,
+        fds: &[std::os::fd::BorrowedFd<'_>],
     ) -> Result<C::Returns, Error> {
         let arguments = if C::HAS_ARGUMENTS {
             Some(serde_json::to_value(command).map_err(Error::Encode)?)
         } else {
             None
         };
-        let line = self
-            .send(C::NAME, arguments, oob, C::SUCCESS_RESPONSE, timeout)
-            .await?;
-        let Some(line) = line else {
+        match self
+            .send_with(C::NAME, arguments, oob, C::SUCCESS_RESPONSE, timeout, fds)
+            .await?
+        {
+            Some(line) => decode_return::<C::Returns>(C::NAME, &line),
             // No reply on success: nothing to decode.
-            return serde_json::from_value(Value::Object(Default::default()))
-                .map_err(Error::Encode);
-        };
-        decode_return::<C::Returns>(C::NAME, &line)
+            None => {
+                serde_json::from_value(Value::Object(Default::default())).map_err(Error::Encode)
+            }
+        }
     }
 
     /// Runs a command with file descriptors attached (SCM_RIGHTS): for
@@ -297,27 +299,8 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         command: &C,
         fds: &[std::os::fd::BorrowedFd<'_>],
     ) -> Result<C::Returns, Error> {
-        let arguments = if C::HAS_ARGUMENTS {
-            Some(serde_json::to_value(command).map_err(Error::Encode)?)
-        } else {
-            None
-        };
-        let line = self
-            .send_with(
-                C::NAME,
-                arguments,
-                false,
-                C::SUCCESS_RESPONSE,
-                self.shared.config.call_timeout,
-                fds,
-            )
-            .await?;
-        match line {
-            Some(line) => decode_return::<C::Returns>(C::NAME, &line),
-            None => {
-                serde_json::from_value(Value::Object(Default::default())).map_err(Error::Encode)
-            }
-        }
+        self.execute_inner(command, false, self.shared.config.call_timeout, fds)
+            .await
     }
 
     /// Runs a command by name with JSON arguments; the result is the

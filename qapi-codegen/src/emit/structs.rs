@@ -71,6 +71,48 @@ pub(crate) struct Object<'a> {
     pub fields: Vec<Field<'a>>,
 }
 
+/// The per-field pieces every object-like type needs: definitions,
+/// encoding, and the locals, match arms and assembly of decoding.
+pub(crate) struct FieldTokens {
+    pub defs: Vec<TokenStream>,
+    pub ser: Vec<TokenStream>,
+    pub decl_vars: Vec<TokenStream>,
+    pub arms: Vec<TokenStream>,
+    pub builds: Vec<TokenStream>,
+}
+
+pub(crate) fn field_tokens(g: &Gen<'_>, fields: &[Field<'_>]) -> FieldTokens {
+    let rt = &g.rt;
+    let mut t = FieldTokens {
+        defs: Vec::new(),
+        ser: Vec::new(),
+        decl_vars: Vec::new(),
+        arms: Vec::new(),
+        builds: Vec::new(),
+    };
+    for f in fields {
+        let m = f.member;
+        let (id, ty, var, wire) = (&f.ident, &f.ty, &f.var, &m.name);
+        let d = member_doc(g, &m.name, m.doc.as_deref(), m.cond.as_ref(), &m.features);
+        let dep = g.deprecated(&m.features);
+        t.defs.push(quote!(#d #dep pub #id: #ty,));
+        t.arms.push(quote!(#wire => #var = ::std::option::Option::Some(::serde::de::MapAccess::next_value(&mut map)?),));
+        if m.optional {
+            t.ser.push(quote!(if let ::std::option::Option::Some(value) = &self.#id { map.serialize_entry(#wire, value)?; }));
+            t.decl_vars
+                .push(quote!(let mut #var: #ty = ::std::option::Option::None;));
+            t.builds.push(quote!(#id: #var,));
+        } else {
+            t.ser.push(quote!(map.serialize_entry(#wire, &self.#id)?;));
+            t.decl_vars.push(
+                quote!(let mut #var: ::std::option::Option<#ty> = ::std::option::Option::None;),
+            );
+            t.builds.push(quote!(#id: #rt::de::required(#var, #wire)?,));
+        }
+    }
+    t
+}
+
 pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
     let rt = &g.rt;
     let Object {
@@ -79,13 +121,13 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
         attrs,
         fields,
     } = o;
-    let defs = fields.iter().map(|f| {
-        let m = f.member;
-        let d = member_doc(g, &m.name, m.doc.as_deref(), m.cond.as_ref(), &m.features);
-        let dep = g.deprecated(&m.features);
-        let (id, ty) = (&f.ident, &f.ty);
-        quote!(#d #dep pub #id: #ty,)
-    });
+    let FieldTokens {
+        defs,
+        ser,
+        decl_vars,
+        arms,
+        builds,
+    } = field_tokens(g, fields);
     let required: Vec<&Field<'_>> = fields.iter().filter(|f| !f.member.optional).collect();
     let params = required.iter().map(|f| {
         let (id, ty) = (&f.ident, &f.ty);
@@ -111,34 +153,6 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
         quote!()
     };
     let unknown = ident(UNKNOWN);
-    let ser = fields.iter().map(|f| {
-        let (id, wire) = (&f.ident, &f.member.name);
-        if f.member.optional {
-            quote!(if let ::std::option::Option::Some(value) = &self.#id { map.serialize_entry(#wire, value)?; })
-        } else {
-            quote!(map.serialize_entry(#wire, &self.#id)?;)
-        }
-    });
-    let decl_vars = fields.iter().map(|f| {
-        let (var, ty) = (&f.var, &f.ty);
-        if f.member.optional {
-            quote!(let mut #var: #ty = ::std::option::Option::None;)
-        } else {
-            quote!(let mut #var: ::std::option::Option<#ty> = ::std::option::Option::None;)
-        }
-    });
-    let arms = fields.iter().map(|f| {
-        let (var, wire) = (&f.var, &f.member.name);
-        quote!(#wire => #var = ::std::option::Option::Some(::serde::de::MapAccess::next_value(&mut map)?),)
-    });
-    let builds = fields.iter().map(|f| {
-        let (id, var, wire) = (&f.ident, &f.var, &f.member.name);
-        if f.member.optional {
-            quote!(#id: #var,)
-        } else {
-            quote!(#id: #rt::de::required(#var, #wire)?,)
-        }
-    });
     // One loop over the members, inline: a closure per struct would give
     // the borrow checker twice the bodies to check.
     let keep =

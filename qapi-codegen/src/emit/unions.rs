@@ -9,7 +9,7 @@
 //! the branch. Errors say which branch failed.
 
 use super::enums::{catch_all, variant_names};
-use super::structs::{UNKNOWN, fields};
+use super::structs::{FieldTokens, UNKNOWN, field_tokens, fields};
 use super::{Gen, Scope, ident};
 use crate::{Error, names};
 use proc_macro2::TokenStream;
@@ -98,45 +98,17 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
         }
     }
 
-    let field_defs = fields.iter().map(|f| {
-        let m = f.member;
-        let d = super::member_doc(g, &m.name, m.doc.as_deref(), m.cond.as_ref(), &m.features);
-        let dep = g.deprecated(&m.features);
-        let (fid, ty) = (&f.ident, &f.ty);
-        quote!(#d #dep pub #fid: #ty,)
-    });
+    let FieldTokens {
+        defs: field_defs,
+        ser,
+        decl_vars,
+        arms,
+        builds,
+    } = field_tokens(g, &fields);
     let disc_doc = super::doc_attrs(&format!(
         "The branch, selected by the discriminator `{}`: its value and the branch's members.",
         u.discriminator
     ));
-    let ser = fields.iter().map(|f| {
-        let (fid, wire) = (&f.ident, &f.member.name);
-        if f.member.optional {
-            quote!(if let ::std::option::Option::Some(value) = &self.#fid { map.serialize_entry(#wire, value)?; })
-        } else {
-            quote!(map.serialize_entry(#wire, &self.#fid)?;)
-        }
-    });
-    let decl_vars = fields.iter().map(|f| {
-        let (var, ty) = (&f.var, &f.ty);
-        if f.member.optional {
-            quote!(let mut #var: #ty = ::std::option::Option::None;)
-        } else {
-            quote!(let mut #var: ::std::option::Option<#ty> = ::std::option::Option::None;)
-        }
-    });
-    let arms = fields.iter().map(|f| {
-        let (var, wire) = (&f.var, &f.member.name);
-        quote!(#wire => #var = ::std::option::Option::Some(::serde::de::MapAccess::next_value(&mut map)?),)
-    });
-    let builds = fields.iter().map(|f| {
-        let (fid, var, wire) = (&f.ident, &f.var, &f.member.name);
-        if f.member.optional {
-            quote!(#fid: #var,)
-        } else {
-            quote!(#fid: #rt::de::required(#var, #wire)?,)
-        }
-    });
     let disc_wire = &u.discriminator;
     let expecting = format!("an object {name}");
     let branch_doc = format!(" The branches of [`{name}`], selected by `{disc_wire}`.");
