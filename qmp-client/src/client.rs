@@ -235,7 +235,7 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
 
     /// Runs a command and returns its typed result.
     pub async fn execute<C: Command>(&self, command: &C) -> Result<C::Returns, Error> {
-        self.execute_inner(command, false, self.shared.config.call_timeout)
+        self.execute_inner(command, false, self.shared.config.call_timeout, &[])
             .await
     }
 
@@ -263,7 +263,7 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
                 "out-of-band execution was not negotiated".into(),
             ));
         }
-        self.execute_inner(command, true, self.shared.config.call_timeout)
+        self.execute_inner(command, true, self.shared.config.call_timeout, &[])
             .await
     }
 
