@@ -395,6 +395,41 @@ pub fn parse_doc(
     ))
 }
 
+/// A block kept as free text (legacy dialect: documentation layouts older
+/// than the structured ones): the comment lines as one plain section, and
+/// the symbol of a first line `@NAME` or `@NAME:`.
+pub fn raw_doc(block: &DocBlock, source: &str) -> Doc {
+    let lines: Vec<&str> = block
+        .lines
+        .iter()
+        .map(|s| {
+            let t = &source[s.range()];
+            let t = t.strip_prefix('#').unwrap_or(t);
+            t.strip_prefix(' ').unwrap_or(t).trim_end()
+        })
+        .collect();
+    let symbol = lines
+        .first()
+        .and_then(|l| l.strip_prefix('@'))
+        .map(|l| l.trim_end_matches(':').trim().to_string())
+        .filter(|s| !s.is_empty() && !s.contains(' '));
+    let body = if symbol.is_some() {
+        &lines[1..]
+    } else {
+        &lines[..]
+    };
+    Doc {
+        symbol,
+        span: block.open,
+        sections: vec![DocSection {
+            kind: SectionKind::Plain,
+            name: None,
+            text: body.join("\n").trim_matches('\n').to_string(),
+            span: block.open,
+        }],
+    }
+}
+
 /// `@name: rest` at the start of a line: the name and the rest.
 fn at_name_colon(line: &str) -> Option<(&str, &str)> {
     let rest = line.strip_prefix('@')?;
@@ -555,7 +590,7 @@ impl<'a> DocParser<'a> {
                     ))
                     .with_note("a definition's documentation must start with its '@NAME:' line"));
             }
-            if text.starts_with('=') && !is_first {
+            if text.starts_with('=') && !is_first && !self.options.legacy {
                 return Err(
                     self.err("a '=' heading must be the first line of its documentation comment")
                 );
@@ -630,7 +665,8 @@ impl<'a> DocParser<'a> {
                         format!("legacy '{tag}:' documentation section"),
                     ));
                 }
-                if !matches!(kind, SectionKind::Note | SectionKind::Example) {
+                if !matches!(kind, SectionKind::Note | SectionKind::Example) && !self.options.legacy
+                {
                     if let Some(prev) = self.sections.iter().find(|s| s.kind == kind) {
                         return Err(self
                             .err(format!("second '{tag}:' section"))
@@ -639,7 +675,9 @@ impl<'a> DocParser<'a> {
                 }
                 self.start(kind, None, rest)?;
                 self.pos += 1;
-                if kind == SectionKind::Example {
+                // Old `Note:`/`Example:` sections have their text on the
+                // following lines, laid out in every way.
+                if matches!(kind, SectionKind::Note | SectionKind::Example) {
                     self.legacy_block()?;
                 } else {
                     self.indented()?;

@@ -90,7 +90,7 @@ fn finish(mut loaded: loader::Loaded, options: Options) -> Result<Schema, Errors
         return fail(all, loaded.sources);
     }
     loaded.diags.extend(diags);
-    match schema::build(loaded, defs) {
+    match schema::build(loaded, defs, options.legacy) {
         Ok(s) => Ok(s),
         Err((mut errors, loaded)) => {
             errors.extend(loaded.diags);

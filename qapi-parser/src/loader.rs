@@ -517,6 +517,33 @@ impl Loader {
                                 continue;
                             }
                         }
+                        // Older releases wrote documentation in layouts
+                        // the structured parser does not take: keep the
+                        // text, say so, and go on.
+                        Err(d) if self.options.legacy => {
+                            let doc = crate::doc::raw_doc(&block, &self.out.sources.file(id).text);
+                            let mut note = Diagnostic::note(
+                                d.span.unwrap_or(doc.span),
+                                format!(
+                                    "legacy documentation layout kept as free text ({})",
+                                    d.message
+                                ),
+                            );
+                            note.label = Some("documentation comment".into());
+                            self.out.diags.push(note);
+                            if doc.symbol.is_some() {
+                                pending = Some(doc);
+                            } else {
+                                self.out.free_docs.push(LoadedFreeDoc {
+                                    file: id,
+                                    doc,
+                                    before_expr: self.out.exprs.len(),
+                                });
+                                pending = None;
+                                after_free_doc = true;
+                                continue;
+                            }
+                        }
                         Err(d) => {
                             self.out.diags.push(d);
                             pending = None;
@@ -547,7 +574,8 @@ impl Loader {
                         self.reject_pending(&mut pending);
                         self.pragma(&obj, pragma);
                     } else {
-                        if after_free_doc && pending.is_none() {
+                        // Older releases wrote free comments before definitions.
+                        if after_free_doc && pending.is_none() && !self.options.legacy {
                             if let Some(free) = self.out.free_docs.last() {
                                 self.out.diags.push(
                                     Diagnostic::error(free.doc.span, "a definition's documentation must start with '@NAME:'")

@@ -47,6 +47,9 @@ struct Builder<'a> {
     def_entity: Vec<Option<EntityId>>,
     diags: Vec<Diagnostic>,
     pragma: &'a Pragma,
+    /// The legacy dialect: documentation coverage is not checked (older
+    /// releases did not require it).
+    legacy: bool,
     /// The module of each file, by file id.
     module_of_file: &'a [ModuleId],
 }
@@ -54,6 +57,7 @@ struct Builder<'a> {
 pub(crate) fn build(
     loaded: Loaded,
     mut defs: Vec<Def>,
+    legacy: bool,
 ) -> Result<Schema, (Vec<Diagnostic>, Box<Loaded>)> {
     let docs = defs.iter_mut().map(|d| d.doc.take()).collect();
     let mut b = Builder {
@@ -65,6 +69,7 @@ pub(crate) fn build(
         def_entity: vec![None; defs.len()],
         diags: Vec::new(),
         pragma: &loaded.pragma,
+        legacy,
         module_of_file: &loaded.module_of_file,
     };
     b.predefine();
@@ -1266,7 +1271,7 @@ impl Builder<'_> {
                 }
             }
             for (n, span) in &items {
-                if doc.member(n).is_none() && !exempt {
+                if doc.member(n).is_none() && !exempt && !self.legacy {
                     self.diags.push(
                         Diagnostic::error(*span, format!("{role} '{n}' of '{name}' is not documented"))
                             .with_label("undocumented")
@@ -1281,7 +1286,7 @@ impl Builder<'_> {
                     continue;
                 }
                 feature_names.push(n);
-                if doc.feature(n).is_none() {
+                if doc.feature(n).is_none() && !self.legacy {
                     self.diags.push(
                         Diagnostic::error(
                             *span,
@@ -1302,7 +1307,7 @@ impl Builder<'_> {
                     }
                     _ => continue,
                 };
-                if !exists {
+                if !exists && !self.legacy {
                     let mut d = Diagnostic::error(s.span, format!("the documentation describes {what} '{n}', but '{name}' has no such {what}"))
                         .with_label("nothing to describe");
                     let names: Vec<&str> = if what == "feature" {
