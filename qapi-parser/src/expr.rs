@@ -103,6 +103,14 @@ pub(crate) struct Checker<'a> {
     pub pragma: &'a Pragma,
     pub options: Options,
     pub diags: Vec<Diagnostic>,
+    /// Definitions the legacy dialect implies (a simple union's tag enum
+    /// and branch wrappers), placed before the definition that implies
+    /// them.
+    pub implied: Vec<Def>,
+    /// Names of the wrapper types already implied.
+    pub wrappers: Vec<String>,
+    /// Notes from checks that only read the checker.
+    pub notes: std::cell::RefCell<Vec<Diagnostic>>,
 }
 
 type R<T> = Result<T, Diagnostic>;
@@ -141,10 +149,14 @@ impl Checker<'_> {
         let mut defs = Vec::with_capacity(exprs.len());
         for item in exprs {
             match self.check(item) {
-                Ok(def) => defs.push(def),
+                Ok(def) => {
+                    defs.append(&mut self.implied);
+                    defs.push(def);
+                }
                 Err(d) => self.diags.push(d),
             }
         }
+        self.diags.append(self.notes.get_mut());
         defs
     }
 
@@ -210,7 +222,25 @@ impl Checker<'_> {
         let name_span = meta_value.span;
         self.check_definition_name(&name, meta, name_span)?;
 
-        // Documentation comment.
+        // Documentation comment. Older releases have comments naming
+        // another definition (typos, renames): keep the definition, drop
+        // the comment, and say so.
+        let mut doc = doc;
+        if self.options.legacy
+            && doc
+                .as_ref()
+                .is_some_and(|d| d.symbol.as_deref() != Some(name.as_str()))
+        {
+            if let Some(d) = doc.take() {
+                self.diags.push(Diagnostic::note(
+                    d.span,
+                    format!(
+                        "legacy documentation comment for '{}' before '{name}' is not attached",
+                        d.symbol.as_deref().unwrap_or_default()
+                    ),
+                ));
+            }
+        }
         if let Some(doc) = &doc {
             if doc.symbol.as_deref() != Some(name.as_str()) {
                 return Err(err(doc.span, format!(
@@ -230,7 +260,12 @@ impl Checker<'_> {
         }
 
         let mk = meta_key.node.as_str();
+        let simple_union = meta == "union"
+            && self.options.legacy
+            && !obj.contains("base")
+            && !obj.contains("discriminator");
         let (required, optional): (&[&str], &[&str]) = match meta {
+            "union" if simple_union => (&["union", "data"], &["if", "features"]),
             "enum" => (&[mk, "data"], &["prefix", "if", "features"]),
             "struct" => (&[mk, "data"], &["base", "if", "features"]),
             "union" => (
@@ -260,6 +295,7 @@ impl Checker<'_> {
         let kind = match meta {
             "enum" => self.enum_def(&name, &obj)?,
             "struct" => self.struct_def(&name, &obj)?,
+            "union" if simple_union => self.simple_union_def(&name, &obj, file)?,
             "union" => self.union_def(&name, &obj)?,
             "alternate" => self.alternate_def(&obj)?,
             "command" => self.command_def(&obj, span)?,
@@ -369,6 +405,17 @@ impl Checker<'_> {
     }
 
     fn type_name(&self, v: &Spanned<Value>, what: Desc<'_>, allow_array: bool) -> R<TypeName> {
+        // '**' was the name of 'any' before QEMU 2.5.
+        if self.options.legacy && v.node.as_str() == Some("**") {
+            self.notes
+                .borrow_mut()
+                .push(Diagnostic::note(v.span, "legacy type '**' (now 'any')"));
+            return Ok(TypeName {
+                name: "any".into(),
+                array: false,
+                span: v.span,
+            });
+        }
         match &v.node {
             Value::Str(s) => Ok(TypeName {
                 name: s.clone(),
@@ -425,7 +472,8 @@ impl Checker<'_> {
         what: Desc<'_>,
         owner: Option<&str>,
     ) -> R<Vec<MemberDef>> {
-        let permissive = owner.is_some_and(|o| self.is_member_exception(o));
+        // Older releases had no naming rules for members at all.
+        let permissive = self.options.legacy || owner.is_some_and(|o| self.is_member_exception(o));
         let Value::Object(obj) = &v.node else {
             return Err(err(
                 v.span,
@@ -556,11 +604,20 @@ impl Checker<'_> {
                     .with_label("bad value"));
                 }
             };
-            names::check(&vname, NameKind::Member, permissive, true).map_err(|why| {
-                err(vspan, format!("invalid enum value '{vname}'"))
-                    .with_label("bad name")
-                    .with_note(why)
-            })?;
+            let checked = names::check(&vname, NameKind::Member, permissive, true);
+            // Older releases also had '.' in enum values.
+            let legacy_ok = self.options.legacy
+                && !vname.is_empty()
+                && vname
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            if let Err(why) = checked {
+                if !legacy_ok {
+                    return Err(err(vspan, format!("invalid enum value '{vname}'"))
+                        .with_label("bad name")
+                        .with_note(why));
+                }
+            }
             if let Some(EnumValue {
                 name: prev,
                 span: pspan,
@@ -666,6 +723,118 @@ impl Checker<'_> {
         Ok(DefKind::Union {
             base,
             discriminator,
+            branches,
+        })
+    }
+
+    /// A simple union (QEMU before 6.2): `{'union': U, 'data': {b: T}}`,
+    /// on the wire `{"type": "b", "data": {...T...}}`. Desugared as QEMU
+    /// did: a tag enum `UKind`, a wrapper struct `{data: T}` per branch
+    /// type, and a flat union over them.
+    fn simple_union_def(&mut self, name: &str, obj: &Object, file: FileId) -> R<DefKind> {
+        let data = obj.get("data").ok_or_else(unreachable_missing)?;
+        let Value::Object(branches_obj) = &data.node else {
+            return Err(err(
+                data.span,
+                format!(
+                    "the 'data' of a union must be an object of branches, not {}",
+                    data.node.kind()
+                ),
+            ));
+        };
+        self.diags.push(Diagnostic::note(
+            data.span,
+            format!("legacy simple union '{name}' (wire form {{\"type\": ..., \"data\": ...}})"),
+        ));
+        let span = data.span;
+        let kind_name = format!("{name}Kind");
+        let mut values = Vec::new();
+        let mut branches = Vec::new();
+        for b in self.branches(branches_obj, true)? {
+            values.push(EnumValue {
+                name: b.name.clone(),
+                cond: b.cond.clone(),
+                features: Vec::new(),
+                span: b.span,
+                doc: None,
+            });
+            let inner = if b.ty.array {
+                format!("{}List", b.ty.name)
+            } else {
+                b.ty.name.clone()
+            };
+            let mut chars = inner.chars();
+            let wrapper = match chars.next() {
+                Some(c) => format!("{}{}Wrapper", c.to_ascii_uppercase(), chars.as_str())
+                    .replace(['-', '_', '.'], ""),
+                None => "Wrapper".into(),
+            };
+            if !self.wrappers.contains(&wrapper) {
+                self.wrappers.push(wrapper.clone());
+                let member = MemberDef {
+                    name: "data".into(),
+                    optional: false,
+                    ty: b.ty.clone(),
+                    cond: None,
+                    features: Vec::new(),
+                    span: b.span,
+                };
+                self.implied.push(Def {
+                    meta: "struct",
+                    name: wrapper.clone(),
+                    name_span: b.span,
+                    file,
+                    kind: DefKind::Struct {
+                        base: None,
+                        members: vec![member],
+                    },
+                    cond: None,
+                    features: Vec::new(),
+                    doc: None,
+                });
+            }
+            branches.push(BranchDef {
+                name: b.name.clone(),
+                ty: TypeName {
+                    name: wrapper,
+                    array: false,
+                    span: b.ty.span,
+                },
+                cond: b.cond,
+                span: b.span,
+            });
+        }
+        self.implied.push(Def {
+            meta: "enum",
+            name: kind_name.clone(),
+            name_span: span,
+            file,
+            kind: DefKind::Enum {
+                values,
+                prefix: None,
+            },
+            cond: None,
+            features: Vec::new(),
+            doc: None,
+        });
+        let tag = MemberDef {
+            name: "type".into(),
+            optional: false,
+            ty: TypeName {
+                name: kind_name,
+                array: false,
+                span,
+            },
+            cond: None,
+            features: Vec::new(),
+            span,
+        };
+        Ok(DefKind::Union {
+            base: Data::Inline(vec![tag], span),
+            discriminator: Spanned {
+                node: "type".into(),
+                span,
+            },
             branches,
         })
     }

@@ -81,6 +81,9 @@ fn finish(mut loaded: loader::Loaded, options: Options) -> Result<Schema, Errors
         pragma: &loaded.pragma,
         options,
         diags: Vec::new(),
+        implied: Vec::new(),
+        wrappers: Vec::new(),
+        notes: Default::default(),
     };
     let defs = checker.check_all(exprs);
     let diags = checker.diags;

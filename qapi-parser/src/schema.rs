@@ -1187,7 +1187,8 @@ impl Builder<'_> {
             return;
         };
         let Some(ret) = &c.returns else { return };
-        if self.pragma.command_returns_exceptions.contains(&def.name) {
+        // Before 2.9 the exceptions were a list inside QEMU's generator.
+        if self.pragma.command_returns_exceptions.contains(&def.name) || self.legacy {
             return;
         }
         let mut t = &es[ret.id.0 as usize];

@@ -40,11 +40,22 @@ pub(crate) fn fields<'a>(
                 m.name
             )));
         }
+        let mut rust = rust;
         if let Some(prev) = out.iter().find(|f| f.ident == ident(&rust)) {
-            return Err(Error::Clash(format!(
-                "members '{}' and '{}' of '{owner}' would both be the field `{rust}`",
-                prev.member.name, m.name
-            )));
+            if !g.cfg.legacy {
+                return Err(Error::Clash(format!(
+                    "members '{}' and '{}' of '{owner}' would both be the field `{rust}`",
+                    prev.member.name, m.name
+                )));
+            }
+            // Old schemas have members differing only in case ('pc' and
+            // 'PC'): the later one gets a number; its wire name is kept.
+            let base = rust.trim_start_matches("r#").to_string();
+            let mut n = 2;
+            while out.iter().any(|f| f.ident == ident(&format!("{base}_{n}"))) {
+                n += 1;
+            }
+            rust = format!("{base}_{n}");
         }
         let inner = g.member_type(container, &m.ty, scope);
         let ty = if m.optional {
