@@ -558,7 +558,8 @@ impl<'a> DocParser<'a> {
                 let Some(symbol) = line.strip_suffix(':') else {
                     return Err(self.err(
                         "the '@NAME' line of a definition's documentation must end with ':'",
-                    ));
+                    )
+                    .with_note("older QEMU releases wrote it without the ':': pass --legacy to accept older schemas"));
                 };
                 let symbol = &symbol[1..];
                 if symbol.is_empty() {

@@ -321,13 +321,22 @@ impl Checker<'_> {
             "event" => NameKind::Event,
             _ => NameKind::Type,
         };
-        let permissive = meta == "command"
-            && (self
-                .pragma
-                .command_name_exceptions
-                .iter()
-                .any(|n| n == name)
-                || self.options.legacy);
+        let excepted = self
+            .pragma
+            .command_name_exceptions
+            .iter()
+            .any(|n| n == name);
+        if meta == "command"
+            && self.options.legacy
+            && !excepted
+            && names::check(name, kind, false, false).is_err()
+        {
+            self.notes.borrow_mut().push(Diagnostic::note(
+                span,
+                format!("legacy command name '{name}'"),
+            ));
+        }
+        let permissive = meta == "command" && (excepted || self.options.legacy);
         names::check(name, kind, permissive, false).map_err(|why| {
             let mut d = err(span, format!("invalid {meta} name '{name}'"))
                 .with_label("bad name")
@@ -336,6 +345,7 @@ impl Checker<'_> {
                 d = d.with_note(
                     "list it in pragma 'command-name-exceptions' if it must keep the '_'",
                 );
+                d = d.with_note("QEMU releases before 6.0 had no such rule: pass --legacy to accept older schemas");
             }
             d
         })?;
@@ -473,7 +483,9 @@ impl Checker<'_> {
         owner: Option<&str>,
     ) -> R<Vec<MemberDef>> {
         // Older releases had no naming rules for members at all.
-        let permissive = self.options.legacy || owner.is_some_and(|o| self.is_member_exception(o));
+        let excepted =
+            owner.is_some_and(|o| self.pragma.member_name_exceptions.iter().any(|n| n == o));
+        let permissive = self.options.legacy || excepted;
         let Value::Object(obj) = &v.node else {
             return Err(err(
                 v.span,
@@ -490,12 +502,24 @@ impl Checker<'_> {
                 Some(n) => (n, true),
                 None => (key.node.as_str(), false),
             };
+            if self.options.legacy
+                && !excepted
+                && names::check(name, NameKind::Member, false, false).is_err()
+            {
+                self.notes.borrow_mut().push(Diagnostic::note(
+                    key.span,
+                    format!("legacy member name '{name}'"),
+                ));
+            }
             let source = Desc::named("member '", name);
             let type_of = Desc("the type of member '", name, "'");
             names::check(name, NameKind::Member, permissive, false).map_err(|why| {
                 let mut d = err(key.span, format!("invalid member name '{name}'")).with_label("bad name").with_note(why);
                 if owner.is_some() && name.bytes().any(|b| b.is_ascii_uppercase() || b == b'_') {
                     d = d.with_note("list the type in pragma 'member-name-exceptions' if its members must keep these names");
+                }
+                if name.bytes().any(|b| b.is_ascii_uppercase() || b == b'_') {
+                    d = d.with_note("QEMU releases before 6.0 had no such rule: pass --legacy to accept older schemas");
                 }
                 d
             })?;
@@ -611,6 +635,12 @@ impl Checker<'_> {
                 && vname
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            if checked.is_err() && legacy_ok {
+                self.notes.borrow_mut().push(Diagnostic::note(
+                    vspan,
+                    format!("legacy enum value '{vname}'"),
+                ));
+            }
             if let Err(why) = checked {
                 if !legacy_ok {
                     return Err(err(vspan, format!("invalid enum value '{vname}'"))
@@ -998,11 +1028,48 @@ impl Checker<'_> {
 
     /// Nesting is bounded by the syntax pre-scan, so the recursion is too.
     fn cond(&self, v: &Spanned<Value>, what: Desc<'_>) -> R<Cond> {
+        let is_ident = |s: &str| {
+            s.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+                && s.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        };
+        // QEMU 3.0 to 6.1: C preprocessor expressions, and lists of them
+        // meaning all must hold.
+        if self.options.legacy {
+            match &v.node {
+                Value::Str(s) if !is_ident(s) && !s.is_empty() => {
+                    self.notes.borrow_mut().push(Diagnostic::note(
+                        v.span,
+                        format!("legacy C preprocessor condition '{s}'"),
+                    ));
+                    let inner = s
+                        .trim()
+                        .strip_prefix("defined(")
+                        .and_then(|r| r.strip_suffix(')'))
+                        .map(str::trim);
+                    return Ok(Cond::Name(match inner {
+                        Some(name) if is_ident(name) => name.to_string(),
+                        _ => s.clone(),
+                    }));
+                }
+                Value::Array(items) if !items.is_empty() => {
+                    self.notes.borrow_mut().push(Diagnostic::note(
+                        v.span,
+                        "legacy list of conditions (all must hold)",
+                    ));
+                    return Ok(Cond::All(
+                        items
+                            .iter()
+                            .map(|i| self.cond(i, what))
+                            .collect::<R<Vec<_>>>()?,
+                    ));
+                }
+                _ => {}
+            }
+        }
         match &v.node {
             Value::Str(s) => {
-                let valid = s.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
-                    && s.bytes()
-                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+                let valid = is_ident(s);
                 if !valid {
                     let mut d = err(v.span, format!("'if' condition '{s}' of {what} is not a valid identifier"))
                         .with_label("expected a name like CONFIG_FOO")
@@ -1075,6 +1142,9 @@ impl Checker<'_> {
                 );
                 if matches!(other, Value::Array(_)) {
                     d = d.with_note("a list of conditions is written {'all': [...]}");
+                    d = d.with_note(
+                        "QEMU 3.0 to 6.1 wrote lists: pass --legacy to accept older schemas",
+                    );
                 }
                 Err(d)
             }

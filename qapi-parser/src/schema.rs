@@ -50,6 +50,13 @@ struct Builder<'a> {
     /// The legacy dialect: documentation coverage is not checked (older
     /// releases did not require it).
     legacy: bool,
+    /// Notes about legacy constructs accepted.
+    notes: Vec<Diagnostic>,
+    /// The entity being resolved, and the entities with a reference that
+    /// did not resolve: their checks are skipped (the placeholder type
+    /// would only produce echoes of the first error).
+    resolving: usize,
+    tainted: std::collections::HashSet<usize>,
     /// The module of each file, by file id.
     module_of_file: &'a [ModuleId],
 }
@@ -70,6 +77,9 @@ pub(crate) fn build(
         diags: Vec::new(),
         pragma: &loaded.pragma,
         legacy,
+        notes: Vec::new(),
+        resolving: 0,
+        tainted: Default::default(),
         module_of_file: &loaded.module_of_file,
     };
     b.predefine();
@@ -94,13 +104,14 @@ pub(crate) fn build(
         })
         .collect();
     let by_name = std::mem::take(&mut b.by_name);
+    let notes = std::mem::take(&mut b.notes);
     Ok(Schema {
         sources: loaded.sources,
         modules: loaded.modules,
         entities,
         free_docs,
         pragma: loaded.pragma,
-        diagnostics: loaded.diags,
+        diagnostics: loaded.diags.into_iter().chain(notes).collect(),
         by_name,
     })
 }
@@ -304,10 +315,13 @@ impl Builder<'_> {
             Some(&id) => TypeRef { id, name },
             // Reported by check_is_type (or the array's own resolution);
             // the placeholder never leaves the builder.
-            None => TypeRef {
-                id: EntityId(0),
-                name,
-            },
+            None => {
+                self.tainted.insert(self.resolving);
+                TypeRef {
+                    id: EntityId(0),
+                    name,
+                }
+            }
         }
     }
 
@@ -334,6 +348,9 @@ impl Builder<'_> {
             None => {
                 let mut d = Diagnostic::error(span, format!("{what} uses unknown type '{name}'"))
                     .with_label("not defined");
+                if name == "**" {
+                    d = d.with_note("'**' was the name of 'any' before QEMU 2.5: pass --legacy to accept older schemas");
+                }
                 let types = self
                     .names
                     .iter()
@@ -395,6 +412,7 @@ impl Builder<'_> {
     fn resolve_all(&mut self) -> Vec<Entity> {
         let mut out = Vec::with_capacity(self.plans.len());
         for i in 0..self.plans.len() {
+            self.resolving = i;
             let plan = self.plans[i].clone();
             let mut e = match &plan {
                 Plan::Builtin(e) => (**e).clone(),
@@ -598,6 +616,9 @@ impl Builder<'_> {
         let cyclic = self.check_self_containment(es);
         for i in 0..es.len() {
             let id = EntityId(i as u32);
+            if self.tainted.contains(&i) {
+                continue;
+            }
             let Plan::Def(d) = self.plans[i] else {
                 if matches!(self.plans[i], Plan::Args(_) | Plan::Base(_)) && !cyclic[i] {
                     self.check_member_clashes(es, id);
@@ -1187,20 +1208,29 @@ impl Builder<'_> {
             return;
         };
         let Some(ret) = &c.returns else { return };
-        // Before 2.9 the exceptions were a list inside QEMU's generator.
-        if self.pragma.command_returns_exceptions.contains(&def.name) || self.legacy {
+        // An array whose element did not resolve was reported already.
+        if self.pragma.command_returns_exceptions.contains(&def.name)
+            || self.tainted.contains(&(ret.id.0 as usize))
+        {
             return;
         }
         let mut t = &es[ret.id.0 as usize];
         if let EntityKind::Array(a) = &t.kind {
             t = &es[a.element.id.0 as usize];
         }
-        if !matches!(t.kind, EntityKind::Struct(_) | EntityKind::Union(_)) {
+        if !matches!(t.kind, EntityKind::Struct(_) | EntityKind::Union(_)) && self.legacy {
+            // Before 2.9 the exceptions were a list inside QEMU's generator.
+            self.notes.push(Diagnostic::note(
+                r.span,
+                format!("legacy non-object return type '{}'", ret.name),
+            ));
+        } else if !matches!(t.kind, EntityKind::Struct(_) | EntityKind::Union(_)) {
             self.diags.push(
                 Diagnostic::error(r.span, format!("command '{}' returns '{}', which is not an object type", def.name, ret.name))
                     .with_label("not a struct or union")
                     .with_note("commands return objects (or arrays of them) so that members can be added later")
-                    .with_note("list the command in pragma 'command-returns-exceptions' if it must return something else"),
+                    .with_note("list the command in pragma 'command-returns-exceptions' if it must return something else")
+                    .with_note("QEMU releases before 2.9 listed such commands inside their generator: pass --legacy to accept older schemas"),
             );
         }
     }

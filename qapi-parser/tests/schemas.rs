@@ -331,3 +331,37 @@ fn a_100_mb_file_is_refused_without_reading_it() {
         "{e}"
     );
 }
+
+/// `tests/schemas/legacy/`: one schema per construct of older QEMU
+/// releases. Each passes in legacy mode, with a note naming what is old,
+/// and is refused in strict mode with an error that suggests `--legacy`.
+#[test]
+fn legacy_constructs() {
+    let files = schemas("tests/schemas/legacy");
+    assert!(files.len() >= 10);
+    for path in files {
+        let strict = qapi_parser::parse_file(&path).expect_err("strict mode refuses it");
+        let text = strict.to_string();
+        assert!(
+            text.contains("--legacy"),
+            "{}: the strict error does not suggest --legacy:\n{text}",
+            path.display()
+        );
+        let legacy = qapi_parser::parse_file_with(&path, Options { legacy: true })
+            .unwrap_or_else(|e| panic!("{} should pass in legacy mode:\n{e}", path.display()));
+        let notes: Vec<String> = legacy
+            .diagnostics
+            .iter()
+            .map(|d| d.headline(&legacy.sources))
+            .collect();
+        assert!(
+            notes.iter().any(|n| n.contains("legacy")),
+            "{}: no note names the legacy construct",
+            path.display()
+        );
+        insta::assert_snapshot!(
+            format!("legacy-{}", snapshot_name(&path)),
+            format!("{}\n{}", notes.join("\n"), summary(&legacy))
+        );
+    }
+}
