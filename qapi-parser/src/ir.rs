@@ -593,24 +593,8 @@ impl Schema {
     /// All members of a struct, base members first (recursively).
     pub fn all_members(&self, id: EntityId) -> Vec<&Member> {
         let mut out = Vec::new();
-        self.collect_members(id, &mut out, 0);
-        out
-    }
-
-    fn collect_members<'a>(&'a self, id: EntityId, out: &mut Vec<&'a Member>, depth: usize) {
-        if depth > self.entities.len() {
-            return; // a checked schema has no base cycles; never loop
-        }
-        match &self.entity(id).kind {
-            EntityKind::Struct(s) => {
-                if let Some(b) = &s.base {
-                    self.collect_members(b.id, out, depth + 1);
-                }
-                out.extend(s.members.iter());
-            }
-            EntityKind::Union(u) => self.collect_members(u.base.id, out, depth + 1),
-            _ => {}
-        }
+        members_with_owner(&self.entities, id, &mut out);
+        out.into_iter().map(|(m, _)| m).collect()
     }
 
     /// The module an entity belongs to, by name.
@@ -703,5 +687,35 @@ impl fmt::Display for Stats {
         )?;
         writeln!(f, "conditional: {}", self.conditional)?;
         writeln!(f, "with features: {}", self.with_features)
+    }
+}
+
+/// The members of a struct or union in `entities` (base members first,
+/// recursively), each with the entity that declares it. Shared by the
+/// checks, which run before a [`Schema`] exists, and by
+/// [`Schema::all_members`].
+pub(crate) fn members_with_owner<'a>(
+    entities: &'a [Entity],
+    id: EntityId,
+    out: &mut Vec<(&'a Member, EntityId)>,
+) {
+    let mut chain = vec![id];
+    let mut cur = id;
+    // Walk to the root of the base chain (bounded: a checked schema has no
+    // base cycles, and an unchecked one must not loop either).
+    while chain.len() <= entities.len() {
+        let base = match &entities[cur.0 as usize].kind {
+            EntityKind::Struct(s) => s.base.as_ref().map(|b| b.id),
+            EntityKind::Union(u) => Some(u.base.id),
+            _ => None,
+        };
+        let Some(base) = base else { break };
+        chain.push(base);
+        cur = base;
+    }
+    for &e in chain.iter().rev() {
+        if let EntityKind::Struct(s) = &entities[e.0 as usize].kind {
+            out.extend(s.members.iter().map(|m| (m, e)));
+        }
     }
 }

@@ -13,6 +13,7 @@
 
 use crate::diag::Diagnostic;
 use crate::expr::{BranchDef, Data, Def, DefKind, MemberDef, TypeName};
+use crate::ir::members_with_owner;
 use crate::ir::*;
 use crate::loader::Loaded;
 use crate::names::c_name_eq;
@@ -786,28 +787,6 @@ impl Builder<'_> {
         cyclic
     }
 
-    fn all_members<'e>(
-        &self,
-        es: &'e [Entity],
-        id: EntityId,
-        out: &mut Vec<(&'e Member, EntityId)>,
-        depth: usize,
-    ) {
-        if depth > es.len() {
-            return;
-        }
-        match &es[id.0 as usize].kind {
-            EntityKind::Struct(s) => {
-                if let Some(b) = &s.base {
-                    self.all_members(es, b.id, out, depth + 1);
-                }
-                out.extend(s.members.iter().map(|m| (m, id)));
-            }
-            EntityKind::Union(u) => self.all_members(es, u.base.id, out, depth + 1),
-            _ => {}
-        }
-    }
-
     fn describe_member(
         &self,
         es: &[Entity],
@@ -825,7 +804,7 @@ impl Builder<'_> {
     /// Members (own and inherited) must differ after C name mapping.
     fn check_member_clashes(&mut self, es: &[Entity], id: EntityId) {
         let mut all = Vec::new();
-        self.all_members(es, id, &mut all, 0);
+        members_with_owner(es, id, &mut all);
         // Member lists are short: a linear scan comparing C names in place
         // is cheaper than hashing freshly built strings.
         let mut seen: Vec<(&Member, EntityId)> = Vec::with_capacity(all.len());
@@ -870,7 +849,7 @@ impl Builder<'_> {
             return;
         }
         let mut mine = Vec::new();
-        self.all_members(es, ty, &mut mine, 0);
+        members_with_owner(es, ty, &mut mine);
         let mut all: Vec<&str> = seen.to_vec();
         for (m, owner) in mine {
             if let Some(prev) = all.iter().find(|p| c_name_eq(p, &m.name)) {
@@ -909,7 +888,7 @@ impl Builder<'_> {
     ) {
         self.check_member_clashes(es, id);
         let mut common_refs = Vec::new();
-        self.all_members(es, id, &mut common_refs, 0);
+        members_with_owner(es, id, &mut common_refs);
         let common: Vec<(Member, EntityId)> = common_refs
             .into_iter()
             .map(|(m, o)| (m.clone(), o))
@@ -1189,7 +1168,7 @@ impl Builder<'_> {
         }
         if !boxed {
             let mut members = Vec::new();
-            self.all_members(es, args.id, &mut members, 0);
+            members_with_owner(es, args.id, &mut members);
             if let Some((m, _)) = members.iter().find(|(m, _)| m.cond.is_some()) {
                 self.diags.push(
                     Diagnostic::error(

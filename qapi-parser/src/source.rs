@@ -7,7 +7,7 @@
 //! reporting and the IR free of look-ups.
 
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -32,14 +32,6 @@ impl Span {
     /// The byte range of this span.
     pub fn range(&self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
-    }
-
-    /// A span covering `self` through `other` (same file).
-    pub fn to(&self, other: Span) -> Span {
-        Span {
-            end: other.end.max(self.end),
-            ..*self
-        }
     }
 }
 
@@ -166,14 +158,6 @@ impl SourceMap {
     /// All files.
     pub fn files(&self) -> &[SourceFile] {
         &self.files
-    }
-
-    /// Finds a file by its path.
-    pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|f| f.path == path)
-            .map(|i| FileId(i as u32))
     }
 
     /// The text a span covers.

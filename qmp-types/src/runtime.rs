@@ -316,11 +316,6 @@ pub mod de {
         }
     }
 
-    /// The error for a required member that is absent.
-    pub fn missing<E: Error>(name: &'static str) -> E {
-        E::missing_field(name)
-    }
-
     /// What an alternate expects, for its error message.
     pub struct Expected(pub &'static str);
 
