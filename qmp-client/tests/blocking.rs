@@ -4,62 +4,14 @@
 use qmp_client::Error;
 use qmp_client::blocking::Client;
 use qmp_types::{Events, cmd};
-use std::path::PathBuf;
-use std::process::{Child, Command as Process, Stdio};
 use std::time::Duration;
 
-struct Server {
-    child: Child,
-    dir: PathBuf,
-    sock: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use test_support::Server;
 
 fn system() -> Option<Server> {
-    let found = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join("qemu-system-x86_64"))
-            .find(|p| p.is_file())
-    });
-    let Some(bin) = found else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "qemu-system-x86_64 is not installed (CI must install it)"
-        );
-        eprintln!("qemu-system-x86_64 is not installed: skipping");
-        return None;
-    };
-    let dir = std::env::temp_dir().join(format!("qmp-client-blocking-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let sock = dir.join("qmp.sock");
-    let child = Process::new(bin)
-        .args([
-            "-M",
-            "none",
-            "-accel",
-            "tcg",
-            "-display",
-            "none",
-            "-nodefaults",
-            "-qmp",
-        ])
-        .arg(format!("unix:{},server=on,wait=off", sock.display()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start");
-    while !sock.exists() {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    Some(Server { child, dir, sock })
+    test_support::start("qemu-system-x86_64", |sock| {
+        test_support::system("none", &format!("unix:{sock}"))
+    })
 }
 
 #[test]

@@ -5,94 +5,17 @@
 use qmp_client::{Client, Error};
 use qmp_types::{Events, cmd, event};
 use serde_json::json;
-use std::path::PathBuf;
-use std::process::{Child, Command as Process, Stdio};
 use std::time::Duration;
 
-struct Server {
-    child: Child,
-    dir: PathBuf,
-    sock: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn start(name: &str, args: impl Fn(&str) -> Vec<String>) -> Option<Server> {
-    let found = std::env::var_os("PATH").and_then(|p| {
-        std::env::split_paths(&p)
-            .map(|d| d.join(name))
-            .find(|p| p.is_file())
-    });
-    let Some(bin) = found else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{name} is not installed (CI must install it)"
-        );
-        eprintln!("{name} is not installed: skipping");
-        return None;
-    };
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "qmp-client-live-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let sock = dir.join("qmp.sock");
-    let args = args(sock.to_str().expect("utf-8"));
-    // Wait for the socket only when the server was told to create it.
-    let has_socket = args
-        .iter()
-        .any(|a| a.contains(sock.to_str().unwrap_or_default()));
-    let child = Process::new(bin)
-        .args(args)
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start");
-    for _ in 0..1000 {
-        if !has_socket || sock.exists() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    Some(Server { child, dir, sock })
-}
+use test_support::Server;
 
 fn storage_daemon() -> Option<Server> {
-    start("qemu-storage-daemon", |sock| {
-        vec![
-            "--chardev".into(),
-            format!("socket,path={sock},server=on,wait=off,id=qmp"),
-            "--monitor".into(),
-            "chardev=qmp".into(),
-        ]
-    })
+    test_support::start("qemu-storage-daemon", test_support::storage_daemon)
 }
 
 fn system(machine: &str) -> Option<Server> {
-    let machine = machine.to_string();
-    start("qemu-system-x86_64", move |sock| {
-        let mut a: Vec<String> = ["-accel", "tcg", "-display", "none", "-nodefaults", "-M"]
-            .into_iter()
-            .map(String::from)
-            .collect();
-        a.push(machine.clone());
-        if machine.starts_with("pc") {
-            a.push("-S".into());
-        }
-        a.push("-qmp".into());
-        a.push(format!("unix:{sock},server=on,wait=off"));
-        a
+    test_support::start("qemu-system-x86_64", |sock| {
+        test_support::system(machine, &format!("unix:{sock}"))
     })
 }
 
@@ -243,7 +166,7 @@ async fn a_killed_server_fails_every_pending_call_within_a_second() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guest_agent_sync_and_info() {
-    let Some(s) = start("qemu-ga", |sock| {
+    let Some(s) = test_support::start("qemu-ga", |sock| {
         vec![
             "-m".into(),
             "unix-listen".into(),
@@ -321,21 +244,8 @@ async fn file_descriptors_travel_with_add_fd_and_getfd() {
 async fn over_tcp() {
     // A port of our own, on loopback only.
     let port = 20000 + (std::process::id() % 20000) as u16;
-    let Some(_s) = start("qemu-system-x86_64", move |_| {
-        [
-            "-M",
-            "none",
-            "-accel",
-            "tcg",
-            "-display",
-            "none",
-            "-nodefaults",
-            "-qmp",
-        ]
-        .into_iter()
-        .map(String::from)
-        .chain([format!("tcp:127.0.0.1:{port},server=on,wait=off")])
-        .collect()
+    let Some(_s) = test_support::start("qemu-system-x86_64", |_| {
+        test_support::system("none", &format!("tcp:127.0.0.1:{port}"))
     }) else {
         return;
     };

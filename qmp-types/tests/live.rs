@@ -8,79 +8,28 @@ use qmp_types::{Command, EventMessage, Events, cmd};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
-use std::process::{Child, Command as Process, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// A server process in its own directory; killed and cleaned up on drop.
+/// A server and a raw QMP conversation with it.
 struct Server {
-    child: Child,
-    dir: PathBuf,
+    process: test_support::Server,
     reader: BufReader<UnixStream>,
     writer: UnixStream,
     events: Vec<Value>,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn binary(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .map(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join(name))
-                .find(|p| p.is_file())
-        })
-        .unwrap_or(None);
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{name} is not installed (CI must install it)"
-        );
-        eprintln!("{name} is not installed: skipping");
-    }
-    found
-}
-
-fn start(name: &str, args: impl Fn(&str) -> Vec<String>) -> Option<Server> {
-    let bin = binary(name)?;
-    let dir = std::env::temp_dir().join(format!(
-        "qmp-types-live-{}-{}",
-        std::process::id(),
-        unique()
-    ));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let sock = dir.join("qmp.sock");
-    let child = Process::new(bin)
-        .args(args(sock.to_str().expect("utf-8 path")))
-        .current_dir(&dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the server");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let stream = loop {
-        if let Ok(s) = UnixStream::connect(&sock) {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "{name} did not open its socket");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+/// Starts a server (see `test_support::start`) and negotiates.
+fn start(name: &str, args: impl FnOnce(&str) -> Vec<String>) -> Option<Server> {
+    let process = test_support::start(name, args)?;
+    let stream = UnixStream::connect(&process.sock).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
     let mut server = Server {
-        child,
-        dir,
         reader: BufReader::new(stream.try_clone().expect("clone")),
         writer: stream,
         events: Vec::new(),
+        process,
     };
     let greeting = server.read();
     assert!(greeting.get("QMP").is_some(), "not a greeting: {greeting}");
@@ -88,12 +37,6 @@ fn start(name: &str, args: impl Fn(&str) -> Vec<String>) -> Option<Server> {
     let reply = server.reply();
     assert_eq!(reply, json!({"return": {}}));
     Some(server)
-}
-
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    N.fetch_add(1, Ordering::Relaxed)
 }
 
 impl Server {
@@ -199,14 +142,7 @@ fn round_trip_event(e: &Value) -> EventMessage<Events> {
 
 #[test]
 fn storage_daemon_queries_and_job_events() {
-    let Some(mut s) = start("qemu-storage-daemon", |sock| {
-        vec![
-            "--chardev".into(),
-            format!("socket,path={sock},server=on,wait=off,id=qmp"),
-            "--monitor".into(),
-            "chardev=qmp".into(),
-        ]
-    }) else {
+    let Some(mut s) = start("qemu-storage-daemon", test_support::storage_daemon) else {
         return;
     };
     let v = s.execute(&cmd::QueryVersion).expect("query-version");
@@ -216,7 +152,7 @@ fn storage_daemon_queries_and_job_events() {
     assert!(checked >= 10, "only {checked} queries answered");
 
     // A block job: create a file, then watch its job's events.
-    let image = s.dir.join("disk.img");
+    let image = s.process.dir.join("disk.img");
     s.send_raw(&json!({"execute": "blockdev-create", "arguments": {
         "job-id": "create0",
         "options": {"driver": "file", "filename": image, "size": 1048576}
@@ -248,20 +184,7 @@ fn storage_daemon_queries_and_job_events() {
 #[test]
 fn system_emulator_queries_and_run_state_events() {
     let Some(mut s) = start("qemu-system-x86_64", |sock| {
-        [
-            "-M",
-            "none",
-            "-accel",
-            "tcg",
-            "-nodefaults",
-            "-display",
-            "none",
-            "-qmp",
-        ]
-        .into_iter()
-        .map(String::from)
-        .chain([format!("unix:{sock},server=on,wait=off")])
-        .collect()
+        test_support::system("none", &format!("unix:{sock}"))
     }) else {
         return;
     };

@@ -1,0 +1,112 @@
+//! Throwaway QEMU servers for live tests: each in its own temporary
+//! directory, killed and cleaned up on drop. Without the binary a test is
+//! skipped with a message, except under CI, where that is a failure.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A running server.
+pub struct Server {
+    /// The process.
+    pub child: Child,
+    /// Its directory (removed on drop).
+    pub dir: PathBuf,
+    /// The path of its QMP socket (when it was given one).
+    pub sock: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts `binary` with the arguments `args` makes from the socket path,
+/// in a fresh directory, and waits for the socket when the arguments
+/// name it. `None` (with a message) when the binary is not installed.
+///
+/// # Panics
+/// Under CI when the binary is missing, and when the server cannot start.
+pub fn start(binary: &str, args: impl FnOnce(&str) -> Vec<String>) -> Option<Server> {
+    let found = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join(binary))
+            .find(|p| p.is_file())
+    });
+    let Some(bin) = found else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{binary} is not installed (CI must install it)"
+        );
+        eprintln!("{binary} is not installed: skipping");
+        return None;
+    };
+    static N: AtomicU64 = AtomicU64::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "qapi-rs-live-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let sock = dir.join("qmp.sock");
+    let args = args(sock.to_str().expect("a UTF-8 temporary path"));
+    let has_socket = args
+        .iter()
+        .any(|a| a.contains(sock.to_str().unwrap_or_default()));
+    let child = Command::new(bin)
+        .args(args)
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the server");
+    let server = Server { child, dir, sock };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while has_socket && !server.sock.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{binary} did not create its socket"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Some(server)
+}
+
+/// qemu-storage-daemon with a QMP monitor on the socket.
+pub fn storage_daemon(sock: &str) -> Vec<String> {
+    vec![
+        "--chardev".into(),
+        format!("socket,path={sock},server=on,wait=off,id=qmp"),
+        "--monitor".into(),
+        "chardev=qmp".into(),
+    ]
+}
+
+/// qemu-system-x86_64 without a guest (`machine` is `none`, or `pc`,
+/// which is started paused) with a QMP monitor on `qmp` (`unix:PATH` or
+/// `tcp:HOST:PORT`).
+pub fn system(machine: &str, qmp: &str) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "-accel",
+        "tcg",
+        "-display",
+        "none",
+        "-nodefaults",
+        "-M",
+        machine,
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    if machine != "none" {
+        a.push("-S".into());
+    }
+    a.push("-qmp".into());
+    a.push(format!("{qmp},server=on,wait=off"));
+    a
+}
