@@ -280,7 +280,7 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
             None
         };
         match self
-            .send_with(C::NAME, arguments, oob, C::SUCCESS_RESPONSE, timeout, fds)
+            .send(C::NAME, arguments, oob, C::SUCCESS_RESPONSE, timeout, fds)
             .await?
         {
             Some(line) => decode_return::<C::Returns>(C::NAME, &line),
@@ -313,6 +313,7 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
                 false,
                 true,
                 self.shared.config.call_timeout,
+                &[],
             )
             .await?;
         match line {
@@ -321,21 +322,10 @@ impl<E: EventSet + Send + Sync + 'static> Client<E> {
         }
     }
 
-    /// Sends a request and waits for its reply line (`None` for commands
-    /// that send no reply on success).
+    /// Sends a request, with any file descriptors attached, and waits
+    /// for its reply line (`None` for commands that send no reply on
+    /// success).
     async fn send(
-        &self,
-        name: &str,
-        arguments: Option<Value>,
-        oob: bool,
-        wants_reply: bool,
-        timeout: Option<Duration>,
-    ) -> Result<Option<String>, Error> {
-        self.send_with(name, arguments, oob, wants_reply, timeout, &[])
-            .await
-    }
-
-    async fn send_with(
         &self,
         name: &str,
         arguments: Option<Value>,
