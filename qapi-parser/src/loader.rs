@@ -283,13 +283,13 @@ fn load_root(path: &Path, text: Result<String, ReadError>, options: Options) -> 
     loader.out
 }
 
-enum ReadError {
+pub(crate) enum ReadError {
     Io(std::io::Error),
     /// Readable but unusable: (lossy text, message, byte offset).
     Other(String, String, usize),
 }
 
-fn read_text(path: &Path) -> Result<String, ReadError> {
+pub(crate) fn read_text(path: &Path) -> Result<String, ReadError> {
     let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
     if meta.is_dir() {
         return Err(ReadError::Io(std::io::Error::other("it is a directory")));
@@ -493,6 +493,17 @@ impl Loader {
         let mut after_free_doc = false;
         for item in items {
             match item {
+                TopItem::MissingComma(span) => {
+                    let d = if self.options.legacy {
+                        Diagnostic::note(span, "legacy missing ',' (QEMU 1.x)")
+                            .with_label("no comma before this")
+                    } else {
+                        Diagnostic::error(span, "missing ',' before this")
+                            .with_label("',' expected before this")
+                            .with_note("QEMU 1.x did not need commas here: pass --legacy to read older schemas")
+                    };
+                    self.out.diags.push(d);
+                }
                 TopItem::Doc(block) => {
                     self.reject_pending(&mut pending);
                     let options = DocOptions {

@@ -122,6 +122,10 @@ pub enum TopItem {
     Expr(Spanned<Value>),
     /// A documentation block.
     Doc(DocBlock),
+    /// A member or element not separated from the one before it by a
+    /// comma (QEMU 1.x accepted that): the span is the member's key or
+    /// the element. It comes just before the expression it is in.
+    MissingComma(Span),
 }
 
 /// Parses a whole file into top-level items. Syntax errors are returned
@@ -141,6 +145,7 @@ pub fn parse_file(file_id: FileId, file: &SourceFile) -> Result<Vec<TopItem>, Ve
         file_id,
         file,
         errors: Vec::new(),
+        missing_commas: Vec::new(),
     };
     let mut items = Vec::new();
     for pair in pairs
@@ -152,7 +157,9 @@ pub fn parse_file(file_id: FileId, file: &SourceFile) -> Result<Vec<TopItem>, Ve
         match pair.as_rule() {
             Rule::top_value => {
                 if let Some(inner) = pair.into_inner().next() {
-                    if let Some(v) = cx.value(inner) {
+                    let v = cx.value(inner);
+                    items.extend(cx.missing_commas.drain(..).map(TopItem::MissingComma));
+                    if let Some(v) = v {
                         items.push(TopItem::Expr(v));
                     }
                 }
@@ -187,6 +194,7 @@ pub(crate) fn assign_file(items: &mut [TopItem], file: FileId) {
     for item in items {
         match item {
             TopItem::Expr(v) => value(v, file),
+            TopItem::MissingComma(span) => span.file = file,
             TopItem::Doc(d) => {
                 for span in std::iter::once(&mut d.open)
                     .chain(d.lines.iter_mut())
@@ -260,6 +268,8 @@ struct Converter<'a> {
     file_id: FileId,
     file: &'a SourceFile,
     errors: Vec<Diagnostic>,
+    /// Where commas are missing in the expression being converted.
+    missing_commas: Vec<Span>,
 }
 
 impl Converter<'_> {
@@ -276,9 +286,18 @@ impl Converter<'_> {
             Rule::boolean => Value::Bool(pair.as_str() == "true"),
             Rule::array => {
                 let mut items = Vec::new();
+                let mut missing = false;
                 // Punctuation pairs (named so that syntax errors can name
                 // them) carry no value.
                 for p in pair.into_inner().filter(|p| !is_punct(p.as_rule())) {
+                    if p.as_rule() == Rule::missing_comma {
+                        missing = true;
+                        continue;
+                    }
+                    if std::mem::take(&mut missing) {
+                        let at = self.span(&p);
+                        self.missing_commas.push(at);
+                    }
                     if let Some(v) = self.value(p) {
                         items.push(v);
                     }
@@ -287,7 +306,20 @@ impl Converter<'_> {
             }
             Rule::object => {
                 let mut obj = Object::default();
-                for member in pair.into_inner().filter(|p| p.as_rule() == Rule::member) {
+                let mut missing = false;
+                for member in pair.into_inner() {
+                    match member.as_rule() {
+                        Rule::member => {}
+                        Rule::missing_comma => {
+                            missing = true;
+                            continue;
+                        }
+                        _ => continue,
+                    }
+                    if std::mem::take(&mut missing) {
+                        let at = member.clone().into_inner().next().map(|k| self.span(&k));
+                        self.missing_commas.extend(at);
+                    }
                     let mut inner = member.into_inner();
                     let (Some(k), Some(_colon), Some(v)) =
                         (inner.next(), inner.next(), inner.next())
@@ -625,10 +657,34 @@ mod tests {
     }
 
     #[test]
+    fn missing_commas_are_marked() {
+        // Not a syntax error here: the loader decides (an error, or a note
+        // in the legacy dialect).
+        let items = parse("{ 'a': 'b' 'c': [ 'd' 'e' {} ] }").unwrap();
+        let marks: Vec<_> = items
+            .iter()
+            .filter_map(|i| match i {
+                TopItem::MissingComma(s) => Some((s.line, s.col)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(marks, [(1, 12), (1, 23), (1, 27)]);
+        assert!(matches!(items.last(), Some(TopItem::Expr(_))));
+        let Some(TopItem::Expr(v)) = items.last() else {
+            panic!()
+        };
+        let Value::Object(o) = &v.node else { panic!() };
+        let Value::Array(c) = &o.get("c").unwrap().node else {
+            panic!()
+        };
+        assert_eq!(c.len(), 3);
+    }
+
+    #[test]
     fn structure_errors() {
         assert_eq!(
-            parse("{ 'a': 'b' 'c': 'd' }").unwrap_err(),
-            vec!["1:12: expected ',' or '}', found a string"]
+            parse("{ 'a': 'b' 'c' }").unwrap_err(),
+            vec!["1:16: expected ':', found '}'"]
         );
         assert_eq!(
             parse("{ 'a': 'b', }").unwrap_err(),
