@@ -294,6 +294,15 @@ pub fn inline(text: &str) -> String {
     out
 }
 
+/// Plain text (the legacy events spec has no markup): each line escaped,
+/// none left indented.
+pub fn plain(text: &str) -> String {
+    text.lines()
+        .map(|l| inline(l.trim()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn code_span(out: &mut String, code: &str) {
     let ticks = if code.contains('`') { "``" } else { "`" };
     out.push_str(ticks);

@@ -72,6 +72,7 @@ pub enum Layout {
 #[derive(Debug, Clone)]
 pub struct Config {
     schema: Option<PathBuf>,
+    events_spec: Option<PathBuf>,
     out_dir: Option<PathBuf>,
     pub(crate) layout: Layout,
     pub(crate) derives: Vec<String>,
@@ -87,6 +88,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             schema: None,
+            events_spec: None,
             out_dir: None,
             layout: Layout::SingleFile,
             derives: Vec::new(),
@@ -109,6 +111,15 @@ impl Config {
     /// The root schema file.
     pub fn schema(&mut self, path: impl AsRef<Path>) -> &mut Self {
         self.schema = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// The legacy events spec (`docs/qmp/qmp-events.txt` of QEMU up to
+    /// 2.5) to merge into the events' documentation: its descriptions,
+    /// notes and examples. Its cross-check warnings are not errors here;
+    /// `qapi check --events-spec` prints them.
+    pub fn events_spec(&mut self, path: impl AsRef<Path>) -> &mut Self {
+        self.events_spec = Some(path.as_ref().to_path_buf());
         self
     }
 
@@ -179,12 +190,13 @@ impl Config {
             .schema
             .as_ref()
             .ok_or_else(|| Error::Config("no schema given".into()))?;
-        let schema = qapi_parser::parse_file_with(
-            path,
-            qapi_parser::Options {
-                legacy: self.legacy,
-            },
-        )?;
+        let options = qapi_parser::Options {
+            legacy: self.legacy,
+        };
+        let schema = match &self.events_spec {
+            Some(spec) => qapi_parser::parse_with_events_spec(path, spec, options)?,
+            None => qapi_parser::parse_file_with(path, options)?,
+        };
         self.render_schema(&schema)
     }
 

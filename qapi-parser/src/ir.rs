@@ -490,6 +490,10 @@ pub struct Entity {
     /// Its documentation comment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub doc: Option<Doc>,
+    /// For an event, its entry in the legacy events spec, when one was
+    /// merged (see [`crate::events_spec`]).
+    #[serde(rename = "events-spec", skip_serializing_if = "Option::is_none")]
+    pub events_spec: Option<crate::events_spec::SpecEvent>,
 }
 
 impl Entity {

@@ -23,6 +23,7 @@ extern crate alloc;
 
 pub mod diag;
 pub mod doc;
+pub mod events_spec;
 mod expr;
 pub mod ir;
 mod loader;
@@ -57,6 +58,49 @@ pub fn parse_file_with(path: impl AsRef<Path>, options: Options) -> Result<Schem
 /// diagnostics, and `include`s are resolved relative to its directory.
 pub fn parse_str(path: impl AsRef<Path>, text: &str, options: Options) -> Result<Schema, Errors> {
     finish(loader::load_str(path.as_ref(), text, options), options)
+}
+
+/// Reads and checks the schema at `path`, then reads the legacy events
+/// spec at `events_spec` (QEMU's `docs/qmp/qmp-events.txt`, up to 2.5),
+/// merges its descriptions and examples into the schema's events
+/// ([`Entity::events_spec`]) and cross-checks the two. The spec's
+/// problems and every disagreement are warnings in
+/// [`Schema::diagnostics`]; only an unreadable spec is an error.
+pub fn parse_with_events_spec(
+    path: impl AsRef<Path>,
+    events_spec: impl AsRef<Path>,
+    options: Options,
+) -> Result<Schema, Errors> {
+    let mut schema = parse_file_with(path, options)?;
+    let spec_path = events_spec.as_ref();
+    let text = match loader::read_text(spec_path) {
+        Ok(text) => text,
+        Err(e) => {
+            let why = match e {
+                loader::ReadError::Io(e) => e.to_string(),
+                loader::ReadError::Other(_, message, _) => message,
+            };
+            return Err(Errors {
+                diagnostics: vec![Diagnostic::error_unlocated(format!(
+                    "cannot read events spec '{}': {why}",
+                    spec_path.display()
+                ))],
+                sources: schema.sources,
+            });
+        }
+    };
+    let file = source::SourceFile::new(
+        spec_path.to_path_buf(),
+        spec_path.display().to_string(),
+        text,
+        None,
+    );
+    let id = schema.sources.add(file);
+    let parsed = events_spec::parse(id, schema.sources.file(id));
+    schema.diagnostics.extend(parsed.diagnostics);
+    let found = events_spec::merge(&mut schema, parsed.events);
+    schema.diagnostics.extend(found);
+    Ok(schema)
 }
 
 fn finish(mut loaded: loader::Loaded, options: Options) -> Result<Schema, Errors> {

@@ -127,6 +127,7 @@ fn builtin_entity(name: &str, kind: EntityKind) -> Entity {
         cond: None,
         features: Vec::new(),
         doc: None,
+        events_spec: None,
     }
 }
 
@@ -407,6 +408,7 @@ impl Builder<'_> {
             } else {
                 None
             },
+            events_spec: None,
         }
     }
 
@@ -437,6 +439,7 @@ impl Builder<'_> {
                         cond: None,
                         features: Vec::new(),
                         doc: None,
+                        events_spec: None,
                     }
                 }
                 Plan::Args(d) => {

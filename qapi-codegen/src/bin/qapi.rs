@@ -20,6 +20,10 @@ enum Cmd {
         /// Accept the constructs of older QEMU releases.
         #[arg(long)]
         legacy: bool,
+        /// Also read the legacy events spec (`docs/qmp/qmp-events.txt`,
+        /// QEMU up to 2.5) and cross-check it with the schema.
+        #[arg(long, value_name = "FILE")]
+        events_spec: Option<PathBuf>,
     },
     /// Generate Rust bindings for a schema.
     Generate {
@@ -49,6 +53,10 @@ enum Cmd {
         /// Accept the constructs of older QEMU releases.
         #[arg(long)]
         legacy: bool,
+        /// Merge the legacy events spec's descriptions and examples into
+        /// the events (see `check --events-spec`).
+        #[arg(long, value_name = "FILE")]
+        events_spec: Option<PathBuf>,
     },
 }
 
@@ -79,12 +87,26 @@ fn main() -> ExitCode {
             }
         };
     }
-    let (file, legacy) = match &cli.command {
-        Cmd::Check { file, legacy } | Cmd::Dump { file, legacy, .. } => (file, *legacy),
+    let (file, legacy, events_spec) = match &cli.command {
+        Cmd::Check {
+            file,
+            legacy,
+            events_spec,
+        }
+        | Cmd::Dump {
+            file,
+            legacy,
+            events_spec,
+            ..
+        } => (file, *legacy, events_spec),
         Cmd::Generate { .. } => return ExitCode::SUCCESS,
     };
     let options = qapi_parser::Options { legacy };
-    let schema = match qapi_parser::parse_file_with(file, options) {
+    let parsed = match events_spec {
+        Some(spec) => qapi_parser::parse_with_events_spec(file, spec, options),
+        None => qapi_parser::parse_file_with(file, options),
+    };
+    let schema = match parsed {
         Ok(s) => s,
         Err(errors) => {
             eprintln!("{errors}");

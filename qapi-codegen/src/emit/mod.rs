@@ -354,6 +354,24 @@ impl<'s> Gen<'s> {
                 }
             }
         }
+        if let Some(spec) = &e.events_spec {
+            // The legacy events spec is plain text, not rST.
+            if !spec.description.is_empty() {
+                push_para(
+                    &mut text,
+                    &format!("From the events spec: {}", docs::plain(&spec.description)),
+                );
+            }
+            for note in &spec.notes {
+                push_para(&mut text, &format!("**Note:** {}", docs::plain(note)));
+            }
+            for ex in &spec.examples {
+                push_para(
+                    &mut text,
+                    &format!("**Example** (events spec):\n\n```text\n{}\n```", ex.text),
+                );
+            }
+        }
         if text.trim().is_empty() {
             push_para(&mut text, fallback);
         }
