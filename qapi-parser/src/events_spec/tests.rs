@@ -249,6 +249,42 @@ fn any_text_parses() {
     assert_eq!(names, ["x", "y"]);
 }
 
+/// Mangled versions of a real-looking file (characters deleted, or
+/// replaced by the characters the grammar cares about) parse without a
+/// panic and without losing the ability to read (every text parses).
+#[test]
+fn mangled_text_never_panics() {
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let specials = [
+        '{', '}', '[', ']', '"', ',', ':', '-', '\n', ' ', '(', ')', '\\',
+    ];
+    for _ in 0..1000 {
+        let mut text: Vec<char> = GOOD.chars().collect();
+        for _ in 0..1 + next(4) {
+            let at = next(text.len());
+            if next(2) == 0 {
+                text.remove(at);
+            } else {
+                text[at] = specials[next(specials.len())];
+            }
+        }
+        let text: String = text.into_iter().collect();
+        let (p, _) = spec(&text);
+        assert!(
+            p.diagnostics
+                .iter()
+                .all(|d| !d.message.contains("cannot be read")),
+            "{text}"
+        );
+    }
+}
+
 #[test]
 fn strings_are_unescaped() {
     assert_eq!(unquote(r#""a\"b\\c\n\u00e9""#), "a\"b\\c\né");
