@@ -279,6 +279,67 @@ pub mod de {
         }
     }
 
+    /// Writes members into a map, keeping the first error: the generated
+    /// encoders are straight lists of calls (no `?` per member), which
+    /// keeps their bodies small for the compiler. After an error nothing
+    /// more is written.
+    pub struct Entries<'m, M: SerializeMap> {
+        map: &'m mut M,
+        error: Option<M::Error>,
+    }
+
+    impl<'m, M: SerializeMap> Entries<'m, M> {
+        /// Starts writing into `map`.
+        #[inline]
+        pub fn new(map: &'m mut M) -> Self {
+            Entries { map, error: None }
+        }
+
+        /// A member that is always present.
+        #[inline]
+        pub fn req<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+            if self.error.is_none() {
+                if let Err(e) = self.map.serialize_entry(key, value) {
+                    self.error = Some(e);
+                }
+            }
+        }
+
+        /// An optional member: left out when `None`.
+        #[inline]
+        pub fn opt<T: Serialize>(&mut self, key: &str, value: &Option<T>) {
+            if let Some(value) = value {
+                self.req(key, value);
+            }
+        }
+
+        /// The members of another object (a union's branch).
+        #[inline]
+        pub fn members<T: SerializeMembers + ?Sized>(&mut self, value: &T) {
+            if self.error.is_none() {
+                if let Err(e) = value.serialize_members(self.map) {
+                    self.error = Some(e);
+                }
+            }
+        }
+
+        /// The members kept from a newer QEMU.
+        pub fn unknown(&mut self, members: &serde_json::Map<String, serde_json::Value>) {
+            for (key, value) in members {
+                self.req(key, value);
+            }
+        }
+
+        /// The first error, if any.
+        #[inline]
+        pub fn finish(self) -> Result<(), M::Error> {
+            match self.error {
+                Some(e) => Err(e),
+                None => Ok(()),
+            }
+        }
+    }
+
     /// Decodes an event's data; absent data decodes as an empty object.
     pub fn event_data<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
         data: Option<D>,
@@ -309,6 +370,29 @@ pub mod de {
 
     /// A required member's value, or the error for its absence (a call,
     /// not a closure per member: cheaper to compile).
+    /// Decodes the next map value into `slot` (the decoders' per-member
+    /// step; one call instead of an inline `?`, which keeps the generated
+    /// bodies small for the compiler).
+    #[inline]
+    pub fn next<'de, A: serde::de::MapAccess<'de>, T: Deserialize<'de>>(
+        map: &mut A,
+        slot: &mut Option<T>,
+    ) -> Result<(), A::Error> {
+        *slot = Some(map.next_value()?);
+        Ok(())
+    }
+
+    /// Keeps the next map value as an unknown member named `key`.
+    #[inline]
+    pub fn unknown<'de, A: serde::de::MapAccess<'de>>(
+        map: &mut A,
+        unknown: &mut serde_json::Map<String, serde_json::Value>,
+        key: Key<'de>,
+    ) -> Result<(), A::Error> {
+        unknown.insert(key.into_string(), map.next_value()?);
+        Ok(())
+    }
+
     pub fn required<T, E: Error>(value: Option<T>, name: &'static str) -> Result<T, E> {
         match value {
             Some(v) => Ok(v),

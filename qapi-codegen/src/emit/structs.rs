@@ -107,14 +107,15 @@ pub(crate) fn field_tokens(g: &Gen<'_>, fields: &[Field<'_>]) -> FieldTokens {
         let d = member_doc(g, &m.name, m.doc.as_deref(), m.cond.as_ref(), &m.features);
         let dep = g.deprecated(&m.features);
         t.defs.push(quote!(#d #dep pub #id: #ty,));
-        t.arms.push(quote!(#wire => #var = ::std::option::Option::Some(::serde::de::MapAccess::next_value(&mut map)?),));
+        t.arms
+            .push(quote!(#wire => #rt::de::next(&mut map, &mut #var),));
         if m.optional {
-            t.ser.push(quote!(if let ::std::option::Option::Some(value) = &self.#id { map.serialize_entry(#wire, value)?; }));
+            t.ser.push(quote!(members.opt(#wire, &self.#id);));
             t.decl_vars
                 .push(quote!(let mut #var: #ty = ::std::option::Option::None;));
             t.builds.push(quote!(#id: #var,));
         } else {
-            t.ser.push(quote!(map.serialize_entry(#wire, &self.#id)?;));
+            t.ser.push(quote!(members.req(#wire, &self.#id);));
             t.decl_vars.push(
                 quote!(let mut #var: ::std::option::Option<#ty> = ::std::option::Option::None;),
             );
@@ -166,18 +167,15 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
     let unknown = ident(UNKNOWN);
     // One loop over the members, inline: a closure per struct would give
     // the borrow checker twice the bodies to check.
-    let keep =
-        quote!(#unknown.insert(key.into_string(), ::serde::de::MapAccess::next_value(&mut map)?););
+    let keep = quote!(#rt::de::unknown(&mut map, &mut #unknown, key));
     let body = if fields.is_empty() {
-        keep
+        quote!(#keep?;)
     } else {
         quote! {
             match key.as_str() {
                 #( #arms )*
-                _ => {
-                    #keep
-                }
-            }
+                _ => #keep,
+            }?;
         }
     };
     let visit = quote! {
@@ -211,11 +209,10 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
 
         impl #rt::de::SerializeMembers for #name {
             fn serialize_members<M: ::serde::ser::SerializeMap>(&self, map: &mut M) -> ::std::result::Result<(), M::Error> {
+                let mut members = #rt::de::Entries::new(map);
                 #( #ser )*
-                for (key, value) in &self.#unknown {
-                    map.serialize_entry(key, value)?;
-                }
-                ::std::result::Result::Ok(())
+                members.unknown(&self.#unknown);
+                members.finish()
             }
         }
 

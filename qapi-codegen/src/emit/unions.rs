@@ -80,7 +80,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
         if b.explicit {
             let ty = g.member_type(id, &b.ty, Scope::Module);
             defs.push(quote!(#d #v(#ty),));
-            ser_arms.push(quote!(#branch_ty::#v(branch) => #rt::de::SerializeMembers::serialize_members(branch, map)?,));
+            ser_arms.push(quote!(#branch_ty::#v(branch) => members.members(branch),));
             let decode = if g.needs_box(id, b.ty.id) {
                 quote!(::std::boxed::Box::new(#rt::de::from_members(rest, #wire)?))
             } else {
@@ -158,16 +158,15 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
 
         impl #rt::de::SerializeMembers for #name {
             fn serialize_members<M: ::serde::ser::SerializeMap>(&self, map: &mut M) -> ::std::result::Result<(), M::Error> {
+                let mut members = #rt::de::Entries::new(map);
                 #( #ser )*
-                map.serialize_entry(#disc_wire, self.#disc_field.as_str())?;
+                members.req(#disc_wire, self.#disc_field.as_str());
                 match &self.#disc_field {
                     #( #ser_arms )*
                     #branch_ty::#other(_) => {}
                 }
-                for (key, value) in &self.#unknown {
-                    map.serialize_entry(key, value)?;
-                }
-                ::std::result::Result::Ok(())
+                members.unknown(&self.#unknown);
+                members.finish()
             }
         }
 
@@ -195,11 +194,9 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
                         while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<#rt::de::Key<'de>>(&mut map)? {
                             match key.as_str() {
                                 #( #arms )*
-                                #disc_wire => tag = ::std::option::Option::Some(::serde::de::MapAccess::next_value(&mut map)?),
-                                _ => {
-                                    rest.insert(key.into_string(), ::serde::de::MapAccess::next_value(&mut map)?);
-                                }
-                            }
+                                #disc_wire => #rt::de::next(&mut map, &mut tag),
+                                _ => #rt::de::unknown(&mut map, &mut rest, key),
+                            }?;
                         }
                         let tag = #rt::de::required(tag, #disc_wire)?;
                         #[allow(unused_mut)]

@@ -39,13 +39,12 @@ impl ::qmp_types::de::SerializeMembers for GuestAgentCommandInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("enabled", &self.enabled)?;
-        map.serialize_entry("success-response", &self.success_response)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("enabled", &self.enabled);
+        members.req("success-response", &self.success_response);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestAgentCommandInfo {
@@ -84,29 +83,15 @@ impl<'de> ::serde::Deserialize<'de> for GuestAgentCommandInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "enabled" => {
-                            m_enabled = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
                         "success-response" => {
-                            m_success_response = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_success_response)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestAgentCommandInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -156,12 +141,11 @@ impl ::qmp_types::de::SerializeMembers for GuestAgentInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("version", &self.version)?;
-        map.serialize_entry("supported_commands", &self.supported_commands)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("version", &self.version);
+        members.req("supported_commands", &self.supported_commands);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestAgentInfo {
@@ -201,24 +185,14 @@ impl<'de> ::serde::Deserialize<'de> for GuestAgentInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "version" => {
-                            m_version = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "version" => ::qmp_types::de::next(&mut map, &mut m_version),
                         "supported_commands" => {
-                            m_supported_commands = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_supported_commands)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestAgentInfo {
                     version: ::qmp_types::de::required(m_version, "version")?,
@@ -268,13 +242,12 @@ impl ::qmp_types::de::SerializeMembers for GuestFileRead {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("count", &self.count)?;
-        map.serialize_entry("buf-b64", &self.buf_b64)?;
-        map.serialize_entry("eof", &self.eof)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("count", &self.count);
+        members.req("buf-b64", &self.buf_b64);
+        members.req("eof", &self.eof);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestFileRead {
@@ -313,29 +286,13 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileRead {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "count" => {
-                            m_count = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "buf-b64" => {
-                            m_buf_b64 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "eof" => {
-                            m_eof = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "count" => ::qmp_types::de::next(&mut map, &mut m_count),
+                        "buf-b64" => ::qmp_types::de::next(&mut map, &mut m_buf_b64),
+                        "eof" => ::qmp_types::de::next(&mut map, &mut m_eof),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestFileRead {
                     count: ::qmp_types::de::required(m_count, "count")?,
@@ -380,12 +337,11 @@ impl ::qmp_types::de::SerializeMembers for GuestFileWrite {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("count", &self.count)?;
-        map.serialize_entry("eof", &self.eof)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("count", &self.count);
+        members.req("eof", &self.eof);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestFileWrite {
@@ -423,24 +379,12 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileWrite {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "count" => {
-                            m_count = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "eof" => {
-                            m_eof = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "count" => ::qmp_types::de::next(&mut map, &mut m_count),
+                        "eof" => ::qmp_types::de::next(&mut map, &mut m_eof),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestFileWrite {
                     count: ::qmp_types::de::required(m_count, "count")?,
@@ -483,12 +427,11 @@ impl ::qmp_types::de::SerializeMembers for GuestFileSeek {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("position", &self.position)?;
-        map.serialize_entry("eof", &self.eof)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("position", &self.position);
+        members.req("eof", &self.eof);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestFileSeek {
@@ -526,24 +469,12 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileSeek {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "position" => {
-                            m_position = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "eof" => {
-                            m_eof = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "position" => ::qmp_types::de::next(&mut map, &mut m_position),
+                        "eof" => ::qmp_types::de::next(&mut map, &mut m_eof),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestFileSeek {
                     position: ::qmp_types::de::required(m_position, "position")?,
@@ -888,20 +819,13 @@ impl ::qmp_types::de::SerializeMembers for GuestFilesystemTrimResult {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("path", &self.path)?;
-        if let ::std::option::Option::Some(value) = &self.trimmed {
-            map.serialize_entry("trimmed", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.minimum {
-            map.serialize_entry("minimum", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.error {
-            map.serialize_entry("error", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("path", &self.path);
+        members.opt("trimmed", &self.trimmed);
+        members.opt("minimum", &self.minimum);
+        members.opt("error", &self.error);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestFilesystemTrimResult {
@@ -941,34 +865,14 @@ impl<'de> ::serde::Deserialize<'de> for GuestFilesystemTrimResult {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "path" => {
-                            m_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "trimmed" => {
-                            m_trimmed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "minimum" => {
-                            m_minimum = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "error" => {
-                            m_error = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                        "trimmed" => ::qmp_types::de::next(&mut map, &mut m_trimmed),
+                        "minimum" => ::qmp_types::de::next(&mut map, &mut m_minimum),
+                        "error" => ::qmp_types::de::next(&mut map, &mut m_error),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestFilesystemTrimResult {
                     path: ::qmp_types::de::required(m_path, "path")?,
@@ -1012,11 +916,10 @@ impl ::qmp_types::de::SerializeMembers for GuestFilesystemTrimResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("paths", &self.paths)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("paths", &self.paths);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestFilesystemTrimResponse {
@@ -1055,19 +958,11 @@ impl<'de> ::serde::Deserialize<'de> for GuestFilesystemTrimResponse {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "paths" => {
-                            m_paths = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "paths" => ::qmp_types::de::next(&mut map, &mut m_paths),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestFilesystemTrimResponse {
                     paths: ::qmp_types::de::required(m_paths, "paths")?,
@@ -1222,13 +1117,12 @@ impl ::qmp_types::de::SerializeMembers for GuestIpAddress {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("ip-address", &self.ip_address)?;
-        map.serialize_entry("ip-address-type", &self.ip_address_type)?;
-        map.serialize_entry("prefix", &self.prefix)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("ip-address", &self.ip_address);
+        members.req("ip-address-type", &self.ip_address_type);
+        members.req("prefix", &self.prefix);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestIpAddress {
@@ -1270,28 +1164,16 @@ impl<'de> ::serde::Deserialize<'de> for GuestIpAddress {
                 >(&mut map)? {
                     match key.as_str() {
                         "ip-address" => {
-                            m_ip_address = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_ip_address)
                         }
                         "ip-address-type" => {
-                            m_ip_address_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_ip_address_type)
                         }
-                        "prefix" => {
-                            m_prefix = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "prefix" => ::qmp_types::de::next(&mut map, &mut m_prefix),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestIpAddress {
                     ip_address: ::qmp_types::de::required(m_ip_address, "ip-address")?,
@@ -1368,18 +1250,17 @@ impl ::qmp_types::de::SerializeMembers for GuestNetworkInterfaceStat {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("rx-bytes", &self.rx_bytes)?;
-        map.serialize_entry("rx-packets", &self.rx_packets)?;
-        map.serialize_entry("rx-errs", &self.rx_errs)?;
-        map.serialize_entry("rx-dropped", &self.rx_dropped)?;
-        map.serialize_entry("tx-bytes", &self.tx_bytes)?;
-        map.serialize_entry("tx-packets", &self.tx_packets)?;
-        map.serialize_entry("tx-errs", &self.tx_errs)?;
-        map.serialize_entry("tx-dropped", &self.tx_dropped)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("rx-bytes", &self.rx_bytes);
+        members.req("rx-packets", &self.rx_packets);
+        members.req("rx-errs", &self.rx_errs);
+        members.req("rx-dropped", &self.rx_dropped);
+        members.req("tx-bytes", &self.tx_bytes);
+        members.req("tx-packets", &self.tx_packets);
+        members.req("tx-errs", &self.tx_errs);
+        members.req("tx-dropped", &self.tx_dropped);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestNetworkInterfaceStat {
@@ -1423,54 +1304,26 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterfaceStat {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "rx-bytes" => {
-                            m_rx_bytes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "rx-bytes" => ::qmp_types::de::next(&mut map, &mut m_rx_bytes),
                         "rx-packets" => {
-                            m_rx_packets = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_rx_packets)
                         }
-                        "rx-errs" => {
-                            m_rx_errs = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "rx-errs" => ::qmp_types::de::next(&mut map, &mut m_rx_errs),
                         "rx-dropped" => {
-                            m_rx_dropped = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_rx_dropped)
                         }
-                        "tx-bytes" => {
-                            m_tx_bytes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "tx-bytes" => ::qmp_types::de::next(&mut map, &mut m_tx_bytes),
                         "tx-packets" => {
-                            m_tx_packets = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_tx_packets)
                         }
-                        "tx-errs" => {
-                            m_tx_errs = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "tx-errs" => ::qmp_types::de::next(&mut map, &mut m_tx_errs),
                         "tx-dropped" => {
-                            m_tx_dropped = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_tx_dropped)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestNetworkInterfaceStat {
                     rx_bytes: ::qmp_types::de::required(m_rx_bytes, "rx-bytes")?,
@@ -1528,20 +1381,13 @@ impl ::qmp_types::de::SerializeMembers for GuestNetworkInterface {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        if let ::std::option::Option::Some(value) = &self.hardware_address {
-            map.serialize_entry("hardware-address", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ip_addresses {
-            map.serialize_entry("ip-addresses", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.statistics {
-            map.serialize_entry("statistics", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.opt("hardware-address", &self.hardware_address);
+        members.opt("ip-addresses", &self.ip_addresses);
+        members.opt("statistics", &self.statistics);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestNetworkInterface {
@@ -1587,34 +1433,20 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterface {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "hardware-address" => {
-                            m_hardware_address = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_hardware_address)
                         }
                         "ip-addresses" => {
-                            m_ip_addresses = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_ip_addresses)
                         }
                         "statistics" => {
-                            m_statistics = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_statistics)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestNetworkInterface {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -1667,15 +1499,12 @@ impl ::qmp_types::de::SerializeMembers for GuestLogicalProcessor {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("logical-id", &self.logical_id)?;
-        map.serialize_entry("online", &self.online)?;
-        if let ::std::option::Option::Some(value) = &self.can_offline {
-            map.serialize_entry("can-offline", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("logical-id", &self.logical_id);
+        members.req("online", &self.online);
+        members.opt("can-offline", &self.can_offline);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestLogicalProcessor {
@@ -1715,28 +1544,16 @@ impl<'de> ::serde::Deserialize<'de> for GuestLogicalProcessor {
                 >(&mut map)? {
                     match key.as_str() {
                         "logical-id" => {
-                            m_logical_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_logical_id)
                         }
-                        "online" => {
-                            m_online = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "online" => ::qmp_types::de::next(&mut map, &mut m_online),
                         "can-offline" => {
-                            m_can_offline = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_can_offline)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestLogicalProcessor {
                     logical_id: ::qmp_types::de::required(m_logical_id, "logical-id")?,
@@ -1982,14 +1799,13 @@ impl ::qmp_types::de::SerializeMembers for GuestPCIAddress {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("domain", &self.domain)?;
-        map.serialize_entry("bus", &self.bus)?;
-        map.serialize_entry("slot", &self.slot)?;
-        map.serialize_entry("function", &self.function)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("domain", &self.domain);
+        members.req("bus", &self.bus);
+        members.req("slot", &self.slot);
+        members.req("function", &self.function);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestPCIAddress {
@@ -2029,34 +1845,14 @@ impl<'de> ::serde::Deserialize<'de> for GuestPCIAddress {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "domain" => {
-                            m_domain = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bus" => {
-                            m_bus = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "slot" => {
-                            m_slot = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "function" => {
-                            m_function = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "domain" => ::qmp_types::de::next(&mut map, &mut m_domain),
+                        "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
+                        "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
+                        "function" => ::qmp_types::de::next(&mut map, &mut m_function),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestPCIAddress {
                     domain: ::qmp_types::de::required(m_domain, "domain")?,
@@ -2109,14 +1905,13 @@ impl ::qmp_types::de::SerializeMembers for GuestCCWAddress {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("cssid", &self.cssid)?;
-        map.serialize_entry("ssid", &self.ssid)?;
-        map.serialize_entry("subchno", &self.subchno)?;
-        map.serialize_entry("devno", &self.devno)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("cssid", &self.cssid);
+        members.req("ssid", &self.ssid);
+        members.req("subchno", &self.subchno);
+        members.req("devno", &self.devno);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestCCWAddress {
@@ -2156,34 +1951,14 @@ impl<'de> ::serde::Deserialize<'de> for GuestCCWAddress {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "cssid" => {
-                            m_cssid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ssid" => {
-                            m_ssid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "subchno" => {
-                            m_subchno = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "devno" => {
-                            m_devno = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cssid" => ::qmp_types::de::next(&mut map, &mut m_cssid),
+                        "ssid" => ::qmp_types::de::next(&mut map, &mut m_ssid),
+                        "subchno" => ::qmp_types::de::next(&mut map, &mut m_subchno),
+                        "devno" => ::qmp_types::de::next(&mut map, &mut m_devno),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestCCWAddress {
                     cssid: ::qmp_types::de::required(m_cssid, "cssid")?,
@@ -2255,24 +2030,17 @@ impl ::qmp_types::de::SerializeMembers for GuestDiskAddress {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("pci-controller", &self.pci_controller)?;
-        map.serialize_entry("bus-type", &self.bus_type)?;
-        map.serialize_entry("bus", &self.bus)?;
-        map.serialize_entry("target", &self.target)?;
-        map.serialize_entry("unit", &self.unit)?;
-        if let ::std::option::Option::Some(value) = &self.serial {
-            map.serialize_entry("serial", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dev {
-            map.serialize_entry("dev", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ccw_address {
-            map.serialize_entry("ccw-address", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("pci-controller", &self.pci_controller);
+        members.req("bus-type", &self.bus_type);
+        members.req("bus", &self.bus);
+        members.req("target", &self.target);
+        members.req("unit", &self.unit);
+        members.opt("serial", &self.serial);
+        members.opt("dev", &self.dev);
+        members.opt("ccw-address", &self.ccw_address);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestDiskAddress {
@@ -2319,53 +2087,21 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskAddress {
                 >(&mut map)? {
                     match key.as_str() {
                         "pci-controller" => {
-                            m_pci_controller = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_pci_controller)
                         }
-                        "bus-type" => {
-                            m_bus_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bus" => {
-                            m_bus = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "target" => {
-                            m_target = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "unit" => {
-                            m_unit = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "serial" => {
-                            m_serial = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "dev" => {
-                            m_dev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "bus-type" => ::qmp_types::de::next(&mut map, &mut m_bus_type),
+                        "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
+                        "target" => ::qmp_types::de::next(&mut map, &mut m_target),
+                        "unit" => ::qmp_types::de::next(&mut map, &mut m_unit),
+                        "serial" => ::qmp_types::de::next(&mut map, &mut m_serial),
+                        "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
                         "ccw-address" => {
-                            m_ccw_address = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_ccw_address)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestDiskAddress {
                     pci_controller: ::qmp_types::de::required(
@@ -2516,44 +2252,36 @@ impl ::qmp_types::de::SerializeMembers for GuestNVMeSmart {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("critical-warning", &self.critical_warning)?;
-        map.serialize_entry("temperature", &self.temperature)?;
-        map.serialize_entry("available-spare", &self.available_spare)?;
-        map.serialize_entry(
-            "available-spare-threshold",
-            &self.available_spare_threshold,
-        )?;
-        map.serialize_entry("percentage-used", &self.percentage_used)?;
-        map.serialize_entry("data-units-read-lo", &self.data_units_read_lo)?;
-        map.serialize_entry("data-units-read-hi", &self.data_units_read_hi)?;
-        map.serialize_entry("data-units-written-lo", &self.data_units_written_lo)?;
-        map.serialize_entry("data-units-written-hi", &self.data_units_written_hi)?;
-        map.serialize_entry("host-read-commands-lo", &self.host_read_commands_lo)?;
-        map.serialize_entry("host-read-commands-hi", &self.host_read_commands_hi)?;
-        map.serialize_entry("host-write-commands-lo", &self.host_write_commands_lo)?;
-        map.serialize_entry("host-write-commands-hi", &self.host_write_commands_hi)?;
-        map.serialize_entry("controller-busy-time-lo", &self.controller_busy_time_lo)?;
-        map.serialize_entry("controller-busy-time-hi", &self.controller_busy_time_hi)?;
-        map.serialize_entry("power-cycles-lo", &self.power_cycles_lo)?;
-        map.serialize_entry("power-cycles-hi", &self.power_cycles_hi)?;
-        map.serialize_entry("power-on-hours-lo", &self.power_on_hours_lo)?;
-        map.serialize_entry("power-on-hours-hi", &self.power_on_hours_hi)?;
-        map.serialize_entry("unsafe-shutdowns-lo", &self.unsafe_shutdowns_lo)?;
-        map.serialize_entry("unsafe-shutdowns-hi", &self.unsafe_shutdowns_hi)?;
-        map.serialize_entry("media-errors-lo", &self.media_errors_lo)?;
-        map.serialize_entry("media-errors-hi", &self.media_errors_hi)?;
-        map.serialize_entry(
-            "number-of-error-log-entries-lo",
-            &self.number_of_error_log_entries_lo,
-        )?;
-        map.serialize_entry(
-            "number-of-error-log-entries-hi",
-            &self.number_of_error_log_entries_hi,
-        )?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("critical-warning", &self.critical_warning);
+        members.req("temperature", &self.temperature);
+        members.req("available-spare", &self.available_spare);
+        members.req("available-spare-threshold", &self.available_spare_threshold);
+        members.req("percentage-used", &self.percentage_used);
+        members.req("data-units-read-lo", &self.data_units_read_lo);
+        members.req("data-units-read-hi", &self.data_units_read_hi);
+        members.req("data-units-written-lo", &self.data_units_written_lo);
+        members.req("data-units-written-hi", &self.data_units_written_hi);
+        members.req("host-read-commands-lo", &self.host_read_commands_lo);
+        members.req("host-read-commands-hi", &self.host_read_commands_hi);
+        members.req("host-write-commands-lo", &self.host_write_commands_lo);
+        members.req("host-write-commands-hi", &self.host_write_commands_hi);
+        members.req("controller-busy-time-lo", &self.controller_busy_time_lo);
+        members.req("controller-busy-time-hi", &self.controller_busy_time_hi);
+        members.req("power-cycles-lo", &self.power_cycles_lo);
+        members.req("power-cycles-hi", &self.power_cycles_hi);
+        members.req("power-on-hours-lo", &self.power_on_hours_lo);
+        members.req("power-on-hours-hi", &self.power_on_hours_hi);
+        members.req("unsafe-shutdowns-lo", &self.unsafe_shutdowns_lo);
+        members.req("unsafe-shutdowns-hi", &self.unsafe_shutdowns_hi);
+        members.req("media-errors-lo", &self.media_errors_lo);
+        members.req("media-errors-hi", &self.media_errors_hi);
+        members
+            .req("number-of-error-log-entries-lo", &self.number_of_error_log_entries_lo);
+        members
+            .req("number-of-error-log-entries-hi", &self.number_of_error_log_entries_hi);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestNVMeSmart {
@@ -2615,138 +2343,105 @@ impl<'de> ::serde::Deserialize<'de> for GuestNVMeSmart {
                 >(&mut map)? {
                     match key.as_str() {
                         "critical-warning" => {
-                            m_critical_warning = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_critical_warning)
                         }
                         "temperature" => {
-                            m_temperature = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_temperature)
                         }
                         "available-spare" => {
-                            m_available_spare = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_available_spare)
                         }
                         "available-spare-threshold" => {
-                            m_available_spare_threshold = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_available_spare_threshold,
+                            )
                         }
                         "percentage-used" => {
-                            m_percentage_used = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_percentage_used)
                         }
                         "data-units-read-lo" => {
-                            m_data_units_read_lo = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_data_units_read_lo)
                         }
                         "data-units-read-hi" => {
-                            m_data_units_read_hi = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_data_units_read_hi)
                         }
                         "data-units-written-lo" => {
-                            m_data_units_written_lo = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_data_units_written_lo)
                         }
                         "data-units-written-hi" => {
-                            m_data_units_written_hi = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_data_units_written_hi)
                         }
                         "host-read-commands-lo" => {
-                            m_host_read_commands_lo = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_host_read_commands_lo)
                         }
                         "host-read-commands-hi" => {
-                            m_host_read_commands_hi = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_host_read_commands_hi)
                         }
                         "host-write-commands-lo" => {
-                            m_host_write_commands_lo = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_host_write_commands_lo,
+                            )
                         }
                         "host-write-commands-hi" => {
-                            m_host_write_commands_hi = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_host_write_commands_hi,
+                            )
                         }
                         "controller-busy-time-lo" => {
-                            m_controller_busy_time_lo = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_controller_busy_time_lo,
+                            )
                         }
                         "controller-busy-time-hi" => {
-                            m_controller_busy_time_hi = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_controller_busy_time_hi,
+                            )
                         }
                         "power-cycles-lo" => {
-                            m_power_cycles_lo = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_power_cycles_lo)
                         }
                         "power-cycles-hi" => {
-                            m_power_cycles_hi = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_power_cycles_hi)
                         }
                         "power-on-hours-lo" => {
-                            m_power_on_hours_lo = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_power_on_hours_lo)
                         }
                         "power-on-hours-hi" => {
-                            m_power_on_hours_hi = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_power_on_hours_hi)
                         }
                         "unsafe-shutdowns-lo" => {
-                            m_unsafe_shutdowns_lo = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unsafe_shutdowns_lo)
                         }
                         "unsafe-shutdowns-hi" => {
-                            m_unsafe_shutdowns_hi = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unsafe_shutdowns_hi)
                         }
                         "media-errors-lo" => {
-                            m_media_errors_lo = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_media_errors_lo)
                         }
                         "media-errors-hi" => {
-                            m_media_errors_hi = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_media_errors_hi)
                         }
                         "number-of-error-log-entries-lo" => {
-                            m_number_of_error_log_entries_lo = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_number_of_error_log_entries_lo,
+                            )
                         }
                         "number-of-error-log-entries-hi" => {
-                            m_number_of_error_log_entries_hi = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_number_of_error_log_entries_hi,
+                            )
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestNVMeSmart {
                     critical_warning: ::qmp_types::de::required(
@@ -2981,7 +2676,8 @@ impl ::qmp_types::de::SerializeMembers for GuestDiskSmart {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
             GuestDiskSmartBranch::Ide => {}
             GuestDiskSmartBranch::Fdc => {}
@@ -3002,15 +2698,11 @@ impl ::qmp_types::de::SerializeMembers for GuestDiskSmart {
             GuestDiskSmartBranch::Mmc => {}
             GuestDiskSmartBranch::Virtual => {}
             GuestDiskSmartBranch::FileBackedVirtual => {}
-            GuestDiskSmartBranch::Nvme(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            GuestDiskSmartBranch::Nvme(branch) => members.members(branch),
             GuestDiskSmartBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestDiskSmart {
@@ -3047,18 +2739,9 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskSmart {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -3207,24 +2890,15 @@ impl ::qmp_types::de::SerializeMembers for GuestDiskInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("partition", &self.partition)?;
-        if let ::std::option::Option::Some(value) = &self.dependencies {
-            map.serialize_entry("dependencies", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.address {
-            map.serialize_entry("address", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.alias {
-            map.serialize_entry("alias", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.smart {
-            map.serialize_entry("smart", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("partition", &self.partition);
+        members.opt("dependencies", &self.dependencies);
+        members.opt("address", &self.address);
+        members.opt("alias", &self.alias);
+        members.opt("smart", &self.smart);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestDiskInfo {
@@ -3268,44 +2942,18 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "partition" => {
-                            m_partition = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "partition" => ::qmp_types::de::next(&mut map, &mut m_partition),
                         "dependencies" => {
-                            m_dependencies = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_dependencies)
                         }
-                        "address" => {
-                            m_address = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "alias" => {
-                            m_alias = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "smart" => {
-                            m_smart = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "address" => ::qmp_types::de::next(&mut map, &mut m_address),
+                        "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
+                        "smart" => ::qmp_types::de::next(&mut map, &mut m_smart),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestDiskInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -3376,23 +3024,16 @@ impl ::qmp_types::de::SerializeMembers for GuestFilesystemInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("mountpoint", &self.mountpoint)?;
-        map.serialize_entry("type", &self.r#type)?;
-        if let ::std::option::Option::Some(value) = &self.used_bytes {
-            map.serialize_entry("used-bytes", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.total_bytes {
-            map.serialize_entry("total-bytes", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.total_bytes_privileged {
-            map.serialize_entry("total-bytes-privileged", value)?;
-        }
-        map.serialize_entry("disk", &self.disk)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("mountpoint", &self.mountpoint);
+        members.req("type", &self.r#type);
+        members.opt("used-bytes", &self.used_bytes);
+        members.opt("total-bytes", &self.total_bytes);
+        members.opt("total-bytes-privileged", &self.total_bytes_privileged);
+        members.req("disk", &self.disk);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestFilesystemInfo {
@@ -3437,49 +3078,28 @@ impl<'de> ::serde::Deserialize<'de> for GuestFilesystemInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "mountpoint" => {
-                            m_mountpoint = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_mountpoint)
                         }
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
                         "used-bytes" => {
-                            m_used_bytes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_used_bytes)
                         }
                         "total-bytes" => {
-                            m_total_bytes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_total_bytes)
                         }
                         "total-bytes-privileged" => {
-                            m_total_bytes_privileged = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_total_bytes_privileged,
+                            )
                         }
-                        "disk" => {
-                            m_disk = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "disk" => ::qmp_types::de::next(&mut map, &mut m_disk),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestFilesystemInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -3536,15 +3156,12 @@ impl ::qmp_types::de::SerializeMembers for GuestMemoryBlock {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("phys-index", &self.phys_index)?;
-        map.serialize_entry("online", &self.online)?;
-        if let ::std::option::Option::Some(value) = &self.can_offline {
-            map.serialize_entry("can-offline", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("phys-index", &self.phys_index);
+        members.req("online", &self.online);
+        members.opt("can-offline", &self.can_offline);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestMemoryBlock {
@@ -3584,28 +3201,16 @@ impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlock {
                 >(&mut map)? {
                     match key.as_str() {
                         "phys-index" => {
-                            m_phys_index = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_phys_index)
                         }
-                        "online" => {
-                            m_online = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "online" => ::qmp_types::de::next(&mut map, &mut m_online),
                         "can-offline" => {
-                            m_can_offline = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_can_offline)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestMemoryBlock {
                     phys_index: ::qmp_types::de::required(m_phys_index, "phys-index")?,
@@ -3785,15 +3390,12 @@ impl ::qmp_types::de::SerializeMembers for GuestMemoryBlockResponse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("phys-index", &self.phys_index)?;
-        map.serialize_entry("response", &self.response)?;
-        if let ::std::option::Option::Some(value) = &self.error_code {
-            map.serialize_entry("error-code", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("phys-index", &self.phys_index);
+        members.req("response", &self.response);
+        members.opt("error-code", &self.error_code);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestMemoryBlockResponse {
@@ -3835,28 +3437,16 @@ impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlockResponse {
                 >(&mut map)? {
                     match key.as_str() {
                         "phys-index" => {
-                            m_phys_index = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_phys_index)
                         }
-                        "response" => {
-                            m_response = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "response" => ::qmp_types::de::next(&mut map, &mut m_response),
                         "error-code" => {
-                            m_error_code = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_error_code)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestMemoryBlockResponse {
                     phys_index: ::qmp_types::de::required(m_phys_index, "phys-index")?,
@@ -3901,11 +3491,10 @@ impl ::qmp_types::de::SerializeMembers for GuestMemoryBlockInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("size", &self.size)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("size", &self.size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestMemoryBlockInfo {
@@ -3942,19 +3531,11 @@ impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlockInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestMemoryBlockInfo {
                     size: ::qmp_types::de::required(m_size, "size")?,
@@ -4018,29 +3599,16 @@ impl ::qmp_types::de::SerializeMembers for GuestExecStatus {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("exited", &self.exited)?;
-        if let ::std::option::Option::Some(value) = &self.exitcode {
-            map.serialize_entry("exitcode", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.signal {
-            map.serialize_entry("signal", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out_data {
-            map.serialize_entry("out-data", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.err_data {
-            map.serialize_entry("err-data", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out_truncated {
-            map.serialize_entry("out-truncated", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.err_truncated {
-            map.serialize_entry("err-truncated", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("exited", &self.exited);
+        members.opt("exitcode", &self.exitcode);
+        members.opt("signal", &self.signal);
+        members.opt("out-data", &self.out_data);
+        members.opt("err-data", &self.err_data);
+        members.opt("out-truncated", &self.out_truncated);
+        members.opt("err-truncated", &self.err_truncated);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestExecStatus {
@@ -4083,49 +3651,21 @@ impl<'de> ::serde::Deserialize<'de> for GuestExecStatus {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "exited" => {
-                            m_exited = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "exitcode" => {
-                            m_exitcode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "signal" => {
-                            m_signal = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out-data" => {
-                            m_out_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "err-data" => {
-                            m_err_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "exited" => ::qmp_types::de::next(&mut map, &mut m_exited),
+                        "exitcode" => ::qmp_types::de::next(&mut map, &mut m_exitcode),
+                        "signal" => ::qmp_types::de::next(&mut map, &mut m_signal),
+                        "out-data" => ::qmp_types::de::next(&mut map, &mut m_out_data),
+                        "err-data" => ::qmp_types::de::next(&mut map, &mut m_err_data),
                         "out-truncated" => {
-                            m_out_truncated = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_out_truncated)
                         }
                         "err-truncated" => {
-                            m_err_truncated = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_err_truncated)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestExecStatus {
                     exited: ::qmp_types::de::required(m_exited, "exited")?,
@@ -4170,11 +3710,10 @@ impl ::qmp_types::de::SerializeMembers for GuestExec {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("pid", &self.pid)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("pid", &self.pid);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestExec {
@@ -4211,19 +3750,11 @@ impl<'de> ::serde::Deserialize<'de> for GuestExec {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "pid" => {
-                            m_pid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "pid" => ::qmp_types::de::next(&mut map, &mut m_pid),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestExec {
                     pid: ::qmp_types::de::required(m_pid, "pid")?,
@@ -4461,11 +3992,10 @@ impl ::qmp_types::de::SerializeMembers for GuestHostName {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("host-name", &self.host_name)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("host-name", &self.host_name);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestHostName {
@@ -4502,19 +4032,11 @@ impl<'de> ::serde::Deserialize<'de> for GuestHostName {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "host-name" => {
-                            m_host_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "host-name" => ::qmp_types::de::next(&mut map, &mut m_host_name),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestHostName {
                     host_name: ::qmp_types::de::required(m_host_name, "host-name")?,
@@ -4564,15 +4086,12 @@ impl ::qmp_types::de::SerializeMembers for GuestUser {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("user", &self.user)?;
-        map.serialize_entry("login-time", &self.login_time)?;
-        if let ::std::option::Option::Some(value) = &self.domain {
-            map.serialize_entry("domain", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("user", &self.user);
+        members.req("login-time", &self.login_time);
+        members.opt("domain", &self.domain);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestUser {
@@ -4611,29 +4130,15 @@ impl<'de> ::serde::Deserialize<'de> for GuestUser {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "user" => {
-                            m_user = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "user" => ::qmp_types::de::next(&mut map, &mut m_user),
                         "login-time" => {
-                            m_login_time = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_login_time)
                         }
-                        "domain" => {
-                            m_domain = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "domain" => ::qmp_types::de::next(&mut map, &mut m_domain),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestUser {
                     user: ::qmp_types::de::required(m_user, "user")?,
@@ -4679,14 +4184,11 @@ impl ::qmp_types::de::SerializeMembers for GuestTimezone {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.zone {
-            map.serialize_entry("zone", value)?;
-        }
-        map.serialize_entry("offset", &self.offset)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("zone", &self.zone);
+        members.req("offset", &self.offset);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestTimezone {
@@ -4724,24 +4226,12 @@ impl<'de> ::serde::Deserialize<'de> for GuestTimezone {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "zone" => {
-                            m_zone = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "offset" => {
-                            m_offset = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "zone" => ::qmp_types::de::next(&mut map, &mut m_zone),
+                        "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestTimezone {
                     zone: m_zone,
@@ -4828,40 +4318,19 @@ impl ::qmp_types::de::SerializeMembers for GuestOSInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.kernel_release {
-            map.serialize_entry("kernel-release", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.kernel_version {
-            map.serialize_entry("kernel-version", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.machine {
-            map.serialize_entry("machine", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.id {
-            map.serialize_entry("id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.name {
-            map.serialize_entry("name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.pretty_name {
-            map.serialize_entry("pretty-name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.version {
-            map.serialize_entry("version", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.version_id {
-            map.serialize_entry("version-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.variant {
-            map.serialize_entry("variant", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.variant_id {
-            map.serialize_entry("variant-id", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("kernel-release", &self.kernel_release);
+        members.opt("kernel-version", &self.kernel_version);
+        members.opt("machine", &self.machine);
+        members.opt("id", &self.id);
+        members.opt("name", &self.name);
+        members.opt("pretty-name", &self.pretty_name);
+        members.opt("version", &self.version);
+        members.opt("version-id", &self.version_id);
+        members.opt("variant", &self.variant);
+        members.opt("variant-id", &self.variant_id);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestOSInfo {
@@ -4908,63 +4377,29 @@ impl<'de> ::serde::Deserialize<'de> for GuestOSInfo {
                 >(&mut map)? {
                     match key.as_str() {
                         "kernel-release" => {
-                            m_kernel_release = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_kernel_release)
                         }
                         "kernel-version" => {
-                            m_kernel_version = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_kernel_version)
                         }
-                        "machine" => {
-                            m_machine = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "machine" => ::qmp_types::de::next(&mut map, &mut m_machine),
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "pretty-name" => {
-                            m_pretty_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_pretty_name)
                         }
-                        "version" => {
-                            m_version = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "version" => ::qmp_types::de::next(&mut map, &mut m_version),
                         "version-id" => {
-                            m_version_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_version_id)
                         }
-                        "variant" => {
-                            m_variant = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "variant" => ::qmp_types::de::next(&mut map, &mut m_variant),
                         "variant-id" => {
-                            m_variant_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_variant_id)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestOSInfo {
                     kernel_release: m_kernel_release,
@@ -5112,12 +4547,11 @@ impl ::qmp_types::de::SerializeMembers for GuestDeviceIdPCI {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("vendor-id", &self.vendor_id)?;
-        map.serialize_entry("device-id", &self.device_id)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("vendor-id", &self.vendor_id);
+        members.req("device-id", &self.device_id);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestDeviceIdPCI {
@@ -5155,24 +4589,12 @@ impl<'de> ::serde::Deserialize<'de> for GuestDeviceIdPCI {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "vendor-id" => {
-                            m_vendor_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "device-id" => {
-                            m_device_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "vendor-id" => ::qmp_types::de::next(&mut map, &mut m_vendor_id),
+                        "device-id" => ::qmp_types::de::next(&mut map, &mut m_device_id),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestDeviceIdPCI {
                     vendor_id: ::qmp_types::de::required(m_vendor_id, "vendor-id")?,
@@ -5231,17 +4653,14 @@ impl ::qmp_types::de::SerializeMembers for GuestDeviceId {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            GuestDeviceIdBranch::Pci(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            GuestDeviceIdBranch::Pci(branch) => members.members(branch),
             GuestDeviceIdBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestDeviceId {
@@ -5278,18 +4697,9 @@ impl<'de> ::serde::Deserialize<'de> for GuestDeviceId {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -5353,20 +4763,13 @@ impl ::qmp_types::de::SerializeMembers for GuestDeviceInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("driver-name", &self.driver_name)?;
-        if let ::std::option::Option::Some(value) = &self.driver_date {
-            map.serialize_entry("driver-date", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.driver_version {
-            map.serialize_entry("driver-version", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.id {
-            map.serialize_entry("id", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("driver-name", &self.driver_name);
+        members.opt("driver-date", &self.driver_date);
+        members.opt("driver-version", &self.driver_version);
+        members.opt("id", &self.id);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestDeviceInfo {
@@ -5407,33 +4810,19 @@ impl<'de> ::serde::Deserialize<'de> for GuestDeviceInfo {
                 >(&mut map)? {
                     match key.as_str() {
                         "driver-name" => {
-                            m_driver_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_driver_name)
                         }
                         "driver-date" => {
-                            m_driver_date = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_driver_date)
                         }
                         "driver-version" => {
-                            m_driver_version = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_driver_version)
                         }
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestDeviceInfo {
                     driver_name: ::qmp_types::de::required(
@@ -5478,11 +4867,10 @@ impl ::qmp_types::de::SerializeMembers for GuestAuthorizedKeys {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("keys", &self.keys)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("keys", &self.keys);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestAuthorizedKeys {
@@ -5521,19 +4909,11 @@ impl<'de> ::serde::Deserialize<'de> for GuestAuthorizedKeys {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "keys" => {
-                            m_keys = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestAuthorizedKeys {
                     keys: ::qmp_types::de::required(m_keys, "keys")?,
@@ -5624,61 +5004,26 @@ impl ::qmp_types::de::SerializeMembers for GuestDiskStats {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.read_sectors {
-            map.serialize_entry("read-sectors", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.read_ios {
-            map.serialize_entry("read-ios", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.read_merges {
-            map.serialize_entry("read-merges", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.write_sectors {
-            map.serialize_entry("write-sectors", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.write_ios {
-            map.serialize_entry("write-ios", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.write_merges {
-            map.serialize_entry("write-merges", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.discard_sectors {
-            map.serialize_entry("discard-sectors", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.discard_ios {
-            map.serialize_entry("discard-ios", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.discard_merges {
-            map.serialize_entry("discard-merges", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.flush_ios {
-            map.serialize_entry("flush-ios", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.read_ticks {
-            map.serialize_entry("read-ticks", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.write_ticks {
-            map.serialize_entry("write-ticks", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.discard_ticks {
-            map.serialize_entry("discard-ticks", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.flush_ticks {
-            map.serialize_entry("flush-ticks", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ios_pgr {
-            map.serialize_entry("ios-pgr", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.total_ticks {
-            map.serialize_entry("total-ticks", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.weight_ticks {
-            map.serialize_entry("weight-ticks", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("read-sectors", &self.read_sectors);
+        members.opt("read-ios", &self.read_ios);
+        members.opt("read-merges", &self.read_merges);
+        members.opt("write-sectors", &self.write_sectors);
+        members.opt("write-ios", &self.write_ios);
+        members.opt("write-merges", &self.write_merges);
+        members.opt("discard-sectors", &self.discard_sectors);
+        members.opt("discard-ios", &self.discard_ios);
+        members.opt("discard-merges", &self.discard_merges);
+        members.opt("flush-ios", &self.flush_ios);
+        members.opt("read-ticks", &self.read_ticks);
+        members.opt("write-ticks", &self.write_ticks);
+        members.opt("discard-ticks", &self.discard_ticks);
+        members.opt("flush-ticks", &self.flush_ticks);
+        members.opt("ios-pgr", &self.ios_pgr);
+        members.opt("total-ticks", &self.total_ticks);
+        members.opt("weight-ticks", &self.weight_ticks);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestDiskStats {
@@ -5732,98 +5077,52 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskStats {
                 >(&mut map)? {
                     match key.as_str() {
                         "read-sectors" => {
-                            m_read_sectors = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_read_sectors)
                         }
-                        "read-ios" => {
-                            m_read_ios = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "read-ios" => ::qmp_types::de::next(&mut map, &mut m_read_ios),
                         "read-merges" => {
-                            m_read_merges = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_read_merges)
                         }
                         "write-sectors" => {
-                            m_write_sectors = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_write_sectors)
                         }
-                        "write-ios" => {
-                            m_write_ios = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "write-ios" => ::qmp_types::de::next(&mut map, &mut m_write_ios),
                         "write-merges" => {
-                            m_write_merges = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_write_merges)
                         }
                         "discard-sectors" => {
-                            m_discard_sectors = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_discard_sectors)
                         }
                         "discard-ios" => {
-                            m_discard_ios = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_discard_ios)
                         }
                         "discard-merges" => {
-                            m_discard_merges = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_discard_merges)
                         }
-                        "flush-ios" => {
-                            m_flush_ios = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "flush-ios" => ::qmp_types::de::next(&mut map, &mut m_flush_ios),
                         "read-ticks" => {
-                            m_read_ticks = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_read_ticks)
                         }
                         "write-ticks" => {
-                            m_write_ticks = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_write_ticks)
                         }
                         "discard-ticks" => {
-                            m_discard_ticks = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_discard_ticks)
                         }
                         "flush-ticks" => {
-                            m_flush_ticks = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_flush_ticks)
                         }
-                        "ios-pgr" => {
-                            m_ios_pgr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "ios-pgr" => ::qmp_types::de::next(&mut map, &mut m_ios_pgr),
                         "total-ticks" => {
-                            m_total_ticks = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_total_ticks)
                         }
                         "weight-ticks" => {
-                            m_weight_ticks = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_weight_ticks)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestDiskStats {
                     read_sectors: m_read_sectors,
@@ -5892,14 +5191,13 @@ impl ::qmp_types::de::SerializeMembers for GuestDiskStatsInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("major", &self.major)?;
-        map.serialize_entry("minor", &self.minor)?;
-        map.serialize_entry("stats", &self.stats)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("major", &self.major);
+        members.req("minor", &self.minor);
+        members.req("stats", &self.stats);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestDiskStatsInfo {
@@ -5939,34 +5237,14 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskStatsInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "major" => {
-                            m_major = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "minor" => {
-                            m_minor = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "stats" => {
-                            m_stats = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "major" => ::qmp_types::de::next(&mut map, &mut m_major),
+                        "minor" => ::qmp_types::de::next(&mut map, &mut m_minor),
+                        "stats" => ::qmp_types::de::next(&mut map, &mut m_stats),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestDiskStatsInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -6138,33 +5416,20 @@ impl ::qmp_types::de::SerializeMembers for GuestLinuxCpuStats {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("cpu", &self.cpu)?;
-        map.serialize_entry("user", &self.user)?;
-        map.serialize_entry("nice", &self.nice)?;
-        map.serialize_entry("system", &self.system)?;
-        map.serialize_entry("idle", &self.idle)?;
-        if let ::std::option::Option::Some(value) = &self.iowait {
-            map.serialize_entry("iowait", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.irq {
-            map.serialize_entry("irq", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.softirq {
-            map.serialize_entry("softirq", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.steal {
-            map.serialize_entry("steal", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.guest {
-            map.serialize_entry("guest", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.guestnice {
-            map.serialize_entry("guestnice", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("cpu", &self.cpu);
+        members.req("user", &self.user);
+        members.req("nice", &self.nice);
+        members.req("system", &self.system);
+        members.req("idle", &self.idle);
+        members.opt("iowait", &self.iowait);
+        members.opt("irq", &self.irq);
+        members.opt("softirq", &self.softirq);
+        members.opt("steal", &self.steal);
+        members.opt("guest", &self.guest);
+        members.opt("guestnice", &self.guestnice);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestLinuxCpuStats {
@@ -6211,69 +5476,21 @@ impl<'de> ::serde::Deserialize<'de> for GuestLinuxCpuStats {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "cpu" => {
-                            m_cpu = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "user" => {
-                            m_user = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "nice" => {
-                            m_nice = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "system" => {
-                            m_system = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "idle" => {
-                            m_idle = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iowait" => {
-                            m_iowait = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "irq" => {
-                            m_irq = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "softirq" => {
-                            m_softirq = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "steal" => {
-                            m_steal = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "guest" => {
-                            m_guest = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "guestnice" => {
-                            m_guestnice = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cpu" => ::qmp_types::de::next(&mut map, &mut m_cpu),
+                        "user" => ::qmp_types::de::next(&mut map, &mut m_user),
+                        "nice" => ::qmp_types::de::next(&mut map, &mut m_nice),
+                        "system" => ::qmp_types::de::next(&mut map, &mut m_system),
+                        "idle" => ::qmp_types::de::next(&mut map, &mut m_idle),
+                        "iowait" => ::qmp_types::de::next(&mut map, &mut m_iowait),
+                        "irq" => ::qmp_types::de::next(&mut map, &mut m_irq),
+                        "softirq" => ::qmp_types::de::next(&mut map, &mut m_softirq),
+                        "steal" => ::qmp_types::de::next(&mut map, &mut m_steal),
+                        "guest" => ::qmp_types::de::next(&mut map, &mut m_guest),
+                        "guestnice" => ::qmp_types::de::next(&mut map, &mut m_guestnice),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestLinuxCpuStats {
                     cpu: ::qmp_types::de::required(m_cpu, "cpu")?,
@@ -6341,17 +5558,14 @@ impl ::qmp_types::de::SerializeMembers for GuestCpuStats {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            GuestCpuStatsBranch::Linux(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            GuestCpuStatsBranch::Linux(branch) => members.members(branch),
             GuestCpuStatsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestCpuStats {
@@ -6388,18 +5602,9 @@ impl<'de> ::serde::Deserialize<'de> for GuestCpuStats {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -6460,13 +5665,12 @@ impl ::qmp_types::de::SerializeMembers for GuestLoadAverage {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("load1m", &self.load1m)?;
-        map.serialize_entry("load5m", &self.load5m)?;
-        map.serialize_entry("load15m", &self.load15m)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("load1m", &self.load1m);
+        members.req("load5m", &self.load5m);
+        members.req("load15m", &self.load15m);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestLoadAverage {
@@ -6505,29 +5709,13 @@ impl<'de> ::serde::Deserialize<'de> for GuestLoadAverage {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "load1m" => {
-                            m_load1m = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "load5m" => {
-                            m_load5m = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "load15m" => {
-                            m_load15m = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "load1m" => ::qmp_types::de::next(&mut map, &mut m_load1m),
+                        "load5m" => ::qmp_types::de::next(&mut map, &mut m_load5m),
+                        "load15m" => ::qmp_types::de::next(&mut map, &mut m_load15m),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestLoadAverage {
                     load1m: ::qmp_types::de::required(m_load1m, "load1m")?,
@@ -6620,50 +5808,25 @@ impl ::qmp_types::de::SerializeMembers for GuestNetworkRoute {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("iface", &self.iface)?;
-        map.serialize_entry("destination", &self.destination)?;
-        map.serialize_entry("metric", &self.metric)?;
-        if let ::std::option::Option::Some(value) = &self.gateway {
-            map.serialize_entry("gateway", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.mask {
-            map.serialize_entry("mask", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.irtt {
-            map.serialize_entry("irtt", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.flags {
-            map.serialize_entry("flags", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.refcnt {
-            map.serialize_entry("refcnt", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.r#use {
-            map.serialize_entry("use", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.window {
-            map.serialize_entry("window", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.mtu {
-            map.serialize_entry("mtu", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.desprefixlen {
-            map.serialize_entry("desprefixlen", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.source {
-            map.serialize_entry("source", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.srcprefixlen {
-            map.serialize_entry("srcprefixlen", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.nexthop {
-            map.serialize_entry("nexthop", value)?;
-        }
-        map.serialize_entry("version", &self.version)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("iface", &self.iface);
+        members.req("destination", &self.destination);
+        members.req("metric", &self.metric);
+        members.opt("gateway", &self.gateway);
+        members.opt("mask", &self.mask);
+        members.opt("irtt", &self.irtt);
+        members.opt("flags", &self.flags);
+        members.opt("refcnt", &self.refcnt);
+        members.opt("use", &self.r#use);
+        members.opt("window", &self.window);
+        members.opt("mtu", &self.mtu);
+        members.opt("desprefixlen", &self.desprefixlen);
+        members.opt("source", &self.source);
+        members.opt("srcprefixlen", &self.srcprefixlen);
+        members.opt("nexthop", &self.nexthop);
+        members.req("version", &self.version);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestNetworkRoute {
@@ -6715,94 +5878,32 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkRoute {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "iface" => {
-                            m_iface = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "iface" => ::qmp_types::de::next(&mut map, &mut m_iface),
                         "destination" => {
-                            m_destination = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_destination)
                         }
-                        "metric" => {
-                            m_metric = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "gateway" => {
-                            m_gateway = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "mask" => {
-                            m_mask = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "irtt" => {
-                            m_irtt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "flags" => {
-                            m_flags = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "refcnt" => {
-                            m_refcnt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "use" => {
-                            m_use = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "window" => {
-                            m_window = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "mtu" => {
-                            m_mtu = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "metric" => ::qmp_types::de::next(&mut map, &mut m_metric),
+                        "gateway" => ::qmp_types::de::next(&mut map, &mut m_gateway),
+                        "mask" => ::qmp_types::de::next(&mut map, &mut m_mask),
+                        "irtt" => ::qmp_types::de::next(&mut map, &mut m_irtt),
+                        "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
+                        "refcnt" => ::qmp_types::de::next(&mut map, &mut m_refcnt),
+                        "use" => ::qmp_types::de::next(&mut map, &mut m_use),
+                        "window" => ::qmp_types::de::next(&mut map, &mut m_window),
+                        "mtu" => ::qmp_types::de::next(&mut map, &mut m_mtu),
                         "desprefixlen" => {
-                            m_desprefixlen = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_desprefixlen)
                         }
-                        "source" => {
-                            m_source = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "source" => ::qmp_types::de::next(&mut map, &mut m_source),
                         "srcprefixlen" => {
-                            m_srcprefixlen = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_srcprefixlen)
                         }
-                        "nexthop" => {
-                            m_nexthop = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "version" => {
-                            m_version = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "nexthop" => ::qmp_types::de::next(&mut map, &mut m_nexthop),
+                        "version" => ::qmp_types::de::next(&mut map, &mut m_version),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestNetworkRoute {
                     iface: ::qmp_types::de::required(m_iface, "iface")?,
@@ -6886,11 +5987,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("id", &self.id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("id", &self.id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestSyncDelimited {
@@ -6927,19 +6027,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestSyncDelimited {
                         id: ::qmp_types::de::required(m_id, "id")?,
@@ -7012,11 +6108,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("id", &self.id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("id", &self.id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestSync {
@@ -7053,19 +6148,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestSync {
                         id: ::qmp_types::de::required(m_id, "id")?,
@@ -7192,13 +6283,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.time {
-                map.serialize_entry("time", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("time", &self.time);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestSetTime {
@@ -7235,19 +6323,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "time" => {
-                                m_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "time" => ::qmp_types::de::next(&mut map, &mut m_time),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestSetTime {
                         time: m_time,
@@ -7335,13 +6419,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.mode {
-                map.serialize_entry("mode", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("mode", &self.mode);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestShutdown {
@@ -7378,19 +6459,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestShutdown {
                         mode: m_mode,
@@ -7444,14 +6521,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            if let ::std::option::Option::Some(value) = &self.mode {
-                map.serialize_entry("mode", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.opt("mode", &self.mode);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestFileOpen {
@@ -7489,24 +6563,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                            "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestFileOpen {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -7556,11 +6622,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("handle", &self.handle)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("handle", &self.handle);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestFileClose {
@@ -7597,19 +6662,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "handle" => {
-                                m_handle = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestFileClose {
                         handle: ::qmp_types::de::required(m_handle, "handle")?,
@@ -7666,14 +6727,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("handle", &self.handle)?;
-            if let ::std::option::Option::Some(value) = &self.count {
-                map.serialize_entry("count", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("handle", &self.handle);
+            members.opt("count", &self.count);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestFileRead {
@@ -7711,24 +6769,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "handle" => {
-                                m_handle = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "count" => {
-                                m_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
+                            "count" => ::qmp_types::de::next(&mut map, &mut m_count),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestFileRead {
                         handle: ::qmp_types::de::required(m_handle, "handle")?,
@@ -7787,15 +6837,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("handle", &self.handle)?;
-            map.serialize_entry("buf-b64", &self.buf_b64)?;
-            if let ::std::option::Option::Some(value) = &self.count {
-                map.serialize_entry("count", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("handle", &self.handle);
+            members.req("buf-b64", &self.buf_b64);
+            members.opt("count", &self.count);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestFileWrite {
@@ -7834,29 +6881,17 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "handle" => {
-                                m_handle = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "buf-b64" => {
-                                m_buf_b64 = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "count" => {
-                                m_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
+                            "buf-b64" => ::qmp_types::de::next(&mut map, &mut m_buf_b64),
+                            "count" => ::qmp_types::de::next(&mut map, &mut m_count),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestFileWrite {
                         handle: ::qmp_types::de::required(m_handle, "handle")?,
@@ -7921,13 +6956,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("handle", &self.handle)?;
-            map.serialize_entry("offset", &self.offset)?;
-            map.serialize_entry("whence", &self.whence)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("handle", &self.handle);
+            members.req("offset", &self.offset);
+            members.req("whence", &self.whence);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestFileSeek {
@@ -7968,29 +7002,17 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "handle" => {
-                                m_handle = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "offset" => {
-                                m_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "whence" => {
-                                m_whence = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
+                            "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                            "whence" => ::qmp_types::de::next(&mut map, &mut m_whence),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestFileSeek {
                         handle: ::qmp_types::de::required(m_handle, "handle")?,
@@ -8041,11 +7063,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("handle", &self.handle)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("handle", &self.handle);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestFileFlush {
@@ -8082,19 +7103,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "handle" => {
-                                m_handle = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestFileFlush {
                         handle: ::qmp_types::de::required(m_handle, "handle")?,
@@ -8236,13 +7253,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.mountpoints {
-                map.serialize_entry("mountpoints", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("mountpoints", &self.mountpoints);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestFsfreezeFreezeList {
@@ -8282,18 +7296,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "mountpoints" => {
-                                m_mountpoints = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_mountpoints)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestFsfreezeFreezeList {
                         mountpoints: m_mountpoints,
@@ -8393,13 +7405,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.minimum {
-                map.serialize_entry("minimum", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("minimum", &self.minimum);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestFstrim {
@@ -8436,19 +7445,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "minimum" => {
-                                m_minimum = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "minimum" => ::qmp_types::de::next(&mut map, &mut m_minimum),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestFstrim {
                         minimum: m_minimum,
@@ -8772,11 +7777,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("vcpus", &self.vcpus)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("vcpus", &self.vcpus);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestSetVcpus {
@@ -8815,19 +7819,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "vcpus" => {
-                                m_vcpus = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "vcpus" => ::qmp_types::de::next(&mut map, &mut m_vcpus),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestSetVcpus {
                         vcpus: ::qmp_types::de::required(m_vcpus, "vcpus")?,
@@ -8969,13 +7969,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("username", &self.username)?;
-            map.serialize_entry("password", &self.password)?;
-            map.serialize_entry("crypted", &self.crypted)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("username", &self.username);
+            members.req("password", &self.password);
+            members.req("crypted", &self.crypted);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestSetUserPassword {
@@ -9015,28 +8014,20 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "username" => {
-                                m_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_username)
                             }
                             "password" => {
-                                m_password = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_password)
                             }
-                            "crypted" => {
-                                m_crypted = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "crypted" => ::qmp_types::de::next(&mut map, &mut m_crypted),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestSetUserPassword {
                         username: ::qmp_types::de::required(m_username, "username")?,
@@ -9145,11 +8136,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("mem-blks", &self.mem_blks)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("mem-blks", &self.mem_blks);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestSetMemoryBlocks {
@@ -9189,18 +8179,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "mem-blks" => {
-                                m_mem_blks = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_mem_blks)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestSetMemoryBlocks {
                         mem_blks: ::qmp_types::de::required(m_mem_blks, "mem-blks")?,
@@ -9287,11 +8275,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("pid", &self.pid)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("pid", &self.pid);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestExecStatus {
@@ -9328,19 +8315,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "pid" => {
-                                m_pid = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "pid" => ::qmp_types::de::next(&mut map, &mut m_pid),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestExecStatus {
                         pid: ::qmp_types::de::required(m_pid, "pid")?,
@@ -9404,23 +8387,14 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            if let ::std::option::Option::Some(value) = &self.arg {
-                map.serialize_entry("arg", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.env {
-                map.serialize_entry("env", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.input_data {
-                map.serialize_entry("input-data", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.capture_output {
-                map.serialize_entry("capture-output", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.opt("arg", &self.arg);
+            members.opt("env", &self.env);
+            members.opt("input-data", &self.input_data);
+            members.opt("capture-output", &self.capture_output);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestExec {
@@ -9467,39 +8441,23 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "arg" => {
-                                m_arg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "env" => {
-                                m_env = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                            "arg" => ::qmp_types::de::next(&mut map, &mut m_arg),
+                            "env" => ::qmp_types::de::next(&mut map, &mut m_env),
                             "input-data" => {
-                                m_input_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_input_data)
                             }
                             "capture-output" => {
-                                m_capture_output = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_capture_output)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestExec {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -9723,11 +8681,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("username", &self.username)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("username", &self.username);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestSshGetAuthorizedKeys {
@@ -9765,18 +8722,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "username" => {
-                                m_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_username)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestSshGetAuthorizedKeys {
                         username: ::qmp_types::de::required(m_username, "username")?,
@@ -9836,15 +8791,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("username", &self.username)?;
-            map.serialize_entry("keys", &self.keys)?;
-            if let ::std::option::Option::Some(value) = &self.reset {
-                map.serialize_entry("reset", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("username", &self.username);
+            members.req("keys", &self.keys);
+            members.opt("reset", &self.reset);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestSshAddAuthorizedKeys {
@@ -9886,28 +8838,18 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "username" => {
-                                m_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_username)
                             }
-                            "keys" => {
-                                m_keys = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "reset" => {
-                                m_reset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
+                            "reset" => ::qmp_types::de::next(&mut map, &mut m_reset),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestSshAddAuthorizedKeys {
                         username: ::qmp_types::de::required(m_username, "username")?,
@@ -9967,12 +8909,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("username", &self.username)?;
-            map.serialize_entry("keys", &self.keys)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("username", &self.username);
+            members.req("keys", &self.keys);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestSshRemoveAuthorizedKeys {
@@ -10013,23 +8954,17 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "username" => {
-                                m_username = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_username)
                             }
-                            "keys" => {
-                                m_keys = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestSshRemoveAuthorizedKeys {
                         username: ::qmp_types::de::required(m_username, "username")?,

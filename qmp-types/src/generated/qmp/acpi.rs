@@ -75,37 +75,18 @@ impl ::qmp_types::de::SerializeMembers for AcpiTableOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.sig {
-            map.serialize_entry("sig", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.rev {
-            map.serialize_entry("rev", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.oem_id {
-            map.serialize_entry("oem_id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.oem_table_id {
-            map.serialize_entry("oem_table_id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.oem_rev {
-            map.serialize_entry("oem_rev", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.asl_compiler_id {
-            map.serialize_entry("asl_compiler_id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.asl_compiler_rev {
-            map.serialize_entry("asl_compiler_rev", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.file {
-            map.serialize_entry("file", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.data {
-            map.serialize_entry("data", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("sig", &self.sig);
+        members.opt("rev", &self.rev);
+        members.opt("oem_id", &self.oem_id);
+        members.opt("oem_table_id", &self.oem_table_id);
+        members.opt("oem_rev", &self.oem_rev);
+        members.opt("asl_compiler_id", &self.asl_compiler_id);
+        members.opt("asl_compiler_rev", &self.asl_compiler_rev);
+        members.opt("file", &self.file);
+        members.opt("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AcpiTableOptions {
@@ -152,59 +133,25 @@ impl<'de> ::serde::Deserialize<'de> for AcpiTableOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "sig" => {
-                            m_sig = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "rev" => {
-                            m_rev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "oem_id" => {
-                            m_oem_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "sig" => ::qmp_types::de::next(&mut map, &mut m_sig),
+                        "rev" => ::qmp_types::de::next(&mut map, &mut m_rev),
+                        "oem_id" => ::qmp_types::de::next(&mut map, &mut m_oem_id),
                         "oem_table_id" => {
-                            m_oem_table_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_oem_table_id)
                         }
-                        "oem_rev" => {
-                            m_oem_rev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "oem_rev" => ::qmp_types::de::next(&mut map, &mut m_oem_rev),
                         "asl_compiler_id" => {
-                            m_asl_compiler_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_asl_compiler_id)
                         }
                         "asl_compiler_rev" => {
-                            m_asl_compiler_rev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_asl_compiler_rev)
                         }
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AcpiTableOptions {
                     sig: m_sig,
@@ -365,17 +312,14 @@ impl ::qmp_types::de::SerializeMembers for ACPIOSTInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.device {
-            map.serialize_entry("device", value)?;
-        }
-        map.serialize_entry("slot", &self.slot)?;
-        map.serialize_entry("slot-type", &self.slot_type)?;
-        map.serialize_entry("source", &self.source)?;
-        map.serialize_entry("status", &self.status)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("device", &self.device);
+        members.req("slot", &self.slot);
+        members.req("slot-type", &self.slot_type);
+        members.req("source", &self.source);
+        members.req("status", &self.status);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ACPIOSTInfo {
@@ -416,39 +360,15 @@ impl<'de> ::serde::Deserialize<'de> for ACPIOSTInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "slot" => {
-                            m_slot = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "slot-type" => {
-                            m_slot_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "source" => {
-                            m_source = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "status" => {
-                            m_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                        "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
+                        "slot-type" => ::qmp_types::de::next(&mut map, &mut m_slot_type),
+                        "source" => ::qmp_types::de::next(&mut map, &mut m_source),
+                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ACPIOSTInfo {
                     device: m_device,
@@ -550,11 +470,10 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("info", &self.info)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("info", &self.info);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for AcpiDeviceOst {
@@ -591,19 +510,15 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "info" => {
-                                m_info = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "info" => ::qmp_types::de::next(&mut map, &mut m_info),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(AcpiDeviceOst {
                         info: ::qmp_types::de::required(m_info, "info")?,

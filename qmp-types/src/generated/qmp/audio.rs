@@ -55,31 +55,16 @@ impl ::qmp_types::de::SerializeMembers for AudiodevPerDirectionOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.mixing_engine {
-            map.serialize_entry("mixing-engine", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.fixed_settings {
-            map.serialize_entry("fixed-settings", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.frequency {
-            map.serialize_entry("frequency", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.channels {
-            map.serialize_entry("channels", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.voices {
-            map.serialize_entry("voices", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.buffer_length {
-            map.serialize_entry("buffer-length", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("mixing-engine", &self.mixing_engine);
+        members.opt("fixed-settings", &self.fixed_settings);
+        members.opt("frequency", &self.frequency);
+        members.opt("channels", &self.channels);
+        members.opt("voices", &self.voices);
+        members.opt("format", &self.format);
+        members.opt("buffer-length", &self.buffer_length);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevPerDirectionOptions {
@@ -123,48 +108,22 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPerDirectionOptions {
                 >(&mut map)? {
                     match key.as_str() {
                         "mixing-engine" => {
-                            m_mixing_engine = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
                         }
                         "fixed-settings" => {
-                            m_fixed_settings = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
                         }
-                        "frequency" => {
-                            m_frequency = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "channels" => {
-                            m_channels = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "voices" => {
-                            m_voices = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         "buffer-length" => {
-                            m_buffer_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevPerDirectionOptions {
                     mixing_engine: m_mixing_engine,
@@ -213,16 +172,11 @@ impl ::qmp_types::de::SerializeMembers for AudiodevGenericOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.r#in {
-            map.serialize_entry("in", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out {
-            map.serialize_entry("out", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("in", &self.r#in);
+        members.opt("out", &self.out);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevGenericOptions {
@@ -264,24 +218,12 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevGenericOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "in" => {
-                            m_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out" => {
-                            m_out = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevGenericOptions {
                     r#in: m_in,
@@ -330,19 +272,12 @@ impl ::qmp_types::de::SerializeMembers for AudiodevDBusOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.r#in {
-            map.serialize_entry("in", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out {
-            map.serialize_entry("out", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.nsamples {
-            map.serialize_entry("nsamples", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("in", &self.r#in);
+        members.opt("out", &self.out);
+        members.opt("nsamples", &self.nsamples);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevDBusOptions {
@@ -385,29 +320,13 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevDBusOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "in" => {
-                            m_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out" => {
-                            m_out = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "nsamples" => {
-                            m_nsamples = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                        "nsamples" => ::qmp_types::de::next(&mut map, &mut m_nsamples),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevDBusOptions {
                     r#in: m_in,
@@ -485,40 +404,19 @@ impl ::qmp_types::de::SerializeMembers for AudiodevAlsaPerDirectionOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.mixing_engine {
-            map.serialize_entry("mixing-engine", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.fixed_settings {
-            map.serialize_entry("fixed-settings", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.frequency {
-            map.serialize_entry("frequency", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.channels {
-            map.serialize_entry("channels", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.voices {
-            map.serialize_entry("voices", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.buffer_length {
-            map.serialize_entry("buffer-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dev {
-            map.serialize_entry("dev", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.period_length {
-            map.serialize_entry("period-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.try_poll {
-            map.serialize_entry("try-poll", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("mixing-engine", &self.mixing_engine);
+        members.opt("fixed-settings", &self.fixed_settings);
+        members.opt("frequency", &self.frequency);
+        members.opt("channels", &self.channels);
+        members.opt("voices", &self.voices);
+        members.opt("format", &self.format);
+        members.opt("buffer-length", &self.buffer_length);
+        members.opt("dev", &self.dev);
+        members.opt("period-length", &self.period_length);
+        members.opt("try-poll", &self.try_poll);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevAlsaPerDirectionOptions {
@@ -565,63 +463,27 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevAlsaPerDirectionOptions {
                 >(&mut map)? {
                     match key.as_str() {
                         "mixing-engine" => {
-                            m_mixing_engine = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
                         }
                         "fixed-settings" => {
-                            m_fixed_settings = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
                         }
-                        "frequency" => {
-                            m_frequency = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "channels" => {
-                            m_channels = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "voices" => {
-                            m_voices = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         "buffer-length" => {
-                            m_buffer_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
                         }
-                        "dev" => {
-                            m_dev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
                         "period-length" => {
-                            m_period_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_period_length)
                         }
-                        "try-poll" => {
-                            m_try_poll = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "try-poll" => ::qmp_types::de::next(&mut map, &mut m_try_poll),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevAlsaPerDirectionOptions {
                     mixing_engine: m_mixing_engine,
@@ -676,19 +538,12 @@ impl ::qmp_types::de::SerializeMembers for AudiodevAlsaOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.r#in {
-            map.serialize_entry("in", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out {
-            map.serialize_entry("out", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.threshold {
-            map.serialize_entry("threshold", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("in", &self.r#in);
+        members.opt("out", &self.out);
+        members.opt("threshold", &self.threshold);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevAlsaOptions {
@@ -731,29 +586,13 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevAlsaOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "in" => {
-                            m_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out" => {
-                            m_out = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "threshold" => {
-                            m_threshold = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                        "threshold" => ::qmp_types::de::next(&mut map, &mut m_threshold),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevAlsaOptions {
                     r#in: m_in,
@@ -804,22 +643,13 @@ impl ::qmp_types::de::SerializeMembers for AudiodevSndioOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.r#in {
-            map.serialize_entry("in", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out {
-            map.serialize_entry("out", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dev {
-            map.serialize_entry("dev", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.latency {
-            map.serialize_entry("latency", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("in", &self.r#in);
+        members.opt("out", &self.out);
+        members.opt("dev", &self.dev);
+        members.opt("latency", &self.latency);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevSndioOptions {
@@ -863,34 +693,14 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevSndioOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "in" => {
-                            m_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out" => {
-                            m_out = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "dev" => {
-                            m_dev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "latency" => {
-                            m_latency = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                        "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
+                        "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevSndioOptions {
                     r#in: m_in,
@@ -962,34 +772,17 @@ impl ::qmp_types::de::SerializeMembers for AudiodevCoreaudioPerDirectionOptions 
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.mixing_engine {
-            map.serialize_entry("mixing-engine", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.fixed_settings {
-            map.serialize_entry("fixed-settings", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.frequency {
-            map.serialize_entry("frequency", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.channels {
-            map.serialize_entry("channels", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.voices {
-            map.serialize_entry("voices", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.buffer_length {
-            map.serialize_entry("buffer-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.buffer_count {
-            map.serialize_entry("buffer-count", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("mixing-engine", &self.mixing_engine);
+        members.opt("fixed-settings", &self.fixed_settings);
+        members.opt("frequency", &self.frequency);
+        members.opt("channels", &self.channels);
+        members.opt("voices", &self.voices);
+        members.opt("format", &self.format);
+        members.opt("buffer-length", &self.buffer_length);
+        members.opt("buffer-count", &self.buffer_count);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevCoreaudioPerDirectionOptions {
@@ -1034,53 +827,25 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevCoreaudioPerDirectionOptions {
                 >(&mut map)? {
                     match key.as_str() {
                         "mixing-engine" => {
-                            m_mixing_engine = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
                         }
                         "fixed-settings" => {
-                            m_fixed_settings = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
                         }
-                        "frequency" => {
-                            m_frequency = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "channels" => {
-                            m_channels = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "voices" => {
-                            m_voices = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         "buffer-length" => {
-                            m_buffer_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
                         }
                         "buffer-count" => {
-                            m_buffer_count = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_buffer_count)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevCoreaudioPerDirectionOptions {
                     mixing_engine: m_mixing_engine,
@@ -1130,16 +895,11 @@ impl ::qmp_types::de::SerializeMembers for AudiodevCoreaudioOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.r#in {
-            map.serialize_entry("in", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out {
-            map.serialize_entry("out", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("in", &self.r#in);
+        members.opt("out", &self.out);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevCoreaudioOptions {
@@ -1181,24 +941,12 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevCoreaudioOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "in" => {
-                            m_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out" => {
-                            m_out = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevCoreaudioOptions {
                     r#in: m_in,
@@ -1246,19 +994,12 @@ impl ::qmp_types::de::SerializeMembers for AudiodevDsoundOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.r#in {
-            map.serialize_entry("in", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out {
-            map.serialize_entry("out", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.latency {
-            map.serialize_entry("latency", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("in", &self.r#in);
+        members.opt("out", &self.out);
+        members.opt("latency", &self.latency);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevDsoundOptions {
@@ -1301,29 +1042,13 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevDsoundOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "in" => {
-                            m_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out" => {
-                            m_out = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "latency" => {
-                            m_latency = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                        "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevDsoundOptions {
                     r#in: m_in,
@@ -1413,46 +1138,21 @@ impl ::qmp_types::de::SerializeMembers for AudiodevJackPerDirectionOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.mixing_engine {
-            map.serialize_entry("mixing-engine", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.fixed_settings {
-            map.serialize_entry("fixed-settings", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.frequency {
-            map.serialize_entry("frequency", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.channels {
-            map.serialize_entry("channels", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.voices {
-            map.serialize_entry("voices", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.buffer_length {
-            map.serialize_entry("buffer-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.server_name {
-            map.serialize_entry("server-name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.client_name {
-            map.serialize_entry("client-name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.connect_ports {
-            map.serialize_entry("connect-ports", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.start_server {
-            map.serialize_entry("start-server", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.exact_name {
-            map.serialize_entry("exact-name", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("mixing-engine", &self.mixing_engine);
+        members.opt("fixed-settings", &self.fixed_settings);
+        members.opt("frequency", &self.frequency);
+        members.opt("channels", &self.channels);
+        members.opt("voices", &self.voices);
+        members.opt("format", &self.format);
+        members.opt("buffer-length", &self.buffer_length);
+        members.opt("server-name", &self.server_name);
+        members.opt("client-name", &self.client_name);
+        members.opt("connect-ports", &self.connect_ports);
+        members.opt("start-server", &self.start_server);
+        members.opt("exact-name", &self.exact_name);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevJackPerDirectionOptions {
@@ -1501,73 +1201,37 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevJackPerDirectionOptions {
                 >(&mut map)? {
                     match key.as_str() {
                         "mixing-engine" => {
-                            m_mixing_engine = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
                         }
                         "fixed-settings" => {
-                            m_fixed_settings = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
                         }
-                        "frequency" => {
-                            m_frequency = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "channels" => {
-                            m_channels = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "voices" => {
-                            m_voices = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         "buffer-length" => {
-                            m_buffer_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
                         }
                         "server-name" => {
-                            m_server_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_server_name)
                         }
                         "client-name" => {
-                            m_client_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_client_name)
                         }
                         "connect-ports" => {
-                            m_connect_ports = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_connect_ports)
                         }
                         "start-server" => {
-                            m_start_server = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_start_server)
                         }
                         "exact-name" => {
-                            m_exact_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_exact_name)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevJackPerDirectionOptions {
                     mixing_engine: m_mixing_engine,
@@ -1621,16 +1285,11 @@ impl ::qmp_types::de::SerializeMembers for AudiodevJackOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.r#in {
-            map.serialize_entry("in", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out {
-            map.serialize_entry("out", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("in", &self.r#in);
+        members.opt("out", &self.out);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevJackOptions {
@@ -1672,24 +1331,12 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevJackOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "in" => {
-                            m_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out" => {
-                            m_out = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevJackOptions {
                     r#in: m_in,
@@ -1766,40 +1413,19 @@ impl ::qmp_types::de::SerializeMembers for AudiodevOssPerDirectionOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.mixing_engine {
-            map.serialize_entry("mixing-engine", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.fixed_settings {
-            map.serialize_entry("fixed-settings", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.frequency {
-            map.serialize_entry("frequency", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.channels {
-            map.serialize_entry("channels", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.voices {
-            map.serialize_entry("voices", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.buffer_length {
-            map.serialize_entry("buffer-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dev {
-            map.serialize_entry("dev", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.buffer_count {
-            map.serialize_entry("buffer-count", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.try_poll {
-            map.serialize_entry("try-poll", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("mixing-engine", &self.mixing_engine);
+        members.opt("fixed-settings", &self.fixed_settings);
+        members.opt("frequency", &self.frequency);
+        members.opt("channels", &self.channels);
+        members.opt("voices", &self.voices);
+        members.opt("format", &self.format);
+        members.opt("buffer-length", &self.buffer_length);
+        members.opt("dev", &self.dev);
+        members.opt("buffer-count", &self.buffer_count);
+        members.opt("try-poll", &self.try_poll);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevOssPerDirectionOptions {
@@ -1846,63 +1472,27 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevOssPerDirectionOptions {
                 >(&mut map)? {
                     match key.as_str() {
                         "mixing-engine" => {
-                            m_mixing_engine = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
                         }
                         "fixed-settings" => {
-                            m_fixed_settings = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
                         }
-                        "frequency" => {
-                            m_frequency = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "channels" => {
-                            m_channels = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "voices" => {
-                            m_voices = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         "buffer-length" => {
-                            m_buffer_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
                         }
-                        "dev" => {
-                            m_dev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "dev" => ::qmp_types::de::next(&mut map, &mut m_dev),
                         "buffer-count" => {
-                            m_buffer_count = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_buffer_count)
                         }
-                        "try-poll" => {
-                            m_try_poll = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "try-poll" => ::qmp_types::de::next(&mut map, &mut m_try_poll),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevOssPerDirectionOptions {
                     mixing_engine: m_mixing_engine,
@@ -1968,25 +1558,14 @@ impl ::qmp_types::de::SerializeMembers for AudiodevOssOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.r#in {
-            map.serialize_entry("in", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out {
-            map.serialize_entry("out", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.try_mmap {
-            map.serialize_entry("try-mmap", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.exclusive {
-            map.serialize_entry("exclusive", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dsp_policy {
-            map.serialize_entry("dsp-policy", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("in", &self.r#in);
+        members.opt("out", &self.out);
+        members.opt("try-mmap", &self.try_mmap);
+        members.opt("exclusive", &self.exclusive);
+        members.opt("dsp-policy", &self.dsp_policy);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevOssOptions {
@@ -2031,39 +1610,17 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevOssOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "in" => {
-                            m_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out" => {
-                            m_out = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "try-mmap" => {
-                            m_try_mmap = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "exclusive" => {
-                            m_exclusive = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                        "try-mmap" => ::qmp_types::de::next(&mut map, &mut m_try_mmap),
+                        "exclusive" => ::qmp_types::de::next(&mut map, &mut m_exclusive),
                         "dsp-policy" => {
-                            m_dsp_policy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_dsp_policy)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevOssOptions {
                     r#in: m_in,
@@ -2146,40 +1703,19 @@ impl ::qmp_types::de::SerializeMembers for AudiodevPaPerDirectionOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.mixing_engine {
-            map.serialize_entry("mixing-engine", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.fixed_settings {
-            map.serialize_entry("fixed-settings", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.frequency {
-            map.serialize_entry("frequency", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.channels {
-            map.serialize_entry("channels", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.voices {
-            map.serialize_entry("voices", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.buffer_length {
-            map.serialize_entry("buffer-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.name {
-            map.serialize_entry("name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.stream_name {
-            map.serialize_entry("stream-name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.latency {
-            map.serialize_entry("latency", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("mixing-engine", &self.mixing_engine);
+        members.opt("fixed-settings", &self.fixed_settings);
+        members.opt("frequency", &self.frequency);
+        members.opt("channels", &self.channels);
+        members.opt("voices", &self.voices);
+        members.opt("format", &self.format);
+        members.opt("buffer-length", &self.buffer_length);
+        members.opt("name", &self.name);
+        members.opt("stream-name", &self.stream_name);
+        members.opt("latency", &self.latency);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevPaPerDirectionOptions {
@@ -2226,63 +1762,27 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPaPerDirectionOptions {
                 >(&mut map)? {
                     match key.as_str() {
                         "mixing-engine" => {
-                            m_mixing_engine = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
                         }
                         "fixed-settings" => {
-                            m_fixed_settings = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
                         }
-                        "frequency" => {
-                            m_frequency = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "channels" => {
-                            m_channels = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "voices" => {
-                            m_voices = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         "buffer-length" => {
-                            m_buffer_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
                         }
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "stream-name" => {
-                            m_stream_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_stream_name)
                         }
-                        "latency" => {
-                            m_latency = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevPaPerDirectionOptions {
                     mixing_engine: m_mixing_engine,
@@ -2337,19 +1837,12 @@ impl ::qmp_types::de::SerializeMembers for AudiodevPaOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.r#in {
-            map.serialize_entry("in", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out {
-            map.serialize_entry("out", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.server {
-            map.serialize_entry("server", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("in", &self.r#in);
+        members.opt("out", &self.out);
+        members.opt("server", &self.server);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevPaOptions {
@@ -2392,29 +1885,13 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPaOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "in" => {
-                            m_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out" => {
-                            m_out = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "server" => {
-                            m_server = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevPaOptions {
                     r#in: m_in,
@@ -2495,40 +1972,19 @@ impl ::qmp_types::de::SerializeMembers for AudiodevPipewirePerDirectionOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.mixing_engine {
-            map.serialize_entry("mixing-engine", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.fixed_settings {
-            map.serialize_entry("fixed-settings", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.frequency {
-            map.serialize_entry("frequency", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.channels {
-            map.serialize_entry("channels", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.voices {
-            map.serialize_entry("voices", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.buffer_length {
-            map.serialize_entry("buffer-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.name {
-            map.serialize_entry("name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.stream_name {
-            map.serialize_entry("stream-name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.latency {
-            map.serialize_entry("latency", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("mixing-engine", &self.mixing_engine);
+        members.opt("fixed-settings", &self.fixed_settings);
+        members.opt("frequency", &self.frequency);
+        members.opt("channels", &self.channels);
+        members.opt("voices", &self.voices);
+        members.opt("format", &self.format);
+        members.opt("buffer-length", &self.buffer_length);
+        members.opt("name", &self.name);
+        members.opt("stream-name", &self.stream_name);
+        members.opt("latency", &self.latency);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevPipewirePerDirectionOptions {
@@ -2575,63 +2031,27 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPipewirePerDirectionOptions {
                 >(&mut map)? {
                     match key.as_str() {
                         "mixing-engine" => {
-                            m_mixing_engine = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
                         }
                         "fixed-settings" => {
-                            m_fixed_settings = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
                         }
-                        "frequency" => {
-                            m_frequency = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "channels" => {
-                            m_channels = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "voices" => {
-                            m_voices = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         "buffer-length" => {
-                            m_buffer_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
                         }
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "stream-name" => {
-                            m_stream_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_stream_name)
                         }
-                        "latency" => {
-                            m_latency = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevPipewirePerDirectionOptions {
                     mixing_engine: m_mixing_engine,
@@ -2683,16 +2103,11 @@ impl ::qmp_types::de::SerializeMembers for AudiodevPipewireOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.r#in {
-            map.serialize_entry("in", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out {
-            map.serialize_entry("out", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("in", &self.r#in);
+        members.opt("out", &self.out);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevPipewireOptions {
@@ -2734,24 +2149,12 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevPipewireOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "in" => {
-                            m_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out" => {
-                            m_out = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevPipewireOptions {
                     r#in: m_in,
@@ -2821,34 +2224,17 @@ impl ::qmp_types::de::SerializeMembers for AudiodevSdlPerDirectionOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.mixing_engine {
-            map.serialize_entry("mixing-engine", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.fixed_settings {
-            map.serialize_entry("fixed-settings", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.frequency {
-            map.serialize_entry("frequency", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.channels {
-            map.serialize_entry("channels", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.voices {
-            map.serialize_entry("voices", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.buffer_length {
-            map.serialize_entry("buffer-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.buffer_count {
-            map.serialize_entry("buffer-count", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("mixing-engine", &self.mixing_engine);
+        members.opt("fixed-settings", &self.fixed_settings);
+        members.opt("frequency", &self.frequency);
+        members.opt("channels", &self.channels);
+        members.opt("voices", &self.voices);
+        members.opt("format", &self.format);
+        members.opt("buffer-length", &self.buffer_length);
+        members.opt("buffer-count", &self.buffer_count);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevSdlPerDirectionOptions {
@@ -2893,53 +2279,25 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevSdlPerDirectionOptions {
                 >(&mut map)? {
                     match key.as_str() {
                         "mixing-engine" => {
-                            m_mixing_engine = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_mixing_engine)
                         }
                         "fixed-settings" => {
-                            m_fixed_settings = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_fixed_settings)
                         }
-                        "frequency" => {
-                            m_frequency = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "channels" => {
-                            m_channels = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "voices" => {
-                            m_voices = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "frequency" => ::qmp_types::de::next(&mut map, &mut m_frequency),
+                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
+                        "voices" => ::qmp_types::de::next(&mut map, &mut m_voices),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         "buffer-length" => {
-                            m_buffer_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_buffer_length)
                         }
                         "buffer-count" => {
-                            m_buffer_count = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_buffer_count)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevSdlPerDirectionOptions {
                     mixing_engine: m_mixing_engine,
@@ -2989,16 +2347,11 @@ impl ::qmp_types::de::SerializeMembers for AudiodevSdlOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.r#in {
-            map.serialize_entry("in", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out {
-            map.serialize_entry("out", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("in", &self.r#in);
+        members.opt("out", &self.out);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevSdlOptions {
@@ -3040,24 +2393,12 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevSdlOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "in" => {
-                            m_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out" => {
-                            m_out = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevSdlOptions {
                     r#in: m_in,
@@ -3104,19 +2445,12 @@ impl ::qmp_types::de::SerializeMembers for AudiodevWavOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.r#in {
-            map.serialize_entry("in", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out {
-            map.serialize_entry("out", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.path {
-            map.serialize_entry("path", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("in", &self.r#in);
+        members.opt("out", &self.out);
+        members.opt("path", &self.path);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AudiodevWavOptions {
@@ -3159,29 +2493,13 @@ impl<'de> ::serde::Deserialize<'de> for AudiodevWavOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "in" => {
-                            m_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out" => {
-                            m_out = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "path" => {
-                            m_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AudiodevWavOptions {
                     r#in: m_in,
@@ -3616,57 +2934,28 @@ impl ::qmp_types::de::SerializeMembers for Audiodev {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        if let ::std::option::Option::Some(value) = &self.timer_period {
-            map.serialize_entry("timer-period", value)?;
-        }
-        map.serialize_entry("driver", self.driver.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.opt("timer-period", &self.timer_period);
+        members.req("driver", self.driver.as_str());
         match &self.driver {
-            AudiodevBranch::None(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            AudiodevBranch::Alsa(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            AudiodevBranch::Coreaudio(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            AudiodevBranch::Dbus(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            AudiodevBranch::Dsound(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            AudiodevBranch::Jack(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            AudiodevBranch::Oss(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            AudiodevBranch::Pa(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            AudiodevBranch::Pipewire(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            AudiodevBranch::Sdl(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            AudiodevBranch::Sndio(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            AudiodevBranch::Spice(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            AudiodevBranch::Wav(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            AudiodevBranch::None(branch) => members.members(branch),
+            AudiodevBranch::Alsa(branch) => members.members(branch),
+            AudiodevBranch::Coreaudio(branch) => members.members(branch),
+            AudiodevBranch::Dbus(branch) => members.members(branch),
+            AudiodevBranch::Dsound(branch) => members.members(branch),
+            AudiodevBranch::Jack(branch) => members.members(branch),
+            AudiodevBranch::Oss(branch) => members.members(branch),
+            AudiodevBranch::Pa(branch) => members.members(branch),
+            AudiodevBranch::Pipewire(branch) => members.members(branch),
+            AudiodevBranch::Sdl(branch) => members.members(branch),
+            AudiodevBranch::Sndio(branch) => members.members(branch),
+            AudiodevBranch::Spice(branch) => members.members(branch),
+            AudiodevBranch::Wav(branch) => members.members(branch),
             AudiodevBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for Audiodev {
@@ -3705,28 +2994,13 @@ impl<'de> ::serde::Deserialize<'de> for Audiodev {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                         "timer-period" => {
-                            m_timer_period = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_timer_period)
                         }
-                        "driver" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "driver" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "driver")?;
                 #[allow(unused_mut)]

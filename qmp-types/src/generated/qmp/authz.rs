@@ -238,15 +238,12 @@ impl ::qmp_types::de::SerializeMembers for QAuthZListRule {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("match", &self.r#match)?;
-        map.serialize_entry("policy", &self.policy)?;
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("match", &self.r#match);
+        members.req("policy", &self.policy);
+        members.opt("format", &self.format);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QAuthZListRule {
@@ -285,29 +282,13 @@ impl<'de> ::serde::Deserialize<'de> for QAuthZListRule {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "match" => {
-                            m_match = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "policy" => {
-                            m_policy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "match" => ::qmp_types::de::next(&mut map, &mut m_match),
+                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(QAuthZListRule {
                     r#match: ::qmp_types::de::required(m_match, "match")?,
@@ -353,16 +334,11 @@ impl ::qmp_types::de::SerializeMembers for AuthZListProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.policy {
-            map.serialize_entry("policy", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.rules {
-            map.serialize_entry("rules", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("policy", &self.policy);
+        members.opt("rules", &self.rules);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AuthZListProperties {
@@ -402,24 +378,12 @@ impl<'de> ::serde::Deserialize<'de> for AuthZListProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "policy" => {
-                            m_policy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "rules" => {
-                            m_rules = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                        "rules" => ::qmp_types::de::next(&mut map, &mut m_rules),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AuthZListProperties {
                     policy: m_policy,
@@ -467,14 +431,11 @@ impl ::qmp_types::de::SerializeMembers for AuthZListFileProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("filename", &self.filename)?;
-        if let ::std::option::Option::Some(value) = &self.refresh {
-            map.serialize_entry("refresh", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("filename", &self.filename);
+        members.opt("refresh", &self.refresh);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AuthZListFileProperties {
@@ -512,24 +473,12 @@ impl<'de> ::serde::Deserialize<'de> for AuthZListFileProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "filename" => {
-                            m_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "refresh" => {
-                            m_refresh = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                        "refresh" => ::qmp_types::de::next(&mut map, &mut m_refresh),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AuthZListFileProperties {
                     filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -569,11 +518,10 @@ impl ::qmp_types::de::SerializeMembers for AuthZPAMProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("service", &self.service)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("service", &self.service);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AuthZPAMProperties {
@@ -610,19 +558,11 @@ impl<'de> ::serde::Deserialize<'de> for AuthZPAMProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "service" => {
-                            m_service = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "service" => ::qmp_types::de::next(&mut map, &mut m_service),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AuthZPAMProperties {
                     service: ::qmp_types::de::required(m_service, "service")?,
@@ -664,11 +604,10 @@ impl ::qmp_types::de::SerializeMembers for AuthZSimpleProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("identity", &self.identity)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("identity", &self.identity);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AuthZSimpleProperties {
@@ -705,19 +644,11 @@ impl<'de> ::serde::Deserialize<'de> for AuthZSimpleProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "identity" => {
-                            m_identity = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "identity" => ::qmp_types::de::next(&mut map, &mut m_identity),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AuthZSimpleProperties {
                     identity: ::qmp_types::de::required(m_identity, "identity")?,

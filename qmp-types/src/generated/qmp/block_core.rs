@@ -62,20 +62,17 @@ impl ::qmp_types::de::SerializeMembers for SnapshotInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("vm-state-size", &self.vm_state_size)?;
-        map.serialize_entry("date-sec", &self.date_sec)?;
-        map.serialize_entry("date-nsec", &self.date_nsec)?;
-        map.serialize_entry("vm-clock-sec", &self.vm_clock_sec)?;
-        map.serialize_entry("vm-clock-nsec", &self.vm_clock_nsec)?;
-        if let ::std::option::Option::Some(value) = &self.icount {
-            map.serialize_entry("icount", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.req("name", &self.name);
+        members.req("vm-state-size", &self.vm_state_size);
+        members.req("date-sec", &self.date_sec);
+        members.req("date-nsec", &self.date_nsec);
+        members.req("vm-clock-sec", &self.vm_clock_sec);
+        members.req("vm-clock-nsec", &self.vm_clock_nsec);
+        members.opt("icount", &self.icount);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SnapshotInfo {
@@ -119,54 +116,24 @@ impl<'de> ::serde::Deserialize<'de> for SnapshotInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "vm-state-size" => {
-                            m_vm_state_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vm_state_size)
                         }
-                        "date-sec" => {
-                            m_date_sec = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "date-nsec" => {
-                            m_date_nsec = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "date-sec" => ::qmp_types::de::next(&mut map, &mut m_date_sec),
+                        "date-nsec" => ::qmp_types::de::next(&mut map, &mut m_date_nsec),
                         "vm-clock-sec" => {
-                            m_vm_clock_sec = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vm_clock_sec)
                         }
                         "vm-clock-nsec" => {
-                            m_vm_clock_nsec = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vm_clock_nsec)
                         }
-                        "icount" => {
-                            m_icount = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "icount" => ::qmp_types::de::next(&mut map, &mut m_icount),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SnapshotInfo {
                     id: ::qmp_types::de::required(m_id, "id")?,
@@ -221,11 +188,10 @@ impl ::qmp_types::de::SerializeMembers for ImageInfoSpecificQCow2EncryptionBase 
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("format", &self.format)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("format", &self.format);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ImageInfoSpecificQCow2EncryptionBase {
@@ -264,19 +230,11 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificQCow2EncryptionBase {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ImageInfoSpecificQCow2EncryptionBase {
                     format: ::qmp_types::de::required(m_format, "format")?,
@@ -340,18 +298,17 @@ impl ::qmp_types::de::SerializeMembers for ImageInfoSpecificQCow2Encryption {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("format", self.format.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("format", self.format.as_str());
         match &self.format {
             ImageInfoSpecificQCow2EncryptionBranch::Aes => {}
             ImageInfoSpecificQCow2EncryptionBranch::Luks(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
+                members.members(branch)
             }
             ImageInfoSpecificQCow2EncryptionBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ImageInfoSpecificQCow2Encryption {
@@ -390,18 +347,9 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificQCow2Encryption {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "format" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "format" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
@@ -496,34 +444,19 @@ impl ::qmp_types::de::SerializeMembers for ImageInfoSpecificQCow2 {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("compat", &self.compat)?;
-        if let ::std::option::Option::Some(value) = &self.data_file {
-            map.serialize_entry("data-file", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.data_file_raw {
-            map.serialize_entry("data-file-raw", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.extended_l2 {
-            map.serialize_entry("extended-l2", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.lazy_refcounts {
-            map.serialize_entry("lazy-refcounts", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.corrupt {
-            map.serialize_entry("corrupt", value)?;
-        }
-        map.serialize_entry("refcount-bits", &self.refcount_bits)?;
-        if let ::std::option::Option::Some(value) = &self.encrypt {
-            map.serialize_entry("encrypt", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bitmaps {
-            map.serialize_entry("bitmaps", value)?;
-        }
-        map.serialize_entry("compression-type", &self.compression_type)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("compat", &self.compat);
+        members.opt("data-file", &self.data_file);
+        members.opt("data-file-raw", &self.data_file_raw);
+        members.opt("extended-l2", &self.extended_l2);
+        members.opt("lazy-refcounts", &self.lazy_refcounts);
+        members.opt("corrupt", &self.corrupt);
+        members.req("refcount-bits", &self.refcount_bits);
+        members.opt("encrypt", &self.encrypt);
+        members.opt("bitmaps", &self.bitmaps);
+        members.req("compression-type", &self.compression_type);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ImageInfoSpecificQCow2 {
@@ -575,64 +508,30 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificQCow2 {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "compat" => {
-                            m_compat = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "data-file" => {
-                            m_data_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "compat" => ::qmp_types::de::next(&mut map, &mut m_compat),
+                        "data-file" => ::qmp_types::de::next(&mut map, &mut m_data_file),
                         "data-file-raw" => {
-                            m_data_file_raw = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_data_file_raw)
                         }
                         "extended-l2" => {
-                            m_extended_l2 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_extended_l2)
                         }
                         "lazy-refcounts" => {
-                            m_lazy_refcounts = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_lazy_refcounts)
                         }
-                        "corrupt" => {
-                            m_corrupt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "corrupt" => ::qmp_types::de::next(&mut map, &mut m_corrupt),
                         "refcount-bits" => {
-                            m_refcount_bits = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_refcount_bits)
                         }
-                        "encrypt" => {
-                            m_encrypt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bitmaps" => {
-                            m_bitmaps = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "encrypt" => ::qmp_types::de::next(&mut map, &mut m_encrypt),
+                        "bitmaps" => ::qmp_types::de::next(&mut map, &mut m_bitmaps),
                         "compression-type" => {
-                            m_compression_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_compression_type)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ImageInfoSpecificQCow2 {
                     compat: ::qmp_types::de::required(m_compat, "compat")?,
@@ -700,14 +599,13 @@ impl ::qmp_types::de::SerializeMembers for ImageInfoSpecificVmdk {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("create-type", &self.create_type)?;
-        map.serialize_entry("cid", &self.cid)?;
-        map.serialize_entry("parent-cid", &self.parent_cid)?;
-        map.serialize_entry("extents", &self.extents)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("create-type", &self.create_type);
+        members.req("cid", &self.cid);
+        members.req("parent-cid", &self.parent_cid);
+        members.req("extents", &self.extents);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ImageInfoSpecificVmdk {
@@ -750,33 +648,17 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificVmdk {
                 >(&mut map)? {
                     match key.as_str() {
                         "create-type" => {
-                            m_create_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_create_type)
                         }
-                        "cid" => {
-                            m_cid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cid" => ::qmp_types::de::next(&mut map, &mut m_cid),
                         "parent-cid" => {
-                            m_parent_cid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_parent_cid)
                         }
-                        "extents" => {
-                            m_extents = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "extents" => ::qmp_types::de::next(&mut map, &mut m_extents),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ImageInfoSpecificVmdk {
                     create_type: ::qmp_types::de::required(
@@ -837,19 +719,14 @@ impl ::qmp_types::de::SerializeMembers for VmdkExtentInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("filename", &self.filename)?;
-        map.serialize_entry("format", &self.format)?;
-        map.serialize_entry("virtual-size", &self.virtual_size)?;
-        if let ::std::option::Option::Some(value) = &self.cluster_size {
-            map.serialize_entry("cluster-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.compressed {
-            map.serialize_entry("compressed", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("filename", &self.filename);
+        members.req("format", &self.format);
+        members.req("virtual-size", &self.virtual_size);
+        members.opt("cluster-size", &self.cluster_size);
+        members.opt("compressed", &self.compressed);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VmdkExtentInfo {
@@ -890,39 +767,21 @@ impl<'de> ::serde::Deserialize<'de> for VmdkExtentInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "filename" => {
-                            m_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         "virtual-size" => {
-                            m_virtual_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_virtual_size)
                         }
                         "cluster-size" => {
-                            m_cluster_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cluster_size)
                         }
                         "compressed" => {
-                            m_compressed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_compressed)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VmdkExtentInfo {
                     filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -969,13 +828,10 @@ impl ::qmp_types::de::SerializeMembers for ImageInfoSpecificRbd {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.encryption_format {
-            map.serialize_entry("encryption-format", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("encryption-format", &self.encryption_format);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ImageInfoSpecificRbd {
@@ -1015,18 +871,12 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificRbd {
                 >(&mut map)? {
                     match key.as_str() {
                         "encryption-format" => {
-                            m_encryption_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_encryption_format)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ImageInfoSpecificRbd {
                     encryption_format: m_encryption_format,
@@ -1066,13 +916,10 @@ impl ::qmp_types::de::SerializeMembers for ImageInfoSpecificFile {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.extent_size_hint {
-            map.serialize_entry("extent-size-hint", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("extent-size-hint", &self.extent_size_hint);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ImageInfoSpecificFile {
@@ -1110,18 +957,12 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificFile {
                 >(&mut map)? {
                     match key.as_str() {
                         "extent-size-hint" => {
-                            m_extent_size_hint = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_extent_size_hint)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ImageInfoSpecificFile {
                     extent_size_hint: m_extent_size_hint,
@@ -1277,11 +1118,10 @@ impl ::qmp_types::de::SerializeMembers for ImageInfoSpecificQCow2Wrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ImageInfoSpecificQCow2Wrapper {
@@ -1318,19 +1158,11 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificQCow2Wrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ImageInfoSpecificQCow2Wrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -1369,11 +1201,10 @@ impl ::qmp_types::de::SerializeMembers for ImageInfoSpecificVmdkWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ImageInfoSpecificVmdkWrapper {
@@ -1410,19 +1241,11 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificVmdkWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ImageInfoSpecificVmdkWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -1461,11 +1284,10 @@ impl ::qmp_types::de::SerializeMembers for ImageInfoSpecificLUKSWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ImageInfoSpecificLUKSWrapper {
@@ -1502,19 +1324,11 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificLUKSWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ImageInfoSpecificLUKSWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -1553,11 +1367,10 @@ impl ::qmp_types::de::SerializeMembers for ImageInfoSpecificRbdWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ImageInfoSpecificRbdWrapper {
@@ -1594,19 +1407,11 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificRbdWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ImageInfoSpecificRbdWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -1645,11 +1450,10 @@ impl ::qmp_types::de::SerializeMembers for ImageInfoSpecificFileWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ImageInfoSpecificFileWrapper {
@@ -1686,19 +1490,11 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificFileWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ImageInfoSpecificFileWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -1771,29 +1567,18 @@ impl ::qmp_types::de::SerializeMembers for ImageInfoSpecific {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            ImageInfoSpecificBranch::Qcow2(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ImageInfoSpecificBranch::Vmdk(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ImageInfoSpecificBranch::Luks(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ImageInfoSpecificBranch::Rbd(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ImageInfoSpecificBranch::File(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            ImageInfoSpecificBranch::Qcow2(branch) => members.members(branch),
+            ImageInfoSpecificBranch::Vmdk(branch) => members.members(branch),
+            ImageInfoSpecificBranch::Luks(branch) => members.members(branch),
+            ImageInfoSpecificBranch::Rbd(branch) => members.members(branch),
+            ImageInfoSpecificBranch::File(branch) => members.members(branch),
             ImageInfoSpecificBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ImageInfoSpecific {
@@ -1830,18 +1615,9 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecific {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -1955,43 +1731,22 @@ impl ::qmp_types::de::SerializeMembers for BlockNodeInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("filename", &self.filename)?;
-        map.serialize_entry("format", &self.format)?;
-        if let ::std::option::Option::Some(value) = &self.dirty_flag {
-            map.serialize_entry("dirty-flag", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.actual_size {
-            map.serialize_entry("actual-size", value)?;
-        }
-        map.serialize_entry("virtual-size", &self.virtual_size)?;
-        if let ::std::option::Option::Some(value) = &self.cluster_size {
-            map.serialize_entry("cluster-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.encrypted {
-            map.serialize_entry("encrypted", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.compressed {
-            map.serialize_entry("compressed", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.backing_filename {
-            map.serialize_entry("backing-filename", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.full_backing_filename {
-            map.serialize_entry("full-backing-filename", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.backing_filename_format {
-            map.serialize_entry("backing-filename-format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.snapshots {
-            map.serialize_entry("snapshots", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.format_specific {
-            map.serialize_entry("format-specific", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("filename", &self.filename);
+        members.req("format", &self.format);
+        members.opt("dirty-flag", &self.dirty_flag);
+        members.opt("actual-size", &self.actual_size);
+        members.req("virtual-size", &self.virtual_size);
+        members.opt("cluster-size", &self.cluster_size);
+        members.opt("encrypted", &self.encrypted);
+        members.opt("compressed", &self.compressed);
+        members.opt("backing-filename", &self.backing_filename);
+        members.opt("full-backing-filename", &self.full_backing_filename);
+        members.opt("backing-filename-format", &self.backing_filename_format);
+        members.opt("snapshots", &self.snapshots);
+        members.opt("format-specific", &self.format_specific);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockNodeInfo {
@@ -2050,79 +1805,44 @@ impl<'de> ::serde::Deserialize<'de> for BlockNodeInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "filename" => {
-                            m_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         "dirty-flag" => {
-                            m_dirty_flag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_dirty_flag)
                         }
                         "actual-size" => {
-                            m_actual_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_actual_size)
                         }
                         "virtual-size" => {
-                            m_virtual_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_virtual_size)
                         }
                         "cluster-size" => {
-                            m_cluster_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cluster_size)
                         }
-                        "encrypted" => {
-                            m_encrypted = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "encrypted" => ::qmp_types::de::next(&mut map, &mut m_encrypted),
                         "compressed" => {
-                            m_compressed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_compressed)
                         }
                         "backing-filename" => {
-                            m_backing_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backing_filename)
                         }
                         "full-backing-filename" => {
-                            m_full_backing_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_full_backing_filename)
                         }
                         "backing-filename-format" => {
-                            m_backing_filename_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_backing_filename_format,
+                            )
                         }
-                        "snapshots" => {
-                            m_snapshots = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "snapshots" => ::qmp_types::de::next(&mut map, &mut m_snapshots),
                         "format-specific" => {
-                            m_format_specific = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_format_specific)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockNodeInfo {
                     filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -2221,46 +1941,23 @@ impl ::qmp_types::de::SerializeMembers for ImageInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("filename", &self.filename)?;
-        map.serialize_entry("format", &self.format)?;
-        if let ::std::option::Option::Some(value) = &self.dirty_flag {
-            map.serialize_entry("dirty-flag", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.actual_size {
-            map.serialize_entry("actual-size", value)?;
-        }
-        map.serialize_entry("virtual-size", &self.virtual_size)?;
-        if let ::std::option::Option::Some(value) = &self.cluster_size {
-            map.serialize_entry("cluster-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.encrypted {
-            map.serialize_entry("encrypted", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.compressed {
-            map.serialize_entry("compressed", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.backing_filename {
-            map.serialize_entry("backing-filename", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.full_backing_filename {
-            map.serialize_entry("full-backing-filename", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.backing_filename_format {
-            map.serialize_entry("backing-filename-format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.snapshots {
-            map.serialize_entry("snapshots", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.format_specific {
-            map.serialize_entry("format-specific", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.backing_image {
-            map.serialize_entry("backing-image", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("filename", &self.filename);
+        members.req("format", &self.format);
+        members.opt("dirty-flag", &self.dirty_flag);
+        members.opt("actual-size", &self.actual_size);
+        members.req("virtual-size", &self.virtual_size);
+        members.opt("cluster-size", &self.cluster_size);
+        members.opt("encrypted", &self.encrypted);
+        members.opt("compressed", &self.compressed);
+        members.opt("backing-filename", &self.backing_filename);
+        members.opt("full-backing-filename", &self.full_backing_filename);
+        members.opt("backing-filename-format", &self.backing_filename_format);
+        members.opt("snapshots", &self.snapshots);
+        members.opt("format-specific", &self.format_specific);
+        members.opt("backing-image", &self.backing_image);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ImageInfo {
@@ -2322,84 +2019,47 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "filename" => {
-                            m_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         "dirty-flag" => {
-                            m_dirty_flag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_dirty_flag)
                         }
                         "actual-size" => {
-                            m_actual_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_actual_size)
                         }
                         "virtual-size" => {
-                            m_virtual_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_virtual_size)
                         }
                         "cluster-size" => {
-                            m_cluster_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cluster_size)
                         }
-                        "encrypted" => {
-                            m_encrypted = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "encrypted" => ::qmp_types::de::next(&mut map, &mut m_encrypted),
                         "compressed" => {
-                            m_compressed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_compressed)
                         }
                         "backing-filename" => {
-                            m_backing_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backing_filename)
                         }
                         "full-backing-filename" => {
-                            m_full_backing_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_full_backing_filename)
                         }
                         "backing-filename-format" => {
-                            m_backing_filename_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_backing_filename_format,
+                            )
                         }
-                        "snapshots" => {
-                            m_snapshots = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "snapshots" => ::qmp_types::de::next(&mut map, &mut m_snapshots),
                         "format-specific" => {
-                            m_format_specific = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_format_specific)
                         }
                         "backing-image" => {
-                            m_backing_image = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backing_image)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ImageInfo {
                     filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -2460,12 +2120,11 @@ impl ::qmp_types::de::SerializeMembers for BlockChildInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("info", &self.info)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("info", &self.info);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockChildInfo {
@@ -2503,24 +2162,12 @@ impl<'de> ::serde::Deserialize<'de> for BlockChildInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "info" => {
-                            m_info = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "info" => ::qmp_types::de::next(&mut map, &mut m_info),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockChildInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -2607,44 +2254,23 @@ impl ::qmp_types::de::SerializeMembers for BlockGraphInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("filename", &self.filename)?;
-        map.serialize_entry("format", &self.format)?;
-        if let ::std::option::Option::Some(value) = &self.dirty_flag {
-            map.serialize_entry("dirty-flag", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.actual_size {
-            map.serialize_entry("actual-size", value)?;
-        }
-        map.serialize_entry("virtual-size", &self.virtual_size)?;
-        if let ::std::option::Option::Some(value) = &self.cluster_size {
-            map.serialize_entry("cluster-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.encrypted {
-            map.serialize_entry("encrypted", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.compressed {
-            map.serialize_entry("compressed", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.backing_filename {
-            map.serialize_entry("backing-filename", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.full_backing_filename {
-            map.serialize_entry("full-backing-filename", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.backing_filename_format {
-            map.serialize_entry("backing-filename-format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.snapshots {
-            map.serialize_entry("snapshots", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.format_specific {
-            map.serialize_entry("format-specific", value)?;
-        }
-        map.serialize_entry("children", &self.children)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("filename", &self.filename);
+        members.req("format", &self.format);
+        members.opt("dirty-flag", &self.dirty_flag);
+        members.opt("actual-size", &self.actual_size);
+        members.req("virtual-size", &self.virtual_size);
+        members.opt("cluster-size", &self.cluster_size);
+        members.opt("encrypted", &self.encrypted);
+        members.opt("compressed", &self.compressed);
+        members.opt("backing-filename", &self.backing_filename);
+        members.opt("full-backing-filename", &self.full_backing_filename);
+        members.opt("backing-filename-format", &self.backing_filename_format);
+        members.opt("snapshots", &self.snapshots);
+        members.opt("format-specific", &self.format_specific);
+        members.req("children", &self.children);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockGraphInfo {
@@ -2706,84 +2332,45 @@ impl<'de> ::serde::Deserialize<'de> for BlockGraphInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "filename" => {
-                            m_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         "dirty-flag" => {
-                            m_dirty_flag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_dirty_flag)
                         }
                         "actual-size" => {
-                            m_actual_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_actual_size)
                         }
                         "virtual-size" => {
-                            m_virtual_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_virtual_size)
                         }
                         "cluster-size" => {
-                            m_cluster_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cluster_size)
                         }
-                        "encrypted" => {
-                            m_encrypted = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "encrypted" => ::qmp_types::de::next(&mut map, &mut m_encrypted),
                         "compressed" => {
-                            m_compressed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_compressed)
                         }
                         "backing-filename" => {
-                            m_backing_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backing_filename)
                         }
                         "full-backing-filename" => {
-                            m_full_backing_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_full_backing_filename)
                         }
                         "backing-filename-format" => {
-                            m_backing_filename_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_backing_filename_format,
+                            )
                         }
-                        "snapshots" => {
-                            m_snapshots = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "snapshots" => ::qmp_types::de::next(&mut map, &mut m_snapshots),
                         "format-specific" => {
-                            m_format_specific = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_format_specific)
                         }
-                        "children" => {
-                            m_children = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "children" => ::qmp_types::de::next(&mut map, &mut m_children),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockGraphInfo {
                     filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -2881,40 +2468,21 @@ impl ::qmp_types::de::SerializeMembers for ImageCheck {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("filename", &self.filename)?;
-        map.serialize_entry("format", &self.format)?;
-        map.serialize_entry("check-errors", &self.check_errors)?;
-        if let ::std::option::Option::Some(value) = &self.image_end_offset {
-            map.serialize_entry("image-end-offset", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.corruptions {
-            map.serialize_entry("corruptions", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.leaks {
-            map.serialize_entry("leaks", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.corruptions_fixed {
-            map.serialize_entry("corruptions-fixed", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.leaks_fixed {
-            map.serialize_entry("leaks-fixed", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.total_clusters {
-            map.serialize_entry("total-clusters", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.allocated_clusters {
-            map.serialize_entry("allocated-clusters", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.fragmented_clusters {
-            map.serialize_entry("fragmented-clusters", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.compressed_clusters {
-            map.serialize_entry("compressed-clusters", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("filename", &self.filename);
+        members.req("format", &self.format);
+        members.req("check-errors", &self.check_errors);
+        members.opt("image-end-offset", &self.image_end_offset);
+        members.opt("corruptions", &self.corruptions);
+        members.opt("leaks", &self.leaks);
+        members.opt("corruptions-fixed", &self.corruptions_fixed);
+        members.opt("leaks-fixed", &self.leaks_fixed);
+        members.opt("total-clusters", &self.total_clusters);
+        members.opt("allocated-clusters", &self.allocated_clusters);
+        members.opt("fragmented-clusters", &self.fragmented_clusters);
+        members.opt("compressed-clusters", &self.compressed_clusters);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ImageCheck {
@@ -2962,74 +2530,40 @@ impl<'de> ::serde::Deserialize<'de> for ImageCheck {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "filename" => {
-                            m_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         "check-errors" => {
-                            m_check_errors = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_check_errors)
                         }
                         "image-end-offset" => {
-                            m_image_end_offset = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_image_end_offset)
                         }
                         "corruptions" => {
-                            m_corruptions = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_corruptions)
                         }
-                        "leaks" => {
-                            m_leaks = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "leaks" => ::qmp_types::de::next(&mut map, &mut m_leaks),
                         "corruptions-fixed" => {
-                            m_corruptions_fixed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_corruptions_fixed)
                         }
                         "leaks-fixed" => {
-                            m_leaks_fixed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_leaks_fixed)
                         }
                         "total-clusters" => {
-                            m_total_clusters = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_total_clusters)
                         }
                         "allocated-clusters" => {
-                            m_allocated_clusters = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_allocated_clusters)
                         }
                         "fragmented-clusters" => {
-                            m_fragmented_clusters = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_fragmented_clusters)
                         }
                         "compressed-clusters" => {
-                            m_compressed_clusters = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_compressed_clusters)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ImageCheck {
                     filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -3123,23 +2657,18 @@ impl ::qmp_types::de::SerializeMembers for MapEntry {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("start", &self.start)?;
-        map.serialize_entry("length", &self.length)?;
-        map.serialize_entry("data", &self.data)?;
-        map.serialize_entry("zero", &self.zero)?;
-        map.serialize_entry("compressed", &self.compressed)?;
-        map.serialize_entry("depth", &self.depth)?;
-        map.serialize_entry("present", &self.present)?;
-        if let ::std::option::Option::Some(value) = &self.offset {
-            map.serialize_entry("offset", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.filename {
-            map.serialize_entry("filename", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("start", &self.start);
+        members.req("length", &self.length);
+        members.req("data", &self.data);
+        members.req("zero", &self.zero);
+        members.req("compressed", &self.compressed);
+        members.req("depth", &self.depth);
+        members.req("present", &self.present);
+        members.opt("offset", &self.offset);
+        members.opt("filename", &self.filename);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MapEntry {
@@ -3184,59 +2713,21 @@ impl<'de> ::serde::Deserialize<'de> for MapEntry {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "start" => {
-                            m_start = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "length" => {
-                            m_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "zero" => {
-                            m_zero = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "start" => ::qmp_types::de::next(&mut map, &mut m_start),
+                        "length" => ::qmp_types::de::next(&mut map, &mut m_length),
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                        "zero" => ::qmp_types::de::next(&mut map, &mut m_zero),
                         "compressed" => {
-                            m_compressed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_compressed)
                         }
-                        "depth" => {
-                            m_depth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "present" => {
-                            m_present = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "offset" => {
-                            m_offset = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "filename" => {
-                            m_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "depth" => ::qmp_types::de::next(&mut map, &mut m_depth),
+                        "present" => ::qmp_types::de::next(&mut map, &mut m_present),
+                        "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MapEntry {
                     start: ::qmp_types::de::required(m_start, "start")?,
@@ -3289,13 +2780,12 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCacheInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("writeback", &self.writeback)?;
-        map.serialize_entry("direct", &self.direct)?;
-        map.serialize_entry("no-flush", &self.no_flush)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("writeback", &self.writeback);
+        members.req("direct", &self.direct);
+        members.req("no-flush", &self.no_flush);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCacheInfo {
@@ -3334,29 +2824,13 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCacheInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "writeback" => {
-                            m_writeback = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "direct" => {
-                            m_direct = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "no-flush" => {
-                            m_no_flush = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "writeback" => ::qmp_types::de::next(&mut map, &mut m_writeback),
+                        "direct" => ::qmp_types::de::next(&mut map, &mut m_direct),
+                        "no-flush" => ::qmp_types::de::next(&mut map, &mut m_no_flush),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCacheInfo {
                     writeback: ::qmp_types::de::required(m_writeback, "writeback")?,
@@ -3534,77 +3008,42 @@ impl ::qmp_types::de::SerializeMembers for BlockDeviceInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        if let ::std::option::Option::Some(value) = &self.node_name {
-            map.serialize_entry("node-name", value)?;
-        }
-        map.serialize_entry("ro", &self.ro)?;
-        map.serialize_entry("drv", &self.drv)?;
-        if let ::std::option::Option::Some(value) = &self.backing_file {
-            map.serialize_entry("backing_file", value)?;
-        }
-        map.serialize_entry("backing_file_depth", &self.backing_file_depth)?;
-        map.serialize_entry("active", &self.active)?;
-        map.serialize_entry("encrypted", &self.encrypted)?;
-        map.serialize_entry("detect_zeroes", &self.detect_zeroes)?;
-        map.serialize_entry("bps", &self.bps)?;
-        map.serialize_entry("bps_rd", &self.bps_rd)?;
-        map.serialize_entry("bps_wr", &self.bps_wr)?;
-        map.serialize_entry("iops", &self.iops)?;
-        map.serialize_entry("iops_rd", &self.iops_rd)?;
-        map.serialize_entry("iops_wr", &self.iops_wr)?;
-        map.serialize_entry("image", &self.image)?;
-        if let ::std::option::Option::Some(value) = &self.bps_max {
-            map.serialize_entry("bps_max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_rd_max {
-            map.serialize_entry("bps_rd_max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_wr_max {
-            map.serialize_entry("bps_wr_max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_max {
-            map.serialize_entry("iops_max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_rd_max {
-            map.serialize_entry("iops_rd_max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_wr_max {
-            map.serialize_entry("iops_wr_max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_max_length {
-            map.serialize_entry("bps_max_length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_rd_max_length {
-            map.serialize_entry("bps_rd_max_length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_wr_max_length {
-            map.serialize_entry("bps_wr_max_length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_max_length {
-            map.serialize_entry("iops_max_length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_rd_max_length {
-            map.serialize_entry("iops_rd_max_length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_wr_max_length {
-            map.serialize_entry("iops_wr_max_length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_size {
-            map.serialize_entry("iops_size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.group {
-            map.serialize_entry("group", value)?;
-        }
-        map.serialize_entry("cache", &self.cache)?;
-        map.serialize_entry("write_threshold", &self.write_threshold)?;
-        if let ::std::option::Option::Some(value) = &self.dirty_bitmaps {
-            map.serialize_entry("dirty-bitmaps", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.opt("node-name", &self.node_name);
+        members.req("ro", &self.ro);
+        members.req("drv", &self.drv);
+        members.opt("backing_file", &self.backing_file);
+        members.req("backing_file_depth", &self.backing_file_depth);
+        members.req("active", &self.active);
+        members.req("encrypted", &self.encrypted);
+        members.req("detect_zeroes", &self.detect_zeroes);
+        members.req("bps", &self.bps);
+        members.req("bps_rd", &self.bps_rd);
+        members.req("bps_wr", &self.bps_wr);
+        members.req("iops", &self.iops);
+        members.req("iops_rd", &self.iops_rd);
+        members.req("iops_wr", &self.iops_wr);
+        members.req("image", &self.image);
+        members.opt("bps_max", &self.bps_max);
+        members.opt("bps_rd_max", &self.bps_rd_max);
+        members.opt("bps_wr_max", &self.bps_wr_max);
+        members.opt("iops_max", &self.iops_max);
+        members.opt("iops_rd_max", &self.iops_rd_max);
+        members.opt("iops_wr_max", &self.iops_wr_max);
+        members.opt("bps_max_length", &self.bps_max_length);
+        members.opt("bps_rd_max_length", &self.bps_rd_max_length);
+        members.opt("bps_wr_max_length", &self.bps_wr_max_length);
+        members.opt("iops_max_length", &self.iops_max_length);
+        members.opt("iops_rd_max_length", &self.iops_rd_max_length);
+        members.opt("iops_wr_max_length", &self.iops_wr_max_length);
+        members.opt("iops_size", &self.iops_size);
+        members.opt("group", &self.group);
+        members.req("cache", &self.cache);
+        members.req("write_threshold", &self.write_threshold);
+        members.opt("dirty-bitmaps", &self.dirty_bitmaps);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockDeviceInfo {
@@ -3677,179 +3116,73 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "node-name" => {
-                            m_node_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ro" => {
-                            m_ro = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "drv" => {
-                            m_drv = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
+                        "ro" => ::qmp_types::de::next(&mut map, &mut m_ro),
+                        "drv" => ::qmp_types::de::next(&mut map, &mut m_drv),
                         "backing_file" => {
-                            m_backing_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backing_file)
                         }
                         "backing_file_depth" => {
-                            m_backing_file_depth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backing_file_depth)
                         }
-                        "active" => {
-                            m_active = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "encrypted" => {
-                            m_encrypted = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "active" => ::qmp_types::de::next(&mut map, &mut m_active),
+                        "encrypted" => ::qmp_types::de::next(&mut map, &mut m_encrypted),
                         "detect_zeroes" => {
-                            m_detect_zeroes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_detect_zeroes)
                         }
-                        "bps" => {
-                            m_bps = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bps_rd" => {
-                            m_bps_rd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bps_wr" => {
-                            m_bps_wr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iops" => {
-                            m_iops = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iops_rd" => {
-                            m_iops_rd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iops_wr" => {
-                            m_iops_wr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "image" => {
-                            m_image = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bps_max" => {
-                            m_bps_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "bps" => ::qmp_types::de::next(&mut map, &mut m_bps),
+                        "bps_rd" => ::qmp_types::de::next(&mut map, &mut m_bps_rd),
+                        "bps_wr" => ::qmp_types::de::next(&mut map, &mut m_bps_wr),
+                        "iops" => ::qmp_types::de::next(&mut map, &mut m_iops),
+                        "iops_rd" => ::qmp_types::de::next(&mut map, &mut m_iops_rd),
+                        "iops_wr" => ::qmp_types::de::next(&mut map, &mut m_iops_wr),
+                        "image" => ::qmp_types::de::next(&mut map, &mut m_image),
+                        "bps_max" => ::qmp_types::de::next(&mut map, &mut m_bps_max),
                         "bps_rd_max" => {
-                            m_bps_rd_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_rd_max)
                         }
                         "bps_wr_max" => {
-                            m_bps_wr_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_wr_max)
                         }
-                        "iops_max" => {
-                            m_iops_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "iops_max" => ::qmp_types::de::next(&mut map, &mut m_iops_max),
                         "iops_rd_max" => {
-                            m_iops_rd_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_rd_max)
                         }
                         "iops_wr_max" => {
-                            m_iops_wr_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_wr_max)
                         }
                         "bps_max_length" => {
-                            m_bps_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_max_length)
                         }
                         "bps_rd_max_length" => {
-                            m_bps_rd_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_rd_max_length)
                         }
                         "bps_wr_max_length" => {
-                            m_bps_wr_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_wr_max_length)
                         }
                         "iops_max_length" => {
-                            m_iops_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_max_length)
                         }
                         "iops_rd_max_length" => {
-                            m_iops_rd_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_rd_max_length)
                         }
                         "iops_wr_max_length" => {
-                            m_iops_wr_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_wr_max_length)
                         }
-                        "iops_size" => {
-                            m_iops_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "group" => {
-                            m_group = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "cache" => {
-                            m_cache = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "iops_size" => ::qmp_types::de::next(&mut map, &mut m_iops_size),
+                        "group" => ::qmp_types::de::next(&mut map, &mut m_group),
+                        "cache" => ::qmp_types::de::next(&mut map, &mut m_cache),
                         "write_threshold" => {
-                            m_write_threshold = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_write_threshold)
                         }
                         "dirty-bitmaps" => {
-                            m_dirty_bitmaps = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_dirty_bitmaps)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockDeviceInfo {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -4068,21 +3401,16 @@ impl ::qmp_types::de::SerializeMembers for BlockDirtyInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.name {
-            map.serialize_entry("name", value)?;
-        }
-        map.serialize_entry("count", &self.count)?;
-        map.serialize_entry("granularity", &self.granularity)?;
-        map.serialize_entry("recording", &self.recording)?;
-        map.serialize_entry("busy", &self.busy)?;
-        map.serialize_entry("persistent", &self.persistent)?;
-        if let ::std::option::Option::Some(value) = &self.inconsistent {
-            map.serialize_entry("inconsistent", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("name", &self.name);
+        members.req("count", &self.count);
+        members.req("granularity", &self.granularity);
+        members.req("recording", &self.recording);
+        members.req("busy", &self.busy);
+        members.req("persistent", &self.persistent);
+        members.opt("inconsistent", &self.inconsistent);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockDirtyInfo {
@@ -4125,49 +3453,23 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "count" => {
-                            m_count = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "count" => ::qmp_types::de::next(&mut map, &mut m_count),
                         "granularity" => {
-                            m_granularity = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_granularity)
                         }
-                        "recording" => {
-                            m_recording = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "busy" => {
-                            m_busy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "recording" => ::qmp_types::de::next(&mut map, &mut m_recording),
+                        "busy" => ::qmp_types::de::next(&mut map, &mut m_busy),
                         "persistent" => {
-                            m_persistent = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_persistent)
                         }
                         "inconsistent" => {
-                            m_inconsistent = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_inconsistent)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockDirtyInfo {
                     name: m_name,
@@ -4332,13 +3634,12 @@ impl ::qmp_types::de::SerializeMembers for Qcow2BitmapInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("granularity", &self.granularity)?;
-        map.serialize_entry("flags", &self.flags)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("granularity", &self.granularity);
+        members.req("flags", &self.flags);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for Qcow2BitmapInfo {
@@ -4379,29 +3680,15 @@ impl<'de> ::serde::Deserialize<'de> for Qcow2BitmapInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "granularity" => {
-                            m_granularity = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_granularity)
                         }
-                        "flags" => {
-                            m_flags = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(Qcow2BitmapInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -4464,12 +3751,11 @@ impl ::qmp_types::de::SerializeMembers for BlockLatencyHistogramInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("boundaries", &self.boundaries)?;
-        map.serialize_entry("bins", &self.bins)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("boundaries", &self.boundaries);
+        members.req("bins", &self.bins);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockLatencyHistogramInfo {
@@ -4508,23 +3794,13 @@ impl<'de> ::serde::Deserialize<'de> for BlockLatencyHistogramInfo {
                 >(&mut map)? {
                     match key.as_str() {
                         "boundaries" => {
-                            m_boundaries = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_boundaries)
                         }
-                        "bins" => {
-                            m_bins = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "bins" => ::qmp_types::de::next(&mut map, &mut m_bins),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockLatencyHistogramInfo {
                     boundaries: ::qmp_types::de::required(m_boundaries, "boundaries")?,
@@ -4599,26 +3875,17 @@ impl ::qmp_types::de::SerializeMembers for BlockInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("device", &self.device)?;
-        if let ::std::option::Option::Some(value) = &self.qdev {
-            map.serialize_entry("qdev", value)?;
-        }
-        map.serialize_entry("type", &self.r#type)?;
-        map.serialize_entry("removable", &self.removable)?;
-        map.serialize_entry("locked", &self.locked)?;
-        if let ::std::option::Option::Some(value) = &self.inserted {
-            map.serialize_entry("inserted", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tray_open {
-            map.serialize_entry("tray_open", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.io_status {
-            map.serialize_entry("io-status", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("device", &self.device);
+        members.opt("qdev", &self.qdev);
+        members.req("type", &self.r#type);
+        members.req("removable", &self.removable);
+        members.req("locked", &self.locked);
+        members.opt("inserted", &self.inserted);
+        members.opt("tray_open", &self.tray_open);
+        members.opt("io-status", &self.io_status);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockInfo {
@@ -4662,54 +3929,18 @@ impl<'de> ::serde::Deserialize<'de> for BlockInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "qdev" => {
-                            m_qdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "removable" => {
-                            m_removable = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "locked" => {
-                            m_locked = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "inserted" => {
-                            m_inserted = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tray_open" => {
-                            m_tray_open = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "io-status" => {
-                            m_io_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                        "qdev" => ::qmp_types::de::next(&mut map, &mut m_qdev),
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                        "removable" => ::qmp_types::de::next(&mut map, &mut m_removable),
+                        "locked" => ::qmp_types::de::next(&mut map, &mut m_locked),
+                        "inserted" => ::qmp_types::de::next(&mut map, &mut m_inserted),
+                        "tray_open" => ::qmp_types::de::next(&mut map, &mut m_tray_open),
+                        "io-status" => ::qmp_types::de::next(&mut map, &mut m_io_status),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockInfo {
                     device: ::qmp_types::de::required(m_device, "device")?,
@@ -4779,15 +4010,12 @@ impl ::qmp_types::de::SerializeMembers for BlockMeasureInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("required", &self.required)?;
-        map.serialize_entry("fully-allocated", &self.fully_allocated)?;
-        if let ::std::option::Option::Some(value) = &self.bitmaps {
-            map.serialize_entry("bitmaps", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("required", &self.required);
+        members.req("fully-allocated", &self.fully_allocated);
+        members.opt("bitmaps", &self.bitmaps);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockMeasureInfo {
@@ -4826,29 +4054,15 @@ impl<'de> ::serde::Deserialize<'de> for BlockMeasureInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "required" => {
-                            m_required = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "required" => ::qmp_types::de::next(&mut map, &mut m_required),
                         "fully-allocated" => {
-                            m_fully_allocated = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_fully_allocated)
                         }
-                        "bitmaps" => {
-                            m_bitmaps = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "bitmaps" => ::qmp_types::de::next(&mut map, &mut m_bitmaps),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockMeasureInfo {
                     required: ::qmp_types::de::required(m_required, "required")?,
@@ -4971,38 +4185,25 @@ impl ::qmp_types::de::SerializeMembers for BlockDeviceTimedStats {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("interval_length", &self.interval_length)?;
-        map.serialize_entry("min_rd_latency_ns", &self.min_rd_latency_ns)?;
-        map.serialize_entry("max_rd_latency_ns", &self.max_rd_latency_ns)?;
-        map.serialize_entry("avg_rd_latency_ns", &self.avg_rd_latency_ns)?;
-        map.serialize_entry("min_wr_latency_ns", &self.min_wr_latency_ns)?;
-        map.serialize_entry("max_wr_latency_ns", &self.max_wr_latency_ns)?;
-        map.serialize_entry("avg_wr_latency_ns", &self.avg_wr_latency_ns)?;
-        map.serialize_entry(
-            "min_zone_append_latency_ns",
-            &self.min_zone_append_latency_ns,
-        )?;
-        map.serialize_entry(
-            "max_zone_append_latency_ns",
-            &self.max_zone_append_latency_ns,
-        )?;
-        map.serialize_entry(
-            "avg_zone_append_latency_ns",
-            &self.avg_zone_append_latency_ns,
-        )?;
-        map.serialize_entry("min_flush_latency_ns", &self.min_flush_latency_ns)?;
-        map.serialize_entry("max_flush_latency_ns", &self.max_flush_latency_ns)?;
-        map.serialize_entry("avg_flush_latency_ns", &self.avg_flush_latency_ns)?;
-        map.serialize_entry("avg_rd_queue_depth", &self.avg_rd_queue_depth)?;
-        map.serialize_entry("avg_wr_queue_depth", &self.avg_wr_queue_depth)?;
-        map.serialize_entry(
-            "avg_zone_append_queue_depth",
-            &self.avg_zone_append_queue_depth,
-        )?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("interval_length", &self.interval_length);
+        members.req("min_rd_latency_ns", &self.min_rd_latency_ns);
+        members.req("max_rd_latency_ns", &self.max_rd_latency_ns);
+        members.req("avg_rd_latency_ns", &self.avg_rd_latency_ns);
+        members.req("min_wr_latency_ns", &self.min_wr_latency_ns);
+        members.req("max_wr_latency_ns", &self.max_wr_latency_ns);
+        members.req("avg_wr_latency_ns", &self.avg_wr_latency_ns);
+        members.req("min_zone_append_latency_ns", &self.min_zone_append_latency_ns);
+        members.req("max_zone_append_latency_ns", &self.max_zone_append_latency_ns);
+        members.req("avg_zone_append_latency_ns", &self.avg_zone_append_latency_ns);
+        members.req("min_flush_latency_ns", &self.min_flush_latency_ns);
+        members.req("max_flush_latency_ns", &self.max_flush_latency_ns);
+        members.req("avg_flush_latency_ns", &self.avg_flush_latency_ns);
+        members.req("avg_rd_queue_depth", &self.avg_rd_queue_depth);
+        members.req("avg_wr_queue_depth", &self.avg_wr_queue_depth);
+        members.req("avg_zone_append_queue_depth", &self.avg_zone_append_queue_depth);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockDeviceTimedStats {
@@ -5055,93 +4256,69 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceTimedStats {
                 >(&mut map)? {
                     match key.as_str() {
                         "interval_length" => {
-                            m_interval_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_interval_length)
                         }
                         "min_rd_latency_ns" => {
-                            m_min_rd_latency_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_min_rd_latency_ns)
                         }
                         "max_rd_latency_ns" => {
-                            m_max_rd_latency_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_rd_latency_ns)
                         }
                         "avg_rd_latency_ns" => {
-                            m_avg_rd_latency_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_avg_rd_latency_ns)
                         }
                         "min_wr_latency_ns" => {
-                            m_min_wr_latency_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_min_wr_latency_ns)
                         }
                         "max_wr_latency_ns" => {
-                            m_max_wr_latency_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_wr_latency_ns)
                         }
                         "avg_wr_latency_ns" => {
-                            m_avg_wr_latency_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_avg_wr_latency_ns)
                         }
                         "min_zone_append_latency_ns" => {
-                            m_min_zone_append_latency_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_min_zone_append_latency_ns,
+                            )
                         }
                         "max_zone_append_latency_ns" => {
-                            m_max_zone_append_latency_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_max_zone_append_latency_ns,
+                            )
                         }
                         "avg_zone_append_latency_ns" => {
-                            m_avg_zone_append_latency_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_avg_zone_append_latency_ns,
+                            )
                         }
                         "min_flush_latency_ns" => {
-                            m_min_flush_latency_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_min_flush_latency_ns)
                         }
                         "max_flush_latency_ns" => {
-                            m_max_flush_latency_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_flush_latency_ns)
                         }
                         "avg_flush_latency_ns" => {
-                            m_avg_flush_latency_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_avg_flush_latency_ns)
                         }
                         "avg_rd_queue_depth" => {
-                            m_avg_rd_queue_depth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_avg_rd_queue_depth)
                         }
                         "avg_wr_queue_depth" => {
-                            m_avg_wr_queue_depth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_avg_wr_queue_depth)
                         }
                         "avg_zone_append_queue_depth" => {
-                            m_avg_zone_append_queue_depth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_avg_zone_append_queue_depth,
+                            )
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockDeviceTimedStats {
                     interval_length: ::qmp_types::de::required(
@@ -5421,66 +4598,49 @@ impl ::qmp_types::de::SerializeMembers for BlockDeviceStats {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("rd_bytes", &self.rd_bytes)?;
-        map.serialize_entry("wr_bytes", &self.wr_bytes)?;
-        map.serialize_entry("zone_append_bytes", &self.zone_append_bytes)?;
-        map.serialize_entry("unmap_bytes", &self.unmap_bytes)?;
-        map.serialize_entry("rd_operations", &self.rd_operations)?;
-        map.serialize_entry("wr_operations", &self.wr_operations)?;
-        map.serialize_entry("zone_append_operations", &self.zone_append_operations)?;
-        map.serialize_entry("flush_operations", &self.flush_operations)?;
-        map.serialize_entry("unmap_operations", &self.unmap_operations)?;
-        map.serialize_entry("rd_total_time_ns", &self.rd_total_time_ns)?;
-        map.serialize_entry("wr_total_time_ns", &self.wr_total_time_ns)?;
-        map.serialize_entry(
-            "zone_append_total_time_ns",
-            &self.zone_append_total_time_ns,
-        )?;
-        map.serialize_entry("flush_total_time_ns", &self.flush_total_time_ns)?;
-        map.serialize_entry("unmap_total_time_ns", &self.unmap_total_time_ns)?;
-        map.serialize_entry("wr_highest_offset", &self.wr_highest_offset)?;
-        map.serialize_entry("rd_merged", &self.rd_merged)?;
-        map.serialize_entry("wr_merged", &self.wr_merged)?;
-        map.serialize_entry("zone_append_merged", &self.zone_append_merged)?;
-        map.serialize_entry("unmap_merged", &self.unmap_merged)?;
-        if let ::std::option::Option::Some(value) = &self.idle_time_ns {
-            map.serialize_entry("idle_time_ns", value)?;
-        }
-        map.serialize_entry("failed_rd_operations", &self.failed_rd_operations)?;
-        map.serialize_entry("failed_wr_operations", &self.failed_wr_operations)?;
-        map.serialize_entry(
-            "failed_zone_append_operations",
-            &self.failed_zone_append_operations,
-        )?;
-        map.serialize_entry("failed_flush_operations", &self.failed_flush_operations)?;
-        map.serialize_entry("failed_unmap_operations", &self.failed_unmap_operations)?;
-        map.serialize_entry("invalid_rd_operations", &self.invalid_rd_operations)?;
-        map.serialize_entry("invalid_wr_operations", &self.invalid_wr_operations)?;
-        map.serialize_entry(
-            "invalid_zone_append_operations",
-            &self.invalid_zone_append_operations,
-        )?;
-        map.serialize_entry("invalid_flush_operations", &self.invalid_flush_operations)?;
-        map.serialize_entry("invalid_unmap_operations", &self.invalid_unmap_operations)?;
-        map.serialize_entry("account_invalid", &self.account_invalid)?;
-        map.serialize_entry("account_failed", &self.account_failed)?;
-        map.serialize_entry("timed_stats", &self.timed_stats)?;
-        if let ::std::option::Option::Some(value) = &self.rd_latency_histogram {
-            map.serialize_entry("rd_latency_histogram", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.wr_latency_histogram {
-            map.serialize_entry("wr_latency_histogram", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.zone_append_latency_histogram {
-            map.serialize_entry("zone_append_latency_histogram", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.flush_latency_histogram {
-            map.serialize_entry("flush_latency_histogram", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("rd_bytes", &self.rd_bytes);
+        members.req("wr_bytes", &self.wr_bytes);
+        members.req("zone_append_bytes", &self.zone_append_bytes);
+        members.req("unmap_bytes", &self.unmap_bytes);
+        members.req("rd_operations", &self.rd_operations);
+        members.req("wr_operations", &self.wr_operations);
+        members.req("zone_append_operations", &self.zone_append_operations);
+        members.req("flush_operations", &self.flush_operations);
+        members.req("unmap_operations", &self.unmap_operations);
+        members.req("rd_total_time_ns", &self.rd_total_time_ns);
+        members.req("wr_total_time_ns", &self.wr_total_time_ns);
+        members.req("zone_append_total_time_ns", &self.zone_append_total_time_ns);
+        members.req("flush_total_time_ns", &self.flush_total_time_ns);
+        members.req("unmap_total_time_ns", &self.unmap_total_time_ns);
+        members.req("wr_highest_offset", &self.wr_highest_offset);
+        members.req("rd_merged", &self.rd_merged);
+        members.req("wr_merged", &self.wr_merged);
+        members.req("zone_append_merged", &self.zone_append_merged);
+        members.req("unmap_merged", &self.unmap_merged);
+        members.opt("idle_time_ns", &self.idle_time_ns);
+        members.req("failed_rd_operations", &self.failed_rd_operations);
+        members.req("failed_wr_operations", &self.failed_wr_operations);
+        members
+            .req("failed_zone_append_operations", &self.failed_zone_append_operations);
+        members.req("failed_flush_operations", &self.failed_flush_operations);
+        members.req("failed_unmap_operations", &self.failed_unmap_operations);
+        members.req("invalid_rd_operations", &self.invalid_rd_operations);
+        members.req("invalid_wr_operations", &self.invalid_wr_operations);
+        members
+            .req("invalid_zone_append_operations", &self.invalid_zone_append_operations);
+        members.req("invalid_flush_operations", &self.invalid_flush_operations);
+        members.req("invalid_unmap_operations", &self.invalid_unmap_operations);
+        members.req("account_invalid", &self.account_invalid);
+        members.req("account_failed", &self.account_failed);
+        members.req("timed_stats", &self.timed_stats);
+        members.opt("rd_latency_histogram", &self.rd_latency_histogram);
+        members.opt("wr_latency_histogram", &self.wr_latency_histogram);
+        members
+            .opt("zone_append_latency_histogram", &self.zone_append_latency_histogram);
+        members.opt("flush_latency_histogram", &self.flush_latency_histogram);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockDeviceStats {
@@ -5563,199 +4723,143 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceStats {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "rd_bytes" => {
-                            m_rd_bytes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "wr_bytes" => {
-                            m_wr_bytes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "rd_bytes" => ::qmp_types::de::next(&mut map, &mut m_rd_bytes),
+                        "wr_bytes" => ::qmp_types::de::next(&mut map, &mut m_wr_bytes),
                         "zone_append_bytes" => {
-                            m_zone_append_bytes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_zone_append_bytes)
                         }
                         "unmap_bytes" => {
-                            m_unmap_bytes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unmap_bytes)
                         }
                         "rd_operations" => {
-                            m_rd_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_rd_operations)
                         }
                         "wr_operations" => {
-                            m_wr_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_wr_operations)
                         }
                         "zone_append_operations" => {
-                            m_zone_append_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_zone_append_operations,
+                            )
                         }
                         "flush_operations" => {
-                            m_flush_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_flush_operations)
                         }
                         "unmap_operations" => {
-                            m_unmap_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unmap_operations)
                         }
                         "rd_total_time_ns" => {
-                            m_rd_total_time_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_rd_total_time_ns)
                         }
                         "wr_total_time_ns" => {
-                            m_wr_total_time_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_wr_total_time_ns)
                         }
                         "zone_append_total_time_ns" => {
-                            m_zone_append_total_time_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_zone_append_total_time_ns,
+                            )
                         }
                         "flush_total_time_ns" => {
-                            m_flush_total_time_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_flush_total_time_ns)
                         }
                         "unmap_total_time_ns" => {
-                            m_unmap_total_time_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unmap_total_time_ns)
                         }
                         "wr_highest_offset" => {
-                            m_wr_highest_offset = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_wr_highest_offset)
                         }
-                        "rd_merged" => {
-                            m_rd_merged = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "wr_merged" => {
-                            m_wr_merged = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "rd_merged" => ::qmp_types::de::next(&mut map, &mut m_rd_merged),
+                        "wr_merged" => ::qmp_types::de::next(&mut map, &mut m_wr_merged),
                         "zone_append_merged" => {
-                            m_zone_append_merged = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_zone_append_merged)
                         }
                         "unmap_merged" => {
-                            m_unmap_merged = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unmap_merged)
                         }
                         "idle_time_ns" => {
-                            m_idle_time_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_idle_time_ns)
                         }
                         "failed_rd_operations" => {
-                            m_failed_rd_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_failed_rd_operations)
                         }
                         "failed_wr_operations" => {
-                            m_failed_wr_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_failed_wr_operations)
                         }
                         "failed_zone_append_operations" => {
-                            m_failed_zone_append_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_failed_zone_append_operations,
+                            )
                         }
                         "failed_flush_operations" => {
-                            m_failed_flush_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_failed_flush_operations,
+                            )
                         }
                         "failed_unmap_operations" => {
-                            m_failed_unmap_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_failed_unmap_operations,
+                            )
                         }
                         "invalid_rd_operations" => {
-                            m_invalid_rd_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_invalid_rd_operations)
                         }
                         "invalid_wr_operations" => {
-                            m_invalid_wr_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_invalid_wr_operations)
                         }
                         "invalid_zone_append_operations" => {
-                            m_invalid_zone_append_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_invalid_zone_append_operations,
+                            )
                         }
                         "invalid_flush_operations" => {
-                            m_invalid_flush_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_invalid_flush_operations,
+                            )
                         }
                         "invalid_unmap_operations" => {
-                            m_invalid_unmap_operations = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_invalid_unmap_operations,
+                            )
                         }
                         "account_invalid" => {
-                            m_account_invalid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_account_invalid)
                         }
                         "account_failed" => {
-                            m_account_failed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_account_failed)
                         }
                         "timed_stats" => {
-                            m_timed_stats = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_timed_stats)
                         }
                         "rd_latency_histogram" => {
-                            m_rd_latency_histogram = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_rd_latency_histogram)
                         }
                         "wr_latency_histogram" => {
-                            m_wr_latency_histogram = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_wr_latency_histogram)
                         }
                         "zone_append_latency_histogram" => {
-                            m_zone_append_latency_histogram = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_zone_append_latency_histogram,
+                            )
                         }
                         "flush_latency_histogram" => {
-                            m_flush_latency_histogram = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_flush_latency_histogram,
+                            )
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockDeviceStats {
                     rd_bytes: ::qmp_types::de::required(m_rd_bytes, "rd_bytes")?,
@@ -5926,13 +5030,12 @@ impl ::qmp_types::de::SerializeMembers for BlockStatsSpecificFile {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("discard-nb-ok", &self.discard_nb_ok)?;
-        map.serialize_entry("discard-nb-failed", &self.discard_nb_failed)?;
-        map.serialize_entry("discard-bytes-ok", &self.discard_bytes_ok)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("discard-nb-ok", &self.discard_nb_ok);
+        members.req("discard-nb-failed", &self.discard_nb_failed);
+        members.req("discard-bytes-ok", &self.discard_bytes_ok);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockStatsSpecificFile {
@@ -5972,28 +5075,18 @@ impl<'de> ::serde::Deserialize<'de> for BlockStatsSpecificFile {
                 >(&mut map)? {
                     match key.as_str() {
                         "discard-nb-ok" => {
-                            m_discard_nb_ok = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_discard_nb_ok)
                         }
                         "discard-nb-failed" => {
-                            m_discard_nb_failed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_discard_nb_failed)
                         }
                         "discard-bytes-ok" => {
-                            m_discard_bytes_ok = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_discard_bytes_ok)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockStatsSpecificFile {
                     discard_nb_ok: ::qmp_types::de::required(
@@ -6055,13 +5148,12 @@ impl ::qmp_types::de::SerializeMembers for BlockStatsSpecificNvme {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("completion-errors", &self.completion_errors)?;
-        map.serialize_entry("aligned-accesses", &self.aligned_accesses)?;
-        map.serialize_entry("unaligned-accesses", &self.unaligned_accesses)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("completion-errors", &self.completion_errors);
+        members.req("aligned-accesses", &self.aligned_accesses);
+        members.req("unaligned-accesses", &self.unaligned_accesses);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockStatsSpecificNvme {
@@ -6101,28 +5193,18 @@ impl<'de> ::serde::Deserialize<'de> for BlockStatsSpecificNvme {
                 >(&mut map)? {
                     match key.as_str() {
                         "completion-errors" => {
-                            m_completion_errors = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_completion_errors)
                         }
                         "aligned-accesses" => {
-                            m_aligned_accesses = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_aligned_accesses)
                         }
                         "unaligned-accesses" => {
-                            m_unaligned_accesses = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unaligned_accesses)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockStatsSpecificNvme {
                     completion_errors: ::qmp_types::de::required(
@@ -6399,7 +5481,8 @@ impl ::qmp_types::de::SerializeMembers for BlockStatsSpecific {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("driver", self.driver.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("driver", self.driver.as_str());
         match &self.driver {
             BlockStatsSpecificBranch::Blkdebug => {}
             BlockStatsSpecificBranch::Blklogwrites => {}
@@ -6411,17 +5494,13 @@ impl ::qmp_types::de::SerializeMembers for BlockStatsSpecific {
             BlockStatsSpecificBranch::CopyBeforeWrite => {}
             BlockStatsSpecificBranch::CopyOnRead => {}
             BlockStatsSpecificBranch::Dmg => {}
-            BlockStatsSpecificBranch::File(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockStatsSpecificBranch::File(branch) => members.members(branch),
             BlockStatsSpecificBranch::SnapshotAccess => {}
             BlockStatsSpecificBranch::Ftp => {}
             BlockStatsSpecificBranch::Ftps => {}
             BlockStatsSpecificBranch::Gluster => {}
             BlockStatsSpecificBranch::HostCdrom => {}
-            BlockStatsSpecificBranch::HostDevice(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockStatsSpecificBranch::HostDevice(branch) => members.members(branch),
             BlockStatsSpecificBranch::Http => {}
             BlockStatsSpecificBranch::Https => {}
             BlockStatsSpecificBranch::IoUring => {}
@@ -6431,9 +5510,7 @@ impl ::qmp_types::de::SerializeMembers for BlockStatsSpecific {
             BlockStatsSpecificBranch::Nfs => {}
             BlockStatsSpecificBranch::NullAio => {}
             BlockStatsSpecificBranch::NullCo => {}
-            BlockStatsSpecificBranch::Nvme(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockStatsSpecificBranch::Nvme(branch) => members.members(branch),
             BlockStatsSpecificBranch::NvmeIoUring => {}
             BlockStatsSpecificBranch::Parallels => {}
             BlockStatsSpecificBranch::Preallocate => {}
@@ -6456,10 +5533,8 @@ impl ::qmp_types::de::SerializeMembers for BlockStatsSpecific {
             BlockStatsSpecificBranch::Vvfat => {}
             BlockStatsSpecificBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockStatsSpecific {
@@ -6496,18 +5571,9 @@ impl<'de> ::serde::Deserialize<'de> for BlockStatsSpecific {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "driver" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "driver" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "driver")?;
                 #[allow(unused_mut)]
@@ -6770,29 +5836,16 @@ impl ::qmp_types::de::SerializeMembers for BlockStats {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.device {
-            map.serialize_entry("device", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.qdev {
-            map.serialize_entry("qdev", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.node_name {
-            map.serialize_entry("node-name", value)?;
-        }
-        map.serialize_entry("stats", &self.stats)?;
-        if let ::std::option::Option::Some(value) = &self.driver_specific {
-            map.serialize_entry("driver-specific", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.parent {
-            map.serialize_entry("parent", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.backing {
-            map.serialize_entry("backing", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("device", &self.device);
+        members.opt("qdev", &self.qdev);
+        members.opt("node-name", &self.node_name);
+        members.req("stats", &self.stats);
+        members.opt("driver-specific", &self.driver_specific);
+        members.opt("parent", &self.parent);
+        members.opt("backing", &self.backing);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockStats {
@@ -6841,49 +5894,19 @@ impl<'de> ::serde::Deserialize<'de> for BlockStats {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "qdev" => {
-                            m_qdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "node-name" => {
-                            m_node_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "stats" => {
-                            m_stats = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                        "qdev" => ::qmp_types::de::next(&mut map, &mut m_qdev),
+                        "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
+                        "stats" => ::qmp_types::de::next(&mut map, &mut m_stats),
                         "driver-specific" => {
-                            m_driver_specific = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_driver_specific)
                         }
-                        "parent" => {
-                            m_parent = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "backing" => {
-                            m_backing = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "parent" => ::qmp_types::de::next(&mut map, &mut m_parent),
+                        "backing" => ::qmp_types::de::next(&mut map, &mut m_backing),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockStats {
                     device: m_device,
@@ -7392,11 +6415,10 @@ impl ::qmp_types::de::SerializeMembers for BlockJobInfoMirror {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("actively-synced", &self.actively_synced)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("actively-synced", &self.actively_synced);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockJobInfoMirror {
@@ -7434,18 +6456,12 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobInfoMirror {
                 >(&mut map)? {
                     match key.as_str() {
                         "actively-synced" => {
-                            m_actively_synced = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_actively_synced)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockJobInfoMirror {
                     actively_synced: ::qmp_types::de::required(
@@ -7568,27 +6584,24 @@ impl ::qmp_types::de::SerializeMembers for BlockJobInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("device", &self.device)?;
-        map.serialize_entry("len", &self.len)?;
-        map.serialize_entry("offset", &self.offset)?;
-        map.serialize_entry("busy", &self.busy)?;
-        map.serialize_entry("paused", &self.paused)?;
-        map.serialize_entry("speed", &self.speed)?;
-        map.serialize_entry("io-status", &self.io_status)?;
-        map.serialize_entry("ready", &self.ready)?;
-        map.serialize_entry("status", &self.status)?;
-        map.serialize_entry("auto-finalize", &self.auto_finalize)?;
-        map.serialize_entry("auto-dismiss", &self.auto_dismiss)?;
-        if let ::std::option::Option::Some(value) = &self.error {
-            map.serialize_entry("error", value)?;
-        }
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("device", &self.device);
+        members.req("len", &self.len);
+        members.req("offset", &self.offset);
+        members.req("busy", &self.busy);
+        members.req("paused", &self.paused);
+        members.req("speed", &self.speed);
+        members.req("io-status", &self.io_status);
+        members.req("ready", &self.ready);
+        members.req("status", &self.status);
+        members.req("auto-finalize", &self.auto_finalize);
+        members.req("auto-dismiss", &self.auto_dismiss);
+        members.opt("error", &self.error);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
             BlockJobInfoBranch::Commit => {}
             BlockJobInfoBranch::Stream => {}
-            BlockJobInfoBranch::Mirror(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockJobInfoBranch::Mirror(branch) => members.members(branch),
             BlockJobInfoBranch::Backup => {}
             BlockJobInfoBranch::Create => {}
             BlockJobInfoBranch::Amend => {}
@@ -7597,10 +6610,8 @@ impl ::qmp_types::de::SerializeMembers for BlockJobInfo {
             BlockJobInfoBranch::SnapshotDelete => {}
             BlockJobInfoBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockJobInfo {
@@ -7649,78 +6660,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "len" => {
-                            m_len = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "offset" => {
-                            m_offset = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "busy" => {
-                            m_busy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "paused" => {
-                            m_paused = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "speed" => {
-                            m_speed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "io-status" => {
-                            m_io_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ready" => {
-                            m_ready = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "status" => {
-                            m_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                        "len" => ::qmp_types::de::next(&mut map, &mut m_len),
+                        "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                        "busy" => ::qmp_types::de::next(&mut map, &mut m_busy),
+                        "paused" => ::qmp_types::de::next(&mut map, &mut m_paused),
+                        "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
+                        "io-status" => ::qmp_types::de::next(&mut map, &mut m_io_status),
+                        "ready" => ::qmp_types::de::next(&mut map, &mut m_ready),
+                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
                         "auto-finalize" => {
-                            m_auto_finalize = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_auto_finalize)
                         }
                         "auto-dismiss" => {
-                            m_auto_dismiss = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_auto_dismiss)
                         }
-                        "error" => {
-                            m_error = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "error" => ::qmp_types::de::next(&mut map, &mut m_error),
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -7944,26 +6902,15 @@ impl ::qmp_types::de::SerializeMembers for BlockdevSnapshotSync {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.device {
-            map.serialize_entry("device", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.node_name {
-            map.serialize_entry("node-name", value)?;
-        }
-        map.serialize_entry("snapshot-file", &self.snapshot_file)?;
-        if let ::std::option::Option::Some(value) = &self.snapshot_node_name {
-            map.serialize_entry("snapshot-node-name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.mode {
-            map.serialize_entry("mode", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("device", &self.device);
+        members.opt("node-name", &self.node_name);
+        members.req("snapshot-file", &self.snapshot_file);
+        members.opt("snapshot-node-name", &self.snapshot_node_name);
+        members.opt("format", &self.format);
+        members.opt("mode", &self.mode);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevSnapshotSync {
@@ -8007,44 +6954,20 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotSync {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "node-name" => {
-                            m_node_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                        "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
                         "snapshot-file" => {
-                            m_snapshot_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_snapshot_file)
                         }
                         "snapshot-node-name" => {
-                            m_snapshot_node_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_snapshot_node_name)
                         }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "mode" => {
-                            m_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevSnapshotSync {
                     device: m_device,
@@ -8097,12 +7020,11 @@ impl ::qmp_types::de::SerializeMembers for BlockdevSnapshot {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("node", &self.node)?;
-        map.serialize_entry("overlay", &self.overlay)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("node", &self.node);
+        members.req("overlay", &self.overlay);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevSnapshot {
@@ -8140,24 +7062,12 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshot {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "node" => {
-                            m_node = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "overlay" => {
-                            m_overlay = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                        "overlay" => ::qmp_types::de::next(&mut map, &mut m_overlay),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevSnapshot {
                     node: ::qmp_types::de::required(m_node, "node")?,
@@ -8217,22 +7127,13 @@ impl ::qmp_types::de::SerializeMembers for BackupPerf {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.use_copy_range {
-            map.serialize_entry("use-copy-range", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_workers {
-            map.serialize_entry("max-workers", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_chunk {
-            map.serialize_entry("max-chunk", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.min_cluster_size {
-            map.serialize_entry("min-cluster-size", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("use-copy-range", &self.use_copy_range);
+        members.opt("max-workers", &self.max_workers);
+        members.opt("max-chunk", &self.max_chunk);
+        members.opt("min-cluster-size", &self.min_cluster_size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BackupPerf {
@@ -8273,33 +7174,19 @@ impl<'de> ::serde::Deserialize<'de> for BackupPerf {
                 >(&mut map)? {
                     match key.as_str() {
                         "use-copy-range" => {
-                            m_use_copy_range = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_use_copy_range)
                         }
                         "max-workers" => {
-                            m_max_workers = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_workers)
                         }
-                        "max-chunk" => {
-                            m_max_chunk = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "max-chunk" => ::qmp_types::de::next(&mut map, &mut m_max_chunk),
                         "min-cluster-size" => {
-                            m_min_cluster_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_min_cluster_size)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BackupPerf {
                     use_copy_range: m_use_copy_range,
@@ -8411,48 +7298,23 @@ impl ::qmp_types::de::SerializeMembers for BackupCommon {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.job_id {
-            map.serialize_entry("job-id", value)?;
-        }
-        map.serialize_entry("device", &self.device)?;
-        map.serialize_entry("sync", &self.sync)?;
-        if let ::std::option::Option::Some(value) = &self.speed {
-            map.serialize_entry("speed", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bitmap {
-            map.serialize_entry("bitmap", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bitmap_mode {
-            map.serialize_entry("bitmap-mode", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.compress {
-            map.serialize_entry("compress", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.on_source_error {
-            map.serialize_entry("on-source-error", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.on_target_error {
-            map.serialize_entry("on-target-error", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.auto_finalize {
-            map.serialize_entry("auto-finalize", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.auto_dismiss {
-            map.serialize_entry("auto-dismiss", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.filter_node_name {
-            map.serialize_entry("filter-node-name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.discard_source {
-            map.serialize_entry("discard-source", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_perf {
-            map.serialize_entry("x-perf", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("job-id", &self.job_id);
+        members.req("device", &self.device);
+        members.req("sync", &self.sync);
+        members.opt("speed", &self.speed);
+        members.opt("bitmap", &self.bitmap);
+        members.opt("bitmap-mode", &self.bitmap_mode);
+        members.opt("compress", &self.compress);
+        members.opt("on-source-error", &self.on_source_error);
+        members.opt("on-target-error", &self.on_target_error);
+        members.opt("auto-finalize", &self.auto_finalize);
+        members.opt("auto-dismiss", &self.auto_dismiss);
+        members.opt("filter-node-name", &self.filter_node_name);
+        members.opt("discard-source", &self.discard_source);
+        members.opt("x-perf", &self.x_perf);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BackupCommon {
@@ -8508,84 +7370,38 @@ impl<'de> ::serde::Deserialize<'de> for BackupCommon {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "job-id" => {
-                            m_job_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "sync" => {
-                            m_sync = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "speed" => {
-                            m_speed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bitmap" => {
-                            m_bitmap = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                        "sync" => ::qmp_types::de::next(&mut map, &mut m_sync),
+                        "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
+                        "bitmap" => ::qmp_types::de::next(&mut map, &mut m_bitmap),
                         "bitmap-mode" => {
-                            m_bitmap_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bitmap_mode)
                         }
-                        "compress" => {
-                            m_compress = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "compress" => ::qmp_types::de::next(&mut map, &mut m_compress),
                         "on-source-error" => {
-                            m_on_source_error = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_on_source_error)
                         }
                         "on-target-error" => {
-                            m_on_target_error = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_on_target_error)
                         }
                         "auto-finalize" => {
-                            m_auto_finalize = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_auto_finalize)
                         }
                         "auto-dismiss" => {
-                            m_auto_dismiss = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_auto_dismiss)
                         }
                         "filter-node-name" => {
-                            m_filter_node_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_filter_node_name)
                         }
                         "discard-source" => {
-                            m_discard_source = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_discard_source)
                         }
-                        "x-perf" => {
-                            m_x_perf = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "x-perf" => ::qmp_types::de::next(&mut map, &mut m_x_perf),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BackupCommon {
                     job_id: m_job_id,
@@ -8722,55 +7538,26 @@ impl ::qmp_types::de::SerializeMembers for DriveBackup {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.job_id {
-            map.serialize_entry("job-id", value)?;
-        }
-        map.serialize_entry("device", &self.device)?;
-        map.serialize_entry("sync", &self.sync)?;
-        if let ::std::option::Option::Some(value) = &self.speed {
-            map.serialize_entry("speed", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bitmap {
-            map.serialize_entry("bitmap", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bitmap_mode {
-            map.serialize_entry("bitmap-mode", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.compress {
-            map.serialize_entry("compress", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.on_source_error {
-            map.serialize_entry("on-source-error", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.on_target_error {
-            map.serialize_entry("on-target-error", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.auto_finalize {
-            map.serialize_entry("auto-finalize", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.auto_dismiss {
-            map.serialize_entry("auto-dismiss", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.filter_node_name {
-            map.serialize_entry("filter-node-name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.discard_source {
-            map.serialize_entry("discard-source", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_perf {
-            map.serialize_entry("x-perf", value)?;
-        }
-        map.serialize_entry("target", &self.target)?;
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.mode {
-            map.serialize_entry("mode", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("job-id", &self.job_id);
+        members.req("device", &self.device);
+        members.req("sync", &self.sync);
+        members.opt("speed", &self.speed);
+        members.opt("bitmap", &self.bitmap);
+        members.opt("bitmap-mode", &self.bitmap_mode);
+        members.opt("compress", &self.compress);
+        members.opt("on-source-error", &self.on_source_error);
+        members.opt("on-target-error", &self.on_target_error);
+        members.opt("auto-finalize", &self.auto_finalize);
+        members.opt("auto-dismiss", &self.auto_dismiss);
+        members.opt("filter-node-name", &self.filter_node_name);
+        members.opt("discard-source", &self.discard_source);
+        members.opt("x-perf", &self.x_perf);
+        members.req("target", &self.target);
+        members.opt("format", &self.format);
+        members.opt("mode", &self.mode);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DriveBackup {
@@ -8829,99 +7616,41 @@ impl<'de> ::serde::Deserialize<'de> for DriveBackup {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "job-id" => {
-                            m_job_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "sync" => {
-                            m_sync = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "speed" => {
-                            m_speed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bitmap" => {
-                            m_bitmap = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                        "sync" => ::qmp_types::de::next(&mut map, &mut m_sync),
+                        "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
+                        "bitmap" => ::qmp_types::de::next(&mut map, &mut m_bitmap),
                         "bitmap-mode" => {
-                            m_bitmap_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bitmap_mode)
                         }
-                        "compress" => {
-                            m_compress = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "compress" => ::qmp_types::de::next(&mut map, &mut m_compress),
                         "on-source-error" => {
-                            m_on_source_error = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_on_source_error)
                         }
                         "on-target-error" => {
-                            m_on_target_error = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_on_target_error)
                         }
                         "auto-finalize" => {
-                            m_auto_finalize = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_auto_finalize)
                         }
                         "auto-dismiss" => {
-                            m_auto_dismiss = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_auto_dismiss)
                         }
                         "filter-node-name" => {
-                            m_filter_node_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_filter_node_name)
                         }
                         "discard-source" => {
-                            m_discard_source = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_discard_source)
                         }
-                        "x-perf" => {
-                            m_x_perf = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "target" => {
-                            m_target = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "mode" => {
-                            m_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "x-perf" => ::qmp_types::de::next(&mut map, &mut m_x_perf),
+                        "target" => ::qmp_types::de::next(&mut map, &mut m_target),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DriveBackup {
                     job_id: m_job_id,
@@ -9051,49 +7780,24 @@ impl ::qmp_types::de::SerializeMembers for BlockdevBackup {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.job_id {
-            map.serialize_entry("job-id", value)?;
-        }
-        map.serialize_entry("device", &self.device)?;
-        map.serialize_entry("sync", &self.sync)?;
-        if let ::std::option::Option::Some(value) = &self.speed {
-            map.serialize_entry("speed", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bitmap {
-            map.serialize_entry("bitmap", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bitmap_mode {
-            map.serialize_entry("bitmap-mode", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.compress {
-            map.serialize_entry("compress", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.on_source_error {
-            map.serialize_entry("on-source-error", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.on_target_error {
-            map.serialize_entry("on-target-error", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.auto_finalize {
-            map.serialize_entry("auto-finalize", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.auto_dismiss {
-            map.serialize_entry("auto-dismiss", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.filter_node_name {
-            map.serialize_entry("filter-node-name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.discard_source {
-            map.serialize_entry("discard-source", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_perf {
-            map.serialize_entry("x-perf", value)?;
-        }
-        map.serialize_entry("target", &self.target)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("job-id", &self.job_id);
+        members.req("device", &self.device);
+        members.req("sync", &self.sync);
+        members.opt("speed", &self.speed);
+        members.opt("bitmap", &self.bitmap);
+        members.opt("bitmap-mode", &self.bitmap_mode);
+        members.opt("compress", &self.compress);
+        members.opt("on-source-error", &self.on_source_error);
+        members.opt("on-target-error", &self.on_target_error);
+        members.opt("auto-finalize", &self.auto_finalize);
+        members.opt("auto-dismiss", &self.auto_dismiss);
+        members.opt("filter-node-name", &self.filter_node_name);
+        members.opt("discard-source", &self.discard_source);
+        members.opt("x-perf", &self.x_perf);
+        members.req("target", &self.target);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevBackup {
@@ -9150,89 +7854,39 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevBackup {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "job-id" => {
-                            m_job_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "sync" => {
-                            m_sync = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "speed" => {
-                            m_speed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bitmap" => {
-                            m_bitmap = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                        "sync" => ::qmp_types::de::next(&mut map, &mut m_sync),
+                        "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
+                        "bitmap" => ::qmp_types::de::next(&mut map, &mut m_bitmap),
                         "bitmap-mode" => {
-                            m_bitmap_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bitmap_mode)
                         }
-                        "compress" => {
-                            m_compress = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "compress" => ::qmp_types::de::next(&mut map, &mut m_compress),
                         "on-source-error" => {
-                            m_on_source_error = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_on_source_error)
                         }
                         "on-target-error" => {
-                            m_on_target_error = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_on_target_error)
                         }
                         "auto-finalize" => {
-                            m_auto_finalize = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_auto_finalize)
                         }
                         "auto-dismiss" => {
-                            m_auto_dismiss = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_auto_dismiss)
                         }
                         "filter-node-name" => {
-                            m_filter_node_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_filter_node_name)
                         }
                         "discard-source" => {
-                            m_discard_source = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_discard_source)
                         }
-                        "x-perf" => {
-                            m_x_perf = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "target" => {
-                            m_target = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "x-perf" => ::qmp_types::de::next(&mut map, &mut m_x_perf),
+                        "target" => ::qmp_types::de::next(&mut map, &mut m_target),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevBackup {
                     job_id: m_job_id,
@@ -9411,13 +8065,12 @@ impl ::qmp_types::de::SerializeMembers for XDbgBlockGraphNode {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("type", &self.r#type)?;
-        map.serialize_entry("name", &self.name)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.req("type", &self.r#type);
+        members.req("name", &self.name);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for XDbgBlockGraphNode {
@@ -9456,29 +8109,13 @@ impl<'de> ::serde::Deserialize<'de> for XDbgBlockGraphNode {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(XDbgBlockGraphNode {
                     id: ::qmp_types::de::required(m_id, "id")?,
@@ -9663,15 +8300,14 @@ impl ::qmp_types::de::SerializeMembers for XDbgBlockGraphEdge {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("parent", &self.parent)?;
-        map.serialize_entry("child", &self.child)?;
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("perm", &self.perm)?;
-        map.serialize_entry("shared-perm", &self.shared_perm)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("parent", &self.parent);
+        members.req("child", &self.child);
+        members.req("name", &self.name);
+        members.req("perm", &self.perm);
+        members.req("shared-perm", &self.shared_perm);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for XDbgBlockGraphEdge {
@@ -9716,39 +8352,17 @@ impl<'de> ::serde::Deserialize<'de> for XDbgBlockGraphEdge {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "parent" => {
-                            m_parent = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "child" => {
-                            m_child = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "perm" => {
-                            m_perm = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "parent" => ::qmp_types::de::next(&mut map, &mut m_parent),
+                        "child" => ::qmp_types::de::next(&mut map, &mut m_child),
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "perm" => ::qmp_types::de::next(&mut map, &mut m_perm),
                         "shared-perm" => {
-                            m_shared_perm = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_shared_perm)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(XDbgBlockGraphEdge {
                     parent: ::qmp_types::de::required(m_parent, "parent")?,
@@ -9800,12 +8414,11 @@ impl ::qmp_types::de::SerializeMembers for XDbgBlockGraph {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("nodes", &self.nodes)?;
-        map.serialize_entry("edges", &self.edges)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("nodes", &self.nodes);
+        members.req("edges", &self.edges);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for XDbgBlockGraph {
@@ -9847,24 +8460,12 @@ impl<'de> ::serde::Deserialize<'de> for XDbgBlockGraph {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "nodes" => {
-                            m_nodes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "edges" => {
-                            m_edges = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "nodes" => ::qmp_types::de::next(&mut map, &mut m_nodes),
+                        "edges" => ::qmp_types::de::next(&mut map, &mut m_edges),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(XDbgBlockGraph {
                     nodes: ::qmp_types::de::required(m_nodes, "nodes")?,
@@ -9989,55 +8590,26 @@ impl ::qmp_types::de::SerializeMembers for DriveMirror {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.job_id {
-            map.serialize_entry("job-id", value)?;
-        }
-        map.serialize_entry("device", &self.device)?;
-        map.serialize_entry("target", &self.target)?;
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.node_name {
-            map.serialize_entry("node-name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.replaces {
-            map.serialize_entry("replaces", value)?;
-        }
-        map.serialize_entry("sync", &self.sync)?;
-        if let ::std::option::Option::Some(value) = &self.mode {
-            map.serialize_entry("mode", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.speed {
-            map.serialize_entry("speed", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.granularity {
-            map.serialize_entry("granularity", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.buf_size {
-            map.serialize_entry("buf-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.on_source_error {
-            map.serialize_entry("on-source-error", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.on_target_error {
-            map.serialize_entry("on-target-error", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.unmap {
-            map.serialize_entry("unmap", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.copy_mode {
-            map.serialize_entry("copy-mode", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.auto_finalize {
-            map.serialize_entry("auto-finalize", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.auto_dismiss {
-            map.serialize_entry("auto-dismiss", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("job-id", &self.job_id);
+        members.req("device", &self.device);
+        members.req("target", &self.target);
+        members.opt("format", &self.format);
+        members.opt("node-name", &self.node_name);
+        members.opt("replaces", &self.replaces);
+        members.req("sync", &self.sync);
+        members.opt("mode", &self.mode);
+        members.opt("speed", &self.speed);
+        members.opt("granularity", &self.granularity);
+        members.opt("buf-size", &self.buf_size);
+        members.opt("on-source-error", &self.on_source_error);
+        members.opt("on-target-error", &self.on_target_error);
+        members.opt("unmap", &self.unmap);
+        members.opt("copy-mode", &self.copy_mode);
+        members.opt("auto-finalize", &self.auto_finalize);
+        members.opt("auto-dismiss", &self.auto_dismiss);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DriveMirror {
@@ -10094,99 +8666,37 @@ impl<'de> ::serde::Deserialize<'de> for DriveMirror {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "job-id" => {
-                            m_job_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "target" => {
-                            m_target = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "node-name" => {
-                            m_node_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "replaces" => {
-                            m_replaces = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "sync" => {
-                            m_sync = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "mode" => {
-                            m_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "speed" => {
-                            m_speed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                        "target" => ::qmp_types::de::next(&mut map, &mut m_target),
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                        "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
+                        "replaces" => ::qmp_types::de::next(&mut map, &mut m_replaces),
+                        "sync" => ::qmp_types::de::next(&mut map, &mut m_sync),
+                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                        "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
                         "granularity" => {
-                            m_granularity = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_granularity)
                         }
-                        "buf-size" => {
-                            m_buf_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "buf-size" => ::qmp_types::de::next(&mut map, &mut m_buf_size),
                         "on-source-error" => {
-                            m_on_source_error = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_on_source_error)
                         }
                         "on-target-error" => {
-                            m_on_target_error = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_on_target_error)
                         }
-                        "unmap" => {
-                            m_unmap = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "copy-mode" => {
-                            m_copy_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "unmap" => ::qmp_types::de::next(&mut map, &mut m_unmap),
+                        "copy-mode" => ::qmp_types::de::next(&mut map, &mut m_copy_mode),
                         "auto-finalize" => {
-                            m_auto_finalize = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_auto_finalize)
                         }
                         "auto-dismiss" => {
-                            m_auto_dismiss = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_auto_dismiss)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DriveMirror {
                     job_id: m_job_id,
@@ -10244,12 +8754,11 @@ impl ::qmp_types::de::SerializeMembers for BlockDirtyBitmap {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("node", &self.node)?;
-        map.serialize_entry("name", &self.name)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("node", &self.node);
+        members.req("name", &self.name);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockDirtyBitmap {
@@ -10287,24 +8796,12 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmap {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "node" => {
-                            m_node = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockDirtyBitmap {
                     node: ::qmp_types::de::required(m_node, "node")?,
@@ -10362,21 +8859,14 @@ impl ::qmp_types::de::SerializeMembers for BlockDirtyBitmapAdd {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("node", &self.node)?;
-        map.serialize_entry("name", &self.name)?;
-        if let ::std::option::Option::Some(value) = &self.granularity {
-            map.serialize_entry("granularity", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.persistent {
-            map.serialize_entry("persistent", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.disabled {
-            map.serialize_entry("disabled", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("node", &self.node);
+        members.req("name", &self.name);
+        members.opt("granularity", &self.granularity);
+        members.opt("persistent", &self.persistent);
+        members.opt("disabled", &self.disabled);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockDirtyBitmapAdd {
@@ -10417,39 +8907,19 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapAdd {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "node" => {
-                            m_node = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "granularity" => {
-                            m_granularity = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_granularity)
                         }
                         "persistent" => {
-                            m_persistent = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_persistent)
                         }
-                        "disabled" => {
-                            m_disabled = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "disabled" => ::qmp_types::de::next(&mut map, &mut m_disabled),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockDirtyBitmapAdd {
                     node: ::qmp_types::de::required(m_node, "node")?,
@@ -10574,13 +9044,12 @@ impl ::qmp_types::de::SerializeMembers for BlockDirtyBitmapMerge {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("node", &self.node)?;
-        map.serialize_entry("target", &self.target)?;
-        map.serialize_entry("bitmaps", &self.bitmaps)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("node", &self.node);
+        members.req("target", &self.target);
+        members.req("bitmaps", &self.bitmaps);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockDirtyBitmapMerge {
@@ -10621,29 +9090,13 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapMerge {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "node" => {
-                            m_node = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "target" => {
-                            m_target = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bitmaps" => {
-                            m_bitmaps = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                        "target" => ::qmp_types::de::next(&mut map, &mut m_target),
+                        "bitmaps" => ::qmp_types::de::next(&mut map, &mut m_bitmaps),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockDirtyBitmapMerge {
                     node: ::qmp_types::de::required(m_node, "node")?,
@@ -10684,11 +9137,10 @@ impl ::qmp_types::de::SerializeMembers for BlockDirtyBitmapSha256 {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("sha256", &self.sha256)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("sha256", &self.sha256);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockDirtyBitmapSha256 {
@@ -10725,19 +9177,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapSha256 {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "sha256" => {
-                            m_sha256 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "sha256" => ::qmp_types::de::next(&mut map, &mut m_sha256),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockDirtyBitmapSha256 {
                     sha256: ::qmp_types::de::required(m_sha256, "sha256")?,
@@ -10868,64 +9312,31 @@ impl ::qmp_types::de::SerializeMembers for BlockIOThrottle {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.device {
-            map.serialize_entry("device", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.id {
-            map.serialize_entry("id", value)?;
-        }
-        map.serialize_entry("bps", &self.bps)?;
-        map.serialize_entry("bps_rd", &self.bps_rd)?;
-        map.serialize_entry("bps_wr", &self.bps_wr)?;
-        map.serialize_entry("iops", &self.iops)?;
-        map.serialize_entry("iops_rd", &self.iops_rd)?;
-        map.serialize_entry("iops_wr", &self.iops_wr)?;
-        if let ::std::option::Option::Some(value) = &self.bps_max {
-            map.serialize_entry("bps_max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_rd_max {
-            map.serialize_entry("bps_rd_max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_wr_max {
-            map.serialize_entry("bps_wr_max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_max {
-            map.serialize_entry("iops_max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_rd_max {
-            map.serialize_entry("iops_rd_max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_wr_max {
-            map.serialize_entry("iops_wr_max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_max_length {
-            map.serialize_entry("bps_max_length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_rd_max_length {
-            map.serialize_entry("bps_rd_max_length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_wr_max_length {
-            map.serialize_entry("bps_wr_max_length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_max_length {
-            map.serialize_entry("iops_max_length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_rd_max_length {
-            map.serialize_entry("iops_rd_max_length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_wr_max_length {
-            map.serialize_entry("iops_wr_max_length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_size {
-            map.serialize_entry("iops_size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.group {
-            map.serialize_entry("group", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("device", &self.device);
+        members.opt("id", &self.id);
+        members.req("bps", &self.bps);
+        members.req("bps_rd", &self.bps_rd);
+        members.req("bps_wr", &self.bps_wr);
+        members.req("iops", &self.iops);
+        members.req("iops_rd", &self.iops_rd);
+        members.req("iops_wr", &self.iops_wr);
+        members.opt("bps_max", &self.bps_max);
+        members.opt("bps_rd_max", &self.bps_rd_max);
+        members.opt("bps_wr_max", &self.bps_wr_max);
+        members.opt("iops_max", &self.iops_max);
+        members.opt("iops_rd_max", &self.iops_rd_max);
+        members.opt("iops_wr_max", &self.iops_wr_max);
+        members.opt("bps_max_length", &self.bps_max_length);
+        members.opt("bps_rd_max_length", &self.bps_rd_max_length);
+        members.opt("bps_wr_max_length", &self.bps_wr_max_length);
+        members.opt("iops_max_length", &self.iops_max_length);
+        members.opt("iops_rd_max_length", &self.iops_rd_max_length);
+        members.opt("iops_wr_max_length", &self.iops_wr_max_length);
+        members.opt("iops_size", &self.iops_size);
+        members.opt("group", &self.group);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockIOThrottle {
@@ -10983,124 +9394,52 @@ impl<'de> ::serde::Deserialize<'de> for BlockIOThrottle {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bps" => {
-                            m_bps = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bps_rd" => {
-                            m_bps_rd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bps_wr" => {
-                            m_bps_wr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iops" => {
-                            m_iops = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iops_rd" => {
-                            m_iops_rd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iops_wr" => {
-                            m_iops_wr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bps_max" => {
-                            m_bps_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "bps" => ::qmp_types::de::next(&mut map, &mut m_bps),
+                        "bps_rd" => ::qmp_types::de::next(&mut map, &mut m_bps_rd),
+                        "bps_wr" => ::qmp_types::de::next(&mut map, &mut m_bps_wr),
+                        "iops" => ::qmp_types::de::next(&mut map, &mut m_iops),
+                        "iops_rd" => ::qmp_types::de::next(&mut map, &mut m_iops_rd),
+                        "iops_wr" => ::qmp_types::de::next(&mut map, &mut m_iops_wr),
+                        "bps_max" => ::qmp_types::de::next(&mut map, &mut m_bps_max),
                         "bps_rd_max" => {
-                            m_bps_rd_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_rd_max)
                         }
                         "bps_wr_max" => {
-                            m_bps_wr_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_wr_max)
                         }
-                        "iops_max" => {
-                            m_iops_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "iops_max" => ::qmp_types::de::next(&mut map, &mut m_iops_max),
                         "iops_rd_max" => {
-                            m_iops_rd_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_rd_max)
                         }
                         "iops_wr_max" => {
-                            m_iops_wr_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_wr_max)
                         }
                         "bps_max_length" => {
-                            m_bps_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_max_length)
                         }
                         "bps_rd_max_length" => {
-                            m_bps_rd_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_rd_max_length)
                         }
                         "bps_wr_max_length" => {
-                            m_bps_wr_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_wr_max_length)
                         }
                         "iops_max_length" => {
-                            m_iops_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_max_length)
                         }
                         "iops_rd_max_length" => {
-                            m_iops_rd_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_rd_max_length)
                         }
                         "iops_wr_max_length" => {
-                            m_iops_wr_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_wr_max_length)
                         }
-                        "iops_size" => {
-                            m_iops_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "group" => {
-                            m_group = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "iops_size" => ::qmp_types::de::next(&mut map, &mut m_iops_size),
+                        "group" => ::qmp_types::de::next(&mut map, &mut m_group),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockIOThrottle {
                     device: m_device,
@@ -11226,67 +9565,28 @@ impl ::qmp_types::de::SerializeMembers for ThrottleLimits {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.iops_total {
-            map.serialize_entry("iops-total", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_total_max {
-            map.serialize_entry("iops-total-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_total_max_length {
-            map.serialize_entry("iops-total-max-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_read {
-            map.serialize_entry("iops-read", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_read_max {
-            map.serialize_entry("iops-read-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_read_max_length {
-            map.serialize_entry("iops-read-max-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_write {
-            map.serialize_entry("iops-write", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_write_max {
-            map.serialize_entry("iops-write-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_write_max_length {
-            map.serialize_entry("iops-write-max-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_total {
-            map.serialize_entry("bps-total", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_total_max {
-            map.serialize_entry("bps-total-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_total_max_length {
-            map.serialize_entry("bps-total-max-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_read {
-            map.serialize_entry("bps-read", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_read_max {
-            map.serialize_entry("bps-read-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_read_max_length {
-            map.serialize_entry("bps-read-max-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_write {
-            map.serialize_entry("bps-write", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_write_max {
-            map.serialize_entry("bps-write-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bps_write_max_length {
-            map.serialize_entry("bps-write-max-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iops_size {
-            map.serialize_entry("iops-size", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("iops-total", &self.iops_total);
+        members.opt("iops-total-max", &self.iops_total_max);
+        members.opt("iops-total-max-length", &self.iops_total_max_length);
+        members.opt("iops-read", &self.iops_read);
+        members.opt("iops-read-max", &self.iops_read_max);
+        members.opt("iops-read-max-length", &self.iops_read_max_length);
+        members.opt("iops-write", &self.iops_write);
+        members.opt("iops-write-max", &self.iops_write_max);
+        members.opt("iops-write-max-length", &self.iops_write_max_length);
+        members.opt("bps-total", &self.bps_total);
+        members.opt("bps-total-max", &self.bps_total_max);
+        members.opt("bps-total-max-length", &self.bps_total_max_length);
+        members.opt("bps-read", &self.bps_read);
+        members.opt("bps-read-max", &self.bps_read_max);
+        members.opt("bps-read-max-length", &self.bps_read_max_length);
+        members.opt("bps-write", &self.bps_write);
+        members.opt("bps-write-max", &self.bps_write_max);
+        members.opt("bps-write-max-length", &self.bps_write_max_length);
+        members.opt("iops-size", &self.iops_size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ThrottleLimits {
@@ -11342,108 +9642,56 @@ impl<'de> ::serde::Deserialize<'de> for ThrottleLimits {
                 >(&mut map)? {
                     match key.as_str() {
                         "iops-total" => {
-                            m_iops_total = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_total)
                         }
                         "iops-total-max" => {
-                            m_iops_total_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_total_max)
                         }
                         "iops-total-max-length" => {
-                            m_iops_total_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_total_max_length)
                         }
-                        "iops-read" => {
-                            m_iops_read = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "iops-read" => ::qmp_types::de::next(&mut map, &mut m_iops_read),
                         "iops-read-max" => {
-                            m_iops_read_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_read_max)
                         }
                         "iops-read-max-length" => {
-                            m_iops_read_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_read_max_length)
                         }
                         "iops-write" => {
-                            m_iops_write = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_write)
                         }
                         "iops-write-max" => {
-                            m_iops_write_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_write_max)
                         }
                         "iops-write-max-length" => {
-                            m_iops_write_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_iops_write_max_length)
                         }
-                        "bps-total" => {
-                            m_bps_total = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "bps-total" => ::qmp_types::de::next(&mut map, &mut m_bps_total),
                         "bps-total-max" => {
-                            m_bps_total_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_total_max)
                         }
                         "bps-total-max-length" => {
-                            m_bps_total_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_total_max_length)
                         }
-                        "bps-read" => {
-                            m_bps_read = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "bps-read" => ::qmp_types::de::next(&mut map, &mut m_bps_read),
                         "bps-read-max" => {
-                            m_bps_read_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_read_max)
                         }
                         "bps-read-max-length" => {
-                            m_bps_read_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_read_max_length)
                         }
-                        "bps-write" => {
-                            m_bps_write = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "bps-write" => ::qmp_types::de::next(&mut map, &mut m_bps_write),
                         "bps-write-max" => {
-                            m_bps_write_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_write_max)
                         }
                         "bps-write-max-length" => {
-                            m_bps_write_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bps_write_max_length)
                         }
-                        "iops-size" => {
-                            m_iops_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "iops-size" => ::qmp_types::de::next(&mut map, &mut m_iops_size),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ThrottleLimits {
                     iops_total: m_iops_total,
@@ -11596,70 +9844,29 @@ impl ::qmp_types::de::SerializeMembers for ThrottleGroupProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.limits {
-            map.serialize_entry("limits", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_iops_total {
-            map.serialize_entry("x-iops-total", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_iops_total_max {
-            map.serialize_entry("x-iops-total-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_iops_total_max_length {
-            map.serialize_entry("x-iops-total-max-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_iops_read {
-            map.serialize_entry("x-iops-read", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_iops_read_max {
-            map.serialize_entry("x-iops-read-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_iops_read_max_length {
-            map.serialize_entry("x-iops-read-max-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_iops_write {
-            map.serialize_entry("x-iops-write", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_iops_write_max {
-            map.serialize_entry("x-iops-write-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_iops_write_max_length {
-            map.serialize_entry("x-iops-write-max-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_bps_total {
-            map.serialize_entry("x-bps-total", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_bps_total_max {
-            map.serialize_entry("x-bps-total-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_bps_total_max_length {
-            map.serialize_entry("x-bps-total-max-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_bps_read {
-            map.serialize_entry("x-bps-read", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_bps_read_max {
-            map.serialize_entry("x-bps-read-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_bps_read_max_length {
-            map.serialize_entry("x-bps-read-max-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_bps_write {
-            map.serialize_entry("x-bps-write", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_bps_write_max {
-            map.serialize_entry("x-bps-write-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_bps_write_max_length {
-            map.serialize_entry("x-bps-write-max-length", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_iops_size {
-            map.serialize_entry("x-iops-size", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("limits", &self.limits);
+        members.opt("x-iops-total", &self.x_iops_total);
+        members.opt("x-iops-total-max", &self.x_iops_total_max);
+        members.opt("x-iops-total-max-length", &self.x_iops_total_max_length);
+        members.opt("x-iops-read", &self.x_iops_read);
+        members.opt("x-iops-read-max", &self.x_iops_read_max);
+        members.opt("x-iops-read-max-length", &self.x_iops_read_max_length);
+        members.opt("x-iops-write", &self.x_iops_write);
+        members.opt("x-iops-write-max", &self.x_iops_write_max);
+        members.opt("x-iops-write-max-length", &self.x_iops_write_max_length);
+        members.opt("x-bps-total", &self.x_bps_total);
+        members.opt("x-bps-total-max", &self.x_bps_total_max);
+        members.opt("x-bps-total-max-length", &self.x_bps_total_max_length);
+        members.opt("x-bps-read", &self.x_bps_read);
+        members.opt("x-bps-read-max", &self.x_bps_read_max);
+        members.opt("x-bps-read-max-length", &self.x_bps_read_max_length);
+        members.opt("x-bps-write", &self.x_bps_write);
+        members.opt("x-bps-write-max", &self.x_bps_write_max);
+        members.opt("x-bps-write-max-length", &self.x_bps_write_max_length);
+        members.opt("x-iops-size", &self.x_iops_size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ThrottleGroupProperties {
@@ -11715,114 +9922,83 @@ impl<'de> ::serde::Deserialize<'de> for ThrottleGroupProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "limits" => {
-                            m_limits = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "limits" => ::qmp_types::de::next(&mut map, &mut m_limits),
                         "x-iops-total" => {
-                            m_x_iops_total = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_iops_total)
                         }
                         "x-iops-total-max" => {
-                            m_x_iops_total_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_iops_total_max)
                         }
                         "x-iops-total-max-length" => {
-                            m_x_iops_total_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_x_iops_total_max_length,
+                            )
                         }
                         "x-iops-read" => {
-                            m_x_iops_read = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_iops_read)
                         }
                         "x-iops-read-max" => {
-                            m_x_iops_read_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_iops_read_max)
                         }
                         "x-iops-read-max-length" => {
-                            m_x_iops_read_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_x_iops_read_max_length,
+                            )
                         }
                         "x-iops-write" => {
-                            m_x_iops_write = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_iops_write)
                         }
                         "x-iops-write-max" => {
-                            m_x_iops_write_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_iops_write_max)
                         }
                         "x-iops-write-max-length" => {
-                            m_x_iops_write_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_x_iops_write_max_length,
+                            )
                         }
                         "x-bps-total" => {
-                            m_x_bps_total = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_bps_total)
                         }
                         "x-bps-total-max" => {
-                            m_x_bps_total_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_bps_total_max)
                         }
                         "x-bps-total-max-length" => {
-                            m_x_bps_total_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_x_bps_total_max_length,
+                            )
                         }
                         "x-bps-read" => {
-                            m_x_bps_read = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_bps_read)
                         }
                         "x-bps-read-max" => {
-                            m_x_bps_read_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_bps_read_max)
                         }
                         "x-bps-read-max-length" => {
-                            m_x_bps_read_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_bps_read_max_length)
                         }
                         "x-bps-write" => {
-                            m_x_bps_write = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_bps_write)
                         }
                         "x-bps-write-max" => {
-                            m_x_bps_write_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_bps_write_max)
                         }
                         "x-bps-write-max-length" => {
-                            m_x_bps_write_max_length = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_x_bps_write_max_length,
+                            )
                         }
                         "x-iops-size" => {
-                            m_x_iops_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_iops_size)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ThrottleGroupProperties {
                     limits: m_limits,
@@ -11881,11 +10057,10 @@ impl ::qmp_types::de::SerializeMembers for BlockJobChangeOptionsMirror {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("copy-mode", &self.copy_mode)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("copy-mode", &self.copy_mode);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockJobChangeOptionsMirror {
@@ -11922,19 +10097,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobChangeOptionsMirror {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "copy-mode" => {
-                            m_copy_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "copy-mode" => ::qmp_types::de::next(&mut map, &mut m_copy_mode),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockJobChangeOptionsMirror {
                     copy_mode: ::qmp_types::de::required(m_copy_mode, "copy-mode")?,
@@ -12024,14 +10191,13 @@ impl ::qmp_types::de::SerializeMembers for BlockJobChangeOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
             BlockJobChangeOptionsBranch::Commit => {}
             BlockJobChangeOptionsBranch::Stream => {}
-            BlockJobChangeOptionsBranch::Mirror(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockJobChangeOptionsBranch::Mirror(branch) => members.members(branch),
             BlockJobChangeOptionsBranch::Backup => {}
             BlockJobChangeOptionsBranch::Create => {}
             BlockJobChangeOptionsBranch::Amend => {}
@@ -12040,10 +10206,8 @@ impl ::qmp_types::de::SerializeMembers for BlockJobChangeOptions {
             BlockJobChangeOptionsBranch::SnapshotDelete => {}
             BlockJobChangeOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockJobChangeOptions {
@@ -12081,23 +10245,10 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobChangeOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -12521,16 +10672,11 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCacheOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.direct {
-            map.serialize_entry("direct", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.no_flush {
-            map.serialize_entry("no-flush", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("direct", &self.direct);
+        members.opt("no-flush", &self.no_flush);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCacheOptions {
@@ -12568,24 +10714,12 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCacheOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "direct" => {
-                            m_direct = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "no-flush" => {
-                            m_no_flush = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "direct" => ::qmp_types::de::next(&mut map, &mut m_direct),
+                        "no-flush" => ::qmp_types::de::next(&mut map, &mut m_no_flush),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCacheOptions {
                     direct: m_direct,
@@ -13015,29 +11149,16 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsFile {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("filename", &self.filename)?;
-        if let ::std::option::Option::Some(value) = &self.pr_manager {
-            map.serialize_entry("pr-manager", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.locking {
-            map.serialize_entry("locking", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.aio {
-            map.serialize_entry("aio", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.aio_max_batch {
-            map.serialize_entry("aio-max-batch", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.drop_cache {
-            map.serialize_entry("drop-cache", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_check_cache_dropped {
-            map.serialize_entry("x-check-cache-dropped", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("filename", &self.filename);
+        members.opt("pr-manager", &self.pr_manager);
+        members.opt("locking", &self.locking);
+        members.opt("aio", &self.aio);
+        members.opt("aio-max-batch", &self.aio_max_batch);
+        members.opt("drop-cache", &self.drop_cache);
+        members.opt("x-check-cache-dropped", &self.x_check_cache_dropped);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsFile {
@@ -13080,49 +11201,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsFile {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "filename" => {
-                            m_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
                         "pr-manager" => {
-                            m_pr_manager = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_pr_manager)
                         }
-                        "locking" => {
-                            m_locking = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "aio" => {
-                            m_aio = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "locking" => ::qmp_types::de::next(&mut map, &mut m_locking),
+                        "aio" => ::qmp_types::de::next(&mut map, &mut m_aio),
                         "aio-max-batch" => {
-                            m_aio_max_batch = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_aio_max_batch)
                         }
                         "drop-cache" => {
-                            m_drop_cache = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_drop_cache)
                         }
                         "x-check-cache-dropped" => {
-                            m_x_check_cache_dropped = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_check_cache_dropped)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsFile {
                     filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -13178,19 +11275,12 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsNull {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.size {
-            map.serialize_entry("size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.latency_ns {
-            map.serialize_entry("latency-ns", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.read_zeroes {
-            map.serialize_entry("read-zeroes", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("size", &self.size);
+        members.opt("latency-ns", &self.latency_ns);
+        members.opt("read-zeroes", &self.read_zeroes);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsNull {
@@ -13229,29 +11319,17 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNull {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "latency-ns" => {
-                            m_latency_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_latency_ns)
                         }
                         "read-zeroes" => {
-                            m_read_zeroes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_read_zeroes)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsNull {
                     size: m_size,
@@ -13299,12 +11377,11 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsNVMe {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("device", &self.device)?;
-        map.serialize_entry("namespace", &self.namespace)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("device", &self.device);
+        members.req("namespace", &self.namespace);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsNVMe {
@@ -13342,24 +11419,12 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNVMe {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "namespace" => {
-                            m_namespace = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                        "namespace" => ::qmp_types::de::next(&mut map, &mut m_namespace),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsNVMe {
                     device: ::qmp_types::de::required(m_device, "device")?,
@@ -13415,23 +11480,14 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsVVFAT {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("dir", &self.dir)?;
-        if let ::std::option::Option::Some(value) = &self.fat_type {
-            map.serialize_entry("fat-type", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.floppy {
-            map.serialize_entry("floppy", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.label {
-            map.serialize_entry("label", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.rw {
-            map.serialize_entry("rw", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("dir", &self.dir);
+        members.opt("fat-type", &self.fat_type);
+        members.opt("floppy", &self.floppy);
+        members.opt("label", &self.label);
+        members.opt("rw", &self.rw);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsVVFAT {
@@ -13472,39 +11528,15 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVVFAT {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "dir" => {
-                            m_dir = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "fat-type" => {
-                            m_fat_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "floppy" => {
-                            m_floppy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "label" => {
-                            m_label = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "rw" => {
-                            m_rw = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
+                        "fat-type" => ::qmp_types::de::next(&mut map, &mut m_fat_type),
+                        "floppy" => ::qmp_types::de::next(&mut map, &mut m_floppy),
+                        "label" => ::qmp_types::de::next(&mut map, &mut m_label),
+                        "rw" => ::qmp_types::de::next(&mut map, &mut m_rw),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsVVFAT {
                     dir: ::qmp_types::de::required(m_dir, "dir")?,
@@ -13548,11 +11580,10 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsGenericFormat {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsGenericFormat {
@@ -13591,19 +11622,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsGenericFormat {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsGenericFormat {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -13650,17 +11673,12 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsLUKS {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        if let ::std::option::Option::Some(value) = &self.key_secret {
-            map.serialize_entry("key-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.header {
-            map.serialize_entry("header", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.opt("key-secret", &self.key_secret);
+        members.opt("header", &self.header);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsLUKS {
@@ -13703,29 +11721,15 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsLUKS {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
                         "key-secret" => {
-                            m_key_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
                         }
-                        "header" => {
-                            m_header = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "header" => ::qmp_types::de::next(&mut map, &mut m_header),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsLUKS {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -13772,14 +11776,11 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsGenericCOWFormat {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        if let ::std::option::Option::Some(value) = &self.backing {
-            map.serialize_entry("backing", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.opt("backing", &self.backing);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsGenericCOWFormat {
@@ -13821,24 +11822,12 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsGenericCOWFormat {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "backing" => {
-                            m_backing = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "backing" => ::qmp_types::de::next(&mut map, &mut m_backing),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsGenericCOWFormat {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -14025,40 +12014,19 @@ impl ::qmp_types::de::SerializeMembers for Qcow2OverlapCheckFlags {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.template {
-            map.serialize_entry("template", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.main_header {
-            map.serialize_entry("main-header", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.active_l1 {
-            map.serialize_entry("active-l1", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.active_l2 {
-            map.serialize_entry("active-l2", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.refcount_table {
-            map.serialize_entry("refcount-table", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.refcount_block {
-            map.serialize_entry("refcount-block", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.snapshot_table {
-            map.serialize_entry("snapshot-table", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.inactive_l1 {
-            map.serialize_entry("inactive-l1", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.inactive_l2 {
-            map.serialize_entry("inactive-l2", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bitmap_directory {
-            map.serialize_entry("bitmap-directory", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("template", &self.template);
+        members.opt("main-header", &self.main_header);
+        members.opt("active-l1", &self.active_l1);
+        members.opt("active-l2", &self.active_l2);
+        members.opt("refcount-table", &self.refcount_table);
+        members.opt("refcount-block", &self.refcount_block);
+        members.opt("snapshot-table", &self.snapshot_table);
+        members.opt("inactive-l1", &self.inactive_l1);
+        members.opt("inactive-l2", &self.inactive_l2);
+        members.opt("bitmap-directory", &self.bitmap_directory);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for Qcow2OverlapCheckFlags {
@@ -14106,64 +12074,34 @@ impl<'de> ::serde::Deserialize<'de> for Qcow2OverlapCheckFlags {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "template" => {
-                            m_template = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "template" => ::qmp_types::de::next(&mut map, &mut m_template),
                         "main-header" => {
-                            m_main_header = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_main_header)
                         }
-                        "active-l1" => {
-                            m_active_l1 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "active-l2" => {
-                            m_active_l2 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "active-l1" => ::qmp_types::de::next(&mut map, &mut m_active_l1),
+                        "active-l2" => ::qmp_types::de::next(&mut map, &mut m_active_l2),
                         "refcount-table" => {
-                            m_refcount_table = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_refcount_table)
                         }
                         "refcount-block" => {
-                            m_refcount_block = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_refcount_block)
                         }
                         "snapshot-table" => {
-                            m_snapshot_table = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_snapshot_table)
                         }
                         "inactive-l1" => {
-                            m_inactive_l1 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_inactive_l1)
                         }
                         "inactive-l2" => {
-                            m_inactive_l2 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_inactive_l2)
                         }
                         "bitmap-directory" => {
-                            m_bitmap_directory = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bitmap_directory)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(Qcow2OverlapCheckFlags {
                     template: m_template,
@@ -14413,17 +12351,14 @@ impl ::qmp_types::de::SerializeMembers for BlockdevQcowEncryption {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("format", self.format.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("format", self.format.as_str());
         match &self.format {
-            BlockdevQcowEncryptionBranch::Aes(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevQcowEncryptionBranch::Aes(branch) => members.members(branch),
             BlockdevQcowEncryptionBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevQcowEncryption {
@@ -14462,18 +12397,9 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevQcowEncryption {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "format" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "format" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
@@ -14535,17 +12461,12 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsQcow {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        if let ::std::option::Option::Some(value) = &self.backing {
-            map.serialize_entry("backing", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.encrypt {
-            map.serialize_entry("encrypt", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.opt("backing", &self.backing);
+        members.opt("encrypt", &self.encrypt);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsQcow {
@@ -14590,29 +12511,13 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQcow {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "backing" => {
-                            m_backing = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "encrypt" => {
-                            m_encrypt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "backing" => ::qmp_types::de::next(&mut map, &mut m_backing),
+                        "encrypt" => ::qmp_types::de::next(&mut map, &mut m_encrypt),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsQcow {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -14789,20 +12694,15 @@ impl ::qmp_types::de::SerializeMembers for BlockdevQcow2Encryption {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("format", self.format.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("format", self.format.as_str());
         match &self.format {
-            BlockdevQcow2EncryptionBranch::Aes(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevQcow2EncryptionBranch::Luks(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevQcow2EncryptionBranch::Aes(branch) => members.members(branch),
+            BlockdevQcow2EncryptionBranch::Luks(branch) => members.members(branch),
             BlockdevQcow2EncryptionBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevQcow2Encryption {
@@ -14841,18 +12741,9 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevQcow2Encryption {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "format" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "format" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
@@ -14918,17 +12809,12 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsPreallocate {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        if let ::std::option::Option::Some(value) = &self.prealloc_align {
-            map.serialize_entry("prealloc-align", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc_size {
-            map.serialize_entry("prealloc-size", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.opt("prealloc-align", &self.prealloc_align);
+        members.opt("prealloc-size", &self.prealloc_size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsPreallocate {
@@ -14969,29 +12855,17 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsPreallocate {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
                         "prealloc-align" => {
-                            m_prealloc_align = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_prealloc_align)
                         }
                         "prealloc-size" => {
-                            m_prealloc_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_prealloc_size)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsPreallocate {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -15108,53 +12982,24 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsQcow2 {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        if let ::std::option::Option::Some(value) = &self.backing {
-            map.serialize_entry("backing", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.lazy_refcounts {
-            map.serialize_entry("lazy-refcounts", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.pass_discard_request {
-            map.serialize_entry("pass-discard-request", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.pass_discard_snapshot {
-            map.serialize_entry("pass-discard-snapshot", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.pass_discard_other {
-            map.serialize_entry("pass-discard-other", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.discard_no_unref {
-            map.serialize_entry("discard-no-unref", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.overlap_check {
-            map.serialize_entry("overlap-check", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cache_size {
-            map.serialize_entry("cache-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.l2_cache_size {
-            map.serialize_entry("l2-cache-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.l2_cache_entry_size {
-            map.serialize_entry("l2-cache-entry-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.refcount_cache_size {
-            map.serialize_entry("refcount-cache-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cache_clean_interval {
-            map.serialize_entry("cache-clean-interval", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.encrypt {
-            map.serialize_entry("encrypt", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.data_file {
-            map.serialize_entry("data-file", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.opt("backing", &self.backing);
+        members.opt("lazy-refcounts", &self.lazy_refcounts);
+        members.opt("pass-discard-request", &self.pass_discard_request);
+        members.opt("pass-discard-snapshot", &self.pass_discard_snapshot);
+        members.opt("pass-discard-other", &self.pass_discard_other);
+        members.opt("discard-no-unref", &self.discard_no_unref);
+        members.opt("overlap-check", &self.overlap_check);
+        members.opt("cache-size", &self.cache_size);
+        members.opt("l2-cache-size", &self.l2_cache_size);
+        members.opt("l2-cache-entry-size", &self.l2_cache_entry_size);
+        members.opt("refcount-cache-size", &self.refcount_cache_size);
+        members.opt("cache-clean-interval", &self.cache_clean_interval);
+        members.opt("encrypt", &self.encrypt);
+        members.opt("data-file", &self.data_file);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsQcow2 {
@@ -15215,89 +13060,47 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQcow2 {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "backing" => {
-                            m_backing = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "backing" => ::qmp_types::de::next(&mut map, &mut m_backing),
                         "lazy-refcounts" => {
-                            m_lazy_refcounts = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_lazy_refcounts)
                         }
                         "pass-discard-request" => {
-                            m_pass_discard_request = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_pass_discard_request)
                         }
                         "pass-discard-snapshot" => {
-                            m_pass_discard_snapshot = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_pass_discard_snapshot)
                         }
                         "pass-discard-other" => {
-                            m_pass_discard_other = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_pass_discard_other)
                         }
                         "discard-no-unref" => {
-                            m_discard_no_unref = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_discard_no_unref)
                         }
                         "overlap-check" => {
-                            m_overlap_check = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_overlap_check)
                         }
                         "cache-size" => {
-                            m_cache_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cache_size)
                         }
                         "l2-cache-size" => {
-                            m_l2_cache_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_l2_cache_size)
                         }
                         "l2-cache-entry-size" => {
-                            m_l2_cache_entry_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_l2_cache_entry_size)
                         }
                         "refcount-cache-size" => {
-                            m_refcount_cache_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_refcount_cache_size)
                         }
                         "cache-clean-interval" => {
-                            m_cache_clean_interval = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cache_clean_interval)
                         }
-                        "encrypt" => {
-                            m_encrypt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "data-file" => {
-                            m_data_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "encrypt" => ::qmp_types::de::next(&mut map, &mut m_encrypt),
+                        "data-file" => ::qmp_types::de::next(&mut map, &mut m_data_file),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsQcow2 {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -15576,12 +13379,11 @@ impl ::qmp_types::de::SerializeMembers for SshHostKeyHash {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", &self.r#type)?;
-        map.serialize_entry("hash", &self.hash)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", &self.r#type);
+        members.req("hash", &self.hash);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SshHostKeyHash {
@@ -15619,24 +13421,12 @@ impl<'de> ::serde::Deserialize<'de> for SshHostKeyHash {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "hash" => {
-                            m_hash = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                        "hash" => ::qmp_types::de::next(&mut map, &mut m_hash),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SshHostKeyHash {
                     r#type: ::qmp_types::de::required(m_type, "type")?,
@@ -15701,19 +13491,16 @@ impl ::qmp_types::de::SerializeMembers for SshHostKeyCheck {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("mode", self.mode.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("mode", self.mode.as_str());
         match &self.mode {
             SshHostKeyCheckBranch::None => {}
-            SshHostKeyCheckBranch::Hash(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            SshHostKeyCheckBranch::Hash(branch) => members.members(branch),
             SshHostKeyCheckBranch::KnownHosts => {}
             SshHostKeyCheckBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SshHostKeyCheck {
@@ -15750,18 +13537,9 @@ impl<'de> ::serde::Deserialize<'de> for SshHostKeyCheck {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "mode" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "mode" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "mode")?;
                 #[allow(unused_mut)]
@@ -15832,18 +13610,13 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsSsh {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("server", &self.server)?;
-        map.serialize_entry("path", &self.path)?;
-        if let ::std::option::Option::Some(value) = &self.user {
-            map.serialize_entry("user", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.host_key_check {
-            map.serialize_entry("host-key-check", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("server", &self.server);
+        members.req("path", &self.path);
+        members.opt("user", &self.user);
+        members.opt("host-key-check", &self.host_key_check);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsSsh {
@@ -15885,34 +13658,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsSsh {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "server" => {
-                            m_server = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "path" => {
-                            m_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "user" => {
-                            m_user = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                        "user" => ::qmp_types::de::next(&mut map, &mut m_user),
                         "host-key-check" => {
-                            m_host_key_check = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_host_key_check)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsSsh {
                     server: ::qmp_types::de::required(m_server, "server")?,
@@ -16433,29 +14188,16 @@ impl ::qmp_types::de::SerializeMembers for BlkdebugInjectErrorOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("event", &self.event)?;
-        if let ::std::option::Option::Some(value) = &self.state {
-            map.serialize_entry("state", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iotype {
-            map.serialize_entry("iotype", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.errno {
-            map.serialize_entry("errno", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.sector {
-            map.serialize_entry("sector", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.once {
-            map.serialize_entry("once", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.immediately {
-            map.serialize_entry("immediately", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("event", &self.event);
+        members.opt("state", &self.state);
+        members.opt("iotype", &self.iotype);
+        members.opt("errno", &self.errno);
+        members.opt("sector", &self.sector);
+        members.opt("once", &self.once);
+        members.opt("immediately", &self.immediately);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlkdebugInjectErrorOptions {
@@ -16498,49 +14240,19 @@ impl<'de> ::serde::Deserialize<'de> for BlkdebugInjectErrorOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "event" => {
-                            m_event = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "state" => {
-                            m_state = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iotype" => {
-                            m_iotype = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "errno" => {
-                            m_errno = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "sector" => {
-                            m_sector = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "once" => {
-                            m_once = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "event" => ::qmp_types::de::next(&mut map, &mut m_event),
+                        "state" => ::qmp_types::de::next(&mut map, &mut m_state),
+                        "iotype" => ::qmp_types::de::next(&mut map, &mut m_iotype),
+                        "errno" => ::qmp_types::de::next(&mut map, &mut m_errno),
+                        "sector" => ::qmp_types::de::next(&mut map, &mut m_sector),
+                        "once" => ::qmp_types::de::next(&mut map, &mut m_once),
                         "immediately" => {
-                            m_immediately = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_immediately)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlkdebugInjectErrorOptions {
                     event: ::qmp_types::de::required(m_event, "event")?,
@@ -16593,15 +14305,12 @@ impl ::qmp_types::de::SerializeMembers for BlkdebugSetStateOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("event", &self.event)?;
-        if let ::std::option::Option::Some(value) = &self.state {
-            map.serialize_entry("state", value)?;
-        }
-        map.serialize_entry("new_state", &self.new_state)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("event", &self.event);
+        members.opt("state", &self.state);
+        members.req("new_state", &self.new_state);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlkdebugSetStateOptions {
@@ -16640,29 +14349,13 @@ impl<'de> ::serde::Deserialize<'de> for BlkdebugSetStateOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "event" => {
-                            m_event = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "state" => {
-                            m_state = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "new_state" => {
-                            m_new_state = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "event" => ::qmp_types::de::next(&mut map, &mut m_event),
+                        "state" => ::qmp_types::de::next(&mut map, &mut m_state),
+                        "new_state" => ::qmp_types::de::next(&mut map, &mut m_new_state),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlkdebugSetStateOptions {
                     event: ::qmp_types::de::required(m_event, "event")?,
@@ -16762,44 +14455,21 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsBlkdebug {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("image", &self.image)?;
-        if let ::std::option::Option::Some(value) = &self.config {
-            map.serialize_entry("config", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.align {
-            map.serialize_entry("align", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_transfer {
-            map.serialize_entry("max-transfer", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.opt_write_zero {
-            map.serialize_entry("opt-write-zero", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_write_zero {
-            map.serialize_entry("max-write-zero", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.opt_discard {
-            map.serialize_entry("opt-discard", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_discard {
-            map.serialize_entry("max-discard", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.inject_error {
-            map.serialize_entry("inject-error", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.set_state {
-            map.serialize_entry("set-state", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.take_child_perms {
-            map.serialize_entry("take-child-perms", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.unshare_child_perms {
-            map.serialize_entry("unshare-child-perms", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("image", &self.image);
+        members.opt("config", &self.config);
+        members.opt("align", &self.align);
+        members.opt("max-transfer", &self.max_transfer);
+        members.opt("opt-write-zero", &self.opt_write_zero);
+        members.opt("max-write-zero", &self.max_write_zero);
+        members.opt("opt-discard", &self.opt_discard);
+        members.opt("max-discard", &self.max_discard);
+        members.opt("inject-error", &self.inject_error);
+        members.opt("set-state", &self.set_state);
+        members.opt("take-child-perms", &self.take_child_perms);
+        members.opt("unshare-child-perms", &self.unshare_child_perms);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsBlkdebug {
@@ -16857,74 +14527,38 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlkdebug {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "image" => {
-                            m_image = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "config" => {
-                            m_config = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "align" => {
-                            m_align = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "image" => ::qmp_types::de::next(&mut map, &mut m_image),
+                        "config" => ::qmp_types::de::next(&mut map, &mut m_config),
+                        "align" => ::qmp_types::de::next(&mut map, &mut m_align),
                         "max-transfer" => {
-                            m_max_transfer = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_transfer)
                         }
                         "opt-write-zero" => {
-                            m_opt_write_zero = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_opt_write_zero)
                         }
                         "max-write-zero" => {
-                            m_max_write_zero = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_write_zero)
                         }
                         "opt-discard" => {
-                            m_opt_discard = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_opt_discard)
                         }
                         "max-discard" => {
-                            m_max_discard = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_discard)
                         }
                         "inject-error" => {
-                            m_inject_error = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_inject_error)
                         }
-                        "set-state" => {
-                            m_set_state = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "set-state" => ::qmp_types::de::next(&mut map, &mut m_set_state),
                         "take-child-perms" => {
-                            m_take_child_perms = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_take_child_perms)
                         }
                         "unshare-child-perms" => {
-                            m_unshare_child_perms = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unshare_child_perms)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsBlkdebug {
                     image: ::qmp_types::de::required(m_image, "image")?,
@@ -16992,21 +14626,14 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsBlklogwrites {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        map.serialize_entry("log", &self.log)?;
-        if let ::std::option::Option::Some(value) = &self.log_sector_size {
-            map.serialize_entry("log-sector-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.log_append {
-            map.serialize_entry("log-append", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.log_super_update_interval {
-            map.serialize_entry("log-super-update-interval", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.req("log", &self.log);
+        members.opt("log-sector-size", &self.log_sector_size);
+        members.opt("log-append", &self.log_append);
+        members.opt("log-super-update-interval", &self.log_super_update_interval);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsBlklogwrites {
@@ -17051,39 +14678,24 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlklogwrites {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "log" => {
-                            m_log = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "log" => ::qmp_types::de::next(&mut map, &mut m_log),
                         "log-sector-size" => {
-                            m_log_sector_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_log_sector_size)
                         }
                         "log-append" => {
-                            m_log_append = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_log_append)
                         }
                         "log-super-update-interval" => {
-                            m_log_super_update_interval = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_log_super_update_interval,
+                            )
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsBlklogwrites {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -17132,12 +14744,11 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsBlkverify {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("test", &self.test)?;
-        map.serialize_entry("raw", &self.raw)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("test", &self.test);
+        members.req("raw", &self.raw);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsBlkverify {
@@ -17179,24 +14790,12 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlkverify {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "test" => {
-                            m_test = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "raw" => {
-                            m_raw = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "test" => ::qmp_types::de::next(&mut map, &mut m_test),
+                        "raw" => ::qmp_types::de::next(&mut map, &mut m_raw),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsBlkverify {
                     test: ::qmp_types::de::required(m_test, "test")?,
@@ -17236,11 +14835,10 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsBlkreplay {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("image", &self.image)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("image", &self.image);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsBlkreplay {
@@ -17279,19 +14877,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlkreplay {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "image" => {
-                            m_image = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "image" => ::qmp_types::de::next(&mut map, &mut m_image),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsBlkreplay {
                     image: ::qmp_types::de::required(m_image, "image")?,
@@ -17450,21 +15040,14 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsQuorum {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.blkverify {
-            map.serialize_entry("blkverify", value)?;
-        }
-        map.serialize_entry("children", &self.children)?;
-        map.serialize_entry("vote-threshold", &self.vote_threshold)?;
-        if let ::std::option::Option::Some(value) = &self.rewrite_corrupted {
-            map.serialize_entry("rewrite-corrupted", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.read_pattern {
-            map.serialize_entry("read-pattern", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("blkverify", &self.blkverify);
+        members.req("children", &self.children);
+        members.req("vote-threshold", &self.vote_threshold);
+        members.opt("rewrite-corrupted", &self.rewrite_corrupted);
+        members.opt("read-pattern", &self.read_pattern);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsQuorum {
@@ -17509,39 +15092,21 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQuorum {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "blkverify" => {
-                            m_blkverify = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "children" => {
-                            m_children = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "blkverify" => ::qmp_types::de::next(&mut map, &mut m_blkverify),
+                        "children" => ::qmp_types::de::next(&mut map, &mut m_children),
                         "vote-threshold" => {
-                            m_vote_threshold = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vote_threshold)
                         }
                         "rewrite-corrupted" => {
-                            m_rewrite_corrupted = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_rewrite_corrupted)
                         }
                         "read-pattern" => {
-                            m_read_pattern = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_read_pattern)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsQuorum {
                     blkverify: m_blkverify,
@@ -17603,19 +15168,14 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsGluster {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("volume", &self.volume)?;
-        map.serialize_entry("path", &self.path)?;
-        map.serialize_entry("server", &self.server)?;
-        if let ::std::option::Option::Some(value) = &self.debug {
-            map.serialize_entry("debug", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("volume", &self.volume);
+        members.req("path", &self.path);
+        members.req("server", &self.server);
+        members.opt("debug", &self.debug);
+        members.opt("logfile", &self.logfile);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsGluster {
@@ -17658,39 +15218,15 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsGluster {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "volume" => {
-                            m_volume = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "path" => {
-                            m_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "server" => {
-                            m_server = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "debug" => {
-                            m_debug = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "volume" => ::qmp_types::de::next(&mut map, &mut m_volume),
+                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                        "debug" => ::qmp_types::de::next(&mut map, &mut m_debug),
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsGluster {
                     volume: ::qmp_types::de::required(m_volume, "volume")?,
@@ -17735,11 +15271,10 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsIoUring {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("filename", &self.filename)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("filename", &self.filename);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsIoUring {
@@ -17776,19 +15311,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsIoUring {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "filename" => {
-                            m_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsIoUring {
                     filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -17830,11 +15357,10 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsNvmeIoUring {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("path", &self.path)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("path", &self.path);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsNvmeIoUring {
@@ -17871,19 +15397,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNvmeIoUring {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "path" => {
-                            m_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsNvmeIoUring {
                     path: ::qmp_types::de::required(m_path, "path")?,
@@ -17926,11 +15444,10 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsVirtioBlkVfioPci {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("path", &self.path)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("path", &self.path);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsVirtioBlkVfioPci {
@@ -17967,19 +15484,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVirtioBlkVfioPci {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "path" => {
-                            m_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsVirtioBlkVfioPci {
                     path: ::qmp_types::de::required(m_path, "path")?,
@@ -18021,11 +15530,10 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsVirtioBlkVhostUser {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("path", &self.path)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("path", &self.path);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsVirtioBlkVhostUser {
@@ -18062,19 +15570,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVirtioBlkVhostUser {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "path" => {
-                            m_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsVirtioBlkVhostUser {
                     path: ::qmp_types::de::required(m_path, "path")?,
@@ -18120,11 +15620,10 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsVirtioBlkVhostVdpa {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("path", &self.path)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("path", &self.path);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsVirtioBlkVhostVdpa {
@@ -18161,19 +15660,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVirtioBlkVhostVdpa {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "path" => {
-                            m_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsVirtioBlkVhostVdpa {
                     path: ::qmp_types::de::required(m_path, "path")?,
@@ -18460,31 +15951,18 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsIscsi {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("transport", &self.transport)?;
-        map.serialize_entry("portal", &self.portal)?;
-        map.serialize_entry("target", &self.target)?;
-        if let ::std::option::Option::Some(value) = &self.lun {
-            map.serialize_entry("lun", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.user {
-            map.serialize_entry("user", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.password_secret {
-            map.serialize_entry("password-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.initiator_name {
-            map.serialize_entry("initiator-name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.header_digest {
-            map.serialize_entry("header-digest", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.timeout {
-            map.serialize_entry("timeout", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("transport", &self.transport);
+        members.req("portal", &self.portal);
+        members.req("target", &self.target);
+        members.opt("lun", &self.lun);
+        members.opt("user", &self.user);
+        members.opt("password-secret", &self.password_secret);
+        members.opt("initiator-name", &self.initiator_name);
+        members.opt("header-digest", &self.header_digest);
+        members.opt("timeout", &self.timeout);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsIscsi {
@@ -18533,59 +16011,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsIscsi {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "transport" => {
-                            m_transport = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "portal" => {
-                            m_portal = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "target" => {
-                            m_target = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "lun" => {
-                            m_lun = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "user" => {
-                            m_user = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "transport" => ::qmp_types::de::next(&mut map, &mut m_transport),
+                        "portal" => ::qmp_types::de::next(&mut map, &mut m_portal),
+                        "target" => ::qmp_types::de::next(&mut map, &mut m_target),
+                        "lun" => ::qmp_types::de::next(&mut map, &mut m_lun),
+                        "user" => ::qmp_types::de::next(&mut map, &mut m_user),
                         "password-secret" => {
-                            m_password_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_password_secret)
                         }
                         "initiator-name" => {
-                            m_initiator_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_initiator_name)
                         }
                         "header-digest" => {
-                            m_header_digest = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_header_digest)
                         }
-                        "timeout" => {
-                            m_timeout = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "timeout" => ::qmp_types::de::next(&mut map, &mut m_timeout),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsIscsi {
                     transport: ::qmp_types::de::required(m_transport, "transport")?,
@@ -18843,11 +16287,10 @@ impl ::qmp_types::de::SerializeMembers for RbdEncryptionOptionsLUKSBase {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("key-secret", &self.key_secret)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("key-secret", &self.key_secret);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RbdEncryptionOptionsLUKSBase {
@@ -18885,18 +16328,12 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionOptionsLUKSBase {
                 >(&mut map)? {
                     match key.as_str() {
                         "key-secret" => {
-                            m_key_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RbdEncryptionOptionsLUKSBase {
                     key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
@@ -18939,14 +16376,11 @@ impl ::qmp_types::de::SerializeMembers for RbdEncryptionCreateOptionsLUKSBase {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("key-secret", &self.key_secret)?;
-        if let ::std::option::Option::Some(value) = &self.cipher_alg {
-            map.serialize_entry("cipher-alg", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("key-secret", &self.key_secret);
+        members.opt("cipher-alg", &self.cipher_alg);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RbdEncryptionCreateOptionsLUKSBase {
@@ -18985,23 +16419,15 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionCreateOptionsLUKSBase {
                 >(&mut map)? {
                     match key.as_str() {
                         "key-secret" => {
-                            m_key_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
                         }
                         "cipher-alg" => {
-                            m_cipher_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cipher_alg)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RbdEncryptionCreateOptionsLUKSBase {
                     key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
@@ -19042,11 +16468,10 @@ impl ::qmp_types::de::SerializeMembers for RbdEncryptionOptionsLUKS {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("key-secret", &self.key_secret)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("key-secret", &self.key_secret);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RbdEncryptionOptionsLUKS {
@@ -19084,18 +16509,12 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionOptionsLUKS {
                 >(&mut map)? {
                     match key.as_str() {
                         "key-secret" => {
-                            m_key_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RbdEncryptionOptionsLUKS {
                     key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
@@ -19135,11 +16554,10 @@ impl ::qmp_types::de::SerializeMembers for RbdEncryptionOptionsLUKS2 {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("key-secret", &self.key_secret)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("key-secret", &self.key_secret);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RbdEncryptionOptionsLUKS2 {
@@ -19177,18 +16595,12 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionOptionsLUKS2 {
                 >(&mut map)? {
                     match key.as_str() {
                         "key-secret" => {
-                            m_key_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RbdEncryptionOptionsLUKS2 {
                     key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
@@ -19228,11 +16640,10 @@ impl ::qmp_types::de::SerializeMembers for RbdEncryptionOptionsLUKSAny {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("key-secret", &self.key_secret)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("key-secret", &self.key_secret);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RbdEncryptionOptionsLUKSAny {
@@ -19270,18 +16681,12 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionOptionsLUKSAny {
                 >(&mut map)? {
                     match key.as_str() {
                         "key-secret" => {
-                            m_key_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RbdEncryptionOptionsLUKSAny {
                     key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
@@ -19324,14 +16729,11 @@ impl ::qmp_types::de::SerializeMembers for RbdEncryptionCreateOptionsLUKS {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("key-secret", &self.key_secret)?;
-        if let ::std::option::Option::Some(value) = &self.cipher_alg {
-            map.serialize_entry("cipher-alg", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("key-secret", &self.key_secret);
+        members.opt("cipher-alg", &self.cipher_alg);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RbdEncryptionCreateOptionsLUKS {
@@ -19370,23 +16772,15 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionCreateOptionsLUKS {
                 >(&mut map)? {
                     match key.as_str() {
                         "key-secret" => {
-                            m_key_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
                         }
                         "cipher-alg" => {
-                            m_cipher_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cipher_alg)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RbdEncryptionCreateOptionsLUKS {
                     key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
@@ -19430,14 +16824,11 @@ impl ::qmp_types::de::SerializeMembers for RbdEncryptionCreateOptionsLUKS2 {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("key-secret", &self.key_secret)?;
-        if let ::std::option::Option::Some(value) = &self.cipher_alg {
-            map.serialize_entry("cipher-alg", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("key-secret", &self.key_secret);
+        members.opt("cipher-alg", &self.cipher_alg);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RbdEncryptionCreateOptionsLUKS2 {
@@ -19476,23 +16867,15 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionCreateOptionsLUKS2 {
                 >(&mut map)? {
                     match key.as_str() {
                         "key-secret" => {
-                            m_key_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
                         }
                         "cipher-alg" => {
-                            m_cipher_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cipher_alg)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RbdEncryptionCreateOptionsLUKS2 {
                     key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
@@ -19566,26 +16949,17 @@ impl ::qmp_types::de::SerializeMembers for RbdEncryptionOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.parent {
-            map.serialize_entry("parent", value)?;
-        }
-        map.serialize_entry("format", self.format.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("parent", &self.parent);
+        members.req("format", self.format.as_str());
         match &self.format {
-            RbdEncryptionOptionsBranch::Luks(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            RbdEncryptionOptionsBranch::Luks2(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            RbdEncryptionOptionsBranch::LuksAny(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            RbdEncryptionOptionsBranch::Luks(branch) => members.members(branch),
+            RbdEncryptionOptionsBranch::Luks2(branch) => members.members(branch),
+            RbdEncryptionOptionsBranch::LuksAny(branch) => members.members(branch),
             RbdEncryptionOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RbdEncryptionOptions {
@@ -19625,23 +16999,10 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "parent" => {
-                            m_parent = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "format" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "parent" => ::qmp_types::de::next(&mut map, &mut m_parent),
+                        "format" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
@@ -19736,21 +17097,16 @@ impl ::qmp_types::de::SerializeMembers for RbdEncryptionCreateOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("format", self.format.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("format", self.format.as_str());
         match &self.format {
-            RbdEncryptionCreateOptionsBranch::Luks(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            RbdEncryptionCreateOptionsBranch::Luks2(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            RbdEncryptionCreateOptionsBranch::Luks(branch) => members.members(branch),
+            RbdEncryptionCreateOptionsBranch::Luks2(branch) => members.members(branch),
             RbdEncryptionCreateOptionsBranch::LuksAny => {}
             RbdEncryptionCreateOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RbdEncryptionCreateOptions {
@@ -19787,18 +17143,9 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionCreateOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "format" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "format" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
@@ -19893,36 +17240,19 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsRbd {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("pool", &self.pool)?;
-        if let ::std::option::Option::Some(value) = &self.namespace {
-            map.serialize_entry("namespace", value)?;
-        }
-        map.serialize_entry("image", &self.image)?;
-        if let ::std::option::Option::Some(value) = &self.conf {
-            map.serialize_entry("conf", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.snapshot {
-            map.serialize_entry("snapshot", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.encrypt {
-            map.serialize_entry("encrypt", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.user {
-            map.serialize_entry("user", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.auth_client_required {
-            map.serialize_entry("auth-client-required", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.key_secret {
-            map.serialize_entry("key-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.server {
-            map.serialize_entry("server", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("pool", &self.pool);
+        members.opt("namespace", &self.namespace);
+        members.req("image", &self.image);
+        members.opt("conf", &self.conf);
+        members.opt("snapshot", &self.snapshot);
+        members.opt("encrypt", &self.encrypt);
+        members.opt("user", &self.user);
+        members.opt("auth-client-required", &self.auth_client_required);
+        members.opt("key-secret", &self.key_secret);
+        members.opt("server", &self.server);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsRbd {
@@ -19972,64 +17302,24 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsRbd {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "pool" => {
-                            m_pool = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "namespace" => {
-                            m_namespace = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "image" => {
-                            m_image = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "conf" => {
-                            m_conf = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "snapshot" => {
-                            m_snapshot = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "encrypt" => {
-                            m_encrypt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "user" => {
-                            m_user = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "pool" => ::qmp_types::de::next(&mut map, &mut m_pool),
+                        "namespace" => ::qmp_types::de::next(&mut map, &mut m_namespace),
+                        "image" => ::qmp_types::de::next(&mut map, &mut m_image),
+                        "conf" => ::qmp_types::de::next(&mut map, &mut m_conf),
+                        "snapshot" => ::qmp_types::de::next(&mut map, &mut m_snapshot),
+                        "encrypt" => ::qmp_types::de::next(&mut map, &mut m_encrypt),
+                        "user" => ::qmp_types::de::next(&mut map, &mut m_user),
                         "auth-client-required" => {
-                            m_auth_client_required = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_auth_client_required)
                         }
                         "key-secret" => {
-                            m_key_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
                         }
-                        "server" => {
-                            m_server = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsRbd {
                     pool: ::qmp_types::de::required(m_pool, "pool")?,
@@ -20196,15 +17486,12 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsReplication {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        map.serialize_entry("mode", &self.mode)?;
-        if let ::std::option::Option::Some(value) = &self.top_id {
-            map.serialize_entry("top-id", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.req("mode", &self.mode);
+        members.opt("top-id", &self.top_id);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsReplication {
@@ -20245,29 +17532,13 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsReplication {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "mode" => {
-                            m_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "top-id" => {
-                            m_top_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                        "top-id" => ::qmp_types::de::next(&mut map, &mut m_top_id),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsReplication {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -20404,12 +17675,11 @@ impl ::qmp_types::de::SerializeMembers for NFSServer {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", &self.r#type)?;
-        map.serialize_entry("host", &self.host)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", &self.r#type);
+        members.req("host", &self.host);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NFSServer {
@@ -20447,24 +17717,12 @@ impl<'de> ::serde::Deserialize<'de> for NFSServer {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "host" => {
-                            m_host = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NFSServer {
                     r#type: ::qmp_types::de::required(m_type, "type")?,
@@ -20530,30 +17788,17 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsNfs {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("server", &self.server)?;
-        map.serialize_entry("path", &self.path)?;
-        if let ::std::option::Option::Some(value) = &self.user {
-            map.serialize_entry("user", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.group {
-            map.serialize_entry("group", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tcp_syn_count {
-            map.serialize_entry("tcp-syn-count", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.readahead_size {
-            map.serialize_entry("readahead-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.page_cache_size {
-            map.serialize_entry("page-cache-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.debug {
-            map.serialize_entry("debug", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("server", &self.server);
+        members.req("path", &self.path);
+        members.opt("user", &self.user);
+        members.opt("group", &self.group);
+        members.opt("tcp-syn-count", &self.tcp_syn_count);
+        members.opt("readahead-size", &self.readahead_size);
+        members.opt("page-cache-size", &self.page_cache_size);
+        members.opt("debug", &self.debug);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsNfs {
@@ -20597,54 +17842,24 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNfs {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "server" => {
-                            m_server = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "path" => {
-                            m_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "user" => {
-                            m_user = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "group" => {
-                            m_group = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                        "user" => ::qmp_types::de::next(&mut map, &mut m_user),
+                        "group" => ::qmp_types::de::next(&mut map, &mut m_group),
                         "tcp-syn-count" => {
-                            m_tcp_syn_count = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_tcp_syn_count)
                         }
                         "readahead-size" => {
-                            m_readahead_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_readahead_size)
                         }
                         "page-cache-size" => {
-                            m_page_cache_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_page_cache_size)
                         }
-                        "debug" => {
-                            m_debug = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "debug" => ::qmp_types::de::next(&mut map, &mut m_debug),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsNfs {
                     server: ::qmp_types::de::required(m_server, "server")?,
@@ -20713,29 +17928,16 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsCurlBase {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("url", &self.url)?;
-        if let ::std::option::Option::Some(value) = &self.readahead {
-            map.serialize_entry("readahead", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.timeout {
-            map.serialize_entry("timeout", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.username {
-            map.serialize_entry("username", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.password_secret {
-            map.serialize_entry("password-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.proxy_username {
-            map.serialize_entry("proxy-username", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.proxy_password_secret {
-            map.serialize_entry("proxy-password-secret", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("url", &self.url);
+        members.opt("readahead", &self.readahead);
+        members.opt("timeout", &self.timeout);
+        members.opt("username", &self.username);
+        members.opt("password-secret", &self.password_secret);
+        members.opt("proxy-username", &self.proxy_username);
+        members.opt("proxy-password-secret", &self.proxy_password_secret);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsCurlBase {
@@ -20782,49 +17984,23 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlBase {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "url" => {
-                            m_url = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "readahead" => {
-                            m_readahead = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "timeout" => {
-                            m_timeout = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "username" => {
-                            m_username = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "url" => ::qmp_types::de::next(&mut map, &mut m_url),
+                        "readahead" => ::qmp_types::de::next(&mut map, &mut m_readahead),
+                        "timeout" => ::qmp_types::de::next(&mut map, &mut m_timeout),
+                        "username" => ::qmp_types::de::next(&mut map, &mut m_username),
                         "password-secret" => {
-                            m_password_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_password_secret)
                         }
                         "proxy-username" => {
-                            m_proxy_username = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_proxy_username)
                         }
                         "proxy-password-secret" => {
-                            m_proxy_password_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_proxy_password_secret)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsCurlBase {
                     url: ::qmp_types::de::required(m_url, "url")?,
@@ -20901,35 +18077,18 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsCurlHttp {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("url", &self.url)?;
-        if let ::std::option::Option::Some(value) = &self.readahead {
-            map.serialize_entry("readahead", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.timeout {
-            map.serialize_entry("timeout", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.username {
-            map.serialize_entry("username", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.password_secret {
-            map.serialize_entry("password-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.proxy_username {
-            map.serialize_entry("proxy-username", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.proxy_password_secret {
-            map.serialize_entry("proxy-password-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cookie {
-            map.serialize_entry("cookie", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cookie_secret {
-            map.serialize_entry("cookie-secret", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("url", &self.url);
+        members.opt("readahead", &self.readahead);
+        members.opt("timeout", &self.timeout);
+        members.opt("username", &self.username);
+        members.opt("password-secret", &self.password_secret);
+        members.opt("proxy-username", &self.proxy_username);
+        members.opt("proxy-password-secret", &self.proxy_password_secret);
+        members.opt("cookie", &self.cookie);
+        members.opt("cookie-secret", &self.cookie_secret);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsCurlHttp {
@@ -20978,59 +18137,27 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlHttp {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "url" => {
-                            m_url = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "readahead" => {
-                            m_readahead = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "timeout" => {
-                            m_timeout = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "username" => {
-                            m_username = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "url" => ::qmp_types::de::next(&mut map, &mut m_url),
+                        "readahead" => ::qmp_types::de::next(&mut map, &mut m_readahead),
+                        "timeout" => ::qmp_types::de::next(&mut map, &mut m_timeout),
+                        "username" => ::qmp_types::de::next(&mut map, &mut m_username),
                         "password-secret" => {
-                            m_password_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_password_secret)
                         }
                         "proxy-username" => {
-                            m_proxy_username = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_proxy_username)
                         }
                         "proxy-password-secret" => {
-                            m_proxy_password_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_proxy_password_secret)
                         }
-                        "cookie" => {
-                            m_cookie = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cookie" => ::qmp_types::de::next(&mut map, &mut m_cookie),
                         "cookie-secret" => {
-                            m_cookie_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cookie_secret)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsCurlHttp {
                     url: ::qmp_types::de::required(m_url, "url")?,
@@ -21113,38 +18240,19 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsCurlHttps {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("url", &self.url)?;
-        if let ::std::option::Option::Some(value) = &self.readahead {
-            map.serialize_entry("readahead", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.timeout {
-            map.serialize_entry("timeout", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.username {
-            map.serialize_entry("username", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.password_secret {
-            map.serialize_entry("password-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.proxy_username {
-            map.serialize_entry("proxy-username", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.proxy_password_secret {
-            map.serialize_entry("proxy-password-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cookie {
-            map.serialize_entry("cookie", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.sslverify {
-            map.serialize_entry("sslverify", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cookie_secret {
-            map.serialize_entry("cookie-secret", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("url", &self.url);
+        members.opt("readahead", &self.readahead);
+        members.opt("timeout", &self.timeout);
+        members.opt("username", &self.username);
+        members.opt("password-secret", &self.password_secret);
+        members.opt("proxy-username", &self.proxy_username);
+        members.opt("proxy-password-secret", &self.proxy_password_secret);
+        members.opt("cookie", &self.cookie);
+        members.opt("sslverify", &self.sslverify);
+        members.opt("cookie-secret", &self.cookie_secret);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsCurlHttps {
@@ -21194,64 +18302,28 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlHttps {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "url" => {
-                            m_url = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "readahead" => {
-                            m_readahead = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "timeout" => {
-                            m_timeout = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "username" => {
-                            m_username = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "url" => ::qmp_types::de::next(&mut map, &mut m_url),
+                        "readahead" => ::qmp_types::de::next(&mut map, &mut m_readahead),
+                        "timeout" => ::qmp_types::de::next(&mut map, &mut m_timeout),
+                        "username" => ::qmp_types::de::next(&mut map, &mut m_username),
                         "password-secret" => {
-                            m_password_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_password_secret)
                         }
                         "proxy-username" => {
-                            m_proxy_username = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_proxy_username)
                         }
                         "proxy-password-secret" => {
-                            m_proxy_password_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_proxy_password_secret)
                         }
-                        "cookie" => {
-                            m_cookie = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "sslverify" => {
-                            m_sslverify = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cookie" => ::qmp_types::de::next(&mut map, &mut m_cookie),
+                        "sslverify" => ::qmp_types::de::next(&mut map, &mut m_sslverify),
                         "cookie-secret" => {
-                            m_cookie_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cookie_secret)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsCurlHttps {
                     url: ::qmp_types::de::required(m_url, "url")?,
@@ -21322,29 +18394,16 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsCurlFtp {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("url", &self.url)?;
-        if let ::std::option::Option::Some(value) = &self.readahead {
-            map.serialize_entry("readahead", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.timeout {
-            map.serialize_entry("timeout", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.username {
-            map.serialize_entry("username", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.password_secret {
-            map.serialize_entry("password-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.proxy_username {
-            map.serialize_entry("proxy-username", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.proxy_password_secret {
-            map.serialize_entry("proxy-password-secret", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("url", &self.url);
+        members.opt("readahead", &self.readahead);
+        members.opt("timeout", &self.timeout);
+        members.opt("username", &self.username);
+        members.opt("password-secret", &self.password_secret);
+        members.opt("proxy-username", &self.proxy_username);
+        members.opt("proxy-password-secret", &self.proxy_password_secret);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsCurlFtp {
@@ -21391,49 +18450,23 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlFtp {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "url" => {
-                            m_url = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "readahead" => {
-                            m_readahead = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "timeout" => {
-                            m_timeout = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "username" => {
-                            m_username = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "url" => ::qmp_types::de::next(&mut map, &mut m_url),
+                        "readahead" => ::qmp_types::de::next(&mut map, &mut m_readahead),
+                        "timeout" => ::qmp_types::de::next(&mut map, &mut m_timeout),
+                        "username" => ::qmp_types::de::next(&mut map, &mut m_username),
                         "password-secret" => {
-                            m_password_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_password_secret)
                         }
                         "proxy-username" => {
-                            m_proxy_username = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_proxy_username)
                         }
                         "proxy-password-secret" => {
-                            m_proxy_password_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_proxy_password_secret)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsCurlFtp {
                     url: ::qmp_types::de::required(m_url, "url")?,
@@ -21505,32 +18538,17 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsCurlFtps {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("url", &self.url)?;
-        if let ::std::option::Option::Some(value) = &self.readahead {
-            map.serialize_entry("readahead", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.timeout {
-            map.serialize_entry("timeout", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.username {
-            map.serialize_entry("username", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.password_secret {
-            map.serialize_entry("password-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.proxy_username {
-            map.serialize_entry("proxy-username", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.proxy_password_secret {
-            map.serialize_entry("proxy-password-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.sslverify {
-            map.serialize_entry("sslverify", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("url", &self.url);
+        members.opt("readahead", &self.readahead);
+        members.opt("timeout", &self.timeout);
+        members.opt("username", &self.username);
+        members.opt("password-secret", &self.password_secret);
+        members.opt("proxy-username", &self.proxy_username);
+        members.opt("proxy-password-secret", &self.proxy_password_secret);
+        members.opt("sslverify", &self.sslverify);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsCurlFtps {
@@ -21578,54 +18596,24 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlFtps {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "url" => {
-                            m_url = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "readahead" => {
-                            m_readahead = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "timeout" => {
-                            m_timeout = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "username" => {
-                            m_username = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "url" => ::qmp_types::de::next(&mut map, &mut m_url),
+                        "readahead" => ::qmp_types::de::next(&mut map, &mut m_readahead),
+                        "timeout" => ::qmp_types::de::next(&mut map, &mut m_timeout),
+                        "username" => ::qmp_types::de::next(&mut map, &mut m_username),
                         "password-secret" => {
-                            m_password_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_password_secret)
                         }
                         "proxy-username" => {
-                            m_proxy_username = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_proxy_username)
                         }
                         "proxy-password-secret" => {
-                            m_proxy_password_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_proxy_password_secret)
                         }
-                        "sslverify" => {
-                            m_sslverify = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "sslverify" => ::qmp_types::de::next(&mut map, &mut m_sslverify),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsCurlFtps {
                     url: ::qmp_types::de::required(m_url, "url")?,
@@ -21706,29 +18694,16 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsNbd {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("server", &self.server)?;
-        if let ::std::option::Option::Some(value) = &self.export {
-            map.serialize_entry("export", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_creds {
-            map.serialize_entry("tls-creds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_hostname {
-            map.serialize_entry("tls-hostname", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_dirty_bitmap {
-            map.serialize_entry("x-dirty-bitmap", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.reconnect_delay {
-            map.serialize_entry("reconnect-delay", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.open_timeout {
-            map.serialize_entry("open-timeout", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("server", &self.server);
+        members.opt("export", &self.export);
+        members.opt("tls-creds", &self.tls_creds);
+        members.opt("tls-hostname", &self.tls_hostname);
+        members.opt("x-dirty-bitmap", &self.x_dirty_bitmap);
+        members.opt("reconnect-delay", &self.reconnect_delay);
+        members.opt("open-timeout", &self.open_timeout);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsNbd {
@@ -21771,49 +18746,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNbd {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "server" => {
-                            m_server = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "export" => {
-                            m_export = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tls-creds" => {
-                            m_tls_creds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                        "export" => ::qmp_types::de::next(&mut map, &mut m_export),
+                        "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
                         "tls-hostname" => {
-                            m_tls_hostname = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_tls_hostname)
                         }
                         "x-dirty-bitmap" => {
-                            m_x_dirty_bitmap = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_dirty_bitmap)
                         }
                         "reconnect-delay" => {
-                            m_reconnect_delay = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_reconnect_delay)
                         }
                         "open-timeout" => {
-                            m_open_timeout = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_open_timeout)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsNbd {
                     server: ::qmp_types::de::required(m_server, "server")?,
@@ -21864,17 +18815,12 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsRaw {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        if let ::std::option::Option::Some(value) = &self.offset {
-            map.serialize_entry("offset", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.size {
-            map.serialize_entry("size", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.opt("offset", &self.offset);
+        members.opt("size", &self.size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsRaw {
@@ -21915,29 +18861,13 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsRaw {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "offset" => {
-                            m_offset = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsRaw {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -21985,12 +18915,11 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsThrottle {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("throttle-group", &self.throttle_group)?;
-        map.serialize_entry("file", &self.file)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("throttle-group", &self.throttle_group);
+        members.req("file", &self.file);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsThrottle {
@@ -22031,23 +18960,13 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsThrottle {
                 >(&mut map)? {
                     match key.as_str() {
                         "throttle-group" => {
-                            m_throttle_group = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_throttle_group)
                         }
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsThrottle {
                     throttle_group: ::qmp_types::de::required(
@@ -22097,14 +19016,11 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsCor {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        if let ::std::option::Option::Some(value) = &self.bottom {
-            map.serialize_entry("bottom", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.opt("bottom", &self.bottom);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsCor {
@@ -22144,24 +19060,12 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCor {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bottom" => {
-                            m_bottom = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "bottom" => ::qmp_types::de::next(&mut map, &mut m_bottom),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsCor {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -22344,24 +19248,15 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptionsCbw {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        map.serialize_entry("target", &self.target)?;
-        if let ::std::option::Option::Some(value) = &self.bitmap {
-            map.serialize_entry("bitmap", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.on_cbw_error {
-            map.serialize_entry("on-cbw-error", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cbw_timeout {
-            map.serialize_entry("cbw-timeout", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.min_cluster_size {
-            map.serialize_entry("min-cluster-size", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.req("target", &self.target);
+        members.opt("bitmap", &self.bitmap);
+        members.opt("on-cbw-error", &self.on_cbw_error);
+        members.opt("cbw-timeout", &self.cbw_timeout);
+        members.opt("min-cluster-size", &self.min_cluster_size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptionsCbw {
@@ -22407,44 +19302,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCbw {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "target" => {
-                            m_target = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bitmap" => {
-                            m_bitmap = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "target" => ::qmp_types::de::next(&mut map, &mut m_target),
+                        "bitmap" => ::qmp_types::de::next(&mut map, &mut m_bitmap),
                         "on-cbw-error" => {
-                            m_on_cbw_error = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_on_cbw_error)
                         }
                         "cbw-timeout" => {
-                            m_cbw_timeout = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cbw_timeout)
                         }
                         "min-cluster-size" => {
-                            m_min_cluster_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_min_cluster_size)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevOptionsCbw {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -22750,179 +19623,68 @@ impl ::qmp_types::de::SerializeMembers for BlockdevOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.node_name {
-            map.serialize_entry("node-name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.discard {
-            map.serialize_entry("discard", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cache {
-            map.serialize_entry("cache", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.active {
-            map.serialize_entry("active", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.read_only {
-            map.serialize_entry("read-only", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.auto_read_only {
-            map.serialize_entry("auto-read-only", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.force_share {
-            map.serialize_entry("force-share", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.detect_zeroes {
-            map.serialize_entry("detect-zeroes", value)?;
-        }
-        map.serialize_entry("driver", self.driver.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("node-name", &self.node_name);
+        members.opt("discard", &self.discard);
+        members.opt("cache", &self.cache);
+        members.opt("active", &self.active);
+        members.opt("read-only", &self.read_only);
+        members.opt("auto-read-only", &self.auto_read_only);
+        members.opt("force-share", &self.force_share);
+        members.opt("detect-zeroes", &self.detect_zeroes);
+        members.req("driver", self.driver.as_str());
         match &self.driver {
-            BlockdevOptionsBranch::Blkdebug(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Blklogwrites(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Blkreplay(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Blkverify(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Bochs(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Cloop(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Compress(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::CopyBeforeWrite(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::CopyOnRead(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Dmg(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::File(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::SnapshotAccess(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Ftp(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Ftps(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Gluster(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::HostCdrom(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::HostDevice(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Http(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Https(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::IoUring(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Iscsi(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Luks(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Nbd(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Nfs(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::NullAio(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::NullCo(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Nvme(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::NvmeIoUring(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Parallels(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Preallocate(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Qcow(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Qcow2(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Qed(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Quorum(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Raw(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Rbd(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Replication(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Ssh(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Throttle(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Vdi(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Vhdx(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::VirtioBlkVfioPci(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::VirtioBlkVhostUser(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::VirtioBlkVhostVdpa(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Vmdk(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Vpc(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevOptionsBranch::Vvfat(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevOptionsBranch::Blkdebug(branch) => members.members(branch),
+            BlockdevOptionsBranch::Blklogwrites(branch) => members.members(branch),
+            BlockdevOptionsBranch::Blkreplay(branch) => members.members(branch),
+            BlockdevOptionsBranch::Blkverify(branch) => members.members(branch),
+            BlockdevOptionsBranch::Bochs(branch) => members.members(branch),
+            BlockdevOptionsBranch::Cloop(branch) => members.members(branch),
+            BlockdevOptionsBranch::Compress(branch) => members.members(branch),
+            BlockdevOptionsBranch::CopyBeforeWrite(branch) => members.members(branch),
+            BlockdevOptionsBranch::CopyOnRead(branch) => members.members(branch),
+            BlockdevOptionsBranch::Dmg(branch) => members.members(branch),
+            BlockdevOptionsBranch::File(branch) => members.members(branch),
+            BlockdevOptionsBranch::SnapshotAccess(branch) => members.members(branch),
+            BlockdevOptionsBranch::Ftp(branch) => members.members(branch),
+            BlockdevOptionsBranch::Ftps(branch) => members.members(branch),
+            BlockdevOptionsBranch::Gluster(branch) => members.members(branch),
+            BlockdevOptionsBranch::HostCdrom(branch) => members.members(branch),
+            BlockdevOptionsBranch::HostDevice(branch) => members.members(branch),
+            BlockdevOptionsBranch::Http(branch) => members.members(branch),
+            BlockdevOptionsBranch::Https(branch) => members.members(branch),
+            BlockdevOptionsBranch::IoUring(branch) => members.members(branch),
+            BlockdevOptionsBranch::Iscsi(branch) => members.members(branch),
+            BlockdevOptionsBranch::Luks(branch) => members.members(branch),
+            BlockdevOptionsBranch::Nbd(branch) => members.members(branch),
+            BlockdevOptionsBranch::Nfs(branch) => members.members(branch),
+            BlockdevOptionsBranch::NullAio(branch) => members.members(branch),
+            BlockdevOptionsBranch::NullCo(branch) => members.members(branch),
+            BlockdevOptionsBranch::Nvme(branch) => members.members(branch),
+            BlockdevOptionsBranch::NvmeIoUring(branch) => members.members(branch),
+            BlockdevOptionsBranch::Parallels(branch) => members.members(branch),
+            BlockdevOptionsBranch::Preallocate(branch) => members.members(branch),
+            BlockdevOptionsBranch::Qcow(branch) => members.members(branch),
+            BlockdevOptionsBranch::Qcow2(branch) => members.members(branch),
+            BlockdevOptionsBranch::Qed(branch) => members.members(branch),
+            BlockdevOptionsBranch::Quorum(branch) => members.members(branch),
+            BlockdevOptionsBranch::Raw(branch) => members.members(branch),
+            BlockdevOptionsBranch::Rbd(branch) => members.members(branch),
+            BlockdevOptionsBranch::Replication(branch) => members.members(branch),
+            BlockdevOptionsBranch::Ssh(branch) => members.members(branch),
+            BlockdevOptionsBranch::Throttle(branch) => members.members(branch),
+            BlockdevOptionsBranch::Vdi(branch) => members.members(branch),
+            BlockdevOptionsBranch::Vhdx(branch) => members.members(branch),
+            BlockdevOptionsBranch::VirtioBlkVfioPci(branch) => members.members(branch),
+            BlockdevOptionsBranch::VirtioBlkVhostUser(branch) => members.members(branch),
+            BlockdevOptionsBranch::VirtioBlkVhostVdpa(branch) => members.members(branch),
+            BlockdevOptionsBranch::Vmdk(branch) => members.members(branch),
+            BlockdevOptionsBranch::Vpc(branch) => members.members(branch),
+            BlockdevOptionsBranch::Vvfat(branch) => members.members(branch),
             BlockdevOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevOptions {
@@ -22971,58 +19733,23 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "node-name" => {
-                            m_node_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "discard" => {
-                            m_discard = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "cache" => {
-                            m_cache = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "active" => {
-                            m_active = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "read-only" => {
-                            m_read_only = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
+                        "discard" => ::qmp_types::de::next(&mut map, &mut m_discard),
+                        "cache" => ::qmp_types::de::next(&mut map, &mut m_cache),
+                        "active" => ::qmp_types::de::next(&mut map, &mut m_active),
+                        "read-only" => ::qmp_types::de::next(&mut map, &mut m_read_only),
                         "auto-read-only" => {
-                            m_auto_read_only = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_auto_read_only)
                         }
                         "force-share" => {
-                            m_force_share = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_force_share)
                         }
                         "detect-zeroes" => {
-                            m_detect_zeroes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_detect_zeroes)
                         }
-                        "driver" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "driver" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "driver")?;
                 #[allow(unused_mut)]
@@ -23533,21 +20260,14 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptionsFile {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("filename", &self.filename)?;
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self.preallocation {
-            map.serialize_entry("preallocation", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.nocow {
-            map.serialize_entry("nocow", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.extent_size_hint {
-            map.serialize_entry("extent-size-hint", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("filename", &self.filename);
+        members.req("size", &self.size);
+        members.opt("preallocation", &self.preallocation);
+        members.opt("nocow", &self.nocow);
+        members.opt("extent-size-hint", &self.extent_size_hint);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptionsFile {
@@ -23588,39 +20308,19 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsFile {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "filename" => {
-                            m_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "preallocation" => {
-                            m_preallocation = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_preallocation)
                         }
-                        "nocow" => {
-                            m_nocow = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "nocow" => ::qmp_types::de::next(&mut map, &mut m_nocow),
                         "extent-size-hint" => {
-                            m_extent_size_hint = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_extent_size_hint)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCreateOptionsFile {
                     filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -23671,15 +20371,12 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptionsGluster {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("location", &self.location)?;
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self.preallocation {
-            map.serialize_entry("preallocation", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("location", &self.location);
+        members.req("size", &self.size);
+        members.opt("preallocation", &self.preallocation);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptionsGluster {
@@ -23720,29 +20417,15 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsGluster {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "location" => {
-                            m_location = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "location" => ::qmp_types::de::next(&mut map, &mut m_location),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "preallocation" => {
-                            m_preallocation = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_preallocation)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCreateOptionsGluster {
                     location: ::qmp_types::de::required(m_location, "location")?,
@@ -23823,41 +20506,20 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptionsLUKS {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.key_secret {
-            map.serialize_entry("key-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cipher_alg {
-            map.serialize_entry("cipher-alg", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cipher_mode {
-            map.serialize_entry("cipher-mode", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ivgen_alg {
-            map.serialize_entry("ivgen-alg", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ivgen_hash_alg {
-            map.serialize_entry("ivgen-hash-alg", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.hash_alg {
-            map.serialize_entry("hash-alg", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iter_time {
-            map.serialize_entry("iter-time", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.file {
-            map.serialize_entry("file", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.header {
-            map.serialize_entry("header", value)?;
-        }
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self.preallocation {
-            map.serialize_entry("preallocation", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("key-secret", &self.key_secret);
+        members.opt("cipher-alg", &self.cipher_alg);
+        members.opt("cipher-mode", &self.cipher_mode);
+        members.opt("ivgen-alg", &self.ivgen_alg);
+        members.opt("ivgen-hash-alg", &self.ivgen_hash_alg);
+        members.opt("hash-alg", &self.hash_alg);
+        members.opt("iter-time", &self.iter_time);
+        members.opt("file", &self.file);
+        members.opt("header", &self.header);
+        members.req("size", &self.size);
+        members.opt("preallocation", &self.preallocation);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptionsLUKS {
@@ -23907,68 +20569,30 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsLUKS {
                 >(&mut map)? {
                     match key.as_str() {
                         "key-secret" => {
-                            m_key_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
                         }
                         "cipher-alg" => {
-                            m_cipher_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cipher_alg)
                         }
                         "cipher-mode" => {
-                            m_cipher_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cipher_mode)
                         }
-                        "ivgen-alg" => {
-                            m_ivgen_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "ivgen-alg" => ::qmp_types::de::next(&mut map, &mut m_ivgen_alg),
                         "ivgen-hash-alg" => {
-                            m_ivgen_hash_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_ivgen_hash_alg)
                         }
-                        "hash-alg" => {
-                            m_hash_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iter-time" => {
-                            m_iter_time = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "header" => {
-                            m_header = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "hash-alg" => ::qmp_types::de::next(&mut map, &mut m_hash_alg),
+                        "iter-time" => ::qmp_types::de::next(&mut map, &mut m_iter_time),
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "header" => ::qmp_types::de::next(&mut map, &mut m_header),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "preallocation" => {
-                            m_preallocation = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_preallocation)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCreateOptionsLUKS {
                     key_secret: m_key_secret,
@@ -24020,12 +20644,11 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptionsNfs {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("location", &self.location)?;
-        map.serialize_entry("size", &self.size)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("location", &self.location);
+        members.req("size", &self.size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptionsNfs {
@@ -24063,24 +20686,12 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsNfs {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "location" => {
-                            m_location = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "location" => ::qmp_types::de::next(&mut map, &mut m_location),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCreateOptionsNfs {
                     location: ::qmp_types::de::required(m_location, "location")?,
@@ -24126,15 +20737,12 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptionsParallels {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self.cluster_size {
-            map.serialize_entry("cluster-size", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.req("size", &self.size);
+        members.opt("cluster-size", &self.cluster_size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptionsParallels {
@@ -24173,29 +20781,15 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsParallels {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "cluster-size" => {
-                            m_cluster_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cluster_size)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCreateOptionsParallels {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -24246,18 +20840,13 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptionsQcow {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self.backing_file {
-            map.serialize_entry("backing-file", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.encrypt {
-            map.serialize_entry("encrypt", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.req("size", &self.size);
+        members.opt("backing-file", &self.backing_file);
+        members.opt("encrypt", &self.encrypt);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptionsQcow {
@@ -24299,34 +20888,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsQcow {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "backing-file" => {
-                            m_backing_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backing_file)
                         }
-                        "encrypt" => {
-                            m_encrypt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "encrypt" => ::qmp_types::de::next(&mut map, &mut m_encrypt),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCreateOptionsQcow {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -24623,48 +21194,23 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptionsQcow2 {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        if let ::std::option::Option::Some(value) = &self.data_file {
-            map.serialize_entry("data-file", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.data_file_raw {
-            map.serialize_entry("data-file-raw", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.extended_l2 {
-            map.serialize_entry("extended-l2", value)?;
-        }
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self.version {
-            map.serialize_entry("version", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.backing_file {
-            map.serialize_entry("backing-file", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.backing_fmt {
-            map.serialize_entry("backing-fmt", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.encrypt {
-            map.serialize_entry("encrypt", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cluster_size {
-            map.serialize_entry("cluster-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.preallocation {
-            map.serialize_entry("preallocation", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.lazy_refcounts {
-            map.serialize_entry("lazy-refcounts", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.refcount_bits {
-            map.serialize_entry("refcount-bits", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.compression_type {
-            map.serialize_entry("compression-type", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.opt("data-file", &self.data_file);
+        members.opt("data-file-raw", &self.data_file_raw);
+        members.opt("extended-l2", &self.extended_l2);
+        members.req("size", &self.size);
+        members.opt("version", &self.version);
+        members.opt("backing-file", &self.backing_file);
+        members.opt("backing-fmt", &self.backing_fmt);
+        members.opt("encrypt", &self.encrypt);
+        members.opt("cluster-size", &self.cluster_size);
+        members.opt("preallocation", &self.preallocation);
+        members.opt("lazy-refcounts", &self.lazy_refcounts);
+        members.opt("refcount-bits", &self.refcount_bits);
+        members.opt("compression-type", &self.compression_type);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptionsQcow2 {
@@ -24718,84 +21264,42 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsQcow2 {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "data-file" => {
-                            m_data_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "data-file" => ::qmp_types::de::next(&mut map, &mut m_data_file),
                         "data-file-raw" => {
-                            m_data_file_raw = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_data_file_raw)
                         }
                         "extended-l2" => {
-                            m_extended_l2 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_extended_l2)
                         }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "version" => {
-                            m_version = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                        "version" => ::qmp_types::de::next(&mut map, &mut m_version),
                         "backing-file" => {
-                            m_backing_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backing_file)
                         }
                         "backing-fmt" => {
-                            m_backing_fmt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backing_fmt)
                         }
-                        "encrypt" => {
-                            m_encrypt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "encrypt" => ::qmp_types::de::next(&mut map, &mut m_encrypt),
                         "cluster-size" => {
-                            m_cluster_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cluster_size)
                         }
                         "preallocation" => {
-                            m_preallocation = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_preallocation)
                         }
                         "lazy-refcounts" => {
-                            m_lazy_refcounts = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_lazy_refcounts)
                         }
                         "refcount-bits" => {
-                            m_refcount_bits = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_refcount_bits)
                         }
                         "compression-type" => {
-                            m_compression_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_compression_type)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCreateOptionsQcow2 {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -24863,24 +21367,15 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptionsQed {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self.backing_file {
-            map.serialize_entry("backing-file", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.backing_fmt {
-            map.serialize_entry("backing-fmt", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cluster_size {
-            map.serialize_entry("cluster-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.table_size {
-            map.serialize_entry("table-size", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.req("size", &self.size);
+        members.opt("backing-file", &self.backing_file);
+        members.opt("backing-fmt", &self.backing_fmt);
+        members.opt("cluster-size", &self.cluster_size);
+        members.opt("table-size", &self.table_size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptionsQed {
@@ -24922,44 +21417,24 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsQed {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "backing-file" => {
-                            m_backing_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backing_file)
                         }
                         "backing-fmt" => {
-                            m_backing_fmt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backing_fmt)
                         }
                         "cluster-size" => {
-                            m_cluster_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cluster_size)
                         }
                         "table-size" => {
-                            m_table_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_table_size)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCreateOptionsQed {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -25013,18 +21488,13 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptionsRbd {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("location", &self.location)?;
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self.cluster_size {
-            map.serialize_entry("cluster-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.encrypt {
-            map.serialize_entry("encrypt", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("location", &self.location);
+        members.req("size", &self.size);
+        members.opt("cluster-size", &self.cluster_size);
+        members.opt("encrypt", &self.encrypt);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptionsRbd {
@@ -25066,34 +21536,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsRbd {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "location" => {
-                            m_location = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "location" => ::qmp_types::de::next(&mut map, &mut m_location),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "cluster-size" => {
-                            m_cluster_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cluster_size)
                         }
-                        "encrypt" => {
-                            m_encrypt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "encrypt" => ::qmp_types::de::next(&mut map, &mut m_encrypt),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCreateOptionsRbd {
                     location: ::qmp_types::de::required(m_location, "location")?,
@@ -25410,33 +21862,18 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptionsVmdk {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self.extents {
-            map.serialize_entry("extents", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.subformat {
-            map.serialize_entry("subformat", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.backing_file {
-            map.serialize_entry("backing-file", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.adapter_type {
-            map.serialize_entry("adapter-type", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.hwversion {
-            map.serialize_entry("hwversion", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.toolsversion {
-            map.serialize_entry("toolsversion", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.zeroed_grain {
-            map.serialize_entry("zeroed-grain", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.req("size", &self.size);
+        members.opt("extents", &self.extents);
+        members.opt("subformat", &self.subformat);
+        members.opt("backing-file", &self.backing_file);
+        members.opt("adapter-type", &self.adapter_type);
+        members.opt("hwversion", &self.hwversion);
+        members.opt("toolsversion", &self.toolsversion);
+        members.opt("zeroed-grain", &self.zeroed_grain);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptionsVmdk {
@@ -25487,59 +21924,27 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVmdk {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "extents" => {
-                            m_extents = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "subformat" => {
-                            m_subformat = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                        "extents" => ::qmp_types::de::next(&mut map, &mut m_extents),
+                        "subformat" => ::qmp_types::de::next(&mut map, &mut m_subformat),
                         "backing-file" => {
-                            m_backing_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backing_file)
                         }
                         "adapter-type" => {
-                            m_adapter_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_adapter_type)
                         }
-                        "hwversion" => {
-                            m_hwversion = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "hwversion" => ::qmp_types::de::next(&mut map, &mut m_hwversion),
                         "toolsversion" => {
-                            m_toolsversion = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_toolsversion)
                         }
                         "zeroed-grain" => {
-                            m_zeroed_grain = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_zeroed_grain)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCreateOptionsVmdk {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -25589,12 +21994,11 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptionsSsh {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("location", &self.location)?;
-        map.serialize_entry("size", &self.size)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("location", &self.location);
+        members.req("size", &self.size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptionsSsh {
@@ -25632,24 +22036,12 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsSsh {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "location" => {
-                            m_location = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "location" => ::qmp_types::de::next(&mut map, &mut m_location),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCreateOptionsSsh {
                     location: ::qmp_types::de::required(m_location, "location")?,
@@ -25696,15 +22088,12 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptionsVdi {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self.preallocation {
-            map.serialize_entry("preallocation", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.req("size", &self.size);
+        members.opt("preallocation", &self.preallocation);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptionsVdi {
@@ -25743,29 +22132,15 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVdi {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "preallocation" => {
-                            m_preallocation = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_preallocation)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCreateOptionsVdi {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -25928,24 +22303,15 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptionsVhdx {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self.log_size {
-            map.serialize_entry("log-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.block_size {
-            map.serialize_entry("block-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.subformat {
-            map.serialize_entry("subformat", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.block_state_zero {
-            map.serialize_entry("block-state-zero", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.req("size", &self.size);
+        members.opt("log-size", &self.log_size);
+        members.opt("block-size", &self.block_size);
+        members.opt("subformat", &self.subformat);
+        members.opt("block-state-zero", &self.block_state_zero);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptionsVhdx {
@@ -25989,44 +22355,20 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVhdx {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "log-size" => {
-                            m_log_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                        "log-size" => ::qmp_types::de::next(&mut map, &mut m_log_size),
                         "block-size" => {
-                            m_block_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_block_size)
                         }
-                        "subformat" => {
-                            m_subformat = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "subformat" => ::qmp_types::de::next(&mut map, &mut m_subformat),
                         "block-state-zero" => {
-                            m_block_state_zero = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_block_state_zero)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCreateOptionsVhdx {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -26183,18 +22525,13 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptionsVpc {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("file", &self.file)?;
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self.subformat {
-            map.serialize_entry("subformat", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.force_size {
-            map.serialize_entry("force-size", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("file", &self.file);
+        members.req("size", &self.size);
+        members.opt("subformat", &self.subformat);
+        members.opt("force-size", &self.force_size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptionsVpc {
@@ -26236,34 +22573,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVpc {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "subformat" => {
-                            m_subformat = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                        "subformat" => ::qmp_types::de::next(&mut map, &mut m_subformat),
                         "force-size" => {
-                            m_force_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_force_size)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevCreateOptionsVpc {
                     file: ::qmp_types::de::required(m_file, "file")?,
@@ -26540,7 +22859,8 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("driver", self.driver.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("driver", self.driver.as_str());
         match &self.driver {
             BlockdevCreateOptionsBranch::Blkdebug => {}
             BlockdevCreateOptionsBranch::Blklogwrites => {}
@@ -26552,77 +22872,47 @@ impl ::qmp_types::de::SerializeMembers for BlockdevCreateOptions {
             BlockdevCreateOptionsBranch::CopyBeforeWrite => {}
             BlockdevCreateOptionsBranch::CopyOnRead => {}
             BlockdevCreateOptionsBranch::Dmg => {}
-            BlockdevCreateOptionsBranch::File(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevCreateOptionsBranch::File(branch) => members.members(branch),
             BlockdevCreateOptionsBranch::SnapshotAccess => {}
             BlockdevCreateOptionsBranch::Ftp => {}
             BlockdevCreateOptionsBranch::Ftps => {}
-            BlockdevCreateOptionsBranch::Gluster(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevCreateOptionsBranch::Gluster(branch) => members.members(branch),
             BlockdevCreateOptionsBranch::HostCdrom => {}
             BlockdevCreateOptionsBranch::HostDevice => {}
             BlockdevCreateOptionsBranch::Http => {}
             BlockdevCreateOptionsBranch::Https => {}
             BlockdevCreateOptionsBranch::IoUring => {}
             BlockdevCreateOptionsBranch::Iscsi => {}
-            BlockdevCreateOptionsBranch::Luks(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevCreateOptionsBranch::Luks(branch) => members.members(branch),
             BlockdevCreateOptionsBranch::Nbd => {}
-            BlockdevCreateOptionsBranch::Nfs(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevCreateOptionsBranch::Nfs(branch) => members.members(branch),
             BlockdevCreateOptionsBranch::NullAio => {}
             BlockdevCreateOptionsBranch::NullCo => {}
             BlockdevCreateOptionsBranch::Nvme => {}
             BlockdevCreateOptionsBranch::NvmeIoUring => {}
-            BlockdevCreateOptionsBranch::Parallels(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevCreateOptionsBranch::Parallels(branch) => members.members(branch),
             BlockdevCreateOptionsBranch::Preallocate => {}
-            BlockdevCreateOptionsBranch::Qcow(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevCreateOptionsBranch::Qcow2(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevCreateOptionsBranch::Qed(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevCreateOptionsBranch::Qcow(branch) => members.members(branch),
+            BlockdevCreateOptionsBranch::Qcow2(branch) => members.members(branch),
+            BlockdevCreateOptionsBranch::Qed(branch) => members.members(branch),
             BlockdevCreateOptionsBranch::Quorum => {}
             BlockdevCreateOptionsBranch::Raw => {}
-            BlockdevCreateOptionsBranch::Rbd(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevCreateOptionsBranch::Rbd(branch) => members.members(branch),
             BlockdevCreateOptionsBranch::Replication => {}
-            BlockdevCreateOptionsBranch::Ssh(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevCreateOptionsBranch::Ssh(branch) => members.members(branch),
             BlockdevCreateOptionsBranch::Throttle => {}
-            BlockdevCreateOptionsBranch::Vdi(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevCreateOptionsBranch::Vhdx(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevCreateOptionsBranch::Vdi(branch) => members.members(branch),
+            BlockdevCreateOptionsBranch::Vhdx(branch) => members.members(branch),
             BlockdevCreateOptionsBranch::VirtioBlkVfioPci => {}
             BlockdevCreateOptionsBranch::VirtioBlkVhostUser => {}
             BlockdevCreateOptionsBranch::VirtioBlkVhostVdpa => {}
-            BlockdevCreateOptionsBranch::Vmdk(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockdevCreateOptionsBranch::Vpc(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevCreateOptionsBranch::Vmdk(branch) => members.members(branch),
+            BlockdevCreateOptionsBranch::Vpc(branch) => members.members(branch),
             BlockdevCreateOptionsBranch::Vvfat => {}
             BlockdevCreateOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevCreateOptions {
@@ -26659,18 +22949,9 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "driver" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "driver" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "driver")?;
                 #[allow(unused_mut)]
@@ -26949,26 +23230,15 @@ impl ::qmp_types::de::SerializeMembers for BlockdevAmendOptionsLUKS {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("state", &self.state)?;
-        if let ::std::option::Option::Some(value) = &self.new_secret {
-            map.serialize_entry("new-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.old_secret {
-            map.serialize_entry("old-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.keyslot {
-            map.serialize_entry("keyslot", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iter_time {
-            map.serialize_entry("iter-time", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.secret {
-            map.serialize_entry("secret", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("state", &self.state);
+        members.opt("new-secret", &self.new_secret);
+        members.opt("old-secret", &self.old_secret);
+        members.opt("keyslot", &self.keyslot);
+        members.opt("iter-time", &self.iter_time);
+        members.opt("secret", &self.secret);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevAmendOptionsLUKS {
@@ -27012,44 +23282,20 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevAmendOptionsLUKS {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "state" => {
-                            m_state = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "state" => ::qmp_types::de::next(&mut map, &mut m_state),
                         "new-secret" => {
-                            m_new_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_new_secret)
                         }
                         "old-secret" => {
-                            m_old_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_old_secret)
                         }
-                        "keyslot" => {
-                            m_keyslot = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iter-time" => {
-                            m_iter_time = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "secret" => {
-                            m_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "keyslot" => ::qmp_types::de::next(&mut map, &mut m_keyslot),
+                        "iter-time" => ::qmp_types::de::next(&mut map, &mut m_iter_time),
+                        "secret" => ::qmp_types::de::next(&mut map, &mut m_secret),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevAmendOptionsLUKS {
                     state: ::qmp_types::de::required(m_state, "state")?,
@@ -27095,13 +23341,10 @@ impl ::qmp_types::de::SerializeMembers for BlockdevAmendOptionsQcow2 {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.encrypt {
-            map.serialize_entry("encrypt", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("encrypt", &self.encrypt);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevAmendOptionsQcow2 {
@@ -27140,19 +23383,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevAmendOptionsQcow2 {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "encrypt" => {
-                            m_encrypt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "encrypt" => ::qmp_types::de::next(&mut map, &mut m_encrypt),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevAmendOptionsQcow2 {
                     encrypt: m_encrypt,
@@ -27420,7 +23655,8 @@ impl ::qmp_types::de::SerializeMembers for BlockdevAmendOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("driver", self.driver.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("driver", self.driver.as_str());
         match &self.driver {
             BlockdevAmendOptionsBranch::Blkdebug => {}
             BlockdevAmendOptionsBranch::Blklogwrites => {}
@@ -27443,9 +23679,7 @@ impl ::qmp_types::de::SerializeMembers for BlockdevAmendOptions {
             BlockdevAmendOptionsBranch::Https => {}
             BlockdevAmendOptionsBranch::IoUring => {}
             BlockdevAmendOptionsBranch::Iscsi => {}
-            BlockdevAmendOptionsBranch::Luks(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevAmendOptionsBranch::Luks(branch) => members.members(branch),
             BlockdevAmendOptionsBranch::Nbd => {}
             BlockdevAmendOptionsBranch::Nfs => {}
             BlockdevAmendOptionsBranch::NullAio => {}
@@ -27455,9 +23689,7 @@ impl ::qmp_types::de::SerializeMembers for BlockdevAmendOptions {
             BlockdevAmendOptionsBranch::Parallels => {}
             BlockdevAmendOptionsBranch::Preallocate => {}
             BlockdevAmendOptionsBranch::Qcow => {}
-            BlockdevAmendOptionsBranch::Qcow2(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockdevAmendOptionsBranch::Qcow2(branch) => members.members(branch),
             BlockdevAmendOptionsBranch::Qed => {}
             BlockdevAmendOptionsBranch::Quorum => {}
             BlockdevAmendOptionsBranch::Raw => {}
@@ -27475,10 +23707,8 @@ impl ::qmp_types::de::SerializeMembers for BlockdevAmendOptions {
             BlockdevAmendOptionsBranch::Vvfat => {}
             BlockdevAmendOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevAmendOptions {
@@ -27515,18 +23745,9 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevAmendOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "driver" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "driver" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "driver")?;
                 #[allow(unused_mut)]
@@ -28094,12 +24315,11 @@ impl ::qmp_types::de::SerializeMembers for BlockdevSnapshotInternal {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("device", &self.device)?;
-        map.serialize_entry("name", &self.name)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("device", &self.device);
+        members.req("name", &self.name);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevSnapshotInternal {
@@ -28137,24 +24357,12 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotInternal {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevSnapshotInternal {
                     device: ::qmp_types::de::required(m_device, "device")?,
@@ -28194,11 +24402,10 @@ impl ::qmp_types::de::SerializeMembers for DummyBlockCoreForceArrays {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("unused-block-graph-info", &self.unused_block_graph_info)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("unused-block-graph-info", &self.unused_block_graph_info);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DummyBlockCoreForceArrays {
@@ -28238,18 +24445,15 @@ impl<'de> ::serde::Deserialize<'de> for DummyBlockCoreForceArrays {
                 >(&mut map)? {
                     match key.as_str() {
                         "unused-block-graph-info" => {
-                            m_unused_block_graph_info = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_unused_block_graph_info,
+                            )
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DummyBlockCoreForceArrays {
                     unused_block_graph_info: ::qmp_types::de::required(
@@ -28528,13 +24732,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.query_nodes {
-                map.serialize_entry("query-nodes", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("query-nodes", &self.query_nodes);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QueryBlockstats {
@@ -28572,18 +24773,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "query-nodes" => {
-                                m_query_nodes = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_query_nodes)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QueryBlockstats {
                         query_nodes: m_query_nodes,
@@ -28684,17 +24883,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.device {
-                map.serialize_entry("device", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.node_name {
-                map.serialize_entry("node-name", value)?;
-            }
-            map.serialize_entry("size", &self.size)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("device", &self.device);
+            members.opt("node-name", &self.node_name);
+            members.req("size", &self.size);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockResize {
@@ -28733,29 +24927,19 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
                             "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_node_name)
                             }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockResize {
                         device: m_device,
@@ -28947,13 +25131,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("device", &self.device)?;
-            map.serialize_entry("image-node-name", &self.image_node_name)?;
-            map.serialize_entry("backing-file", &self.backing_file)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("device", &self.device);
+            members.req("image-node-name", &self.image_node_name);
+            members.req("backing-file", &self.backing_file);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for ChangeBackingFile {
@@ -28996,29 +25179,21 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
                             "image-node-name" => {
-                                m_image_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_image_node_name)
                             }
                             "backing-file" => {
-                                m_backing_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_backing_file)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(ChangeBackingFile {
                         device: ::qmp_types::de::required(m_device, "device")?,
@@ -29190,47 +25365,22 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.job_id {
-                map.serialize_entry("job-id", value)?;
-            }
-            map.serialize_entry("device", &self.device)?;
-            if let ::std::option::Option::Some(value) = &self.base_node {
-                map.serialize_entry("base-node", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.base {
-                map.serialize_entry("base", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.top_node {
-                map.serialize_entry("top-node", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.top {
-                map.serialize_entry("top", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.backing_file {
-                map.serialize_entry("backing-file", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.backing_mask_protocol {
-                map.serialize_entry("backing-mask-protocol", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.speed {
-                map.serialize_entry("speed", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.on_error {
-                map.serialize_entry("on-error", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.filter_node_name {
-                map.serialize_entry("filter-node-name", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.auto_finalize {
-                map.serialize_entry("auto-finalize", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.auto_dismiss {
-                map.serialize_entry("auto-dismiss", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("job-id", &self.job_id);
+            members.req("device", &self.device);
+            members.opt("base-node", &self.base_node);
+            members.opt("base", &self.base);
+            members.opt("top-node", &self.top_node);
+            members.opt("top", &self.top);
+            members.opt("backing-file", &self.backing_file);
+            members.opt("backing-mask-protocol", &self.backing_mask_protocol);
+            members.opt("speed", &self.speed);
+            members.opt("on-error", &self.on_error);
+            members.opt("filter-node-name", &self.filter_node_name);
+            members.opt("auto-finalize", &self.auto_finalize);
+            members.opt("auto-dismiss", &self.auto_dismiss);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockCommit {
@@ -29285,79 +25435,46 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "job-id" => {
-                                m_job_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
                             "base-node" => {
-                                m_base_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_base_node)
                             }
-                            "base" => {
-                                m_base = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "base" => ::qmp_types::de::next(&mut map, &mut m_base),
                             "top-node" => {
-                                m_top_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_top_node)
                             }
-                            "top" => {
-                                m_top = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "top" => ::qmp_types::de::next(&mut map, &mut m_top),
                             "backing-file" => {
-                                m_backing_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_backing_file)
                             }
                             "backing-mask-protocol" => {
-                                m_backing_mask_protocol = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(
+                                    &mut map,
+                                    &mut m_backing_mask_protocol,
+                                )
                             }
-                            "speed" => {
-                                m_speed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
                             "on-error" => {
-                                m_on_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_on_error)
                             }
                             "filter-node-name" => {
-                                m_filter_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_filter_node_name)
                             }
                             "auto-finalize" => {
-                                m_auto_finalize = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_auto_finalize)
                             }
                             "auto-dismiss" => {
-                                m_auto_dismiss = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_auto_dismiss)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockCommit {
                         job_id: m_job_id,
@@ -29588,13 +25705,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.flat {
-                map.serialize_entry("flat", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("flat", &self.flat);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QueryNamedBlockNodes {
@@ -29631,19 +25745,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "flat" => {
-                                m_flat = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "flat" => ::qmp_types::de::next(&mut map, &mut m_flat),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QueryNamedBlockNodes {
                         flat: m_flat,
@@ -30231,46 +26341,23 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.job_id {
-                map.serialize_entry("job-id", value)?;
-            }
-            map.serialize_entry("device", &self.device)?;
-            map.serialize_entry("target", &self.target)?;
-            if let ::std::option::Option::Some(value) = &self.replaces {
-                map.serialize_entry("replaces", value)?;
-            }
-            map.serialize_entry("sync", &self.sync)?;
-            if let ::std::option::Option::Some(value) = &self.speed {
-                map.serialize_entry("speed", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.granularity {
-                map.serialize_entry("granularity", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.buf_size {
-                map.serialize_entry("buf-size", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.on_source_error {
-                map.serialize_entry("on-source-error", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.on_target_error {
-                map.serialize_entry("on-target-error", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.filter_node_name {
-                map.serialize_entry("filter-node-name", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.copy_mode {
-                map.serialize_entry("copy-mode", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.auto_finalize {
-                map.serialize_entry("auto-finalize", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.auto_dismiss {
-                map.serialize_entry("auto-dismiss", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("job-id", &self.job_id);
+            members.req("device", &self.device);
+            members.req("target", &self.target);
+            members.opt("replaces", &self.replaces);
+            members.req("sync", &self.sync);
+            members.opt("speed", &self.speed);
+            members.opt("granularity", &self.granularity);
+            members.opt("buf-size", &self.buf_size);
+            members.opt("on-source-error", &self.on_source_error);
+            members.opt("on-target-error", &self.on_target_error);
+            members.opt("filter-node-name", &self.filter_node_name);
+            members.opt("copy-mode", &self.copy_mode);
+            members.opt("auto-finalize", &self.auto_finalize);
+            members.opt("auto-dismiss", &self.auto_dismiss);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockdevMirror {
@@ -30330,84 +26417,46 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "job-id" => {
-                                m_job_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "target" => {
-                                m_target = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                            "target" => ::qmp_types::de::next(&mut map, &mut m_target),
                             "replaces" => {
-                                m_replaces = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_replaces)
                             }
-                            "sync" => {
-                                m_sync = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "speed" => {
-                                m_speed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "sync" => ::qmp_types::de::next(&mut map, &mut m_sync),
+                            "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
                             "granularity" => {
-                                m_granularity = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_granularity)
                             }
                             "buf-size" => {
-                                m_buf_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_buf_size)
                             }
                             "on-source-error" => {
-                                m_on_source_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_on_source_error)
                             }
                             "on-target-error" => {
-                                m_on_target_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_on_target_error)
                             }
                             "filter-node-name" => {
-                                m_filter_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_filter_node_name)
                             }
                             "copy-mode" => {
-                                m_copy_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_copy_mode)
                             }
                             "auto-finalize" => {
-                                m_auto_finalize = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_auto_finalize)
                             }
                             "auto-dismiss" => {
-                                m_auto_dismiss = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_auto_dismiss)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockdevMirror {
                         job_id: m_job_id,
@@ -30577,44 +26626,21 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.job_id {
-                map.serialize_entry("job-id", value)?;
-            }
-            map.serialize_entry("device", &self.device)?;
-            if let ::std::option::Option::Some(value) = &self.base {
-                map.serialize_entry("base", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.base_node {
-                map.serialize_entry("base-node", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.backing_file {
-                map.serialize_entry("backing-file", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.backing_mask_protocol {
-                map.serialize_entry("backing-mask-protocol", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.bottom {
-                map.serialize_entry("bottom", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.speed {
-                map.serialize_entry("speed", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.on_error {
-                map.serialize_entry("on-error", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.filter_node_name {
-                map.serialize_entry("filter-node-name", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.auto_finalize {
-                map.serialize_entry("auto-finalize", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.auto_dismiss {
-                map.serialize_entry("auto-dismiss", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("job-id", &self.job_id);
+            members.req("device", &self.device);
+            members.opt("base", &self.base);
+            members.opt("base-node", &self.base_node);
+            members.opt("backing-file", &self.backing_file);
+            members.opt("backing-mask-protocol", &self.backing_mask_protocol);
+            members.opt("bottom", &self.bottom);
+            members.opt("speed", &self.speed);
+            members.opt("on-error", &self.on_error);
+            members.opt("filter-node-name", &self.filter_node_name);
+            members.opt("auto-finalize", &self.auto_finalize);
+            members.opt("auto-dismiss", &self.auto_dismiss);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockStream {
@@ -30668,74 +26694,43 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "job-id" => {
-                                m_job_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "base" => {
-                                m_base = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                            "base" => ::qmp_types::de::next(&mut map, &mut m_base),
                             "base-node" => {
-                                m_base_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_base_node)
                             }
                             "backing-file" => {
-                                m_backing_file = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_backing_file)
                             }
                             "backing-mask-protocol" => {
-                                m_backing_mask_protocol = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(
+                                    &mut map,
+                                    &mut m_backing_mask_protocol,
+                                )
                             }
-                            "bottom" => {
-                                m_bottom = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "speed" => {
-                                m_speed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "bottom" => ::qmp_types::de::next(&mut map, &mut m_bottom),
+                            "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
                             "on-error" => {
-                                m_on_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_on_error)
                             }
                             "filter-node-name" => {
-                                m_filter_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_filter_node_name)
                             }
                             "auto-finalize" => {
-                                m_auto_finalize = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_auto_finalize)
                             }
                             "auto-dismiss" => {
-                                m_auto_dismiss = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_auto_dismiss)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockStream {
                         job_id: m_job_id,
@@ -30810,12 +26805,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("device", &self.device)?;
-            map.serialize_entry("speed", &self.speed)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("device", &self.device);
+            members.req("speed", &self.speed);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockJobSetSpeed {
@@ -30853,24 +26847,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "speed" => {
-                                m_speed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                            "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockJobSetSpeed {
                         device: ::qmp_types::de::required(m_device, "device")?,
@@ -30953,14 +26939,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("device", &self.device)?;
-            if let ::std::option::Option::Some(value) = &self.force {
-                map.serialize_entry("force", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("device", &self.device);
+            members.opt("force", &self.force);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockJobCancel {
@@ -30998,24 +26981,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "force" => {
-                                m_force = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                            "force" => ::qmp_types::de::next(&mut map, &mut m_force),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockJobCancel {
                         device: ::qmp_types::de::required(m_device, "device")?,
@@ -31080,11 +27055,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("device", &self.device)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("device", &self.device);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockJobPause {
@@ -31121,19 +27095,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockJobPause {
                         device: ::qmp_types::de::required(m_device, "device")?,
@@ -31195,11 +27165,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("device", &self.device)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("device", &self.device);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockJobResume {
@@ -31236,19 +27205,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockJobResume {
                         device: ::qmp_types::de::required(m_device, "device")?,
@@ -31317,11 +27282,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("device", &self.device)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("device", &self.device);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockJobComplete {
@@ -31358,19 +27322,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockJobComplete {
                         device: ::qmp_types::de::required(m_device, "device")?,
@@ -31427,11 +27387,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("id", &self.id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("id", &self.id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockJobDismiss {
@@ -31468,19 +27427,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockJobDismiss {
                         id: ::qmp_types::de::required(m_id, "id")?,
@@ -31534,11 +27489,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("id", &self.id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("id", &self.id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockJobFinalize {
@@ -31575,19 +27529,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockJobFinalize {
                         id: ::qmp_types::de::required(m_id, "id")?,
@@ -31789,11 +27739,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("options", &self.options)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("options", &self.options);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockdevReopen {
@@ -31832,19 +27781,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "options" => {
-                                m_options = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "options" => ::qmp_types::de::next(&mut map, &mut m_options),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockdevReopen {
                         options: ::qmp_types::de::required(m_options, "options")?,
@@ -31916,11 +27861,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("node-name", &self.node_name)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("node-name", &self.node_name);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockdevDel {
@@ -31958,18 +27902,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_node_name)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockdevDel {
                         node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
@@ -32040,14 +27982,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.node_name {
-                map.serialize_entry("node-name", value)?;
-            }
-            map.serialize_entry("active", &self.active)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("node-name", &self.node_name);
+            members.req("active", &self.active);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockdevSetActive {
@@ -32086,23 +28025,17 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_node_name)
                             }
-                            "active" => {
-                                m_active = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "active" => ::qmp_types::de::next(&mut map, &mut m_active),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockdevSetActive {
                         node_name: m_node_name,
@@ -32159,12 +28092,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("job-id", &self.job_id)?;
-            map.serialize_entry("options", &self.options)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("job-id", &self.job_id);
+            members.req("options", &self.options);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockdevCreate {
@@ -32204,24 +28136,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "job-id" => {
-                                m_job_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "options" => {
-                                m_options = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
+                            "options" => ::qmp_types::de::next(&mut map, &mut m_options),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockdevCreate {
                         job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
@@ -32291,16 +28215,13 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("job-id", &self.job_id)?;
-            map.serialize_entry("node-name", &self.node_name)?;
-            map.serialize_entry("options", &self.options)?;
-            if let ::std::option::Option::Some(value) = &self.force {
-                map.serialize_entry("force", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("job-id", &self.job_id);
+            members.req("node-name", &self.node_name);
+            members.req("options", &self.options);
+            members.opt("force", &self.force);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for XBlockdevAmend {
@@ -32342,34 +28263,20 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "job-id" => {
-                                m_job_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
                             "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_node_name)
                             }
-                            "options" => {
-                                m_options = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "force" => {
-                                m_force = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "options" => ::qmp_types::de::next(&mut map, &mut m_options),
+                            "force" => ::qmp_types::de::next(&mut map, &mut m_force),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(XBlockdevAmend {
                         job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
@@ -32441,12 +28348,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("node-name", &self.node_name)?;
-            map.serialize_entry("write-threshold", &self.write_threshold)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("node-name", &self.node_name);
+            members.req("write-threshold", &self.write_threshold);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockSetWriteThreshold {
@@ -32485,23 +28391,19 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_node_name)
                             }
                             "write-threshold" => {
-                                m_write_threshold = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_write_threshold)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockSetWriteThreshold {
                         node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
@@ -32595,17 +28497,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("parent", &self.parent)?;
-            if let ::std::option::Option::Some(value) = &self.child {
-                map.serialize_entry("child", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.node {
-                map.serialize_entry("node", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("parent", &self.parent);
+            members.opt("child", &self.child);
+            members.opt("node", &self.node);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for XBlockdevChange {
@@ -32644,29 +28541,17 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "parent" => {
-                                m_parent = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "child" => {
-                                m_child = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "node" => {
-                                m_node = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "parent" => ::qmp_types::de::next(&mut map, &mut m_parent),
+                            "child" => ::qmp_types::de::next(&mut map, &mut m_child),
+                            "node" => ::qmp_types::de::next(&mut map, &mut m_node),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(XBlockdevChange {
                         parent: ::qmp_types::de::required(m_parent, "parent")?,
@@ -32750,15 +28635,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("node-name", &self.node_name)?;
-            map.serialize_entry("iothread", &self.iothread)?;
-            if let ::std::option::Option::Some(value) = &self.force {
-                map.serialize_entry("force", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("node-name", &self.node_name);
+            members.req("iothread", &self.iothread);
+            members.opt("force", &self.force);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for XBlockdevSetIothread {
@@ -32798,28 +28680,20 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_node_name)
                             }
                             "iothread" => {
-                                m_iothread = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_iothread)
                             }
-                            "force" => {
-                                m_force = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "force" => ::qmp_types::de::next(&mut map, &mut m_force),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(XBlockdevSetIothread {
                         node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
@@ -32972,17 +28846,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("device", &self.device)?;
-            if let ::std::option::Option::Some(value) = &self.id {
-                map.serialize_entry("id", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.name {
-                map.serialize_entry("name", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("device", &self.device);
+            members.opt("id", &self.id);
+            members.opt("name", &self.name);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockdevSnapshotDeleteInternalSync {
@@ -33024,29 +28893,17 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockdevSnapshotDeleteInternalSync {
                         device: ::qmp_types::de::required(m_device, "device")?,
@@ -33142,22 +28999,15 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("device", &self.device)?;
-            if let ::std::option::Option::Some(value) = &self.node_name {
-                map.serialize_entry("node-name", value)?;
-            }
-            map.serialize_entry("msg", &self.msg)?;
-            if let ::std::option::Option::Some(value) = &self.offset {
-                map.serialize_entry("offset", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.size {
-                map.serialize_entry("size", value)?;
-            }
-            map.serialize_entry("fatal", &self.fatal)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("device", &self.device);
+            members.opt("node-name", &self.node_name);
+            members.req("msg", &self.msg);
+            members.opt("offset", &self.offset);
+            members.opt("size", &self.size);
+            members.req("fatal", &self.fatal);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockImageCorrupted {
@@ -33199,44 +29049,22 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
                             "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_node_name)
                             }
-                            "msg" => {
-                                m_msg = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "offset" => {
-                                m_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "fatal" => {
-                                m_fatal = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "msg" => ::qmp_types::de::next(&mut map, &mut m_msg),
+                            "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                            "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                            "fatal" => ::qmp_types::de::next(&mut map, &mut m_fatal),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockImageCorrupted {
                         device: ::qmp_types::de::required(m_device, "device")?,
@@ -33338,21 +29166,16 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("qom-path", &self.qom_path)?;
-            map.serialize_entry("device", &self.device)?;
-            if let ::std::option::Option::Some(value) = &self.node_name {
-                map.serialize_entry("node-name", value)?;
-            }
-            map.serialize_entry("operation", &self.operation)?;
-            map.serialize_entry("action", &self.action)?;
-            if let ::std::option::Option::Some(value) = &self.nospace {
-                map.serialize_entry("nospace", value)?;
-            }
-            map.serialize_entry("reason", &self.reason)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("qom-path", &self.qom_path);
+            members.req("device", &self.device);
+            members.opt("node-name", &self.node_name);
+            members.req("operation", &self.operation);
+            members.req("action", &self.action);
+            members.opt("nospace", &self.nospace);
+            members.req("reason", &self.reason);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockIoError {
@@ -33400,48 +29223,26 @@ pub mod event {
                     >(&mut map)? {
                         match key.as_str() {
                             "qom-path" => {
-                                m_qom_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_qom_path)
                             }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
                             "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_node_name)
                             }
                             "operation" => {
-                                m_operation = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_operation)
                             }
-                            "action" => {
-                                m_action = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "nospace" => {
-                                m_nospace = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "reason" => {
-                                m_reason = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "action" => ::qmp_types::de::next(&mut map, &mut m_action),
+                            "nospace" => ::qmp_types::de::next(&mut map, &mut m_nospace),
+                            "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockIoError {
                         qom_path: ::qmp_types::de::required(m_qom_path, "qom-path")?,
@@ -33528,18 +29329,15 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("type", &self.r#type)?;
-            map.serialize_entry("device", &self.device)?;
-            map.serialize_entry("len", &self.len)?;
-            map.serialize_entry("offset", &self.offset)?;
-            map.serialize_entry("speed", &self.speed)?;
-            if let ::std::option::Option::Some(value) = &self.error {
-                map.serialize_entry("error", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("type", &self.r#type);
+            members.req("device", &self.device);
+            members.req("len", &self.len);
+            members.req("offset", &self.offset);
+            members.req("speed", &self.speed);
+            members.opt("error", &self.error);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockJobCompleted {
@@ -33581,44 +29379,20 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "len" => {
-                                m_len = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "offset" => {
-                                m_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "speed" => {
-                                m_speed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "error" => {
-                                m_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                            "len" => ::qmp_types::de::next(&mut map, &mut m_len),
+                            "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                            "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
+                            "error" => ::qmp_types::de::next(&mut map, &mut m_error),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockJobCompleted {
                         r#type: ::qmp_types::de::required(m_type, "type")?,
@@ -33698,15 +29472,14 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("type", &self.r#type)?;
-            map.serialize_entry("device", &self.device)?;
-            map.serialize_entry("len", &self.len)?;
-            map.serialize_entry("offset", &self.offset)?;
-            map.serialize_entry("speed", &self.speed)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("type", &self.r#type);
+            members.req("device", &self.device);
+            members.req("len", &self.len);
+            members.req("offset", &self.offset);
+            members.req("speed", &self.speed);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockJobCancelled {
@@ -33747,39 +29520,19 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "len" => {
-                                m_len = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "offset" => {
-                                m_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "speed" => {
-                                m_speed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                            "len" => ::qmp_types::de::next(&mut map, &mut m_len),
+                            "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                            "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockJobCancelled {
                         r#type: ::qmp_types::de::required(m_type, "type")?,
@@ -33849,13 +29602,12 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("device", &self.device)?;
-            map.serialize_entry("operation", &self.operation)?;
-            map.serialize_entry("action", &self.action)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("device", &self.device);
+            members.req("operation", &self.operation);
+            members.req("action", &self.action);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockJobError {
@@ -33898,29 +29650,19 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
                             "operation" => {
-                                m_operation = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_operation)
                             }
-                            "action" => {
-                                m_action = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "action" => ::qmp_types::de::next(&mut map, &mut m_action),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockJobError {
                         device: ::qmp_types::de::required(m_device, "device")?,
@@ -33999,15 +29741,14 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("type", &self.r#type)?;
-            map.serialize_entry("device", &self.device)?;
-            map.serialize_entry("len", &self.len)?;
-            map.serialize_entry("offset", &self.offset)?;
-            map.serialize_entry("speed", &self.speed)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("type", &self.r#type);
+            members.req("device", &self.device);
+            members.req("len", &self.len);
+            members.req("offset", &self.offset);
+            members.req("speed", &self.speed);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockJobReady {
@@ -34048,39 +29789,19 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "len" => {
-                                m_len = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "offset" => {
-                                m_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "speed" => {
-                                m_speed = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                            "len" => ::qmp_types::de::next(&mut map, &mut m_len),
+                            "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                            "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockJobReady {
                         r#type: ::qmp_types::de::required(m_type, "type")?,
@@ -34143,12 +29864,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("type", &self.r#type)?;
-            map.serialize_entry("id", &self.id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("type", &self.r#type);
+            members.req("id", &self.id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockJobPending {
@@ -34186,24 +29906,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockJobPending {
                         r#type: ::qmp_types::de::required(m_type, "type")?,
@@ -34264,13 +29976,12 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("node-name", &self.node_name)?;
-            map.serialize_entry("amount-exceeded", &self.amount_exceeded)?;
-            map.serialize_entry("write-threshold", &self.write_threshold)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("node-name", &self.node_name);
+            members.req("amount-exceeded", &self.amount_exceeded);
+            members.req("write-threshold", &self.write_threshold);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockWriteThreshold {
@@ -34310,28 +30021,22 @@ pub mod event {
                     >(&mut map)? {
                         match key.as_str() {
                             "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_node_name)
                             }
                             "amount-exceeded" => {
-                                m_amount_exceeded = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_amount_exceeded)
                             }
                             "write-threshold" => {
-                                m_write_threshold = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_write_threshold)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockWriteThreshold {
                         node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
@@ -34404,13 +30109,12 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("reference", &self.reference)?;
-            map.serialize_entry("sector-num", &self.sector_num)?;
-            map.serialize_entry("sectors-count", &self.sectors_count)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("reference", &self.reference);
+            members.req("sector-num", &self.sector_num);
+            members.req("sectors-count", &self.sectors_count);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QuorumFailure {
@@ -34450,28 +30154,22 @@ pub mod event {
                     >(&mut map)? {
                         match key.as_str() {
                             "reference" => {
-                                m_reference = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_reference)
                             }
                             "sector-num" => {
-                                m_sector_num = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_sector_num)
                             }
                             "sectors-count" => {
-                                m_sectors_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_sectors_count)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QuorumFailure {
                         reference: ::qmp_types::de::required(m_reference, "reference")?,
@@ -34564,17 +30262,14 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("type", &self.r#type)?;
-            if let ::std::option::Option::Some(value) = &self.error {
-                map.serialize_entry("error", value)?;
-            }
-            map.serialize_entry("node-name", &self.node_name)?;
-            map.serialize_entry("sector-num", &self.sector_num)?;
-            map.serialize_entry("sectors-count", &self.sectors_count)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("type", &self.r#type);
+            members.opt("error", &self.error);
+            members.req("node-name", &self.node_name);
+            members.req("sector-num", &self.sector_num);
+            members.req("sectors-count", &self.sectors_count);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QuorumReportBad {
@@ -34615,39 +30310,25 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "error" => {
-                                m_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                            "error" => ::qmp_types::de::next(&mut map, &mut m_error),
                             "node-name" => {
-                                m_node_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_node_name)
                             }
                             "sector-num" => {
-                                m_sector_num = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_sector_num)
                             }
                             "sectors-count" => {
-                                m_sectors_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_sectors_count)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QuorumReportBad {
                         r#type: ::qmp_types::de::required(m_type, "type")?,

@@ -45,22 +45,13 @@ impl ::qmp_types::de::SerializeMembers for NbdServerOptionsBase {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.handshake_max_seconds {
-            map.serialize_entry("handshake-max-seconds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_creds {
-            map.serialize_entry("tls-creds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_authz {
-            map.serialize_entry("tls-authz", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_connections {
-            map.serialize_entry("max-connections", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("handshake-max-seconds", &self.handshake_max_seconds);
+        members.opt("tls-creds", &self.tls_creds);
+        members.opt("tls-authz", &self.tls_authz);
+        members.opt("max-connections", &self.max_connections);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NbdServerOptionsBase {
@@ -101,33 +92,17 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerOptionsBase {
                 >(&mut map)? {
                     match key.as_str() {
                         "handshake-max-seconds" => {
-                            m_handshake_max_seconds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_handshake_max_seconds)
                         }
-                        "tls-creds" => {
-                            m_tls_creds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tls-authz" => {
-                            m_tls_authz = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
+                        "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
                         "max-connections" => {
-                            m_max_connections = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_connections)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NbdServerOptionsBase {
                     handshake_max_seconds: m_handshake_max_seconds,
@@ -190,23 +165,14 @@ impl ::qmp_types::de::SerializeMembers for NbdServerOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.handshake_max_seconds {
-            map.serialize_entry("handshake-max-seconds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_creds {
-            map.serialize_entry("tls-creds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_authz {
-            map.serialize_entry("tls-authz", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_connections {
-            map.serialize_entry("max-connections", value)?;
-        }
-        map.serialize_entry("addr", &self.addr)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("handshake-max-seconds", &self.handshake_max_seconds);
+        members.opt("tls-creds", &self.tls_creds);
+        members.opt("tls-authz", &self.tls_authz);
+        members.opt("max-connections", &self.max_connections);
+        members.req("addr", &self.addr);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NbdServerOptions {
@@ -248,38 +214,18 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerOptions {
                 >(&mut map)? {
                     match key.as_str() {
                         "handshake-max-seconds" => {
-                            m_handshake_max_seconds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_handshake_max_seconds)
                         }
-                        "tls-creds" => {
-                            m_tls_creds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tls-authz" => {
-                            m_tls_authz = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
+                        "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
                         "max-connections" => {
-                            m_max_connections = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_connections)
                         }
-                        "addr" => {
-                            m_addr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NbdServerOptions {
                     handshake_max_seconds: m_handshake_max_seconds,
@@ -343,23 +289,14 @@ impl ::qmp_types::de::SerializeMembers for NbdServerOptionsLegacy {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.handshake_max_seconds {
-            map.serialize_entry("handshake-max-seconds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_creds {
-            map.serialize_entry("tls-creds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_authz {
-            map.serialize_entry("tls-authz", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_connections {
-            map.serialize_entry("max-connections", value)?;
-        }
-        map.serialize_entry("addr", &self.addr)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("handshake-max-seconds", &self.handshake_max_seconds);
+        members.opt("tls-creds", &self.tls_creds);
+        members.opt("tls-authz", &self.tls_authz);
+        members.opt("max-connections", &self.max_connections);
+        members.req("addr", &self.addr);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NbdServerOptionsLegacy {
@@ -401,38 +338,18 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerOptionsLegacy {
                 >(&mut map)? {
                     match key.as_str() {
                         "handshake-max-seconds" => {
-                            m_handshake_max_seconds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_handshake_max_seconds)
                         }
-                        "tls-creds" => {
-                            m_tls_creds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tls-authz" => {
-                            m_tls_authz = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
+                        "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
                         "max-connections" => {
-                            m_max_connections = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_connections)
                         }
-                        "addr" => {
-                            m_addr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NbdServerOptionsLegacy {
                     handshake_max_seconds: m_handshake_max_seconds,
@@ -482,16 +399,11 @@ impl ::qmp_types::de::SerializeMembers for BlockExportOptionsNbdBase {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.name {
-            map.serialize_entry("name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.description {
-            map.serialize_entry("description", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("name", &self.name);
+        members.opt("description", &self.description);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockExportOptionsNbdBase {
@@ -529,24 +441,14 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsNbdBase {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "description" => {
-                            m_description = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_description)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockExportOptionsNbdBase {
                     name: m_name,
@@ -606,22 +508,13 @@ impl ::qmp_types::de::SerializeMembers for BlockExportOptionsNbd {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.name {
-            map.serialize_entry("name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.description {
-            map.serialize_entry("description", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bitmaps {
-            map.serialize_entry("bitmaps", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.allocation_depth {
-            map.serialize_entry("allocation-depth", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("name", &self.name);
+        members.opt("description", &self.description);
+        members.opt("bitmaps", &self.bitmaps);
+        members.opt("allocation-depth", &self.allocation_depth);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockExportOptionsNbd {
@@ -663,34 +556,18 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsNbd {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "description" => {
-                            m_description = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_description)
                         }
-                        "bitmaps" => {
-                            m_bitmaps = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "bitmaps" => ::qmp_types::de::next(&mut map, &mut m_bitmaps),
                         "allocation-depth" => {
-                            m_allocation_depth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_allocation_depth)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockExportOptionsNbd {
                     name: m_name,
@@ -742,17 +619,12 @@ impl ::qmp_types::de::SerializeMembers for BlockExportOptionsVhostUserBlk {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("addr", &self.addr)?;
-        if let ::std::option::Option::Some(value) = &self.logical_block_size {
-            map.serialize_entry("logical-block-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.num_queues {
-            map.serialize_entry("num-queues", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("addr", &self.addr);
+        members.opt("logical-block-size", &self.logical_block_size);
+        members.opt("num-queues", &self.num_queues);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockExportOptionsVhostUserBlk {
@@ -791,29 +663,17 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsVhostUserBlk {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "addr" => {
-                            m_addr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
                         "logical-block-size" => {
-                            m_logical_block_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_logical_block_size)
                         }
                         "num-queues" => {
-                            m_num_queues = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_num_queues)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockExportOptionsVhostUserBlk {
                     addr: ::qmp_types::de::required(m_addr, "addr")?,
@@ -981,17 +841,12 @@ impl ::qmp_types::de::SerializeMembers for BlockExportOptionsFuse {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("mountpoint", &self.mountpoint)?;
-        if let ::std::option::Option::Some(value) = &self.growable {
-            map.serialize_entry("growable", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.allow_other {
-            map.serialize_entry("allow-other", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("mountpoint", &self.mountpoint);
+        members.opt("growable", &self.growable);
+        members.opt("allow-other", &self.allow_other);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockExportOptionsFuse {
@@ -1033,28 +888,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsFuse {
                 >(&mut map)? {
                     match key.as_str() {
                         "mountpoint" => {
-                            m_mountpoint = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_mountpoint)
                         }
-                        "growable" => {
-                            m_growable = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "growable" => ::qmp_types::de::next(&mut map, &mut m_growable),
                         "allow-other" => {
-                            m_allow_other = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_allow_other)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockExportOptionsFuse {
                     mountpoint: ::qmp_types::de::required(m_mountpoint, "mountpoint")?,
@@ -1109,23 +952,14 @@ impl ::qmp_types::de::SerializeMembers for BlockExportOptionsVduseBlk {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        if let ::std::option::Option::Some(value) = &self.num_queues {
-            map.serialize_entry("num-queues", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.queue_size {
-            map.serialize_entry("queue-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logical_block_size {
-            map.serialize_entry("logical-block-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.serial {
-            map.serialize_entry("serial", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.opt("num-queues", &self.num_queues);
+        members.opt("queue-size", &self.queue_size);
+        members.opt("logical-block-size", &self.logical_block_size);
+        members.opt("serial", &self.serial);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockExportOptionsVduseBlk {
@@ -1166,39 +1000,21 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsVduseBlk {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "num-queues" => {
-                            m_num_queues = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_num_queues)
                         }
                         "queue-size" => {
-                            m_queue_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_queue_size)
                         }
                         "logical-block-size" => {
-                            m_logical_block_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_logical_block_size)
                         }
-                        "serial" => {
-                            m_serial = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "serial" => ::qmp_types::de::next(&mut map, &mut m_serial),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockExportOptionsVduseBlk {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -1259,23 +1075,14 @@ impl ::qmp_types::de::SerializeMembers for NbdServerAddOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.name {
-            map.serialize_entry("name", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.description {
-            map.serialize_entry("description", value)?;
-        }
-        map.serialize_entry("device", &self.device)?;
-        if let ::std::option::Option::Some(value) = &self.writable {
-            map.serialize_entry("writable", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bitmap {
-            map.serialize_entry("bitmap", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("name", &self.name);
+        members.opt("description", &self.description);
+        members.req("device", &self.device);
+        members.opt("writable", &self.writable);
+        members.opt("bitmap", &self.bitmap);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NbdServerAddOptions {
@@ -1316,39 +1123,17 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerAddOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "description" => {
-                            m_description = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_description)
                         }
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "writable" => {
-                            m_writable = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bitmap" => {
-                            m_bitmap = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                        "writable" => ::qmp_types::de::next(&mut map, &mut m_writable),
+                        "bitmap" => ::qmp_types::de::next(&mut map, &mut m_bitmap),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NbdServerAddOptions {
                     name: m_name,
@@ -1680,43 +1465,24 @@ impl ::qmp_types::de::SerializeMembers for BlockExportOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        if let ::std::option::Option::Some(value) = &self.fixed_iothread {
-            map.serialize_entry("fixed-iothread", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iothread {
-            map.serialize_entry("iothread", value)?;
-        }
-        map.serialize_entry("node-name", &self.node_name)?;
-        if let ::std::option::Option::Some(value) = &self.writable {
-            map.serialize_entry("writable", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.writethrough {
-            map.serialize_entry("writethrough", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.allow_inactive {
-            map.serialize_entry("allow-inactive", value)?;
-        }
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.opt("fixed-iothread", &self.fixed_iothread);
+        members.opt("iothread", &self.iothread);
+        members.req("node-name", &self.node_name);
+        members.opt("writable", &self.writable);
+        members.opt("writethrough", &self.writethrough);
+        members.opt("allow-inactive", &self.allow_inactive);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            BlockExportOptionsBranch::Nbd(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockExportOptionsBranch::VhostUserBlk(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockExportOptionsBranch::Fuse(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            BlockExportOptionsBranch::VduseBlk(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            BlockExportOptionsBranch::Nbd(branch) => members.members(branch),
+            BlockExportOptionsBranch::VhostUserBlk(branch) => members.members(branch),
+            BlockExportOptionsBranch::Fuse(branch) => members.members(branch),
+            BlockExportOptionsBranch::VduseBlk(branch) => members.members(branch),
             BlockExportOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockExportOptions {
@@ -1760,53 +1526,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                         "fixed-iothread" => {
-                            m_fixed_iothread = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_fixed_iothread)
                         }
-                        "iothread" => {
-                            m_iothread = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "node-name" => {
-                            m_node_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "writable" => {
-                            m_writable = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "iothread" => ::qmp_types::de::next(&mut map, &mut m_iothread),
+                        "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
+                        "writable" => ::qmp_types::de::next(&mut map, &mut m_writable),
                         "writethrough" => {
-                            m_writethrough = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_writethrough)
                         }
                         "allow-inactive" => {
-                            m_allow_inactive = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_allow_inactive)
                         }
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -1896,14 +1631,13 @@ impl ::qmp_types::de::SerializeMembers for BlockExportInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("type", &self.r#type)?;
-        map.serialize_entry("node-name", &self.node_name)?;
-        map.serialize_entry("shutting-down", &self.shutting_down)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.req("type", &self.r#type);
+        members.req("node-name", &self.node_name);
+        members.req("shutting-down", &self.shutting_down);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockExportInfo {
@@ -1943,34 +1677,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "node-name" => {
-                            m_node_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                        "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
                         "shutting-down" => {
-                            m_shutting_down = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_shutting_down)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockExportInfo {
                     id: ::qmp_types::de::required(m_id, "id")?,
@@ -2129,14 +1845,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("name", &self.name)?;
-            if let ::std::option::Option::Some(value) = &self.mode {
-                map.serialize_entry("mode", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("name", &self.name);
+            members.opt("mode", &self.mode);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for NbdServerRemove {
@@ -2176,24 +1889,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                            "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(NbdServerRemove {
                         name: ::qmp_types::de::required(m_name, "name")?,
@@ -2323,14 +2028,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("id", &self.id)?;
-            if let ::std::option::Option::Some(value) = &self.mode {
-                map.serialize_entry("mode", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("id", &self.id);
+            members.opt("mode", &self.mode);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockExportDel {
@@ -2370,24 +2072,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                            "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockExportDel {
                         id: ::qmp_types::de::required(m_id, "id")?,
@@ -2470,11 +2164,10 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("id", &self.id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("id", &self.id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BlockExportDeleted {
@@ -2511,19 +2204,15 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BlockExportDeleted {
                         id: ::qmp_types::de::required(m_id, "id")?,

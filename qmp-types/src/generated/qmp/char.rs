@@ -43,13 +43,12 @@ impl ::qmp_types::de::SerializeMembers for ChardevInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("label", &self.label)?;
-        map.serialize_entry("filename", &self.filename)?;
-        map.serialize_entry("frontend-open", &self.frontend_open)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("label", &self.label);
+        members.req("filename", &self.filename);
+        members.req("frontend-open", &self.frontend_open);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevInfo {
@@ -88,29 +87,15 @@ impl<'de> ::serde::Deserialize<'de> for ChardevInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "label" => {
-                            m_label = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "filename" => {
-                            m_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "label" => ::qmp_types::de::next(&mut map, &mut m_label),
+                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
                         "frontend-open" => {
-                            m_frontend_open = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_frontend_open)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevInfo {
                     label: ::qmp_types::de::required(m_label, "label")?,
@@ -154,11 +139,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevBackendInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevBackendInfo {
@@ -195,19 +179,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevBackendInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevBackendInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -348,16 +324,11 @@ impl ::qmp_types::de::SerializeMembers for ChardevCommon {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevCommon {
@@ -395,24 +366,12 @@ impl<'de> ::serde::Deserialize<'de> for ChardevCommon {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevCommon {
                     logfile: m_logfile,
@@ -466,23 +425,14 @@ impl ::qmp_types::de::SerializeMembers for ChardevFile {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.r#in {
-            map.serialize_entry("in", value)?;
-        }
-        map.serialize_entry("out", &self.out)?;
-        if let ::std::option::Option::Some(value) = &self.append {
-            map.serialize_entry("append", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.opt("in", &self.r#in);
+        members.req("out", &self.out);
+        members.opt("append", &self.append);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevFile {
@@ -523,39 +473,15 @@ impl<'de> ::serde::Deserialize<'de> for ChardevFile {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "in" => {
-                            m_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out" => {
-                            m_out = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "append" => {
-                            m_append = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                        "in" => ::qmp_types::de::next(&mut map, &mut m_in),
+                        "out" => ::qmp_types::de::next(&mut map, &mut m_out),
+                        "append" => ::qmp_types::de::next(&mut map, &mut m_append),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevFile {
                     logfile: m_logfile,
@@ -606,17 +532,12 @@ impl ::qmp_types::de::SerializeMembers for ChardevHostdev {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        map.serialize_entry("device", &self.device)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.req("device", &self.device);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevHostdev {
@@ -655,29 +576,13 @@ impl<'de> ::serde::Deserialize<'de> for ChardevHostdev {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevHostdev {
                     logfile: m_logfile,
@@ -776,47 +681,22 @@ impl ::qmp_types::de::SerializeMembers for ChardevSocket {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        map.serialize_entry("addr", &self.addr)?;
-        if let ::std::option::Option::Some(value) = &self.tls_creds {
-            map.serialize_entry("tls-creds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_authz {
-            map.serialize_entry("tls-authz", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.server {
-            map.serialize_entry("server", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.wait {
-            map.serialize_entry("wait", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.nodelay {
-            map.serialize_entry("nodelay", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.telnet {
-            map.serialize_entry("telnet", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tn3270 {
-            map.serialize_entry("tn3270", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.websocket {
-            map.serialize_entry("websocket", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.reconnect {
-            map.serialize_entry("reconnect", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.reconnect_ms {
-            map.serialize_entry("reconnect-ms", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.req("addr", &self.addr);
+        members.opt("tls-creds", &self.tls_creds);
+        members.opt("tls-authz", &self.tls_authz);
+        members.opt("server", &self.server);
+        members.opt("wait", &self.wait);
+        members.opt("nodelay", &self.nodelay);
+        members.opt("telnet", &self.telnet);
+        members.opt("tn3270", &self.tn3270);
+        members.opt("websocket", &self.websocket);
+        members.opt("reconnect", &self.reconnect);
+        members.opt("reconnect-ms", &self.reconnect_ms);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevSocket {
@@ -865,79 +745,25 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSocket {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "addr" => {
-                            m_addr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tls-creds" => {
-                            m_tls_creds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tls-authz" => {
-                            m_tls_authz = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "server" => {
-                            m_server = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "wait" => {
-                            m_wait = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "nodelay" => {
-                            m_nodelay = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "telnet" => {
-                            m_telnet = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tn3270" => {
-                            m_tn3270 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "websocket" => {
-                            m_websocket = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "reconnect" => {
-                            m_reconnect = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                        "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
+                        "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
+                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                        "wait" => ::qmp_types::de::next(&mut map, &mut m_wait),
+                        "nodelay" => ::qmp_types::de::next(&mut map, &mut m_nodelay),
+                        "telnet" => ::qmp_types::de::next(&mut map, &mut m_telnet),
+                        "tn3270" => ::qmp_types::de::next(&mut map, &mut m_tn3270),
+                        "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
+                        "reconnect" => ::qmp_types::de::next(&mut map, &mut m_reconnect),
                         "reconnect-ms" => {
-                            m_reconnect_ms = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_reconnect_ms)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevSocket {
                     logfile: m_logfile,
@@ -998,20 +824,13 @@ impl ::qmp_types::de::SerializeMembers for ChardevUdp {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        map.serialize_entry("remote", &self.remote)?;
-        if let ::std::option::Option::Some(value) = &self.local {
-            map.serialize_entry("local", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.req("remote", &self.remote);
+        members.opt("local", &self.local);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevUdp {
@@ -1051,34 +870,14 @@ impl<'de> ::serde::Deserialize<'de> for ChardevUdp {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "remote" => {
-                            m_remote = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "local" => {
-                            m_local = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                        "remote" => ::qmp_types::de::next(&mut map, &mut m_remote),
+                        "local" => ::qmp_types::de::next(&mut map, &mut m_local),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevUdp {
                     logfile: m_logfile,
@@ -1127,17 +926,12 @@ impl ::qmp_types::de::SerializeMembers for ChardevMux {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        map.serialize_entry("chardev", &self.chardev)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.req("chardev", &self.chardev);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevMux {
@@ -1176,29 +970,13 @@ impl<'de> ::serde::Deserialize<'de> for ChardevMux {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "chardev" => {
-                            m_chardev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                        "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevMux {
                     logfile: m_logfile,
@@ -1246,17 +1024,12 @@ impl ::qmp_types::de::SerializeMembers for ChardevHub {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        map.serialize_entry("chardevs", &self.chardevs)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.req("chardevs", &self.chardevs);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevHub {
@@ -1297,29 +1070,13 @@ impl<'de> ::serde::Deserialize<'de> for ChardevHub {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "chardevs" => {
-                            m_chardevs = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                        "chardevs" => ::qmp_types::de::next(&mut map, &mut m_chardevs),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevHub {
                     logfile: m_logfile,
@@ -1369,19 +1126,12 @@ impl ::qmp_types::de::SerializeMembers for ChardevStdio {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.signal {
-            map.serialize_entry("signal", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.opt("signal", &self.signal);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevStdio {
@@ -1420,29 +1170,13 @@ impl<'de> ::serde::Deserialize<'de> for ChardevStdio {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "signal" => {
-                            m_signal = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                        "signal" => ::qmp_types::de::next(&mut map, &mut m_signal),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevStdio {
                     logfile: m_logfile,
@@ -1492,17 +1226,12 @@ impl ::qmp_types::de::SerializeMembers for ChardevSpiceChannel {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        map.serialize_entry("type", &self.r#type)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.req("type", &self.r#type);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevSpiceChannel {
@@ -1541,29 +1270,13 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSpiceChannel {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevSpiceChannel {
                     logfile: m_logfile,
@@ -1613,17 +1326,12 @@ impl ::qmp_types::de::SerializeMembers for ChardevSpicePort {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        map.serialize_entry("fqdn", &self.fqdn)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.req("fqdn", &self.fqdn);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevSpicePort {
@@ -1662,29 +1370,13 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSpicePort {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "fqdn" => {
-                            m_fqdn = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                        "fqdn" => ::qmp_types::de::next(&mut map, &mut m_fqdn),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevSpicePort {
                     logfile: m_logfile,
@@ -1734,17 +1426,12 @@ impl ::qmp_types::de::SerializeMembers for ChardevDBus {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        map.serialize_entry("name", &self.name)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.req("name", &self.name);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevDBus {
@@ -1783,29 +1470,13 @@ impl<'de> ::serde::Deserialize<'de> for ChardevDBus {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevDBus {
                     logfile: m_logfile,
@@ -1867,28 +1538,15 @@ impl ::qmp_types::de::SerializeMembers for ChardevVC {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.width {
-            map.serialize_entry("width", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.height {
-            map.serialize_entry("height", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cols {
-            map.serialize_entry("cols", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.rows {
-            map.serialize_entry("rows", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.opt("width", &self.width);
+        members.opt("height", &self.height);
+        members.opt("cols", &self.cols);
+        members.opt("rows", &self.rows);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevVC {
@@ -1930,44 +1588,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevVC {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "width" => {
-                            m_width = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "height" => {
-                            m_height = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "cols" => {
-                            m_cols = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "rows" => {
-                            m_rows = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                        "width" => ::qmp_types::de::next(&mut map, &mut m_width),
+                        "height" => ::qmp_types::de::next(&mut map, &mut m_height),
+                        "cols" => ::qmp_types::de::next(&mut map, &mut m_cols),
+                        "rows" => ::qmp_types::de::next(&mut map, &mut m_rows),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevVC {
                     logfile: m_logfile,
@@ -2019,19 +1649,12 @@ impl ::qmp_types::de::SerializeMembers for ChardevRingbuf {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.size {
-            map.serialize_entry("size", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.opt("size", &self.size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevRingbuf {
@@ -2070,29 +1693,13 @@ impl<'de> ::serde::Deserialize<'de> for ChardevRingbuf {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevRingbuf {
                     logfile: m_logfile,
@@ -2146,22 +1753,13 @@ impl ::qmp_types::de::SerializeMembers for ChardevQemuVDAgent {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.mouse {
-            map.serialize_entry("mouse", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.clipboard {
-            map.serialize_entry("clipboard", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.opt("mouse", &self.mouse);
+        members.opt("clipboard", &self.clipboard);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevQemuVDAgent {
@@ -2201,34 +1799,14 @@ impl<'de> ::serde::Deserialize<'de> for ChardevQemuVDAgent {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "mouse" => {
-                            m_mouse = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "clipboard" => {
-                            m_clipboard = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                        "mouse" => ::qmp_types::de::next(&mut map, &mut m_mouse),
+                        "clipboard" => ::qmp_types::de::next(&mut map, &mut m_clipboard),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevQemuVDAgent {
                     logfile: m_logfile,
@@ -2279,19 +1857,12 @@ impl ::qmp_types::de::SerializeMembers for ChardevPty {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.logfile {
-            map.serialize_entry("logfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.logappend {
-            map.serialize_entry("logappend", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.path {
-            map.serialize_entry("path", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("logfile", &self.logfile);
+        members.opt("logappend", &self.logappend);
+        members.opt("path", &self.path);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevPty {
@@ -2330,29 +1901,13 @@ impl<'de> ::serde::Deserialize<'de> for ChardevPty {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "logfile" => {
-                            m_logfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "logappend" => {
-                            m_logappend = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "path" => {
-                            m_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "logfile" => ::qmp_types::de::next(&mut map, &mut m_logfile),
+                        "logappend" => ::qmp_types::de::next(&mut map, &mut m_logappend),
+                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevPty {
                     logfile: m_logfile,
@@ -2621,11 +2176,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevFileWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevFileWrapper {
@@ -2662,19 +2216,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevFileWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevFileWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -2713,11 +2259,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevHostdevWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevHostdevWrapper {
@@ -2754,19 +2299,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevHostdevWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevHostdevWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -2805,11 +2342,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevSocketWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevSocketWrapper {
@@ -2846,19 +2382,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSocketWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevSocketWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -2897,11 +2425,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevUdpWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevUdpWrapper {
@@ -2938,19 +2465,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevUdpWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevUdpWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -2989,11 +2508,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevCommonWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevCommonWrapper {
@@ -3030,19 +2548,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevCommonWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevCommonWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -3081,11 +2591,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevMuxWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevMuxWrapper {
@@ -3122,19 +2631,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevMuxWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevMuxWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -3173,11 +2674,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevHubWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevHubWrapper {
@@ -3214,19 +2714,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevHubWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevHubWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -3265,11 +2757,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevStdioWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevStdioWrapper {
@@ -3306,19 +2797,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevStdioWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevStdioWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -3359,11 +2842,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevSpiceChannelWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevSpiceChannelWrapper {
@@ -3400,19 +2882,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSpiceChannelWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevSpiceChannelWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -3453,11 +2927,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevSpicePortWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevSpicePortWrapper {
@@ -3494,19 +2967,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSpicePortWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevSpicePortWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -3547,11 +3012,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevQemuVDAgentWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevQemuVDAgentWrapper {
@@ -3588,19 +3052,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevQemuVDAgentWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevQemuVDAgentWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -3641,11 +3097,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevDBusWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevDBusWrapper {
@@ -3682,19 +3137,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevDBusWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevDBusWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -3733,11 +3180,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevVCWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevVCWrapper {
@@ -3774,19 +3220,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevVCWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevVCWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -3825,11 +3263,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevRingbufWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevRingbufWrapper {
@@ -3866,19 +3303,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevRingbufWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevRingbufWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -3917,11 +3346,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevPtyWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevPtyWrapper {
@@ -3958,19 +3386,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevPtyWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevPtyWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -4132,83 +3552,36 @@ impl ::qmp_types::de::SerializeMembers for ChardevBackend {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            ChardevBackendBranch::File(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Serial(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Parallel(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Pipe(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Socket(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Udp(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Pty(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Null(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Mux(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Hub(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Msmouse(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Wctablet(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Braille(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Testdev(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Stdio(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Console(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Spicevmc(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Spiceport(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::QemuVdagent(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Dbus(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Vc(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Ringbuf(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ChardevBackendBranch::Memory(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            ChardevBackendBranch::File(branch) => members.members(branch),
+            ChardevBackendBranch::Serial(branch) => members.members(branch),
+            ChardevBackendBranch::Parallel(branch) => members.members(branch),
+            ChardevBackendBranch::Pipe(branch) => members.members(branch),
+            ChardevBackendBranch::Socket(branch) => members.members(branch),
+            ChardevBackendBranch::Udp(branch) => members.members(branch),
+            ChardevBackendBranch::Pty(branch) => members.members(branch),
+            ChardevBackendBranch::Null(branch) => members.members(branch),
+            ChardevBackendBranch::Mux(branch) => members.members(branch),
+            ChardevBackendBranch::Hub(branch) => members.members(branch),
+            ChardevBackendBranch::Msmouse(branch) => members.members(branch),
+            ChardevBackendBranch::Wctablet(branch) => members.members(branch),
+            ChardevBackendBranch::Braille(branch) => members.members(branch),
+            ChardevBackendBranch::Testdev(branch) => members.members(branch),
+            ChardevBackendBranch::Stdio(branch) => members.members(branch),
+            ChardevBackendBranch::Console(branch) => members.members(branch),
+            ChardevBackendBranch::Spicevmc(branch) => members.members(branch),
+            ChardevBackendBranch::Spiceport(branch) => members.members(branch),
+            ChardevBackendBranch::QemuVdagent(branch) => members.members(branch),
+            ChardevBackendBranch::Dbus(branch) => members.members(branch),
+            ChardevBackendBranch::Vc(branch) => members.members(branch),
+            ChardevBackendBranch::Ringbuf(branch) => members.members(branch),
+            ChardevBackendBranch::Memory(branch) => members.members(branch),
             ChardevBackendBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevBackend {
@@ -4245,18 +3618,9 @@ impl<'de> ::serde::Deserialize<'de> for ChardevBackend {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -4421,13 +3785,10 @@ impl ::qmp_types::de::SerializeMembers for ChardevReturn {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.pty {
-            map.serialize_entry("pty", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("pty", &self.pty);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ChardevReturn {
@@ -4464,19 +3825,11 @@ impl<'de> ::serde::Deserialize<'de> for ChardevReturn {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "pty" => {
-                            m_pty = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "pty" => ::qmp_types::de::next(&mut map, &mut m_pty),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ChardevReturn {
                     pty: m_pty,
@@ -4653,15 +4006,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("device", &self.device)?;
-            map.serialize_entry("data", &self.data)?;
-            if let ::std::option::Option::Some(value) = &self.format {
-                map.serialize_entry("format", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("device", &self.device);
+            members.req("data", &self.data);
+            members.opt("format", &self.format);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for RingbufWrite {
@@ -4700,29 +4050,17 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "data" => {
-                                m_data = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                            "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                            "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(RingbufWrite {
                         device: ::qmp_types::de::required(m_device, "device")?,
@@ -4799,15 +4137,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("device", &self.device)?;
-            map.serialize_entry("size", &self.size)?;
-            if let ::std::option::Option::Some(value) = &self.format {
-                map.serialize_entry("format", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("device", &self.device);
+            members.req("size", &self.size);
+            members.opt("format", &self.format);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for RingbufRead {
@@ -4846,29 +4181,17 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                            "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                            "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(RingbufRead {
                         device: ::qmp_types::de::required(m_device, "device")?,
@@ -4955,12 +4278,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("id", &self.id)?;
-            map.serialize_entry("backend", &self.backend)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("id", &self.id);
+            members.req("backend", &self.backend);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for ChardevAdd {
@@ -5000,24 +4322,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "backend" => {
-                                m_backend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                            "backend" => ::qmp_types::de::next(&mut map, &mut m_backend),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(ChardevAdd {
                         id: ::qmp_types::de::required(m_id, "id")?,
@@ -5104,12 +4418,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("id", &self.id)?;
-            map.serialize_entry("backend", &self.backend)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("id", &self.id);
+            members.req("backend", &self.backend);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for ChardevChange {
@@ -5149,24 +4462,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "backend" => {
-                                m_backend = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                            "backend" => ::qmp_types::de::next(&mut map, &mut m_backend),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(ChardevChange {
                         id: ::qmp_types::de::required(m_id, "id")?,
@@ -5223,11 +4528,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("id", &self.id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("id", &self.id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for ChardevRemove {
@@ -5264,19 +4568,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(ChardevRemove {
                         id: ::qmp_types::de::required(m_id, "id")?,
@@ -5332,11 +4632,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("id", &self.id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("id", &self.id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for ChardevSendBreak {
@@ -5373,19 +4672,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(ChardevSendBreak {
                         id: ::qmp_types::de::required(m_id, "id")?,
@@ -5450,12 +4745,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("id", &self.id)?;
-            map.serialize_entry("open", &self.open)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("id", &self.id);
+            members.req("open", &self.open);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for VserportChange {
@@ -5493,24 +4787,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "open" => {
-                                m_open = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                            "open" => ::qmp_types::de::next(&mut map, &mut m_open),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(VserportChange {
                         id: ::qmp_types::de::required(m_id, "id")?,

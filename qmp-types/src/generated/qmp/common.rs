@@ -1133,11 +1133,10 @@ impl ::qmp_types::de::SerializeMembers for HumanReadableText {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("human-readable-text", &self.human_readable_text)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("human-readable-text", &self.human_readable_text);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for HumanReadableText {
@@ -1177,18 +1176,12 @@ impl<'de> ::serde::Deserialize<'de> for HumanReadableText {
                 >(&mut map)? {
                     match key.as_str() {
                         "human-readable-text" => {
-                            m_human_readable_text = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_human_readable_text)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(HumanReadableText {
                     human_readable_text: ::qmp_types::de::required(

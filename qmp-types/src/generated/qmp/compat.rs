@@ -259,22 +259,13 @@ impl ::qmp_types::de::SerializeMembers for CompatPolicy {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.deprecated_input {
-            map.serialize_entry("deprecated-input", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.deprecated_output {
-            map.serialize_entry("deprecated-output", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.unstable_input {
-            map.serialize_entry("unstable-input", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.unstable_output {
-            map.serialize_entry("unstable-output", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("deprecated-input", &self.deprecated_input);
+        members.opt("deprecated-output", &self.deprecated_output);
+        members.opt("unstable-input", &self.unstable_input);
+        members.opt("unstable-output", &self.unstable_output);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CompatPolicy {
@@ -323,33 +314,21 @@ impl<'de> ::serde::Deserialize<'de> for CompatPolicy {
                 >(&mut map)? {
                     match key.as_str() {
                         "deprecated-input" => {
-                            m_deprecated_input = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_deprecated_input)
                         }
                         "deprecated-output" => {
-                            m_deprecated_output = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_deprecated_output)
                         }
                         "unstable-input" => {
-                            m_unstable_input = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unstable_input)
                         }
                         "unstable-output" => {
-                            m_unstable_output = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unstable_output)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CompatPolicy {
                     deprecated_input: m_deprecated_input,

@@ -131,13 +131,12 @@ impl ::qmp_types::de::SerializeMembers for VersionTriple {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("major", &self.major)?;
-        map.serialize_entry("minor", &self.minor)?;
-        map.serialize_entry("micro", &self.micro)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("major", &self.major);
+        members.req("minor", &self.minor);
+        members.req("micro", &self.micro);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VersionTriple {
@@ -176,29 +175,13 @@ impl<'de> ::serde::Deserialize<'de> for VersionTriple {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "major" => {
-                            m_major = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "minor" => {
-                            m_minor = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "micro" => {
-                            m_micro = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "major" => ::qmp_types::de::next(&mut map, &mut m_major),
+                        "minor" => ::qmp_types::de::next(&mut map, &mut m_minor),
+                        "micro" => ::qmp_types::de::next(&mut map, &mut m_micro),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VersionTriple {
                     major: ::qmp_types::de::required(m_major, "major")?,
@@ -249,12 +232,11 @@ impl ::qmp_types::de::SerializeMembers for VersionInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("qemu", &self.qemu)?;
-        map.serialize_entry("package", &self.package)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("qemu", &self.qemu);
+        members.req("package", &self.package);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VersionInfo {
@@ -292,24 +274,12 @@ impl<'de> ::serde::Deserialize<'de> for VersionInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "qemu" => {
-                            m_qemu = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "package" => {
-                            m_package = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "qemu" => ::qmp_types::de::next(&mut map, &mut m_qemu),
+                        "package" => ::qmp_types::de::next(&mut map, &mut m_package),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VersionInfo {
                     qemu: ::qmp_types::de::required(m_qemu, "qemu")?,
@@ -349,11 +319,10 @@ impl ::qmp_types::de::SerializeMembers for CommandInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CommandInfo {
@@ -390,19 +359,11 @@ impl<'de> ::serde::Deserialize<'de> for CommandInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CommandInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -551,20 +512,13 @@ impl ::qmp_types::de::SerializeMembers for MonitorOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.id {
-            map.serialize_entry("id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.mode {
-            map.serialize_entry("mode", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.pretty {
-            map.serialize_entry("pretty", value)?;
-        }
-        map.serialize_entry("chardev", &self.chardev)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("id", &self.id);
+        members.opt("mode", &self.mode);
+        members.opt("pretty", &self.pretty);
+        members.req("chardev", &self.chardev);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MonitorOptions {
@@ -604,34 +558,14 @@ impl<'de> ::serde::Deserialize<'de> for MonitorOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "mode" => {
-                            m_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "pretty" => {
-                            m_pretty = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "chardev" => {
-                            m_chardev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                        "pretty" => ::qmp_types::de::next(&mut map, &mut m_pretty),
+                        "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MonitorOptions {
                     id: m_id,
@@ -699,13 +633,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.enable {
-                map.serialize_entry("enable", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("enable", &self.enable);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QmpCapabilities {
@@ -744,19 +675,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "enable" => {
-                                m_enable = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QmpCapabilities {
                         enable: m_enable,

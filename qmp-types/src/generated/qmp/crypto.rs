@@ -857,11 +857,10 @@ impl ::qmp_types::de::SerializeMembers for QCryptoBlockOptionsBase {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("format", &self.format)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("format", &self.format);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptoBlockOptionsBase {
@@ -898,19 +897,11 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOptionsBase {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(QCryptoBlockOptionsBase {
                     format: ::qmp_types::de::required(m_format, "format")?,
@@ -952,13 +943,10 @@ impl ::qmp_types::de::SerializeMembers for QCryptoBlockOptionsQCow {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.key_secret {
-            map.serialize_entry("key-secret", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("key-secret", &self.key_secret);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptoBlockOptionsQCow {
@@ -996,18 +984,12 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOptionsQCow {
                 >(&mut map)? {
                     match key.as_str() {
                         "key-secret" => {
-                            m_key_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(QCryptoBlockOptionsQCow {
                     key_secret: m_key_secret,
@@ -1049,13 +1031,10 @@ impl ::qmp_types::de::SerializeMembers for QCryptoBlockOptionsLUKS {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.key_secret {
-            map.serialize_entry("key-secret", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("key-secret", &self.key_secret);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptoBlockOptionsLUKS {
@@ -1093,18 +1072,12 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOptionsLUKS {
                 >(&mut map)? {
                     match key.as_str() {
                         "key-secret" => {
-                            m_key_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(QCryptoBlockOptionsLUKS {
                     key_secret: m_key_secret,
@@ -1170,31 +1143,16 @@ impl ::qmp_types::de::SerializeMembers for QCryptoBlockCreateOptionsLUKS {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.key_secret {
-            map.serialize_entry("key-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cipher_alg {
-            map.serialize_entry("cipher-alg", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cipher_mode {
-            map.serialize_entry("cipher-mode", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ivgen_alg {
-            map.serialize_entry("ivgen-alg", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ivgen_hash_alg {
-            map.serialize_entry("ivgen-hash-alg", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.hash_alg {
-            map.serialize_entry("hash-alg", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iter_time {
-            map.serialize_entry("iter-time", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("key-secret", &self.key_secret);
+        members.opt("cipher-alg", &self.cipher_alg);
+        members.opt("cipher-mode", &self.cipher_mode);
+        members.opt("ivgen-alg", &self.ivgen_alg);
+        members.opt("ivgen-hash-alg", &self.ivgen_hash_alg);
+        members.opt("hash-alg", &self.hash_alg);
+        members.opt("iter-time", &self.iter_time);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptoBlockCreateOptionsLUKS {
@@ -1240,48 +1198,24 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockCreateOptionsLUKS {
                 >(&mut map)? {
                     match key.as_str() {
                         "key-secret" => {
-                            m_key_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_key_secret)
                         }
                         "cipher-alg" => {
-                            m_cipher_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cipher_alg)
                         }
                         "cipher-mode" => {
-                            m_cipher_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cipher_mode)
                         }
-                        "ivgen-alg" => {
-                            m_ivgen_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "ivgen-alg" => ::qmp_types::de::next(&mut map, &mut m_ivgen_alg),
                         "ivgen-hash-alg" => {
-                            m_ivgen_hash_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_ivgen_hash_alg)
                         }
-                        "hash-alg" => {
-                            m_hash_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iter-time" => {
-                            m_iter_time = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "hash-alg" => ::qmp_types::de::next(&mut map, &mut m_hash_alg),
+                        "iter-time" => ::qmp_types::de::next(&mut map, &mut m_iter_time),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(QCryptoBlockCreateOptionsLUKS {
                     key_secret: m_key_secret,
@@ -1348,20 +1282,15 @@ impl ::qmp_types::de::SerializeMembers for QCryptoBlockOpenOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("format", self.format.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("format", self.format.as_str());
         match &self.format {
-            QCryptoBlockOpenOptionsBranch::Qcow(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            QCryptoBlockOpenOptionsBranch::Luks(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            QCryptoBlockOpenOptionsBranch::Qcow(branch) => members.members(branch),
+            QCryptoBlockOpenOptionsBranch::Luks(branch) => members.members(branch),
             QCryptoBlockOpenOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptoBlockOpenOptions {
@@ -1398,18 +1327,9 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOpenOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "format" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "format" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
@@ -1489,20 +1409,15 @@ impl ::qmp_types::de::SerializeMembers for QCryptoBlockCreateOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("format", self.format.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("format", self.format.as_str());
         match &self.format {
-            QCryptoBlockCreateOptionsBranch::Qcow(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            QCryptoBlockCreateOptionsBranch::Luks(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            QCryptoBlockCreateOptionsBranch::Qcow(branch) => members.members(branch),
+            QCryptoBlockCreateOptionsBranch::Luks(branch) => members.members(branch),
             QCryptoBlockCreateOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptoBlockCreateOptions {
@@ -1539,18 +1454,9 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockCreateOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "format" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "format" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
@@ -1609,11 +1515,10 @@ impl ::qmp_types::de::SerializeMembers for QCryptoBlockInfoBase {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("format", &self.format)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("format", &self.format);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptoBlockInfoBase {
@@ -1650,19 +1555,11 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoBase {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(QCryptoBlockInfoBase {
                     format: ::qmp_types::de::required(m_format, "format")?,
@@ -1710,18 +1607,13 @@ impl ::qmp_types::de::SerializeMembers for QCryptoBlockInfoLUKSSlot {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("active", &self.active)?;
-        if let ::std::option::Option::Some(value) = &self.iters {
-            map.serialize_entry("iters", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.stripes {
-            map.serialize_entry("stripes", value)?;
-        }
-        map.serialize_entry("key-offset", &self.key_offset)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("active", &self.active);
+        members.opt("iters", &self.iters);
+        members.opt("stripes", &self.stripes);
+        members.req("key-offset", &self.key_offset);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptoBlockInfoLUKSSlot {
@@ -1761,34 +1653,16 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoLUKSSlot {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "active" => {
-                            m_active = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iters" => {
-                            m_iters = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "stripes" => {
-                            m_stripes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "active" => ::qmp_types::de::next(&mut map, &mut m_active),
+                        "iters" => ::qmp_types::de::next(&mut map, &mut m_iters),
+                        "stripes" => ::qmp_types::de::next(&mut map, &mut m_stripes),
                         "key-offset" => {
-                            m_key_offset = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_key_offset)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(QCryptoBlockInfoLUKSSlot {
                     active: ::qmp_types::de::required(m_active, "active")?,
@@ -1868,22 +1742,19 @@ impl ::qmp_types::de::SerializeMembers for QCryptoBlockInfoLUKS {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("cipher-alg", &self.cipher_alg)?;
-        map.serialize_entry("cipher-mode", &self.cipher_mode)?;
-        map.serialize_entry("ivgen-alg", &self.ivgen_alg)?;
-        if let ::std::option::Option::Some(value) = &self.ivgen_hash_alg {
-            map.serialize_entry("ivgen-hash-alg", value)?;
-        }
-        map.serialize_entry("hash-alg", &self.hash_alg)?;
-        map.serialize_entry("detached-header", &self.detached_header)?;
-        map.serialize_entry("payload-offset", &self.payload_offset)?;
-        map.serialize_entry("master-key-iters", &self.master_key_iters)?;
-        map.serialize_entry("uuid", &self.uuid)?;
-        map.serialize_entry("slots", &self.slots)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("cipher-alg", &self.cipher_alg);
+        members.req("cipher-mode", &self.cipher_mode);
+        members.req("ivgen-alg", &self.ivgen_alg);
+        members.opt("ivgen-hash-alg", &self.ivgen_hash_alg);
+        members.req("hash-alg", &self.hash_alg);
+        members.req("detached-header", &self.detached_header);
+        members.req("payload-offset", &self.payload_offset);
+        members.req("master-key-iters", &self.master_key_iters);
+        members.req("uuid", &self.uuid);
+        members.req("slots", &self.slots);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptoBlockInfoLUKS {
@@ -1934,63 +1805,31 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoLUKS {
                 >(&mut map)? {
                     match key.as_str() {
                         "cipher-alg" => {
-                            m_cipher_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cipher_alg)
                         }
                         "cipher-mode" => {
-                            m_cipher_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cipher_mode)
                         }
-                        "ivgen-alg" => {
-                            m_ivgen_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "ivgen-alg" => ::qmp_types::de::next(&mut map, &mut m_ivgen_alg),
                         "ivgen-hash-alg" => {
-                            m_ivgen_hash_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_ivgen_hash_alg)
                         }
-                        "hash-alg" => {
-                            m_hash_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "hash-alg" => ::qmp_types::de::next(&mut map, &mut m_hash_alg),
                         "detached-header" => {
-                            m_detached_header = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_detached_header)
                         }
                         "payload-offset" => {
-                            m_payload_offset = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_payload_offset)
                         }
                         "master-key-iters" => {
-                            m_master_key_iters = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_master_key_iters)
                         }
-                        "uuid" => {
-                            m_uuid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "slots" => {
-                            m_slots = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "uuid" => ::qmp_types::de::next(&mut map, &mut m_uuid),
+                        "slots" => ::qmp_types::de::next(&mut map, &mut m_slots),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(QCryptoBlockInfoLUKS {
                     cipher_alg: ::qmp_types::de::required(m_cipher_alg, "cipher-alg")?,
@@ -2071,18 +1910,15 @@ impl ::qmp_types::de::SerializeMembers for QCryptoBlockInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("format", self.format.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("format", self.format.as_str());
         match &self.format {
             QCryptoBlockInfoBranch::Qcow => {}
-            QCryptoBlockInfoBranch::Luks(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            QCryptoBlockInfoBranch::Luks(branch) => members.members(branch),
             QCryptoBlockInfoBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptoBlockInfo {
@@ -2119,18 +1955,9 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "format" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "format" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
@@ -2327,26 +2154,15 @@ impl ::qmp_types::de::SerializeMembers for QCryptoBlockAmendOptionsLUKS {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("state", &self.state)?;
-        if let ::std::option::Option::Some(value) = &self.new_secret {
-            map.serialize_entry("new-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.old_secret {
-            map.serialize_entry("old-secret", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.keyslot {
-            map.serialize_entry("keyslot", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iter_time {
-            map.serialize_entry("iter-time", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.secret {
-            map.serialize_entry("secret", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("state", &self.state);
+        members.opt("new-secret", &self.new_secret);
+        members.opt("old-secret", &self.old_secret);
+        members.opt("keyslot", &self.keyslot);
+        members.opt("iter-time", &self.iter_time);
+        members.opt("secret", &self.secret);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptoBlockAmendOptionsLUKS {
@@ -2390,44 +2206,20 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockAmendOptionsLUKS {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "state" => {
-                            m_state = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "state" => ::qmp_types::de::next(&mut map, &mut m_state),
                         "new-secret" => {
-                            m_new_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_new_secret)
                         }
                         "old-secret" => {
-                            m_old_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_old_secret)
                         }
-                        "keyslot" => {
-                            m_keyslot = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iter-time" => {
-                            m_iter_time = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "secret" => {
-                            m_secret = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "keyslot" => ::qmp_types::de::next(&mut map, &mut m_keyslot),
+                        "iter-time" => ::qmp_types::de::next(&mut map, &mut m_iter_time),
+                        "secret" => ::qmp_types::de::next(&mut map, &mut m_secret),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(QCryptoBlockAmendOptionsLUKS {
                     state: ::qmp_types::de::required(m_state, "state")?,
@@ -2493,18 +2285,15 @@ impl ::qmp_types::de::SerializeMembers for QCryptoBlockAmendOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("format", self.format.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("format", self.format.as_str());
         match &self.format {
             QCryptoBlockAmendOptionsBranch::Qcow => {}
-            QCryptoBlockAmendOptionsBranch::Luks(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            QCryptoBlockAmendOptionsBranch::Luks(branch) => members.members(branch),
             QCryptoBlockAmendOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptoBlockAmendOptions {
@@ -2541,18 +2330,9 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockAmendOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "format" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "format" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "format")?;
                 #[allow(unused_mut)]
@@ -2622,19 +2402,12 @@ impl ::qmp_types::de::SerializeMembers for SecretCommonProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.keyid {
-            map.serialize_entry("keyid", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iv {
-            map.serialize_entry("iv", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("format", &self.format);
+        members.opt("keyid", &self.keyid);
+        members.opt("iv", &self.iv);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SecretCommonProperties {
@@ -2673,29 +2446,13 @@ impl<'de> ::serde::Deserialize<'de> for SecretCommonProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "keyid" => {
-                            m_keyid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iv" => {
-                            m_iv = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                        "keyid" => ::qmp_types::de::next(&mut map, &mut m_keyid),
+                        "iv" => ::qmp_types::de::next(&mut map, &mut m_iv),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SecretCommonProperties {
                     format: m_format,
@@ -2757,25 +2514,14 @@ impl ::qmp_types::de::SerializeMembers for SecretProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.keyid {
-            map.serialize_entry("keyid", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iv {
-            map.serialize_entry("iv", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.data {
-            map.serialize_entry("data", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.file {
-            map.serialize_entry("file", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("format", &self.format);
+        members.opt("keyid", &self.keyid);
+        members.opt("iv", &self.iv);
+        members.opt("data", &self.data);
+        members.opt("file", &self.file);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SecretProperties {
@@ -2816,39 +2562,15 @@ impl<'de> ::serde::Deserialize<'de> for SecretProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "keyid" => {
-                            m_keyid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iv" => {
-                            m_iv = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                        "keyid" => ::qmp_types::de::next(&mut map, &mut m_keyid),
+                        "iv" => ::qmp_types::de::next(&mut map, &mut m_iv),
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SecretProperties {
                     format: m_format,
@@ -2908,20 +2630,13 @@ impl ::qmp_types::de::SerializeMembers for SecretKeyringProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.format {
-            map.serialize_entry("format", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.keyid {
-            map.serialize_entry("keyid", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.iv {
-            map.serialize_entry("iv", value)?;
-        }
-        map.serialize_entry("serial", &self.serial)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("format", &self.format);
+        members.opt("keyid", &self.keyid);
+        members.opt("iv", &self.iv);
+        members.req("serial", &self.serial);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SecretKeyringProperties {
@@ -2961,34 +2676,14 @@ impl<'de> ::serde::Deserialize<'de> for SecretKeyringProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "format" => {
-                            m_format = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "keyid" => {
-                            m_keyid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iv" => {
-                            m_iv = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "serial" => {
-                            m_serial = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "format" => ::qmp_types::de::next(&mut map, &mut m_format),
+                        "keyid" => ::qmp_types::de::next(&mut map, &mut m_keyid),
+                        "iv" => ::qmp_types::de::next(&mut map, &mut m_iv),
+                        "serial" => ::qmp_types::de::next(&mut map, &mut m_serial),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SecretKeyringProperties {
                     format: m_format,
@@ -3045,22 +2740,13 @@ impl ::qmp_types::de::SerializeMembers for TlsCredsProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.verify_peer {
-            map.serialize_entry("verify-peer", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dir {
-            map.serialize_entry("dir", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.endpoint {
-            map.serialize_entry("endpoint", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.priority {
-            map.serialize_entry("priority", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("verify-peer", &self.verify_peer);
+        members.opt("dir", &self.dir);
+        members.opt("endpoint", &self.endpoint);
+        members.opt("priority", &self.priority);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for TlsCredsProperties {
@@ -3103,33 +2789,15 @@ impl<'de> ::serde::Deserialize<'de> for TlsCredsProperties {
                 >(&mut map)? {
                     match key.as_str() {
                         "verify-peer" => {
-                            m_verify_peer = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_verify_peer)
                         }
-                        "dir" => {
-                            m_dir = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "endpoint" => {
-                            m_endpoint = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "priority" => {
-                            m_priority = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
+                        "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
+                        "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(TlsCredsProperties {
                     verify_peer: m_verify_peer,
@@ -3186,22 +2854,13 @@ impl ::qmp_types::de::SerializeMembers for TlsCredsAnonProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.verify_peer {
-            map.serialize_entry("verify-peer", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dir {
-            map.serialize_entry("dir", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.endpoint {
-            map.serialize_entry("endpoint", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.priority {
-            map.serialize_entry("priority", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("verify-peer", &self.verify_peer);
+        members.opt("dir", &self.dir);
+        members.opt("endpoint", &self.endpoint);
+        members.opt("priority", &self.priority);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for TlsCredsAnonProperties {
@@ -3244,33 +2903,15 @@ impl<'de> ::serde::Deserialize<'de> for TlsCredsAnonProperties {
                 >(&mut map)? {
                     match key.as_str() {
                         "verify-peer" => {
-                            m_verify_peer = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_verify_peer)
                         }
-                        "dir" => {
-                            m_dir = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "endpoint" => {
-                            m_endpoint = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "priority" => {
-                            m_priority = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
+                        "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
+                        "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(TlsCredsAnonProperties {
                     verify_peer: m_verify_peer,
@@ -3332,25 +2973,14 @@ impl ::qmp_types::de::SerializeMembers for TlsCredsPskProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.verify_peer {
-            map.serialize_entry("verify-peer", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dir {
-            map.serialize_entry("dir", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.endpoint {
-            map.serialize_entry("endpoint", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.priority {
-            map.serialize_entry("priority", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.username {
-            map.serialize_entry("username", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("verify-peer", &self.verify_peer);
+        members.opt("dir", &self.dir);
+        members.opt("endpoint", &self.endpoint);
+        members.opt("priority", &self.priority);
+        members.opt("username", &self.username);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for TlsCredsPskProperties {
@@ -3394,38 +3024,16 @@ impl<'de> ::serde::Deserialize<'de> for TlsCredsPskProperties {
                 >(&mut map)? {
                     match key.as_str() {
                         "verify-peer" => {
-                            m_verify_peer = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_verify_peer)
                         }
-                        "dir" => {
-                            m_dir = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "endpoint" => {
-                            m_endpoint = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "priority" => {
-                            m_priority = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "username" => {
-                            m_username = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
+                        "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
+                        "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
+                        "username" => ::qmp_types::de::next(&mut map, &mut m_username),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(TlsCredsPskProperties {
                     verify_peer: m_verify_peer,
@@ -3494,28 +3102,15 @@ impl ::qmp_types::de::SerializeMembers for TlsCredsX509Properties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.verify_peer {
-            map.serialize_entry("verify-peer", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dir {
-            map.serialize_entry("dir", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.endpoint {
-            map.serialize_entry("endpoint", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.priority {
-            map.serialize_entry("priority", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.sanity_check {
-            map.serialize_entry("sanity-check", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.passwordid {
-            map.serialize_entry("passwordid", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("verify-peer", &self.verify_peer);
+        members.opt("dir", &self.dir);
+        members.opt("endpoint", &self.endpoint);
+        members.opt("priority", &self.priority);
+        members.opt("sanity-check", &self.sanity_check);
+        members.opt("passwordid", &self.passwordid);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for TlsCredsX509Properties {
@@ -3560,43 +3155,21 @@ impl<'de> ::serde::Deserialize<'de> for TlsCredsX509Properties {
                 >(&mut map)? {
                     match key.as_str() {
                         "verify-peer" => {
-                            m_verify_peer = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_verify_peer)
                         }
-                        "dir" => {
-                            m_dir = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "endpoint" => {
-                            m_endpoint = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "priority" => {
-                            m_priority = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "dir" => ::qmp_types::de::next(&mut map, &mut m_dir),
+                        "endpoint" => ::qmp_types::de::next(&mut map, &mut m_endpoint),
+                        "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
                         "sanity-check" => {
-                            m_sanity_check = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_sanity_check)
                         }
                         "passwordid" => {
-                            m_passwordid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_passwordid)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(TlsCredsX509Properties {
                     verify_peer: m_verify_peer,
@@ -3949,12 +3522,11 @@ impl ::qmp_types::de::SerializeMembers for QCryptoAkCipherOptionsRSA {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("hash-alg", &self.hash_alg)?;
-        map.serialize_entry("padding-alg", &self.padding_alg)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("hash-alg", &self.hash_alg);
+        members.req("padding-alg", &self.padding_alg);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptoAkCipherOptionsRSA {
@@ -3994,24 +3566,14 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherOptionsRSA {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "hash-alg" => {
-                            m_hash_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "hash-alg" => ::qmp_types::de::next(&mut map, &mut m_hash_alg),
                         "padding-alg" => {
-                            m_padding_alg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_padding_alg)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(QCryptoAkCipherOptionsRSA {
                     hash_alg: ::qmp_types::de::required(m_hash_alg, "hash-alg")?,
@@ -4072,17 +3634,14 @@ impl ::qmp_types::de::SerializeMembers for QCryptoAkCipherOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("alg", self.alg.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("alg", self.alg.as_str());
         match &self.alg {
-            QCryptoAkCipherOptionsBranch::Rsa(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            QCryptoAkCipherOptionsBranch::Rsa(branch) => members.members(branch),
             QCryptoAkCipherOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptoAkCipherOptions {
@@ -4119,18 +3678,9 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "alg" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "alg" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "alg")?;
                 #[allow(unused_mut)]

@@ -370,12 +370,11 @@ impl ::qmp_types::de::SerializeMembers for QCryptodevBackendClient {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("queue", &self.queue)?;
-        map.serialize_entry("type", &self.r#type)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("queue", &self.queue);
+        members.req("type", &self.r#type);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptodevBackendClient {
@@ -413,24 +412,12 @@ impl<'de> ::serde::Deserialize<'de> for QCryptodevBackendClient {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "queue" => {
-                            m_queue = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(QCryptodevBackendClient {
                     queue: ::qmp_types::de::required(m_queue, "queue")?,
@@ -480,13 +467,12 @@ impl ::qmp_types::de::SerializeMembers for QCryptodevInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("service", &self.service)?;
-        map.serialize_entry("client", &self.client)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.req("service", &self.service);
+        members.req("client", &self.client);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QCryptodevInfo {
@@ -529,29 +515,13 @@ impl<'de> ::serde::Deserialize<'de> for QCryptodevInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "service" => {
-                            m_service = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "client" => {
-                            m_client = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "service" => ::qmp_types::de::next(&mut map, &mut m_service),
+                        "client" => ::qmp_types::de::next(&mut map, &mut m_client),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(QCryptodevInfo {
                     id: ::qmp_types::de::required(m_id, "id")?,

@@ -318,12 +318,11 @@ impl ::qmp_types::de::SerializeMembers for CXLUncorErrorRecord {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", &self.r#type)?;
-        map.serialize_entry("header", &self.header)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", &self.r#type);
+        members.req("header", &self.header);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CXLUncorErrorRecord {
@@ -361,24 +360,12 @@ impl<'de> ::serde::Deserialize<'de> for CXLUncorErrorRecord {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "header" => {
-                            m_header = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                        "header" => ::qmp_types::de::next(&mut map, &mut m_header),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CXLUncorErrorRecord {
                     r#type: ::qmp_types::de::required(m_type, "type")?,
@@ -553,12 +540,11 @@ impl ::qmp_types::de::SerializeMembers for CxlDynamicCapacityExtent {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("offset", &self.offset)?;
-        map.serialize_entry("len", &self.len)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("offset", &self.offset);
+        members.req("len", &self.len);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CxlDynamicCapacityExtent {
@@ -596,24 +582,12 @@ impl<'de> ::serde::Deserialize<'de> for CxlDynamicCapacityExtent {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "offset" => {
-                            m_offset = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "len" => {
-                            m_len = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
+                        "len" => ::qmp_types::de::next(&mut map, &mut m_len),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CxlDynamicCapacityExtent {
                     offset: ::qmp_types::de::required(m_offset, "offset")?,
@@ -958,29 +932,20 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            map.serialize_entry("log", &self.log)?;
-            map.serialize_entry("flags", &self.flags)?;
-            map.serialize_entry("dpa", &self.dpa)?;
-            map.serialize_entry("descriptor", &self.descriptor)?;
-            map.serialize_entry("type", &self.r#type)?;
-            map.serialize_entry("transaction-type", &self.transaction_type)?;
-            if let ::std::option::Option::Some(value) = &self.channel {
-                map.serialize_entry("channel", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.rank {
-                map.serialize_entry("rank", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.device {
-                map.serialize_entry("device", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.component_id {
-                map.serialize_entry("component-id", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.req("log", &self.log);
+            members.req("flags", &self.flags);
+            members.req("dpa", &self.dpa);
+            members.req("descriptor", &self.descriptor);
+            members.req("type", &self.r#type);
+            members.req("transaction-type", &self.transaction_type);
+            members.opt("channel", &self.channel);
+            members.opt("rank", &self.rank);
+            members.opt("device", &self.device);
+            members.opt("component-id", &self.component_id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for CxlInjectGeneralMediaEvent {
@@ -1029,69 +994,31 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "log" => {
-                                m_log = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "flags" => {
-                                m_flags = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "dpa" => {
-                                m_dpa = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                            "log" => ::qmp_types::de::next(&mut map, &mut m_log),
+                            "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
+                            "dpa" => ::qmp_types::de::next(&mut map, &mut m_dpa),
                             "descriptor" => {
-                                m_descriptor = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_descriptor)
                             }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
                             "transaction-type" => {
-                                m_transaction_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_transaction_type)
                             }
-                            "channel" => {
-                                m_channel = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "rank" => {
-                                m_rank = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "channel" => ::qmp_types::de::next(&mut map, &mut m_channel),
+                            "rank" => ::qmp_types::de::next(&mut map, &mut m_rank),
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
                             "component-id" => {
-                                m_component_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_component_id)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(CxlInjectGeneralMediaEvent {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -1221,41 +1148,24 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            map.serialize_entry("log", &self.log)?;
-            map.serialize_entry("flags", &self.flags)?;
-            map.serialize_entry("dpa", &self.dpa)?;
-            map.serialize_entry("descriptor", &self.descriptor)?;
-            map.serialize_entry("type", &self.r#type)?;
-            map.serialize_entry("transaction-type", &self.transaction_type)?;
-            if let ::std::option::Option::Some(value) = &self.channel {
-                map.serialize_entry("channel", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.rank {
-                map.serialize_entry("rank", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.nibble_mask {
-                map.serialize_entry("nibble-mask", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.bank_group {
-                map.serialize_entry("bank-group", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.bank {
-                map.serialize_entry("bank", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.row {
-                map.serialize_entry("row", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.column {
-                map.serialize_entry("column", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.correction_mask {
-                map.serialize_entry("correction-mask", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.req("log", &self.log);
+            members.req("flags", &self.flags);
+            members.req("dpa", &self.dpa);
+            members.req("descriptor", &self.descriptor);
+            members.req("type", &self.r#type);
+            members.req("transaction-type", &self.transaction_type);
+            members.opt("channel", &self.channel);
+            members.opt("rank", &self.rank);
+            members.opt("nibble-mask", &self.nibble_mask);
+            members.opt("bank-group", &self.bank_group);
+            members.opt("bank", &self.bank);
+            members.opt("row", &self.row);
+            members.opt("column", &self.column);
+            members.opt("correction-mask", &self.correction_mask);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for CxlInjectDramEvent {
@@ -1308,89 +1218,39 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "log" => {
-                                m_log = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "flags" => {
-                                m_flags = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "dpa" => {
-                                m_dpa = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                            "log" => ::qmp_types::de::next(&mut map, &mut m_log),
+                            "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
+                            "dpa" => ::qmp_types::de::next(&mut map, &mut m_dpa),
                             "descriptor" => {
-                                m_descriptor = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_descriptor)
                             }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
                             "transaction-type" => {
-                                m_transaction_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_transaction_type)
                             }
-                            "channel" => {
-                                m_channel = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "rank" => {
-                                m_rank = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "channel" => ::qmp_types::de::next(&mut map, &mut m_channel),
+                            "rank" => ::qmp_types::de::next(&mut map, &mut m_rank),
                             "nibble-mask" => {
-                                m_nibble_mask = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_nibble_mask)
                             }
                             "bank-group" => {
-                                m_bank_group = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_bank_group)
                             }
-                            "bank" => {
-                                m_bank = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "row" => {
-                                m_row = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "column" => {
-                                m_column = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "bank" => ::qmp_types::de::next(&mut map, &mut m_bank),
+                            "row" => ::qmp_types::de::next(&mut map, &mut m_row),
+                            "column" => ::qmp_types::de::next(&mut map, &mut m_column),
                             "correction-mask" => {
-                                m_correction_mask = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_correction_mask)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(CxlInjectDramEvent {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -1518,28 +1378,29 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            map.serialize_entry("log", &self.log)?;
-            map.serialize_entry("flags", &self.flags)?;
-            map.serialize_entry("type", &self.r#type)?;
-            map.serialize_entry("health-status", &self.health_status)?;
-            map.serialize_entry("media-status", &self.media_status)?;
-            map.serialize_entry("additional-status", &self.additional_status)?;
-            map.serialize_entry("life-used", &self.life_used)?;
-            map.serialize_entry("temperature", &self.temperature)?;
-            map.serialize_entry("dirty-shutdown-count", &self.dirty_shutdown_count)?;
-            map.serialize_entry(
-                "corrected-volatile-error-count",
-                &self.corrected_volatile_error_count,
-            )?;
-            map.serialize_entry(
-                "corrected-persistent-error-count",
-                &self.corrected_persistent_error_count,
-            )?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.req("log", &self.log);
+            members.req("flags", &self.flags);
+            members.req("type", &self.r#type);
+            members.req("health-status", &self.health_status);
+            members.req("media-status", &self.media_status);
+            members.req("additional-status", &self.additional_status);
+            members.req("life-used", &self.life_used);
+            members.req("temperature", &self.temperature);
+            members.req("dirty-shutdown-count", &self.dirty_shutdown_count);
+            members
+                .req(
+                    "corrected-volatile-error-count",
+                    &self.corrected_volatile_error_count,
+                );
+            members
+                .req(
+                    "corrected-persistent-error-count",
+                    &self.corrected_persistent_error_count,
+                );
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for CxlInjectMemoryModuleEvent {
@@ -1591,74 +1452,48 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "log" => {
-                                m_log = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "flags" => {
-                                m_flags = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                            "log" => ::qmp_types::de::next(&mut map, &mut m_log),
+                            "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
+                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
                             "health-status" => {
-                                m_health_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_health_status)
                             }
                             "media-status" => {
-                                m_media_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_media_status)
                             }
                             "additional-status" => {
-                                m_additional_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_additional_status)
                             }
                             "life-used" => {
-                                m_life_used = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_life_used)
                             }
                             "temperature" => {
-                                m_temperature = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_temperature)
                             }
                             "dirty-shutdown-count" => {
-                                m_dirty_shutdown_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_dirty_shutdown_count)
                             }
                             "corrected-volatile-error-count" => {
-                                m_corrected_volatile_error_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(
+                                    &mut map,
+                                    &mut m_corrected_volatile_error_count,
+                                )
                             }
                             "corrected-persistent-error-count" => {
-                                m_corrected_persistent_error_count = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(
+                                    &mut map,
+                                    &mut m_corrected_persistent_error_count,
+                                )
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(CxlInjectMemoryModuleEvent {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -1750,13 +1585,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            map.serialize_entry("start", &self.start)?;
-            map.serialize_entry("length", &self.length)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.req("start", &self.start);
+            members.req("length", &self.length);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for CxlInjectPoison {
@@ -1795,29 +1629,17 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "start" => {
-                                m_start = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "length" => {
-                                m_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                            "start" => ::qmp_types::de::next(&mut map, &mut m_start),
+                            "length" => ::qmp_types::de::next(&mut map, &mut m_length),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(CxlInjectPoison {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -1875,12 +1697,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            map.serialize_entry("errors", &self.errors)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.req("errors", &self.errors);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for CxlInjectUncorrectableErrors {
@@ -1920,24 +1741,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "errors" => {
-                                m_errors = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                            "errors" => ::qmp_types::de::next(&mut map, &mut m_errors),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(CxlInjectUncorrectableErrors {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -1997,12 +1810,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            map.serialize_entry("type", &self.r#type)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.req("type", &self.r#type);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for CxlInjectCorrectableError {
@@ -2042,24 +1854,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(CxlInjectCorrectableError {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -2144,18 +1948,15 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            map.serialize_entry("host-id", &self.host_id)?;
-            map.serialize_entry("selection-policy", &self.selection_policy)?;
-            map.serialize_entry("region", &self.region)?;
-            if let ::std::option::Option::Some(value) = &self.tag {
-                map.serialize_entry("tag", value)?;
-            }
-            map.serialize_entry("extents", &self.extents)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.req("host-id", &self.host_id);
+            members.req("selection-policy", &self.selection_policy);
+            members.req("region", &self.region);
+            members.opt("tag", &self.tag);
+            members.req("extents", &self.extents);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for CxlAddDynamicCapacity {
@@ -2201,44 +2002,22 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "host-id" => {
-                                m_host_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                            "host-id" => ::qmp_types::de::next(&mut map, &mut m_host_id),
                             "selection-policy" => {
-                                m_selection_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_selection_policy)
                             }
-                            "region" => {
-                                m_region = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "tag" => {
-                                m_tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "extents" => {
-                                m_extents = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "region" => ::qmp_types::de::next(&mut map, &mut m_region),
+                            "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
+                            "extents" => ::qmp_types::de::next(&mut map, &mut m_extents),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(CxlAddDynamicCapacity {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -2345,24 +2124,17 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            map.serialize_entry("host-id", &self.host_id)?;
-            map.serialize_entry("removal-policy", &self.removal_policy)?;
-            if let ::std::option::Option::Some(value) = &self.forced_removal {
-                map.serialize_entry("forced-removal", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.sanitize_on_release {
-                map.serialize_entry("sanitize-on-release", value)?;
-            }
-            map.serialize_entry("region", &self.region)?;
-            if let ::std::option::Option::Some(value) = &self.tag {
-                map.serialize_entry("tag", value)?;
-            }
-            map.serialize_entry("extents", &self.extents)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.req("host-id", &self.host_id);
+            members.req("removal-policy", &self.removal_policy);
+            members.opt("forced-removal", &self.forced_removal);
+            members.opt("sanitize-on-release", &self.sanitize_on_release);
+            members.req("region", &self.region);
+            members.opt("tag", &self.tag);
+            members.req("extents", &self.extents);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for CxlReleaseDynamicCapacity {
@@ -2410,54 +2182,28 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "host-id" => {
-                                m_host_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                            "host-id" => ::qmp_types::de::next(&mut map, &mut m_host_id),
                             "removal-policy" => {
-                                m_removal_policy = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_removal_policy)
                             }
                             "forced-removal" => {
-                                m_forced_removal = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_forced_removal)
                             }
                             "sanitize-on-release" => {
-                                m_sanitize_on_release = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_sanitize_on_release)
                             }
-                            "region" => {
-                                m_region = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "tag" => {
-                                m_tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "extents" => {
-                                m_extents = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "region" => ::qmp_types::de::next(&mut map, &mut m_region),
+                            "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
+                            "extents" => ::qmp_types::de::next(&mut map, &mut m_extents),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(CxlReleaseDynamicCapacity {
                         path: ::qmp_types::de::required(m_path, "path")?,

@@ -283,13 +283,12 @@ impl ::qmp_types::de::SerializeMembers for DumpQueryResult {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("status", &self.status)?;
-        map.serialize_entry("completed", &self.completed)?;
-        map.serialize_entry("total", &self.total)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("status", &self.status);
+        members.req("completed", &self.completed);
+        members.req("total", &self.total);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DumpQueryResult {
@@ -328,29 +327,13 @@ impl<'de> ::serde::Deserialize<'de> for DumpQueryResult {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "status" => {
-                            m_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "completed" => {
-                            m_completed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "total" => {
-                            m_total = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                        "completed" => ::qmp_types::de::next(&mut map, &mut m_completed),
+                        "total" => ::qmp_types::de::next(&mut map, &mut m_total),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DumpQueryResult {
                     status: ::qmp_types::de::required(m_status, "status")?,
@@ -391,11 +374,10 @@ impl ::qmp_types::de::SerializeMembers for DumpGuestMemoryCapability {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("formats", &self.formats)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("formats", &self.formats);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DumpGuestMemoryCapability {
@@ -434,19 +416,11 @@ impl<'de> ::serde::Deserialize<'de> for DumpGuestMemoryCapability {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "formats" => {
-                            m_formats = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "formats" => ::qmp_types::de::next(&mut map, &mut m_formats),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DumpGuestMemoryCapability {
                     formats: ::qmp_types::de::required(m_formats, "formats")?,
@@ -543,24 +517,15 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("paging", &self.paging)?;
-            map.serialize_entry("protocol", &self.protocol)?;
-            if let ::std::option::Option::Some(value) = &self.detach {
-                map.serialize_entry("detach", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.begin {
-                map.serialize_entry("begin", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.length {
-                map.serialize_entry("length", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.format {
-                map.serialize_entry("format", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("paging", &self.paging);
+            members.req("protocol", &self.protocol);
+            members.opt("detach", &self.detach);
+            members.opt("begin", &self.begin);
+            members.opt("length", &self.length);
+            members.opt("format", &self.format);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for DumpGuestMemory {
@@ -604,44 +569,22 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "paging" => {
-                                m_paging = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "paging" => ::qmp_types::de::next(&mut map, &mut m_paging),
                             "protocol" => {
-                                m_protocol = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_protocol)
                             }
-                            "detach" => {
-                                m_detach = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "begin" => {
-                                m_begin = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "length" => {
-                                m_length = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "detach" => ::qmp_types::de::next(&mut map, &mut m_detach),
+                            "begin" => ::qmp_types::de::next(&mut map, &mut m_begin),
+                            "length" => ::qmp_types::de::next(&mut map, &mut m_length),
+                            "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(DumpGuestMemory {
                         paging: ::qmp_types::de::required(m_paging, "paging")?,
@@ -793,14 +736,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("result", &self.result)?;
-            if let ::std::option::Option::Some(value) = &self.error {
-                map.serialize_entry("error", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("result", &self.result);
+            members.opt("error", &self.error);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for DumpCompleted {
@@ -840,24 +780,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "result" => {
-                                m_result = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "error" => {
-                                m_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "result" => ::qmp_types::de::next(&mut map, &mut m_result),
+                            "error" => ::qmp_types::de::next(&mut map, &mut m_error),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(DumpCompleted {
                         result: ::qmp_types::de::required(m_result, "result")?,

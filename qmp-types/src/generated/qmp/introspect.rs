@@ -206,39 +206,22 @@ impl ::qmp_types::de::SerializeMembers for SchemaInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        if let ::std::option::Option::Some(value) = &self.features {
-            map.serialize_entry("features", value)?;
-        }
-        map.serialize_entry("meta-type", self.meta_type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.opt("features", &self.features);
+        members.req("meta-type", self.meta_type.as_str());
         match &self.meta_type {
-            SchemaInfoBranch::Builtin(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            SchemaInfoBranch::Enum(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            SchemaInfoBranch::Array(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            SchemaInfoBranch::Object(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            SchemaInfoBranch::Alternate(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            SchemaInfoBranch::Command(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            SchemaInfoBranch::Event(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            SchemaInfoBranch::Builtin(branch) => members.members(branch),
+            SchemaInfoBranch::Enum(branch) => members.members(branch),
+            SchemaInfoBranch::Array(branch) => members.members(branch),
+            SchemaInfoBranch::Object(branch) => members.members(branch),
+            SchemaInfoBranch::Alternate(branch) => members.members(branch),
+            SchemaInfoBranch::Command(branch) => members.members(branch),
+            SchemaInfoBranch::Event(branch) => members.members(branch),
             SchemaInfoBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SchemaInfo {
@@ -279,28 +262,11 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "features" => {
-                            m_features = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "meta-type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "features" => ::qmp_types::de::next(&mut map, &mut m_features),
+                        "meta-type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "meta-type")?;
                 #[allow(unused_mut)]
@@ -385,11 +351,10 @@ impl ::qmp_types::de::SerializeMembers for SchemaInfoBuiltin {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("json-type", &self.json_type)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("json-type", &self.json_type);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SchemaInfoBuiltin {
@@ -426,19 +391,11 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoBuiltin {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "json-type" => {
-                            m_json_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "json-type" => ::qmp_types::de::next(&mut map, &mut m_json_type),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SchemaInfoBuiltin {
                     json_type: ::qmp_types::de::required(m_json_type, "json-type")?,
@@ -625,12 +582,11 @@ impl ::qmp_types::de::SerializeMembers for SchemaInfoEnum {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("members", &self.members)?;
-        map.serialize_entry("values", &self.values)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("members", &self.members);
+        members.req("values", &self.values);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SchemaInfoEnum {
@@ -672,24 +628,12 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnum {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "members" => {
-                            m_members = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "values" => {
-                            m_values = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "members" => ::qmp_types::de::next(&mut map, &mut m_members),
+                        "values" => ::qmp_types::de::next(&mut map, &mut m_values),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SchemaInfoEnum {
                     members: ::qmp_types::de::required(m_members, "members")?,
@@ -733,14 +677,11 @@ impl ::qmp_types::de::SerializeMembers for SchemaInfoEnumMember {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        if let ::std::option::Option::Some(value) = &self.features {
-            map.serialize_entry("features", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.opt("features", &self.features);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SchemaInfoEnumMember {
@@ -780,24 +721,12 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnumMember {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "features" => {
-                            m_features = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "features" => ::qmp_types::de::next(&mut map, &mut m_features),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SchemaInfoEnumMember {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -839,11 +768,10 @@ impl ::qmp_types::de::SerializeMembers for SchemaInfoArray {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("element-type", &self.element_type)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("element-type", &self.element_type);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SchemaInfoArray {
@@ -881,18 +809,12 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoArray {
                 >(&mut map)? {
                     match key.as_str() {
                         "element-type" => {
-                            m_element_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_element_type)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SchemaInfoArray {
                     element_type: ::qmp_types::de::required(
@@ -947,17 +869,12 @@ impl ::qmp_types::de::SerializeMembers for SchemaInfoObject {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("members", &self.members)?;
-        if let ::std::option::Option::Some(value) = &self.tag {
-            map.serialize_entry("tag", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.variants {
-            map.serialize_entry("variants", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("members", &self.members);
+        members.opt("tag", &self.tag);
+        members.opt("variants", &self.variants);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SchemaInfoObject {
@@ -1000,29 +917,13 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObject {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "members" => {
-                            m_members = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tag" => {
-                            m_tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "variants" => {
-                            m_variants = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "members" => ::qmp_types::de::next(&mut map, &mut m_members),
+                        "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
+                        "variants" => ::qmp_types::de::next(&mut map, &mut m_variants),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SchemaInfoObject {
                     members: ::qmp_types::de::required(m_members, "members")?,
@@ -1077,18 +978,13 @@ impl ::qmp_types::de::SerializeMembers for SchemaInfoObjectMember {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("type", &self.r#type)?;
-        if let ::std::option::Option::Some(value) = &self.default {
-            map.serialize_entry("default", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.features {
-            map.serialize_entry("features", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("type", &self.r#type);
+        members.opt("default", &self.default);
+        members.opt("features", &self.features);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SchemaInfoObjectMember {
@@ -1130,34 +1026,14 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectMember {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "default" => {
-                            m_default = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "features" => {
-                            m_features = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                        "default" => ::qmp_types::de::next(&mut map, &mut m_default),
+                        "features" => ::qmp_types::de::next(&mut map, &mut m_features),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SchemaInfoObjectMember {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -1203,12 +1079,11 @@ impl ::qmp_types::de::SerializeMembers for SchemaInfoObjectVariant {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("case", &self.case)?;
-        map.serialize_entry("type", &self.r#type)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("case", &self.case);
+        members.req("type", &self.r#type);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SchemaInfoObjectVariant {
@@ -1246,24 +1121,12 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectVariant {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "case" => {
-                            m_case = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "case" => ::qmp_types::de::next(&mut map, &mut m_case),
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SchemaInfoObjectVariant {
                     case: ::qmp_types::de::required(m_case, "case")?,
@@ -1307,11 +1170,10 @@ impl ::qmp_types::de::SerializeMembers for SchemaInfoAlternate {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("members", &self.members)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("members", &self.members);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SchemaInfoAlternate {
@@ -1350,19 +1212,11 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternate {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "members" => {
-                            m_members = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "members" => ::qmp_types::de::next(&mut map, &mut m_members),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SchemaInfoAlternate {
                     members: ::qmp_types::de::required(m_members, "members")?,
@@ -1401,11 +1255,10 @@ impl ::qmp_types::de::SerializeMembers for SchemaInfoAlternateMember {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", &self.r#type)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", &self.r#type);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SchemaInfoAlternateMember {
@@ -1442,19 +1295,11 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternateMember {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SchemaInfoAlternateMember {
                     r#type: ::qmp_types::de::required(m_type, "type")?,
@@ -1504,15 +1349,12 @@ impl ::qmp_types::de::SerializeMembers for SchemaInfoCommand {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("arg-type", &self.arg_type)?;
-        map.serialize_entry("ret-type", &self.ret_type)?;
-        if let ::std::option::Option::Some(value) = &self.allow_oob {
-            map.serialize_entry("allow-oob", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("arg-type", &self.arg_type);
+        members.req("ret-type", &self.ret_type);
+        members.opt("allow-oob", &self.allow_oob);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SchemaInfoCommand {
@@ -1551,29 +1393,13 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoCommand {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "arg-type" => {
-                            m_arg_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ret-type" => {
-                            m_ret_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "allow-oob" => {
-                            m_allow_oob = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "arg-type" => ::qmp_types::de::next(&mut map, &mut m_arg_type),
+                        "ret-type" => ::qmp_types::de::next(&mut map, &mut m_ret_type),
+                        "allow-oob" => ::qmp_types::de::next(&mut map, &mut m_allow_oob),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SchemaInfoCommand {
                     arg_type: ::qmp_types::de::required(m_arg_type, "arg-type")?,
@@ -1615,11 +1441,10 @@ impl ::qmp_types::de::SerializeMembers for SchemaInfoEvent {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("arg-type", &self.arg_type)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("arg-type", &self.arg_type);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SchemaInfoEvent {
@@ -1656,19 +1481,11 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoEvent {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "arg-type" => {
-                            m_arg_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "arg-type" => ::qmp_types::de::next(&mut map, &mut m_arg_type),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SchemaInfoEvent {
                     arg_type: ::qmp_types::de::required(m_arg_type, "arg-type")?,

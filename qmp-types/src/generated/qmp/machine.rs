@@ -393,17 +393,12 @@ impl ::qmp_types::de::SerializeMembers for CpuInfoS390 {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("cpu-state", &self.cpu_state)?;
-        if let ::std::option::Option::Some(value) = &self.dedicated {
-            map.serialize_entry("dedicated", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.entitlement {
-            map.serialize_entry("entitlement", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("cpu-state", &self.cpu_state);
+        members.opt("dedicated", &self.dedicated);
+        members.opt("entitlement", &self.entitlement);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CpuInfoS390 {
@@ -444,29 +439,15 @@ impl<'de> ::serde::Deserialize<'de> for CpuInfoS390 {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "cpu-state" => {
-                            m_cpu_state = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "dedicated" => {
-                            m_dedicated = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cpu-state" => ::qmp_types::de::next(&mut map, &mut m_cpu_state),
+                        "dedicated" => ::qmp_types::de::next(&mut map, &mut m_dedicated),
                         "entitlement" => {
-                            m_entitlement = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_entitlement)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CpuInfoS390 {
                     cpu_state: ::qmp_types::de::required(m_cpu_state, "cpu-state")?,
@@ -642,13 +623,12 @@ impl ::qmp_types::de::SerializeMembers for CpuInfoFast {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("cpu-index", &self.cpu_index)?;
-        map.serialize_entry("qom-path", &self.qom_path)?;
-        map.serialize_entry("thread-id", &self.thread_id)?;
-        if let ::std::option::Option::Some(value) = &self.props {
-            map.serialize_entry("props", value)?;
-        }
-        map.serialize_entry("target", self.target.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("cpu-index", &self.cpu_index);
+        members.req("qom-path", &self.qom_path);
+        members.req("thread-id", &self.thread_id);
+        members.opt("props", &self.props);
+        members.req("target", self.target.as_str());
         match &self.target {
             CpuInfoFastBranch::Aarch64 => {}
             CpuInfoFastBranch::Alpha => {}
@@ -670,9 +650,7 @@ impl ::qmp_types::de::SerializeMembers for CpuInfoFast {
             CpuInfoFastBranch::Riscv32 => {}
             CpuInfoFastBranch::Riscv64 => {}
             CpuInfoFastBranch::Rx => {}
-            CpuInfoFastBranch::S390x(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            CpuInfoFastBranch::S390x(branch) => members.members(branch),
             CpuInfoFastBranch::Sh4 => {}
             CpuInfoFastBranch::Sh4eb => {}
             CpuInfoFastBranch::Sparc => {}
@@ -683,10 +661,8 @@ impl ::qmp_types::de::SerializeMembers for CpuInfoFast {
             CpuInfoFastBranch::Xtensaeb => {}
             CpuInfoFastBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CpuInfoFast {
@@ -727,38 +703,13 @@ impl<'de> ::serde::Deserialize<'de> for CpuInfoFast {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "cpu-index" => {
-                            m_cpu_index = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "qom-path" => {
-                            m_qom_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "thread-id" => {
-                            m_thread_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "props" => {
-                            m_props = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "target" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
+                        "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
+                        "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
+                        "props" => ::qmp_types::de::next(&mut map, &mut m_props),
+                        "target" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "target")?;
                 #[allow(unused_mut)]
@@ -939,13 +890,12 @@ impl ::qmp_types::de::SerializeMembers for CompatProperty {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("qom-type", &self.qom_type)?;
-        map.serialize_entry("property", &self.property)?;
-        map.serialize_entry("value", &self.value)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("qom-type", &self.qom_type);
+        members.req("property", &self.property);
+        members.req("value", &self.value);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CompatProperty {
@@ -984,29 +934,13 @@ impl<'de> ::serde::Deserialize<'de> for CompatProperty {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "qom-type" => {
-                            m_qom_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "property" => {
-                            m_property = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "value" => {
-                            m_value = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "qom-type" => ::qmp_types::de::next(&mut map, &mut m_qom_type),
+                        "property" => ::qmp_types::de::next(&mut map, &mut m_property),
+                        "value" => ::qmp_types::de::next(&mut map, &mut m_value),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CompatProperty {
                     qom_type: ::qmp_types::de::required(m_qom_type, "qom-type")?,
@@ -1094,31 +1028,20 @@ impl ::qmp_types::de::SerializeMembers for MachineInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        if let ::std::option::Option::Some(value) = &self.alias {
-            map.serialize_entry("alias", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.is_default {
-            map.serialize_entry("is-default", value)?;
-        }
-        map.serialize_entry("cpu-max", &self.cpu_max)?;
-        map.serialize_entry("hotpluggable-cpus", &self.hotpluggable_cpus)?;
-        map.serialize_entry("numa-mem-supported", &self.numa_mem_supported)?;
-        map.serialize_entry("deprecated", &self.deprecated)?;
-        if let ::std::option::Option::Some(value) = &self.default_cpu_type {
-            map.serialize_entry("default-cpu-type", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.default_ram_id {
-            map.serialize_entry("default-ram-id", value)?;
-        }
-        map.serialize_entry("acpi", &self.acpi)?;
-        if let ::std::option::Option::Some(value) = &self.compat_props {
-            map.serialize_entry("compat-props", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.opt("alias", &self.alias);
+        members.opt("is-default", &self.is_default);
+        members.req("cpu-max", &self.cpu_max);
+        members.req("hotpluggable-cpus", &self.hotpluggable_cpus);
+        members.req("numa-mem-supported", &self.numa_mem_supported);
+        members.req("deprecated", &self.deprecated);
+        members.opt("default-cpu-type", &self.default_cpu_type);
+        members.opt("default-ram-id", &self.default_ram_id);
+        members.req("acpi", &self.acpi);
+        members.opt("compat-props", &self.compat_props);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MachineInfo {
@@ -1169,69 +1092,35 @@ impl<'de> ::serde::Deserialize<'de> for MachineInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "alias" => {
-                            m_alias = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
                         "is-default" => {
-                            m_is_default = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_is_default)
                         }
-                        "cpu-max" => {
-                            m_cpu_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cpu-max" => ::qmp_types::de::next(&mut map, &mut m_cpu_max),
                         "hotpluggable-cpus" => {
-                            m_hotpluggable_cpus = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_hotpluggable_cpus)
                         }
                         "numa-mem-supported" => {
-                            m_numa_mem_supported = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_numa_mem_supported)
                         }
                         "deprecated" => {
-                            m_deprecated = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_deprecated)
                         }
                         "default-cpu-type" => {
-                            m_default_cpu_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_default_cpu_type)
                         }
                         "default-ram-id" => {
-                            m_default_ram_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_default_ram_id)
                         }
-                        "acpi" => {
-                            m_acpi = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "acpi" => ::qmp_types::de::next(&mut map, &mut m_acpi),
                         "compat-props" => {
-                            m_compat_props = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_compat_props)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MachineInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -1287,11 +1176,10 @@ impl ::qmp_types::de::SerializeMembers for CurrentMachineParams {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("wakeup-suspend-support", &self.wakeup_suspend_support)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("wakeup-suspend-support", &self.wakeup_suspend_support);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CurrentMachineParams {
@@ -1329,18 +1217,15 @@ impl<'de> ::serde::Deserialize<'de> for CurrentMachineParams {
                 >(&mut map)? {
                     match key.as_str() {
                         "wakeup-suspend-support" => {
-                            m_wakeup_suspend_support = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_wakeup_suspend_support,
+                            )
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CurrentMachineParams {
                     wakeup_suspend_support: ::qmp_types::de::required(
@@ -1382,11 +1267,10 @@ impl ::qmp_types::de::SerializeMembers for TargetInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("arch", &self.arch)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("arch", &self.arch);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for TargetInfo {
@@ -1423,19 +1307,11 @@ impl<'de> ::serde::Deserialize<'de> for TargetInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "arch" => {
-                            m_arch = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "arch" => ::qmp_types::de::next(&mut map, &mut m_arch),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(TargetInfo {
                     arch: ::qmp_types::de::required(m_arch, "arch")?,
@@ -1477,11 +1353,10 @@ impl ::qmp_types::de::SerializeMembers for UuidInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("UUID", &self.uuid)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("UUID", &self.uuid);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for UuidInfo {
@@ -1518,19 +1393,11 @@ impl<'de> ::serde::Deserialize<'de> for UuidInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "UUID" => {
-                            m_uuid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "UUID" => ::qmp_types::de::next(&mut map, &mut m_uuid),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(UuidInfo {
                     uuid: ::qmp_types::de::required(m_uuid, "UUID")?,
@@ -1569,11 +1436,10 @@ impl ::qmp_types::de::SerializeMembers for GuidInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("guid", &self.guid)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("guid", &self.guid);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuidInfo {
@@ -1610,19 +1476,11 @@ impl<'de> ::serde::Deserialize<'de> for GuidInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "guid" => {
-                            m_guid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "guid" => ::qmp_types::de::next(&mut map, &mut m_guid),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuidInfo {
                     guid: ::qmp_types::de::required(m_guid, "guid")?,
@@ -1787,12 +1645,11 @@ impl ::qmp_types::de::SerializeMembers for KvmInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("enabled", &self.enabled)?;
-        map.serialize_entry("present", &self.present)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("enabled", &self.enabled);
+        members.req("present", &self.present);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for KvmInfo {
@@ -1830,24 +1687,12 @@ impl<'de> ::serde::Deserialize<'de> for KvmInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "enabled" => {
-                            m_enabled = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "present" => {
-                            m_present = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
+                        "present" => ::qmp_types::de::next(&mut map, &mut m_present),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(KvmInfo {
                     enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
@@ -2037,29 +1882,18 @@ impl ::qmp_types::de::SerializeMembers for NumaOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            NumaOptionsBranch::Node(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NumaOptionsBranch::Dist(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NumaOptionsBranch::Cpu(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NumaOptionsBranch::HmatLb(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NumaOptionsBranch::HmatCache(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            NumaOptionsBranch::Node(branch) => members.members(branch),
+            NumaOptionsBranch::Dist(branch) => members.members(branch),
+            NumaOptionsBranch::Cpu(branch) => members.members(branch),
+            NumaOptionsBranch::HmatLb(branch) => members.members(branch),
+            NumaOptionsBranch::HmatCache(branch) => members.members(branch),
             NumaOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NumaOptions {
@@ -2096,18 +1930,9 @@ impl<'de> ::serde::Deserialize<'de> for NumaOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -2201,25 +2026,14 @@ impl ::qmp_types::de::SerializeMembers for NumaNodeOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.nodeid {
-            map.serialize_entry("nodeid", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cpus {
-            map.serialize_entry("cpus", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.mem {
-            map.serialize_entry("mem", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.memdev {
-            map.serialize_entry("memdev", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.initiator {
-            map.serialize_entry("initiator", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("nodeid", &self.nodeid);
+        members.opt("cpus", &self.cpus);
+        members.opt("mem", &self.mem);
+        members.opt("memdev", &self.memdev);
+        members.opt("initiator", &self.initiator);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NumaNodeOptions {
@@ -2260,39 +2074,15 @@ impl<'de> ::serde::Deserialize<'de> for NumaNodeOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "nodeid" => {
-                            m_nodeid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "cpus" => {
-                            m_cpus = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "mem" => {
-                            m_mem = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "memdev" => {
-                            m_memdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "initiator" => {
-                            m_initiator = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "nodeid" => ::qmp_types::de::next(&mut map, &mut m_nodeid),
+                        "cpus" => ::qmp_types::de::next(&mut map, &mut m_cpus),
+                        "mem" => ::qmp_types::de::next(&mut map, &mut m_mem),
+                        "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
+                        "initiator" => ::qmp_types::de::next(&mut map, &mut m_initiator),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NumaNodeOptions {
                     nodeid: m_nodeid,
@@ -2343,13 +2133,12 @@ impl ::qmp_types::de::SerializeMembers for NumaDistOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("src", &self.src)?;
-        map.serialize_entry("dst", &self.dst)?;
-        map.serialize_entry("val", &self.val)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("src", &self.src);
+        members.req("dst", &self.dst);
+        members.req("val", &self.val);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NumaDistOptions {
@@ -2388,29 +2177,13 @@ impl<'de> ::serde::Deserialize<'de> for NumaDistOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "src" => {
-                            m_src = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "dst" => {
-                            m_dst = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "val" => {
-                            m_val = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "src" => ::qmp_types::de::next(&mut map, &mut m_src),
+                        "dst" => ::qmp_types::de::next(&mut map, &mut m_dst),
+                        "val" => ::qmp_types::de::next(&mut map, &mut m_val),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NumaDistOptions {
                     src: ::qmp_types::de::required(m_src, "src")?,
@@ -2461,15 +2234,12 @@ impl ::qmp_types::de::SerializeMembers for CXLFixedMemoryWindowOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self.interleave_granularity {
-            map.serialize_entry("interleave-granularity", value)?;
-        }
-        map.serialize_entry("targets", &self.targets)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("size", &self.size);
+        members.opt("interleave-granularity", &self.interleave_granularity);
+        members.req("targets", &self.targets);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CXLFixedMemoryWindowOptions {
@@ -2510,29 +2280,18 @@ impl<'de> ::serde::Deserialize<'de> for CXLFixedMemoryWindowOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "interleave-granularity" => {
-                            m_interleave_granularity = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_interleave_granularity,
+                            )
                         }
-                        "targets" => {
-                            m_targets = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "targets" => ::qmp_types::de::next(&mut map, &mut m_targets),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CXLFixedMemoryWindowOptions {
                     size: ::qmp_types::de::required(m_size, "size")?,
@@ -2573,11 +2332,10 @@ impl ::qmp_types::de::SerializeMembers for CXLFMWProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("cxl-fmw", &self.cxl_fmw)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("cxl-fmw", &self.cxl_fmw);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CXLFMWProperties {
@@ -2616,19 +2374,11 @@ impl<'de> ::serde::Deserialize<'de> for CXLFMWProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "cxl-fmw" => {
-                            m_cxl_fmw = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cxl-fmw" => ::qmp_types::de::next(&mut map, &mut m_cxl_fmw),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CXLFMWProperties {
                     cxl_fmw: ::qmp_types::de::required(m_cxl_fmw, "cxl-fmw")?,
@@ -2814,16 +2564,13 @@ impl ::qmp_types::de::SerializeMembers for X86CPUFeatureWordInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("cpuid-input-eax", &self.cpuid_input_eax)?;
-        if let ::std::option::Option::Some(value) = &self.cpuid_input_ecx {
-            map.serialize_entry("cpuid-input-ecx", value)?;
-        }
-        map.serialize_entry("cpuid-register", &self.cpuid_register)?;
-        map.serialize_entry("features", &self.features)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("cpuid-input-eax", &self.cpuid_input_eax);
+        members.opt("cpuid-input-ecx", &self.cpuid_input_ecx);
+        members.req("cpuid-register", &self.cpuid_register);
+        members.req("features", &self.features);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for X86CPUFeatureWordInfo {
@@ -2866,33 +2613,19 @@ impl<'de> ::serde::Deserialize<'de> for X86CPUFeatureWordInfo {
                 >(&mut map)? {
                     match key.as_str() {
                         "cpuid-input-eax" => {
-                            m_cpuid_input_eax = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cpuid_input_eax)
                         }
                         "cpuid-input-ecx" => {
-                            m_cpuid_input_ecx = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cpuid_input_ecx)
                         }
                         "cpuid-register" => {
-                            m_cpuid_register = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cpuid_register)
                         }
-                        "features" => {
-                            m_features = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "features" => ::qmp_types::de::next(&mut map, &mut m_features),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(X86CPUFeatureWordInfo {
                     cpuid_input_eax: ::qmp_types::de::required(
@@ -2941,11 +2674,10 @@ impl ::qmp_types::de::SerializeMembers for DummyForceArrays {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("unused", &self.unused)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("unused", &self.unused);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DummyForceArrays {
@@ -2984,19 +2716,11 @@ impl<'de> ::serde::Deserialize<'de> for DummyForceArrays {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "unused" => {
-                            m_unused = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "unused" => ::qmp_types::de::next(&mut map, &mut m_unused),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DummyForceArrays {
                     unused: ::qmp_types::de::required(m_unused, "unused")?,
@@ -3068,37 +2792,18 @@ impl ::qmp_types::de::SerializeMembers for NumaCpuOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.node_id {
-            map.serialize_entry("node-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.drawer_id {
-            map.serialize_entry("drawer-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.book_id {
-            map.serialize_entry("book-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.socket_id {
-            map.serialize_entry("socket-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.die_id {
-            map.serialize_entry("die-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cluster_id {
-            map.serialize_entry("cluster-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.module_id {
-            map.serialize_entry("module-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.core_id {
-            map.serialize_entry("core-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.thread_id {
-            map.serialize_entry("thread-id", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("node-id", &self.node_id);
+        members.opt("drawer-id", &self.drawer_id);
+        members.opt("book-id", &self.book_id);
+        members.opt("socket-id", &self.socket_id);
+        members.opt("die-id", &self.die_id);
+        members.opt("cluster-id", &self.cluster_id);
+        members.opt("module-id", &self.module_id);
+        members.opt("core-id", &self.core_id);
+        members.opt("thread-id", &self.thread_id);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NumaCpuOptions {
@@ -3143,59 +2848,21 @@ impl<'de> ::serde::Deserialize<'de> for NumaCpuOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "node-id" => {
-                            m_node_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "drawer-id" => {
-                            m_drawer_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "book-id" => {
-                            m_book_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "socket-id" => {
-                            m_socket_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "die-id" => {
-                            m_die_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "node-id" => ::qmp_types::de::next(&mut map, &mut m_node_id),
+                        "drawer-id" => ::qmp_types::de::next(&mut map, &mut m_drawer_id),
+                        "book-id" => ::qmp_types::de::next(&mut map, &mut m_book_id),
+                        "socket-id" => ::qmp_types::de::next(&mut map, &mut m_socket_id),
+                        "die-id" => ::qmp_types::de::next(&mut map, &mut m_die_id),
                         "cluster-id" => {
-                            m_cluster_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cluster_id)
                         }
-                        "module-id" => {
-                            m_module_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "core-id" => {
-                            m_core_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "thread-id" => {
-                            m_thread_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "module-id" => ::qmp_types::de::next(&mut map, &mut m_module_id),
+                        "core-id" => ::qmp_types::de::next(&mut map, &mut m_core_id),
+                        "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NumaCpuOptions {
                     node_id: m_node_id,
@@ -3512,20 +3179,15 @@ impl ::qmp_types::de::SerializeMembers for NumaHmatLBOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("initiator", &self.initiator)?;
-        map.serialize_entry("target", &self.target)?;
-        map.serialize_entry("hierarchy", &self.hierarchy)?;
-        map.serialize_entry("data-type", &self.data_type)?;
-        if let ::std::option::Option::Some(value) = &self.latency {
-            map.serialize_entry("latency", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bandwidth {
-            map.serialize_entry("bandwidth", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("initiator", &self.initiator);
+        members.req("target", &self.target);
+        members.req("hierarchy", &self.hierarchy);
+        members.req("data-type", &self.data_type);
+        members.opt("latency", &self.latency);
+        members.opt("bandwidth", &self.bandwidth);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NumaHmatLBOptions {
@@ -3569,44 +3231,16 @@ impl<'de> ::serde::Deserialize<'de> for NumaHmatLBOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "initiator" => {
-                            m_initiator = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "target" => {
-                            m_target = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "hierarchy" => {
-                            m_hierarchy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "data-type" => {
-                            m_data_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "latency" => {
-                            m_latency = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bandwidth" => {
-                            m_bandwidth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "initiator" => ::qmp_types::de::next(&mut map, &mut m_initiator),
+                        "target" => ::qmp_types::de::next(&mut map, &mut m_target),
+                        "hierarchy" => ::qmp_types::de::next(&mut map, &mut m_hierarchy),
+                        "data-type" => ::qmp_types::de::next(&mut map, &mut m_data_type),
+                        "latency" => ::qmp_types::de::next(&mut map, &mut m_latency),
+                        "bandwidth" => ::qmp_types::de::next(&mut map, &mut m_bandwidth),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NumaHmatLBOptions {
                     initiator: ::qmp_types::de::required(m_initiator, "initiator")?,
@@ -3904,16 +3538,15 @@ impl ::qmp_types::de::SerializeMembers for NumaHmatCacheOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("node-id", &self.node_id)?;
-        map.serialize_entry("size", &self.size)?;
-        map.serialize_entry("level", &self.level)?;
-        map.serialize_entry("associativity", &self.associativity)?;
-        map.serialize_entry("policy", &self.policy)?;
-        map.serialize_entry("line", &self.line)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("node-id", &self.node_id);
+        members.req("size", &self.size);
+        members.req("level", &self.level);
+        members.req("associativity", &self.associativity);
+        members.req("policy", &self.policy);
+        members.req("line", &self.line);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NumaHmatCacheOptions {
@@ -3957,44 +3590,18 @@ impl<'de> ::serde::Deserialize<'de> for NumaHmatCacheOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "node-id" => {
-                            m_node_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "level" => {
-                            m_level = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "node-id" => ::qmp_types::de::next(&mut map, &mut m_node_id),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                        "level" => ::qmp_types::de::next(&mut map, &mut m_level),
                         "associativity" => {
-                            m_associativity = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_associativity)
                         }
-                        "policy" => {
-                            m_policy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "line" => {
-                            m_line = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                        "line" => ::qmp_types::de::next(&mut map, &mut m_line),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NumaHmatCacheOptions {
                     node_id: ::qmp_types::de::required(m_node_id, "node-id")?,
@@ -4077,23 +3684,18 @@ impl ::qmp_types::de::SerializeMembers for Memdev {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.id {
-            map.serialize_entry("id", value)?;
-        }
-        map.serialize_entry("size", &self.size)?;
-        map.serialize_entry("merge", &self.merge)?;
-        map.serialize_entry("dump", &self.dump)?;
-        map.serialize_entry("prealloc", &self.prealloc)?;
-        map.serialize_entry("share", &self.share)?;
-        if let ::std::option::Option::Some(value) = &self.reserve {
-            map.serialize_entry("reserve", value)?;
-        }
-        map.serialize_entry("host-nodes", &self.host_nodes)?;
-        map.serialize_entry("policy", &self.policy)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("id", &self.id);
+        members.req("size", &self.size);
+        members.req("merge", &self.merge);
+        members.req("dump", &self.dump);
+        members.req("prealloc", &self.prealloc);
+        members.req("share", &self.share);
+        members.opt("reserve", &self.reserve);
+        members.req("host-nodes", &self.host_nodes);
+        members.req("policy", &self.policy);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for Memdev {
@@ -4138,59 +3740,21 @@ impl<'de> ::serde::Deserialize<'de> for Memdev {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "merge" => {
-                            m_merge = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "dump" => {
-                            m_dump = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "prealloc" => {
-                            m_prealloc = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "share" => {
-                            m_share = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "reserve" => {
-                            m_reserve = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                        "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
+                        "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
+                        "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
+                        "share" => ::qmp_types::de::next(&mut map, &mut m_share),
+                        "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
                         "host-nodes" => {
-                            m_host_nodes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_host_nodes)
                         }
-                        "policy" => {
-                            m_policy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(Memdev {
                     id: m_id,
@@ -4276,37 +3840,18 @@ impl ::qmp_types::de::SerializeMembers for CpuInstanceProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.node_id {
-            map.serialize_entry("node-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.drawer_id {
-            map.serialize_entry("drawer-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.book_id {
-            map.serialize_entry("book-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.socket_id {
-            map.serialize_entry("socket-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.die_id {
-            map.serialize_entry("die-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cluster_id {
-            map.serialize_entry("cluster-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.module_id {
-            map.serialize_entry("module-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.core_id {
-            map.serialize_entry("core-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.thread_id {
-            map.serialize_entry("thread-id", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("node-id", &self.node_id);
+        members.opt("drawer-id", &self.drawer_id);
+        members.opt("book-id", &self.book_id);
+        members.opt("socket-id", &self.socket_id);
+        members.opt("die-id", &self.die_id);
+        members.opt("cluster-id", &self.cluster_id);
+        members.opt("module-id", &self.module_id);
+        members.opt("core-id", &self.core_id);
+        members.opt("thread-id", &self.thread_id);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CpuInstanceProperties {
@@ -4351,59 +3896,21 @@ impl<'de> ::serde::Deserialize<'de> for CpuInstanceProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "node-id" => {
-                            m_node_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "drawer-id" => {
-                            m_drawer_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "book-id" => {
-                            m_book_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "socket-id" => {
-                            m_socket_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "die-id" => {
-                            m_die_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "node-id" => ::qmp_types::de::next(&mut map, &mut m_node_id),
+                        "drawer-id" => ::qmp_types::de::next(&mut map, &mut m_drawer_id),
+                        "book-id" => ::qmp_types::de::next(&mut map, &mut m_book_id),
+                        "socket-id" => ::qmp_types::de::next(&mut map, &mut m_socket_id),
+                        "die-id" => ::qmp_types::de::next(&mut map, &mut m_die_id),
                         "cluster-id" => {
-                            m_cluster_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cluster_id)
                         }
-                        "module-id" => {
-                            m_module_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "core-id" => {
-                            m_core_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "thread-id" => {
-                            m_thread_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "module-id" => ::qmp_types::de::next(&mut map, &mut m_module_id),
+                        "core-id" => ::qmp_types::de::next(&mut map, &mut m_core_id),
+                        "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CpuInstanceProperties {
                     node_id: m_node_id,
@@ -4467,16 +3974,13 @@ impl ::qmp_types::de::SerializeMembers for HotpluggableCPU {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", &self.r#type)?;
-        map.serialize_entry("vcpus-count", &self.vcpus_count)?;
-        map.serialize_entry("props", &self.props)?;
-        if let ::std::option::Option::Some(value) = &self.qom_path {
-            map.serialize_entry("qom-path", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", &self.r#type);
+        members.req("vcpus-count", &self.vcpus_count);
+        members.req("props", &self.props);
+        members.opt("qom-path", &self.qom_path);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for HotpluggableCPU {
@@ -4516,34 +4020,16 @@ impl<'de> ::serde::Deserialize<'de> for HotpluggableCPU {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
                         "vcpus-count" => {
-                            m_vcpus_count = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vcpus_count)
                         }
-                        "props" => {
-                            m_props = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "qom-path" => {
-                            m_qom_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "props" => ::qmp_types::de::next(&mut map, &mut m_props),
+                        "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(HotpluggableCPU {
                     r#type: ::qmp_types::de::required(m_type, "type")?,
@@ -4589,11 +4075,10 @@ impl ::qmp_types::de::SerializeMembers for BalloonInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("actual", &self.actual)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("actual", &self.actual);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BalloonInfo {
@@ -4630,19 +4115,11 @@ impl<'de> ::serde::Deserialize<'de> for BalloonInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "actual" => {
-                            m_actual = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "actual" => ::qmp_types::de::next(&mut map, &mut m_actual),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BalloonInfo {
                     actual: ::qmp_types::de::required(m_actual, "actual")?,
@@ -4687,12 +4164,11 @@ impl ::qmp_types::de::SerializeMembers for HvBalloonInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("committed", &self.committed)?;
-        map.serialize_entry("available", &self.available)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("committed", &self.committed);
+        members.req("available", &self.available);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for HvBalloonInfo {
@@ -4730,24 +4206,12 @@ impl<'de> ::serde::Deserialize<'de> for HvBalloonInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "committed" => {
-                            m_committed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "available" => {
-                            m_available = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "committed" => ::qmp_types::de::next(&mut map, &mut m_committed),
+                        "available" => ::qmp_types::de::next(&mut map, &mut m_available),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(HvBalloonInfo {
                     committed: ::qmp_types::de::required(m_committed, "committed")?,
@@ -4793,14 +4257,11 @@ impl ::qmp_types::de::SerializeMembers for MemoryInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("base-memory", &self.base_memory)?;
-        if let ::std::option::Option::Some(value) = &self.plugged_memory {
-            map.serialize_entry("plugged-memory", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("base-memory", &self.base_memory);
+        members.opt("plugged-memory", &self.plugged_memory);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MemoryInfo {
@@ -4839,23 +4300,15 @@ impl<'de> ::serde::Deserialize<'de> for MemoryInfo {
                 >(&mut map)? {
                     match key.as_str() {
                         "base-memory" => {
-                            m_base_memory = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_base_memory)
                         }
                         "plugged-memory" => {
-                            m_plugged_memory = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_plugged_memory)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MemoryInfo {
                     base_memory: ::qmp_types::de::required(
@@ -4928,20 +4381,17 @@ impl ::qmp_types::de::SerializeMembers for PCDIMMDeviceInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.id {
-            map.serialize_entry("id", value)?;
-        }
-        map.serialize_entry("addr", &self.addr)?;
-        map.serialize_entry("size", &self.size)?;
-        map.serialize_entry("slot", &self.slot)?;
-        map.serialize_entry("node", &self.node)?;
-        map.serialize_entry("memdev", &self.memdev)?;
-        map.serialize_entry("hotplugged", &self.hotplugged)?;
-        map.serialize_entry("hotpluggable", &self.hotpluggable)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("id", &self.id);
+        members.req("addr", &self.addr);
+        members.req("size", &self.size);
+        members.req("slot", &self.slot);
+        members.req("node", &self.node);
+        members.req("memdev", &self.memdev);
+        members.req("hotplugged", &self.hotplugged);
+        members.req("hotpluggable", &self.hotpluggable);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for PCDIMMDeviceInfo {
@@ -4985,54 +4435,22 @@ impl<'de> ::serde::Deserialize<'de> for PCDIMMDeviceInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "addr" => {
-                            m_addr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "slot" => {
-                            m_slot = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "node" => {
-                            m_node = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "memdev" => {
-                            m_memdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                        "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
+                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                        "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
                         "hotplugged" => {
-                            m_hotplugged = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_hotplugged)
                         }
                         "hotpluggable" => {
-                            m_hotpluggable = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_hotpluggable)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(PCDIMMDeviceInfo {
                     id: m_id,
@@ -5090,16 +4508,13 @@ impl ::qmp_types::de::SerializeMembers for VirtioPMEMDeviceInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.id {
-            map.serialize_entry("id", value)?;
-        }
-        map.serialize_entry("memaddr", &self.memaddr)?;
-        map.serialize_entry("size", &self.size)?;
-        map.serialize_entry("memdev", &self.memdev)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("id", &self.id);
+        members.req("memaddr", &self.memaddr);
+        members.req("size", &self.size);
+        members.req("memdev", &self.memdev);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VirtioPMEMDeviceInfo {
@@ -5139,34 +4554,14 @@ impl<'de> ::serde::Deserialize<'de> for VirtioPMEMDeviceInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "memaddr" => {
-                            m_memaddr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "memdev" => {
-                            m_memdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                        "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VirtioPMEMDeviceInfo {
                     id: m_id,
@@ -5237,20 +4632,17 @@ impl ::qmp_types::de::SerializeMembers for VirtioMEMDeviceInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.id {
-            map.serialize_entry("id", value)?;
-        }
-        map.serialize_entry("memaddr", &self.memaddr)?;
-        map.serialize_entry("requested-size", &self.requested_size)?;
-        map.serialize_entry("size", &self.size)?;
-        map.serialize_entry("max-size", &self.max_size)?;
-        map.serialize_entry("block-size", &self.block_size)?;
-        map.serialize_entry("node", &self.node)?;
-        map.serialize_entry("memdev", &self.memdev)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("id", &self.id);
+        members.req("memaddr", &self.memaddr);
+        members.req("requested-size", &self.requested_size);
+        members.req("size", &self.size);
+        members.req("max-size", &self.max_size);
+        members.req("block-size", &self.block_size);
+        members.req("node", &self.node);
+        members.req("memdev", &self.memdev);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VirtioMEMDeviceInfo {
@@ -5294,54 +4686,22 @@ impl<'de> ::serde::Deserialize<'de> for VirtioMEMDeviceInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "memaddr" => {
-                            m_memaddr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
                         "requested-size" => {
-                            m_requested_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_requested_size)
                         }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "max-size" => {
-                            m_max_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                        "max-size" => ::qmp_types::de::next(&mut map, &mut m_max_size),
                         "block-size" => {
-                            m_block_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_block_size)
                         }
-                        "node" => {
-                            m_node = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "memdev" => {
-                            m_memdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                        "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VirtioMEMDeviceInfo {
                     id: m_id,
@@ -5407,17 +4767,14 @@ impl ::qmp_types::de::SerializeMembers for SgxEPCDeviceInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.id {
-            map.serialize_entry("id", value)?;
-        }
-        map.serialize_entry("memaddr", &self.memaddr)?;
-        map.serialize_entry("size", &self.size)?;
-        map.serialize_entry("node", &self.node)?;
-        map.serialize_entry("memdev", &self.memdev)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("id", &self.id);
+        members.req("memaddr", &self.memaddr);
+        members.req("size", &self.size);
+        members.req("node", &self.node);
+        members.req("memdev", &self.memdev);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SgxEPCDeviceInfo {
@@ -5458,39 +4815,15 @@ impl<'de> ::serde::Deserialize<'de> for SgxEPCDeviceInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "memaddr" => {
-                            m_memaddr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "node" => {
-                            m_node = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "memdev" => {
-                            m_memdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                        "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SgxEPCDeviceInfo {
                     id: m_id,
@@ -5542,20 +4875,13 @@ impl ::qmp_types::de::SerializeMembers for HvBalloonDeviceInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.id {
-            map.serialize_entry("id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.memaddr {
-            map.serialize_entry("memaddr", value)?;
-        }
-        map.serialize_entry("max-size", &self.max_size)?;
-        if let ::std::option::Option::Some(value) = &self.memdev {
-            map.serialize_entry("memdev", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("id", &self.id);
+        members.opt("memaddr", &self.memaddr);
+        members.req("max-size", &self.max_size);
+        members.opt("memdev", &self.memdev);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for HvBalloonDeviceInfo {
@@ -5595,34 +4921,14 @@ impl<'de> ::serde::Deserialize<'de> for HvBalloonDeviceInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "memaddr" => {
-                            m_memaddr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "max-size" => {
-                            m_max_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "memdev" => {
-                            m_memdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "memaddr" => ::qmp_types::de::next(&mut map, &mut m_memaddr),
+                        "max-size" => ::qmp_types::de::next(&mut map, &mut m_max_size),
+                        "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(HvBalloonDeviceInfo {
                     id: m_id,
@@ -5786,11 +5092,10 @@ impl ::qmp_types::de::SerializeMembers for PCDIMMDeviceInfoWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for PCDIMMDeviceInfoWrapper {
@@ -5827,19 +5132,11 @@ impl<'de> ::serde::Deserialize<'de> for PCDIMMDeviceInfoWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(PCDIMMDeviceInfoWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -5878,11 +5175,10 @@ impl ::qmp_types::de::SerializeMembers for VirtioPMEMDeviceInfoWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VirtioPMEMDeviceInfoWrapper {
@@ -5919,19 +5215,11 @@ impl<'de> ::serde::Deserialize<'de> for VirtioPMEMDeviceInfoWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VirtioPMEMDeviceInfoWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -5970,11 +5258,10 @@ impl ::qmp_types::de::SerializeMembers for VirtioMEMDeviceInfoWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VirtioMEMDeviceInfoWrapper {
@@ -6011,19 +5298,11 @@ impl<'de> ::serde::Deserialize<'de> for VirtioMEMDeviceInfoWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VirtioMEMDeviceInfoWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -6062,11 +5341,10 @@ impl ::qmp_types::de::SerializeMembers for SgxEPCDeviceInfoWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SgxEPCDeviceInfoWrapper {
@@ -6103,19 +5381,11 @@ impl<'de> ::serde::Deserialize<'de> for SgxEPCDeviceInfoWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SgxEPCDeviceInfoWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -6154,11 +5424,10 @@ impl ::qmp_types::de::SerializeMembers for HvBalloonDeviceInfoWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for HvBalloonDeviceInfoWrapper {
@@ -6195,19 +5464,11 @@ impl<'de> ::serde::Deserialize<'de> for HvBalloonDeviceInfoWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(HvBalloonDeviceInfoWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -6289,32 +5550,19 @@ impl ::qmp_types::de::SerializeMembers for MemoryDeviceInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            MemoryDeviceInfoBranch::Dimm(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            MemoryDeviceInfoBranch::Nvdimm(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            MemoryDeviceInfoBranch::VirtioPmem(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            MemoryDeviceInfoBranch::VirtioMem(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            MemoryDeviceInfoBranch::SgxEpc(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            MemoryDeviceInfoBranch::HvBalloon(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            MemoryDeviceInfoBranch::Dimm(branch) => members.members(branch),
+            MemoryDeviceInfoBranch::Nvdimm(branch) => members.members(branch),
+            MemoryDeviceInfoBranch::VirtioPmem(branch) => members.members(branch),
+            MemoryDeviceInfoBranch::VirtioMem(branch) => members.members(branch),
+            MemoryDeviceInfoBranch::SgxEpc(branch) => members.members(branch),
+            MemoryDeviceInfoBranch::HvBalloon(branch) => members.members(branch),
             MemoryDeviceInfoBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MemoryDeviceInfo {
@@ -6351,18 +5599,9 @@ impl<'de> ::serde::Deserialize<'de> for MemoryDeviceInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -6443,12 +5682,11 @@ impl ::qmp_types::de::SerializeMembers for SgxEPC {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("memdev", &self.memdev)?;
-        map.serialize_entry("node", &self.node)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("memdev", &self.memdev);
+        members.req("node", &self.node);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SgxEPC {
@@ -6486,24 +5724,12 @@ impl<'de> ::serde::Deserialize<'de> for SgxEPC {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "memdev" => {
-                            m_memdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "node" => {
-                            m_node = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "memdev" => ::qmp_types::de::next(&mut map, &mut m_memdev),
+                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SgxEPC {
                     memdev: ::qmp_types::de::required(m_memdev, "memdev")?,
@@ -6543,11 +5769,10 @@ impl ::qmp_types::de::SerializeMembers for SgxEPCProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("sgx-epc", &self.sgx_epc)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("sgx-epc", &self.sgx_epc);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SgxEPCProperties {
@@ -6586,19 +5811,11 @@ impl<'de> ::serde::Deserialize<'de> for SgxEPCProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "sgx-epc" => {
-                            m_sgx_epc = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "sgx-epc" => ::qmp_types::de::next(&mut map, &mut m_sgx_epc),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SgxEPCProperties {
                     sgx_epc: ::qmp_types::de::required(m_sgx_epc, "sgx-epc")?,
@@ -6658,31 +5875,16 @@ impl ::qmp_types::de::SerializeMembers for BootConfiguration {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.order {
-            map.serialize_entry("order", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.once {
-            map.serialize_entry("once", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.menu {
-            map.serialize_entry("menu", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.splash {
-            map.serialize_entry("splash", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.splash_time {
-            map.serialize_entry("splash-time", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.reboot_timeout {
-            map.serialize_entry("reboot-timeout", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.strict {
-            map.serialize_entry("strict", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("order", &self.order);
+        members.opt("once", &self.once);
+        members.opt("menu", &self.menu);
+        members.opt("splash", &self.splash);
+        members.opt("splash-time", &self.splash_time);
+        members.opt("reboot-timeout", &self.reboot_timeout);
+        members.opt("strict", &self.strict);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BootConfiguration {
@@ -6725,49 +5927,21 @@ impl<'de> ::serde::Deserialize<'de> for BootConfiguration {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "order" => {
-                            m_order = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "once" => {
-                            m_once = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "menu" => {
-                            m_menu = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "splash" => {
-                            m_splash = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "order" => ::qmp_types::de::next(&mut map, &mut m_order),
+                        "once" => ::qmp_types::de::next(&mut map, &mut m_once),
+                        "menu" => ::qmp_types::de::next(&mut map, &mut m_menu),
+                        "splash" => ::qmp_types::de::next(&mut map, &mut m_splash),
                         "splash-time" => {
-                            m_splash_time = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_splash_time)
                         }
                         "reboot-timeout" => {
-                            m_reboot_timeout = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_reboot_timeout)
                         }
-                        "strict" => {
-                            m_strict = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "strict" => ::qmp_types::de::next(&mut map, &mut m_strict),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BootConfiguration {
                     order: m_order,
@@ -6854,40 +6028,19 @@ impl ::qmp_types::de::SerializeMembers for SMPConfiguration {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.cpus {
-            map.serialize_entry("cpus", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.drawers {
-            map.serialize_entry("drawers", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.books {
-            map.serialize_entry("books", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.sockets {
-            map.serialize_entry("sockets", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dies {
-            map.serialize_entry("dies", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.clusters {
-            map.serialize_entry("clusters", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.modules {
-            map.serialize_entry("modules", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cores {
-            map.serialize_entry("cores", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.threads {
-            map.serialize_entry("threads", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.maxcpus {
-            map.serialize_entry("maxcpus", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("cpus", &self.cpus);
+        members.opt("drawers", &self.drawers);
+        members.opt("books", &self.books);
+        members.opt("sockets", &self.sockets);
+        members.opt("dies", &self.dies);
+        members.opt("clusters", &self.clusters);
+        members.opt("modules", &self.modules);
+        members.opt("cores", &self.cores);
+        members.opt("threads", &self.threads);
+        members.opt("maxcpus", &self.maxcpus);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SMPConfiguration {
@@ -6933,64 +6086,20 @@ impl<'de> ::serde::Deserialize<'de> for SMPConfiguration {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "cpus" => {
-                            m_cpus = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "drawers" => {
-                            m_drawers = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "books" => {
-                            m_books = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "sockets" => {
-                            m_sockets = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "dies" => {
-                            m_dies = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "clusters" => {
-                            m_clusters = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "modules" => {
-                            m_modules = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "cores" => {
-                            m_cores = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "threads" => {
-                            m_threads = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "maxcpus" => {
-                            m_maxcpus = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cpus" => ::qmp_types::de::next(&mut map, &mut m_cpus),
+                        "drawers" => ::qmp_types::de::next(&mut map, &mut m_drawers),
+                        "books" => ::qmp_types::de::next(&mut map, &mut m_books),
+                        "sockets" => ::qmp_types::de::next(&mut map, &mut m_sockets),
+                        "dies" => ::qmp_types::de::next(&mut map, &mut m_dies),
+                        "clusters" => ::qmp_types::de::next(&mut map, &mut m_clusters),
+                        "modules" => ::qmp_types::de::next(&mut map, &mut m_modules),
+                        "cores" => ::qmp_types::de::next(&mut map, &mut m_cores),
+                        "threads" => ::qmp_types::de::next(&mut map, &mut m_threads),
+                        "maxcpus" => ::qmp_types::de::next(&mut map, &mut m_maxcpus),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SMPConfiguration {
                     cpus: m_cpus,
@@ -7153,19 +6262,12 @@ impl ::qmp_types::de::SerializeMembers for MemorySizeConfiguration {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.size {
-            map.serialize_entry("size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_size {
-            map.serialize_entry("max-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.slots {
-            map.serialize_entry("slots", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("size", &self.size);
+        members.opt("max-size", &self.max_size);
+        members.opt("slots", &self.slots);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MemorySizeConfiguration {
@@ -7204,29 +6306,13 @@ impl<'de> ::serde::Deserialize<'de> for MemorySizeConfiguration {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "max-size" => {
-                            m_max_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "slots" => {
-                            m_slots = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                        "max-size" => ::qmp_types::de::next(&mut map, &mut m_max_size),
+                        "slots" => ::qmp_types::de::next(&mut map, &mut m_slots),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MemorySizeConfiguration {
                     size: m_size,
@@ -7366,13 +6452,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.compat_props {
-                map.serialize_entry("compat-props", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("compat-props", &self.compat_props);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QueryMachines {
@@ -7410,18 +6493,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "compat-props" => {
-                                m_compat_props = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_compat_props)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QueryMachines {
                         compat_props: m_compat_props,
@@ -7828,16 +6909,13 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("val", &self.val)?;
-            map.serialize_entry("size", &self.size)?;
-            map.serialize_entry("filename", &self.filename)?;
-            if let ::std::option::Option::Some(value) = &self.cpu_index {
-                map.serialize_entry("cpu-index", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("val", &self.val);
+            members.req("size", &self.size);
+            members.req("filename", &self.filename);
+            members.opt("cpu-index", &self.cpu_index);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for Memsave {
@@ -7877,34 +6955,22 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "val" => {
-                                m_val = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "val" => ::qmp_types::de::next(&mut map, &mut m_val),
+                            "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                             "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_filename)
                             }
                             "cpu-index" => {
-                                m_cpu_index = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_cpu_index)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(Memsave {
                         val: ::qmp_types::de::required(m_val, "val")?,
@@ -7974,13 +7040,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("val", &self.val)?;
-            map.serialize_entry("size", &self.size)?;
-            map.serialize_entry("filename", &self.filename)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("val", &self.val);
+            members.req("size", &self.size);
+            members.req("filename", &self.filename);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for Pmemsave {
@@ -8019,29 +7084,19 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "val" => {
-                                m_val = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "val" => ::qmp_types::de::next(&mut map, &mut m_val),
+                            "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                             "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_filename)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(Pmemsave {
                         val: ::qmp_types::de::required(m_val, "val")?,
@@ -8298,11 +7353,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("value", &self.value)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("value", &self.value);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for Balloon {
@@ -8339,19 +7393,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "value" => {
-                                m_value = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "value" => ::qmp_types::de::next(&mut map, &mut m_value),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(Balloon {
                         value: ::qmp_types::de::required(m_value, "value")?,
@@ -8835,11 +7885,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("filename", &self.filename)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("filename", &self.filename);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for Dumpdtb {
@@ -8877,18 +7926,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_filename)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(Dumpdtb {
                         filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -8987,11 +8034,10 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("actual", &self.actual)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("actual", &self.actual);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for BalloonChange {
@@ -9028,19 +8074,15 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "actual" => {
-                                m_actual = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "actual" => ::qmp_types::de::next(&mut map, &mut m_actual),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(BalloonChange {
                         actual: ::qmp_types::de::required(m_actual, "actual")?,
@@ -9148,15 +8190,12 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.id {
-                map.serialize_entry("id", value)?;
-            }
-            map.serialize_entry("size", &self.size)?;
-            map.serialize_entry("qom-path", &self.qom_path)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("id", &self.id);
+            members.req("size", &self.size);
+            members.req("qom-path", &self.qom_path);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for MemoryDeviceSizeChange {
@@ -9195,29 +8234,19 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "size" => {
-                                m_size = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                            "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                             "qom-path" => {
-                                m_qom_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_qom_path)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(MemoryDeviceSizeChange {
                         id: m_id,

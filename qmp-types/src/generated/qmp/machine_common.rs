@@ -413,12 +413,11 @@ impl ::qmp_types::de::SerializeMembers for SmpCacheProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("cache", &self.cache)?;
-        map.serialize_entry("topology", &self.topology)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("cache", &self.cache);
+        members.req("topology", &self.topology);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SmpCacheProperties {
@@ -456,24 +455,12 @@ impl<'de> ::serde::Deserialize<'de> for SmpCacheProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "cache" => {
-                            m_cache = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "topology" => {
-                            m_topology = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cache" => ::qmp_types::de::next(&mut map, &mut m_cache),
+                        "topology" => ::qmp_types::de::next(&mut map, &mut m_topology),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SmpCacheProperties {
                     cache: ::qmp_types::de::required(m_cache, "cache")?,
@@ -513,11 +500,10 @@ impl ::qmp_types::de::SerializeMembers for SmpCachePropertiesWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("caches", &self.caches)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("caches", &self.caches);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SmpCachePropertiesWrapper {
@@ -556,19 +542,11 @@ impl<'de> ::serde::Deserialize<'de> for SmpCachePropertiesWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "caches" => {
-                            m_caches = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "caches" => ::qmp_types::de::next(&mut map, &mut m_caches),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SmpCachePropertiesWrapper {
                     caches: ::qmp_types::de::required(m_caches, "caches")?,

@@ -37,14 +37,11 @@ impl ::qmp_types::de::SerializeMembers for CpuModelInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        if let ::std::option::Option::Some(value) = &self.props {
-            map.serialize_entry("props", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.opt("props", &self.props);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CpuModelInfo {
@@ -82,24 +79,12 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "props" => {
-                            m_props = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "props" => ::qmp_types::de::next(&mut map, &mut m_props),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CpuModelInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -381,11 +366,10 @@ impl ::qmp_types::de::SerializeMembers for CpuModelBaselineInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("model", &self.model)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("model", &self.model);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CpuModelBaselineInfo {
@@ -422,19 +406,11 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelBaselineInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "model" => {
-                            m_model = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "model" => ::qmp_types::de::next(&mut map, &mut m_model),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CpuModelBaselineInfo {
                     model: ::qmp_types::de::required(m_model, "model")?,
@@ -489,12 +465,11 @@ impl ::qmp_types::de::SerializeMembers for CpuModelCompareInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("result", &self.result)?;
-        map.serialize_entry("responsible-properties", &self.responsible_properties)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("result", &self.result);
+        members.req("responsible-properties", &self.responsible_properties);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CpuModelCompareInfo {
@@ -534,24 +509,17 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelCompareInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "result" => {
-                            m_result = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "result" => ::qmp_types::de::next(&mut map, &mut m_result),
                         "responsible-properties" => {
-                            m_responsible_properties = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_responsible_properties,
+                            )
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CpuModelCompareInfo {
                     result: ::qmp_types::de::required(m_result, "result")?,
@@ -609,12 +577,11 @@ impl ::qmp_types::de::SerializeMembers for CpuModelExpansionInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("model", &self.model)?;
-        map.serialize_entry("deprecated-props", &self.deprecated_props)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("model", &self.model);
+        members.req("deprecated-props", &self.deprecated_props);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CpuModelExpansionInfo {
@@ -654,24 +621,14 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "model" => {
-                            m_model = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "model" => ::qmp_types::de::next(&mut map, &mut m_model),
                         "deprecated-props" => {
-                            m_deprecated_props = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_deprecated_props)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CpuModelExpansionInfo {
                     model: ::qmp_types::de::required(m_model, "model")?,
@@ -773,23 +730,16 @@ impl ::qmp_types::de::SerializeMembers for CpuDefinitionInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        if let ::std::option::Option::Some(value) = &self.migration_safe {
-            map.serialize_entry("migration-safe", value)?;
-        }
-        map.serialize_entry("static", &self.r#static)?;
-        if let ::std::option::Option::Some(value) = &self.unavailable_features {
-            map.serialize_entry("unavailable-features", value)?;
-        }
-        map.serialize_entry("typename", &self.typename)?;
-        if let ::std::option::Option::Some(value) = &self.alias_of {
-            map.serialize_entry("alias-of", value)?;
-        }
-        map.serialize_entry("deprecated", &self.deprecated)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.opt("migration-safe", &self.migration_safe);
+        members.req("static", &self.r#static);
+        members.opt("unavailable-features", &self.unavailable_features);
+        members.req("typename", &self.typename);
+        members.opt("alias-of", &self.alias_of);
+        members.req("deprecated", &self.deprecated);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CpuDefinitionInfo {
@@ -834,49 +784,23 @@ impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "migration-safe" => {
-                            m_migration_safe = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_migration_safe)
                         }
-                        "static" => {
-                            m_static = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "static" => ::qmp_types::de::next(&mut map, &mut m_static),
                         "unavailable-features" => {
-                            m_unavailable_features = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unavailable_features)
                         }
-                        "typename" => {
-                            m_typename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "alias-of" => {
-                            m_alias_of = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "typename" => ::qmp_types::de::next(&mut map, &mut m_typename),
+                        "alias-of" => ::qmp_types::de::next(&mut map, &mut m_alias_of),
                         "deprecated" => {
-                            m_deprecated = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_deprecated)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CpuDefinitionInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -1028,11 +952,10 @@ impl ::qmp_types::de::SerializeMembers for CpuPolarizationInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("polarization", &self.polarization)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("polarization", &self.polarization);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CpuPolarizationInfo {
@@ -1072,18 +995,12 @@ impl<'de> ::serde::Deserialize<'de> for CpuPolarizationInfo {
                 >(&mut map)? {
                     match key.as_str() {
                         "polarization" => {
-                            m_polarization = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_polarization)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CpuPolarizationInfo {
                     polarization: ::qmp_types::de::required(
@@ -1182,12 +1099,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("modela", &self.modela)?;
-            map.serialize_entry("modelb", &self.modelb)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("modela", &self.modela);
+            members.req("modelb", &self.modelb);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QueryCpuModelComparison {
@@ -1229,24 +1145,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "modela" => {
-                                m_modela = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "modelb" => {
-                                m_modelb = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "modela" => ::qmp_types::de::next(&mut map, &mut m_modela),
+                            "modelb" => ::qmp_types::de::next(&mut map, &mut m_modelb),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QueryCpuModelComparison {
                         modela: ::qmp_types::de::required(m_modela, "modela")?,
@@ -1344,12 +1252,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("modela", &self.modela)?;
-            map.serialize_entry("modelb", &self.modelb)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("modela", &self.modela);
+            members.req("modelb", &self.modelb);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QueryCpuModelBaseline {
@@ -1391,24 +1298,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "modela" => {
-                                m_modela = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "modelb" => {
-                                m_modelb = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "modela" => ::qmp_types::de::next(&mut map, &mut m_modela),
+                            "modelb" => ::qmp_types::de::next(&mut map, &mut m_modelb),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QueryCpuModelBaseline {
                         modela: ::qmp_types::de::required(m_modela, "modela")?,
@@ -1500,12 +1399,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("type", &self.r#type)?;
-            map.serialize_entry("model", &self.model)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("type", &self.r#type);
+            members.req("model", &self.model);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QueryCpuModelExpansion {
@@ -1545,24 +1443,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "model" => {
-                                m_model = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                            "model" => ::qmp_types::de::next(&mut map, &mut m_model),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QueryCpuModelExpansion {
                         r#type: ::qmp_types::de::required(m_type, "type")?,
@@ -1668,26 +1558,15 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("core-id", &self.core_id)?;
-            if let ::std::option::Option::Some(value) = &self.socket_id {
-                map.serialize_entry("socket-id", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.book_id {
-                map.serialize_entry("book-id", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.drawer_id {
-                map.serialize_entry("drawer-id", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.entitlement {
-                map.serialize_entry("entitlement", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.dedicated {
-                map.serialize_entry("dedicated", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("core-id", &self.core_id);
+            members.opt("socket-id", &self.socket_id);
+            members.opt("book-id", &self.book_id);
+            members.opt("drawer-id", &self.drawer_id);
+            members.opt("entitlement", &self.entitlement);
+            members.opt("dedicated", &self.dedicated);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for SetCpuTopology {
@@ -1731,44 +1610,28 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "core-id" => {
-                                m_core_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "core-id" => ::qmp_types::de::next(&mut map, &mut m_core_id),
                             "socket-id" => {
-                                m_socket_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_socket_id)
                             }
-                            "book-id" => {
-                                m_book_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "book-id" => ::qmp_types::de::next(&mut map, &mut m_book_id),
                             "drawer-id" => {
-                                m_drawer_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_drawer_id)
                             }
                             "entitlement" => {
-                                m_entitlement = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_entitlement)
                             }
                             "dedicated" => {
-                                m_dedicated = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_dedicated)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(SetCpuTopology {
                         core_id: ::qmp_types::de::required(m_core_id, "core-id")?,
@@ -1882,11 +1745,10 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("polarization", &self.polarization)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("polarization", &self.polarization);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for CpuPolarizationChange {
@@ -1926,18 +1788,16 @@ pub mod event {
                     >(&mut map)? {
                         match key.as_str() {
                             "polarization" => {
-                                m_polarization = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_polarization)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(CpuPolarizationChange {
                         polarization: ::qmp_types::de::required(

@@ -107,30 +107,26 @@ impl ::qmp_types::de::SerializeMembers for MigrationStats {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("transferred", &self.transferred)?;
-        map.serialize_entry("remaining", &self.remaining)?;
-        map.serialize_entry("total", &self.total)?;
-        map.serialize_entry("duplicate", &self.duplicate)?;
-        map.serialize_entry("normal", &self.normal)?;
-        map.serialize_entry("normal-bytes", &self.normal_bytes)?;
-        map.serialize_entry("dirty-pages-rate", &self.dirty_pages_rate)?;
-        map.serialize_entry("mbps", &self.mbps)?;
-        map.serialize_entry("dirty-sync-count", &self.dirty_sync_count)?;
-        map.serialize_entry("postcopy-requests", &self.postcopy_requests)?;
-        map.serialize_entry("page-size", &self.page_size)?;
-        map.serialize_entry("multifd-bytes", &self.multifd_bytes)?;
-        map.serialize_entry("pages-per-second", &self.pages_per_second)?;
-        map.serialize_entry("precopy-bytes", &self.precopy_bytes)?;
-        map.serialize_entry("downtime-bytes", &self.downtime_bytes)?;
-        map.serialize_entry("postcopy-bytes", &self.postcopy_bytes)?;
-        map.serialize_entry(
-            "dirty-sync-missed-zero-copy",
-            &self.dirty_sync_missed_zero_copy,
-        )?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("transferred", &self.transferred);
+        members.req("remaining", &self.remaining);
+        members.req("total", &self.total);
+        members.req("duplicate", &self.duplicate);
+        members.req("normal", &self.normal);
+        members.req("normal-bytes", &self.normal_bytes);
+        members.req("dirty-pages-rate", &self.dirty_pages_rate);
+        members.req("mbps", &self.mbps);
+        members.req("dirty-sync-count", &self.dirty_sync_count);
+        members.req("postcopy-requests", &self.postcopy_requests);
+        members.req("page-size", &self.page_size);
+        members.req("multifd-bytes", &self.multifd_bytes);
+        members.req("pages-per-second", &self.pages_per_second);
+        members.req("precopy-bytes", &self.precopy_bytes);
+        members.req("downtime-bytes", &self.downtime_bytes);
+        members.req("postcopy-bytes", &self.postcopy_bytes);
+        members.req("dirty-sync-missed-zero-copy", &self.dirty_sync_missed_zero_copy);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MigrationStats {
@@ -184,98 +180,51 @@ impl<'de> ::serde::Deserialize<'de> for MigrationStats {
                 >(&mut map)? {
                     match key.as_str() {
                         "transferred" => {
-                            m_transferred = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_transferred)
                         }
-                        "remaining" => {
-                            m_remaining = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "total" => {
-                            m_total = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "duplicate" => {
-                            m_duplicate = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "normal" => {
-                            m_normal = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "remaining" => ::qmp_types::de::next(&mut map, &mut m_remaining),
+                        "total" => ::qmp_types::de::next(&mut map, &mut m_total),
+                        "duplicate" => ::qmp_types::de::next(&mut map, &mut m_duplicate),
+                        "normal" => ::qmp_types::de::next(&mut map, &mut m_normal),
                         "normal-bytes" => {
-                            m_normal_bytes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_normal_bytes)
                         }
                         "dirty-pages-rate" => {
-                            m_dirty_pages_rate = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_dirty_pages_rate)
                         }
-                        "mbps" => {
-                            m_mbps = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "mbps" => ::qmp_types::de::next(&mut map, &mut m_mbps),
                         "dirty-sync-count" => {
-                            m_dirty_sync_count = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_dirty_sync_count)
                         }
                         "postcopy-requests" => {
-                            m_postcopy_requests = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_postcopy_requests)
                         }
-                        "page-size" => {
-                            m_page_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "page-size" => ::qmp_types::de::next(&mut map, &mut m_page_size),
                         "multifd-bytes" => {
-                            m_multifd_bytes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_multifd_bytes)
                         }
                         "pages-per-second" => {
-                            m_pages_per_second = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_pages_per_second)
                         }
                         "precopy-bytes" => {
-                            m_precopy_bytes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_precopy_bytes)
                         }
                         "downtime-bytes" => {
-                            m_downtime_bytes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_downtime_bytes)
                         }
                         "postcopy-bytes" => {
-                            m_postcopy_bytes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_postcopy_bytes)
                         }
                         "dirty-sync-missed-zero-copy" => {
-                            m_dirty_sync_missed_zero_copy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_dirty_sync_missed_zero_copy,
+                            )
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MigrationStats {
                     transferred: ::qmp_types::de::required(
@@ -389,17 +338,16 @@ impl ::qmp_types::de::SerializeMembers for XBZRLECacheStats {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("cache-size", &self.cache_size)?;
-        map.serialize_entry("bytes", &self.bytes)?;
-        map.serialize_entry("pages", &self.pages)?;
-        map.serialize_entry("cache-miss", &self.cache_miss)?;
-        map.serialize_entry("cache-miss-rate", &self.cache_miss_rate)?;
-        map.serialize_entry("encoding-rate", &self.encoding_rate)?;
-        map.serialize_entry("overflow", &self.overflow)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("cache-size", &self.cache_size);
+        members.req("bytes", &self.bytes);
+        members.req("pages", &self.pages);
+        members.req("cache-miss", &self.cache_miss);
+        members.req("cache-miss-rate", &self.cache_miss_rate);
+        members.req("encoding-rate", &self.encoding_rate);
+        members.req("overflow", &self.overflow);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for XBZRLECacheStats {
@@ -443,48 +391,24 @@ impl<'de> ::serde::Deserialize<'de> for XBZRLECacheStats {
                 >(&mut map)? {
                     match key.as_str() {
                         "cache-size" => {
-                            m_cache_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cache_size)
                         }
-                        "bytes" => {
-                            m_bytes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "pages" => {
-                            m_pages = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "bytes" => ::qmp_types::de::next(&mut map, &mut m_bytes),
+                        "pages" => ::qmp_types::de::next(&mut map, &mut m_pages),
                         "cache-miss" => {
-                            m_cache_miss = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cache_miss)
                         }
                         "cache-miss-rate" => {
-                            m_cache_miss_rate = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cache_miss_rate)
                         }
                         "encoding-rate" => {
-                            m_encoding_rate = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_encoding_rate)
                         }
-                        "overflow" => {
-                            m_overflow = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "overflow" => ::qmp_types::de::next(&mut map, &mut m_overflow),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(XBZRLECacheStats {
                     cache_size: ::qmp_types::de::required(m_cache_size, "cache-size")?,
@@ -554,15 +478,14 @@ impl ::qmp_types::de::SerializeMembers for CompressionStats {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("pages", &self.pages)?;
-        map.serialize_entry("busy", &self.busy)?;
-        map.serialize_entry("busy-rate", &self.busy_rate)?;
-        map.serialize_entry("compressed-size", &self.compressed_size)?;
-        map.serialize_entry("compression-rate", &self.compression_rate)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("pages", &self.pages);
+        members.req("busy", &self.busy);
+        members.req("busy-rate", &self.busy_rate);
+        members.req("compressed-size", &self.compressed_size);
+        members.req("compression-rate", &self.compression_rate);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CompressionStats {
@@ -603,39 +526,19 @@ impl<'de> ::serde::Deserialize<'de> for CompressionStats {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "pages" => {
-                            m_pages = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "busy" => {
-                            m_busy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "busy-rate" => {
-                            m_busy_rate = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "pages" => ::qmp_types::de::next(&mut map, &mut m_pages),
+                        "busy" => ::qmp_types::de::next(&mut map, &mut m_busy),
+                        "busy-rate" => ::qmp_types::de::next(&mut map, &mut m_busy_rate),
                         "compressed-size" => {
-                            m_compressed_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_compressed_size)
                         }
                         "compression-rate" => {
-                            m_compression_rate = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_compression_rate)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CompressionStats {
                     pages: ::qmp_types::de::required(m_pages, "pages")?,
@@ -862,11 +765,10 @@ impl ::qmp_types::de::SerializeMembers for VfioStats {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("transferred", &self.transferred)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("transferred", &self.transferred);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VfioStats {
@@ -904,18 +806,12 @@ impl<'de> ::serde::Deserialize<'de> for VfioStats {
                 >(&mut map)? {
                     match key.as_str() {
                         "transferred" => {
-                            m_transferred = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_transferred)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VfioStats {
                     transferred: ::qmp_types::de::required(
@@ -1038,60 +934,29 @@ impl ::qmp_types::de::SerializeMembers for MigrationInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.status {
-            map.serialize_entry("status", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ram {
-            map.serialize_entry("ram", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vfio {
-            map.serialize_entry("vfio", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.xbzrle_cache {
-            map.serialize_entry("xbzrle-cache", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.total_time {
-            map.serialize_entry("total-time", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.expected_downtime {
-            map.serialize_entry("expected-downtime", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.downtime {
-            map.serialize_entry("downtime", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.setup_time {
-            map.serialize_entry("setup-time", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cpu_throttle_percentage {
-            map.serialize_entry("cpu-throttle-percentage", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.error_desc {
-            map.serialize_entry("error-desc", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.blocked_reasons {
-            map.serialize_entry("blocked-reasons", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.postcopy_blocktime {
-            map.serialize_entry("postcopy-blocktime", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.postcopy_vcpu_blocktime {
-            map.serialize_entry("postcopy-vcpu-blocktime", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.socket_address {
-            map.serialize_entry("socket-address", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self
-            .dirty_limit_throttle_time_per_round
-        {
-            map.serialize_entry("dirty-limit-throttle-time-per-round", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dirty_limit_ring_full_time {
-            map.serialize_entry("dirty-limit-ring-full-time", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("status", &self.status);
+        members.opt("ram", &self.ram);
+        members.opt("vfio", &self.vfio);
+        members.opt("xbzrle-cache", &self.xbzrle_cache);
+        members.opt("total-time", &self.total_time);
+        members.opt("expected-downtime", &self.expected_downtime);
+        members.opt("downtime", &self.downtime);
+        members.opt("setup-time", &self.setup_time);
+        members.opt("cpu-throttle-percentage", &self.cpu_throttle_percentage);
+        members.opt("error-desc", &self.error_desc);
+        members.opt("blocked-reasons", &self.blocked_reasons);
+        members.opt("postcopy-blocktime", &self.postcopy_blocktime);
+        members.opt("postcopy-vcpu-blocktime", &self.postcopy_vcpu_blocktime);
+        members.opt("socket-address", &self.socket_address);
+        members
+            .opt(
+                "dirty-limit-throttle-time-per-round",
+                &self.dirty_limit_throttle_time_per_round,
+            );
+        members.opt("dirty-limit-ring-full-time", &self.dirty_limit_ring_full_time);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MigrationInfo {
@@ -1151,94 +1016,62 @@ impl<'de> ::serde::Deserialize<'de> for MigrationInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "status" => {
-                            m_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ram" => {
-                            m_ram = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vfio" => {
-                            m_vfio = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                        "ram" => ::qmp_types::de::next(&mut map, &mut m_ram),
+                        "vfio" => ::qmp_types::de::next(&mut map, &mut m_vfio),
                         "xbzrle-cache" => {
-                            m_xbzrle_cache = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_xbzrle_cache)
                         }
                         "total-time" => {
-                            m_total_time = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_total_time)
                         }
                         "expected-downtime" => {
-                            m_expected_downtime = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_expected_downtime)
                         }
-                        "downtime" => {
-                            m_downtime = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "downtime" => ::qmp_types::de::next(&mut map, &mut m_downtime),
                         "setup-time" => {
-                            m_setup_time = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_setup_time)
                         }
                         "cpu-throttle-percentage" => {
-                            m_cpu_throttle_percentage = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_cpu_throttle_percentage,
+                            )
                         }
                         "error-desc" => {
-                            m_error_desc = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_error_desc)
                         }
                         "blocked-reasons" => {
-                            m_blocked_reasons = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_blocked_reasons)
                         }
                         "postcopy-blocktime" => {
-                            m_postcopy_blocktime = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_postcopy_blocktime)
                         }
                         "postcopy-vcpu-blocktime" => {
-                            m_postcopy_vcpu_blocktime = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_postcopy_vcpu_blocktime,
+                            )
                         }
                         "socket-address" => {
-                            m_socket_address = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_socket_address)
                         }
                         "dirty-limit-throttle-time-per-round" => {
-                            m_dirty_limit_throttle_time_per_round = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_dirty_limit_throttle_time_per_round,
+                            )
                         }
                         "dirty-limit-ring-full-time" => {
-                            m_dirty_limit_ring_full_time = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_dirty_limit_ring_full_time,
+                            )
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MigrationInfo {
                     status: m_status,
@@ -1560,12 +1393,11 @@ impl ::qmp_types::de::SerializeMembers for MigrationCapabilityStatus {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("capability", &self.capability)?;
-        map.serialize_entry("state", &self.state)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("capability", &self.capability);
+        members.req("state", &self.state);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MigrationCapabilityStatus {
@@ -1606,23 +1438,13 @@ impl<'de> ::serde::Deserialize<'de> for MigrationCapabilityStatus {
                 >(&mut map)? {
                     match key.as_str() {
                         "capability" => {
-                            m_capability = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_capability)
                         }
-                        "state" => {
-                            m_state = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "state" => ::qmp_types::de::next(&mut map, &mut m_state),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MigrationCapabilityStatus {
                     capability: ::qmp_types::de::required(m_capability, "capability")?,
@@ -2071,13 +1893,10 @@ impl ::qmp_types::de::SerializeMembers for BitmapMigrationBitmapAliasTransform {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.persistent {
-            map.serialize_entry("persistent", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("persistent", &self.persistent);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BitmapMigrationBitmapAliasTransform {
@@ -2115,18 +1934,12 @@ impl<'de> ::serde::Deserialize<'de> for BitmapMigrationBitmapAliasTransform {
                 >(&mut map)? {
                     match key.as_str() {
                         "persistent" => {
-                            m_persistent = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_persistent)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BitmapMigrationBitmapAliasTransform {
                     persistent: m_persistent,
@@ -2173,15 +1986,12 @@ impl ::qmp_types::de::SerializeMembers for BitmapMigrationBitmapAlias {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("alias", &self.alias)?;
-        if let ::std::option::Option::Some(value) = &self.transform {
-            map.serialize_entry("transform", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("alias", &self.alias);
+        members.opt("transform", &self.transform);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BitmapMigrationBitmapAlias {
@@ -2222,29 +2032,13 @@ impl<'de> ::serde::Deserialize<'de> for BitmapMigrationBitmapAlias {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "alias" => {
-                            m_alias = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "transform" => {
-                            m_transform = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
+                        "transform" => ::qmp_types::de::next(&mut map, &mut m_transform),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BitmapMigrationBitmapAlias {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -2297,13 +2091,12 @@ impl ::qmp_types::de::SerializeMembers for BitmapMigrationNodeAlias {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("node-name", &self.node_name)?;
-        map.serialize_entry("alias", &self.alias)?;
-        map.serialize_entry("bitmaps", &self.bitmaps)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("node-name", &self.node_name);
+        members.req("alias", &self.alias);
+        members.req("bitmaps", &self.bitmaps);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BitmapMigrationNodeAlias {
@@ -2344,29 +2137,13 @@ impl<'de> ::serde::Deserialize<'de> for BitmapMigrationNodeAlias {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "node-name" => {
-                            m_node_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "alias" => {
-                            m_alias = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bitmaps" => {
-                            m_bitmaps = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
+                        "alias" => ::qmp_types::de::next(&mut map, &mut m_alias),
+                        "bitmaps" => ::qmp_types::de::next(&mut map, &mut m_bitmaps),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BitmapMigrationNodeAlias {
                     node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
@@ -2927,97 +2704,38 @@ impl ::qmp_types::de::SerializeMembers for MigrateSetParameters {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.announce_initial {
-            map.serialize_entry("announce-initial", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.announce_max {
-            map.serialize_entry("announce-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.announce_rounds {
-            map.serialize_entry("announce-rounds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.announce_step {
-            map.serialize_entry("announce-step", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.throttle_trigger_threshold {
-            map.serialize_entry("throttle-trigger-threshold", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cpu_throttle_initial {
-            map.serialize_entry("cpu-throttle-initial", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cpu_throttle_increment {
-            map.serialize_entry("cpu-throttle-increment", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cpu_throttle_tailslow {
-            map.serialize_entry("cpu-throttle-tailslow", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_creds {
-            map.serialize_entry("tls-creds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_hostname {
-            map.serialize_entry("tls-hostname", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_authz {
-            map.serialize_entry("tls-authz", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_bandwidth {
-            map.serialize_entry("max-bandwidth", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.avail_switchover_bandwidth {
-            map.serialize_entry("avail-switchover-bandwidth", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.downtime_limit {
-            map.serialize_entry("downtime-limit", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_checkpoint_delay {
-            map.serialize_entry("x-checkpoint-delay", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.multifd_channels {
-            map.serialize_entry("multifd-channels", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.xbzrle_cache_size {
-            map.serialize_entry("xbzrle-cache-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_postcopy_bandwidth {
-            map.serialize_entry("max-postcopy-bandwidth", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_cpu_throttle {
-            map.serialize_entry("max-cpu-throttle", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.multifd_compression {
-            map.serialize_entry("multifd-compression", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.multifd_zlib_level {
-            map.serialize_entry("multifd-zlib-level", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.multifd_qatzip_level {
-            map.serialize_entry("multifd-qatzip-level", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.multifd_zstd_level {
-            map.serialize_entry("multifd-zstd-level", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.block_bitmap_mapping {
-            map.serialize_entry("block-bitmap-mapping", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_vcpu_dirty_limit_period {
-            map.serialize_entry("x-vcpu-dirty-limit-period", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vcpu_dirty_limit {
-            map.serialize_entry("vcpu-dirty-limit", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.mode {
-            map.serialize_entry("mode", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.zero_page_detection {
-            map.serialize_entry("zero-page-detection", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.direct_io {
-            map.serialize_entry("direct-io", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("announce-initial", &self.announce_initial);
+        members.opt("announce-max", &self.announce_max);
+        members.opt("announce-rounds", &self.announce_rounds);
+        members.opt("announce-step", &self.announce_step);
+        members.opt("throttle-trigger-threshold", &self.throttle_trigger_threshold);
+        members.opt("cpu-throttle-initial", &self.cpu_throttle_initial);
+        members.opt("cpu-throttle-increment", &self.cpu_throttle_increment);
+        members.opt("cpu-throttle-tailslow", &self.cpu_throttle_tailslow);
+        members.opt("tls-creds", &self.tls_creds);
+        members.opt("tls-hostname", &self.tls_hostname);
+        members.opt("tls-authz", &self.tls_authz);
+        members.opt("max-bandwidth", &self.max_bandwidth);
+        members.opt("avail-switchover-bandwidth", &self.avail_switchover_bandwidth);
+        members.opt("downtime-limit", &self.downtime_limit);
+        members.opt("x-checkpoint-delay", &self.x_checkpoint_delay);
+        members.opt("multifd-channels", &self.multifd_channels);
+        members.opt("xbzrle-cache-size", &self.xbzrle_cache_size);
+        members.opt("max-postcopy-bandwidth", &self.max_postcopy_bandwidth);
+        members.opt("max-cpu-throttle", &self.max_cpu_throttle);
+        members.opt("multifd-compression", &self.multifd_compression);
+        members.opt("multifd-zlib-level", &self.multifd_zlib_level);
+        members.opt("multifd-qatzip-level", &self.multifd_qatzip_level);
+        members.opt("multifd-zstd-level", &self.multifd_zstd_level);
+        members.opt("block-bitmap-mapping", &self.block_bitmap_mapping);
+        members.opt("x-vcpu-dirty-limit-period", &self.x_vcpu_dirty_limit_period);
+        members.opt("vcpu-dirty-limit", &self.vcpu_dirty_limit);
+        members.opt("mode", &self.mode);
+        members.opt("zero-page-detection", &self.zero_page_detection);
+        members.opt("direct-io", &self.direct_io);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MigrateSetParameters {
@@ -3089,158 +2807,103 @@ impl<'de> ::serde::Deserialize<'de> for MigrateSetParameters {
                 >(&mut map)? {
                     match key.as_str() {
                         "announce-initial" => {
-                            m_announce_initial = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_announce_initial)
                         }
                         "announce-max" => {
-                            m_announce_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_announce_max)
                         }
                         "announce-rounds" => {
-                            m_announce_rounds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_announce_rounds)
                         }
                         "announce-step" => {
-                            m_announce_step = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_announce_step)
                         }
                         "throttle-trigger-threshold" => {
-                            m_throttle_trigger_threshold = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_throttle_trigger_threshold,
+                            )
                         }
                         "cpu-throttle-initial" => {
-                            m_cpu_throttle_initial = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_initial)
                         }
                         "cpu-throttle-increment" => {
-                            m_cpu_throttle_increment = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_cpu_throttle_increment,
+                            )
                         }
                         "cpu-throttle-tailslow" => {
-                            m_cpu_throttle_tailslow = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_tailslow)
                         }
-                        "tls-creds" => {
-                            m_tls_creds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
                         "tls-hostname" => {
-                            m_tls_hostname = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_tls_hostname)
                         }
-                        "tls-authz" => {
-                            m_tls_authz = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
                         "max-bandwidth" => {
-                            m_max_bandwidth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_bandwidth)
                         }
                         "avail-switchover-bandwidth" => {
-                            m_avail_switchover_bandwidth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_avail_switchover_bandwidth,
+                            )
                         }
                         "downtime-limit" => {
-                            m_downtime_limit = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_downtime_limit)
                         }
                         "x-checkpoint-delay" => {
-                            m_x_checkpoint_delay = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_checkpoint_delay)
                         }
                         "multifd-channels" => {
-                            m_multifd_channels = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_multifd_channels)
                         }
                         "xbzrle-cache-size" => {
-                            m_xbzrle_cache_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_xbzrle_cache_size)
                         }
                         "max-postcopy-bandwidth" => {
-                            m_max_postcopy_bandwidth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_max_postcopy_bandwidth,
+                            )
                         }
                         "max-cpu-throttle" => {
-                            m_max_cpu_throttle = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_cpu_throttle)
                         }
                         "multifd-compression" => {
-                            m_multifd_compression = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_multifd_compression)
                         }
                         "multifd-zlib-level" => {
-                            m_multifd_zlib_level = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_multifd_zlib_level)
                         }
                         "multifd-qatzip-level" => {
-                            m_multifd_qatzip_level = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_multifd_qatzip_level)
                         }
                         "multifd-zstd-level" => {
-                            m_multifd_zstd_level = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_multifd_zstd_level)
                         }
                         "block-bitmap-mapping" => {
-                            m_block_bitmap_mapping = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_block_bitmap_mapping)
                         }
                         "x-vcpu-dirty-limit-period" => {
-                            m_x_vcpu_dirty_limit_period = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_x_vcpu_dirty_limit_period,
+                            )
                         }
                         "vcpu-dirty-limit" => {
-                            m_vcpu_dirty_limit = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vcpu_dirty_limit)
                         }
-                        "mode" => {
-                            m_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
                         "zero-page-detection" => {
-                            m_zero_page_detection = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_zero_page_detection)
                         }
-                        "direct-io" => {
-                            m_direct_io = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "direct-io" => ::qmp_types::de::next(&mut map, &mut m_direct_io),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MigrateSetParameters {
                     announce_initial: m_announce_initial,
@@ -3486,97 +3149,38 @@ impl ::qmp_types::de::SerializeMembers for MigrationParameters {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.announce_initial {
-            map.serialize_entry("announce-initial", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.announce_max {
-            map.serialize_entry("announce-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.announce_rounds {
-            map.serialize_entry("announce-rounds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.announce_step {
-            map.serialize_entry("announce-step", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.throttle_trigger_threshold {
-            map.serialize_entry("throttle-trigger-threshold", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cpu_throttle_initial {
-            map.serialize_entry("cpu-throttle-initial", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cpu_throttle_increment {
-            map.serialize_entry("cpu-throttle-increment", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cpu_throttle_tailslow {
-            map.serialize_entry("cpu-throttle-tailslow", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_creds {
-            map.serialize_entry("tls-creds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_hostname {
-            map.serialize_entry("tls-hostname", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_authz {
-            map.serialize_entry("tls-authz", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_bandwidth {
-            map.serialize_entry("max-bandwidth", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.avail_switchover_bandwidth {
-            map.serialize_entry("avail-switchover-bandwidth", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.downtime_limit {
-            map.serialize_entry("downtime-limit", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_checkpoint_delay {
-            map.serialize_entry("x-checkpoint-delay", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.multifd_channels {
-            map.serialize_entry("multifd-channels", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.xbzrle_cache_size {
-            map.serialize_entry("xbzrle-cache-size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_postcopy_bandwidth {
-            map.serialize_entry("max-postcopy-bandwidth", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_cpu_throttle {
-            map.serialize_entry("max-cpu-throttle", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.multifd_compression {
-            map.serialize_entry("multifd-compression", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.multifd_zlib_level {
-            map.serialize_entry("multifd-zlib-level", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.multifd_qatzip_level {
-            map.serialize_entry("multifd-qatzip-level", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.multifd_zstd_level {
-            map.serialize_entry("multifd-zstd-level", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.block_bitmap_mapping {
-            map.serialize_entry("block-bitmap-mapping", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_vcpu_dirty_limit_period {
-            map.serialize_entry("x-vcpu-dirty-limit-period", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vcpu_dirty_limit {
-            map.serialize_entry("vcpu-dirty-limit", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.mode {
-            map.serialize_entry("mode", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.zero_page_detection {
-            map.serialize_entry("zero-page-detection", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.direct_io {
-            map.serialize_entry("direct-io", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("announce-initial", &self.announce_initial);
+        members.opt("announce-max", &self.announce_max);
+        members.opt("announce-rounds", &self.announce_rounds);
+        members.opt("announce-step", &self.announce_step);
+        members.opt("throttle-trigger-threshold", &self.throttle_trigger_threshold);
+        members.opt("cpu-throttle-initial", &self.cpu_throttle_initial);
+        members.opt("cpu-throttle-increment", &self.cpu_throttle_increment);
+        members.opt("cpu-throttle-tailslow", &self.cpu_throttle_tailslow);
+        members.opt("tls-creds", &self.tls_creds);
+        members.opt("tls-hostname", &self.tls_hostname);
+        members.opt("tls-authz", &self.tls_authz);
+        members.opt("max-bandwidth", &self.max_bandwidth);
+        members.opt("avail-switchover-bandwidth", &self.avail_switchover_bandwidth);
+        members.opt("downtime-limit", &self.downtime_limit);
+        members.opt("x-checkpoint-delay", &self.x_checkpoint_delay);
+        members.opt("multifd-channels", &self.multifd_channels);
+        members.opt("xbzrle-cache-size", &self.xbzrle_cache_size);
+        members.opt("max-postcopy-bandwidth", &self.max_postcopy_bandwidth);
+        members.opt("max-cpu-throttle", &self.max_cpu_throttle);
+        members.opt("multifd-compression", &self.multifd_compression);
+        members.opt("multifd-zlib-level", &self.multifd_zlib_level);
+        members.opt("multifd-qatzip-level", &self.multifd_qatzip_level);
+        members.opt("multifd-zstd-level", &self.multifd_zstd_level);
+        members.opt("block-bitmap-mapping", &self.block_bitmap_mapping);
+        members.opt("x-vcpu-dirty-limit-period", &self.x_vcpu_dirty_limit_period);
+        members.opt("vcpu-dirty-limit", &self.vcpu_dirty_limit);
+        members.opt("mode", &self.mode);
+        members.opt("zero-page-detection", &self.zero_page_detection);
+        members.opt("direct-io", &self.direct_io);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MigrationParameters {
@@ -3648,158 +3252,103 @@ impl<'de> ::serde::Deserialize<'de> for MigrationParameters {
                 >(&mut map)? {
                     match key.as_str() {
                         "announce-initial" => {
-                            m_announce_initial = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_announce_initial)
                         }
                         "announce-max" => {
-                            m_announce_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_announce_max)
                         }
                         "announce-rounds" => {
-                            m_announce_rounds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_announce_rounds)
                         }
                         "announce-step" => {
-                            m_announce_step = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_announce_step)
                         }
                         "throttle-trigger-threshold" => {
-                            m_throttle_trigger_threshold = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_throttle_trigger_threshold,
+                            )
                         }
                         "cpu-throttle-initial" => {
-                            m_cpu_throttle_initial = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_initial)
                         }
                         "cpu-throttle-increment" => {
-                            m_cpu_throttle_increment = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_cpu_throttle_increment,
+                            )
                         }
                         "cpu-throttle-tailslow" => {
-                            m_cpu_throttle_tailslow = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cpu_throttle_tailslow)
                         }
-                        "tls-creds" => {
-                            m_tls_creds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "tls-creds" => ::qmp_types::de::next(&mut map, &mut m_tls_creds),
                         "tls-hostname" => {
-                            m_tls_hostname = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_tls_hostname)
                         }
-                        "tls-authz" => {
-                            m_tls_authz = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "tls-authz" => ::qmp_types::de::next(&mut map, &mut m_tls_authz),
                         "max-bandwidth" => {
-                            m_max_bandwidth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_bandwidth)
                         }
                         "avail-switchover-bandwidth" => {
-                            m_avail_switchover_bandwidth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_avail_switchover_bandwidth,
+                            )
                         }
                         "downtime-limit" => {
-                            m_downtime_limit = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_downtime_limit)
                         }
                         "x-checkpoint-delay" => {
-                            m_x_checkpoint_delay = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x_checkpoint_delay)
                         }
                         "multifd-channels" => {
-                            m_multifd_channels = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_multifd_channels)
                         }
                         "xbzrle-cache-size" => {
-                            m_xbzrle_cache_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_xbzrle_cache_size)
                         }
                         "max-postcopy-bandwidth" => {
-                            m_max_postcopy_bandwidth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_max_postcopy_bandwidth,
+                            )
                         }
                         "max-cpu-throttle" => {
-                            m_max_cpu_throttle = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_cpu_throttle)
                         }
                         "multifd-compression" => {
-                            m_multifd_compression = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_multifd_compression)
                         }
                         "multifd-zlib-level" => {
-                            m_multifd_zlib_level = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_multifd_zlib_level)
                         }
                         "multifd-qatzip-level" => {
-                            m_multifd_qatzip_level = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_multifd_qatzip_level)
                         }
                         "multifd-zstd-level" => {
-                            m_multifd_zstd_level = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_multifd_zstd_level)
                         }
                         "block-bitmap-mapping" => {
-                            m_block_bitmap_mapping = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_block_bitmap_mapping)
                         }
                         "x-vcpu-dirty-limit-period" => {
-                            m_x_vcpu_dirty_limit_period = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_x_vcpu_dirty_limit_period,
+                            )
                         }
                         "vcpu-dirty-limit" => {
-                            m_vcpu_dirty_limit = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vcpu_dirty_limit)
                         }
-                        "mode" => {
-                            m_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
                         "zero-page-detection" => {
-                            m_zero_page_detection = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_zero_page_detection)
                         }
-                        "direct-io" => {
-                            m_direct_io = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "direct-io" => ::qmp_types::de::next(&mut map, &mut m_direct_io),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MigrationParameters {
                     announce_initial: m_announce_initial,
@@ -4444,12 +3993,11 @@ impl ::qmp_types::de::SerializeMembers for FileMigrationArgs {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("filename", &self.filename)?;
-        map.serialize_entry("offset", &self.offset)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("filename", &self.filename);
+        members.req("offset", &self.offset);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for FileMigrationArgs {
@@ -4487,24 +4035,12 @@ impl<'de> ::serde::Deserialize<'de> for FileMigrationArgs {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "filename" => {
-                            m_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "offset" => {
-                            m_offset = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
+                        "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(FileMigrationArgs {
                     filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -4544,11 +4080,10 @@ impl ::qmp_types::de::SerializeMembers for MigrationExecCommand {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("args", &self.args)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("args", &self.args);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MigrationExecCommand {
@@ -4587,19 +4122,11 @@ impl<'de> ::serde::Deserialize<'de> for MigrationExecCommand {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "args" => {
-                            m_args = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "args" => ::qmp_types::de::next(&mut map, &mut m_args),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MigrationExecCommand {
                     args: ::qmp_types::de::required(m_args, "args")?,
@@ -4667,26 +4194,17 @@ impl ::qmp_types::de::SerializeMembers for MigrationAddress {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("transport", self.transport.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("transport", self.transport.as_str());
         match &self.transport {
-            MigrationAddressBranch::Socket(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            MigrationAddressBranch::Exec(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            MigrationAddressBranch::Rdma(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            MigrationAddressBranch::File(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            MigrationAddressBranch::Socket(branch) => members.members(branch),
+            MigrationAddressBranch::Exec(branch) => members.members(branch),
+            MigrationAddressBranch::Rdma(branch) => members.members(branch),
+            MigrationAddressBranch::File(branch) => members.members(branch),
             MigrationAddressBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MigrationAddress {
@@ -4723,18 +4241,9 @@ impl<'de> ::serde::Deserialize<'de> for MigrationAddress {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "transport" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "transport" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "transport")?;
                 #[allow(unused_mut)]
@@ -4910,12 +4419,11 @@ impl ::qmp_types::de::SerializeMembers for MigrationChannel {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("channel-type", &self.channel_type)?;
-        map.serialize_entry("addr", &self.addr)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("channel-type", &self.channel_type);
+        members.req("addr", &self.addr);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MigrationChannel {
@@ -4956,23 +4464,13 @@ impl<'de> ::serde::Deserialize<'de> for MigrationChannel {
                 >(&mut map)? {
                     match key.as_str() {
                         "channel-type" => {
-                            m_channel_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_channel_type)
                         }
-                        "addr" => {
-                            m_addr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MigrationChannel {
                     channel_type: ::qmp_types::de::required(
@@ -5021,14 +4519,11 @@ impl ::qmp_types::de::SerializeMembers for ReplicationStatus {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("error", &self.error)?;
-        if let ::std::option::Option::Some(value) = &self.desc {
-            map.serialize_entry("desc", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("error", &self.error);
+        members.opt("desc", &self.desc);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ReplicationStatus {
@@ -5066,24 +4561,12 @@ impl<'de> ::serde::Deserialize<'de> for ReplicationStatus {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "error" => {
-                            m_error = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "desc" => {
-                            m_desc = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "error" => ::qmp_types::de::next(&mut map, &mut m_error),
+                        "desc" => ::qmp_types::de::next(&mut map, &mut m_desc),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ReplicationStatus {
                     error: ::qmp_types::de::required(m_error, "error")?,
@@ -5138,13 +4621,12 @@ impl ::qmp_types::de::SerializeMembers for COLOStatus {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("mode", &self.mode)?;
-        map.serialize_entry("last-mode", &self.last_mode)?;
-        map.serialize_entry("reason", &self.reason)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("mode", &self.mode);
+        members.req("last-mode", &self.last_mode);
+        members.req("reason", &self.reason);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for COLOStatus {
@@ -5183,29 +4665,13 @@ impl<'de> ::serde::Deserialize<'de> for COLOStatus {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "mode" => {
-                            m_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "last-mode" => {
-                            m_last_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "reason" => {
-                            m_reason = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                        "last-mode" => ::qmp_types::de::next(&mut map, &mut m_last_mode),
+                        "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(COLOStatus {
                     mode: ::qmp_types::de::required(m_mode, "mode")?,
@@ -5249,12 +4715,11 @@ impl ::qmp_types::de::SerializeMembers for DirtyRateVcpu {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("dirty-rate", &self.dirty_rate)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.req("dirty-rate", &self.dirty_rate);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DirtyRateVcpu {
@@ -5292,24 +4757,14 @@ impl<'de> ::serde::Deserialize<'de> for DirtyRateVcpu {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                         "dirty-rate" => {
-                            m_dirty_rate = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_dirty_rate)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DirtyRateVcpu {
                     id: ::qmp_types::de::required(m_id, "id")?,
@@ -5693,22 +5148,17 @@ impl ::qmp_types::de::SerializeMembers for DirtyRateInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.dirty_rate {
-            map.serialize_entry("dirty-rate", value)?;
-        }
-        map.serialize_entry("status", &self.status)?;
-        map.serialize_entry("start-time", &self.start_time)?;
-        map.serialize_entry("calc-time", &self.calc_time)?;
-        map.serialize_entry("calc-time-unit", &self.calc_time_unit)?;
-        map.serialize_entry("sample-pages", &self.sample_pages)?;
-        map.serialize_entry("mode", &self.mode)?;
-        if let ::std::option::Option::Some(value) = &self.vcpu_dirty_rate {
-            map.serialize_entry("vcpu-dirty-rate", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("dirty-rate", &self.dirty_rate);
+        members.req("status", &self.status);
+        members.req("start-time", &self.start_time);
+        members.req("calc-time", &self.calc_time);
+        members.req("calc-time-unit", &self.calc_time_unit);
+        members.req("sample-pages", &self.sample_pages);
+        members.req("mode", &self.mode);
+        members.opt("vcpu-dirty-rate", &self.vcpu_dirty_rate);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DirtyRateInfo {
@@ -5755,53 +5205,27 @@ impl<'de> ::serde::Deserialize<'de> for DirtyRateInfo {
                 >(&mut map)? {
                     match key.as_str() {
                         "dirty-rate" => {
-                            m_dirty_rate = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_dirty_rate)
                         }
-                        "status" => {
-                            m_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
                         "start-time" => {
-                            m_start_time = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_start_time)
                         }
-                        "calc-time" => {
-                            m_calc_time = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "calc-time" => ::qmp_types::de::next(&mut map, &mut m_calc_time),
                         "calc-time-unit" => {
-                            m_calc_time_unit = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_calc_time_unit)
                         }
                         "sample-pages" => {
-                            m_sample_pages = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_sample_pages)
                         }
-                        "mode" => {
-                            m_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
                         "vcpu-dirty-rate" => {
-                            m_vcpu_dirty_rate = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vcpu_dirty_rate)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DirtyRateInfo {
                     dirty_rate: m_dirty_rate,
@@ -5860,13 +5284,12 @@ impl ::qmp_types::de::SerializeMembers for DirtyLimitInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("cpu-index", &self.cpu_index)?;
-        map.serialize_entry("limit-rate", &self.limit_rate)?;
-        map.serialize_entry("current-rate", &self.current_rate)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("cpu-index", &self.cpu_index);
+        members.req("limit-rate", &self.limit_rate);
+        members.req("current-rate", &self.current_rate);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DirtyLimitInfo {
@@ -5905,29 +5328,17 @@ impl<'de> ::serde::Deserialize<'de> for DirtyLimitInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "cpu-index" => {
-                            m_cpu_index = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cpu-index" => ::qmp_types::de::next(&mut map, &mut m_cpu_index),
                         "limit-rate" => {
-                            m_limit_rate = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_limit_rate)
                         }
                         "current-rate" => {
-                            m_current_rate = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_current_rate)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DirtyLimitInfo {
                     cpu_index: ::qmp_types::de::required(m_cpu_index, "cpu-index")?,
@@ -5974,12 +5385,11 @@ impl ::qmp_types::de::SerializeMembers for MigrationThreadInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("thread-id", &self.thread_id)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("thread-id", &self.thread_id);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MigrationThreadInfo {
@@ -6017,24 +5427,12 @@ impl<'de> ::serde::Deserialize<'de> for MigrationThreadInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "thread-id" => {
-                            m_thread_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MigrationThreadInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -6214,11 +5612,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("capabilities", &self.capabilities)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("capabilities", &self.capabilities);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for MigrateSetCapabilities {
@@ -6258,18 +5655,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "capabilities" => {
-                                m_capabilities = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_capabilities)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(MigrateSetCapabilities {
                         capabilities: ::qmp_types::de::required(
@@ -6594,11 +5989,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("state", &self.state)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("state", &self.state);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for MigrateContinue {
@@ -6637,19 +6031,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "state" => {
-                                m_state = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "state" => ::qmp_types::de::next(&mut map, &mut m_state),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(MigrateContinue {
                         state: ::qmp_types::de::required(m_state, "state")?,
@@ -6773,22 +6163,13 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.uri {
-                map.serialize_entry("uri", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.channels {
-                map.serialize_entry("channels", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.detach {
-                map.serialize_entry("detach", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.resume {
-                map.serialize_entry("resume", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("uri", &self.uri);
+            members.opt("channels", &self.channels);
+            members.opt("detach", &self.detach);
+            members.opt("resume", &self.resume);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for Migrate {
@@ -6830,34 +6211,20 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "uri" => {
-                                m_uri = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "uri" => ::qmp_types::de::next(&mut map, &mut m_uri),
                             "channels" => {
-                                m_channels = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_channels)
                             }
-                            "detach" => {
-                                m_detach = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "resume" => {
-                                m_resume = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "detach" => ::qmp_types::de::next(&mut map, &mut m_detach),
+                            "resume" => ::qmp_types::de::next(&mut map, &mut m_resume),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(Migrate {
                         uri: m_uri,
@@ -6974,19 +6341,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.uri {
-                map.serialize_entry("uri", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.channels {
-                map.serialize_entry("channels", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.exit_on_error {
-                map.serialize_entry("exit-on-error", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("uri", &self.uri);
+            members.opt("channels", &self.channels);
+            members.opt("exit-on-error", &self.exit_on_error);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for MigrateIncoming {
@@ -7027,29 +6387,21 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "uri" => {
-                                m_uri = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "uri" => ::qmp_types::de::next(&mut map, &mut m_uri),
                             "channels" => {
-                                m_channels = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_channels)
                             }
                             "exit-on-error" => {
-                                m_exit_on_error = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_exit_on_error)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(MigrateIncoming {
                         uri: m_uri,
@@ -7115,14 +6467,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("filename", &self.filename)?;
-            if let ::std::option::Option::Some(value) = &self.live {
-                map.serialize_entry("live", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("filename", &self.filename);
+            members.opt("live", &self.live);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for XenSaveDevicesState {
@@ -7161,23 +6510,17 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_filename)
                             }
-                            "live" => {
-                                m_live = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "live" => ::qmp_types::de::next(&mut map, &mut m_live),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(XenSaveDevicesState {
                         filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -7235,11 +6578,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("enable", &self.enable)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("enable", &self.enable);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for XenSetGlobalDirtyLog {
@@ -7276,19 +6618,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "enable" => {
-                                m_enable = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(XenSetGlobalDirtyLog {
                         enable: ::qmp_types::de::required(m_enable, "enable")?,
@@ -7348,11 +6686,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("filename", &self.filename)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("filename", &self.filename);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for XenLoadDevicesState {
@@ -7390,18 +6727,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_filename)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(XenLoadDevicesState {
                         filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -7467,15 +6802,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("enable", &self.enable)?;
-            map.serialize_entry("primary", &self.primary)?;
-            if let ::std::option::Option::Some(value) = &self.failover {
-                map.serialize_entry("failover", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("enable", &self.enable);
+            members.req("primary", &self.primary);
+            members.opt("failover", &self.failover);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for XenSetReplication {
@@ -7514,29 +6846,19 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "enable" => {
-                                m_enable = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "primary" => {
-                                m_primary = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "enable" => ::qmp_types::de::next(&mut map, &mut m_enable),
+                            "primary" => ::qmp_types::de::next(&mut map, &mut m_primary),
                             "failover" => {
-                                m_failover = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_failover)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(XenSetReplication {
                         enable: ::qmp_types::de::required(m_enable, "enable")?,
@@ -7716,11 +7038,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("uri", &self.uri)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("uri", &self.uri);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for MigrateRecover {
@@ -7757,19 +7078,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "uri" => {
-                                m_uri = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "uri" => ::qmp_types::de::next(&mut map, &mut m_uri),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(MigrateRecover {
                         uri: ::qmp_types::de::required(m_uri, "uri")?,
@@ -7921,20 +7238,13 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("calc-time", &self.calc_time)?;
-            if let ::std::option::Option::Some(value) = &self.calc_time_unit {
-                map.serialize_entry("calc-time-unit", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.sample_pages {
-                map.serialize_entry("sample-pages", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.mode {
-                map.serialize_entry("mode", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("calc-time", &self.calc_time);
+            members.opt("calc-time-unit", &self.calc_time_unit);
+            members.opt("sample-pages", &self.sample_pages);
+            members.opt("mode", &self.mode);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for CalcDirtyRate {
@@ -7979,33 +7289,23 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "calc-time" => {
-                                m_calc_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_calc_time)
                             }
                             "calc-time-unit" => {
-                                m_calc_time_unit = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_calc_time_unit)
                             }
                             "sample-pages" => {
-                                m_sample_pages = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_sample_pages)
                             }
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(CalcDirtyRate {
                         calc_time: ::qmp_types::de::required(m_calc_time, "calc-time")?,
@@ -8075,13 +7375,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.calc_time_unit {
-                map.serialize_entry("calc-time-unit", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("calc-time-unit", &self.calc_time_unit);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QueryDirtyRate {
@@ -8121,18 +7418,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "calc-time-unit" => {
-                                m_calc_time_unit = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_calc_time_unit)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QueryDirtyRate {
                         calc_time_unit: m_calc_time_unit,
@@ -8197,14 +7492,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.cpu_index {
-                map.serialize_entry("cpu-index", value)?;
-            }
-            map.serialize_entry("dirty-rate", &self.dirty_rate)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("cpu-index", &self.cpu_index);
+            members.req("dirty-rate", &self.dirty_rate);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for SetVcpuDirtyLimit {
@@ -8243,23 +7535,19 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "cpu-index" => {
-                                m_cpu_index = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_cpu_index)
                             }
                             "dirty-rate" => {
-                                m_dirty_rate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_dirty_rate)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(SetVcpuDirtyLimit {
                         cpu_index: m_cpu_index,
@@ -8325,13 +7613,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.cpu_index {
-                map.serialize_entry("cpu-index", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("cpu-index", &self.cpu_index);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for CancelVcpuDirtyLimit {
@@ -8369,18 +7654,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "cpu-index" => {
-                                m_cpu_index = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_cpu_index)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(CancelVcpuDirtyLimit {
                         cpu_index: m_cpu_index,
@@ -8573,14 +7856,13 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("job-id", &self.job_id)?;
-            map.serialize_entry("tag", &self.tag)?;
-            map.serialize_entry("vmstate", &self.vmstate)?;
-            map.serialize_entry("devices", &self.devices)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("job-id", &self.job_id);
+            members.req("tag", &self.tag);
+            members.req("vmstate", &self.vmstate);
+            members.req("devices", &self.devices);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for SnapshotSave {
@@ -8622,34 +7904,18 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "job-id" => {
-                                m_job_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "tag" => {
-                                m_tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "vmstate" => {
-                                m_vmstate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "devices" => {
-                                m_devices = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
+                            "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
+                            "vmstate" => ::qmp_types::de::next(&mut map, &mut m_vmstate),
+                            "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(SnapshotSave {
                         job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
@@ -8766,14 +8032,13 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("job-id", &self.job_id)?;
-            map.serialize_entry("tag", &self.tag)?;
-            map.serialize_entry("vmstate", &self.vmstate)?;
-            map.serialize_entry("devices", &self.devices)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("job-id", &self.job_id);
+            members.req("tag", &self.tag);
+            members.req("vmstate", &self.vmstate);
+            members.req("devices", &self.devices);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for SnapshotLoad {
@@ -8815,34 +8080,18 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "job-id" => {
-                                m_job_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "tag" => {
-                                m_tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "vmstate" => {
-                                m_vmstate = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "devices" => {
-                                m_devices = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
+                            "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
+                            "vmstate" => ::qmp_types::de::next(&mut map, &mut m_vmstate),
+                            "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(SnapshotLoad {
                         job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
@@ -8943,13 +8192,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("job-id", &self.job_id)?;
-            map.serialize_entry("tag", &self.tag)?;
-            map.serialize_entry("devices", &self.devices)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("job-id", &self.job_id);
+            members.req("tag", &self.tag);
+            members.req("devices", &self.devices);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for SnapshotDelete {
@@ -8990,29 +8238,17 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "job-id" => {
-                                m_job_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "tag" => {
-                                m_tag = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "devices" => {
-                                m_devices = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "job-id" => ::qmp_types::de::next(&mut map, &mut m_job_id),
+                            "tag" => ::qmp_types::de::next(&mut map, &mut m_tag),
+                            "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(SnapshotDelete {
                         job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
@@ -9074,11 +8310,10 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("status", &self.status)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("status", &self.status);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for Migration {
@@ -9117,19 +8352,15 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "status" => {
-                                m_status = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "status" => ::qmp_types::de::next(&mut map, &mut m_status),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(Migration {
                         status: ::qmp_types::de::required(m_status, "status")?,
@@ -9182,11 +8413,10 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("pass", &self.pass)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("pass", &self.pass);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for MigrationPass {
@@ -9223,19 +8453,15 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "pass" => {
-                                m_pass = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "pass" => ::qmp_types::de::next(&mut map, &mut m_pass),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(MigrationPass {
                         pass: ::qmp_types::de::required(m_pass, "pass")?,
@@ -9294,12 +8520,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("mode", &self.mode)?;
-            map.serialize_entry("reason", &self.reason)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("mode", &self.mode);
+            members.req("reason", &self.reason);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for ColoExit {
@@ -9339,24 +8564,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "mode" => {
-                                m_mode = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "reason" => {
-                                m_reason = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
+                            "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(ColoExit {
                         mode: ::qmp_types::de::required(m_mode, "mode")?,
@@ -9413,11 +8630,10 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("device-id", &self.device_id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("device-id", &self.device_id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for UnplugPrimary {
@@ -9455,18 +8671,16 @@ pub mod event {
                     >(&mut map)? {
                         match key.as_str() {
                             "device-id" => {
-                                m_device_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_device_id)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(UnplugPrimary {
                         device_id: ::qmp_types::de::required(m_device_id, "device-id")?,

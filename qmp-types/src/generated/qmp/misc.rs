@@ -29,13 +29,10 @@ impl ::qmp_types::de::SerializeMembers for NameInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.name {
-            map.serialize_entry("name", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("name", &self.name);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NameInfo {
@@ -72,19 +69,11 @@ impl<'de> ::serde::Deserialize<'de> for NameInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NameInfo {
                     name: m_name,
@@ -149,16 +138,15 @@ impl ::qmp_types::de::SerializeMembers for IOThreadInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("thread-id", &self.thread_id)?;
-        map.serialize_entry("poll-max-ns", &self.poll_max_ns)?;
-        map.serialize_entry("poll-grow", &self.poll_grow)?;
-        map.serialize_entry("poll-shrink", &self.poll_shrink)?;
-        map.serialize_entry("aio-max-batch", &self.aio_max_batch)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.req("thread-id", &self.thread_id);
+        members.req("poll-max-ns", &self.poll_max_ns);
+        members.req("poll-grow", &self.poll_grow);
+        members.req("poll-shrink", &self.poll_shrink);
+        members.req("aio-max-batch", &self.aio_max_batch);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for IOThreadInfo {
@@ -200,44 +188,22 @@ impl<'de> ::serde::Deserialize<'de> for IOThreadInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "thread-id" => {
-                            m_thread_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "thread-id" => ::qmp_types::de::next(&mut map, &mut m_thread_id),
                         "poll-max-ns" => {
-                            m_poll_max_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_poll_max_ns)
                         }
-                        "poll-grow" => {
-                            m_poll_grow = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "poll-grow" => ::qmp_types::de::next(&mut map, &mut m_poll_grow),
                         "poll-shrink" => {
-                            m_poll_shrink = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_poll_shrink)
                         }
                         "aio-max-batch" => {
-                            m_aio_max_batch = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_aio_max_batch)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(IOThreadInfo {
                     id: ::qmp_types::de::required(m_id, "id")?,
@@ -294,12 +260,11 @@ impl ::qmp_types::de::SerializeMembers for AddfdInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("fdset-id", &self.fdset_id)?;
-        map.serialize_entry("fd", &self.fd)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("fdset-id", &self.fdset_id);
+        members.req("fd", &self.fd);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AddfdInfo {
@@ -337,24 +302,12 @@ impl<'de> ::serde::Deserialize<'de> for AddfdInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "fdset-id" => {
-                            m_fdset_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "fd" => {
-                            m_fd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "fdset-id" => ::qmp_types::de::next(&mut map, &mut m_fdset_id),
+                        "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AddfdInfo {
                     fdset_id: ::qmp_types::de::required(m_fdset_id, "fdset-id")?,
@@ -397,14 +350,11 @@ impl ::qmp_types::de::SerializeMembers for FdsetFdInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("fd", &self.fd)?;
-        if let ::std::option::Option::Some(value) = &self.opaque {
-            map.serialize_entry("opaque", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("fd", &self.fd);
+        members.opt("opaque", &self.opaque);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for FdsetFdInfo {
@@ -442,24 +392,12 @@ impl<'de> ::serde::Deserialize<'de> for FdsetFdInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "fd" => {
-                            m_fd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "opaque" => {
-                            m_opaque = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
+                        "opaque" => ::qmp_types::de::next(&mut map, &mut m_opaque),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(FdsetFdInfo {
                     fd: ::qmp_types::de::required(m_fd, "fd")?,
@@ -502,12 +440,11 @@ impl ::qmp_types::de::SerializeMembers for FdsetInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("fdset-id", &self.fdset_id)?;
-        map.serialize_entry("fds", &self.fds)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("fdset-id", &self.fdset_id);
+        members.req("fds", &self.fds);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for FdsetInfo {
@@ -547,24 +484,12 @@ impl<'de> ::serde::Deserialize<'de> for FdsetInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "fdset-id" => {
-                            m_fdset_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "fds" => {
-                            m_fds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "fdset-id" => ::qmp_types::de::next(&mut map, &mut m_fdset_id),
+                        "fds" => ::qmp_types::de::next(&mut map, &mut m_fds),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(FdsetInfo {
                     fdset_id: ::qmp_types::de::required(m_fdset_id, "fdset-id")?,
@@ -735,18 +660,13 @@ impl ::qmp_types::de::SerializeMembers for CommandLineParameterInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("type", &self.r#type)?;
-        if let ::std::option::Option::Some(value) = &self.help {
-            map.serialize_entry("help", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.default {
-            map.serialize_entry("default", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("type", &self.r#type);
+        members.opt("help", &self.help);
+        members.opt("default", &self.default);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CommandLineParameterInfo {
@@ -786,34 +706,14 @@ impl<'de> ::serde::Deserialize<'de> for CommandLineParameterInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "help" => {
-                            m_help = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "default" => {
-                            m_default = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                        "help" => ::qmp_types::de::next(&mut map, &mut m_help),
+                        "default" => ::qmp_types::de::next(&mut map, &mut m_default),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CommandLineParameterInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -862,12 +762,11 @@ impl ::qmp_types::de::SerializeMembers for CommandLineOptionInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("option", &self.option)?;
-        map.serialize_entry("parameters", &self.parameters)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("option", &self.option);
+        members.req("parameters", &self.parameters);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CommandLineOptionInfo {
@@ -907,24 +806,14 @@ impl<'de> ::serde::Deserialize<'de> for CommandLineOptionInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "option" => {
-                            m_option = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "option" => ::qmp_types::de::next(&mut map, &mut m_option),
                         "parameters" => {
-                            m_parameters = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_parameters)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CommandLineOptionInfo {
                     option: ::qmp_types::de::required(m_option, "option")?,
@@ -996,18 +885,13 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("protocol", &self.protocol)?;
-            map.serialize_entry("fdname", &self.fdname)?;
-            if let ::std::option::Option::Some(value) = &self.skipauth {
-                map.serialize_entry("skipauth", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.tls {
-                map.serialize_entry("tls", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("protocol", &self.protocol);
+            members.req("fdname", &self.fdname);
+            members.opt("skipauth", &self.skipauth);
+            members.opt("tls", &self.tls);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for AddClient {
@@ -1048,33 +932,21 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "protocol" => {
-                                m_protocol = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_protocol)
                             }
-                            "fdname" => {
-                                m_fdname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
                             "skipauth" => {
-                                m_skipauth = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_skipauth)
                             }
-                            "tls" => {
-                                m_tls = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "tls" => ::qmp_types::de::next(&mut map, &mut m_tls),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(AddClient {
                         protocol: ::qmp_types::de::required(m_protocol, "protocol")?,
@@ -1385,14 +1257,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("command-line", &self.command_line)?;
-            if let ::std::option::Option::Some(value) = &self.cpu_index {
-                map.serialize_entry("cpu-index", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("command-line", &self.command_line);
+            members.opt("cpu-index", &self.cpu_index);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for HumanMonitorCommand {
@@ -1433,23 +1302,19 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "command-line" => {
-                                m_command_line = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_command_line)
                             }
                             "cpu-index" => {
-                                m_cpu_index = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_cpu_index)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(HumanMonitorCommand {
                         command_line: ::qmp_types::de::required(
@@ -1517,11 +1382,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("fdname", &self.fdname)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("fdname", &self.fdname);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for Getfd {
@@ -1558,19 +1422,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "fdname" => {
-                                m_fdname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(Getfd {
                         fdname: ::qmp_types::de::required(m_fdname, "fdname")?,
@@ -1641,12 +1501,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("info", &self.info)?;
-            map.serialize_entry("fdname", &self.fdname)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("info", &self.info);
+            members.req("fdname", &self.fdname);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GetWin32Socket {
@@ -1684,24 +1543,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "info" => {
-                                m_info = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "fdname" => {
-                                m_fdname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "info" => ::qmp_types::de::next(&mut map, &mut m_info),
+                            "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GetWin32Socket {
                         info: ::qmp_types::de::required(m_info, "info")?,
@@ -1758,11 +1609,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("fdname", &self.fdname)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("fdname", &self.fdname);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for Closefd {
@@ -1799,19 +1649,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "fdname" => {
-                                m_fdname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "fdname" => ::qmp_types::de::next(&mut map, &mut m_fdname),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(Closefd {
                         fdname: ::qmp_types::de::required(m_fdname, "fdname")?,
@@ -1883,16 +1729,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.fdset_id {
-                map.serialize_entry("fdset-id", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.opaque {
-                map.serialize_entry("opaque", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("fdset-id", &self.fdset_id);
+            members.opt("opaque", &self.opaque);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for AddFd {
@@ -1931,23 +1772,17 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "fdset-id" => {
-                                m_fdset_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_fdset_id)
                             }
-                            "opaque" => {
-                                m_opaque = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "opaque" => ::qmp_types::de::next(&mut map, &mut m_opaque),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(AddFd {
                         fdset_id: m_fdset_id,
@@ -2016,14 +1851,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("fdset-id", &self.fdset_id)?;
-            if let ::std::option::Option::Some(value) = &self.fd {
-                map.serialize_entry("fd", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("fdset-id", &self.fdset_id);
+            members.opt("fd", &self.fd);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for RemoveFd {
@@ -2062,23 +1894,17 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "fdset-id" => {
-                                m_fdset_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_fdset_id)
                             }
-                            "fd" => {
-                                m_fd = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(RemoveFd {
                         fdset_id: ::qmp_types::de::required(m_fdset_id, "fdset-id")?,
@@ -2226,13 +2052,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.option {
-                map.serialize_entry("option", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("option", &self.option);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QueryCommandLineOptions {
@@ -2269,19 +2092,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "option" => {
-                                m_option = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "option" => ::qmp_types::de::next(&mut map, &mut m_option),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QueryCommandLineOptions {
                         option: m_option,
@@ -2349,12 +2168,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("offset", &self.offset)?;
-            map.serialize_entry("qom-path", &self.qom_path)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("offset", &self.offset);
+            members.req("qom-path", &self.qom_path);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for RtcChange {
@@ -2392,24 +2210,18 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "offset" => {
-                                m_offset = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
                             "qom-path" => {
-                                m_qom_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_qom_path)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(RtcChange {
                         offset: ::qmp_types::de::required(m_offset, "offset")?,
@@ -2483,14 +2295,13 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("vfu-id", &self.vfu_id)?;
-            map.serialize_entry("vfu-qom-path", &self.vfu_qom_path)?;
-            map.serialize_entry("dev-id", &self.dev_id)?;
-            map.serialize_entry("dev-qom-path", &self.dev_qom_path)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("vfu-id", &self.vfu_id);
+            members.req("vfu-qom-path", &self.vfu_qom_path);
+            members.req("dev-id", &self.dev_id);
+            members.req("dev-qom-path", &self.dev_qom_path);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for VfuClientHangup {
@@ -2534,34 +2345,22 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "vfu-id" => {
-                                m_vfu_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "vfu-id" => ::qmp_types::de::next(&mut map, &mut m_vfu_id),
                             "vfu-qom-path" => {
-                                m_vfu_qom_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_vfu_qom_path)
                             }
-                            "dev-id" => {
-                                m_dev_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "dev-id" => ::qmp_types::de::next(&mut map, &mut m_dev_id),
                             "dev-qom-path" => {
-                                m_dev_qom_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_dev_qom_path)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(VfuClientHangup {
                         vfu_id: ::qmp_types::de::required(m_vfu_id, "vfu-id")?,

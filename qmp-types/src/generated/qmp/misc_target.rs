@@ -261,12 +261,11 @@ impl ::qmp_types::de::SerializeMembers for SevGuestInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("policy", &self.policy)?;
-        map.serialize_entry("handle", &self.handle)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("policy", &self.policy);
+        members.req("handle", &self.handle);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SevGuestInfo {
@@ -304,24 +303,12 @@ impl<'de> ::serde::Deserialize<'de> for SevGuestInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "policy" => {
-                            m_policy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "handle" => {
-                            m_handle = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                        "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SevGuestInfo {
                     policy: ::qmp_types::de::required(m_policy, "policy")?,
@@ -363,11 +350,10 @@ impl ::qmp_types::de::SerializeMembers for SevSnpGuestInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("snp-policy", &self.snp_policy)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("snp-policy", &self.snp_policy);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SevSnpGuestInfo {
@@ -405,18 +391,12 @@ impl<'de> ::serde::Deserialize<'de> for SevSnpGuestInfo {
                 >(&mut map)? {
                     match key.as_str() {
                         "snp-policy" => {
-                            m_snp_policy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_snp_policy)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SevSnpGuestInfo {
                     snp_policy: ::qmp_types::de::required(m_snp_policy, "snp-policy")?,
@@ -486,25 +466,20 @@ impl ::qmp_types::de::SerializeMembers for SevInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("enabled", &self.enabled)?;
-        map.serialize_entry("api-major", &self.api_major)?;
-        map.serialize_entry("api-minor", &self.api_minor)?;
-        map.serialize_entry("build-id", &self.build_id)?;
-        map.serialize_entry("state", &self.state)?;
-        map.serialize_entry("sev-type", self.sev_type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("enabled", &self.enabled);
+        members.req("api-major", &self.api_major);
+        members.req("api-minor", &self.api_minor);
+        members.req("build-id", &self.build_id);
+        members.req("state", &self.state);
+        members.req("sev-type", self.sev_type.as_str());
         match &self.sev_type {
-            SevInfoBranch::Sev(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            SevInfoBranch::SevSnp(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            SevInfoBranch::Sev(branch) => members.members(branch),
+            SevInfoBranch::SevSnp(branch) => members.members(branch),
             SevInfoBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SevInfo {
@@ -546,43 +521,14 @@ impl<'de> ::serde::Deserialize<'de> for SevInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "enabled" => {
-                            m_enabled = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "api-major" => {
-                            m_api_major = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "api-minor" => {
-                            m_api_minor = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "build-id" => {
-                            m_build_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "state" => {
-                            m_state = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "sev-type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
+                        "api-major" => ::qmp_types::de::next(&mut map, &mut m_api_major),
+                        "api-minor" => ::qmp_types::de::next(&mut map, &mut m_api_minor),
+                        "build-id" => ::qmp_types::de::next(&mut map, &mut m_build_id),
+                        "state" => ::qmp_types::de::next(&mut map, &mut m_state),
+                        "sev-type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "sev-type")?;
                 #[allow(unused_mut)]
@@ -645,11 +591,10 @@ impl ::qmp_types::de::SerializeMembers for SevLaunchMeasureInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SevLaunchMeasureInfo {
@@ -686,19 +631,11 @@ impl<'de> ::serde::Deserialize<'de> for SevLaunchMeasureInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SevLaunchMeasureInfo {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -759,15 +696,14 @@ impl ::qmp_types::de::SerializeMembers for SevCapability {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("pdh", &self.pdh)?;
-        map.serialize_entry("cert-chain", &self.cert_chain)?;
-        map.serialize_entry("cpu0-id", &self.cpu0_id)?;
-        map.serialize_entry("cbitpos", &self.cbitpos)?;
-        map.serialize_entry("reduced-phys-bits", &self.reduced_phys_bits)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("pdh", &self.pdh);
+        members.req("cert-chain", &self.cert_chain);
+        members.req("cpu0-id", &self.cpu0_id);
+        members.req("cbitpos", &self.cbitpos);
+        members.req("reduced-phys-bits", &self.reduced_phys_bits);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SevCapability {
@@ -808,39 +744,19 @@ impl<'de> ::serde::Deserialize<'de> for SevCapability {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "pdh" => {
-                            m_pdh = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "pdh" => ::qmp_types::de::next(&mut map, &mut m_pdh),
                         "cert-chain" => {
-                            m_cert_chain = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cert_chain)
                         }
-                        "cpu0-id" => {
-                            m_cpu0_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "cbitpos" => {
-                            m_cbitpos = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cpu0-id" => ::qmp_types::de::next(&mut map, &mut m_cpu0_id),
+                        "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
                         "reduced-phys-bits" => {
-                            m_reduced_phys_bits = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SevCapability {
                     pdh: ::qmp_types::de::required(m_pdh, "pdh")?,
@@ -889,11 +805,10 @@ impl ::qmp_types::de::SerializeMembers for SevAttestationReport {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SevAttestationReport {
@@ -930,19 +845,11 @@ impl<'de> ::serde::Deserialize<'de> for SevAttestationReport {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SevAttestationReport {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -995,13 +902,12 @@ impl ::qmp_types::de::SerializeMembers for GICCapability {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("version", &self.version)?;
-        map.serialize_entry("emulated", &self.emulated)?;
-        map.serialize_entry("kernel", &self.kernel)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("version", &self.version);
+        members.req("emulated", &self.emulated);
+        members.req("kernel", &self.kernel);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GICCapability {
@@ -1040,29 +946,13 @@ impl<'de> ::serde::Deserialize<'de> for GICCapability {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "version" => {
-                            m_version = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "emulated" => {
-                            m_emulated = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "kernel" => {
-                            m_kernel = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "version" => ::qmp_types::de::next(&mut map, &mut m_version),
+                        "emulated" => ::qmp_types::de::next(&mut map, &mut m_emulated),
+                        "kernel" => ::qmp_types::de::next(&mut map, &mut m_kernel),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GICCapability {
                     version: ::qmp_types::de::required(m_version, "version")?,
@@ -1106,12 +996,11 @@ impl ::qmp_types::de::SerializeMembers for SGXEPCSection {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("node", &self.node)?;
-        map.serialize_entry("size", &self.size)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("node", &self.node);
+        members.req("size", &self.size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SGXEPCSection {
@@ -1149,24 +1038,12 @@ impl<'de> ::serde::Deserialize<'de> for SGXEPCSection {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "node" => {
-                            m_node = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SGXEPCSection {
                     node: ::qmp_types::de::required(m_node, "node")?,
@@ -1226,15 +1103,14 @@ impl ::qmp_types::de::SerializeMembers for SGXInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("sgx", &self.sgx)?;
-        map.serialize_entry("sgx1", &self.sgx1)?;
-        map.serialize_entry("sgx2", &self.sgx2)?;
-        map.serialize_entry("flc", &self.flc)?;
-        map.serialize_entry("sections", &self.sections)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("sgx", &self.sgx);
+        members.req("sgx1", &self.sgx1);
+        members.req("sgx2", &self.sgx2);
+        members.req("flc", &self.flc);
+        members.req("sections", &self.sections);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SGXInfo {
@@ -1277,39 +1153,15 @@ impl<'de> ::serde::Deserialize<'de> for SGXInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "sgx" => {
-                            m_sgx = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "sgx1" => {
-                            m_sgx1 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "sgx2" => {
-                            m_sgx2 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "flc" => {
-                            m_flc = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "sections" => {
-                            m_sections = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "sgx" => ::qmp_types::de::next(&mut map, &mut m_sgx),
+                        "sgx1" => ::qmp_types::de::next(&mut map, &mut m_sgx1),
+                        "sgx2" => ::qmp_types::de::next(&mut map, &mut m_sgx2),
+                        "flc" => ::qmp_types::de::next(&mut map, &mut m_flc),
+                        "sections" => ::qmp_types::de::next(&mut map, &mut m_sections),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SGXInfo {
                     sgx: ::qmp_types::de::required(m_sgx, "sgx")?,
@@ -1504,17 +1356,16 @@ impl ::qmp_types::de::SerializeMembers for EvtchnInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("port", &self.port)?;
-        map.serialize_entry("vcpu", &self.vcpu)?;
-        map.serialize_entry("type", &self.r#type)?;
-        map.serialize_entry("remote-domain", &self.remote_domain)?;
-        map.serialize_entry("target", &self.target)?;
-        map.serialize_entry("pending", &self.pending)?;
-        map.serialize_entry("masked", &self.masked)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("port", &self.port);
+        members.req("vcpu", &self.vcpu);
+        members.req("type", &self.r#type);
+        members.req("remote-domain", &self.remote_domain);
+        members.req("target", &self.target);
+        members.req("pending", &self.pending);
+        members.req("masked", &self.masked);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for EvtchnInfo {
@@ -1557,49 +1408,19 @@ impl<'de> ::serde::Deserialize<'de> for EvtchnInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "port" => {
-                            m_port = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vcpu" => {
-                            m_vcpu = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                        "vcpu" => ::qmp_types::de::next(&mut map, &mut m_vcpu),
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
                         "remote-domain" => {
-                            m_remote_domain = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_remote_domain)
                         }
-                        "target" => {
-                            m_target = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "pending" => {
-                            m_pending = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "masked" => {
-                            m_masked = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "target" => ::qmp_types::de::next(&mut map, &mut m_target),
+                        "pending" => ::qmp_types::de::next(&mut map, &mut m_pending),
+                        "masked" => ::qmp_types::de::next(&mut map, &mut m_masked),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(EvtchnInfo {
                     port: ::qmp_types::de::required(m_port, "port")?,
@@ -1832,15 +1653,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("packet-header", &self.packet_header)?;
-            map.serialize_entry("secret", &self.secret)?;
-            if let ::std::option::Option::Some(value) = &self.gpa {
-                map.serialize_entry("gpa", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("packet-header", &self.packet_header);
+            members.req("secret", &self.secret);
+            members.opt("gpa", &self.gpa);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for SevInjectLaunchSecret {
@@ -1882,28 +1700,18 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "packet-header" => {
-                                m_packet_header = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_packet_header)
                             }
-                            "secret" => {
-                                m_secret = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "gpa" => {
-                                m_gpa = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "secret" => ::qmp_types::de::next(&mut map, &mut m_secret),
+                            "gpa" => ::qmp_types::de::next(&mut map, &mut m_gpa),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(SevInjectLaunchSecret {
                         packet_header: ::qmp_types::de::required(
@@ -1971,11 +1779,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("mnonce", &self.mnonce)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("mnonce", &self.mnonce);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QuerySevAttestationReport {
@@ -2012,19 +1819,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "mnonce" => {
-                                m_mnonce = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "mnonce" => ::qmp_types::de::next(&mut map, &mut m_mnonce),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QuerySevAttestationReport {
                         mnonce: ::qmp_types::de::required(m_mnonce, "mnonce")?,
@@ -2083,11 +1886,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("filename", &self.filename)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("filename", &self.filename);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for DumpSkeys {
@@ -2125,18 +1927,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_filename)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(DumpSkeys {
                         filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -2386,11 +2186,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("port", &self.port)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("port", &self.port);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for XenEventInject {
@@ -2427,19 +2226,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "port" => {
-                                m_port = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "port" => ::qmp_types::de::next(&mut map, &mut m_port),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(XenEventInject {
                         port: ::qmp_types::de::required(m_port, "port")?,

@@ -41,25 +41,14 @@ impl ::qmp_types::de::SerializeMembers for NetLegacyNicOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.netdev {
-            map.serialize_entry("netdev", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.macaddr {
-            map.serialize_entry("macaddr", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.model {
-            map.serialize_entry("model", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.addr {
-            map.serialize_entry("addr", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vectors {
-            map.serialize_entry("vectors", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("netdev", &self.netdev);
+        members.opt("macaddr", &self.macaddr);
+        members.opt("model", &self.model);
+        members.opt("addr", &self.addr);
+        members.opt("vectors", &self.vectors);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetLegacyNicOptions {
@@ -100,39 +89,15 @@ impl<'de> ::serde::Deserialize<'de> for NetLegacyNicOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "netdev" => {
-                            m_netdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "macaddr" => {
-                            m_macaddr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "model" => {
-                            m_model = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "addr" => {
-                            m_addr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vectors" => {
-                            m_vectors = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                        "macaddr" => ::qmp_types::de::next(&mut map, &mut m_macaddr),
+                        "model" => ::qmp_types::de::next(&mut map, &mut m_model),
+                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                        "vectors" => ::qmp_types::de::next(&mut map, &mut m_vectors),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetLegacyNicOptions {
                     netdev: m_netdev,
@@ -175,11 +140,10 @@ impl ::qmp_types::de::SerializeMembers for String {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("str", &self.str)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("str", &self.str);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for String {
@@ -216,19 +180,11 @@ impl<'de> ::serde::Deserialize<'de> for String {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "str" => {
-                            m_str = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "str" => ::qmp_types::de::next(&mut map, &mut m_str),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(String {
                     str: ::qmp_types::de::required(m_str, "str")?,
@@ -343,76 +299,31 @@ impl ::qmp_types::de::SerializeMembers for NetdevUserOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.hostname {
-            map.serialize_entry("hostname", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.restrict {
-            map.serialize_entry("restrict", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ipv4 {
-            map.serialize_entry("ipv4", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ipv6 {
-            map.serialize_entry("ipv6", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ip {
-            map.serialize_entry("ip", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.net {
-            map.serialize_entry("net", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.host {
-            map.serialize_entry("host", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tftp {
-            map.serialize_entry("tftp", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.bootfile {
-            map.serialize_entry("bootfile", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dhcpstart {
-            map.serialize_entry("dhcpstart", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dns {
-            map.serialize_entry("dns", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dnssearch {
-            map.serialize_entry("dnssearch", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.domainname {
-            map.serialize_entry("domainname", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ipv6_prefix {
-            map.serialize_entry("ipv6-prefix", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ipv6_prefixlen {
-            map.serialize_entry("ipv6-prefixlen", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ipv6_host {
-            map.serialize_entry("ipv6-host", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ipv6_dns {
-            map.serialize_entry("ipv6-dns", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.smb {
-            map.serialize_entry("smb", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.smbserver {
-            map.serialize_entry("smbserver", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.hostfwd {
-            map.serialize_entry("hostfwd", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.guestfwd {
-            map.serialize_entry("guestfwd", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tftp_server_name {
-            map.serialize_entry("tftp-server-name", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("hostname", &self.hostname);
+        members.opt("restrict", &self.restrict);
+        members.opt("ipv4", &self.ipv4);
+        members.opt("ipv6", &self.ipv6);
+        members.opt("ip", &self.ip);
+        members.opt("net", &self.net);
+        members.opt("host", &self.host);
+        members.opt("tftp", &self.tftp);
+        members.opt("bootfile", &self.bootfile);
+        members.opt("dhcpstart", &self.dhcpstart);
+        members.opt("dns", &self.dns);
+        members.opt("dnssearch", &self.dnssearch);
+        members.opt("domainname", &self.domainname);
+        members.opt("ipv6-prefix", &self.ipv6_prefix);
+        members.opt("ipv6-prefixlen", &self.ipv6_prefixlen);
+        members.opt("ipv6-host", &self.ipv6_host);
+        members.opt("ipv6-dns", &self.ipv6_dns);
+        members.opt("smb", &self.smb);
+        members.opt("smbserver", &self.smbserver);
+        members.opt("hostfwd", &self.hostfwd);
+        members.opt("guestfwd", &self.guestfwd);
+        members.opt("tftp-server-name", &self.tftp_server_name);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevUserOptions {
@@ -478,124 +389,40 @@ impl<'de> ::serde::Deserialize<'de> for NetdevUserOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "hostname" => {
-                            m_hostname = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "restrict" => {
-                            m_restrict = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ipv4" => {
-                            m_ipv4 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ipv6" => {
-                            m_ipv6 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ip" => {
-                            m_ip = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "net" => {
-                            m_net = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "host" => {
-                            m_host = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tftp" => {
-                            m_tftp = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "bootfile" => {
-                            m_bootfile = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "dhcpstart" => {
-                            m_dhcpstart = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "dns" => {
-                            m_dns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "dnssearch" => {
-                            m_dnssearch = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "hostname" => ::qmp_types::de::next(&mut map, &mut m_hostname),
+                        "restrict" => ::qmp_types::de::next(&mut map, &mut m_restrict),
+                        "ipv4" => ::qmp_types::de::next(&mut map, &mut m_ipv4),
+                        "ipv6" => ::qmp_types::de::next(&mut map, &mut m_ipv6),
+                        "ip" => ::qmp_types::de::next(&mut map, &mut m_ip),
+                        "net" => ::qmp_types::de::next(&mut map, &mut m_net),
+                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                        "tftp" => ::qmp_types::de::next(&mut map, &mut m_tftp),
+                        "bootfile" => ::qmp_types::de::next(&mut map, &mut m_bootfile),
+                        "dhcpstart" => ::qmp_types::de::next(&mut map, &mut m_dhcpstart),
+                        "dns" => ::qmp_types::de::next(&mut map, &mut m_dns),
+                        "dnssearch" => ::qmp_types::de::next(&mut map, &mut m_dnssearch),
                         "domainname" => {
-                            m_domainname = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_domainname)
                         }
                         "ipv6-prefix" => {
-                            m_ipv6_prefix = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_ipv6_prefix)
                         }
                         "ipv6-prefixlen" => {
-                            m_ipv6_prefixlen = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_ipv6_prefixlen)
                         }
-                        "ipv6-host" => {
-                            m_ipv6_host = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ipv6-dns" => {
-                            m_ipv6_dns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "smb" => {
-                            m_smb = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "smbserver" => {
-                            m_smbserver = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "hostfwd" => {
-                            m_hostfwd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "guestfwd" => {
-                            m_guestfwd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "ipv6-host" => ::qmp_types::de::next(&mut map, &mut m_ipv6_host),
+                        "ipv6-dns" => ::qmp_types::de::next(&mut map, &mut m_ipv6_dns),
+                        "smb" => ::qmp_types::de::next(&mut map, &mut m_smb),
+                        "smbserver" => ::qmp_types::de::next(&mut map, &mut m_smbserver),
+                        "hostfwd" => ::qmp_types::de::next(&mut map, &mut m_hostfwd),
+                        "guestfwd" => ::qmp_types::de::next(&mut map, &mut m_guestfwd),
                         "tftp-server-name" => {
-                            m_tftp_server_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_tftp_server_name)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevUserOptions {
                     hostname: m_hostname,
@@ -701,55 +528,24 @@ impl ::qmp_types::de::SerializeMembers for NetdevTapOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.ifname {
-            map.serialize_entry("ifname", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.fd {
-            map.serialize_entry("fd", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.fds {
-            map.serialize_entry("fds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.script {
-            map.serialize_entry("script", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.downscript {
-            map.serialize_entry("downscript", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.br {
-            map.serialize_entry("br", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.helper {
-            map.serialize_entry("helper", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.sndbuf {
-            map.serialize_entry("sndbuf", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vnet_hdr {
-            map.serialize_entry("vnet_hdr", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vhost {
-            map.serialize_entry("vhost", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vhostfd {
-            map.serialize_entry("vhostfd", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vhostfds {
-            map.serialize_entry("vhostfds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vhostforce {
-            map.serialize_entry("vhostforce", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.queues {
-            map.serialize_entry("queues", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.poll_us {
-            map.serialize_entry("poll-us", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("ifname", &self.ifname);
+        members.opt("fd", &self.fd);
+        members.opt("fds", &self.fds);
+        members.opt("script", &self.script);
+        members.opt("downscript", &self.downscript);
+        members.opt("br", &self.br);
+        members.opt("helper", &self.helper);
+        members.opt("sndbuf", &self.sndbuf);
+        members.opt("vnet_hdr", &self.vnet_hdr);
+        members.opt("vhost", &self.vhost);
+        members.opt("vhostfd", &self.vhostfd);
+        members.opt("vhostfds", &self.vhostfds);
+        members.opt("vhostforce", &self.vhostforce);
+        members.opt("queues", &self.queues);
+        members.opt("poll-us", &self.poll_us);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevTapOptions {
@@ -800,89 +596,29 @@ impl<'de> ::serde::Deserialize<'de> for NetdevTapOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "ifname" => {
-                            m_ifname = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "fd" => {
-                            m_fd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "fds" => {
-                            m_fds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "script" => {
-                            m_script = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
+                        "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
+                        "fds" => ::qmp_types::de::next(&mut map, &mut m_fds),
+                        "script" => ::qmp_types::de::next(&mut map, &mut m_script),
                         "downscript" => {
-                            m_downscript = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_downscript)
                         }
-                        "br" => {
-                            m_br = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "helper" => {
-                            m_helper = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "sndbuf" => {
-                            m_sndbuf = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vnet_hdr" => {
-                            m_vnet_hdr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vhost" => {
-                            m_vhost = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vhostfd" => {
-                            m_vhostfd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vhostfds" => {
-                            m_vhostfds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "br" => ::qmp_types::de::next(&mut map, &mut m_br),
+                        "helper" => ::qmp_types::de::next(&mut map, &mut m_helper),
+                        "sndbuf" => ::qmp_types::de::next(&mut map, &mut m_sndbuf),
+                        "vnet_hdr" => ::qmp_types::de::next(&mut map, &mut m_vnet_hdr),
+                        "vhost" => ::qmp_types::de::next(&mut map, &mut m_vhost),
+                        "vhostfd" => ::qmp_types::de::next(&mut map, &mut m_vhostfd),
+                        "vhostfds" => ::qmp_types::de::next(&mut map, &mut m_vhostfds),
                         "vhostforce" => {
-                            m_vhostforce = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vhostforce)
                         }
-                        "queues" => {
-                            m_queues = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "poll-us" => {
-                            m_poll_us = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
+                        "poll-us" => ::qmp_types::de::next(&mut map, &mut m_poll_us),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevTapOptions {
                     ifname: m_ifname,
@@ -952,28 +688,15 @@ impl ::qmp_types::de::SerializeMembers for NetdevSocketOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.fd {
-            map.serialize_entry("fd", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.listen {
-            map.serialize_entry("listen", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.connect {
-            map.serialize_entry("connect", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.mcast {
-            map.serialize_entry("mcast", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.localaddr {
-            map.serialize_entry("localaddr", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.udp {
-            map.serialize_entry("udp", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("fd", &self.fd);
+        members.opt("listen", &self.listen);
+        members.opt("connect", &self.connect);
+        members.opt("mcast", &self.mcast);
+        members.opt("localaddr", &self.localaddr);
+        members.opt("udp", &self.udp);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevSocketOptions {
@@ -1015,44 +738,16 @@ impl<'de> ::serde::Deserialize<'de> for NetdevSocketOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "fd" => {
-                            m_fd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "listen" => {
-                            m_listen = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "connect" => {
-                            m_connect = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "mcast" => {
-                            m_mcast = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "localaddr" => {
-                            m_localaddr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "udp" => {
-                            m_udp = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
+                        "listen" => ::qmp_types::de::next(&mut map, &mut m_listen),
+                        "connect" => ::qmp_types::de::next(&mut map, &mut m_connect),
+                        "mcast" => ::qmp_types::de::next(&mut map, &mut m_mcast),
+                        "localaddr" => ::qmp_types::de::next(&mut map, &mut m_localaddr),
+                        "udp" => ::qmp_types::de::next(&mut map, &mut m_udp),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevSocketOptions {
                     fd: m_fd,
@@ -1142,46 +837,23 @@ impl ::qmp_types::de::SerializeMembers for NetdevL2TPv3Options {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("src", &self.src)?;
-        map.serialize_entry("dst", &self.dst)?;
-        if let ::std::option::Option::Some(value) = &self.srcport {
-            map.serialize_entry("srcport", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dstport {
-            map.serialize_entry("dstport", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ipv6 {
-            map.serialize_entry("ipv6", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.udp {
-            map.serialize_entry("udp", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cookie64 {
-            map.serialize_entry("cookie64", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.counter {
-            map.serialize_entry("counter", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.pincounter {
-            map.serialize_entry("pincounter", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.txcookie {
-            map.serialize_entry("txcookie", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.rxcookie {
-            map.serialize_entry("rxcookie", value)?;
-        }
-        map.serialize_entry("txsession", &self.txsession)?;
-        if let ::std::option::Option::Some(value) = &self.rxsession {
-            map.serialize_entry("rxsession", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.offset {
-            map.serialize_entry("offset", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("src", &self.src);
+        members.req("dst", &self.dst);
+        members.opt("srcport", &self.srcport);
+        members.opt("dstport", &self.dstport);
+        members.opt("ipv6", &self.ipv6);
+        members.opt("udp", &self.udp);
+        members.opt("cookie64", &self.cookie64);
+        members.opt("counter", &self.counter);
+        members.opt("pincounter", &self.pincounter);
+        members.opt("txcookie", &self.txcookie);
+        members.opt("rxcookie", &self.rxcookie);
+        members.req("txsession", &self.txsession);
+        members.opt("rxsession", &self.rxsession);
+        members.opt("offset", &self.offset);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevL2TPv3Options {
@@ -1231,84 +903,26 @@ impl<'de> ::serde::Deserialize<'de> for NetdevL2TPv3Options {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "src" => {
-                            m_src = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "dst" => {
-                            m_dst = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "srcport" => {
-                            m_srcport = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "dstport" => {
-                            m_dstport = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ipv6" => {
-                            m_ipv6 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "udp" => {
-                            m_udp = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "cookie64" => {
-                            m_cookie64 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "counter" => {
-                            m_counter = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "src" => ::qmp_types::de::next(&mut map, &mut m_src),
+                        "dst" => ::qmp_types::de::next(&mut map, &mut m_dst),
+                        "srcport" => ::qmp_types::de::next(&mut map, &mut m_srcport),
+                        "dstport" => ::qmp_types::de::next(&mut map, &mut m_dstport),
+                        "ipv6" => ::qmp_types::de::next(&mut map, &mut m_ipv6),
+                        "udp" => ::qmp_types::de::next(&mut map, &mut m_udp),
+                        "cookie64" => ::qmp_types::de::next(&mut map, &mut m_cookie64),
+                        "counter" => ::qmp_types::de::next(&mut map, &mut m_counter),
                         "pincounter" => {
-                            m_pincounter = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_pincounter)
                         }
-                        "txcookie" => {
-                            m_txcookie = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "rxcookie" => {
-                            m_rxcookie = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "txsession" => {
-                            m_txsession = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "rxsession" => {
-                            m_rxsession = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "offset" => {
-                            m_offset = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "txcookie" => ::qmp_types::de::next(&mut map, &mut m_txcookie),
+                        "rxcookie" => ::qmp_types::de::next(&mut map, &mut m_rxcookie),
+                        "txsession" => ::qmp_types::de::next(&mut map, &mut m_txsession),
+                        "rxsession" => ::qmp_types::de::next(&mut map, &mut m_rxsession),
+                        "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevL2TPv3Options {
                     src: ::qmp_types::de::required(m_src, "src")?,
@@ -1370,22 +984,13 @@ impl ::qmp_types::de::SerializeMembers for NetdevVdeOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.sock {
-            map.serialize_entry("sock", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.port {
-            map.serialize_entry("port", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.group {
-            map.serialize_entry("group", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.mode {
-            map.serialize_entry("mode", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("sock", &self.sock);
+        members.opt("port", &self.port);
+        members.opt("group", &self.group);
+        members.opt("mode", &self.mode);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevVdeOptions {
@@ -1425,34 +1030,14 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVdeOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "sock" => {
-                            m_sock = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "port" => {
-                            m_port = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "group" => {
-                            m_group = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "mode" => {
-                            m_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "sock" => ::qmp_types::de::next(&mut map, &mut m_sock),
+                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                        "group" => ::qmp_types::de::next(&mut map, &mut m_group),
+                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevVdeOptions {
                     sock: m_sock,
@@ -1498,16 +1083,11 @@ impl ::qmp_types::de::SerializeMembers for NetdevBridgeOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.br {
-            map.serialize_entry("br", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.helper {
-            map.serialize_entry("helper", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("br", &self.br);
+        members.opt("helper", &self.helper);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevBridgeOptions {
@@ -1545,24 +1125,12 @@ impl<'de> ::serde::Deserialize<'de> for NetdevBridgeOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "br" => {
-                            m_br = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "helper" => {
-                            m_helper = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "br" => ::qmp_types::de::next(&mut map, &mut m_br),
+                        "helper" => ::qmp_types::de::next(&mut map, &mut m_helper),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevBridgeOptions {
                     br: m_br,
@@ -1606,14 +1174,11 @@ impl ::qmp_types::de::SerializeMembers for NetdevHubPortOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("hubid", &self.hubid)?;
-        if let ::std::option::Option::Some(value) = &self.netdev {
-            map.serialize_entry("netdev", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("hubid", &self.hubid);
+        members.opt("netdev", &self.netdev);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevHubPortOptions {
@@ -1651,24 +1216,12 @@ impl<'de> ::serde::Deserialize<'de> for NetdevHubPortOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "hubid" => {
-                            m_hubid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "netdev" => {
-                            m_netdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "hubid" => ::qmp_types::de::next(&mut map, &mut m_hubid),
+                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevHubPortOptions {
                     hubid: ::qmp_types::de::required(m_hubid, "hubid")?,
@@ -1716,14 +1269,11 @@ impl ::qmp_types::de::SerializeMembers for NetdevNetmapOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("ifname", &self.ifname)?;
-        if let ::std::option::Option::Some(value) = &self.devname {
-            map.serialize_entry("devname", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("ifname", &self.ifname);
+        members.opt("devname", &self.devname);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevNetmapOptions {
@@ -1761,24 +1311,12 @@ impl<'de> ::serde::Deserialize<'de> for NetdevNetmapOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "ifname" => {
-                            m_ifname = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "devname" => {
-                            m_devname = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
+                        "devname" => ::qmp_types::de::next(&mut map, &mut m_devname),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevNetmapOptions {
                     ifname: ::qmp_types::de::required(m_ifname, "ifname")?,
@@ -1947,29 +1485,16 @@ impl ::qmp_types::de::SerializeMembers for NetdevAFXDPOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("ifname", &self.ifname)?;
-        if let ::std::option::Option::Some(value) = &self.mode {
-            map.serialize_entry("mode", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.force_copy {
-            map.serialize_entry("force-copy", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.queues {
-            map.serialize_entry("queues", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.start_queue {
-            map.serialize_entry("start-queue", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.inhibit {
-            map.serialize_entry("inhibit", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.sock_fds {
-            map.serialize_entry("sock-fds", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("ifname", &self.ifname);
+        members.opt("mode", &self.mode);
+        members.opt("force-copy", &self.force_copy);
+        members.opt("queues", &self.queues);
+        members.opt("start-queue", &self.start_queue);
+        members.opt("inhibit", &self.inhibit);
+        members.opt("sock-fds", &self.sock_fds);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevAFXDPOptions {
@@ -2012,49 +1537,21 @@ impl<'de> ::serde::Deserialize<'de> for NetdevAFXDPOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "ifname" => {
-                            m_ifname = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "mode" => {
-                            m_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
+                        "mode" => ::qmp_types::de::next(&mut map, &mut m_mode),
                         "force-copy" => {
-                            m_force_copy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_force_copy)
                         }
-                        "queues" => {
-                            m_queues = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
                         "start-queue" => {
-                            m_start_queue = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_start_queue)
                         }
-                        "inhibit" => {
-                            m_inhibit = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "sock-fds" => {
-                            m_sock_fds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "inhibit" => ::qmp_types::de::next(&mut map, &mut m_inhibit),
+                        "sock-fds" => ::qmp_types::de::next(&mut map, &mut m_sock_fds),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevAFXDPOptions {
                     ifname: ::qmp_types::de::required(m_ifname, "ifname")?,
@@ -2106,17 +1603,12 @@ impl ::qmp_types::de::SerializeMembers for NetdevVhostUserOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("chardev", &self.chardev)?;
-        if let ::std::option::Option::Some(value) = &self.vhostforce {
-            map.serialize_entry("vhostforce", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.queues {
-            map.serialize_entry("queues", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("chardev", &self.chardev);
+        members.opt("vhostforce", &self.vhostforce);
+        members.opt("queues", &self.queues);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevVhostUserOptions {
@@ -2155,29 +1647,15 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVhostUserOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "chardev" => {
-                            m_chardev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
                         "vhostforce" => {
-                            m_vhostforce = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vhostforce)
                         }
-                        "queues" => {
-                            m_queues = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevVhostUserOptions {
                     chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
@@ -2235,22 +1713,13 @@ impl ::qmp_types::de::SerializeMembers for NetdevVhostVDPAOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.vhostdev {
-            map.serialize_entry("vhostdev", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vhostfd {
-            map.serialize_entry("vhostfd", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.queues {
-            map.serialize_entry("queues", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_svq {
-            map.serialize_entry("x-svq", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("vhostdev", &self.vhostdev);
+        members.opt("vhostfd", &self.vhostfd);
+        members.opt("queues", &self.queues);
+        members.opt("x-svq", &self.x_svq);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevVhostVDPAOptions {
@@ -2290,34 +1759,14 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVhostVDPAOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "vhostdev" => {
-                            m_vhostdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vhostfd" => {
-                            m_vhostfd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "queues" => {
-                            m_queues = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "x-svq" => {
-                            m_x_svq = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "vhostdev" => ::qmp_types::de::next(&mut map, &mut m_vhostdev),
+                        "vhostfd" => ::qmp_types::de::next(&mut map, &mut m_vhostfd),
+                        "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
+                        "x-svq" => ::qmp_types::de::next(&mut map, &mut m_x_svq),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevVhostVDPAOptions {
                     vhostdev: m_vhostdev,
@@ -2391,25 +1840,14 @@ impl ::qmp_types::de::SerializeMembers for NetdevVmnetHostOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.start_address {
-            map.serialize_entry("start-address", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.end_address {
-            map.serialize_entry("end-address", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.subnet_mask {
-            map.serialize_entry("subnet-mask", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.isolated {
-            map.serialize_entry("isolated", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.net_uuid {
-            map.serialize_entry("net-uuid", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("start-address", &self.start_address);
+        members.opt("end-address", &self.end_address);
+        members.opt("subnet-mask", &self.subnet_mask);
+        members.opt("isolated", &self.isolated);
+        members.opt("net-uuid", &self.net_uuid);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevVmnetHostOptions {
@@ -2451,38 +1889,20 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVmnetHostOptions {
                 >(&mut map)? {
                     match key.as_str() {
                         "start-address" => {
-                            m_start_address = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_start_address)
                         }
                         "end-address" => {
-                            m_end_address = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_end_address)
                         }
                         "subnet-mask" => {
-                            m_subnet_mask = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_subnet_mask)
                         }
-                        "isolated" => {
-                            m_isolated = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "net-uuid" => {
-                            m_net_uuid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "isolated" => ::qmp_types::de::next(&mut map, &mut m_isolated),
+                        "net-uuid" => ::qmp_types::de::next(&mut map, &mut m_net_uuid),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevVmnetHostOptions {
                     start_address: m_start_address,
@@ -2559,25 +1979,14 @@ impl ::qmp_types::de::SerializeMembers for NetdevVmnetSharedOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.start_address {
-            map.serialize_entry("start-address", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.end_address {
-            map.serialize_entry("end-address", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.subnet_mask {
-            map.serialize_entry("subnet-mask", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.isolated {
-            map.serialize_entry("isolated", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.nat66_prefix {
-            map.serialize_entry("nat66-prefix", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("start-address", &self.start_address);
+        members.opt("end-address", &self.end_address);
+        members.opt("subnet-mask", &self.subnet_mask);
+        members.opt("isolated", &self.isolated);
+        members.opt("nat66-prefix", &self.nat66_prefix);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevVmnetSharedOptions {
@@ -2619,38 +2028,22 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVmnetSharedOptions {
                 >(&mut map)? {
                     match key.as_str() {
                         "start-address" => {
-                            m_start_address = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_start_address)
                         }
                         "end-address" => {
-                            m_end_address = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_end_address)
                         }
                         "subnet-mask" => {
-                            m_subnet_mask = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_subnet_mask)
                         }
-                        "isolated" => {
-                            m_isolated = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "isolated" => ::qmp_types::de::next(&mut map, &mut m_isolated),
                         "nat66-prefix" => {
-                            m_nat66_prefix = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_nat66_prefix)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevVmnetSharedOptions {
                     start_address: m_start_address,
@@ -2703,14 +2096,11 @@ impl ::qmp_types::de::SerializeMembers for NetdevVmnetBridgedOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("ifname", &self.ifname)?;
-        if let ::std::option::Option::Some(value) = &self.isolated {
-            map.serialize_entry("isolated", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("ifname", &self.ifname);
+        members.opt("isolated", &self.isolated);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevVmnetBridgedOptions {
@@ -2748,24 +2138,12 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVmnetBridgedOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "ifname" => {
-                            m_ifname = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "isolated" => {
-                            m_isolated = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "ifname" => ::qmp_types::de::next(&mut map, &mut m_ifname),
+                        "isolated" => ::qmp_types::de::next(&mut map, &mut m_isolated),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevVmnetBridgedOptions {
                     ifname: ::qmp_types::de::required(m_ifname, "ifname")?,
@@ -2827,20 +2205,13 @@ impl ::qmp_types::de::SerializeMembers for NetdevStreamOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("addr", &self.addr)?;
-        if let ::std::option::Option::Some(value) = &self.server {
-            map.serialize_entry("server", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.reconnect {
-            map.serialize_entry("reconnect", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.reconnect_ms {
-            map.serialize_entry("reconnect-ms", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("addr", &self.addr);
+        members.opt("server", &self.server);
+        members.opt("reconnect", &self.reconnect);
+        members.opt("reconnect-ms", &self.reconnect_ms);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevStreamOptions {
@@ -2880,34 +2251,16 @@ impl<'de> ::serde::Deserialize<'de> for NetdevStreamOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "addr" => {
-                            m_addr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "server" => {
-                            m_server = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "reconnect" => {
-                            m_reconnect = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                        "reconnect" => ::qmp_types::de::next(&mut map, &mut m_reconnect),
                         "reconnect-ms" => {
-                            m_reconnect_ms = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_reconnect_ms)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevStreamOptions {
                     addr: ::qmp_types::de::required(m_addr, "addr")?,
@@ -2971,16 +2324,11 @@ impl ::qmp_types::de::SerializeMembers for NetdevDgramOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.local {
-            map.serialize_entry("local", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.remote {
-            map.serialize_entry("remote", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("local", &self.local);
+        members.opt("remote", &self.remote);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetdevDgramOptions {
@@ -3018,24 +2366,12 @@ impl<'de> ::serde::Deserialize<'de> for NetdevDgramOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "local" => {
-                            m_local = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "remote" => {
-                            m_remote = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "local" => ::qmp_types::de::next(&mut map, &mut m_local),
+                        "remote" => ::qmp_types::de::next(&mut map, &mut m_remote),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetdevDgramOptions {
                     local: m_local,
@@ -3358,67 +2694,32 @@ impl ::qmp_types::de::SerializeMembers for Netdev {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
             NetdevBranch::None => {}
-            NetdevBranch::Nic(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::User(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::Tap(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::L2tpv3(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::Socket(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::Stream(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::Dgram(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::Vde(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::Bridge(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::Hubport(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::Netmap(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::VhostUser(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::VhostVdpa(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::AfXdp(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::VmnetHost(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::VmnetShared(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            NetdevBranch::VmnetBridged(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            NetdevBranch::Nic(branch) => members.members(branch),
+            NetdevBranch::User(branch) => members.members(branch),
+            NetdevBranch::Tap(branch) => members.members(branch),
+            NetdevBranch::L2tpv3(branch) => members.members(branch),
+            NetdevBranch::Socket(branch) => members.members(branch),
+            NetdevBranch::Stream(branch) => members.members(branch),
+            NetdevBranch::Dgram(branch) => members.members(branch),
+            NetdevBranch::Vde(branch) => members.members(branch),
+            NetdevBranch::Bridge(branch) => members.members(branch),
+            NetdevBranch::Hubport(branch) => members.members(branch),
+            NetdevBranch::Netmap(branch) => members.members(branch),
+            NetdevBranch::VhostUser(branch) => members.members(branch),
+            NetdevBranch::VhostVdpa(branch) => members.members(branch),
+            NetdevBranch::AfXdp(branch) => members.members(branch),
+            NetdevBranch::VmnetHost(branch) => members.members(branch),
+            NetdevBranch::VmnetShared(branch) => members.members(branch),
+            NetdevBranch::VmnetBridged(branch) => members.members(branch),
             NetdevBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for Netdev {
@@ -3456,23 +2757,10 @@ impl<'de> ::serde::Deserialize<'de> for Netdev {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -3754,22 +3042,21 @@ impl ::qmp_types::de::SerializeMembers for RxFilterInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("promiscuous", &self.promiscuous)?;
-        map.serialize_entry("multicast", &self.multicast)?;
-        map.serialize_entry("unicast", &self.unicast)?;
-        map.serialize_entry("vlan", &self.vlan)?;
-        map.serialize_entry("broadcast-allowed", &self.broadcast_allowed)?;
-        map.serialize_entry("multicast-overflow", &self.multicast_overflow)?;
-        map.serialize_entry("unicast-overflow", &self.unicast_overflow)?;
-        map.serialize_entry("main-mac", &self.main_mac)?;
-        map.serialize_entry("vlan-table", &self.vlan_table)?;
-        map.serialize_entry("unicast-table", &self.unicast_table)?;
-        map.serialize_entry("multicast-table", &self.multicast_table)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("promiscuous", &self.promiscuous);
+        members.req("multicast", &self.multicast);
+        members.req("unicast", &self.unicast);
+        members.req("vlan", &self.vlan);
+        members.req("broadcast-allowed", &self.broadcast_allowed);
+        members.req("multicast-overflow", &self.multicast_overflow);
+        members.req("unicast-overflow", &self.unicast_overflow);
+        members.req("main-mac", &self.main_mac);
+        members.req("vlan-table", &self.vlan_table);
+        members.req("unicast-table", &self.unicast_table);
+        members.req("multicast-table", &self.multicast_table);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RxFilterInfo {
@@ -3821,74 +3108,36 @@ impl<'de> ::serde::Deserialize<'de> for RxFilterInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "promiscuous" => {
-                            m_promiscuous = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_promiscuous)
                         }
-                        "multicast" => {
-                            m_multicast = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "unicast" => {
-                            m_unicast = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vlan" => {
-                            m_vlan = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "multicast" => ::qmp_types::de::next(&mut map, &mut m_multicast),
+                        "unicast" => ::qmp_types::de::next(&mut map, &mut m_unicast),
+                        "vlan" => ::qmp_types::de::next(&mut map, &mut m_vlan),
                         "broadcast-allowed" => {
-                            m_broadcast_allowed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_broadcast_allowed)
                         }
                         "multicast-overflow" => {
-                            m_multicast_overflow = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_multicast_overflow)
                         }
                         "unicast-overflow" => {
-                            m_unicast_overflow = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unicast_overflow)
                         }
-                        "main-mac" => {
-                            m_main_mac = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "main-mac" => ::qmp_types::de::next(&mut map, &mut m_main_mac),
                         "vlan-table" => {
-                            m_vlan_table = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vlan_table)
                         }
                         "unicast-table" => {
-                            m_unicast_table = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unicast_table)
                         }
                         "multicast-table" => {
-                            m_multicast_table = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_multicast_table)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RxFilterInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -3975,20 +3224,15 @@ impl ::qmp_types::de::SerializeMembers for AnnounceParameters {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("initial", &self.initial)?;
-        map.serialize_entry("max", &self.max)?;
-        map.serialize_entry("rounds", &self.rounds)?;
-        map.serialize_entry("step", &self.step)?;
-        if let ::std::option::Option::Some(value) = &self.interfaces {
-            map.serialize_entry("interfaces", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.id {
-            map.serialize_entry("id", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("initial", &self.initial);
+        members.req("max", &self.max);
+        members.req("rounds", &self.rounds);
+        members.req("step", &self.step);
+        members.opt("interfaces", &self.interfaces);
+        members.opt("id", &self.id);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AnnounceParameters {
@@ -4032,44 +3276,18 @@ impl<'de> ::serde::Deserialize<'de> for AnnounceParameters {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "initial" => {
-                            m_initial = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "max" => {
-                            m_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "rounds" => {
-                            m_rounds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "step" => {
-                            m_step = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "initial" => ::qmp_types::de::next(&mut map, &mut m_initial),
+                        "max" => ::qmp_types::de::next(&mut map, &mut m_max),
+                        "rounds" => ::qmp_types::de::next(&mut map, &mut m_rounds),
+                        "step" => ::qmp_types::de::next(&mut map, &mut m_step),
                         "interfaces" => {
-                            m_interfaces = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_interfaces)
                         }
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AnnounceParameters {
                     initial: ::qmp_types::de::required(m_initial, "initial")?,
@@ -4137,12 +3355,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("name", &self.name)?;
-            map.serialize_entry("up", &self.up)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("name", &self.name);
+            members.req("up", &self.up);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for SetLink {
@@ -4180,24 +3397,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "up" => {
-                                m_up = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                            "up" => ::qmp_types::de::next(&mut map, &mut m_up),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(SetLink {
                         name: ::qmp_types::de::required(m_name, "name")?,
@@ -4308,11 +3517,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("id", &self.id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("id", &self.id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for NetdevDel {
@@ -4349,19 +3557,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(NetdevDel {
                         id: ::qmp_types::de::required(m_id, "id")?,
@@ -4450,13 +3654,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.name {
-                map.serialize_entry("name", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("name", &self.name);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QueryRxFilter {
@@ -4493,19 +3694,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QueryRxFilter {
                         name: m_name,
@@ -4619,14 +3816,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.name {
-                map.serialize_entry("name", value)?;
-            }
-            map.serialize_entry("path", &self.path)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("name", &self.name);
+            members.req("path", &self.path);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for NicRxFilterChanged {
@@ -4664,24 +3858,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(NicRxFilterChanged {
                         name: m_name,
@@ -4738,11 +3924,10 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("device-id", &self.device_id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("device-id", &self.device_id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for FailoverNegotiated {
@@ -4780,18 +3965,16 @@ pub mod event {
                     >(&mut map)? {
                         match key.as_str() {
                             "device-id" => {
-                                m_device_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_device_id)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(FailoverNegotiated {
                         device_id: ::qmp_types::de::required(m_device_id, "device-id")?,
@@ -4861,12 +4044,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("netdev-id", &self.netdev_id)?;
-            map.serialize_entry("addr", &self.addr)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("netdev-id", &self.netdev_id);
+            members.req("addr", &self.addr);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for NetdevStreamConnected {
@@ -4905,23 +4087,17 @@ pub mod event {
                     >(&mut map)? {
                         match key.as_str() {
                             "netdev-id" => {
-                                m_netdev_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_netdev_id)
                             }
-                            "addr" => {
-                                m_addr = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(NetdevStreamConnected {
                         netdev_id: ::qmp_types::de::required(m_netdev_id, "netdev-id")?,
@@ -4975,11 +4151,10 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("netdev-id", &self.netdev_id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("netdev-id", &self.netdev_id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for NetdevStreamDisconnected {
@@ -5017,18 +4192,16 @@ pub mod event {
                     >(&mut map)? {
                         match key.as_str() {
                             "netdev-id" => {
-                                m_netdev_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_netdev_id)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(NetdevStreamDisconnected {
                         netdev_id: ::qmp_types::de::required(m_netdev_id, "netdev-id")?,
@@ -5087,12 +4260,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("netdev-id", &self.netdev_id)?;
-            map.serialize_entry("chardev-id", &self.chardev_id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("netdev-id", &self.netdev_id);
+            members.req("chardev-id", &self.chardev_id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for NetdevVhostUserConnected {
@@ -5131,23 +4303,19 @@ pub mod event {
                     >(&mut map)? {
                         match key.as_str() {
                             "netdev-id" => {
-                                m_netdev_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_netdev_id)
                             }
                             "chardev-id" => {
-                                m_chardev_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_chardev_id)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(NetdevVhostUserConnected {
                         netdev_id: ::qmp_types::de::required(m_netdev_id, "netdev-id")?,
@@ -5204,11 +4372,10 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("netdev-id", &self.netdev_id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("netdev-id", &self.netdev_id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for NetdevVhostUserDisconnected {
@@ -5246,18 +4413,16 @@ pub mod event {
                     >(&mut map)? {
                         match key.as_str() {
                             "netdev-id" => {
-                                m_netdev_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_netdev_id)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(NetdevVhostUserDisconnected {
                         netdev_id: ::qmp_types::de::required(m_netdev_id, "netdev-id")?,

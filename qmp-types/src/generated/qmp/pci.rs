@@ -31,12 +31,11 @@ impl ::qmp_types::de::SerializeMembers for PciMemoryRange {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("base", &self.base)?;
-        map.serialize_entry("limit", &self.limit)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("base", &self.base);
+        members.req("limit", &self.limit);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for PciMemoryRange {
@@ -74,24 +73,12 @@ impl<'de> ::serde::Deserialize<'de> for PciMemoryRange {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "base" => {
-                            m_base = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "limit" => {
-                            m_limit = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "base" => ::qmp_types::de::next(&mut map, &mut m_base),
+                        "limit" => ::qmp_types::de::next(&mut map, &mut m_limit),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(PciMemoryRange {
                     base: ::qmp_types::de::required(m_base, "base")?,
@@ -152,20 +139,15 @@ impl ::qmp_types::de::SerializeMembers for PciMemoryRegion {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("bar", &self.bar)?;
-        map.serialize_entry("type", &self.r#type)?;
-        map.serialize_entry("address", &self.address)?;
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self.prefetch {
-            map.serialize_entry("prefetch", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.mem_type_64 {
-            map.serialize_entry("mem_type_64", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("bar", &self.bar);
+        members.req("type", &self.r#type);
+        members.req("address", &self.address);
+        members.req("size", &self.size);
+        members.opt("prefetch", &self.prefetch);
+        members.opt("mem_type_64", &self.mem_type_64);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for PciMemoryRegion {
@@ -207,44 +189,18 @@ impl<'de> ::serde::Deserialize<'de> for PciMemoryRegion {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "bar" => {
-                            m_bar = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "address" => {
-                            m_address = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "prefetch" => {
-                            m_prefetch = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "bar" => ::qmp_types::de::next(&mut map, &mut m_bar),
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                        "address" => ::qmp_types::de::next(&mut map, &mut m_address),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
+                        "prefetch" => ::qmp_types::de::next(&mut map, &mut m_prefetch),
                         "mem_type_64" => {
-                            m_mem_type_64 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_mem_type_64)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(PciMemoryRegion {
                     bar: ::qmp_types::de::required(m_bar, "bar")?,
@@ -314,16 +270,15 @@ impl ::qmp_types::de::SerializeMembers for PciBusInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("number", &self.number)?;
-        map.serialize_entry("secondary", &self.secondary)?;
-        map.serialize_entry("subordinate", &self.subordinate)?;
-        map.serialize_entry("io_range", &self.io_range)?;
-        map.serialize_entry("memory_range", &self.memory_range)?;
-        map.serialize_entry("prefetchable_range", &self.prefetchable_range)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("number", &self.number);
+        members.req("secondary", &self.secondary);
+        members.req("subordinate", &self.subordinate);
+        members.req("io_range", &self.io_range);
+        members.req("memory_range", &self.memory_range);
+        members.req("prefetchable_range", &self.prefetchable_range);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for PciBusInfo {
@@ -367,44 +322,22 @@ impl<'de> ::serde::Deserialize<'de> for PciBusInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "number" => {
-                            m_number = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "secondary" => {
-                            m_secondary = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "number" => ::qmp_types::de::next(&mut map, &mut m_number),
+                        "secondary" => ::qmp_types::de::next(&mut map, &mut m_secondary),
                         "subordinate" => {
-                            m_subordinate = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_subordinate)
                         }
-                        "io_range" => {
-                            m_io_range = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "io_range" => ::qmp_types::de::next(&mut map, &mut m_io_range),
                         "memory_range" => {
-                            m_memory_range = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_memory_range)
                         }
                         "prefetchable_range" => {
-                            m_prefetchable_range = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_prefetchable_range)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(PciBusInfo {
                     number: ::qmp_types::de::required(m_number, "number")?,
@@ -460,14 +393,11 @@ impl ::qmp_types::de::SerializeMembers for PciBridgeInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("bus", &self.bus)?;
-        if let ::std::option::Option::Some(value) = &self.devices {
-            map.serialize_entry("devices", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("bus", &self.bus);
+        members.opt("devices", &self.devices);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for PciBridgeInfo {
@@ -507,24 +437,12 @@ impl<'de> ::serde::Deserialize<'de> for PciBridgeInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "bus" => {
-                            m_bus = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "devices" => {
-                            m_devices = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
+                        "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(PciBridgeInfo {
                     bus: ::qmp_types::de::required(m_bus, "bus")?,
@@ -568,14 +486,11 @@ impl ::qmp_types::de::SerializeMembers for PciDeviceClass {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.desc {
-            map.serialize_entry("desc", value)?;
-        }
-        map.serialize_entry("class", &self.class)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("desc", &self.desc);
+        members.req("class", &self.class);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for PciDeviceClass {
@@ -613,24 +528,12 @@ impl<'de> ::serde::Deserialize<'de> for PciDeviceClass {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "desc" => {
-                            m_desc = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "class" => {
-                            m_class = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "desc" => ::qmp_types::de::next(&mut map, &mut m_desc),
+                        "class" => ::qmp_types::de::next(&mut map, &mut m_class),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(PciDeviceClass {
                     desc: m_desc,
@@ -679,18 +582,13 @@ impl ::qmp_types::de::SerializeMembers for PciDeviceId {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("device", &self.device)?;
-        map.serialize_entry("vendor", &self.vendor)?;
-        if let ::std::option::Option::Some(value) = &self.subsystem {
-            map.serialize_entry("subsystem", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.subsystem_vendor {
-            map.serialize_entry("subsystem-vendor", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("device", &self.device);
+        members.req("vendor", &self.vendor);
+        members.opt("subsystem", &self.subsystem);
+        members.opt("subsystem-vendor", &self.subsystem_vendor);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for PciDeviceId {
@@ -730,34 +628,16 @@ impl<'de> ::serde::Deserialize<'de> for PciDeviceId {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vendor" => {
-                            m_vendor = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "subsystem" => {
-                            m_subsystem = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                        "vendor" => ::qmp_types::de::next(&mut map, &mut m_vendor),
+                        "subsystem" => ::qmp_types::de::next(&mut map, &mut m_subsystem),
                         "subsystem-vendor" => {
-                            m_subsystem_vendor = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_subsystem_vendor)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(PciDeviceId {
                     device: ::qmp_types::de::required(m_device, "device")?,
@@ -836,24 +716,19 @@ impl ::qmp_types::de::SerializeMembers for PciDeviceInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("bus", &self.bus)?;
-        map.serialize_entry("slot", &self.slot)?;
-        map.serialize_entry("function", &self.function)?;
-        map.serialize_entry("class_info", &self.class_info)?;
-        map.serialize_entry("id", &self.id)?;
-        if let ::std::option::Option::Some(value) = &self.irq {
-            map.serialize_entry("irq", value)?;
-        }
-        map.serialize_entry("irq_pin", &self.irq_pin)?;
-        map.serialize_entry("qdev_id", &self.qdev_id)?;
-        if let ::std::option::Option::Some(value) = &self.pci_bridge {
-            map.serialize_entry("pci_bridge", value)?;
-        }
-        map.serialize_entry("regions", &self.regions)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("bus", &self.bus);
+        members.req("slot", &self.slot);
+        members.req("function", &self.function);
+        members.req("class_info", &self.class_info);
+        members.req("id", &self.id);
+        members.opt("irq", &self.irq);
+        members.req("irq_pin", &self.irq_pin);
+        members.req("qdev_id", &self.qdev_id);
+        members.opt("pci_bridge", &self.pci_bridge);
+        members.req("regions", &self.regions);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for PciDeviceInfo {
@@ -901,64 +776,24 @@ impl<'de> ::serde::Deserialize<'de> for PciDeviceInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "bus" => {
-                            m_bus = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "slot" => {
-                            m_slot = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "function" => {
-                            m_function = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
+                        "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
+                        "function" => ::qmp_types::de::next(&mut map, &mut m_function),
                         "class_info" => {
-                            m_class_info = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_class_info)
                         }
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "irq" => {
-                            m_irq = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "irq_pin" => {
-                            m_irq_pin = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "qdev_id" => {
-                            m_qdev_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "irq" => ::qmp_types::de::next(&mut map, &mut m_irq),
+                        "irq_pin" => ::qmp_types::de::next(&mut map, &mut m_irq_pin),
+                        "qdev_id" => ::qmp_types::de::next(&mut map, &mut m_qdev_id),
                         "pci_bridge" => {
-                            m_pci_bridge = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_pci_bridge)
                         }
-                        "regions" => {
-                            m_regions = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "regions" => ::qmp_types::de::next(&mut map, &mut m_regions),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(PciDeviceInfo {
                     bus: ::qmp_types::de::required(m_bus, "bus")?,
@@ -1009,12 +844,11 @@ impl ::qmp_types::de::SerializeMembers for PciInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("bus", &self.bus)?;
-        map.serialize_entry("devices", &self.devices)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("bus", &self.bus);
+        members.req("devices", &self.devices);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for PciInfo {
@@ -1054,24 +888,12 @@ impl<'de> ::serde::Deserialize<'de> for PciInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "bus" => {
-                            m_bus = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "devices" => {
-                            m_devices = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "bus" => ::qmp_types::de::next(&mut map, &mut m_bus),
+                        "devices" => ::qmp_types::de::next(&mut map, &mut m_devices),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(PciInfo {
                     bus: ::qmp_types::de::required(m_bus, "bus")?,

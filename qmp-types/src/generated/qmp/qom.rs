@@ -50,18 +50,13 @@ impl ::qmp_types::de::SerializeMembers for ObjectPropertyInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("type", &self.r#type)?;
-        if let ::std::option::Option::Some(value) = &self.description {
-            map.serialize_entry("description", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.default_value {
-            map.serialize_entry("default-value", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("type", &self.r#type);
+        members.opt("description", &self.description);
+        members.opt("default-value", &self.default_value);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ObjectPropertyInfo {
@@ -101,34 +96,18 @@ impl<'de> ::serde::Deserialize<'de> for ObjectPropertyInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
                         "description" => {
-                            m_description = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_description)
                         }
                         "default-value" => {
-                            m_default_value = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_default_value)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ObjectPropertyInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -177,17 +156,12 @@ impl ::qmp_types::de::SerializeMembers for ObjectTypeInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        if let ::std::option::Option::Some(value) = &self.r#abstract {
-            map.serialize_entry("abstract", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.parent {
-            map.serialize_entry("parent", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.opt("abstract", &self.r#abstract);
+        members.opt("parent", &self.parent);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ObjectTypeInfo {
@@ -226,29 +200,13 @@ impl<'de> ::serde::Deserialize<'de> for ObjectTypeInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "abstract" => {
-                            m_abstract = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "parent" => {
-                            m_parent = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "abstract" => ::qmp_types::de::next(&mut map, &mut m_abstract),
+                        "parent" => ::qmp_types::de::next(&mut map, &mut m_parent),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ObjectTypeInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -295,12 +253,11 @@ impl ::qmp_types::de::SerializeMembers for CanHostSocketcanProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("if", &self.r#if)?;
-        map.serialize_entry("canbus", &self.canbus)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("if", &self.r#if);
+        members.req("canbus", &self.canbus);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CanHostSocketcanProperties {
@@ -338,24 +295,12 @@ impl<'de> ::serde::Deserialize<'de> for CanHostSocketcanProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "if" => {
-                            m_if = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "canbus" => {
-                            m_canbus = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "if" => ::qmp_types::de::next(&mut map, &mut m_if),
+                        "canbus" => ::qmp_types::de::next(&mut map, &mut m_canbus),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CanHostSocketcanProperties {
                     r#if: ::qmp_types::de::required(m_if, "if")?,
@@ -436,29 +381,18 @@ impl ::qmp_types::de::SerializeMembers for ColoCompareProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("primary_in", &self.primary_in)?;
-        map.serialize_entry("secondary_in", &self.secondary_in)?;
-        map.serialize_entry("outdev", &self.outdev)?;
-        map.serialize_entry("iothread", &self.iothread)?;
-        if let ::std::option::Option::Some(value) = &self.notify_dev {
-            map.serialize_entry("notify_dev", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.compare_timeout {
-            map.serialize_entry("compare_timeout", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.expired_scan_cycle {
-            map.serialize_entry("expired_scan_cycle", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.max_queue_size {
-            map.serialize_entry("max_queue_size", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vnet_hdr_support {
-            map.serialize_entry("vnet_hdr_support", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("primary_in", &self.primary_in);
+        members.req("secondary_in", &self.secondary_in);
+        members.req("outdev", &self.outdev);
+        members.req("iothread", &self.iothread);
+        members.opt("notify_dev", &self.notify_dev);
+        members.opt("compare_timeout", &self.compare_timeout);
+        members.opt("expired_scan_cycle", &self.expired_scan_cycle);
+        members.opt("max_queue_size", &self.max_queue_size);
+        members.opt("vnet_hdr_support", &self.vnet_hdr_support);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ColoCompareProperties {
@@ -504,58 +438,32 @@ impl<'de> ::serde::Deserialize<'de> for ColoCompareProperties {
                 >(&mut map)? {
                     match key.as_str() {
                         "primary_in" => {
-                            m_primary_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_primary_in)
                         }
                         "secondary_in" => {
-                            m_secondary_in = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_secondary_in)
                         }
-                        "outdev" => {
-                            m_outdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "iothread" => {
-                            m_iothread = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "outdev" => ::qmp_types::de::next(&mut map, &mut m_outdev),
+                        "iothread" => ::qmp_types::de::next(&mut map, &mut m_iothread),
                         "notify_dev" => {
-                            m_notify_dev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_notify_dev)
                         }
                         "compare_timeout" => {
-                            m_compare_timeout = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_compare_timeout)
                         }
                         "expired_scan_cycle" => {
-                            m_expired_scan_cycle = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_expired_scan_cycle)
                         }
                         "max_queue_size" => {
-                            m_max_queue_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_queue_size)
                         }
                         "vnet_hdr_support" => {
-                            m_vnet_hdr_support = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ColoCompareProperties {
                     primary_in: ::qmp_types::de::required(m_primary_in, "primary_in")?,
@@ -615,19 +523,12 @@ impl ::qmp_types::de::SerializeMembers for CryptodevBackendProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.queues {
-            map.serialize_entry("queues", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.throttle_bps {
-            map.serialize_entry("throttle-bps", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.throttle_ops {
-            map.serialize_entry("throttle-ops", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("queues", &self.queues);
+        members.opt("throttle-bps", &self.throttle_bps);
+        members.opt("throttle-ops", &self.throttle_ops);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CryptodevBackendProperties {
@@ -666,29 +567,17 @@ impl<'de> ::serde::Deserialize<'de> for CryptodevBackendProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "queues" => {
-                            m_queues = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
                         "throttle-bps" => {
-                            m_throttle_bps = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_throttle_bps)
                         }
                         "throttle-ops" => {
-                            m_throttle_ops = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_throttle_ops)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CryptodevBackendProperties {
                     queues: m_queues,
@@ -743,20 +632,13 @@ impl ::qmp_types::de::SerializeMembers for CryptodevVhostUserProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.queues {
-            map.serialize_entry("queues", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.throttle_bps {
-            map.serialize_entry("throttle-bps", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.throttle_ops {
-            map.serialize_entry("throttle-ops", value)?;
-        }
-        map.serialize_entry("chardev", &self.chardev)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("queues", &self.queues);
+        members.opt("throttle-bps", &self.throttle_bps);
+        members.opt("throttle-ops", &self.throttle_ops);
+        members.req("chardev", &self.chardev);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for CryptodevVhostUserProperties {
@@ -796,34 +678,18 @@ impl<'de> ::serde::Deserialize<'de> for CryptodevVhostUserProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "queues" => {
-                            m_queues = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "queues" => ::qmp_types::de::next(&mut map, &mut m_queues),
                         "throttle-bps" => {
-                            m_throttle_bps = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_throttle_bps)
                         }
                         "throttle-ops" => {
-                            m_throttle_ops = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_throttle_ops)
                         }
-                        "chardev" => {
-                            m_chardev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(CryptodevVhostUserProperties {
                     queues: m_queues,
@@ -869,14 +735,11 @@ impl ::qmp_types::de::SerializeMembers for DBusVMStateProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("addr", &self.addr)?;
-        if let ::std::option::Option::Some(value) = &self.id_list {
-            map.serialize_entry("id-list", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("addr", &self.addr);
+        members.opt("id-list", &self.id_list);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DBusVMStateProperties {
@@ -914,24 +777,12 @@ impl<'de> ::serde::Deserialize<'de> for DBusVMStateProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "addr" => {
-                            m_addr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "id-list" => {
-                            m_id_list = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                        "id-list" => ::qmp_types::de::next(&mut map, &mut m_id_list),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DBusVMStateProperties {
                     addr: ::qmp_types::de::required(m_addr, "addr")?,
@@ -1095,23 +946,14 @@ impl ::qmp_types::de::SerializeMembers for NetfilterProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("netdev", &self.netdev)?;
-        if let ::std::option::Option::Some(value) = &self.queue {
-            map.serialize_entry("queue", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.status {
-            map.serialize_entry("status", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.position {
-            map.serialize_entry("position", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.insert {
-            map.serialize_entry("insert", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("netdev", &self.netdev);
+        members.opt("queue", &self.queue);
+        members.opt("status", &self.status);
+        members.opt("position", &self.position);
+        members.opt("insert", &self.insert);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for NetfilterProperties {
@@ -1152,39 +994,15 @@ impl<'de> ::serde::Deserialize<'de> for NetfilterProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "netdev" => {
-                            m_netdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "queue" => {
-                            m_queue = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "status" => {
-                            m_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "position" => {
-                            m_position = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "insert" => {
-                            m_insert = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                        "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                        "position" => ::qmp_types::de::next(&mut map, &mut m_position),
+                        "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(NetfilterProperties {
                     netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
@@ -1253,24 +1071,15 @@ impl ::qmp_types::de::SerializeMembers for FilterBufferProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("netdev", &self.netdev)?;
-        if let ::std::option::Option::Some(value) = &self.queue {
-            map.serialize_entry("queue", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.status {
-            map.serialize_entry("status", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.position {
-            map.serialize_entry("position", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.insert {
-            map.serialize_entry("insert", value)?;
-        }
-        map.serialize_entry("interval", &self.interval)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("netdev", &self.netdev);
+        members.opt("queue", &self.queue);
+        members.opt("status", &self.status);
+        members.opt("position", &self.position);
+        members.opt("insert", &self.insert);
+        members.req("interval", &self.interval);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for FilterBufferProperties {
@@ -1312,44 +1121,16 @@ impl<'de> ::serde::Deserialize<'de> for FilterBufferProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "netdev" => {
-                            m_netdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "queue" => {
-                            m_queue = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "status" => {
-                            m_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "position" => {
-                            m_position = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "insert" => {
-                            m_insert = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "interval" => {
-                            m_interval = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                        "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                        "position" => ::qmp_types::de::next(&mut map, &mut m_position),
+                        "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
+                        "interval" => ::qmp_types::de::next(&mut map, &mut m_interval),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(FilterBufferProperties {
                     netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
@@ -1421,27 +1202,16 @@ impl ::qmp_types::de::SerializeMembers for FilterDumpProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("netdev", &self.netdev)?;
-        if let ::std::option::Option::Some(value) = &self.queue {
-            map.serialize_entry("queue", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.status {
-            map.serialize_entry("status", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.position {
-            map.serialize_entry("position", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.insert {
-            map.serialize_entry("insert", value)?;
-        }
-        map.serialize_entry("file", &self.file)?;
-        if let ::std::option::Option::Some(value) = &self.maxlen {
-            map.serialize_entry("maxlen", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("netdev", &self.netdev);
+        members.opt("queue", &self.queue);
+        members.opt("status", &self.status);
+        members.opt("position", &self.position);
+        members.opt("insert", &self.insert);
+        members.req("file", &self.file);
+        members.opt("maxlen", &self.maxlen);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for FilterDumpProperties {
@@ -1484,49 +1254,17 @@ impl<'de> ::serde::Deserialize<'de> for FilterDumpProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "netdev" => {
-                            m_netdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "queue" => {
-                            m_queue = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "status" => {
-                            m_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "position" => {
-                            m_position = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "insert" => {
-                            m_insert = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "file" => {
-                            m_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "maxlen" => {
-                            m_maxlen = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                        "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                        "position" => ::qmp_types::de::next(&mut map, &mut m_position),
+                        "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
+                        "file" => ::qmp_types::de::next(&mut map, &mut m_file),
+                        "maxlen" => ::qmp_types::de::next(&mut map, &mut m_maxlen),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(FilterDumpProperties {
                     netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
@@ -1600,27 +1338,16 @@ impl ::qmp_types::de::SerializeMembers for FilterMirrorProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("netdev", &self.netdev)?;
-        if let ::std::option::Option::Some(value) = &self.queue {
-            map.serialize_entry("queue", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.status {
-            map.serialize_entry("status", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.position {
-            map.serialize_entry("position", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.insert {
-            map.serialize_entry("insert", value)?;
-        }
-        map.serialize_entry("outdev", &self.outdev)?;
-        if let ::std::option::Option::Some(value) = &self.vnet_hdr_support {
-            map.serialize_entry("vnet_hdr_support", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("netdev", &self.netdev);
+        members.opt("queue", &self.queue);
+        members.opt("status", &self.status);
+        members.opt("position", &self.position);
+        members.opt("insert", &self.insert);
+        members.req("outdev", &self.outdev);
+        members.opt("vnet_hdr_support", &self.vnet_hdr_support);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for FilterMirrorProperties {
@@ -1663,49 +1390,19 @@ impl<'de> ::serde::Deserialize<'de> for FilterMirrorProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "netdev" => {
-                            m_netdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "queue" => {
-                            m_queue = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "status" => {
-                            m_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "position" => {
-                            m_position = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "insert" => {
-                            m_insert = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "outdev" => {
-                            m_outdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                        "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                        "position" => ::qmp_types::de::next(&mut map, &mut m_position),
+                        "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
+                        "outdev" => ::qmp_types::de::next(&mut map, &mut m_outdev),
                         "vnet_hdr_support" => {
-                            m_vnet_hdr_support = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(FilterMirrorProperties {
                     netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
@@ -1786,32 +1483,17 @@ impl ::qmp_types::de::SerializeMembers for FilterRedirectorProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("netdev", &self.netdev)?;
-        if let ::std::option::Option::Some(value) = &self.queue {
-            map.serialize_entry("queue", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.status {
-            map.serialize_entry("status", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.position {
-            map.serialize_entry("position", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.insert {
-            map.serialize_entry("insert", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.indev {
-            map.serialize_entry("indev", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.outdev {
-            map.serialize_entry("outdev", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vnet_hdr_support {
-            map.serialize_entry("vnet_hdr_support", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("netdev", &self.netdev);
+        members.opt("queue", &self.queue);
+        members.opt("status", &self.status);
+        members.opt("position", &self.position);
+        members.opt("insert", &self.insert);
+        members.opt("indev", &self.indev);
+        members.opt("outdev", &self.outdev);
+        members.opt("vnet_hdr_support", &self.vnet_hdr_support);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for FilterRedirectorProperties {
@@ -1855,54 +1537,20 @@ impl<'de> ::serde::Deserialize<'de> for FilterRedirectorProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "netdev" => {
-                            m_netdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "queue" => {
-                            m_queue = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "status" => {
-                            m_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "position" => {
-                            m_position = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "insert" => {
-                            m_insert = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "indev" => {
-                            m_indev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "outdev" => {
-                            m_outdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                        "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                        "position" => ::qmp_types::de::next(&mut map, &mut m_position),
+                        "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
+                        "indev" => ::qmp_types::de::next(&mut map, &mut m_indev),
+                        "outdev" => ::qmp_types::de::next(&mut map, &mut m_outdev),
                         "vnet_hdr_support" => {
-                            m_vnet_hdr_support = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(FilterRedirectorProperties {
                     netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
@@ -1973,26 +1621,15 @@ impl ::qmp_types::de::SerializeMembers for FilterRewriterProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("netdev", &self.netdev)?;
-        if let ::std::option::Option::Some(value) = &self.queue {
-            map.serialize_entry("queue", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.status {
-            map.serialize_entry("status", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.position {
-            map.serialize_entry("position", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.insert {
-            map.serialize_entry("insert", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vnet_hdr_support {
-            map.serialize_entry("vnet_hdr_support", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("netdev", &self.netdev);
+        members.opt("queue", &self.queue);
+        members.opt("status", &self.status);
+        members.opt("position", &self.position);
+        members.opt("insert", &self.insert);
+        members.opt("vnet_hdr_support", &self.vnet_hdr_support);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for FilterRewriterProperties {
@@ -2034,44 +1671,18 @@ impl<'de> ::serde::Deserialize<'de> for FilterRewriterProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "netdev" => {
-                            m_netdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "queue" => {
-                            m_queue = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "status" => {
-                            m_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "position" => {
-                            m_position = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "insert" => {
-                            m_insert = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "netdev" => ::qmp_types::de::next(&mut map, &mut m_netdev),
+                        "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                        "position" => ::qmp_types::de::next(&mut map, &mut m_position),
+                        "insert" => ::qmp_types::de::next(&mut map, &mut m_insert),
                         "vnet_hdr_support" => {
-                            m_vnet_hdr_support = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vnet_hdr_support)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(FilterRewriterProperties {
                     netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
@@ -2136,29 +1747,16 @@ impl ::qmp_types::de::SerializeMembers for InputBarrierProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        if let ::std::option::Option::Some(value) = &self.server {
-            map.serialize_entry("server", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.port {
-            map.serialize_entry("port", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.x_origin {
-            map.serialize_entry("x-origin", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.y_origin {
-            map.serialize_entry("y-origin", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.width {
-            map.serialize_entry("width", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.height {
-            map.serialize_entry("height", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.opt("server", &self.server);
+        members.opt("port", &self.port);
+        members.opt("x-origin", &self.x_origin);
+        members.opt("y-origin", &self.y_origin);
+        members.opt("width", &self.width);
+        members.opt("height", &self.height);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for InputBarrierProperties {
@@ -2201,49 +1799,17 @@ impl<'de> ::serde::Deserialize<'de> for InputBarrierProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "server" => {
-                            m_server = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "port" => {
-                            m_port = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "x-origin" => {
-                            m_x_origin = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "y-origin" => {
-                            m_y_origin = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "width" => {
-                            m_width = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "height" => {
-                            m_height = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                        "x-origin" => ::qmp_types::de::next(&mut map, &mut m_x_origin),
+                        "y-origin" => ::qmp_types::de::next(&mut map, &mut m_y_origin),
+                        "width" => ::qmp_types::de::next(&mut map, &mut m_width),
+                        "height" => ::qmp_types::de::next(&mut map, &mut m_height),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(InputBarrierProperties {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -2301,20 +1867,13 @@ impl ::qmp_types::de::SerializeMembers for InputLinuxProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("evdev", &self.evdev)?;
-        if let ::std::option::Option::Some(value) = &self.grab_all {
-            map.serialize_entry("grab_all", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.repeat {
-            map.serialize_entry("repeat", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.grab_toggle {
-            map.serialize_entry("grab-toggle", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("evdev", &self.evdev);
+        members.opt("grab_all", &self.grab_all);
+        members.opt("repeat", &self.repeat);
+        members.opt("grab-toggle", &self.grab_toggle);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for InputLinuxProperties {
@@ -2354,34 +1913,16 @@ impl<'de> ::serde::Deserialize<'de> for InputLinuxProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "evdev" => {
-                            m_evdev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "grab_all" => {
-                            m_grab_all = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "repeat" => {
-                            m_repeat = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "evdev" => ::qmp_types::de::next(&mut map, &mut m_evdev),
+                        "grab_all" => ::qmp_types::de::next(&mut map, &mut m_grab_all),
+                        "repeat" => ::qmp_types::de::next(&mut map, &mut m_repeat),
                         "grab-toggle" => {
-                            m_grab_toggle = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_grab_toggle)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(InputLinuxProperties {
                     evdev: ::qmp_types::de::required(m_evdev, "evdev")?,
@@ -2434,19 +1975,12 @@ impl ::qmp_types::de::SerializeMembers for EventLoopBaseProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.aio_max_batch {
-            map.serialize_entry("aio-max-batch", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.thread_pool_min {
-            map.serialize_entry("thread-pool-min", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.thread_pool_max {
-            map.serialize_entry("thread-pool-max", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("aio-max-batch", &self.aio_max_batch);
+        members.opt("thread-pool-min", &self.thread_pool_min);
+        members.opt("thread-pool-max", &self.thread_pool_max);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for EventLoopBaseProperties {
@@ -2486,28 +2020,18 @@ impl<'de> ::serde::Deserialize<'de> for EventLoopBaseProperties {
                 >(&mut map)? {
                     match key.as_str() {
                         "aio-max-batch" => {
-                            m_aio_max_batch = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_aio_max_batch)
                         }
                         "thread-pool-min" => {
-                            m_thread_pool_min = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_thread_pool_min)
                         }
                         "thread-pool-max" => {
-                            m_thread_pool_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_thread_pool_max)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(EventLoopBaseProperties {
                     aio_max_batch: m_aio_max_batch,
@@ -2576,28 +2100,15 @@ impl ::qmp_types::de::SerializeMembers for IothreadProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.aio_max_batch {
-            map.serialize_entry("aio-max-batch", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.thread_pool_min {
-            map.serialize_entry("thread-pool-min", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.thread_pool_max {
-            map.serialize_entry("thread-pool-max", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.poll_max_ns {
-            map.serialize_entry("poll-max-ns", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.poll_grow {
-            map.serialize_entry("poll-grow", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.poll_shrink {
-            map.serialize_entry("poll-shrink", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("aio-max-batch", &self.aio_max_batch);
+        members.opt("thread-pool-min", &self.thread_pool_min);
+        members.opt("thread-pool-max", &self.thread_pool_max);
+        members.opt("poll-max-ns", &self.poll_max_ns);
+        members.opt("poll-grow", &self.poll_grow);
+        members.opt("poll-shrink", &self.poll_shrink);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for IothreadProperties {
@@ -2640,43 +2151,25 @@ impl<'de> ::serde::Deserialize<'de> for IothreadProperties {
                 >(&mut map)? {
                     match key.as_str() {
                         "aio-max-batch" => {
-                            m_aio_max_batch = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_aio_max_batch)
                         }
                         "thread-pool-min" => {
-                            m_thread_pool_min = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_thread_pool_min)
                         }
                         "thread-pool-max" => {
-                            m_thread_pool_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_thread_pool_max)
                         }
                         "poll-max-ns" => {
-                            m_poll_max_ns = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_poll_max_ns)
                         }
-                        "poll-grow" => {
-                            m_poll_grow = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "poll-grow" => ::qmp_types::de::next(&mut map, &mut m_poll_grow),
                         "poll-shrink" => {
-                            m_poll_shrink = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_poll_shrink)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(IothreadProperties {
                     aio_max_batch: m_aio_max_batch,
@@ -2731,19 +2224,12 @@ impl ::qmp_types::de::SerializeMembers for MainLoopProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.aio_max_batch {
-            map.serialize_entry("aio-max-batch", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.thread_pool_min {
-            map.serialize_entry("thread-pool-min", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.thread_pool_max {
-            map.serialize_entry("thread-pool-max", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("aio-max-batch", &self.aio_max_batch);
+        members.opt("thread-pool-min", &self.thread_pool_min);
+        members.opt("thread-pool-max", &self.thread_pool_max);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MainLoopProperties {
@@ -2783,28 +2269,18 @@ impl<'de> ::serde::Deserialize<'de> for MainLoopProperties {
                 >(&mut map)? {
                     match key.as_str() {
                         "aio-max-batch" => {
-                            m_aio_max_batch = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_aio_max_batch)
                         }
                         "thread-pool-min" => {
-                            m_thread_pool_min = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_thread_pool_min)
                         }
                         "thread-pool-max" => {
-                            m_thread_pool_max = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_thread_pool_max)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MainLoopProperties {
                     aio_max_batch: m_aio_max_batch,
@@ -2892,43 +2368,24 @@ impl ::qmp_types::de::SerializeMembers for MemoryBackendProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.dump {
-            map.serialize_entry("dump", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.host_nodes {
-            map.serialize_entry("host-nodes", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.merge {
-            map.serialize_entry("merge", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.policy {
-            map.serialize_entry("policy", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc {
-            map.serialize_entry("prealloc", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc_threads {
-            map.serialize_entry("prealloc-threads", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc_context {
-            map.serialize_entry("prealloc-context", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.share {
-            map.serialize_entry("share", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.reserve {
-            map.serialize_entry("reserve", value)?;
-        }
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self
-            .x_use_canonical_path_for_ramblock_id
-        {
-            map.serialize_entry("x-use-canonical-path-for-ramblock-id", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("dump", &self.dump);
+        members.opt("host-nodes", &self.host_nodes);
+        members.opt("merge", &self.merge);
+        members.opt("policy", &self.policy);
+        members.opt("prealloc", &self.prealloc);
+        members.opt("prealloc-threads", &self.prealloc_threads);
+        members.opt("prealloc-context", &self.prealloc_context);
+        members.opt("share", &self.share);
+        members.opt("reserve", &self.reserve);
+        members.req("size", &self.size);
+        members
+            .opt(
+                "x-use-canonical-path-for-ramblock-id",
+                &self.x_use_canonical_path_for_ramblock_id,
+            );
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MemoryBackendProperties {
@@ -2979,69 +2436,32 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "dump" => {
-                            m_dump = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
                         "host-nodes" => {
-                            m_host_nodes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_host_nodes)
                         }
-                        "merge" => {
-                            m_merge = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "policy" => {
-                            m_policy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "prealloc" => {
-                            m_prealloc = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
+                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                        "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
                         "prealloc-threads" => {
-                            m_prealloc_threads = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
                         }
                         "prealloc-context" => {
-                            m_prealloc_context = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
                         }
-                        "share" => {
-                            m_share = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "reserve" => {
-                            m_reserve = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "share" => ::qmp_types::de::next(&mut map, &mut m_share),
+                        "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "x-use-canonical-path-for-ramblock-id" => {
-                            m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_x_use_canonical_path_for_ramblock_id,
+                            )
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MemoryBackendProperties {
                     dump: m_dump,
@@ -3184,62 +2604,31 @@ impl ::qmp_types::de::SerializeMembers for MemoryBackendFileProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.dump {
-            map.serialize_entry("dump", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.host_nodes {
-            map.serialize_entry("host-nodes", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.merge {
-            map.serialize_entry("merge", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.policy {
-            map.serialize_entry("policy", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc {
-            map.serialize_entry("prealloc", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc_threads {
-            map.serialize_entry("prealloc-threads", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc_context {
-            map.serialize_entry("prealloc-context", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.share {
-            map.serialize_entry("share", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.reserve {
-            map.serialize_entry("reserve", value)?;
-        }
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self
-            .x_use_canonical_path_for_ramblock_id
-        {
-            map.serialize_entry("x-use-canonical-path-for-ramblock-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.align {
-            map.serialize_entry("align", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.offset {
-            map.serialize_entry("offset", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.discard_data {
-            map.serialize_entry("discard-data", value)?;
-        }
-        map.serialize_entry("mem-path", &self.mem_path)?;
-        if let ::std::option::Option::Some(value) = &self.pmem {
-            map.serialize_entry("pmem", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.readonly {
-            map.serialize_entry("readonly", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.rom {
-            map.serialize_entry("rom", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("dump", &self.dump);
+        members.opt("host-nodes", &self.host_nodes);
+        members.opt("merge", &self.merge);
+        members.opt("policy", &self.policy);
+        members.opt("prealloc", &self.prealloc);
+        members.opt("prealloc-threads", &self.prealloc_threads);
+        members.opt("prealloc-context", &self.prealloc_context);
+        members.opt("share", &self.share);
+        members.opt("reserve", &self.reserve);
+        members.req("size", &self.size);
+        members
+            .opt(
+                "x-use-canonical-path-for-ramblock-id",
+                &self.x_use_canonical_path_for_ramblock_id,
+            );
+        members.opt("align", &self.align);
+        members.opt("offset", &self.offset);
+        members.opt("discard-data", &self.discard_data);
+        members.req("mem-path", &self.mem_path);
+        members.opt("pmem", &self.pmem);
+        members.opt("readonly", &self.readonly);
+        members.opt("rom", &self.rom);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MemoryBackendFileProperties {
@@ -3297,104 +2686,41 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendFileProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "dump" => {
-                            m_dump = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
                         "host-nodes" => {
-                            m_host_nodes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_host_nodes)
                         }
-                        "merge" => {
-                            m_merge = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "policy" => {
-                            m_policy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "prealloc" => {
-                            m_prealloc = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
+                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                        "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
                         "prealloc-threads" => {
-                            m_prealloc_threads = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
                         }
                         "prealloc-context" => {
-                            m_prealloc_context = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
                         }
-                        "share" => {
-                            m_share = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "reserve" => {
-                            m_reserve = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "share" => ::qmp_types::de::next(&mut map, &mut m_share),
+                        "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "x-use-canonical-path-for-ramblock-id" => {
-                            m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_x_use_canonical_path_for_ramblock_id,
+                            )
                         }
-                        "align" => {
-                            m_align = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "offset" => {
-                            m_offset = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "align" => ::qmp_types::de::next(&mut map, &mut m_align),
+                        "offset" => ::qmp_types::de::next(&mut map, &mut m_offset),
                         "discard-data" => {
-                            m_discard_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_discard_data)
                         }
-                        "mem-path" => {
-                            m_mem_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "pmem" => {
-                            m_pmem = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "readonly" => {
-                            m_readonly = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "rom" => {
-                            m_rom = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "mem-path" => ::qmp_types::de::next(&mut map, &mut m_mem_path),
+                        "pmem" => ::qmp_types::de::next(&mut map, &mut m_pmem),
+                        "readonly" => ::qmp_types::de::next(&mut map, &mut m_readonly),
+                        "rom" => ::qmp_types::de::next(&mut map, &mut m_rom),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MemoryBackendFileProperties {
                     dump: m_dump,
@@ -3507,52 +2833,27 @@ impl ::qmp_types::de::SerializeMembers for MemoryBackendMemfdProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.dump {
-            map.serialize_entry("dump", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.host_nodes {
-            map.serialize_entry("host-nodes", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.merge {
-            map.serialize_entry("merge", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.policy {
-            map.serialize_entry("policy", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc {
-            map.serialize_entry("prealloc", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc_threads {
-            map.serialize_entry("prealloc-threads", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc_context {
-            map.serialize_entry("prealloc-context", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.share {
-            map.serialize_entry("share", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.reserve {
-            map.serialize_entry("reserve", value)?;
-        }
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self
-            .x_use_canonical_path_for_ramblock_id
-        {
-            map.serialize_entry("x-use-canonical-path-for-ramblock-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.hugetlb {
-            map.serialize_entry("hugetlb", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.hugetlbsize {
-            map.serialize_entry("hugetlbsize", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.seal {
-            map.serialize_entry("seal", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("dump", &self.dump);
+        members.opt("host-nodes", &self.host_nodes);
+        members.opt("merge", &self.merge);
+        members.opt("policy", &self.policy);
+        members.opt("prealloc", &self.prealloc);
+        members.opt("prealloc-threads", &self.prealloc_threads);
+        members.opt("prealloc-context", &self.prealloc_context);
+        members.opt("share", &self.share);
+        members.opt("reserve", &self.reserve);
+        members.req("size", &self.size);
+        members
+            .opt(
+                "x-use-canonical-path-for-ramblock-id",
+                &self.x_use_canonical_path_for_ramblock_id,
+            );
+        members.opt("hugetlb", &self.hugetlb);
+        members.opt("hugetlbsize", &self.hugetlbsize);
+        members.opt("seal", &self.seal);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MemoryBackendMemfdProperties {
@@ -3606,84 +2907,37 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendMemfdProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "dump" => {
-                            m_dump = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
                         "host-nodes" => {
-                            m_host_nodes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_host_nodes)
                         }
-                        "merge" => {
-                            m_merge = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "policy" => {
-                            m_policy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "prealloc" => {
-                            m_prealloc = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
+                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                        "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
                         "prealloc-threads" => {
-                            m_prealloc_threads = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
                         }
                         "prealloc-context" => {
-                            m_prealloc_context = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
                         }
-                        "share" => {
-                            m_share = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "reserve" => {
-                            m_reserve = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "share" => ::qmp_types::de::next(&mut map, &mut m_share),
+                        "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "x-use-canonical-path-for-ramblock-id" => {
-                            m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_x_use_canonical_path_for_ramblock_id,
+                            )
                         }
-                        "hugetlb" => {
-                            m_hugetlb = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "hugetlb" => ::qmp_types::de::next(&mut map, &mut m_hugetlb),
                         "hugetlbsize" => {
-                            m_hugetlbsize = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_hugetlbsize)
                         }
-                        "seal" => {
-                            m_seal = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "seal" => ::qmp_types::de::next(&mut map, &mut m_seal),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MemoryBackendMemfdProperties {
                     dump: m_dump,
@@ -3781,43 +3035,24 @@ impl ::qmp_types::de::SerializeMembers for MemoryBackendShmProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.dump {
-            map.serialize_entry("dump", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.host_nodes {
-            map.serialize_entry("host-nodes", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.merge {
-            map.serialize_entry("merge", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.policy {
-            map.serialize_entry("policy", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc {
-            map.serialize_entry("prealloc", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc_threads {
-            map.serialize_entry("prealloc-threads", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc_context {
-            map.serialize_entry("prealloc-context", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.share {
-            map.serialize_entry("share", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.reserve {
-            map.serialize_entry("reserve", value)?;
-        }
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self
-            .x_use_canonical_path_for_ramblock_id
-        {
-            map.serialize_entry("x-use-canonical-path-for-ramblock-id", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("dump", &self.dump);
+        members.opt("host-nodes", &self.host_nodes);
+        members.opt("merge", &self.merge);
+        members.opt("policy", &self.policy);
+        members.opt("prealloc", &self.prealloc);
+        members.opt("prealloc-threads", &self.prealloc_threads);
+        members.opt("prealloc-context", &self.prealloc_context);
+        members.opt("share", &self.share);
+        members.opt("reserve", &self.reserve);
+        members.req("size", &self.size);
+        members
+            .opt(
+                "x-use-canonical-path-for-ramblock-id",
+                &self.x_use_canonical_path_for_ramblock_id,
+            );
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MemoryBackendShmProperties {
@@ -3868,69 +3103,32 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendShmProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "dump" => {
-                            m_dump = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
                         "host-nodes" => {
-                            m_host_nodes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_host_nodes)
                         }
-                        "merge" => {
-                            m_merge = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "policy" => {
-                            m_policy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "prealloc" => {
-                            m_prealloc = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
+                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                        "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
                         "prealloc-threads" => {
-                            m_prealloc_threads = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
                         }
                         "prealloc-context" => {
-                            m_prealloc_context = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
                         }
-                        "share" => {
-                            m_share = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "reserve" => {
-                            m_reserve = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "share" => ::qmp_types::de::next(&mut map, &mut m_share),
+                        "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "x-use-canonical-path-for-ramblock-id" => {
-                            m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_x_use_canonical_path_for_ramblock_id,
+                            )
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MemoryBackendShmProperties {
                     dump: m_dump,
@@ -4026,43 +3224,24 @@ impl ::qmp_types::de::SerializeMembers for MemoryBackendEpcProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.dump {
-            map.serialize_entry("dump", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.host_nodes {
-            map.serialize_entry("host-nodes", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.merge {
-            map.serialize_entry("merge", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.policy {
-            map.serialize_entry("policy", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc {
-            map.serialize_entry("prealloc", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc_threads {
-            map.serialize_entry("prealloc-threads", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.prealloc_context {
-            map.serialize_entry("prealloc-context", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.share {
-            map.serialize_entry("share", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.reserve {
-            map.serialize_entry("reserve", value)?;
-        }
-        map.serialize_entry("size", &self.size)?;
-        if let ::std::option::Option::Some(value) = &self
-            .x_use_canonical_path_for_ramblock_id
-        {
-            map.serialize_entry("x-use-canonical-path-for-ramblock-id", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("dump", &self.dump);
+        members.opt("host-nodes", &self.host_nodes);
+        members.opt("merge", &self.merge);
+        members.opt("policy", &self.policy);
+        members.opt("prealloc", &self.prealloc);
+        members.opt("prealloc-threads", &self.prealloc_threads);
+        members.opt("prealloc-context", &self.prealloc_context);
+        members.opt("share", &self.share);
+        members.opt("reserve", &self.reserve);
+        members.req("size", &self.size);
+        members
+            .opt(
+                "x-use-canonical-path-for-ramblock-id",
+                &self.x_use_canonical_path_for_ramblock_id,
+            );
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MemoryBackendEpcProperties {
@@ -4113,69 +3292,32 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendEpcProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "dump" => {
-                            m_dump = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "dump" => ::qmp_types::de::next(&mut map, &mut m_dump),
                         "host-nodes" => {
-                            m_host_nodes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_host_nodes)
                         }
-                        "merge" => {
-                            m_merge = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "policy" => {
-                            m_policy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "prealloc" => {
-                            m_prealloc = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "merge" => ::qmp_types::de::next(&mut map, &mut m_merge),
+                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                        "prealloc" => ::qmp_types::de::next(&mut map, &mut m_prealloc),
                         "prealloc-threads" => {
-                            m_prealloc_threads = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_prealloc_threads)
                         }
                         "prealloc-context" => {
-                            m_prealloc_context = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_prealloc_context)
                         }
-                        "share" => {
-                            m_share = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "reserve" => {
-                            m_reserve = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "size" => {
-                            m_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "share" => ::qmp_types::de::next(&mut map, &mut m_share),
+                        "reserve" => ::qmp_types::de::next(&mut map, &mut m_reserve),
+                        "size" => ::qmp_types::de::next(&mut map, &mut m_size),
                         "x-use-canonical-path-for-ramblock-id" => {
-                            m_x_use_canonical_path_for_ramblock_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_x_use_canonical_path_for_ramblock_id,
+                            )
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MemoryBackendEpcProperties {
                     dump: m_dump,
@@ -4227,11 +3369,10 @@ impl ::qmp_types::de::SerializeMembers for PrManagerHelperProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("path", &self.path)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("path", &self.path);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for PrManagerHelperProperties {
@@ -4268,19 +3409,11 @@ impl<'de> ::serde::Deserialize<'de> for PrManagerHelperProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "path" => {
-                            m_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(PrManagerHelperProperties {
                     path: ::qmp_types::de::required(m_path, "path")?,
@@ -4322,14 +3455,11 @@ impl ::qmp_types::de::SerializeMembers for QtestProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("chardev", &self.chardev)?;
-        if let ::std::option::Option::Some(value) = &self.log {
-            map.serialize_entry("log", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("chardev", &self.chardev);
+        members.opt("log", &self.log);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QtestProperties {
@@ -4367,24 +3497,12 @@ impl<'de> ::serde::Deserialize<'de> for QtestProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "chardev" => {
-                            m_chardev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "log" => {
-                            m_log = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
+                        "log" => ::qmp_types::de::next(&mut map, &mut m_log),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(QtestProperties {
                     chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
@@ -4428,12 +3546,11 @@ impl ::qmp_types::de::SerializeMembers for RemoteObjectProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("fd", &self.fd)?;
-        map.serialize_entry("devid", &self.devid)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("fd", &self.fd);
+        members.req("devid", &self.devid);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RemoteObjectProperties {
@@ -4471,24 +3588,12 @@ impl<'de> ::serde::Deserialize<'de> for RemoteObjectProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "fd" => {
-                            m_fd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "devid" => {
-                            m_devid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
+                        "devid" => ::qmp_types::de::next(&mut map, &mut m_devid),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RemoteObjectProperties {
                     fd: ::qmp_types::de::required(m_fd, "fd")?,
@@ -4531,12 +3636,11 @@ impl ::qmp_types::de::SerializeMembers for VfioUserServerProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("socket", &self.socket)?;
-        map.serialize_entry("device", &self.device)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("socket", &self.socket);
+        members.req("device", &self.device);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VfioUserServerProperties {
@@ -4574,24 +3678,12 @@ impl<'de> ::serde::Deserialize<'de> for VfioUserServerProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "socket" => {
-                            m_socket = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "device" => {
-                            m_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "socket" => ::qmp_types::de::next(&mut map, &mut m_socket),
+                        "device" => ::qmp_types::de::next(&mut map, &mut m_device),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VfioUserServerProperties {
                     socket: ::qmp_types::de::required(m_socket, "socket")?,
@@ -4636,13 +3728,10 @@ impl ::qmp_types::de::SerializeMembers for IOMMUFDProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.fd {
-            map.serialize_entry("fd", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("fd", &self.fd);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for IOMMUFDProperties {
@@ -4679,19 +3768,11 @@ impl<'de> ::serde::Deserialize<'de> for IOMMUFDProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "fd" => {
-                            m_fd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "fd" => ::qmp_types::de::next(&mut map, &mut m_fd),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(IOMMUFDProperties {
                     fd: m_fd,
@@ -4733,12 +3814,11 @@ impl ::qmp_types::de::SerializeMembers for AcpiGenericInitiatorProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("pci-dev", &self.pci_dev)?;
-        map.serialize_entry("node", &self.node)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("pci-dev", &self.pci_dev);
+        members.req("node", &self.node);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AcpiGenericInitiatorProperties {
@@ -4776,24 +3856,12 @@ impl<'de> ::serde::Deserialize<'de> for AcpiGenericInitiatorProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "pci-dev" => {
-                            m_pci_dev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "node" => {
-                            m_node = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "pci-dev" => ::qmp_types::de::next(&mut map, &mut m_pci_dev),
+                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AcpiGenericInitiatorProperties {
                     pci_dev: ::qmp_types::de::required(m_pci_dev, "pci-dev")?,
@@ -4860,12 +3928,11 @@ impl ::qmp_types::de::SerializeMembers for AcpiGenericPortProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("pci-bus", &self.pci_bus)?;
-        map.serialize_entry("node", &self.node)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("pci-bus", &self.pci_bus);
+        members.req("node", &self.node);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AcpiGenericPortProperties {
@@ -4903,24 +3970,12 @@ impl<'de> ::serde::Deserialize<'de> for AcpiGenericPortProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "pci-bus" => {
-                            m_pci_bus = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "node" => {
-                            m_node = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "pci-bus" => ::qmp_types::de::next(&mut map, &mut m_pci_bus),
+                        "node" => ::qmp_types::de::next(&mut map, &mut m_node),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AcpiGenericPortProperties {
                     pci_bus: ::qmp_types::de::required(m_pci_bus, "pci-bus")?,
@@ -4971,13 +4026,10 @@ impl ::qmp_types::de::SerializeMembers for RngProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.opened {
-            map.serialize_entry("opened", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("opened", &self.opened);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RngProperties {
@@ -5014,19 +4066,11 @@ impl<'de> ::serde::Deserialize<'de> for RngProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "opened" => {
-                            m_opened = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "opened" => ::qmp_types::de::next(&mut map, &mut m_opened),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RngProperties {
                     opened: m_opened,
@@ -5079,14 +4123,11 @@ impl ::qmp_types::de::SerializeMembers for RngEgdProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.opened {
-            map.serialize_entry("opened", value)?;
-        }
-        map.serialize_entry("chardev", &self.chardev)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("opened", &self.opened);
+        members.req("chardev", &self.chardev);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RngEgdProperties {
@@ -5124,24 +4165,12 @@ impl<'de> ::serde::Deserialize<'de> for RngEgdProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "opened" => {
-                            m_opened = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "chardev" => {
-                            m_chardev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "opened" => ::qmp_types::de::next(&mut map, &mut m_opened),
+                        "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RngEgdProperties {
                     opened: m_opened,
@@ -5198,16 +4227,11 @@ impl ::qmp_types::de::SerializeMembers for RngRandomProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.opened {
-            map.serialize_entry("opened", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.filename {
-            map.serialize_entry("filename", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("opened", &self.opened);
+        members.opt("filename", &self.filename);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RngRandomProperties {
@@ -5245,24 +4269,12 @@ impl<'de> ::serde::Deserialize<'de> for RngRandomProperties {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "opened" => {
-                            m_opened = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "filename" => {
-                            m_filename = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "opened" => ::qmp_types::de::next(&mut map, &mut m_opened),
+                        "filename" => ::qmp_types::de::next(&mut map, &mut m_filename),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RngRandomProperties {
                     opened: m_opened,
@@ -5314,20 +4326,13 @@ impl ::qmp_types::de::SerializeMembers for SevCommonProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.sev_device {
-            map.serialize_entry("sev-device", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cbitpos {
-            map.serialize_entry("cbitpos", value)?;
-        }
-        map.serialize_entry("reduced-phys-bits", &self.reduced_phys_bits)?;
-        if let ::std::option::Option::Some(value) = &self.kernel_hashes {
-            map.serialize_entry("kernel-hashes", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("sev-device", &self.sev_device);
+        members.opt("cbitpos", &self.cbitpos);
+        members.req("reduced-phys-bits", &self.reduced_phys_bits);
+        members.opt("kernel-hashes", &self.kernel_hashes);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SevCommonProperties {
@@ -5368,33 +4373,19 @@ impl<'de> ::serde::Deserialize<'de> for SevCommonProperties {
                 >(&mut map)? {
                     match key.as_str() {
                         "sev-device" => {
-                            m_sev_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_sev_device)
                         }
-                        "cbitpos" => {
-                            m_cbitpos = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
                         "reduced-phys-bits" => {
-                            m_reduced_phys_bits = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
                         }
                         "kernel-hashes" => {
-                            m_kernel_hashes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_kernel_hashes)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SevCommonProperties {
                     sev_device: m_sev_device,
@@ -5476,35 +4467,18 @@ impl ::qmp_types::de::SerializeMembers for SevGuestProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.sev_device {
-            map.serialize_entry("sev-device", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cbitpos {
-            map.serialize_entry("cbitpos", value)?;
-        }
-        map.serialize_entry("reduced-phys-bits", &self.reduced_phys_bits)?;
-        if let ::std::option::Option::Some(value) = &self.kernel_hashes {
-            map.serialize_entry("kernel-hashes", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.dh_cert_file {
-            map.serialize_entry("dh-cert-file", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.session_file {
-            map.serialize_entry("session-file", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.policy {
-            map.serialize_entry("policy", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.handle {
-            map.serialize_entry("handle", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.legacy_vm_type {
-            map.serialize_entry("legacy-vm-type", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("sev-device", &self.sev_device);
+        members.opt("cbitpos", &self.cbitpos);
+        members.req("reduced-phys-bits", &self.reduced_phys_bits);
+        members.opt("kernel-hashes", &self.kernel_hashes);
+        members.opt("dh-cert-file", &self.dh_cert_file);
+        members.opt("session-file", &self.session_file);
+        members.opt("policy", &self.policy);
+        members.opt("handle", &self.handle);
+        members.opt("legacy-vm-type", &self.legacy_vm_type);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SevGuestProperties {
@@ -5550,58 +4524,30 @@ impl<'de> ::serde::Deserialize<'de> for SevGuestProperties {
                 >(&mut map)? {
                     match key.as_str() {
                         "sev-device" => {
-                            m_sev_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_sev_device)
                         }
-                        "cbitpos" => {
-                            m_cbitpos = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
                         "reduced-phys-bits" => {
-                            m_reduced_phys_bits = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
                         }
                         "kernel-hashes" => {
-                            m_kernel_hashes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_kernel_hashes)
                         }
                         "dh-cert-file" => {
-                            m_dh_cert_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_dh_cert_file)
                         }
                         "session-file" => {
-                            m_session_file = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_session_file)
                         }
-                        "policy" => {
-                            m_policy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "handle" => {
-                            m_handle = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
+                        "handle" => ::qmp_types::de::next(&mut map, &mut m_handle),
                         "legacy-vm-type" => {
-                            m_legacy_vm_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_legacy_vm_type)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SevGuestProperties {
                     sev_device: m_sev_device,
@@ -5708,41 +4654,20 @@ impl ::qmp_types::de::SerializeMembers for SevSnpGuestProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.sev_device {
-            map.serialize_entry("sev-device", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cbitpos {
-            map.serialize_entry("cbitpos", value)?;
-        }
-        map.serialize_entry("reduced-phys-bits", &self.reduced_phys_bits)?;
-        if let ::std::option::Option::Some(value) = &self.kernel_hashes {
-            map.serialize_entry("kernel-hashes", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.policy {
-            map.serialize_entry("policy", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.guest_visible_workarounds {
-            map.serialize_entry("guest-visible-workarounds", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.id_block {
-            map.serialize_entry("id-block", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.id_auth {
-            map.serialize_entry("id-auth", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.author_key_enabled {
-            map.serialize_entry("author-key-enabled", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.host_data {
-            map.serialize_entry("host-data", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vcek_disabled {
-            map.serialize_entry("vcek-disabled", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("sev-device", &self.sev_device);
+        members.opt("cbitpos", &self.cbitpos);
+        members.req("reduced-phys-bits", &self.reduced_phys_bits);
+        members.opt("kernel-hashes", &self.kernel_hashes);
+        members.opt("policy", &self.policy);
+        members.opt("guest-visible-workarounds", &self.guest_visible_workarounds);
+        members.opt("id-block", &self.id_block);
+        members.opt("id-auth", &self.id_auth);
+        members.opt("author-key-enabled", &self.author_key_enabled);
+        members.opt("host-data", &self.host_data);
+        members.opt("vcek-disabled", &self.vcek_disabled);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SevSnpGuestProperties {
@@ -5792,68 +4717,35 @@ impl<'de> ::serde::Deserialize<'de> for SevSnpGuestProperties {
                 >(&mut map)? {
                     match key.as_str() {
                         "sev-device" => {
-                            m_sev_device = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_sev_device)
                         }
-                        "cbitpos" => {
-                            m_cbitpos = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cbitpos" => ::qmp_types::de::next(&mut map, &mut m_cbitpos),
                         "reduced-phys-bits" => {
-                            m_reduced_phys_bits = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_reduced_phys_bits)
                         }
                         "kernel-hashes" => {
-                            m_kernel_hashes = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_kernel_hashes)
                         }
-                        "policy" => {
-                            m_policy = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "policy" => ::qmp_types::de::next(&mut map, &mut m_policy),
                         "guest-visible-workarounds" => {
-                            m_guest_visible_workarounds = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_guest_visible_workarounds,
+                            )
                         }
-                        "id-block" => {
-                            m_id_block = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "id-auth" => {
-                            m_id_auth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id-block" => ::qmp_types::de::next(&mut map, &mut m_id_block),
+                        "id-auth" => ::qmp_types::de::next(&mut map, &mut m_id_auth),
                         "author-key-enabled" => {
-                            m_author_key_enabled = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_author_key_enabled)
                         }
-                        "host-data" => {
-                            m_host_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "host-data" => ::qmp_types::de::next(&mut map, &mut m_host_data),
                         "vcek-disabled" => {
-                            m_vcek_disabled = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vcek_disabled)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SevSnpGuestProperties {
                     sev_device: m_sev_device,
@@ -5915,16 +4807,11 @@ impl ::qmp_types::de::SerializeMembers for ThreadContextProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.cpu_affinity {
-            map.serialize_entry("cpu-affinity", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.node_affinity {
-            map.serialize_entry("node-affinity", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("cpu-affinity", &self.cpu_affinity);
+        members.opt("node-affinity", &self.node_affinity);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ThreadContextProperties {
@@ -5963,23 +4850,15 @@ impl<'de> ::serde::Deserialize<'de> for ThreadContextProperties {
                 >(&mut map)? {
                     match key.as_str() {
                         "cpu-affinity" => {
-                            m_cpu_affinity = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cpu_affinity)
                         }
                         "node-affinity" => {
-                            m_node_affinity = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_node_affinity)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ThreadContextProperties {
                     cpu_affinity: m_cpu_affinity,
@@ -6629,156 +5508,65 @@ impl ::qmp_types::de::SerializeMembers for ObjectOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("qom-type", self.qom_type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.req("qom-type", self.qom_type.as_str());
         match &self.qom_type {
-            ObjectOptionsBranch::AcpiGenericInitiator(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::AcpiGenericPort(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::AuthzList(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::AuthzListfile(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::AuthzPam(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::AuthzSimple(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            ObjectOptionsBranch::AcpiGenericInitiator(branch) => members.members(branch),
+            ObjectOptionsBranch::AcpiGenericPort(branch) => members.members(branch),
+            ObjectOptionsBranch::AuthzList(branch) => members.members(branch),
+            ObjectOptionsBranch::AuthzListfile(branch) => members.members(branch),
+            ObjectOptionsBranch::AuthzPam(branch) => members.members(branch),
+            ObjectOptionsBranch::AuthzSimple(branch) => members.members(branch),
             ObjectOptionsBranch::CanBus => {}
-            ObjectOptionsBranch::CanHostSocketcan(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::ColoCompare(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::CryptodevBackend(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            ObjectOptionsBranch::CanHostSocketcan(branch) => members.members(branch),
+            ObjectOptionsBranch::ColoCompare(branch) => members.members(branch),
+            ObjectOptionsBranch::CryptodevBackend(branch) => members.members(branch),
             ObjectOptionsBranch::CryptodevBackendBuiltin(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
+                members.members(branch)
             }
-            ObjectOptionsBranch::CryptodevBackendLkcf(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::CryptodevVhostUser(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::DbusVmstate(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::FilterBuffer(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::FilterDump(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::FilterMirror(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::FilterRedirector(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::FilterReplay(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::FilterRewriter(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::InputBarrier(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::InputLinux(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::Iommufd(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::Iothread(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::MainLoop(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::MemoryBackendEpc(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::MemoryBackendFile(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::MemoryBackendMemfd(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::MemoryBackendRam(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::MemoryBackendShm(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            ObjectOptionsBranch::CryptodevBackendLkcf(branch) => members.members(branch),
+            ObjectOptionsBranch::CryptodevVhostUser(branch) => members.members(branch),
+            ObjectOptionsBranch::DbusVmstate(branch) => members.members(branch),
+            ObjectOptionsBranch::FilterBuffer(branch) => members.members(branch),
+            ObjectOptionsBranch::FilterDump(branch) => members.members(branch),
+            ObjectOptionsBranch::FilterMirror(branch) => members.members(branch),
+            ObjectOptionsBranch::FilterRedirector(branch) => members.members(branch),
+            ObjectOptionsBranch::FilterReplay(branch) => members.members(branch),
+            ObjectOptionsBranch::FilterRewriter(branch) => members.members(branch),
+            ObjectOptionsBranch::InputBarrier(branch) => members.members(branch),
+            ObjectOptionsBranch::InputLinux(branch) => members.members(branch),
+            ObjectOptionsBranch::Iommufd(branch) => members.members(branch),
+            ObjectOptionsBranch::Iothread(branch) => members.members(branch),
+            ObjectOptionsBranch::MainLoop(branch) => members.members(branch),
+            ObjectOptionsBranch::MemoryBackendEpc(branch) => members.members(branch),
+            ObjectOptionsBranch::MemoryBackendFile(branch) => members.members(branch),
+            ObjectOptionsBranch::MemoryBackendMemfd(branch) => members.members(branch),
+            ObjectOptionsBranch::MemoryBackendRam(branch) => members.members(branch),
+            ObjectOptionsBranch::MemoryBackendShm(branch) => members.members(branch),
             ObjectOptionsBranch::PefGuest => {}
-            ObjectOptionsBranch::PrManagerHelper(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::Qtest(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::RngBuiltin(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::RngEgd(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::RngRandom(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::Secret(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::SecretKeyring(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::SevGuest(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::SevSnpGuest(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::ThreadContext(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            ObjectOptionsBranch::PrManagerHelper(branch) => members.members(branch),
+            ObjectOptionsBranch::Qtest(branch) => members.members(branch),
+            ObjectOptionsBranch::RngBuiltin(branch) => members.members(branch),
+            ObjectOptionsBranch::RngEgd(branch) => members.members(branch),
+            ObjectOptionsBranch::RngRandom(branch) => members.members(branch),
+            ObjectOptionsBranch::Secret(branch) => members.members(branch),
+            ObjectOptionsBranch::SecretKeyring(branch) => members.members(branch),
+            ObjectOptionsBranch::SevGuest(branch) => members.members(branch),
+            ObjectOptionsBranch::SevSnpGuest(branch) => members.members(branch),
+            ObjectOptionsBranch::ThreadContext(branch) => members.members(branch),
             ObjectOptionsBranch::S390PvGuest => {}
-            ObjectOptionsBranch::ThrottleGroup(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::TlsCredsAnon(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::TlsCredsPsk(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::TlsCredsX509(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::TlsCipherSuites(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::XRemoteObject(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            ObjectOptionsBranch::XVfioUserServer(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            ObjectOptionsBranch::ThrottleGroup(branch) => members.members(branch),
+            ObjectOptionsBranch::TlsCredsAnon(branch) => members.members(branch),
+            ObjectOptionsBranch::TlsCredsPsk(branch) => members.members(branch),
+            ObjectOptionsBranch::TlsCredsX509(branch) => members.members(branch),
+            ObjectOptionsBranch::TlsCipherSuites(branch) => members.members(branch),
+            ObjectOptionsBranch::XRemoteObject(branch) => members.members(branch),
+            ObjectOptionsBranch::XVfioUserServer(branch) => members.members(branch),
             ObjectOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ObjectOptions {
@@ -6816,23 +5604,10 @@ impl<'de> ::serde::Deserialize<'de> for ObjectOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "qom-type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "qom-type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "qom-type")?;
                 #[allow(unused_mut)]
@@ -7153,11 +5928,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QomList {
@@ -7194,19 +5968,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QomList {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -7299,12 +6069,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            map.serialize_entry("property", &self.property)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.req("property", &self.property);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QomGet {
@@ -7342,24 +6111,18 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
                             "property" => {
-                                m_property = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_property)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QomGet {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -7430,13 +6193,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            map.serialize_entry("property", &self.property)?;
-            map.serialize_entry("value", &self.value)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.req("property", &self.property);
+            members.req("value", &self.value);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QomSet {
@@ -7475,29 +6237,19 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
                             "property" => {
-                                m_property = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_property)
                             }
-                            "value" => {
-                                m_value = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "value" => ::qmp_types::de::next(&mut map, &mut m_value),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QomSet {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -7556,16 +6308,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.implements {
-                map.serialize_entry("implements", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.r#abstract {
-                map.serialize_entry("abstract", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("implements", &self.implements);
+            members.opt("abstract", &self.r#abstract);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QomListTypes {
@@ -7604,23 +6351,19 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "implements" => {
-                                m_implements = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_implements)
                             }
                             "abstract" => {
-                                m_abstract = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_abstract)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QomListTypes {
                         implements: m_implements,
@@ -7676,11 +6419,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("typename", &self.typename)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("typename", &self.typename);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QomListProperties {
@@ -7718,18 +6460,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "typename" => {
-                                m_typename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_typename)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QomListProperties {
                         typename: ::qmp_types::de::required(m_typename, "typename")?,
@@ -7839,11 +6579,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("id", &self.id)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("id", &self.id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for ObjectDel {
@@ -7880,19 +6619,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "id" => {
-                                m_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(ObjectDel {
                         id: ::qmp_types::de::required(m_id, "id")?,

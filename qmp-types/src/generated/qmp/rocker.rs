@@ -34,13 +34,12 @@ impl ::qmp_types::de::SerializeMembers for RockerSwitch {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("ports", &self.ports)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("id", &self.id);
+        members.req("ports", &self.ports);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RockerSwitch {
@@ -79,29 +78,13 @@ impl<'de> ::serde::Deserialize<'de> for RockerSwitch {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ports" => {
-                            m_ports = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "ports" => ::qmp_types::de::next(&mut map, &mut m_ports),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RockerSwitch {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -368,16 +351,15 @@ impl ::qmp_types::de::SerializeMembers for RockerPort {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("enabled", &self.enabled)?;
-        map.serialize_entry("link-up", &self.link_up)?;
-        map.serialize_entry("speed", &self.speed)?;
-        map.serialize_entry("duplex", &self.duplex)?;
-        map.serialize_entry("autoneg", &self.autoneg)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("enabled", &self.enabled);
+        members.req("link-up", &self.link_up);
+        members.req("speed", &self.speed);
+        members.req("duplex", &self.duplex);
+        members.req("autoneg", &self.autoneg);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RockerPort {
@@ -419,44 +401,16 @@ impl<'de> ::serde::Deserialize<'de> for RockerPort {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "enabled" => {
-                            m_enabled = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "link-up" => {
-                            m_link_up = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "speed" => {
-                            m_speed = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "duplex" => {
-                            m_duplex = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "autoneg" => {
-                            m_autoneg = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
+                        "link-up" => ::qmp_types::de::next(&mut map, &mut m_link_up),
+                        "speed" => ::qmp_types::de::next(&mut map, &mut m_speed),
+                        "duplex" => ::qmp_types::de::next(&mut map, &mut m_duplex),
+                        "autoneg" => ::qmp_types::de::next(&mut map, &mut m_autoneg),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RockerPort {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -533,39 +487,20 @@ impl ::qmp_types::de::SerializeMembers for RockerOfDpaFlowKey {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("priority", &self.priority)?;
-        map.serialize_entry("tbl-id", &self.tbl_id)?;
-        if let ::std::option::Option::Some(value) = &self.in_pport {
-            map.serialize_entry("in-pport", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tunnel_id {
-            map.serialize_entry("tunnel-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vlan_id {
-            map.serialize_entry("vlan-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.eth_type {
-            map.serialize_entry("eth-type", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.eth_src {
-            map.serialize_entry("eth-src", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.eth_dst {
-            map.serialize_entry("eth-dst", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ip_proto {
-            map.serialize_entry("ip-proto", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ip_tos {
-            map.serialize_entry("ip-tos", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ip_dst {
-            map.serialize_entry("ip-dst", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("priority", &self.priority);
+        members.req("tbl-id", &self.tbl_id);
+        members.opt("in-pport", &self.in_pport);
+        members.opt("tunnel-id", &self.tunnel_id);
+        members.opt("vlan-id", &self.vlan_id);
+        members.opt("eth-type", &self.eth_type);
+        members.opt("eth-src", &self.eth_src);
+        members.opt("eth-dst", &self.eth_dst);
+        members.opt("ip-proto", &self.ip_proto);
+        members.opt("ip-tos", &self.ip_tos);
+        members.opt("ip-dst", &self.ip_dst);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RockerOfDpaFlowKey {
@@ -612,69 +547,21 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowKey {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "priority" => {
-                            m_priority = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tbl-id" => {
-                            m_tbl_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "in-pport" => {
-                            m_in_pport = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tunnel-id" => {
-                            m_tunnel_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vlan-id" => {
-                            m_vlan_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "eth-type" => {
-                            m_eth_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "eth-src" => {
-                            m_eth_src = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "eth-dst" => {
-                            m_eth_dst = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ip-proto" => {
-                            m_ip_proto = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ip-tos" => {
-                            m_ip_tos = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ip-dst" => {
-                            m_ip_dst = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "priority" => ::qmp_types::de::next(&mut map, &mut m_priority),
+                        "tbl-id" => ::qmp_types::de::next(&mut map, &mut m_tbl_id),
+                        "in-pport" => ::qmp_types::de::next(&mut map, &mut m_in_pport),
+                        "tunnel-id" => ::qmp_types::de::next(&mut map, &mut m_tunnel_id),
+                        "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
+                        "eth-type" => ::qmp_types::de::next(&mut map, &mut m_eth_type),
+                        "eth-src" => ::qmp_types::de::next(&mut map, &mut m_eth_src),
+                        "eth-dst" => ::qmp_types::de::next(&mut map, &mut m_eth_dst),
+                        "ip-proto" => ::qmp_types::de::next(&mut map, &mut m_ip_proto),
+                        "ip-tos" => ::qmp_types::de::next(&mut map, &mut m_ip_tos),
+                        "ip-dst" => ::qmp_types::de::next(&mut map, &mut m_ip_dst),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RockerOfDpaFlowKey {
                     priority: ::qmp_types::de::required(m_priority, "priority")?,
@@ -745,31 +632,16 @@ impl ::qmp_types::de::SerializeMembers for RockerOfDpaFlowMask {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.in_pport {
-            map.serialize_entry("in-pport", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tunnel_id {
-            map.serialize_entry("tunnel-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vlan_id {
-            map.serialize_entry("vlan-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.eth_src {
-            map.serialize_entry("eth-src", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.eth_dst {
-            map.serialize_entry("eth-dst", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ip_proto {
-            map.serialize_entry("ip-proto", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ip_tos {
-            map.serialize_entry("ip-tos", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("in-pport", &self.in_pport);
+        members.opt("tunnel-id", &self.tunnel_id);
+        members.opt("vlan-id", &self.vlan_id);
+        members.opt("eth-src", &self.eth_src);
+        members.opt("eth-dst", &self.eth_dst);
+        members.opt("ip-proto", &self.ip_proto);
+        members.opt("ip-tos", &self.ip_tos);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RockerOfDpaFlowMask {
@@ -812,49 +684,17 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowMask {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "in-pport" => {
-                            m_in_pport = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tunnel-id" => {
-                            m_tunnel_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vlan-id" => {
-                            m_vlan_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "eth-src" => {
-                            m_eth_src = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "eth-dst" => {
-                            m_eth_dst = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ip-proto" => {
-                            m_ip_proto = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ip-tos" => {
-                            m_ip_tos = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "in-pport" => ::qmp_types::de::next(&mut map, &mut m_in_pport),
+                        "tunnel-id" => ::qmp_types::de::next(&mut map, &mut m_tunnel_id),
+                        "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
+                        "eth-src" => ::qmp_types::de::next(&mut map, &mut m_eth_src),
+                        "eth-dst" => ::qmp_types::de::next(&mut map, &mut m_eth_dst),
+                        "ip-proto" => ::qmp_types::de::next(&mut map, &mut m_ip_proto),
+                        "ip-tos" => ::qmp_types::de::next(&mut map, &mut m_ip_tos),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RockerOfDpaFlowMask {
                     in_pport: m_in_pport,
@@ -918,28 +758,15 @@ impl ::qmp_types::de::SerializeMembers for RockerOfDpaFlowAction {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.goto_tbl {
-            map.serialize_entry("goto-tbl", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.group_id {
-            map.serialize_entry("group-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tunnel_lport {
-            map.serialize_entry("tunnel-lport", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.vlan_id {
-            map.serialize_entry("vlan-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.new_vlan_id {
-            map.serialize_entry("new-vlan-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out_pport {
-            map.serialize_entry("out-pport", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("goto-tbl", &self.goto_tbl);
+        members.opt("group-id", &self.group_id);
+        members.opt("tunnel-lport", &self.tunnel_lport);
+        members.opt("vlan-id", &self.vlan_id);
+        members.opt("new-vlan-id", &self.new_vlan_id);
+        members.opt("out-pport", &self.out_pport);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RockerOfDpaFlowAction {
@@ -981,44 +808,20 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowAction {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "goto-tbl" => {
-                            m_goto_tbl = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "group-id" => {
-                            m_group_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "goto-tbl" => ::qmp_types::de::next(&mut map, &mut m_goto_tbl),
+                        "group-id" => ::qmp_types::de::next(&mut map, &mut m_group_id),
                         "tunnel-lport" => {
-                            m_tunnel_lport = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_tunnel_lport)
                         }
-                        "vlan-id" => {
-                            m_vlan_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
                         "new-vlan-id" => {
-                            m_new_vlan_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_new_vlan_id)
                         }
-                        "out-pport" => {
-                            m_out_pport = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "out-pport" => ::qmp_types::de::next(&mut map, &mut m_out_pport),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RockerOfDpaFlowAction {
                     goto_tbl: m_goto_tbl,
@@ -1080,15 +883,14 @@ impl ::qmp_types::de::SerializeMembers for RockerOfDpaFlow {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("cookie", &self.cookie)?;
-        map.serialize_entry("hits", &self.hits)?;
-        map.serialize_entry("key", &self.key)?;
-        map.serialize_entry("mask", &self.mask)?;
-        map.serialize_entry("action", &self.action)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("cookie", &self.cookie);
+        members.req("hits", &self.hits);
+        members.req("key", &self.key);
+        members.req("mask", &self.mask);
+        members.req("action", &self.action);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RockerOfDpaFlow {
@@ -1129,39 +931,15 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlow {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "cookie" => {
-                            m_cookie = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "hits" => {
-                            m_hits = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "key" => {
-                            m_key = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "mask" => {
-                            m_mask = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "action" => {
-                            m_action = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cookie" => ::qmp_types::de::next(&mut map, &mut m_cookie),
+                        "hits" => ::qmp_types::de::next(&mut map, &mut m_hits),
+                        "key" => ::qmp_types::de::next(&mut map, &mut m_key),
+                        "mask" => ::qmp_types::de::next(&mut map, &mut m_mask),
+                        "action" => ::qmp_types::de::next(&mut map, &mut m_action),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RockerOfDpaFlow {
                     cookie: ::qmp_types::de::required(m_cookie, "cookie")?,
@@ -1243,45 +1021,22 @@ impl ::qmp_types::de::SerializeMembers for RockerOfDpaGroup {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("type", &self.r#type)?;
-        if let ::std::option::Option::Some(value) = &self.vlan_id {
-            map.serialize_entry("vlan-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.pport {
-            map.serialize_entry("pport", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.index {
-            map.serialize_entry("index", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.out_pport {
-            map.serialize_entry("out-pport", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.group_id {
-            map.serialize_entry("group-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.set_vlan_id {
-            map.serialize_entry("set-vlan-id", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.pop_vlan {
-            map.serialize_entry("pop-vlan", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.group_ids {
-            map.serialize_entry("group-ids", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.set_eth_src {
-            map.serialize_entry("set-eth-src", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.set_eth_dst {
-            map.serialize_entry("set-eth-dst", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ttl_check {
-            map.serialize_entry("ttl-check", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.req("type", &self.r#type);
+        members.opt("vlan-id", &self.vlan_id);
+        members.opt("pport", &self.pport);
+        members.opt("index", &self.index);
+        members.opt("out-pport", &self.out_pport);
+        members.opt("group-id", &self.group_id);
+        members.opt("set-vlan-id", &self.set_vlan_id);
+        members.opt("pop-vlan", &self.pop_vlan);
+        members.opt("group-ids", &self.group_ids);
+        members.opt("set-eth-src", &self.set_eth_src);
+        members.opt("set-eth-dst", &self.set_eth_dst);
+        members.opt("ttl-check", &self.ttl_check);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for RockerOfDpaGroup {
@@ -1330,79 +1085,29 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaGroup {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vlan-id" => {
-                            m_vlan_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "pport" => {
-                            m_pport = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "index" => {
-                            m_index = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "out-pport" => {
-                            m_out_pport = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "group-id" => {
-                            m_group_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                        "vlan-id" => ::qmp_types::de::next(&mut map, &mut m_vlan_id),
+                        "pport" => ::qmp_types::de::next(&mut map, &mut m_pport),
+                        "index" => ::qmp_types::de::next(&mut map, &mut m_index),
+                        "out-pport" => ::qmp_types::de::next(&mut map, &mut m_out_pport),
+                        "group-id" => ::qmp_types::de::next(&mut map, &mut m_group_id),
                         "set-vlan-id" => {
-                            m_set_vlan_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_set_vlan_id)
                         }
-                        "pop-vlan" => {
-                            m_pop_vlan = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "group-ids" => {
-                            m_group_ids = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "pop-vlan" => ::qmp_types::de::next(&mut map, &mut m_pop_vlan),
+                        "group-ids" => ::qmp_types::de::next(&mut map, &mut m_group_ids),
                         "set-eth-src" => {
-                            m_set_eth_src = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_set_eth_src)
                         }
                         "set-eth-dst" => {
-                            m_set_eth_dst = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_set_eth_dst)
                         }
-                        "ttl-check" => {
-                            m_ttl_check = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "ttl-check" => ::qmp_types::de::next(&mut map, &mut m_ttl_check),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(RockerOfDpaGroup {
                     id: ::qmp_types::de::required(m_id, "id")?,
@@ -1467,11 +1172,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("name", &self.name)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("name", &self.name);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QueryRocker {
@@ -1508,19 +1212,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QueryRocker {
                         name: ::qmp_types::de::required(m_name, "name")?,
@@ -1582,11 +1282,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("name", &self.name)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("name", &self.name);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QueryRockerPorts {
@@ -1623,19 +1322,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QueryRockerPorts {
                         name: ::qmp_types::de::required(m_name, "name")?,
@@ -1705,14 +1400,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("name", &self.name)?;
-            if let ::std::option::Option::Some(value) = &self.tbl_id {
-                map.serialize_entry("tbl-id", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("name", &self.name);
+            members.opt("tbl-id", &self.tbl_id);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QueryRockerOfDpaFlows {
@@ -1750,24 +1442,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "tbl-id" => {
-                                m_tbl_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                            "tbl-id" => ::qmp_types::de::next(&mut map, &mut m_tbl_id),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QueryRockerOfDpaFlows {
                         name: ::qmp_types::de::required(m_name, "name")?,
@@ -1843,14 +1527,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("name", &self.name)?;
-            if let ::std::option::Option::Some(value) = &self.r#type {
-                map.serialize_entry("type", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("name", &self.name);
+            members.opt("type", &self.r#type);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QueryRockerOfDpaGroups {
@@ -1888,24 +1569,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "name" => {
-                                m_name = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "type" => {
-                                m_type = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                            "type" => ::qmp_types::de::next(&mut map, &mut m_type),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QueryRockerOfDpaGroups {
                         name: ::qmp_types::de::required(m_name, "name")?,

@@ -361,12 +361,11 @@ impl ::qmp_types::de::SerializeMembers for StatusInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("running", &self.running)?;
-        map.serialize_entry("status", &self.status)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("running", &self.running);
+        members.req("status", &self.status);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for StatusInfo {
@@ -404,24 +403,12 @@ impl<'de> ::serde::Deserialize<'de> for StatusInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "running" => {
-                            m_running = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "status" => {
-                            m_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "running" => ::qmp_types::de::next(&mut map, &mut m_running),
+                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(StatusInfo {
                     running: ::qmp_types::de::required(m_running, "running")?,
@@ -1146,20 +1133,15 @@ impl ::qmp_types::de::SerializeMembers for GuestPanicInformation {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            GuestPanicInformationBranch::HyperV(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            GuestPanicInformationBranch::S390(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            GuestPanicInformationBranch::HyperV(branch) => members.members(branch),
+            GuestPanicInformationBranch::S390(branch) => members.members(branch),
             GuestPanicInformationBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestPanicInformation {
@@ -1196,18 +1178,9 @@ impl<'de> ::serde::Deserialize<'de> for GuestPanicInformation {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -1283,15 +1256,14 @@ impl ::qmp_types::de::SerializeMembers for GuestPanicInformationHyperV {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("arg1", &self.arg1)?;
-        map.serialize_entry("arg2", &self.arg2)?;
-        map.serialize_entry("arg3", &self.arg3)?;
-        map.serialize_entry("arg4", &self.arg4)?;
-        map.serialize_entry("arg5", &self.arg5)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("arg1", &self.arg1);
+        members.req("arg2", &self.arg2);
+        members.req("arg3", &self.arg3);
+        members.req("arg4", &self.arg4);
+        members.req("arg5", &self.arg5);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestPanicInformationHyperV {
@@ -1332,39 +1304,15 @@ impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationHyperV {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "arg1" => {
-                            m_arg1 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "arg2" => {
-                            m_arg2 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "arg3" => {
-                            m_arg3 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "arg4" => {
-                            m_arg4 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "arg5" => {
-                            m_arg5 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "arg1" => ::qmp_types::de::next(&mut map, &mut m_arg1),
+                        "arg2" => ::qmp_types::de::next(&mut map, &mut m_arg2),
+                        "arg3" => ::qmp_types::de::next(&mut map, &mut m_arg3),
+                        "arg4" => ::qmp_types::de::next(&mut map, &mut m_arg4),
+                        "arg5" => ::qmp_types::de::next(&mut map, &mut m_arg5),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestPanicInformationHyperV {
                     arg1: ::qmp_types::de::required(m_arg1, "arg1")?,
@@ -1540,14 +1488,13 @@ impl ::qmp_types::de::SerializeMembers for GuestPanicInformationS390 {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("core", &self.core)?;
-        map.serialize_entry("psw-mask", &self.psw_mask)?;
-        map.serialize_entry("psw-addr", &self.psw_addr)?;
-        map.serialize_entry("reason", &self.reason)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("core", &self.core);
+        members.req("psw-mask", &self.psw_mask);
+        members.req("psw-addr", &self.psw_addr);
+        members.req("reason", &self.reason);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for GuestPanicInformationS390 {
@@ -1587,34 +1534,14 @@ impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationS390 {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "core" => {
-                            m_core = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "psw-mask" => {
-                            m_psw_mask = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "psw-addr" => {
-                            m_psw_addr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "reason" => {
-                            m_reason = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "core" => ::qmp_types::de::next(&mut map, &mut m_core),
+                        "psw-mask" => ::qmp_types::de::next(&mut map, &mut m_psw_mask),
+                        "psw-addr" => ::qmp_types::de::next(&mut map, &mut m_psw_addr),
+                        "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(GuestPanicInformationS390 {
                     core: ::qmp_types::de::required(m_core, "core")?,
@@ -1887,12 +1814,11 @@ impl ::qmp_types::de::SerializeMembers for MemoryFailureFlags {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("action-required", &self.action_required)?;
-        map.serialize_entry("recursive", &self.recursive)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("action-required", &self.action_required);
+        members.req("recursive", &self.recursive);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MemoryFailureFlags {
@@ -1931,23 +1857,13 @@ impl<'de> ::serde::Deserialize<'de> for MemoryFailureFlags {
                 >(&mut map)? {
                     match key.as_str() {
                         "action-required" => {
-                            m_action_required = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_action_required)
                         }
-                        "recursive" => {
-                            m_recursive = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "recursive" => ::qmp_types::de::next(&mut map, &mut m_recursive),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MemoryFailureFlags {
                     action_required: ::qmp_types::de::required(
@@ -2152,11 +2068,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("action", &self.action)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("action", &self.action);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for WatchdogSetAction {
@@ -2195,19 +2110,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "action" => {
-                                m_action = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "action" => ::qmp_types::de::next(&mut map, &mut m_action),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(WatchdogSetAction {
                         action: ::qmp_types::de::required(m_action, "action")?,
@@ -2278,22 +2189,13 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.reboot {
-                map.serialize_entry("reboot", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.shutdown {
-                map.serialize_entry("shutdown", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.panic {
-                map.serialize_entry("panic", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.watchdog {
-                map.serialize_entry("watchdog", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("reboot", &self.reboot);
+            members.opt("shutdown", &self.shutdown);
+            members.opt("panic", &self.panic);
+            members.opt("watchdog", &self.watchdog);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for SetAction {
@@ -2339,34 +2241,22 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "reboot" => {
-                                m_reboot = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "reboot" => ::qmp_types::de::next(&mut map, &mut m_reboot),
                             "shutdown" => {
-                                m_shutdown = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_shutdown)
                             }
-                            "panic" => {
-                                m_panic = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "panic" => ::qmp_types::de::next(&mut map, &mut m_panic),
                             "watchdog" => {
-                                m_watchdog = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_watchdog)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(SetAction {
                         reboot: m_reboot,
@@ -2441,12 +2331,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("guest", &self.guest)?;
-            map.serialize_entry("reason", &self.reason)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("guest", &self.guest);
+            members.req("reason", &self.reason);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for Shutdown {
@@ -2486,24 +2375,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "guest" => {
-                                m_guest = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "reason" => {
-                                m_reason = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "guest" => ::qmp_types::de::next(&mut map, &mut m_guest),
+                            "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(Shutdown {
                         guest: ::qmp_types::de::required(m_guest, "guest")?,
@@ -2597,12 +2478,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("guest", &self.guest)?;
-            map.serialize_entry("reason", &self.reason)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("guest", &self.guest);
+            members.req("reason", &self.reason);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for Reset {
@@ -2642,24 +2522,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "guest" => {
-                                m_guest = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "reason" => {
-                                m_reason = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "guest" => ::qmp_types::de::next(&mut map, &mut m_guest),
+                            "reason" => ::qmp_types::de::next(&mut map, &mut m_reason),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(Reset {
                         guest: ::qmp_types::de::required(m_guest, "guest")?,
@@ -2891,11 +2763,10 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("action", &self.action)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("action", &self.action);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for Watchdog {
@@ -2934,19 +2805,15 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "action" => {
-                                m_action = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "action" => ::qmp_types::de::next(&mut map, &mut m_action),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(Watchdog {
                         action: ::qmp_types::de::required(m_action, "action")?,
@@ -3002,14 +2869,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("action", &self.action)?;
-            if let ::std::option::Option::Some(value) = &self.info {
-                map.serialize_entry("info", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("action", &self.action);
+            members.opt("info", &self.info);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestPanicked {
@@ -3051,24 +2915,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "action" => {
-                                m_action = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "info" => {
-                                m_info = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "action" => ::qmp_types::de::next(&mut map, &mut m_action),
+                            "info" => ::qmp_types::de::next(&mut map, &mut m_info),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestPanicked {
                         action: ::qmp_types::de::required(m_action, "action")?,
@@ -3125,14 +2981,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("action", &self.action)?;
-            if let ::std::option::Option::Some(value) = &self.info {
-                map.serialize_entry("info", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("action", &self.action);
+            members.opt("info", &self.info);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for GuestCrashloaded {
@@ -3174,24 +3027,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "action" => {
-                                m_action = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "info" => {
-                                m_info = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "action" => ::qmp_types::de::next(&mut map, &mut m_action),
+                            "info" => ::qmp_types::de::next(&mut map, &mut m_info),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(GuestCrashloaded {
                         action: ::qmp_types::de::required(m_action, "action")?,
@@ -3291,13 +3136,12 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("recipient", &self.recipient)?;
-            map.serialize_entry("action", &self.action)?;
-            map.serialize_entry("flags", &self.flags)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("recipient", &self.recipient);
+            members.req("action", &self.action);
+            members.req("flags", &self.flags);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for MemoryFailure {
@@ -3343,28 +3187,18 @@ pub mod event {
                     >(&mut map)? {
                         match key.as_str() {
                             "recipient" => {
-                                m_recipient = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_recipient)
                             }
-                            "action" => {
-                                m_action = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "flags" => {
-                                m_flags = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "action" => ::qmp_types::de::next(&mut map, &mut m_action),
+                            "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(MemoryFailure {
                         recipient: ::qmp_types::de::required(m_recipient, "recipient")?,

@@ -146,12 +146,11 @@ impl ::qmp_types::de::SerializeMembers for InetSocketAddressBase {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("host", &self.host)?;
-        map.serialize_entry("port", &self.port)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("host", &self.host);
+        members.req("port", &self.port);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for InetSocketAddressBase {
@@ -189,24 +188,12 @@ impl<'de> ::serde::Deserialize<'de> for InetSocketAddressBase {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "host" => {
-                            m_host = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "port" => {
-                            m_port = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(InetSocketAddressBase {
                     host: ::qmp_types::de::required(m_host, "host")?,
@@ -276,30 +263,17 @@ impl ::qmp_types::de::SerializeMembers for InetSocketAddress {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("host", &self.host)?;
-        map.serialize_entry("port", &self.port)?;
-        if let ::std::option::Option::Some(value) = &self.numeric {
-            map.serialize_entry("numeric", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.to {
-            map.serialize_entry("to", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ipv4 {
-            map.serialize_entry("ipv4", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.ipv6 {
-            map.serialize_entry("ipv6", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.keep_alive {
-            map.serialize_entry("keep-alive", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.mptcp {
-            map.serialize_entry("mptcp", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("host", &self.host);
+        members.req("port", &self.port);
+        members.opt("numeric", &self.numeric);
+        members.opt("to", &self.to);
+        members.opt("ipv4", &self.ipv4);
+        members.opt("ipv6", &self.ipv6);
+        members.opt("keep-alive", &self.keep_alive);
+        members.opt("mptcp", &self.mptcp);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for InetSocketAddress {
@@ -343,54 +317,20 @@ impl<'de> ::serde::Deserialize<'de> for InetSocketAddress {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "host" => {
-                            m_host = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "port" => {
-                            m_port = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "numeric" => {
-                            m_numeric = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "to" => {
-                            m_to = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ipv4" => {
-                            m_ipv4 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ipv6" => {
-                            m_ipv6 = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                        "numeric" => ::qmp_types::de::next(&mut map, &mut m_numeric),
+                        "to" => ::qmp_types::de::next(&mut map, &mut m_to),
+                        "ipv4" => ::qmp_types::de::next(&mut map, &mut m_ipv4),
+                        "ipv6" => ::qmp_types::de::next(&mut map, &mut m_ipv6),
                         "keep-alive" => {
-                            m_keep_alive = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_keep_alive)
                         }
-                        "mptcp" => {
-                            m_mptcp = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "mptcp" => ::qmp_types::de::next(&mut map, &mut m_mptcp),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(InetSocketAddress {
                     host: ::qmp_types::de::required(m_host, "host")?,
@@ -450,17 +390,12 @@ impl ::qmp_types::de::SerializeMembers for UnixSocketAddress {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("path", &self.path)?;
-        if let ::std::option::Option::Some(value) = &self.r#abstract {
-            map.serialize_entry("abstract", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tight {
-            map.serialize_entry("tight", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("path", &self.path);
+        members.opt("abstract", &self.r#abstract);
+        members.opt("tight", &self.tight);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for UnixSocketAddress {
@@ -499,29 +434,13 @@ impl<'de> ::serde::Deserialize<'de> for UnixSocketAddress {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "path" => {
-                            m_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "abstract" => {
-                            m_abstract = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tight" => {
-                            m_tight = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                        "abstract" => ::qmp_types::de::next(&mut map, &mut m_abstract),
+                        "tight" => ::qmp_types::de::next(&mut map, &mut m_tight),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(UnixSocketAddress {
                     path: ::qmp_types::de::required(m_path, "path")?,
@@ -568,12 +487,11 @@ impl ::qmp_types::de::SerializeMembers for VsockSocketAddress {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("cid", &self.cid)?;
-        map.serialize_entry("port", &self.port)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("cid", &self.cid);
+        members.req("port", &self.port);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VsockSocketAddress {
@@ -611,24 +529,12 @@ impl<'de> ::serde::Deserialize<'de> for VsockSocketAddress {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "cid" => {
-                            m_cid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "port" => {
-                            m_port = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "cid" => ::qmp_types::de::next(&mut map, &mut m_cid),
+                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VsockSocketAddress {
                     cid: ::qmp_types::de::required(m_cid, "cid")?,
@@ -672,11 +578,10 @@ impl ::qmp_types::de::SerializeMembers for FdSocketAddress {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("str", &self.str)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("str", &self.str);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for FdSocketAddress {
@@ -713,19 +618,11 @@ impl<'de> ::serde::Deserialize<'de> for FdSocketAddress {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "str" => {
-                            m_str = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "str" => ::qmp_types::de::next(&mut map, &mut m_str),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(FdSocketAddress {
                     str: ::qmp_types::de::required(m_str, "str")?,
@@ -764,11 +661,10 @@ impl ::qmp_types::de::SerializeMembers for InetSocketAddressWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for InetSocketAddressWrapper {
@@ -805,19 +701,11 @@ impl<'de> ::serde::Deserialize<'de> for InetSocketAddressWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(InetSocketAddressWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -856,11 +744,10 @@ impl ::qmp_types::de::SerializeMembers for UnixSocketAddressWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for UnixSocketAddressWrapper {
@@ -897,19 +784,11 @@ impl<'de> ::serde::Deserialize<'de> for UnixSocketAddressWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(UnixSocketAddressWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -948,11 +827,10 @@ impl ::qmp_types::de::SerializeMembers for VsockSocketAddressWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VsockSocketAddressWrapper {
@@ -989,19 +867,11 @@ impl<'de> ::serde::Deserialize<'de> for VsockSocketAddressWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VsockSocketAddressWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -1040,11 +910,10 @@ impl ::qmp_types::de::SerializeMembers for FdSocketAddressWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for FdSocketAddressWrapper {
@@ -1081,19 +950,11 @@ impl<'de> ::serde::Deserialize<'de> for FdSocketAddressWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(FdSocketAddressWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -1162,26 +1023,17 @@ impl ::qmp_types::de::SerializeMembers for SocketAddressLegacy {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            SocketAddressLegacyBranch::Inet(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            SocketAddressLegacyBranch::Unix(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            SocketAddressLegacyBranch::Vsock(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            SocketAddressLegacyBranch::Fd(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            SocketAddressLegacyBranch::Inet(branch) => members.members(branch),
+            SocketAddressLegacyBranch::Unix(branch) => members.members(branch),
+            SocketAddressLegacyBranch::Vsock(branch) => members.members(branch),
+            SocketAddressLegacyBranch::Fd(branch) => members.members(branch),
             SocketAddressLegacyBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SocketAddressLegacy {
@@ -1218,18 +1070,9 @@ impl<'de> ::serde::Deserialize<'de> for SocketAddressLegacy {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -1439,26 +1282,17 @@ impl ::qmp_types::de::SerializeMembers for SocketAddress {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            SocketAddressBranch::Inet(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            SocketAddressBranch::Unix(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            SocketAddressBranch::Vsock(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            SocketAddressBranch::Fd(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            SocketAddressBranch::Inet(branch) => members.members(branch),
+            SocketAddressBranch::Unix(branch) => members.members(branch),
+            SocketAddressBranch::Vsock(branch) => members.members(branch),
+            SocketAddressBranch::Fd(branch) => members.members(branch),
             SocketAddressBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SocketAddress {
@@ -1495,18 +1329,9 @@ impl<'de> ::serde::Deserialize<'de> for SocketAddress {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]

@@ -466,14 +466,11 @@ impl ::qmp_types::de::SerializeMembers for StatsRequest {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("provider", &self.provider)?;
-        if let ::std::option::Option::Some(value) = &self.names {
-            map.serialize_entry("names", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("provider", &self.provider);
+        members.opt("names", &self.names);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for StatsRequest {
@@ -513,24 +510,12 @@ impl<'de> ::serde::Deserialize<'de> for StatsRequest {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "provider" => {
-                            m_provider = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "names" => {
-                            m_names = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "provider" => ::qmp_types::de::next(&mut map, &mut m_provider),
+                        "names" => ::qmp_types::de::next(&mut map, &mut m_names),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(StatsRequest {
                     provider: ::qmp_types::de::required(m_provider, "provider")?,
@@ -571,13 +556,10 @@ impl ::qmp_types::de::SerializeMembers for StatsVCPUFilter {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.vcpus {
-            map.serialize_entry("vcpus", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("vcpus", &self.vcpus);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for StatsVCPUFilter {
@@ -616,19 +598,11 @@ impl<'de> ::serde::Deserialize<'de> for StatsVCPUFilter {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "vcpus" => {
-                            m_vcpus = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "vcpus" => ::qmp_types::de::next(&mut map, &mut m_vcpus),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(StatsVCPUFilter {
                     vcpus: m_vcpus,
@@ -695,22 +669,17 @@ impl ::qmp_types::de::SerializeMembers for StatsFilter {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.providers {
-            map.serialize_entry("providers", value)?;
-        }
-        map.serialize_entry("target", self.target.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("providers", &self.providers);
+        members.req("target", self.target.as_str());
         match &self.target {
             StatsFilterBranch::Vm => {}
-            StatsFilterBranch::Vcpu(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            StatsFilterBranch::Vcpu(branch) => members.members(branch),
             StatsFilterBranch::Cryptodev => {}
             StatsFilterBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for StatsFilter {
@@ -750,23 +719,10 @@ impl<'de> ::serde::Deserialize<'de> for StatsFilter {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "providers" => {
-                            m_providers = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "target" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "providers" => ::qmp_types::de::next(&mut map, &mut m_providers),
+                        "target" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "target")?;
                 #[allow(unused_mut)]
@@ -921,12 +877,11 @@ impl ::qmp_types::de::SerializeMembers for Stats {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("value", &self.value)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("value", &self.value);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for Stats {
@@ -964,24 +919,12 @@ impl<'de> ::serde::Deserialize<'de> for Stats {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "value" => {
-                            m_value = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "value" => ::qmp_types::de::next(&mut map, &mut m_value),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(Stats {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -1031,15 +974,12 @@ impl ::qmp_types::de::SerializeMembers for StatsResult {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("provider", &self.provider)?;
-        if let ::std::option::Option::Some(value) = &self.qom_path {
-            map.serialize_entry("qom-path", value)?;
-        }
-        map.serialize_entry("stats", &self.stats)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("provider", &self.provider);
+        members.opt("qom-path", &self.qom_path);
+        members.req("stats", &self.stats);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for StatsResult {
@@ -1078,29 +1018,13 @@ impl<'de> ::serde::Deserialize<'de> for StatsResult {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "provider" => {
-                            m_provider = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "qom-path" => {
-                            m_qom_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "stats" => {
-                            m_stats = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "provider" => ::qmp_types::de::next(&mut map, &mut m_provider),
+                        "qom-path" => ::qmp_types::de::next(&mut map, &mut m_qom_path),
+                        "stats" => ::qmp_types::de::next(&mut map, &mut m_stats),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(StatsResult {
                     provider: ::qmp_types::de::required(m_provider, "provider")?,
@@ -1169,22 +1093,15 @@ impl ::qmp_types::de::SerializeMembers for StatsSchemaValue {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("type", &self.r#type)?;
-        if let ::std::option::Option::Some(value) = &self.unit {
-            map.serialize_entry("unit", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.base {
-            map.serialize_entry("base", value)?;
-        }
-        map.serialize_entry("exponent", &self.exponent)?;
-        if let ::std::option::Option::Some(value) = &self.bucket_size {
-            map.serialize_entry("bucket-size", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("type", &self.r#type);
+        members.opt("unit", &self.unit);
+        members.opt("base", &self.base);
+        members.req("exponent", &self.exponent);
+        members.opt("bucket-size", &self.bucket_size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for StatsSchemaValue {
@@ -1226,44 +1143,18 @@ impl<'de> ::serde::Deserialize<'de> for StatsSchemaValue {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "unit" => {
-                            m_unit = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "base" => {
-                            m_base = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "exponent" => {
-                            m_exponent = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                        "unit" => ::qmp_types::de::next(&mut map, &mut m_unit),
+                        "base" => ::qmp_types::de::next(&mut map, &mut m_base),
+                        "exponent" => ::qmp_types::de::next(&mut map, &mut m_exponent),
                         "bucket-size" => {
-                            m_bucket_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_bucket_size)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(StatsSchemaValue {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -1318,13 +1209,12 @@ impl ::qmp_types::de::SerializeMembers for StatsSchema {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("provider", &self.provider)?;
-        map.serialize_entry("target", &self.target)?;
-        map.serialize_entry("stats", &self.stats)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("provider", &self.provider);
+        members.req("target", &self.target);
+        members.req("stats", &self.stats);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for StatsSchema {
@@ -1365,29 +1255,13 @@ impl<'de> ::serde::Deserialize<'de> for StatsSchema {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "provider" => {
-                            m_provider = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "target" => {
-                            m_target = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "stats" => {
-                            m_stats = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "provider" => ::qmp_types::de::next(&mut map, &mut m_provider),
+                        "target" => ::qmp_types::de::next(&mut map, &mut m_target),
+                        "stats" => ::qmp_types::de::next(&mut map, &mut m_stats),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(StatsSchema {
                     provider: ::qmp_types::de::required(m_provider, "provider")?,
@@ -1490,13 +1364,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.provider {
-                map.serialize_entry("provider", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("provider", &self.provider);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for QueryStatsSchemas {
@@ -1536,18 +1407,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "provider" => {
-                                m_provider = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_provider)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(QueryStatsSchemas {
                         provider: m_provider,

@@ -241,16 +241,11 @@ impl ::qmp_types::de::SerializeMembers for TPMPassthroughOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.path {
-            map.serialize_entry("path", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.cancel_path {
-            map.serialize_entry("cancel-path", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("path", &self.path);
+        members.opt("cancel-path", &self.cancel_path);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for TPMPassthroughOptions {
@@ -288,24 +283,14 @@ impl<'de> ::serde::Deserialize<'de> for TPMPassthroughOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "path" => {
-                            m_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
                         "cancel-path" => {
-                            m_cancel_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_cancel_path)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(TPMPassthroughOptions {
                     path: m_path,
@@ -347,11 +332,10 @@ impl ::qmp_types::de::SerializeMembers for TPMEmulatorOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("chardev", &self.chardev)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("chardev", &self.chardev);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for TPMEmulatorOptions {
@@ -388,19 +372,11 @@ impl<'de> ::serde::Deserialize<'de> for TPMEmulatorOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "chardev" => {
-                            m_chardev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "chardev" => ::qmp_types::de::next(&mut map, &mut m_chardev),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(TPMEmulatorOptions {
                     chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
@@ -441,11 +417,10 @@ impl ::qmp_types::de::SerializeMembers for TPMPassthroughOptionsWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for TPMPassthroughOptionsWrapper {
@@ -482,19 +457,11 @@ impl<'de> ::serde::Deserialize<'de> for TPMPassthroughOptionsWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(TPMPassthroughOptionsWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -535,11 +502,10 @@ impl ::qmp_types::de::SerializeMembers for TPMEmulatorOptionsWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for TPMEmulatorOptionsWrapper {
@@ -576,19 +542,11 @@ impl<'de> ::serde::Deserialize<'de> for TPMEmulatorOptionsWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(TPMEmulatorOptionsWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -649,20 +607,15 @@ impl ::qmp_types::de::SerializeMembers for TpmTypeOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            TpmTypeOptionsBranch::Passthrough(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            TpmTypeOptionsBranch::Emulator(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            TpmTypeOptionsBranch::Passthrough(branch) => members.members(branch),
+            TpmTypeOptionsBranch::Emulator(branch) => members.members(branch),
             TpmTypeOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for TpmTypeOptions {
@@ -699,18 +652,9 @@ impl<'de> ::serde::Deserialize<'de> for TpmTypeOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -780,13 +724,12 @@ impl ::qmp_types::de::SerializeMembers for TPMInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("model", &self.model)?;
-        map.serialize_entry("options", &self.options)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.req("model", &self.model);
+        members.req("options", &self.options);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for TPMInfo {
@@ -825,29 +768,13 @@ impl<'de> ::serde::Deserialize<'de> for TPMInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "model" => {
-                            m_model = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "options" => {
-                            m_options = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "model" => ::qmp_types::de::next(&mut map, &mut m_model),
+                        "options" => ::qmp_types::de::next(&mut map, &mut m_options),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(TPMInfo {
                     id: ::qmp_types::de::required(m_id, "id")?,

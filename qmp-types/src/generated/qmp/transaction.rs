@@ -26,10 +26,9 @@ impl ::qmp_types::de::SerializeMembers for Abort {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for Abort {
@@ -64,11 +63,7 @@ impl<'de> ::serde::Deserialize<'de> for Abort {
                 while let ::std::option::Option::Some(key) = ::serde::de::MapAccess::next_key::<
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
-                    unknown_members
-                        .insert(
-                            key.into_string(),
-                            ::serde::de::MapAccess::next_value(&mut map)?,
-                        );
+                    ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)?;
                 }
                 ::std::result::Result::Ok(Abort { unknown_members })
             }
@@ -387,11 +382,10 @@ impl ::qmp_types::de::SerializeMembers for AbortWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for AbortWrapper {
@@ -428,19 +422,11 @@ impl<'de> ::serde::Deserialize<'de> for AbortWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(AbortWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -479,11 +465,10 @@ impl ::qmp_types::de::SerializeMembers for BlockDirtyBitmapAddWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockDirtyBitmapAddWrapper {
@@ -520,19 +505,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapAddWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockDirtyBitmapAddWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -571,11 +548,10 @@ impl ::qmp_types::de::SerializeMembers for BlockDirtyBitmapWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockDirtyBitmapWrapper {
@@ -612,19 +588,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockDirtyBitmapWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -663,11 +631,10 @@ impl ::qmp_types::de::SerializeMembers for BlockDirtyBitmapMergeWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockDirtyBitmapMergeWrapper {
@@ -704,19 +671,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapMergeWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockDirtyBitmapMergeWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -755,11 +714,10 @@ impl ::qmp_types::de::SerializeMembers for BlockdevBackupWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevBackupWrapper {
@@ -796,19 +754,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevBackupWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevBackupWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -847,11 +797,10 @@ impl ::qmp_types::de::SerializeMembers for BlockdevSnapshotWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevSnapshotWrapper {
@@ -888,19 +837,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevSnapshotWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -939,11 +880,10 @@ impl ::qmp_types::de::SerializeMembers for BlockdevSnapshotInternalWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevSnapshotInternalWrapper {
@@ -980,19 +920,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotInternalWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevSnapshotInternalWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -1031,11 +963,10 @@ impl ::qmp_types::de::SerializeMembers for BlockdevSnapshotSyncWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for BlockdevSnapshotSyncWrapper {
@@ -1072,19 +1003,11 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotSyncWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(BlockdevSnapshotSyncWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -1123,11 +1046,10 @@ impl ::qmp_types::de::SerializeMembers for DriveBackupWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DriveBackupWrapper {
@@ -1164,19 +1086,11 @@ impl<'de> ::serde::Deserialize<'de> for DriveBackupWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DriveBackupWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -1311,50 +1225,41 @@ impl ::qmp_types::de::SerializeMembers for TransactionAction {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            TransactionActionBranch::Abort(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            TransactionActionBranch::Abort(branch) => members.members(branch),
             TransactionActionBranch::BlockDirtyBitmapAdd(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
+                members.members(branch)
             }
             TransactionActionBranch::BlockDirtyBitmapRemove(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
+                members.members(branch)
             }
             TransactionActionBranch::BlockDirtyBitmapClear(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
+                members.members(branch)
             }
             TransactionActionBranch::BlockDirtyBitmapEnable(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
+                members.members(branch)
             }
             TransactionActionBranch::BlockDirtyBitmapDisable(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
+                members.members(branch)
             }
             TransactionActionBranch::BlockDirtyBitmapMerge(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
+                members.members(branch)
             }
-            TransactionActionBranch::BlockdevBackup(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            TransactionActionBranch::BlockdevSnapshot(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            TransactionActionBranch::BlockdevBackup(branch) => members.members(branch),
+            TransactionActionBranch::BlockdevSnapshot(branch) => members.members(branch),
             TransactionActionBranch::BlockdevSnapshotInternalSync(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
+                members.members(branch)
             }
             TransactionActionBranch::BlockdevSnapshotSync(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
+                members.members(branch)
             }
-            TransactionActionBranch::DriveBackup(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            TransactionActionBranch::DriveBackup(branch) => members.members(branch),
             TransactionActionBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for TransactionAction {
@@ -1391,18 +1296,9 @@ impl<'de> ::serde::Deserialize<'de> for TransactionAction {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -1537,13 +1433,10 @@ impl ::qmp_types::de::SerializeMembers for TransactionProperties {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.completion_mode {
-            map.serialize_entry("completion-mode", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("completion-mode", &self.completion_mode);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for TransactionProperties {
@@ -1583,18 +1476,12 @@ impl<'de> ::serde::Deserialize<'de> for TransactionProperties {
                 >(&mut map)? {
                     match key.as_str() {
                         "completion-mode" => {
-                            m_completion_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_completion_mode)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(TransactionProperties {
                     completion_mode: m_completion_mode,
@@ -1701,14 +1588,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("actions", &self.actions)?;
-            if let ::std::option::Option::Some(value) = &self.properties {
-                map.serialize_entry("properties", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("actions", &self.actions);
+            members.opt("properties", &self.properties);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for Transaction {
@@ -1750,24 +1634,18 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "actions" => {
-                                m_actions = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "actions" => ::qmp_types::de::next(&mut map, &mut m_actions),
                             "properties" => {
-                                m_properties = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_properties)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(Transaction {
                         actions: ::qmp_types::de::required(m_actions, "actions")?,

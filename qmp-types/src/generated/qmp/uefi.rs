@@ -58,20 +58,15 @@ impl ::qmp_types::de::SerializeMembers for UefiVariable {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("guid", &self.guid)?;
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("attr", &self.attr)?;
-        map.serialize_entry("data", &self.data)?;
-        if let ::std::option::Option::Some(value) = &self.time {
-            map.serialize_entry("time", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.digest {
-            map.serialize_entry("digest", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("guid", &self.guid);
+        members.req("name", &self.name);
+        members.req("attr", &self.attr);
+        members.req("data", &self.data);
+        members.opt("time", &self.time);
+        members.opt("digest", &self.digest);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for UefiVariable {
@@ -113,44 +108,16 @@ impl<'de> ::serde::Deserialize<'de> for UefiVariable {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "guid" => {
-                            m_guid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "attr" => {
-                            m_attr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "time" => {
-                            m_time = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "digest" => {
-                            m_digest = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "guid" => ::qmp_types::de::next(&mut map, &mut m_guid),
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "attr" => ::qmp_types::de::next(&mut map, &mut m_attr),
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
+                        "time" => ::qmp_types::de::next(&mut map, &mut m_time),
+                        "digest" => ::qmp_types::de::next(&mut map, &mut m_digest),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(UefiVariable {
                     guid: ::qmp_types::de::required(m_guid, "guid")?,
@@ -197,12 +164,11 @@ impl ::qmp_types::de::SerializeMembers for UefiVarStore {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("version", &self.version)?;
-        map.serialize_entry("variables", &self.variables)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("version", &self.version);
+        members.req("variables", &self.variables);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for UefiVarStore {
@@ -242,24 +208,12 @@ impl<'de> ::serde::Deserialize<'de> for UefiVarStore {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "version" => {
-                            m_version = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "variables" => {
-                            m_variables = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "version" => ::qmp_types::de::next(&mut map, &mut m_version),
+                        "variables" => ::qmp_types::de::next(&mut map, &mut m_variables),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(UefiVarStore {
                     version: ::qmp_types::de::required(m_version, "version")?,

@@ -265,22 +265,17 @@ impl ::qmp_types::de::SerializeMembers for SetPasswordOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("password", &self.password)?;
-        if let ::std::option::Option::Some(value) = &self.connected {
-            map.serialize_entry("connected", value)?;
-        }
-        map.serialize_entry("protocol", self.protocol.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("password", &self.password);
+        members.opt("connected", &self.connected);
+        members.req("protocol", self.protocol.as_str());
         match &self.protocol {
-            SetPasswordOptionsBranch::Vnc(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            SetPasswordOptionsBranch::Vnc(branch) => members.members(branch),
             SetPasswordOptionsBranch::Spice => {}
             SetPasswordOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SetPasswordOptions {
@@ -319,28 +314,11 @@ impl<'de> ::serde::Deserialize<'de> for SetPasswordOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "password" => {
-                            m_password = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "connected" => {
-                            m_connected = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "protocol" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "password" => ::qmp_types::de::next(&mut map, &mut m_password),
+                        "connected" => ::qmp_types::de::next(&mut map, &mut m_connected),
+                        "protocol" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "protocol")?;
                 #[allow(unused_mut)]
@@ -401,13 +379,10 @@ impl ::qmp_types::de::SerializeMembers for SetPasswordOptionsVnc {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.display {
-            map.serialize_entry("display", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("display", &self.display);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SetPasswordOptionsVnc {
@@ -444,19 +419,11 @@ impl<'de> ::serde::Deserialize<'de> for SetPasswordOptionsVnc {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "display" => {
-                            m_display = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "display" => ::qmp_types::de::next(&mut map, &mut m_display),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SetPasswordOptionsVnc {
                     display: m_display,
@@ -529,19 +496,16 @@ impl ::qmp_types::de::SerializeMembers for ExpirePasswordOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("time", &self.time)?;
-        map.serialize_entry("protocol", self.protocol.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("time", &self.time);
+        members.req("protocol", self.protocol.as_str());
         match &self.protocol {
-            ExpirePasswordOptionsBranch::Vnc(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            ExpirePasswordOptionsBranch::Vnc(branch) => members.members(branch),
             ExpirePasswordOptionsBranch::Spice => {}
             ExpirePasswordOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ExpirePasswordOptions {
@@ -579,23 +543,10 @@ impl<'de> ::serde::Deserialize<'de> for ExpirePasswordOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "time" => {
-                            m_time = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "protocol" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "time" => ::qmp_types::de::next(&mut map, &mut m_time),
+                        "protocol" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "protocol")?;
                 #[allow(unused_mut)]
@@ -655,13 +606,10 @@ impl ::qmp_types::de::SerializeMembers for ExpirePasswordOptionsVnc {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.display {
-            map.serialize_entry("display", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("display", &self.display);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for ExpirePasswordOptionsVnc {
@@ -698,19 +646,11 @@ impl<'de> ::serde::Deserialize<'de> for ExpirePasswordOptionsVnc {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "display" => {
-                            m_display = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "display" => ::qmp_types::de::next(&mut map, &mut m_display),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(ExpirePasswordOptionsVnc {
                     display: m_display,
@@ -858,13 +798,12 @@ impl ::qmp_types::de::SerializeMembers for SpiceBasicInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("host", &self.host)?;
-        map.serialize_entry("port", &self.port)?;
-        map.serialize_entry("family", &self.family)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("host", &self.host);
+        members.req("port", &self.port);
+        members.req("family", &self.family);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SpiceBasicInfo {
@@ -903,29 +842,13 @@ impl<'de> ::serde::Deserialize<'de> for SpiceBasicInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "host" => {
-                            m_host = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "port" => {
-                            m_port = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "family" => {
-                            m_family = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SpiceBasicInfo {
                     host: ::qmp_types::de::required(m_host, "host")?,
@@ -981,16 +904,13 @@ impl ::qmp_types::de::SerializeMembers for SpiceServerInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("host", &self.host)?;
-        map.serialize_entry("port", &self.port)?;
-        map.serialize_entry("family", &self.family)?;
-        if let ::std::option::Option::Some(value) = &self.auth {
-            map.serialize_entry("auth", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("host", &self.host);
+        members.req("port", &self.port);
+        members.req("family", &self.family);
+        members.opt("auth", &self.auth);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SpiceServerInfo {
@@ -1030,34 +950,14 @@ impl<'de> ::serde::Deserialize<'de> for SpiceServerInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "host" => {
-                            m_host = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "port" => {
-                            m_port = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "family" => {
-                            m_family = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "auth" => {
-                            m_auth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
+                        "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SpiceServerInfo {
                     host: ::qmp_types::de::required(m_host, "host")?,
@@ -1132,17 +1032,16 @@ impl ::qmp_types::de::SerializeMembers for SpiceChannel {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("host", &self.host)?;
-        map.serialize_entry("port", &self.port)?;
-        map.serialize_entry("family", &self.family)?;
-        map.serialize_entry("connection-id", &self.connection_id)?;
-        map.serialize_entry("channel-type", &self.channel_type)?;
-        map.serialize_entry("channel-id", &self.channel_id)?;
-        map.serialize_entry("tls", &self.tls)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("host", &self.host);
+        members.req("port", &self.port);
+        members.req("family", &self.family);
+        members.req("connection-id", &self.connection_id);
+        members.req("channel-type", &self.channel_type);
+        members.req("channel-id", &self.channel_id);
+        members.req("tls", &self.tls);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SpiceChannel {
@@ -1185,49 +1084,23 @@ impl<'de> ::serde::Deserialize<'de> for SpiceChannel {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "host" => {
-                            m_host = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "port" => {
-                            m_port = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "family" => {
-                            m_family = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
                         "connection-id" => {
-                            m_connection_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_connection_id)
                         }
                         "channel-type" => {
-                            m_channel_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_channel_type)
                         }
                         "channel-id" => {
-                            m_channel_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_channel_id)
                         }
-                        "tls" => {
-                            m_tls = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "tls" => ::qmp_types::de::next(&mut map, &mut m_tls),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SpiceChannel {
                     host: ::qmp_types::de::required(m_host, "host")?,
@@ -1427,31 +1300,18 @@ impl ::qmp_types::de::SerializeMembers for SpiceInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("enabled", &self.enabled)?;
-        map.serialize_entry("migrated", &self.migrated)?;
-        if let ::std::option::Option::Some(value) = &self.host {
-            map.serialize_entry("host", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.port {
-            map.serialize_entry("port", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.tls_port {
-            map.serialize_entry("tls-port", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.auth {
-            map.serialize_entry("auth", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.compiled_version {
-            map.serialize_entry("compiled-version", value)?;
-        }
-        map.serialize_entry("mouse-mode", &self.mouse_mode)?;
-        if let ::std::option::Option::Some(value) = &self.channels {
-            map.serialize_entry("channels", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("enabled", &self.enabled);
+        members.req("migrated", &self.migrated);
+        members.opt("host", &self.host);
+        members.opt("port", &self.port);
+        members.opt("tls-port", &self.tls_port);
+        members.opt("auth", &self.auth);
+        members.opt("compiled-version", &self.compiled_version);
+        members.req("mouse-mode", &self.mouse_mode);
+        members.opt("channels", &self.channels);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for SpiceInfo {
@@ -1502,59 +1362,23 @@ impl<'de> ::serde::Deserialize<'de> for SpiceInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "enabled" => {
-                            m_enabled = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "migrated" => {
-                            m_migrated = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "host" => {
-                            m_host = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "port" => {
-                            m_port = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "tls-port" => {
-                            m_tls_port = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "auth" => {
-                            m_auth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
+                        "migrated" => ::qmp_types::de::next(&mut map, &mut m_migrated),
+                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                        "port" => ::qmp_types::de::next(&mut map, &mut m_port),
+                        "tls-port" => ::qmp_types::de::next(&mut map, &mut m_tls_port),
+                        "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
                         "compiled-version" => {
-                            m_compiled_version = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_compiled_version)
                         }
                         "mouse-mode" => {
-                            m_mouse_mode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_mouse_mode)
                         }
-                        "channels" => {
-                            m_channels = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "channels" => ::qmp_types::de::next(&mut map, &mut m_channels),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(SpiceInfo {
                     enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
@@ -1619,14 +1443,13 @@ impl ::qmp_types::de::SerializeMembers for VncBasicInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("host", &self.host)?;
-        map.serialize_entry("service", &self.service)?;
-        map.serialize_entry("family", &self.family)?;
-        map.serialize_entry("websocket", &self.websocket)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("host", &self.host);
+        members.req("service", &self.service);
+        members.req("family", &self.family);
+        members.req("websocket", &self.websocket);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VncBasicInfo {
@@ -1666,34 +1489,14 @@ impl<'de> ::serde::Deserialize<'de> for VncBasicInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "host" => {
-                            m_host = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "service" => {
-                            m_service = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "family" => {
-                            m_family = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "websocket" => {
-                            m_websocket = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                        "service" => ::qmp_types::de::next(&mut map, &mut m_service),
+                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
+                        "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VncBasicInfo {
                     host: ::qmp_types::de::required(m_host, "host")?,
@@ -1757,17 +1560,14 @@ impl ::qmp_types::de::SerializeMembers for VncServerInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("host", &self.host)?;
-        map.serialize_entry("service", &self.service)?;
-        map.serialize_entry("family", &self.family)?;
-        map.serialize_entry("websocket", &self.websocket)?;
-        if let ::std::option::Option::Some(value) = &self.auth {
-            map.serialize_entry("auth", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("host", &self.host);
+        members.req("service", &self.service);
+        members.req("family", &self.family);
+        members.req("websocket", &self.websocket);
+        members.opt("auth", &self.auth);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VncServerInfo {
@@ -1808,39 +1608,15 @@ impl<'de> ::serde::Deserialize<'de> for VncServerInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "host" => {
-                            m_host = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "service" => {
-                            m_service = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "family" => {
-                            m_family = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "websocket" => {
-                            m_websocket = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "auth" => {
-                            m_auth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                        "service" => ::qmp_types::de::next(&mut map, &mut m_service),
+                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
+                        "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
+                        "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VncServerInfo {
                     host: ::qmp_types::de::required(m_host, "host")?,
@@ -1909,20 +1685,15 @@ impl ::qmp_types::de::SerializeMembers for VncClientInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("host", &self.host)?;
-        map.serialize_entry("service", &self.service)?;
-        map.serialize_entry("family", &self.family)?;
-        map.serialize_entry("websocket", &self.websocket)?;
-        if let ::std::option::Option::Some(value) = &self.x509_dname {
-            map.serialize_entry("x509_dname", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.sasl_username {
-            map.serialize_entry("sasl_username", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("host", &self.host);
+        members.req("service", &self.service);
+        members.req("family", &self.family);
+        members.req("websocket", &self.websocket);
+        members.opt("x509_dname", &self.x509_dname);
+        members.opt("sasl_username", &self.sasl_username);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VncClientInfo {
@@ -1964,44 +1735,20 @@ impl<'de> ::serde::Deserialize<'de> for VncClientInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "host" => {
-                            m_host = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "service" => {
-                            m_service = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "family" => {
-                            m_family = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "websocket" => {
-                            m_websocket = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                        "service" => ::qmp_types::de::next(&mut map, &mut m_service),
+                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
+                        "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
                         "x509_dname" => {
-                            m_x509_dname = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_x509_dname)
                         }
                         "sasl_username" => {
-                            m_sasl_username = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_sasl_username)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VncClientInfo {
                     host: ::qmp_types::de::required(m_host, "host")?,
@@ -2087,26 +1834,15 @@ impl ::qmp_types::de::SerializeMembers for VncInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("enabled", &self.enabled)?;
-        if let ::std::option::Option::Some(value) = &self.host {
-            map.serialize_entry("host", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.family {
-            map.serialize_entry("family", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.service {
-            map.serialize_entry("service", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.auth {
-            map.serialize_entry("auth", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.clients {
-            map.serialize_entry("clients", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("enabled", &self.enabled);
+        members.opt("host", &self.host);
+        members.opt("family", &self.family);
+        members.opt("service", &self.service);
+        members.opt("auth", &self.auth);
+        members.opt("clients", &self.clients);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VncInfo {
@@ -2150,44 +1886,16 @@ impl<'de> ::serde::Deserialize<'de> for VncInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "enabled" => {
-                            m_enabled = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "host" => {
-                            m_host = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "family" => {
-                            m_family = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "service" => {
-                            m_service = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "auth" => {
-                            m_auth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "clients" => {
-                            m_clients = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "enabled" => ::qmp_types::de::next(&mut map, &mut m_enabled),
+                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
+                        "service" => ::qmp_types::de::next(&mut map, &mut m_service),
+                        "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
+                        "clients" => ::qmp_types::de::next(&mut map, &mut m_clients),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VncInfo {
                     enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
@@ -2535,18 +2243,15 @@ impl ::qmp_types::de::SerializeMembers for VncServerInfo2 {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("host", &self.host)?;
-        map.serialize_entry("service", &self.service)?;
-        map.serialize_entry("family", &self.family)?;
-        map.serialize_entry("websocket", &self.websocket)?;
-        map.serialize_entry("auth", &self.auth)?;
-        if let ::std::option::Option::Some(value) = &self.vencrypt {
-            map.serialize_entry("vencrypt", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("host", &self.host);
+        members.req("service", &self.service);
+        members.req("family", &self.family);
+        members.req("websocket", &self.websocket);
+        members.req("auth", &self.auth);
+        members.opt("vencrypt", &self.vencrypt);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VncServerInfo2 {
@@ -2588,44 +2293,16 @@ impl<'de> ::serde::Deserialize<'de> for VncServerInfo2 {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "host" => {
-                            m_host = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "service" => {
-                            m_service = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "family" => {
-                            m_family = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "websocket" => {
-                            m_websocket = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "auth" => {
-                            m_auth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vencrypt" => {
-                            m_vencrypt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "host" => ::qmp_types::de::next(&mut map, &mut m_host),
+                        "service" => ::qmp_types::de::next(&mut map, &mut m_service),
+                        "family" => ::qmp_types::de::next(&mut map, &mut m_family),
+                        "websocket" => ::qmp_types::de::next(&mut map, &mut m_websocket),
+                        "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
+                        "vencrypt" => ::qmp_types::de::next(&mut map, &mut m_vencrypt),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VncServerInfo2 {
                     host: ::qmp_types::de::required(m_host, "host")?,
@@ -2697,20 +2374,15 @@ impl ::qmp_types::de::SerializeMembers for VncInfo2 {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        map.serialize_entry("server", &self.server)?;
-        map.serialize_entry("clients", &self.clients)?;
-        map.serialize_entry("auth", &self.auth)?;
-        if let ::std::option::Option::Some(value) = &self.vencrypt {
-            map.serialize_entry("vencrypt", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.display {
-            map.serialize_entry("display", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.req("server", &self.server);
+        members.req("clients", &self.clients);
+        members.req("auth", &self.auth);
+        members.opt("vencrypt", &self.vencrypt);
+        members.opt("display", &self.display);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VncInfo2 {
@@ -2756,44 +2428,16 @@ impl<'de> ::serde::Deserialize<'de> for VncInfo2 {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "server" => {
-                            m_server = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "clients" => {
-                            m_clients = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "auth" => {
-                            m_auth = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vencrypt" => {
-                            m_vencrypt = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "display" => {
-                            m_display = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
+                        "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                        "clients" => ::qmp_types::de::next(&mut map, &mut m_clients),
+                        "auth" => ::qmp_types::de::next(&mut map, &mut m_auth),
+                        "vencrypt" => ::qmp_types::de::next(&mut map, &mut m_vencrypt),
+                        "display" => ::qmp_types::de::next(&mut map, &mut m_display),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VncInfo2 {
                     id: ::qmp_types::de::required(m_id, "id")?,
@@ -2852,14 +2496,13 @@ impl ::qmp_types::de::SerializeMembers for MouseInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("index", &self.index)?;
-        map.serialize_entry("current", &self.current)?;
-        map.serialize_entry("absolute", &self.absolute)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("index", &self.index);
+        members.req("current", &self.current);
+        members.req("absolute", &self.absolute);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for MouseInfo {
@@ -2899,34 +2542,14 @@ impl<'de> ::serde::Deserialize<'de> for MouseInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "index" => {
-                            m_index = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "current" => {
-                            m_current = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "absolute" => {
-                            m_absolute = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "index" => ::qmp_types::de::next(&mut map, &mut m_index),
+                        "current" => ::qmp_types::de::next(&mut map, &mut m_current),
+                        "absolute" => ::qmp_types::de::next(&mut map, &mut m_absolute),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(MouseInfo {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -3976,11 +3599,10 @@ impl ::qmp_types::de::SerializeMembers for IntWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for IntWrapper {
@@ -4017,19 +3639,11 @@ impl<'de> ::serde::Deserialize<'de> for IntWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(IntWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -4068,11 +3682,10 @@ impl ::qmp_types::de::SerializeMembers for QKeyCodeWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for QKeyCodeWrapper {
@@ -4109,19 +3722,11 @@ impl<'de> ::serde::Deserialize<'de> for QKeyCodeWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(QKeyCodeWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -4179,20 +3784,15 @@ impl ::qmp_types::de::SerializeMembers for KeyValue {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            KeyValueBranch::Number(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            KeyValueBranch::Qcode(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            KeyValueBranch::Number(branch) => members.members(branch),
+            KeyValueBranch::Qcode(branch) => members.members(branch),
             KeyValueBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for KeyValue {
@@ -4229,18 +3829,9 @@ impl<'de> ::serde::Deserialize<'de> for KeyValue {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -4655,12 +4246,11 @@ impl ::qmp_types::de::SerializeMembers for InputKeyEvent {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("key", &self.key)?;
-        map.serialize_entry("down", &self.down)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("key", &self.key);
+        members.req("down", &self.down);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for InputKeyEvent {
@@ -4698,24 +4288,12 @@ impl<'de> ::serde::Deserialize<'de> for InputKeyEvent {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "key" => {
-                            m_key = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "down" => {
-                            m_down = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "key" => ::qmp_types::de::next(&mut map, &mut m_key),
+                        "down" => ::qmp_types::de::next(&mut map, &mut m_down),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(InputKeyEvent {
                     key: ::qmp_types::de::required(m_key, "key")?,
@@ -4758,12 +4336,11 @@ impl ::qmp_types::de::SerializeMembers for InputBtnEvent {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("button", &self.button)?;
-        map.serialize_entry("down", &self.down)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("button", &self.button);
+        members.req("down", &self.down);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for InputBtnEvent {
@@ -4801,24 +4378,12 @@ impl<'de> ::serde::Deserialize<'de> for InputBtnEvent {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "button" => {
-                            m_button = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "down" => {
-                            m_down = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "button" => ::qmp_types::de::next(&mut map, &mut m_button),
+                        "down" => ::qmp_types::de::next(&mut map, &mut m_down),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(InputBtnEvent {
                     button: ::qmp_types::de::required(m_button, "button")?,
@@ -4862,12 +4427,11 @@ impl ::qmp_types::de::SerializeMembers for InputMoveEvent {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("axis", &self.axis)?;
-        map.serialize_entry("value", &self.value)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("axis", &self.axis);
+        members.req("value", &self.value);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for InputMoveEvent {
@@ -4905,24 +4469,12 @@ impl<'de> ::serde::Deserialize<'de> for InputMoveEvent {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "axis" => {
-                            m_axis = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "value" => {
-                            m_value = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "axis" => ::qmp_types::de::next(&mut map, &mut m_axis),
+                        "value" => ::qmp_types::de::next(&mut map, &mut m_value),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(InputMoveEvent {
                     axis: ::qmp_types::de::required(m_axis, "axis")?,
@@ -4981,15 +4533,14 @@ impl ::qmp_types::de::SerializeMembers for InputMultiTouchEvent {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", &self.r#type)?;
-        map.serialize_entry("slot", &self.slot)?;
-        map.serialize_entry("tracking-id", &self.tracking_id)?;
-        map.serialize_entry("axis", &self.axis)?;
-        map.serialize_entry("value", &self.value)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", &self.r#type);
+        members.req("slot", &self.slot);
+        members.req("tracking-id", &self.tracking_id);
+        members.req("axis", &self.axis);
+        members.req("value", &self.value);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for InputMultiTouchEvent {
@@ -5030,39 +4581,17 @@ impl<'de> ::serde::Deserialize<'de> for InputMultiTouchEvent {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            m_type = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "slot" => {
-                            m_slot = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "type" => ::qmp_types::de::next(&mut map, &mut m_type),
+                        "slot" => ::qmp_types::de::next(&mut map, &mut m_slot),
                         "tracking-id" => {
-                            m_tracking_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_tracking_id)
                         }
-                        "axis" => {
-                            m_axis = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "value" => {
-                            m_value = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "axis" => ::qmp_types::de::next(&mut map, &mut m_axis),
+                        "value" => ::qmp_types::de::next(&mut map, &mut m_value),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(InputMultiTouchEvent {
                     r#type: ::qmp_types::de::required(m_type, "type")?,
@@ -5225,11 +4754,10 @@ impl ::qmp_types::de::SerializeMembers for InputKeyEventWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for InputKeyEventWrapper {
@@ -5266,19 +4794,11 @@ impl<'de> ::serde::Deserialize<'de> for InputKeyEventWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(InputKeyEventWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -5317,11 +4837,10 @@ impl ::qmp_types::de::SerializeMembers for InputBtnEventWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for InputBtnEventWrapper {
@@ -5358,19 +4877,11 @@ impl<'de> ::serde::Deserialize<'de> for InputBtnEventWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(InputBtnEventWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -5409,11 +4920,10 @@ impl ::qmp_types::de::SerializeMembers for InputMoveEventWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for InputMoveEventWrapper {
@@ -5450,19 +4960,11 @@ impl<'de> ::serde::Deserialize<'de> for InputMoveEventWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(InputMoveEventWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -5501,11 +5003,10 @@ impl ::qmp_types::de::SerializeMembers for InputMultiTouchEventWrapper {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("data", &self.data)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("data", &self.data);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for InputMultiTouchEventWrapper {
@@ -5542,19 +5043,11 @@ impl<'de> ::serde::Deserialize<'de> for InputMultiTouchEventWrapper {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "data" => {
-                            m_data = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "data" => ::qmp_types::de::next(&mut map, &mut m_data),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(InputMultiTouchEventWrapper {
                     data: ::qmp_types::de::required(m_data, "data")?,
@@ -5624,29 +5117,18 @@ impl ::qmp_types::de::SerializeMembers for InputEvent {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            InputEventBranch::Key(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            InputEventBranch::Btn(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            InputEventBranch::Rel(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            InputEventBranch::Abs(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            InputEventBranch::Mtt(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            InputEventBranch::Key(branch) => members.members(branch),
+            InputEventBranch::Btn(branch) => members.members(branch),
+            InputEventBranch::Rel(branch) => members.members(branch),
+            InputEventBranch::Abs(branch) => members.members(branch),
+            InputEventBranch::Mtt(branch) => members.members(branch),
             InputEventBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for InputEvent {
@@ -5683,18 +5165,9 @@ impl<'de> ::serde::Deserialize<'de> for InputEvent {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -5785,22 +5258,13 @@ impl ::qmp_types::de::SerializeMembers for DisplayGTK {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.grab_on_hover {
-            map.serialize_entry("grab-on-hover", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.zoom_to_fit {
-            map.serialize_entry("zoom-to-fit", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.show_tabs {
-            map.serialize_entry("show-tabs", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.show_menubar {
-            map.serialize_entry("show-menubar", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("grab-on-hover", &self.grab_on_hover);
+        members.opt("zoom-to-fit", &self.zoom_to_fit);
+        members.opt("show-tabs", &self.show_tabs);
+        members.opt("show-menubar", &self.show_menubar);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DisplayGTK {
@@ -5841,33 +5305,19 @@ impl<'de> ::serde::Deserialize<'de> for DisplayGTK {
                 >(&mut map)? {
                     match key.as_str() {
                         "grab-on-hover" => {
-                            m_grab_on_hover = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_grab_on_hover)
                         }
                         "zoom-to-fit" => {
-                            m_zoom_to_fit = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_zoom_to_fit)
                         }
-                        "show-tabs" => {
-                            m_show_tabs = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "show-tabs" => ::qmp_types::de::next(&mut map, &mut m_show_tabs),
                         "show-menubar" => {
-                            m_show_menubar = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_show_menubar)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DisplayGTK {
                     grab_on_hover: m_grab_on_hover,
@@ -5911,13 +5361,10 @@ impl ::qmp_types::de::SerializeMembers for DisplayEGLHeadless {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.rendernode {
-            map.serialize_entry("rendernode", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("rendernode", &self.rendernode);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DisplayEGLHeadless {
@@ -5955,18 +5402,12 @@ impl<'de> ::serde::Deserialize<'de> for DisplayEGLHeadless {
                 >(&mut map)? {
                     match key.as_str() {
                         "rendernode" => {
-                            m_rendernode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_rendernode)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DisplayEGLHeadless {
                     rendernode: m_rendernode,
@@ -6017,22 +5458,13 @@ impl ::qmp_types::de::SerializeMembers for DisplayDBus {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.rendernode {
-            map.serialize_entry("rendernode", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.addr {
-            map.serialize_entry("addr", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.p2p {
-            map.serialize_entry("p2p", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.audiodev {
-            map.serialize_entry("audiodev", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("rendernode", &self.rendernode);
+        members.opt("addr", &self.addr);
+        members.opt("p2p", &self.p2p);
+        members.opt("audiodev", &self.audiodev);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DisplayDBus {
@@ -6073,33 +5505,15 @@ impl<'de> ::serde::Deserialize<'de> for DisplayDBus {
                 >(&mut map)? {
                     match key.as_str() {
                         "rendernode" => {
-                            m_rendernode = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_rendernode)
                         }
-                        "addr" => {
-                            m_addr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "p2p" => {
-                            m_p2p = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "audiodev" => {
-                            m_audiodev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                        "p2p" => ::qmp_types::de::next(&mut map, &mut m_p2p),
+                        "audiodev" => ::qmp_types::de::next(&mut map, &mut m_audiodev),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DisplayDBus {
                     rendernode: m_rendernode,
@@ -6256,13 +5670,10 @@ impl ::qmp_types::de::SerializeMembers for DisplayCurses {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.charset {
-            map.serialize_entry("charset", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("charset", &self.charset);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DisplayCurses {
@@ -6299,19 +5710,11 @@ impl<'de> ::serde::Deserialize<'de> for DisplayCurses {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "charset" => {
-                            m_charset = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "charset" => ::qmp_types::de::next(&mut map, &mut m_charset),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DisplayCurses {
                     charset: m_charset,
@@ -6373,25 +5776,14 @@ impl ::qmp_types::de::SerializeMembers for DisplayCocoa {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.left_command_key {
-            map.serialize_entry("left-command-key", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.full_grab {
-            map.serialize_entry("full-grab", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.swap_opt_cmd {
-            map.serialize_entry("swap-opt-cmd", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.zoom_to_fit {
-            map.serialize_entry("zoom-to-fit", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.zoom_interpolation {
-            map.serialize_entry("zoom-interpolation", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("left-command-key", &self.left_command_key);
+        members.opt("full-grab", &self.full_grab);
+        members.opt("swap-opt-cmd", &self.swap_opt_cmd);
+        members.opt("zoom-to-fit", &self.zoom_to_fit);
+        members.opt("zoom-interpolation", &self.zoom_interpolation);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DisplayCocoa {
@@ -6433,38 +5825,22 @@ impl<'de> ::serde::Deserialize<'de> for DisplayCocoa {
                 >(&mut map)? {
                     match key.as_str() {
                         "left-command-key" => {
-                            m_left_command_key = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_left_command_key)
                         }
-                        "full-grab" => {
-                            m_full_grab = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "full-grab" => ::qmp_types::de::next(&mut map, &mut m_full_grab),
                         "swap-opt-cmd" => {
-                            m_swap_opt_cmd = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_swap_opt_cmd)
                         }
                         "zoom-to-fit" => {
-                            m_zoom_to_fit = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_zoom_to_fit)
                         }
                         "zoom-interpolation" => {
-                            m_zoom_interpolation = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_zoom_interpolation)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DisplayCocoa {
                     left_command_key: m_left_command_key,
@@ -6614,13 +5990,10 @@ impl ::qmp_types::de::SerializeMembers for DisplaySDL {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.grab_mod {
-            map.serialize_entry("grab-mod", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("grab-mod", &self.grab_mod);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DisplaySDL {
@@ -6657,19 +6030,11 @@ impl<'de> ::serde::Deserialize<'de> for DisplaySDL {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "grab-mod" => {
-                            m_grab_mod = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "grab-mod" => ::qmp_types::de::next(&mut map, &mut m_grab_mod),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DisplaySDL {
                     grab_mod: m_grab_mod,
@@ -6943,47 +6308,26 @@ impl ::qmp_types::de::SerializeMembers for DisplayOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.full_screen {
-            map.serialize_entry("full-screen", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.window_close {
-            map.serialize_entry("window-close", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.show_cursor {
-            map.serialize_entry("show-cursor", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.gl {
-            map.serialize_entry("gl", value)?;
-        }
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("full-screen", &self.full_screen);
+        members.opt("window-close", &self.window_close);
+        members.opt("show-cursor", &self.show_cursor);
+        members.opt("gl", &self.gl);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
             DisplayOptionsBranch::Default => {}
             DisplayOptionsBranch::None => {}
-            DisplayOptionsBranch::Gtk(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            DisplayOptionsBranch::Sdl(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            DisplayOptionsBranch::EglHeadless(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            DisplayOptionsBranch::Curses(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            DisplayOptionsBranch::Cocoa(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            DisplayOptionsBranch::Gtk(branch) => members.members(branch),
+            DisplayOptionsBranch::Sdl(branch) => members.members(branch),
+            DisplayOptionsBranch::EglHeadless(branch) => members.members(branch),
+            DisplayOptionsBranch::Curses(branch) => members.members(branch),
+            DisplayOptionsBranch::Cocoa(branch) => members.members(branch),
             DisplayOptionsBranch::SpiceApp => {}
-            DisplayOptionsBranch::Dbus(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            DisplayOptionsBranch::Dbus(branch) => members.members(branch),
             DisplayOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DisplayOptions {
@@ -7025,37 +6369,18 @@ impl<'de> ::serde::Deserialize<'de> for DisplayOptions {
                 >(&mut map)? {
                     match key.as_str() {
                         "full-screen" => {
-                            m_full_screen = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_full_screen)
                         }
                         "window-close" => {
-                            m_window_close = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_window_close)
                         }
                         "show-cursor" => {
-                            m_show_cursor = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_show_cursor)
                         }
-                        "gl" => {
-                            m_gl = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "gl" => ::qmp_types::de::next(&mut map, &mut m_gl),
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -7245,13 +6570,10 @@ impl ::qmp_types::de::SerializeMembers for DisplayReloadOptionsVNC {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.tls_certs {
-            map.serialize_entry("tls-certs", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("tls-certs", &self.tls_certs);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DisplayReloadOptionsVNC {
@@ -7288,19 +6610,11 @@ impl<'de> ::serde::Deserialize<'de> for DisplayReloadOptionsVNC {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "tls-certs" => {
-                            m_tls_certs = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "tls-certs" => ::qmp_types::de::next(&mut map, &mut m_tls_certs),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DisplayReloadOptionsVNC {
                     tls_certs: m_tls_certs,
@@ -7356,17 +6670,14 @@ impl ::qmp_types::de::SerializeMembers for DisplayReloadOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            DisplayReloadOptionsBranch::Vnc(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            DisplayReloadOptionsBranch::Vnc(branch) => members.members(branch),
             DisplayReloadOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DisplayReloadOptions {
@@ -7403,18 +6714,9 @@ impl<'de> ::serde::Deserialize<'de> for DisplayReloadOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -7565,13 +6867,10 @@ impl ::qmp_types::de::SerializeMembers for DisplayUpdateOptionsVNC {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        if let ::std::option::Option::Some(value) = &self.addresses {
-            map.serialize_entry("addresses", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.opt("addresses", &self.addresses);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DisplayUpdateOptionsVNC {
@@ -7610,19 +6909,11 @@ impl<'de> ::serde::Deserialize<'de> for DisplayUpdateOptionsVNC {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "addresses" => {
-                            m_addresses = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "addresses" => ::qmp_types::de::next(&mut map, &mut m_addresses),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DisplayUpdateOptionsVNC {
                     addresses: m_addresses,
@@ -7678,17 +6969,14 @@ impl ::qmp_types::de::SerializeMembers for DisplayUpdateOptions {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            DisplayUpdateOptionsBranch::Vnc(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            DisplayUpdateOptionsBranch::Vnc(branch) => members.members(branch),
             DisplayUpdateOptionsBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DisplayUpdateOptions {
@@ -7725,18 +7013,9 @@ impl<'de> ::serde::Deserialize<'de> for DisplayUpdateOptions {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -7917,20 +7196,13 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("filename", &self.filename)?;
-            if let ::std::option::Option::Some(value) = &self.device {
-                map.serialize_entry("device", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.head {
-                map.serialize_entry("head", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.format {
-                map.serialize_entry("format", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("filename", &self.filename);
+            members.opt("device", &self.device);
+            members.opt("head", &self.head);
+            members.opt("format", &self.format);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for Screendump {
@@ -7971,33 +7243,19 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "filename" => {
-                                m_filename = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_filename)
                             }
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "head" => {
-                                m_head = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "format" => {
-                                m_format = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                            "head" => ::qmp_types::de::next(&mut map, &mut m_head),
+                            "format" => ::qmp_types::de::next(&mut map, &mut m_format),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(Screendump {
                         filename: ::qmp_types::de::required(m_filename, "filename")?,
@@ -8216,11 +7474,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("password", &self.password)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("password", &self.password);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for ChangeVncPassword {
@@ -8258,18 +7515,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "password" => {
-                                m_password = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_password)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(ChangeVncPassword {
                         password: ::qmp_types::de::required(m_password, "password")?,
@@ -8392,14 +7647,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("keys", &self.keys)?;
-            if let ::std::option::Option::Some(value) = &self.hold_time {
-                map.serialize_entry("hold-time", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("keys", &self.keys);
+            members.opt("hold-time", &self.hold_time);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for SendKey {
@@ -8439,24 +7691,18 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "keys" => {
-                                m_keys = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "keys" => ::qmp_types::de::next(&mut map, &mut m_keys),
                             "hold-time" => {
-                                m_hold_time = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_hold_time)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(SendKey {
                         keys: ::qmp_types::de::required(m_keys, "keys")?,
@@ -8569,17 +7815,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            if let ::std::option::Option::Some(value) = &self.device {
-                map.serialize_entry("device", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.head {
-                map.serialize_entry("head", value)?;
-            }
-            map.serialize_entry("events", &self.events)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.opt("device", &self.device);
+            members.opt("head", &self.head);
+            members.req("events", &self.events);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for InputSendEvent {
@@ -8620,29 +7861,17 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "device" => {
-                                m_device = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "head" => {
-                                m_head = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "events" => {
-                                m_events = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "device" => ::qmp_types::de::next(&mut map, &mut m_device),
+                            "head" => ::qmp_types::de::next(&mut map, &mut m_head),
+                            "events" => ::qmp_types::de::next(&mut map, &mut m_events),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(InputSendEvent {
                         device: m_device,
@@ -8844,21 +8073,14 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("protocol", &self.protocol)?;
-            map.serialize_entry("hostname", &self.hostname)?;
-            if let ::std::option::Option::Some(value) = &self.port {
-                map.serialize_entry("port", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.tls_port {
-                map.serialize_entry("tls-port", value)?;
-            }
-            if let ::std::option::Option::Some(value) = &self.cert_subject {
-                map.serialize_entry("cert-subject", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("protocol", &self.protocol);
+            members.req("hostname", &self.hostname);
+            members.opt("port", &self.port);
+            members.opt("tls-port", &self.tls_port);
+            members.opt("cert-subject", &self.cert_subject);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for ClientMigrateInfo {
@@ -8902,38 +8124,26 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "protocol" => {
-                                m_protocol = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_protocol)
                             }
                             "hostname" => {
-                                m_hostname = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_hostname)
                             }
-                            "port" => {
-                                m_port = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "port" => ::qmp_types::de::next(&mut map, &mut m_port),
                             "tls-port" => {
-                                m_tls_port = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_tls_port)
                             }
                             "cert-subject" => {
-                                m_cert_subject = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_cert_subject)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(ClientMigrateInfo {
                         protocol: ::qmp_types::de::required(m_protocol, "protocol")?,
@@ -9008,12 +8218,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("server", &self.server)?;
-            map.serialize_entry("client", &self.client)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("server", &self.server);
+            members.req("client", &self.client);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for SpiceConnected {
@@ -9055,24 +8264,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "client" => {
-                                m_client = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                            "client" => ::qmp_types::de::next(&mut map, &mut m_client),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(SpiceConnected {
                         server: ::qmp_types::de::required(m_server, "server")?,
@@ -9140,12 +8341,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("server", &self.server)?;
-            map.serialize_entry("client", &self.client)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("server", &self.server);
+            members.req("client", &self.client);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for SpiceInitialized {
@@ -9187,24 +8387,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "client" => {
-                                m_client = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                            "client" => ::qmp_types::de::next(&mut map, &mut m_client),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(SpiceInitialized {
                         server: ::qmp_types::de::required(m_server, "server")?,
@@ -9269,12 +8461,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("server", &self.server)?;
-            map.serialize_entry("client", &self.client)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("server", &self.server);
+            members.req("client", &self.client);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for SpiceDisconnected {
@@ -9316,24 +8507,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "client" => {
-                                m_client = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                            "client" => ::qmp_types::de::next(&mut map, &mut m_client),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(SpiceDisconnected {
                         server: ::qmp_types::de::required(m_server, "server")?,
@@ -9437,12 +8620,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("server", &self.server)?;
-            map.serialize_entry("client", &self.client)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("server", &self.server);
+            members.req("client", &self.client);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for VncConnected {
@@ -9484,24 +8666,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "client" => {
-                                m_client = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                            "client" => ::qmp_types::de::next(&mut map, &mut m_client),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(VncConnected {
                         server: ::qmp_types::de::required(m_server, "server")?,
@@ -9568,12 +8742,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("server", &self.server)?;
-            map.serialize_entry("client", &self.client)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("server", &self.server);
+            members.req("client", &self.client);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for VncInitialized {
@@ -9615,24 +8788,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "client" => {
-                                m_client = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                            "client" => ::qmp_types::de::next(&mut map, &mut m_client),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(VncInitialized {
                         server: ::qmp_types::de::required(m_server, "server")?,
@@ -9698,12 +8863,11 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("server", &self.server)?;
-            map.serialize_entry("client", &self.client)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("server", &self.server);
+            members.req("client", &self.client);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for VncDisconnected {
@@ -9745,24 +8909,16 @@ pub mod event {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "server" => {
-                                m_server = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "client" => {
-                                m_client = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "server" => ::qmp_types::de::next(&mut map, &mut m_server),
+                            "client" => ::qmp_types::de::next(&mut map, &mut m_client),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(VncDisconnected {
                         server: ::qmp_types::de::required(m_server, "server")?,

@@ -190,13 +190,12 @@ pub mod event {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("device-id", &self.device_id)?;
-            map.serialize_entry("qom-path", &self.qom_path)?;
-            map.serialize_entry("device-state", &self.device_state)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("device-id", &self.device_id);
+            members.req("qom-path", &self.qom_path);
+            members.req("device-state", &self.device_state);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for VfioMigration {
@@ -238,28 +237,22 @@ pub mod event {
                     >(&mut map)? {
                         match key.as_str() {
                             "device-id" => {
-                                m_device_id = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_device_id)
                             }
                             "qom-path" => {
-                                m_qom_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_qom_path)
                             }
                             "device-state" => {
-                                m_device_state = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_device_state)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(VfioMigration {
                         device_id: ::qmp_types::de::required(m_device_id, "device-id")?,

@@ -31,12 +31,11 @@ impl ::qmp_types::de::SerializeMembers for VirtioInfo {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("path", &self.path)?;
-        map.serialize_entry("name", &self.name)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("path", &self.path);
+        members.req("name", &self.name);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VirtioInfo {
@@ -74,24 +73,12 @@ impl<'de> ::serde::Deserialize<'de> for VirtioInfo {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "path" => {
-                            m_path = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VirtioInfo {
                     path: ::qmp_types::de::required(m_path, "path")?,
@@ -179,22 +166,21 @@ impl ::qmp_types::de::SerializeMembers for VhostStatus {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("n-mem-sections", &self.n_mem_sections)?;
-        map.serialize_entry("n-tmp-sections", &self.n_tmp_sections)?;
-        map.serialize_entry("nvqs", &self.nvqs)?;
-        map.serialize_entry("vq-index", &self.vq_index)?;
-        map.serialize_entry("features", &self.features)?;
-        map.serialize_entry("acked-features", &self.acked_features)?;
-        map.serialize_entry("backend-features", &self.backend_features)?;
-        map.serialize_entry("protocol-features", &self.protocol_features)?;
-        map.serialize_entry("max-queues", &self.max_queues)?;
-        map.serialize_entry("backend-cap", &self.backend_cap)?;
-        map.serialize_entry("log-enabled", &self.log_enabled)?;
-        map.serialize_entry("log-size", &self.log_size)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("n-mem-sections", &self.n_mem_sections);
+        members.req("n-tmp-sections", &self.n_tmp_sections);
+        members.req("nvqs", &self.nvqs);
+        members.req("vq-index", &self.vq_index);
+        members.req("features", &self.features);
+        members.req("acked-features", &self.acked_features);
+        members.req("backend-features", &self.backend_features);
+        members.req("protocol-features", &self.protocol_features);
+        members.req("max-queues", &self.max_queues);
+        members.req("backend-cap", &self.backend_cap);
+        members.req("log-enabled", &self.log_enabled);
+        members.req("log-size", &self.log_size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VhostStatus {
@@ -249,73 +235,37 @@ impl<'de> ::serde::Deserialize<'de> for VhostStatus {
                 >(&mut map)? {
                     match key.as_str() {
                         "n-mem-sections" => {
-                            m_n_mem_sections = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_n_mem_sections)
                         }
                         "n-tmp-sections" => {
-                            m_n_tmp_sections = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_n_tmp_sections)
                         }
-                        "nvqs" => {
-                            m_nvqs = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vq-index" => {
-                            m_vq_index = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "features" => {
-                            m_features = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "nvqs" => ::qmp_types::de::next(&mut map, &mut m_nvqs),
+                        "vq-index" => ::qmp_types::de::next(&mut map, &mut m_vq_index),
+                        "features" => ::qmp_types::de::next(&mut map, &mut m_features),
                         "acked-features" => {
-                            m_acked_features = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_acked_features)
                         }
                         "backend-features" => {
-                            m_backend_features = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backend_features)
                         }
                         "protocol-features" => {
-                            m_protocol_features = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_protocol_features)
                         }
                         "max-queues" => {
-                            m_max_queues = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_max_queues)
                         }
                         "backend-cap" => {
-                            m_backend_cap = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backend_cap)
                         }
                         "log-enabled" => {
-                            m_log_enabled = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_log_enabled)
                         }
-                        "log-size" => {
-                            m_log_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "log-size" => ::qmp_types::de::next(&mut map, &mut m_log_size),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VhostStatus {
                     n_mem_sections: ::qmp_types::de::required(
@@ -473,33 +423,30 @@ impl ::qmp_types::de::SerializeMembers for VirtioStatus {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("device-id", &self.device_id)?;
-        map.serialize_entry("vhost-started", &self.vhost_started)?;
-        map.serialize_entry("device-endian", &self.device_endian)?;
-        map.serialize_entry("guest-features", &self.guest_features)?;
-        map.serialize_entry("host-features", &self.host_features)?;
-        map.serialize_entry("backend-features", &self.backend_features)?;
-        map.serialize_entry("num-vqs", &self.num_vqs)?;
-        map.serialize_entry("status", &self.status)?;
-        map.serialize_entry("isr", &self.isr)?;
-        map.serialize_entry("queue-sel", &self.queue_sel)?;
-        map.serialize_entry("vm-running", &self.vm_running)?;
-        map.serialize_entry("broken", &self.broken)?;
-        map.serialize_entry("disabled", &self.disabled)?;
-        map.serialize_entry("use-started", &self.use_started)?;
-        map.serialize_entry("started", &self.started)?;
-        map.serialize_entry("start-on-kick", &self.start_on_kick)?;
-        map.serialize_entry("disable-legacy-check", &self.disable_legacy_check)?;
-        map.serialize_entry("bus-name", &self.bus_name)?;
-        map.serialize_entry("use-guest-notifier-mask", &self.use_guest_notifier_mask)?;
-        if let ::std::option::Option::Some(value) = &self.vhost_dev {
-            map.serialize_entry("vhost-dev", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("device-id", &self.device_id);
+        members.req("vhost-started", &self.vhost_started);
+        members.req("device-endian", &self.device_endian);
+        members.req("guest-features", &self.guest_features);
+        members.req("host-features", &self.host_features);
+        members.req("backend-features", &self.backend_features);
+        members.req("num-vqs", &self.num_vqs);
+        members.req("status", &self.status);
+        members.req("isr", &self.isr);
+        members.req("queue-sel", &self.queue_sel);
+        members.req("vm-running", &self.vm_running);
+        members.req("broken", &self.broken);
+        members.req("disabled", &self.disabled);
+        members.req("use-started", &self.use_started);
+        members.req("started", &self.started);
+        members.req("start-on-kick", &self.start_on_kick);
+        members.req("disable-legacy-check", &self.disable_legacy_check);
+        members.req("bus-name", &self.bus_name);
+        members.req("use-guest-notifier-mask", &self.use_guest_notifier_mask);
+        members.opt("vhost-dev", &self.vhost_dev);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VirtioStatus {
@@ -562,119 +509,54 @@ impl<'de> ::serde::Deserialize<'de> for VirtioStatus {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "device-id" => {
-                            m_device_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "device-id" => ::qmp_types::de::next(&mut map, &mut m_device_id),
                         "vhost-started" => {
-                            m_vhost_started = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vhost_started)
                         }
                         "device-endian" => {
-                            m_device_endian = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_device_endian)
                         }
                         "guest-features" => {
-                            m_guest_features = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_guest_features)
                         }
                         "host-features" => {
-                            m_host_features = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_host_features)
                         }
                         "backend-features" => {
-                            m_backend_features = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_backend_features)
                         }
-                        "num-vqs" => {
-                            m_num_vqs = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "status" => {
-                            m_status = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "isr" => {
-                            m_isr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "queue-sel" => {
-                            m_queue_sel = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "num-vqs" => ::qmp_types::de::next(&mut map, &mut m_num_vqs),
+                        "status" => ::qmp_types::de::next(&mut map, &mut m_status),
+                        "isr" => ::qmp_types::de::next(&mut map, &mut m_isr),
+                        "queue-sel" => ::qmp_types::de::next(&mut map, &mut m_queue_sel),
                         "vm-running" => {
-                            m_vm_running = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vm_running)
                         }
-                        "broken" => {
-                            m_broken = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "disabled" => {
-                            m_disabled = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "broken" => ::qmp_types::de::next(&mut map, &mut m_broken),
+                        "disabled" => ::qmp_types::de::next(&mut map, &mut m_disabled),
                         "use-started" => {
-                            m_use_started = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_use_started)
                         }
-                        "started" => {
-                            m_started = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "started" => ::qmp_types::de::next(&mut map, &mut m_started),
                         "start-on-kick" => {
-                            m_start_on_kick = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_start_on_kick)
                         }
                         "disable-legacy-check" => {
-                            m_disable_legacy_check = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_disable_legacy_check)
                         }
-                        "bus-name" => {
-                            m_bus_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "bus-name" => ::qmp_types::de::next(&mut map, &mut m_bus_name),
                         "use-guest-notifier-mask" => {
-                            m_use_guest_notifier_mask = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_use_guest_notifier_mask,
+                            )
                         }
-                        "vhost-dev" => {
-                            m_vhost_dev = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "vhost-dev" => ::qmp_types::de::next(&mut map, &mut m_vhost_dev),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VirtioStatus {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -766,14 +648,11 @@ impl ::qmp_types::de::SerializeMembers for VirtioDeviceStatus {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("statuses", &self.statuses)?;
-        if let ::std::option::Option::Some(value) = &self.unknown_statuses {
-            map.serialize_entry("unknown-statuses", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("statuses", &self.statuses);
+        members.opt("unknown-statuses", &self.unknown_statuses);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VirtioDeviceStatus {
@@ -813,24 +692,14 @@ impl<'de> ::serde::Deserialize<'de> for VirtioDeviceStatus {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "statuses" => {
-                            m_statuses = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "statuses" => ::qmp_types::de::next(&mut map, &mut m_statuses),
                         "unknown-statuses" => {
-                            m_unknown_statuses = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unknown_statuses)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VirtioDeviceStatus {
                     statuses: ::qmp_types::de::required(m_statuses, "statuses")?,
@@ -876,14 +745,11 @@ impl ::qmp_types::de::SerializeMembers for VhostDeviceProtocols {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("protocols", &self.protocols)?;
-        if let ::std::option::Option::Some(value) = &self.unknown_protocols {
-            map.serialize_entry("unknown-protocols", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("protocols", &self.protocols);
+        members.opt("unknown-protocols", &self.unknown_protocols);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VhostDeviceProtocols {
@@ -923,24 +789,14 @@ impl<'de> ::serde::Deserialize<'de> for VhostDeviceProtocols {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "protocols" => {
-                            m_protocols = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "protocols" => ::qmp_types::de::next(&mut map, &mut m_protocols),
                         "unknown-protocols" => {
-                            m_unknown_protocols = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unknown_protocols)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VhostDeviceProtocols {
                     protocols: ::qmp_types::de::required(m_protocols, "protocols")?,
@@ -989,17 +845,12 @@ impl ::qmp_types::de::SerializeMembers for VirtioDeviceFeatures {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("transports", &self.transports)?;
-        if let ::std::option::Option::Some(value) = &self.dev_features {
-            map.serialize_entry("dev-features", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.unknown_dev_features {
-            map.serialize_entry("unknown-dev-features", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("transports", &self.transports);
+        members.opt("dev-features", &self.dev_features);
+        members.opt("unknown-dev-features", &self.unknown_dev_features);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VirtioDeviceFeatures {
@@ -1043,28 +894,18 @@ impl<'de> ::serde::Deserialize<'de> for VirtioDeviceFeatures {
                 >(&mut map)? {
                     match key.as_str() {
                         "transports" => {
-                            m_transports = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_transports)
                         }
                         "dev-features" => {
-                            m_dev_features = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_dev_features)
                         }
                         "unknown-dev-features" => {
-                            m_unknown_dev_features = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_unknown_dev_features)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VirtioDeviceFeatures {
                     transports: ::qmp_types::de::required(m_transports, "transports")?,
@@ -1160,28 +1001,23 @@ impl ::qmp_types::de::SerializeMembers for VirtQueueStatus {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("queue-index", &self.queue_index)?;
-        map.serialize_entry("inuse", &self.inuse)?;
-        map.serialize_entry("vring-num", &self.vring_num)?;
-        map.serialize_entry("vring-num-default", &self.vring_num_default)?;
-        map.serialize_entry("vring-align", &self.vring_align)?;
-        map.serialize_entry("vring-desc", &self.vring_desc)?;
-        map.serialize_entry("vring-avail", &self.vring_avail)?;
-        map.serialize_entry("vring-used", &self.vring_used)?;
-        if let ::std::option::Option::Some(value) = &self.last_avail_idx {
-            map.serialize_entry("last-avail-idx", value)?;
-        }
-        if let ::std::option::Option::Some(value) = &self.shadow_avail_idx {
-            map.serialize_entry("shadow-avail-idx", value)?;
-        }
-        map.serialize_entry("used-idx", &self.used_idx)?;
-        map.serialize_entry("signalled-used", &self.signalled_used)?;
-        map.serialize_entry("signalled-used-valid", &self.signalled_used_valid)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("queue-index", &self.queue_index);
+        members.req("inuse", &self.inuse);
+        members.req("vring-num", &self.vring_num);
+        members.req("vring-num-default", &self.vring_num_default);
+        members.req("vring-align", &self.vring_align);
+        members.req("vring-desc", &self.vring_desc);
+        members.req("vring-avail", &self.vring_avail);
+        members.req("vring-used", &self.vring_used);
+        members.opt("last-avail-idx", &self.last_avail_idx);
+        members.opt("shadow-avail-idx", &self.shadow_avail_idx);
+        members.req("used-idx", &self.used_idx);
+        members.req("signalled-used", &self.signalled_used);
+        members.req("signalled-used-valid", &self.signalled_used_valid);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VirtQueueStatus {
@@ -1231,84 +1067,44 @@ impl<'de> ::serde::Deserialize<'de> for VirtQueueStatus {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
                         "queue-index" => {
-                            m_queue_index = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_queue_index)
                         }
-                        "inuse" => {
-                            m_inuse = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vring-num" => {
-                            m_vring_num = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "inuse" => ::qmp_types::de::next(&mut map, &mut m_inuse),
+                        "vring-num" => ::qmp_types::de::next(&mut map, &mut m_vring_num),
                         "vring-num-default" => {
-                            m_vring_num_default = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vring_num_default)
                         }
                         "vring-align" => {
-                            m_vring_align = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vring_align)
                         }
                         "vring-desc" => {
-                            m_vring_desc = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vring_desc)
                         }
                         "vring-avail" => {
-                            m_vring_avail = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vring_avail)
                         }
                         "vring-used" => {
-                            m_vring_used = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_vring_used)
                         }
                         "last-avail-idx" => {
-                            m_last_avail_idx = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_last_avail_idx)
                         }
                         "shadow-avail-idx" => {
-                            m_shadow_avail_idx = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_shadow_avail_idx)
                         }
-                        "used-idx" => {
-                            m_used_idx = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "used-idx" => ::qmp_types::de::next(&mut map, &mut m_used_idx),
                         "signalled-used" => {
-                            m_signalled_used = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_signalled_used)
                         }
                         "signalled-used-valid" => {
-                            m_signalled_used_valid = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_signalled_used_valid)
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VirtQueueStatus {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -1432,23 +1228,22 @@ impl ::qmp_types::de::SerializeMembers for VirtVhostQueueStatus {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("kick", &self.kick)?;
-        map.serialize_entry("call", &self.call)?;
-        map.serialize_entry("desc", &self.desc)?;
-        map.serialize_entry("avail", &self.avail)?;
-        map.serialize_entry("used", &self.used)?;
-        map.serialize_entry("num", &self.num)?;
-        map.serialize_entry("desc-phys", &self.desc_phys)?;
-        map.serialize_entry("desc-size", &self.desc_size)?;
-        map.serialize_entry("avail-phys", &self.avail_phys)?;
-        map.serialize_entry("avail-size", &self.avail_size)?;
-        map.serialize_entry("used-phys", &self.used_phys)?;
-        map.serialize_entry("used-size", &self.used_size)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("kick", &self.kick);
+        members.req("call", &self.call);
+        members.req("desc", &self.desc);
+        members.req("avail", &self.avail);
+        members.req("used", &self.used);
+        members.req("num", &self.num);
+        members.req("desc-phys", &self.desc_phys);
+        members.req("desc-size", &self.desc_size);
+        members.req("avail-phys", &self.avail_phys);
+        members.req("avail-size", &self.avail_size);
+        members.req("used-phys", &self.used_phys);
+        members.req("used-size", &self.used_size);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VirtVhostQueueStatus {
@@ -1497,79 +1292,27 @@ impl<'de> ::serde::Deserialize<'de> for VirtVhostQueueStatus {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "kick" => {
-                            m_kick = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "call" => {
-                            m_call = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "desc" => {
-                            m_desc = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "avail" => {
-                            m_avail = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "used" => {
-                            m_used = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "num" => {
-                            m_num = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "desc-phys" => {
-                            m_desc_phys = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "desc-size" => {
-                            m_desc_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "kick" => ::qmp_types::de::next(&mut map, &mut m_kick),
+                        "call" => ::qmp_types::de::next(&mut map, &mut m_call),
+                        "desc" => ::qmp_types::de::next(&mut map, &mut m_desc),
+                        "avail" => ::qmp_types::de::next(&mut map, &mut m_avail),
+                        "used" => ::qmp_types::de::next(&mut map, &mut m_used),
+                        "num" => ::qmp_types::de::next(&mut map, &mut m_num),
+                        "desc-phys" => ::qmp_types::de::next(&mut map, &mut m_desc_phys),
+                        "desc-size" => ::qmp_types::de::next(&mut map, &mut m_desc_size),
                         "avail-phys" => {
-                            m_avail_phys = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_avail_phys)
                         }
                         "avail-size" => {
-                            m_avail_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(&mut map, &mut m_avail_size)
                         }
-                        "used-phys" => {
-                            m_used_phys = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "used-size" => {
-                            m_used_size = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "used-phys" => ::qmp_types::de::next(&mut map, &mut m_used_phys),
+                        "used-size" => ::qmp_types::de::next(&mut map, &mut m_used_size),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VirtVhostQueueStatus {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -1630,13 +1373,12 @@ impl ::qmp_types::de::SerializeMembers for VirtioRingDesc {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("addr", &self.addr)?;
-        map.serialize_entry("len", &self.len)?;
-        map.serialize_entry("flags", &self.flags)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("addr", &self.addr);
+        members.req("len", &self.len);
+        members.req("flags", &self.flags);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VirtioRingDesc {
@@ -1677,29 +1419,13 @@ impl<'de> ::serde::Deserialize<'de> for VirtioRingDesc {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "addr" => {
-                            m_addr = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "len" => {
-                            m_len = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "flags" => {
-                            m_flags = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "addr" => ::qmp_types::de::next(&mut map, &mut m_addr),
+                        "len" => ::qmp_types::de::next(&mut map, &mut m_len),
+                        "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VirtioRingDesc {
                     addr: ::qmp_types::de::required(m_addr, "addr")?,
@@ -1746,13 +1472,12 @@ impl ::qmp_types::de::SerializeMembers for VirtioRingAvail {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("flags", &self.flags)?;
-        map.serialize_entry("idx", &self.idx)?;
-        map.serialize_entry("ring", &self.ring)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("flags", &self.flags);
+        members.req("idx", &self.idx);
+        members.req("ring", &self.ring);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VirtioRingAvail {
@@ -1791,29 +1516,13 @@ impl<'de> ::serde::Deserialize<'de> for VirtioRingAvail {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "flags" => {
-                            m_flags = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "idx" => {
-                            m_idx = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "ring" => {
-                            m_ring = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
+                        "idx" => ::qmp_types::de::next(&mut map, &mut m_idx),
+                        "ring" => ::qmp_types::de::next(&mut map, &mut m_ring),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VirtioRingAvail {
                     flags: ::qmp_types::de::required(m_flags, "flags")?,
@@ -1857,12 +1566,11 @@ impl ::qmp_types::de::SerializeMembers for VirtioRingUsed {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("flags", &self.flags)?;
-        map.serialize_entry("idx", &self.idx)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("flags", &self.flags);
+        members.req("idx", &self.idx);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VirtioRingUsed {
@@ -1900,24 +1608,12 @@ impl<'de> ::serde::Deserialize<'de> for VirtioRingUsed {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "flags" => {
-                            m_flags = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "idx" => {
-                            m_idx = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "flags" => ::qmp_types::de::next(&mut map, &mut m_flags),
+                        "idx" => ::qmp_types::de::next(&mut map, &mut m_idx),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VirtioRingUsed {
                     flags: ::qmp_types::de::required(m_flags, "flags")?,
@@ -1976,15 +1672,14 @@ impl ::qmp_types::de::SerializeMembers for VirtioQueueElement {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("name", &self.name)?;
-        map.serialize_entry("index", &self.index)?;
-        map.serialize_entry("descs", &self.descs)?;
-        map.serialize_entry("avail", &self.avail)?;
-        map.serialize_entry("used", &self.used)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("name", &self.name);
+        members.req("index", &self.index);
+        members.req("descs", &self.descs);
+        members.req("avail", &self.avail);
+        members.req("used", &self.used);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for VirtioQueueElement {
@@ -2027,39 +1722,15 @@ impl<'de> ::serde::Deserialize<'de> for VirtioQueueElement {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "name" => {
-                            m_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "index" => {
-                            m_index = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "descs" => {
-                            m_descs = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "avail" => {
-                            m_avail = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "used" => {
-                            m_used = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "name" => ::qmp_types::de::next(&mut map, &mut m_name),
+                        "index" => ::qmp_types::de::next(&mut map, &mut m_index),
+                        "descs" => ::qmp_types::de::next(&mut map, &mut m_descs),
+                        "avail" => ::qmp_types::de::next(&mut map, &mut m_avail),
+                        "used" => ::qmp_types::de::next(&mut map, &mut m_used),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(VirtioQueueElement {
                     name: ::qmp_types::de::required(m_name, "name")?,
@@ -2109,14 +1780,11 @@ impl ::qmp_types::de::SerializeMembers for IOThreadVirtQueueMapping {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("iothread", &self.iothread)?;
-        if let ::std::option::Option::Some(value) = &self.vqs {
-            map.serialize_entry("vqs", value)?;
-        }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("iothread", &self.iothread);
+        members.opt("vqs", &self.vqs);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for IOThreadVirtQueueMapping {
@@ -2154,24 +1822,12 @@ impl<'de> ::serde::Deserialize<'de> for IOThreadVirtQueueMapping {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "iothread" => {
-                            m_iothread = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        "vqs" => {
-                            m_vqs = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "iothread" => ::qmp_types::de::next(&mut map, &mut m_iothread),
+                        "vqs" => ::qmp_types::de::next(&mut map, &mut m_vqs),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(IOThreadVirtQueueMapping {
                     iothread: ::qmp_types::de::required(m_iothread, "iothread")?,
@@ -2214,14 +1870,10 @@ impl ::qmp_types::de::SerializeMembers for DummyVirtioForceArrays {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry(
-            "unused-iothread-vq-mapping",
-            &self.unused_iothread_vq_mapping,
-        )?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("unused-iothread-vq-mapping", &self.unused_iothread_vq_mapping);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for DummyVirtioForceArrays {
@@ -2261,18 +1913,15 @@ impl<'de> ::serde::Deserialize<'de> for DummyVirtioForceArrays {
                 >(&mut map)? {
                     match key.as_str() {
                         "unused-iothread-vq-mapping" => {
-                            m_unused_iothread_vq_mapping = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
+                            ::qmp_types::de::next(
+                                &mut map,
+                                &mut m_unused_iothread_vq_mapping,
+                            )
                         }
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(DummyVirtioForceArrays {
                     unused_iothread_vq_mapping: ::qmp_types::de::required(
@@ -2848,11 +2497,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for XQueryVirtioStatus {
@@ -2889,19 +2537,15 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(XQueryVirtioStatus {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -3021,12 +2665,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            map.serialize_entry("queue", &self.queue)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.req("queue", &self.queue);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for XQueryVirtioQueueStatus {
@@ -3064,24 +2707,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "queue" => {
-                                m_queue = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                            "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(XQueryVirtioQueueStatus {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -3188,12 +2823,11 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            map.serialize_entry("queue", &self.queue)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.req("queue", &self.queue);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for XQueryVirtioVhostQueueStatus {
@@ -3231,24 +2865,16 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "queue" => {
-                                m_queue = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                            "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(XQueryVirtioVhostQueueStatus {
                         path: ::qmp_types::de::required(m_path, "path")?,
@@ -3400,15 +3026,12 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("path", &self.path)?;
-            map.serialize_entry("queue", &self.queue)?;
-            if let ::std::option::Option::Some(value) = &self.index {
-                map.serialize_entry("index", value)?;
-            }
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("path", &self.path);
+            members.req("queue", &self.queue);
+            members.opt("index", &self.index);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for XQueryVirtioQueueElement {
@@ -3447,29 +3070,17 @@ pub mod cmd {
                         ::qmp_types::de::Key<'de>,
                     >(&mut map)? {
                         match key.as_str() {
-                            "path" => {
-                                m_path = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "queue" => {
-                                m_queue = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
-                            "index" => {
-                                m_index = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
-                            }
+                            "path" => ::qmp_types::de::next(&mut map, &mut m_path),
+                            "queue" => ::qmp_types::de::next(&mut map, &mut m_queue),
+                            "index" => ::qmp_types::de::next(&mut map, &mut m_index),
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(XQueryVirtioQueueElement {
                         path: ::qmp_types::de::required(m_path, "path")?,

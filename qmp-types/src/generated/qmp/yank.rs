@@ -137,11 +137,10 @@ impl ::qmp_types::de::SerializeMembers for YankInstanceBlockNode {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("node-name", &self.node_name)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("node-name", &self.node_name);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for YankInstanceBlockNode {
@@ -178,19 +177,11 @@ impl<'de> ::serde::Deserialize<'de> for YankInstanceBlockNode {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "node-name" => {
-                            m_node_name = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "node-name" => ::qmp_types::de::next(&mut map, &mut m_node_name),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(YankInstanceBlockNode {
                     node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
@@ -230,11 +221,10 @@ impl ::qmp_types::de::SerializeMembers for YankInstanceChardev {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("id", &self.id)?;
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("id", &self.id);
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for YankInstanceChardev {
@@ -271,19 +261,11 @@ impl<'de> ::serde::Deserialize<'de> for YankInstanceChardev {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "id" => {
-                            m_id = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
+                        "id" => ::qmp_types::de::next(&mut map, &mut m_id),
                         _ => {
-                            unknown_members
-                                .insert(
-                                    key.into_string(),
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                            ::qmp_types::de::unknown(&mut map, &mut unknown_members, key)
                         }
-                    }
+                    }?;
                 }
                 ::std::result::Result::Ok(YankInstanceChardev {
                     id: ::qmp_types::de::required(m_id, "id")?,
@@ -358,21 +340,16 @@ impl ::qmp_types::de::SerializeMembers for YankInstance {
         &self,
         map: &mut M,
     ) -> ::std::result::Result<(), M::Error> {
-        map.serialize_entry("type", self.r#type.as_str())?;
+        let mut members = ::qmp_types::de::Entries::new(map);
+        members.req("type", self.r#type.as_str());
         match &self.r#type {
-            YankInstanceBranch::BlockNode(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
-            YankInstanceBranch::Chardev(branch) => {
-                ::qmp_types::de::SerializeMembers::serialize_members(branch, map)?
-            }
+            YankInstanceBranch::BlockNode(branch) => members.members(branch),
+            YankInstanceBranch::Chardev(branch) => members.members(branch),
             YankInstanceBranch::Migration => {}
             YankInstanceBranch::Other(_) => {}
         }
-        for (key, value) in &self.unknown_members {
-            map.serialize_entry(key, value)?;
-        }
-        ::std::result::Result::Ok(())
+        members.unknown(&self.unknown_members);
+        members.finish()
     }
 }
 impl ::serde::Serialize for YankInstance {
@@ -409,18 +386,9 @@ impl<'de> ::serde::Deserialize<'de> for YankInstance {
                     ::qmp_types::de::Key<'de>,
                 >(&mut map)? {
                     match key.as_str() {
-                        "type" => {
-                            tag = ::std::option::Option::Some(
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                        _ => {
-                            rest.insert(
-                                key.into_string(),
-                                ::serde::de::MapAccess::next_value(&mut map)?,
-                            );
-                        }
-                    }
+                        "type" => ::qmp_types::de::next(&mut map, &mut tag),
+                        _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
+                    }?;
                 }
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
@@ -504,11 +472,10 @@ pub mod cmd {
             &self,
             map: &mut M,
         ) -> ::std::result::Result<(), M::Error> {
-            map.serialize_entry("instances", &self.instances)?;
-            for (key, value) in &self.unknown_members {
-                map.serialize_entry(key, value)?;
-            }
-            ::std::result::Result::Ok(())
+            let mut members = ::qmp_types::de::Entries::new(map);
+            members.req("instances", &self.instances);
+            members.unknown(&self.unknown_members);
+            members.finish()
         }
     }
     impl ::serde::Serialize for Yank {
@@ -548,18 +515,16 @@ pub mod cmd {
                     >(&mut map)? {
                         match key.as_str() {
                             "instances" => {
-                                m_instances = ::std::option::Option::Some(
-                                    ::serde::de::MapAccess::next_value(&mut map)?,
-                                );
+                                ::qmp_types::de::next(&mut map, &mut m_instances)
                             }
                             _ => {
-                                unknown_members
-                                    .insert(
-                                        key.into_string(),
-                                        ::serde::de::MapAccess::next_value(&mut map)?,
-                                    );
+                                ::qmp_types::de::unknown(
+                                    &mut map,
+                                    &mut unknown_members,
+                                    key,
+                                )
                             }
-                        }
+                        }?;
                     }
                     ::std::result::Result::Ok(Yank {
                         instances: ::qmp_types::de::required(m_instances, "instances")?,
