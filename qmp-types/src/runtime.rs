@@ -368,8 +368,6 @@ pub mod de {
             .map_err(|e| E::custom(format_args!("in branch '{branch}': {e}")))
     }
 
-    /// A required member's value, or the error for its absence (a call,
-    /// not a closure per member: cheaper to compile).
     /// Decodes the next map value into `slot` (the decoders' per-member
     /// step; one call instead of an inline `?`, which keeps the generated
     /// bodies small for the compiler).
@@ -393,6 +391,19 @@ pub mod de {
         Ok(())
     }
 
+    /// The error for the first required member that is absent, given
+    /// (present, name) for each: the generated decoders check all their
+    /// required members in one match with one error path.
+    #[cold]
+    pub fn missing<E: Error>(members: &[(bool, &'static str)]) -> E {
+        match members.iter().find(|(present, _)| !present) {
+            Some((_, name)) => E::missing_field(name),
+            None => E::custom("a required member is missing"),
+        }
+    }
+
+    /// A required member's value, or the error for its absence (a call,
+    /// not a closure per member: cheaper to compile).
     pub fn required<T, E: Error>(value: Option<T>, name: &'static str) -> Result<T, E> {
         match value {
             Some(v) => Ok(v),

@@ -90,6 +90,9 @@ pub(crate) struct FieldTokens {
     pub decl_vars: Vec<TokenStream>,
     pub arms: Vec<TokenStream>,
     pub builds: Vec<TokenStream>,
+    /// Takes the required members out of their `Option`s, or returns the
+    /// error for the first one missing (one match, one error path).
+    pub take_required: TokenStream,
 }
 
 pub(crate) fn field_tokens(g: &Gen<'_>, fields: &[Field<'_>]) -> FieldTokens {
@@ -100,7 +103,10 @@ pub(crate) fn field_tokens(g: &Gen<'_>, fields: &[Field<'_>]) -> FieldTokens {
         decl_vars: Vec::new(),
         arms: Vec::new(),
         builds: Vec::new(),
+        take_required: TokenStream::new(),
     };
+    let mut req_vars = Vec::new();
+    let mut req_wires = Vec::new();
     for f in fields {
         let m = f.member;
         let (id, ty, var, wire) = (&f.ident, &f.ty, &f.var, &m.name);
@@ -119,8 +125,20 @@ pub(crate) fn field_tokens(g: &Gen<'_>, fields: &[Field<'_>]) -> FieldTokens {
             t.decl_vars.push(
                 quote!(let mut #var: ::std::option::Option<#ty> = ::std::option::Option::None;),
             );
-            t.builds.push(quote!(#id: #rt::de::required(#var, #wire)?,));
+            t.builds.push(quote!(#id: #var,));
+            req_vars.push(var);
+            req_wires.push(wire);
         }
+    }
+    if !req_vars.is_empty() {
+        t.take_required = quote! {
+            let (#( #req_vars, )*) = match (#( #req_vars, )*) {
+                (#( ::std::option::Option::Some(#req_vars), )*) => (#( #req_vars, )*),
+                (#( #req_vars, )*) => {
+                    return ::std::result::Result::Err(#rt::de::missing(&[#( (#req_vars.is_some(), #req_wires) ),*]));
+                }
+            };
+        };
     }
     t
 }
@@ -139,6 +157,7 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
         decl_vars,
         arms,
         builds,
+        take_required,
     } = field_tokens(g, fields);
     let required: Vec<&Field<'_>> = fields.iter().filter(|f| !f.member.optional).collect();
     let params = required.iter().map(|f| {
@@ -237,6 +256,7 @@ pub(crate) fn emit_object(g: &Gen<'_>, o: &Object<'_>) -> TokenStream {
                         #( #decl_vars )*
                         let mut #unknown = ::serde_json::Map::new();
                         #visit
+                        #take_required
                         ::std::result::Result::Ok(#name { #( #builds )* #unknown })
                     }
                 }

@@ -104,6 +104,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
         decl_vars,
         arms,
         builds,
+        take_required,
     } = field_tokens(g, &fields);
     let disc_doc = super::doc_attrs(&format!(
         "The branch, selected by the discriminator `{}`: its value and the branch's members.",
@@ -198,6 +199,7 @@ pub(crate) fn emit(g: &Gen<'_>, id: EntityId, u: &UnionType) -> Result<TokenStre
                                 _ => #rt::de::unknown(&mut map, &mut rest, key),
                             }?;
                         }
+                        #take_required
                         let tag = #rt::de::required(tag, #disc_wire)?;
                         #[allow(unused_mut)]
                         let mut #unknown = ::serde_json::Map::new();

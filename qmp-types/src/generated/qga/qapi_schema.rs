@@ -93,13 +93,32 @@ impl<'de> ::serde::Deserialize<'de> for GuestAgentCommandInfo {
                         }
                     }?;
                 }
+                let (m_name, m_enabled, m_success_response) = match (
+                    m_name,
+                    m_enabled,
+                    m_success_response,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_enabled),
+                        ::std::option::Option::Some(m_success_response),
+                    ) => (m_name, m_enabled, m_success_response),
+                    (m_name, m_enabled, m_success_response) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_enabled.is_some(), "enabled"),
+                                    (m_success_response.is_some(), "success-response"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestAgentCommandInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
-                    success_response: ::qmp_types::de::required(
-                        m_success_response,
-                        "success-response",
-                    )?,
+                    name: m_name,
+                    enabled: m_enabled,
+                    success_response: m_success_response,
                     unknown_members,
                 })
             }
@@ -194,12 +213,28 @@ impl<'de> ::serde::Deserialize<'de> for GuestAgentInfo {
                         }
                     }?;
                 }
+                let (m_version, m_supported_commands) = match (
+                    m_version,
+                    m_supported_commands,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_version),
+                        ::std::option::Option::Some(m_supported_commands),
+                    ) => (m_version, m_supported_commands),
+                    (m_version, m_supported_commands) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_version.is_some(), "version"),
+                                    (m_supported_commands.is_some(), "supported_commands"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestAgentInfo {
-                    version: ::qmp_types::de::required(m_version, "version")?,
-                    supported_commands: ::qmp_types::de::required(
-                        m_supported_commands,
-                        "supported_commands",
-                    )?,
+                    version: m_version,
+                    supported_commands: m_supported_commands,
                     unknown_members,
                 })
             }
@@ -294,10 +329,28 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileRead {
                         }
                     }?;
                 }
+                let (m_count, m_buf_b64, m_eof) = match (m_count, m_buf_b64, m_eof) {
+                    (
+                        ::std::option::Option::Some(m_count),
+                        ::std::option::Option::Some(m_buf_b64),
+                        ::std::option::Option::Some(m_eof),
+                    ) => (m_count, m_buf_b64, m_eof),
+                    (m_count, m_buf_b64, m_eof) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_count.is_some(), "count"),
+                                    (m_buf_b64.is_some(), "buf-b64"),
+                                    (m_eof.is_some(), "eof"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestFileRead {
-                    count: ::qmp_types::de::required(m_count, "count")?,
-                    buf_b64: ::qmp_types::de::required(m_buf_b64, "buf-b64")?,
-                    eof: ::qmp_types::de::required(m_eof, "eof")?,
+                    count: m_count,
+                    buf_b64: m_buf_b64,
+                    eof: m_eof,
                     unknown_members,
                 })
             }
@@ -386,9 +439,22 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileWrite {
                         }
                     }?;
                 }
+                let (m_count, m_eof) = match (m_count, m_eof) {
+                    (
+                        ::std::option::Option::Some(m_count),
+                        ::std::option::Option::Some(m_eof),
+                    ) => (m_count, m_eof),
+                    (m_count, m_eof) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_count.is_some(), "count"), (m_eof.is_some(), "eof")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestFileWrite {
-                    count: ::qmp_types::de::required(m_count, "count")?,
-                    eof: ::qmp_types::de::required(m_eof, "eof")?,
+                    count: m_count,
+                    eof: m_eof,
                     unknown_members,
                 })
             }
@@ -476,9 +542,25 @@ impl<'de> ::serde::Deserialize<'de> for GuestFileSeek {
                         }
                     }?;
                 }
+                let (m_position, m_eof) = match (m_position, m_eof) {
+                    (
+                        ::std::option::Option::Some(m_position),
+                        ::std::option::Option::Some(m_eof),
+                    ) => (m_position, m_eof),
+                    (m_position, m_eof) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_position.is_some(), "position"),
+                                    (m_eof.is_some(), "eof"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestFileSeek {
-                    position: ::qmp_types::de::required(m_position, "position")?,
-                    eof: ::qmp_types::de::required(m_eof, "eof")?,
+                    position: m_position,
+                    eof: m_eof,
                     unknown_members,
                 })
             }
@@ -874,8 +956,16 @@ impl<'de> ::serde::Deserialize<'de> for GuestFilesystemTrimResult {
                         }
                     }?;
                 }
+                let (m_path,) = match (m_path,) {
+                    (::std::option::Option::Some(m_path),) => (m_path,),
+                    (m_path,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestFilesystemTrimResult {
-                    path: ::qmp_types::de::required(m_path, "path")?,
+                    path: m_path,
                     trimmed: m_trimmed,
                     minimum: m_minimum,
                     error: m_error,
@@ -964,8 +1054,16 @@ impl<'de> ::serde::Deserialize<'de> for GuestFilesystemTrimResponse {
                         }
                     }?;
                 }
+                let (m_paths,) = match (m_paths,) {
+                    (::std::option::Option::Some(m_paths),) => (m_paths,),
+                    (m_paths,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_paths.is_some(), "paths")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestFilesystemTrimResponse {
-                    paths: ::qmp_types::de::required(m_paths, "paths")?,
+                    paths: m_paths,
                     unknown_members,
                 })
             }
@@ -1175,13 +1273,32 @@ impl<'de> ::serde::Deserialize<'de> for GuestIpAddress {
                         }
                     }?;
                 }
+                let (m_ip_address, m_ip_address_type, m_prefix) = match (
+                    m_ip_address,
+                    m_ip_address_type,
+                    m_prefix,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_ip_address),
+                        ::std::option::Option::Some(m_ip_address_type),
+                        ::std::option::Option::Some(m_prefix),
+                    ) => (m_ip_address, m_ip_address_type, m_prefix),
+                    (m_ip_address, m_ip_address_type, m_prefix) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_ip_address.is_some(), "ip-address"),
+                                    (m_ip_address_type.is_some(), "ip-address-type"),
+                                    (m_prefix.is_some(), "prefix"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestIpAddress {
-                    ip_address: ::qmp_types::de::required(m_ip_address, "ip-address")?,
-                    ip_address_type: ::qmp_types::de::required(
-                        m_ip_address_type,
-                        "ip-address-type",
-                    )?,
-                    prefix: ::qmp_types::de::required(m_prefix, "prefix")?,
+                    ip_address: m_ip_address,
+                    ip_address_type: m_ip_address_type,
+                    prefix: m_prefix,
                     unknown_members,
                 })
             }
@@ -1325,15 +1442,81 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterfaceStat {
                         }
                     }?;
                 }
+                let (
+                    m_rx_bytes,
+                    m_rx_packets,
+                    m_rx_errs,
+                    m_rx_dropped,
+                    m_tx_bytes,
+                    m_tx_packets,
+                    m_tx_errs,
+                    m_tx_dropped,
+                ) = match (
+                    m_rx_bytes,
+                    m_rx_packets,
+                    m_rx_errs,
+                    m_rx_dropped,
+                    m_tx_bytes,
+                    m_tx_packets,
+                    m_tx_errs,
+                    m_tx_dropped,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_rx_bytes),
+                        ::std::option::Option::Some(m_rx_packets),
+                        ::std::option::Option::Some(m_rx_errs),
+                        ::std::option::Option::Some(m_rx_dropped),
+                        ::std::option::Option::Some(m_tx_bytes),
+                        ::std::option::Option::Some(m_tx_packets),
+                        ::std::option::Option::Some(m_tx_errs),
+                        ::std::option::Option::Some(m_tx_dropped),
+                    ) => {
+                        (
+                            m_rx_bytes,
+                            m_rx_packets,
+                            m_rx_errs,
+                            m_rx_dropped,
+                            m_tx_bytes,
+                            m_tx_packets,
+                            m_tx_errs,
+                            m_tx_dropped,
+                        )
+                    }
+                    (
+                        m_rx_bytes,
+                        m_rx_packets,
+                        m_rx_errs,
+                        m_rx_dropped,
+                        m_tx_bytes,
+                        m_tx_packets,
+                        m_tx_errs,
+                        m_tx_dropped,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_rx_bytes.is_some(), "rx-bytes"),
+                                    (m_rx_packets.is_some(), "rx-packets"),
+                                    (m_rx_errs.is_some(), "rx-errs"),
+                                    (m_rx_dropped.is_some(), "rx-dropped"),
+                                    (m_tx_bytes.is_some(), "tx-bytes"),
+                                    (m_tx_packets.is_some(), "tx-packets"),
+                                    (m_tx_errs.is_some(), "tx-errs"),
+                                    (m_tx_dropped.is_some(), "tx-dropped"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestNetworkInterfaceStat {
-                    rx_bytes: ::qmp_types::de::required(m_rx_bytes, "rx-bytes")?,
-                    rx_packets: ::qmp_types::de::required(m_rx_packets, "rx-packets")?,
-                    rx_errs: ::qmp_types::de::required(m_rx_errs, "rx-errs")?,
-                    rx_dropped: ::qmp_types::de::required(m_rx_dropped, "rx-dropped")?,
-                    tx_bytes: ::qmp_types::de::required(m_tx_bytes, "tx-bytes")?,
-                    tx_packets: ::qmp_types::de::required(m_tx_packets, "tx-packets")?,
-                    tx_errs: ::qmp_types::de::required(m_tx_errs, "tx-errs")?,
-                    tx_dropped: ::qmp_types::de::required(m_tx_dropped, "tx-dropped")?,
+                    rx_bytes: m_rx_bytes,
+                    rx_packets: m_rx_packets,
+                    rx_errs: m_rx_errs,
+                    rx_dropped: m_rx_dropped,
+                    tx_bytes: m_tx_bytes,
+                    tx_packets: m_tx_packets,
+                    tx_errs: m_tx_errs,
+                    tx_dropped: m_tx_dropped,
                     unknown_members,
                 })
             }
@@ -1448,8 +1631,16 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkInterface {
                         }
                     }?;
                 }
+                let (m_name,) = match (m_name,) {
+                    (::std::option::Option::Some(m_name),) => (m_name,),
+                    (m_name,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestNetworkInterface {
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    name: m_name,
                     hardware_address: m_hardware_address,
                     ip_addresses: m_ip_addresses,
                     statistics: m_statistics,
@@ -1555,9 +1746,25 @@ impl<'de> ::serde::Deserialize<'de> for GuestLogicalProcessor {
                         }
                     }?;
                 }
+                let (m_logical_id, m_online) = match (m_logical_id, m_online) {
+                    (
+                        ::std::option::Option::Some(m_logical_id),
+                        ::std::option::Option::Some(m_online),
+                    ) => (m_logical_id, m_online),
+                    (m_logical_id, m_online) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_logical_id.is_some(), "logical-id"),
+                                    (m_online.is_some(), "online"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestLogicalProcessor {
-                    logical_id: ::qmp_types::de::required(m_logical_id, "logical-id")?,
-                    online: ::qmp_types::de::required(m_online, "online")?,
+                    logical_id: m_logical_id,
+                    online: m_online,
                     can_offline: m_can_offline,
                     unknown_members,
                 })
@@ -1854,11 +2061,36 @@ impl<'de> ::serde::Deserialize<'de> for GuestPCIAddress {
                         }
                     }?;
                 }
+                let (m_domain, m_bus, m_slot, m_function) = match (
+                    m_domain,
+                    m_bus,
+                    m_slot,
+                    m_function,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_domain),
+                        ::std::option::Option::Some(m_bus),
+                        ::std::option::Option::Some(m_slot),
+                        ::std::option::Option::Some(m_function),
+                    ) => (m_domain, m_bus, m_slot, m_function),
+                    (m_domain, m_bus, m_slot, m_function) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_domain.is_some(), "domain"),
+                                    (m_bus.is_some(), "bus"),
+                                    (m_slot.is_some(), "slot"),
+                                    (m_function.is_some(), "function"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestPCIAddress {
-                    domain: ::qmp_types::de::required(m_domain, "domain")?,
-                    bus: ::qmp_types::de::required(m_bus, "bus")?,
-                    slot: ::qmp_types::de::required(m_slot, "slot")?,
-                    function: ::qmp_types::de::required(m_function, "function")?,
+                    domain: m_domain,
+                    bus: m_bus,
+                    slot: m_slot,
+                    function: m_function,
                     unknown_members,
                 })
             }
@@ -1960,11 +2192,36 @@ impl<'de> ::serde::Deserialize<'de> for GuestCCWAddress {
                         }
                     }?;
                 }
+                let (m_cssid, m_ssid, m_subchno, m_devno) = match (
+                    m_cssid,
+                    m_ssid,
+                    m_subchno,
+                    m_devno,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_cssid),
+                        ::std::option::Option::Some(m_ssid),
+                        ::std::option::Option::Some(m_subchno),
+                        ::std::option::Option::Some(m_devno),
+                    ) => (m_cssid, m_ssid, m_subchno, m_devno),
+                    (m_cssid, m_ssid, m_subchno, m_devno) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_cssid.is_some(), "cssid"),
+                                    (m_ssid.is_some(), "ssid"),
+                                    (m_subchno.is_some(), "subchno"),
+                                    (m_devno.is_some(), "devno"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestCCWAddress {
-                    cssid: ::qmp_types::de::required(m_cssid, "cssid")?,
-                    ssid: ::qmp_types::de::required(m_ssid, "ssid")?,
-                    subchno: ::qmp_types::de::required(m_subchno, "subchno")?,
-                    devno: ::qmp_types::de::required(m_devno, "devno")?,
+                    cssid: m_cssid,
+                    ssid: m_ssid,
+                    subchno: m_subchno,
+                    devno: m_devno,
                     unknown_members,
                 })
             }
@@ -2103,15 +2360,40 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskAddress {
                         }
                     }?;
                 }
+                let (m_pci_controller, m_bus_type, m_bus, m_target, m_unit) = match (
+                    m_pci_controller,
+                    m_bus_type,
+                    m_bus,
+                    m_target,
+                    m_unit,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_pci_controller),
+                        ::std::option::Option::Some(m_bus_type),
+                        ::std::option::Option::Some(m_bus),
+                        ::std::option::Option::Some(m_target),
+                        ::std::option::Option::Some(m_unit),
+                    ) => (m_pci_controller, m_bus_type, m_bus, m_target, m_unit),
+                    (m_pci_controller, m_bus_type, m_bus, m_target, m_unit) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_pci_controller.is_some(), "pci-controller"),
+                                    (m_bus_type.is_some(), "bus-type"),
+                                    (m_bus.is_some(), "bus"),
+                                    (m_target.is_some(), "target"),
+                                    (m_unit.is_some(), "unit"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestDiskAddress {
-                    pci_controller: ::qmp_types::de::required(
-                        m_pci_controller,
-                        "pci-controller",
-                    )?,
-                    bus_type: ::qmp_types::de::required(m_bus_type, "bus-type")?,
-                    bus: ::qmp_types::de::required(m_bus, "bus")?,
-                    target: ::qmp_types::de::required(m_target, "target")?,
-                    unit: ::qmp_types::de::required(m_unit, "unit")?,
+                    pci_controller: m_pci_controller,
+                    bus_type: m_bus_type,
+                    bus: m_bus,
+                    target: m_target,
+                    unit: m_unit,
                     serial: m_serial,
                     dev: m_dev,
                     ccw_address: m_ccw_address,
@@ -2443,107 +2725,233 @@ impl<'de> ::serde::Deserialize<'de> for GuestNVMeSmart {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(GuestNVMeSmart {
-                    critical_warning: ::qmp_types::de::required(
+                let (
+                    m_critical_warning,
+                    m_temperature,
+                    m_available_spare,
+                    m_available_spare_threshold,
+                    m_percentage_used,
+                    m_data_units_read_lo,
+                    m_data_units_read_hi,
+                    m_data_units_written_lo,
+                    m_data_units_written_hi,
+                    m_host_read_commands_lo,
+                    m_host_read_commands_hi,
+                    m_host_write_commands_lo,
+                    m_host_write_commands_hi,
+                    m_controller_busy_time_lo,
+                    m_controller_busy_time_hi,
+                    m_power_cycles_lo,
+                    m_power_cycles_hi,
+                    m_power_on_hours_lo,
+                    m_power_on_hours_hi,
+                    m_unsafe_shutdowns_lo,
+                    m_unsafe_shutdowns_hi,
+                    m_media_errors_lo,
+                    m_media_errors_hi,
+                    m_number_of_error_log_entries_lo,
+                    m_number_of_error_log_entries_hi,
+                ) = match (
+                    m_critical_warning,
+                    m_temperature,
+                    m_available_spare,
+                    m_available_spare_threshold,
+                    m_percentage_used,
+                    m_data_units_read_lo,
+                    m_data_units_read_hi,
+                    m_data_units_written_lo,
+                    m_data_units_written_hi,
+                    m_host_read_commands_lo,
+                    m_host_read_commands_hi,
+                    m_host_write_commands_lo,
+                    m_host_write_commands_hi,
+                    m_controller_busy_time_lo,
+                    m_controller_busy_time_hi,
+                    m_power_cycles_lo,
+                    m_power_cycles_hi,
+                    m_power_on_hours_lo,
+                    m_power_on_hours_hi,
+                    m_unsafe_shutdowns_lo,
+                    m_unsafe_shutdowns_hi,
+                    m_media_errors_lo,
+                    m_media_errors_hi,
+                    m_number_of_error_log_entries_lo,
+                    m_number_of_error_log_entries_hi,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_critical_warning),
+                        ::std::option::Option::Some(m_temperature),
+                        ::std::option::Option::Some(m_available_spare),
+                        ::std::option::Option::Some(m_available_spare_threshold),
+                        ::std::option::Option::Some(m_percentage_used),
+                        ::std::option::Option::Some(m_data_units_read_lo),
+                        ::std::option::Option::Some(m_data_units_read_hi),
+                        ::std::option::Option::Some(m_data_units_written_lo),
+                        ::std::option::Option::Some(m_data_units_written_hi),
+                        ::std::option::Option::Some(m_host_read_commands_lo),
+                        ::std::option::Option::Some(m_host_read_commands_hi),
+                        ::std::option::Option::Some(m_host_write_commands_lo),
+                        ::std::option::Option::Some(m_host_write_commands_hi),
+                        ::std::option::Option::Some(m_controller_busy_time_lo),
+                        ::std::option::Option::Some(m_controller_busy_time_hi),
+                        ::std::option::Option::Some(m_power_cycles_lo),
+                        ::std::option::Option::Some(m_power_cycles_hi),
+                        ::std::option::Option::Some(m_power_on_hours_lo),
+                        ::std::option::Option::Some(m_power_on_hours_hi),
+                        ::std::option::Option::Some(m_unsafe_shutdowns_lo),
+                        ::std::option::Option::Some(m_unsafe_shutdowns_hi),
+                        ::std::option::Option::Some(m_media_errors_lo),
+                        ::std::option::Option::Some(m_media_errors_hi),
+                        ::std::option::Option::Some(m_number_of_error_log_entries_lo),
+                        ::std::option::Option::Some(m_number_of_error_log_entries_hi),
+                    ) => {
+                        (
+                            m_critical_warning,
+                            m_temperature,
+                            m_available_spare,
+                            m_available_spare_threshold,
+                            m_percentage_used,
+                            m_data_units_read_lo,
+                            m_data_units_read_hi,
+                            m_data_units_written_lo,
+                            m_data_units_written_hi,
+                            m_host_read_commands_lo,
+                            m_host_read_commands_hi,
+                            m_host_write_commands_lo,
+                            m_host_write_commands_hi,
+                            m_controller_busy_time_lo,
+                            m_controller_busy_time_hi,
+                            m_power_cycles_lo,
+                            m_power_cycles_hi,
+                            m_power_on_hours_lo,
+                            m_power_on_hours_hi,
+                            m_unsafe_shutdowns_lo,
+                            m_unsafe_shutdowns_hi,
+                            m_media_errors_lo,
+                            m_media_errors_hi,
+                            m_number_of_error_log_entries_lo,
+                            m_number_of_error_log_entries_hi,
+                        )
+                    }
+                    (
                         m_critical_warning,
-                        "critical-warning",
-                    )?,
-                    temperature: ::qmp_types::de::required(
                         m_temperature,
-                        "temperature",
-                    )?,
-                    available_spare: ::qmp_types::de::required(
                         m_available_spare,
-                        "available-spare",
-                    )?,
-                    available_spare_threshold: ::qmp_types::de::required(
                         m_available_spare_threshold,
-                        "available-spare-threshold",
-                    )?,
-                    percentage_used: ::qmp_types::de::required(
                         m_percentage_used,
-                        "percentage-used",
-                    )?,
-                    data_units_read_lo: ::qmp_types::de::required(
                         m_data_units_read_lo,
-                        "data-units-read-lo",
-                    )?,
-                    data_units_read_hi: ::qmp_types::de::required(
                         m_data_units_read_hi,
-                        "data-units-read-hi",
-                    )?,
-                    data_units_written_lo: ::qmp_types::de::required(
                         m_data_units_written_lo,
-                        "data-units-written-lo",
-                    )?,
-                    data_units_written_hi: ::qmp_types::de::required(
                         m_data_units_written_hi,
-                        "data-units-written-hi",
-                    )?,
-                    host_read_commands_lo: ::qmp_types::de::required(
                         m_host_read_commands_lo,
-                        "host-read-commands-lo",
-                    )?,
-                    host_read_commands_hi: ::qmp_types::de::required(
                         m_host_read_commands_hi,
-                        "host-read-commands-hi",
-                    )?,
-                    host_write_commands_lo: ::qmp_types::de::required(
                         m_host_write_commands_lo,
-                        "host-write-commands-lo",
-                    )?,
-                    host_write_commands_hi: ::qmp_types::de::required(
                         m_host_write_commands_hi,
-                        "host-write-commands-hi",
-                    )?,
-                    controller_busy_time_lo: ::qmp_types::de::required(
                         m_controller_busy_time_lo,
-                        "controller-busy-time-lo",
-                    )?,
-                    controller_busy_time_hi: ::qmp_types::de::required(
                         m_controller_busy_time_hi,
-                        "controller-busy-time-hi",
-                    )?,
-                    power_cycles_lo: ::qmp_types::de::required(
                         m_power_cycles_lo,
-                        "power-cycles-lo",
-                    )?,
-                    power_cycles_hi: ::qmp_types::de::required(
                         m_power_cycles_hi,
-                        "power-cycles-hi",
-                    )?,
-                    power_on_hours_lo: ::qmp_types::de::required(
                         m_power_on_hours_lo,
-                        "power-on-hours-lo",
-                    )?,
-                    power_on_hours_hi: ::qmp_types::de::required(
                         m_power_on_hours_hi,
-                        "power-on-hours-hi",
-                    )?,
-                    unsafe_shutdowns_lo: ::qmp_types::de::required(
                         m_unsafe_shutdowns_lo,
-                        "unsafe-shutdowns-lo",
-                    )?,
-                    unsafe_shutdowns_hi: ::qmp_types::de::required(
                         m_unsafe_shutdowns_hi,
-                        "unsafe-shutdowns-hi",
-                    )?,
-                    media_errors_lo: ::qmp_types::de::required(
                         m_media_errors_lo,
-                        "media-errors-lo",
-                    )?,
-                    media_errors_hi: ::qmp_types::de::required(
                         m_media_errors_hi,
-                        "media-errors-hi",
-                    )?,
-                    number_of_error_log_entries_lo: ::qmp_types::de::required(
                         m_number_of_error_log_entries_lo,
-                        "number-of-error-log-entries-lo",
-                    )?,
-                    number_of_error_log_entries_hi: ::qmp_types::de::required(
                         m_number_of_error_log_entries_hi,
-                        "number-of-error-log-entries-hi",
-                    )?,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_critical_warning.is_some(), "critical-warning"),
+                                    (m_temperature.is_some(), "temperature"),
+                                    (m_available_spare.is_some(), "available-spare"),
+                                    (
+                                        m_available_spare_threshold.is_some(),
+                                        "available-spare-threshold",
+                                    ),
+                                    (m_percentage_used.is_some(), "percentage-used"),
+                                    (m_data_units_read_lo.is_some(), "data-units-read-lo"),
+                                    (m_data_units_read_hi.is_some(), "data-units-read-hi"),
+                                    (
+                                        m_data_units_written_lo.is_some(),
+                                        "data-units-written-lo",
+                                    ),
+                                    (
+                                        m_data_units_written_hi.is_some(),
+                                        "data-units-written-hi",
+                                    ),
+                                    (
+                                        m_host_read_commands_lo.is_some(),
+                                        "host-read-commands-lo",
+                                    ),
+                                    (
+                                        m_host_read_commands_hi.is_some(),
+                                        "host-read-commands-hi",
+                                    ),
+                                    (
+                                        m_host_write_commands_lo.is_some(),
+                                        "host-write-commands-lo",
+                                    ),
+                                    (
+                                        m_host_write_commands_hi.is_some(),
+                                        "host-write-commands-hi",
+                                    ),
+                                    (
+                                        m_controller_busy_time_lo.is_some(),
+                                        "controller-busy-time-lo",
+                                    ),
+                                    (
+                                        m_controller_busy_time_hi.is_some(),
+                                        "controller-busy-time-hi",
+                                    ),
+                                    (m_power_cycles_lo.is_some(), "power-cycles-lo"),
+                                    (m_power_cycles_hi.is_some(), "power-cycles-hi"),
+                                    (m_power_on_hours_lo.is_some(), "power-on-hours-lo"),
+                                    (m_power_on_hours_hi.is_some(), "power-on-hours-hi"),
+                                    (m_unsafe_shutdowns_lo.is_some(), "unsafe-shutdowns-lo"),
+                                    (m_unsafe_shutdowns_hi.is_some(), "unsafe-shutdowns-hi"),
+                                    (m_media_errors_lo.is_some(), "media-errors-lo"),
+                                    (m_media_errors_hi.is_some(), "media-errors-hi"),
+                                    (
+                                        m_number_of_error_log_entries_lo.is_some(),
+                                        "number-of-error-log-entries-lo",
+                                    ),
+                                    (
+                                        m_number_of_error_log_entries_hi.is_some(),
+                                        "number-of-error-log-entries-hi",
+                                    ),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(GuestNVMeSmart {
+                    critical_warning: m_critical_warning,
+                    temperature: m_temperature,
+                    available_spare: m_available_spare,
+                    available_spare_threshold: m_available_spare_threshold,
+                    percentage_used: m_percentage_used,
+                    data_units_read_lo: m_data_units_read_lo,
+                    data_units_read_hi: m_data_units_read_hi,
+                    data_units_written_lo: m_data_units_written_lo,
+                    data_units_written_hi: m_data_units_written_hi,
+                    host_read_commands_lo: m_host_read_commands_lo,
+                    host_read_commands_hi: m_host_read_commands_hi,
+                    host_write_commands_lo: m_host_write_commands_lo,
+                    host_write_commands_hi: m_host_write_commands_hi,
+                    controller_busy_time_lo: m_controller_busy_time_lo,
+                    controller_busy_time_hi: m_controller_busy_time_hi,
+                    power_cycles_lo: m_power_cycles_lo,
+                    power_cycles_hi: m_power_cycles_hi,
+                    power_on_hours_lo: m_power_on_hours_lo,
+                    power_on_hours_hi: m_power_on_hours_hi,
+                    unsafe_shutdowns_lo: m_unsafe_shutdowns_lo,
+                    unsafe_shutdowns_hi: m_unsafe_shutdowns_hi,
+                    media_errors_lo: m_media_errors_lo,
+                    media_errors_hi: m_media_errors_hi,
+                    number_of_error_log_entries_lo: m_number_of_error_log_entries_lo,
+                    number_of_error_log_entries_hi: m_number_of_error_log_entries_hi,
                     unknown_members,
                 })
             }
@@ -2955,9 +3363,25 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskInfo {
                         }
                     }?;
                 }
+                let (m_name, m_partition) = match (m_name, m_partition) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_partition),
+                    ) => (m_name, m_partition),
+                    (m_name, m_partition) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_partition.is_some(), "partition"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestDiskInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    partition: ::qmp_types::de::required(m_partition, "partition")?,
+                    name: m_name,
+                    partition: m_partition,
                     dependencies: m_dependencies,
                     address: m_address,
                     alias: m_alias,
@@ -3101,14 +3525,39 @@ impl<'de> ::serde::Deserialize<'de> for GuestFilesystemInfo {
                         }
                     }?;
                 }
+                let (m_name, m_mountpoint, m_type, m_disk) = match (
+                    m_name,
+                    m_mountpoint,
+                    m_type,
+                    m_disk,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_mountpoint),
+                        ::std::option::Option::Some(m_type),
+                        ::std::option::Option::Some(m_disk),
+                    ) => (m_name, m_mountpoint, m_type, m_disk),
+                    (m_name, m_mountpoint, m_type, m_disk) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_mountpoint.is_some(), "mountpoint"),
+                                    (m_type.is_some(), "type"),
+                                    (m_disk.is_some(), "disk"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestFilesystemInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    mountpoint: ::qmp_types::de::required(m_mountpoint, "mountpoint")?,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    name: m_name,
+                    mountpoint: m_mountpoint,
+                    r#type: m_type,
                     used_bytes: m_used_bytes,
                     total_bytes: m_total_bytes,
                     total_bytes_privileged: m_total_bytes_privileged,
-                    disk: ::qmp_types::de::required(m_disk, "disk")?,
+                    disk: m_disk,
                     unknown_members,
                 })
             }
@@ -3212,9 +3661,25 @@ impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlock {
                         }
                     }?;
                 }
+                let (m_phys_index, m_online) = match (m_phys_index, m_online) {
+                    (
+                        ::std::option::Option::Some(m_phys_index),
+                        ::std::option::Option::Some(m_online),
+                    ) => (m_phys_index, m_online),
+                    (m_phys_index, m_online) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_phys_index.is_some(), "phys-index"),
+                                    (m_online.is_some(), "online"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestMemoryBlock {
-                    phys_index: ::qmp_types::de::required(m_phys_index, "phys-index")?,
-                    online: ::qmp_types::de::required(m_online, "online")?,
+                    phys_index: m_phys_index,
+                    online: m_online,
                     can_offline: m_can_offline,
                     unknown_members,
                 })
@@ -3448,9 +3913,25 @@ impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlockResponse {
                         }
                     }?;
                 }
+                let (m_phys_index, m_response) = match (m_phys_index, m_response) {
+                    (
+                        ::std::option::Option::Some(m_phys_index),
+                        ::std::option::Option::Some(m_response),
+                    ) => (m_phys_index, m_response),
+                    (m_phys_index, m_response) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_phys_index.is_some(), "phys-index"),
+                                    (m_response.is_some(), "response"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestMemoryBlockResponse {
-                    phys_index: ::qmp_types::de::required(m_phys_index, "phys-index")?,
-                    response: ::qmp_types::de::required(m_response, "response")?,
+                    phys_index: m_phys_index,
+                    response: m_response,
                     error_code: m_error_code,
                     unknown_members,
                 })
@@ -3537,8 +4018,16 @@ impl<'de> ::serde::Deserialize<'de> for GuestMemoryBlockInfo {
                         }
                     }?;
                 }
+                let (m_size,) = match (m_size,) {
+                    (::std::option::Option::Some(m_size),) => (m_size,),
+                    (m_size,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestMemoryBlockInfo {
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    size: m_size,
                     unknown_members,
                 })
             }
@@ -3667,8 +4156,16 @@ impl<'de> ::serde::Deserialize<'de> for GuestExecStatus {
                         }
                     }?;
                 }
+                let (m_exited,) = match (m_exited,) {
+                    (::std::option::Option::Some(m_exited),) => (m_exited,),
+                    (m_exited,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_exited.is_some(), "exited")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestExecStatus {
-                    exited: ::qmp_types::de::required(m_exited, "exited")?,
+                    exited: m_exited,
                     exitcode: m_exitcode,
                     signal: m_signal,
                     out_data: m_out_data,
@@ -3756,8 +4253,16 @@ impl<'de> ::serde::Deserialize<'de> for GuestExec {
                         }
                     }?;
                 }
+                let (m_pid,) = match (m_pid,) {
+                    (::std::option::Option::Some(m_pid),) => (m_pid,),
+                    (m_pid,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_pid.is_some(), "pid")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestExec {
-                    pid: ::qmp_types::de::required(m_pid, "pid")?,
+                    pid: m_pid,
                     unknown_members,
                 })
             }
@@ -4038,8 +4543,18 @@ impl<'de> ::serde::Deserialize<'de> for GuestHostName {
                         }
                     }?;
                 }
+                let (m_host_name,) = match (m_host_name,) {
+                    (::std::option::Option::Some(m_host_name),) => (m_host_name,),
+                    (m_host_name,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_host_name.is_some(), "host-name")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestHostName {
-                    host_name: ::qmp_types::de::required(m_host_name, "host-name")?,
+                    host_name: m_host_name,
                     unknown_members,
                 })
             }
@@ -4140,9 +4655,25 @@ impl<'de> ::serde::Deserialize<'de> for GuestUser {
                         }
                     }?;
                 }
+                let (m_user, m_login_time) = match (m_user, m_login_time) {
+                    (
+                        ::std::option::Option::Some(m_user),
+                        ::std::option::Option::Some(m_login_time),
+                    ) => (m_user, m_login_time),
+                    (m_user, m_login_time) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_user.is_some(), "user"),
+                                    (m_login_time.is_some(), "login-time"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestUser {
-                    user: ::qmp_types::de::required(m_user, "user")?,
-                    login_time: ::qmp_types::de::required(m_login_time, "login-time")?,
+                    user: m_user,
+                    login_time: m_login_time,
                     domain: m_domain,
                     unknown_members,
                 })
@@ -4233,9 +4764,17 @@ impl<'de> ::serde::Deserialize<'de> for GuestTimezone {
                         }
                     }?;
                 }
+                let (m_offset,) = match (m_offset,) {
+                    (::std::option::Option::Some(m_offset),) => (m_offset,),
+                    (m_offset,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_offset.is_some(), "offset")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestTimezone {
                     zone: m_zone,
-                    offset: ::qmp_types::de::required(m_offset, "offset")?,
+                    offset: m_offset,
                     unknown_members,
                 })
             }
@@ -4596,9 +5135,25 @@ impl<'de> ::serde::Deserialize<'de> for GuestDeviceIdPCI {
                         }
                     }?;
                 }
+                let (m_vendor_id, m_device_id) = match (m_vendor_id, m_device_id) {
+                    (
+                        ::std::option::Option::Some(m_vendor_id),
+                        ::std::option::Option::Some(m_device_id),
+                    ) => (m_vendor_id, m_device_id),
+                    (m_vendor_id, m_device_id) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_vendor_id.is_some(), "vendor-id"),
+                                    (m_device_id.is_some(), "device-id"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestDeviceIdPCI {
-                    vendor_id: ::qmp_types::de::required(m_vendor_id, "vendor-id")?,
-                    device_id: ::qmp_types::de::required(m_device_id, "device-id")?,
+                    vendor_id: m_vendor_id,
+                    device_id: m_device_id,
                     unknown_members,
                 })
             }
@@ -4824,11 +5379,18 @@ impl<'de> ::serde::Deserialize<'de> for GuestDeviceInfo {
                         }
                     }?;
                 }
+                let (m_driver_name,) = match (m_driver_name,) {
+                    (::std::option::Option::Some(m_driver_name),) => (m_driver_name,),
+                    (m_driver_name,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_driver_name.is_some(), "driver-name")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestDeviceInfo {
-                    driver_name: ::qmp_types::de::required(
-                        m_driver_name,
-                        "driver-name",
-                    )?,
+                    driver_name: m_driver_name,
                     driver_date: m_driver_date,
                     driver_version: m_driver_version,
                     id: m_id,
@@ -4915,8 +5477,16 @@ impl<'de> ::serde::Deserialize<'de> for GuestAuthorizedKeys {
                         }
                     }?;
                 }
+                let (m_keys,) = match (m_keys,) {
+                    (::std::option::Option::Some(m_keys),) => (m_keys,),
+                    (m_keys,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_keys.is_some(), "keys")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestAuthorizedKeys {
-                    keys: ::qmp_types::de::required(m_keys, "keys")?,
+                    keys: m_keys,
                     unknown_members,
                 })
             }
@@ -5246,11 +5816,36 @@ impl<'de> ::serde::Deserialize<'de> for GuestDiskStatsInfo {
                         }
                     }?;
                 }
+                let (m_name, m_major, m_minor, m_stats) = match (
+                    m_name,
+                    m_major,
+                    m_minor,
+                    m_stats,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_major),
+                        ::std::option::Option::Some(m_minor),
+                        ::std::option::Option::Some(m_stats),
+                    ) => (m_name, m_major, m_minor, m_stats),
+                    (m_name, m_major, m_minor, m_stats) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_major.is_some(), "major"),
+                                    (m_minor.is_some(), "minor"),
+                                    (m_stats.is_some(), "stats"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestDiskStatsInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    major: ::qmp_types::de::required(m_major, "major")?,
-                    minor: ::qmp_types::de::required(m_minor, "minor")?,
-                    stats: ::qmp_types::de::required(m_stats, "stats")?,
+                    name: m_name,
+                    major: m_major,
+                    minor: m_minor,
+                    stats: m_stats,
                     unknown_members,
                 })
             }
@@ -5492,12 +6087,40 @@ impl<'de> ::serde::Deserialize<'de> for GuestLinuxCpuStats {
                         }
                     }?;
                 }
+                let (m_cpu, m_user, m_nice, m_system, m_idle) = match (
+                    m_cpu,
+                    m_user,
+                    m_nice,
+                    m_system,
+                    m_idle,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_cpu),
+                        ::std::option::Option::Some(m_user),
+                        ::std::option::Option::Some(m_nice),
+                        ::std::option::Option::Some(m_system),
+                        ::std::option::Option::Some(m_idle),
+                    ) => (m_cpu, m_user, m_nice, m_system, m_idle),
+                    (m_cpu, m_user, m_nice, m_system, m_idle) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_cpu.is_some(), "cpu"),
+                                    (m_user.is_some(), "user"),
+                                    (m_nice.is_some(), "nice"),
+                                    (m_system.is_some(), "system"),
+                                    (m_idle.is_some(), "idle"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestLinuxCpuStats {
-                    cpu: ::qmp_types::de::required(m_cpu, "cpu")?,
-                    user: ::qmp_types::de::required(m_user, "user")?,
-                    nice: ::qmp_types::de::required(m_nice, "nice")?,
-                    system: ::qmp_types::de::required(m_system, "system")?,
-                    idle: ::qmp_types::de::required(m_idle, "idle")?,
+                    cpu: m_cpu,
+                    user: m_user,
+                    nice: m_nice,
+                    system: m_system,
+                    idle: m_idle,
                     iowait: m_iowait,
                     irq: m_irq,
                     softirq: m_softirq,
@@ -5717,10 +6340,32 @@ impl<'de> ::serde::Deserialize<'de> for GuestLoadAverage {
                         }
                     }?;
                 }
+                let (m_load1m, m_load5m, m_load15m) = match (
+                    m_load1m,
+                    m_load5m,
+                    m_load15m,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_load1m),
+                        ::std::option::Option::Some(m_load5m),
+                        ::std::option::Option::Some(m_load15m),
+                    ) => (m_load1m, m_load5m, m_load15m),
+                    (m_load1m, m_load5m, m_load15m) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_load1m.is_some(), "load1m"),
+                                    (m_load5m.is_some(), "load5m"),
+                                    (m_load15m.is_some(), "load15m"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestLoadAverage {
-                    load1m: ::qmp_types::de::required(m_load1m, "load1m")?,
-                    load5m: ::qmp_types::de::required(m_load5m, "load5m")?,
-                    load15m: ::qmp_types::de::required(m_load15m, "load15m")?,
+                    load1m: m_load1m,
+                    load5m: m_load5m,
+                    load15m: m_load15m,
                     unknown_members,
                 })
             }
@@ -5905,13 +6550,35 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkRoute {
                         }
                     }?;
                 }
+                let (m_iface, m_destination, m_metric, m_version) = match (
+                    m_iface,
+                    m_destination,
+                    m_metric,
+                    m_version,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_iface),
+                        ::std::option::Option::Some(m_destination),
+                        ::std::option::Option::Some(m_metric),
+                        ::std::option::Option::Some(m_version),
+                    ) => (m_iface, m_destination, m_metric, m_version),
+                    (m_iface, m_destination, m_metric, m_version) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_iface.is_some(), "iface"),
+                                    (m_destination.is_some(), "destination"),
+                                    (m_metric.is_some(), "metric"),
+                                    (m_version.is_some(), "version"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestNetworkRoute {
-                    iface: ::qmp_types::de::required(m_iface, "iface")?,
-                    destination: ::qmp_types::de::required(
-                        m_destination,
-                        "destination",
-                    )?,
-                    metric: ::qmp_types::de::required(m_metric, "metric")?,
+                    iface: m_iface,
+                    destination: m_destination,
+                    metric: m_metric,
                     gateway: m_gateway,
                     mask: m_mask,
                     irtt: m_irtt,
@@ -5924,7 +6591,7 @@ impl<'de> ::serde::Deserialize<'de> for GuestNetworkRoute {
                     source: m_source,
                     srcprefixlen: m_srcprefixlen,
                     nexthop: m_nexthop,
-                    version: ::qmp_types::de::required(m_version, "version")?,
+                    version: m_version,
                     unknown_members,
                 })
             }
@@ -6037,8 +6704,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestSyncDelimited {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -6158,8 +6833,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestSync {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -6574,8 +7257,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_path,) = match (m_path,) {
+                        (::std::option::Option::Some(m_path),) => (m_path,),
+                        (m_path,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestFileOpen {
-                        path: ::qmp_types::de::required(m_path, "path")?,
+                        path: m_path,
                         mode: m_mode,
                         unknown_members,
                     })
@@ -6672,8 +7363,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_handle,) = match (m_handle,) {
+                        (::std::option::Option::Some(m_handle),) => (m_handle,),
+                        (m_handle,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_handle.is_some(), "handle")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestFileClose {
-                        handle: ::qmp_types::de::required(m_handle, "handle")?,
+                        handle: m_handle,
                         unknown_members,
                     })
                 }
@@ -6780,8 +7479,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_handle,) = match (m_handle,) {
+                        (::std::option::Option::Some(m_handle),) => (m_handle,),
+                        (m_handle,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_handle.is_some(), "handle")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestFileRead {
-                        handle: ::qmp_types::de::required(m_handle, "handle")?,
+                        handle: m_handle,
                         count: m_count,
                         unknown_members,
                     })
@@ -6893,9 +7600,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_handle, m_buf_b64) = match (m_handle, m_buf_b64) {
+                        (
+                            ::std::option::Option::Some(m_handle),
+                            ::std::option::Option::Some(m_buf_b64),
+                        ) => (m_handle, m_buf_b64),
+                        (m_handle, m_buf_b64) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_handle.is_some(), "handle"),
+                                        (m_buf_b64.is_some(), "buf-b64"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestFileWrite {
-                        handle: ::qmp_types::de::required(m_handle, "handle")?,
-                        buf_b64: ::qmp_types::de::required(m_buf_b64, "buf-b64")?,
+                        handle: m_handle,
+                        buf_b64: m_buf_b64,
                         count: m_count,
                         unknown_members,
                     })
@@ -7014,10 +7737,32 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_handle, m_offset, m_whence) = match (
+                        m_handle,
+                        m_offset,
+                        m_whence,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_handle),
+                            ::std::option::Option::Some(m_offset),
+                            ::std::option::Option::Some(m_whence),
+                        ) => (m_handle, m_offset, m_whence),
+                        (m_handle, m_offset, m_whence) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_handle.is_some(), "handle"),
+                                        (m_offset.is_some(), "offset"),
+                                        (m_whence.is_some(), "whence"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestFileSeek {
-                        handle: ::qmp_types::de::required(m_handle, "handle")?,
-                        offset: ::qmp_types::de::required(m_offset, "offset")?,
-                        whence: ::qmp_types::de::required(m_whence, "whence")?,
+                        handle: m_handle,
+                        offset: m_offset,
+                        whence: m_whence,
                         unknown_members,
                     })
                 }
@@ -7113,8 +7858,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_handle,) = match (m_handle,) {
+                        (::std::option::Option::Some(m_handle),) => (m_handle,),
+                        (m_handle,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_handle.is_some(), "handle")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestFileFlush {
-                        handle: ::qmp_types::de::required(m_handle, "handle")?,
+                        handle: m_handle,
                         unknown_members,
                     })
                 }
@@ -7829,8 +8582,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_vcpus,) = match (m_vcpus,) {
+                        (::std::option::Option::Some(m_vcpus),) => (m_vcpus,),
+                        (m_vcpus,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_vcpus.is_some(), "vcpus")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestSetVcpus {
-                        vcpus: ::qmp_types::de::required(m_vcpus, "vcpus")?,
+                        vcpus: m_vcpus,
                         unknown_members,
                     })
                 }
@@ -8029,10 +8790,32 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_username, m_password, m_crypted) = match (
+                        m_username,
+                        m_password,
+                        m_crypted,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_username),
+                            ::std::option::Option::Some(m_password),
+                            ::std::option::Option::Some(m_crypted),
+                        ) => (m_username, m_password, m_crypted),
+                        (m_username, m_password, m_crypted) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_username.is_some(), "username"),
+                                        (m_password.is_some(), "password"),
+                                        (m_crypted.is_some(), "crypted"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestSetUserPassword {
-                        username: ::qmp_types::de::required(m_username, "username")?,
-                        password: ::qmp_types::de::required(m_password, "password")?,
-                        crypted: ::qmp_types::de::required(m_crypted, "crypted")?,
+                        username: m_username,
+                        password: m_password,
+                        crypted: m_crypted,
                         unknown_members,
                     })
                 }
@@ -8190,8 +8973,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_mem_blks,) = match (m_mem_blks,) {
+                        (::std::option::Option::Some(m_mem_blks),) => (m_mem_blks,),
+                        (m_mem_blks,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_mem_blks.is_some(), "mem-blks")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestSetMemoryBlocks {
-                        mem_blks: ::qmp_types::de::required(m_mem_blks, "mem-blks")?,
+                        mem_blks: m_mem_blks,
                         unknown_members,
                     })
                 }
@@ -8325,8 +9118,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_pid,) = match (m_pid,) {
+                        (::std::option::Option::Some(m_pid),) => (m_pid,),
+                        (m_pid,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_pid.is_some(), "pid")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestExecStatus {
-                        pid: ::qmp_types::de::required(m_pid, "pid")?,
+                        pid: m_pid,
                         unknown_members,
                     })
                 }
@@ -8459,8 +9260,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_path,) = match (m_path,) {
+                        (::std::option::Option::Some(m_path),) => (m_path,),
+                        (m_path,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestExec {
-                        path: ::qmp_types::de::required(m_path, "path")?,
+                        path: m_path,
                         arg: m_arg,
                         env: m_env,
                         input_data: m_input_data,
@@ -8733,8 +9542,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_username,) = match (m_username,) {
+                        (::std::option::Option::Some(m_username),) => (m_username,),
+                        (m_username,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_username.is_some(), "username")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestSshGetAuthorizedKeys {
-                        username: ::qmp_types::de::required(m_username, "username")?,
+                        username: m_username,
                         unknown_members,
                     })
                 }
@@ -8851,9 +9670,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_username, m_keys) = match (m_username, m_keys) {
+                        (
+                            ::std::option::Option::Some(m_username),
+                            ::std::option::Option::Some(m_keys),
+                        ) => (m_username, m_keys),
+                        (m_username, m_keys) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_username.is_some(), "username"),
+                                        (m_keys.is_some(), "keys"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestSshAddAuthorizedKeys {
-                        username: ::qmp_types::de::required(m_username, "username")?,
-                        keys: ::qmp_types::de::required(m_keys, "keys")?,
+                        username: m_username,
+                        keys: m_keys,
                         reset: m_reset,
                         unknown_members,
                     })
@@ -8966,9 +9801,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_username, m_keys) = match (m_username, m_keys) {
+                        (
+                            ::std::option::Option::Some(m_username),
+                            ::std::option::Option::Some(m_keys),
+                        ) => (m_username, m_keys),
+                        (m_username, m_keys) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_username.is_some(), "username"),
+                                        (m_keys.is_some(), "keys"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestSshRemoveAuthorizedKeys {
-                        username: ::qmp_types::de::required(m_username, "username")?,
-                        keys: ::qmp_types::de::required(m_keys, "keys")?,
+                        username: m_username,
+                        keys: m_keys,
                         unknown_members,
                     })
                 }

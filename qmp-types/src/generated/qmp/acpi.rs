@@ -370,12 +370,37 @@ impl<'de> ::serde::Deserialize<'de> for ACPIOSTInfo {
                         }
                     }?;
                 }
+                let (m_slot, m_slot_type, m_source, m_status) = match (
+                    m_slot,
+                    m_slot_type,
+                    m_source,
+                    m_status,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_slot),
+                        ::std::option::Option::Some(m_slot_type),
+                        ::std::option::Option::Some(m_source),
+                        ::std::option::Option::Some(m_status),
+                    ) => (m_slot, m_slot_type, m_source, m_status),
+                    (m_slot, m_slot_type, m_source, m_status) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_slot.is_some(), "slot"),
+                                    (m_slot_type.is_some(), "slot-type"),
+                                    (m_source.is_some(), "source"),
+                                    (m_status.is_some(), "status"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ACPIOSTInfo {
                     device: m_device,
-                    slot: ::qmp_types::de::required(m_slot, "slot")?,
-                    slot_type: ::qmp_types::de::required(m_slot_type, "slot-type")?,
-                    source: ::qmp_types::de::required(m_source, "source")?,
-                    status: ::qmp_types::de::required(m_status, "status")?,
+                    slot: m_slot,
+                    slot_type: m_slot_type,
+                    source: m_source,
+                    status: m_status,
                     unknown_members,
                 })
             }
@@ -520,8 +545,16 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_info,) = match (m_info,) {
+                        (::std::option::Option::Some(m_info),) => (m_info,),
+                        (m_info,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_info.is_some(), "info")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(AcpiDeviceOst {
-                        info: ::qmp_types::de::required(m_info, "info")?,
+                        info: m_info,
                         unknown_members,
                     })
                 }

@@ -3002,6 +3002,14 @@ impl<'de> ::serde::Deserialize<'de> for Audiodev {
                         _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
                     }?;
                 }
+                let (m_id,) = match (m_id,) {
+                    (::std::option::Option::Some(m_id),) => (m_id,),
+                    (m_id,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                        );
+                    }
+                };
                 let tag = ::qmp_types::de::required(tag, "driver")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
@@ -3069,7 +3077,7 @@ impl<'de> ::serde::Deserialize<'de> for Audiodev {
                     }
                 };
                 ::std::result::Result::Ok(Audiodev {
-                    id: ::qmp_types::de::required(m_id, "id")?,
+                    id: m_id,
                     timer_period: m_timer_period,
                     driver: branch,
                     unknown_members,

@@ -290,9 +290,25 @@ impl<'de> ::serde::Deserialize<'de> for QAuthZListRule {
                         }
                     }?;
                 }
+                let (m_match, m_policy) = match (m_match, m_policy) {
+                    (
+                        ::std::option::Option::Some(m_match),
+                        ::std::option::Option::Some(m_policy),
+                    ) => (m_match, m_policy),
+                    (m_match, m_policy) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_match.is_some(), "match"),
+                                    (m_policy.is_some(), "policy"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(QAuthZListRule {
-                    r#match: ::qmp_types::de::required(m_match, "match")?,
-                    policy: ::qmp_types::de::required(m_policy, "policy")?,
+                    r#match: m_match,
+                    policy: m_policy,
                     format: m_format,
                     unknown_members,
                 })
@@ -480,8 +496,18 @@ impl<'de> ::serde::Deserialize<'de> for AuthZListFileProperties {
                         }
                     }?;
                 }
+                let (m_filename,) = match (m_filename,) {
+                    (::std::option::Option::Some(m_filename),) => (m_filename,),
+                    (m_filename,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_filename.is_some(), "filename")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(AuthZListFileProperties {
-                    filename: ::qmp_types::de::required(m_filename, "filename")?,
+                    filename: m_filename,
                     refresh: m_refresh,
                     unknown_members,
                 })
@@ -564,8 +590,16 @@ impl<'de> ::serde::Deserialize<'de> for AuthZPAMProperties {
                         }
                     }?;
                 }
+                let (m_service,) = match (m_service,) {
+                    (::std::option::Option::Some(m_service),) => (m_service,),
+                    (m_service,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_service.is_some(), "service")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(AuthZPAMProperties {
-                    service: ::qmp_types::de::required(m_service, "service")?,
+                    service: m_service,
                     unknown_members,
                 })
             }
@@ -650,8 +684,18 @@ impl<'de> ::serde::Deserialize<'de> for AuthZSimpleProperties {
                         }
                     }?;
                 }
+                let (m_identity,) = match (m_identity,) {
+                    (::std::option::Option::Some(m_identity),) => (m_identity,),
+                    (m_identity,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_identity.is_some(), "identity")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(AuthZSimpleProperties {
-                    identity: ::qmp_types::de::required(m_identity, "identity")?,
+                    identity: m_identity,
                     unknown_members,
                 })
             }

@@ -329,9 +329,25 @@ impl<'de> ::serde::Deserialize<'de> for PRManagerInfo {
                         }
                     }?;
                 }
+                let (m_id, m_connected) = match (m_id, m_connected) {
+                    (
+                        ::std::option::Option::Some(m_id),
+                        ::std::option::Option::Some(m_connected),
+                    ) => (m_id, m_connected),
+                    (m_id, m_connected) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_id.is_some(), "id"),
+                                    (m_connected.is_some(), "connected"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(PRManagerInfo {
-                    id: ::qmp_types::de::required(m_id, "id")?,
-                    connected: ::qmp_types::de::required(m_connected, "connected")?,
+                    id: m_id,
+                    connected: m_connected,
                     unknown_members,
                 })
             }
@@ -1013,8 +1029,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockdevRemoveMedium {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -1138,9 +1162,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id, m_node_name) = match (m_id, m_node_name) {
+                        (
+                            ::std::option::Option::Some(m_id),
+                            ::std::option::Option::Some(m_node_name),
+                        ) => (m_id, m_node_name),
+                        (m_id, m_node_name) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_id.is_some(), "id"),
+                                        (m_node_name.is_some(), "node-name"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockdevInsertMedium {
-                        id: ::qmp_types::de::required(m_id, "id")?,
-                        node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
+                        id: m_id,
+                        node_name: m_node_name,
                         unknown_members,
                     })
                 }
@@ -1321,10 +1361,20 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_filename,) = match (m_filename,) {
+                        (::std::option::Option::Some(m_filename),) => (m_filename,),
+                        (m_filename,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_filename.is_some(), "filename")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockdevChangeMedium {
                         device: m_device,
                         id: m_id,
-                        filename: ::qmp_types::de::required(m_filename, "filename")?,
+                        filename: m_filename,
                         format: m_format,
                         force: m_force,
                         read_only_mode: m_read_only_mode,
@@ -1648,8 +1698,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockLatencyHistogramSet {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         boundaries: m_boundaries,
                         boundaries_read: m_boundaries_read,
                         boundaries_write: m_boundaries_write,
@@ -1786,10 +1844,32 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_device, m_id, m_tray_open) = match (
+                        m_device,
+                        m_id,
+                        m_tray_open,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_device),
+                            ::std::option::Option::Some(m_id),
+                            ::std::option::Option::Some(m_tray_open),
+                        ) => (m_device, m_id, m_tray_open),
+                        (m_device, m_id, m_tray_open) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_device.is_some(), "device"),
+                                        (m_id.is_some(), "id"),
+                                        (m_tray_open.is_some(), "tray-open"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(DeviceTrayMoved {
-                        device: ::qmp_types::de::required(m_device, "device")?,
-                        id: ::qmp_types::de::required(m_id, "id")?,
-                        tray_open: ::qmp_types::de::required(m_tray_open, "tray-open")?,
+                        device: m_device,
+                        id: m_id,
+                        tray_open: m_tray_open,
                         unknown_members,
                     })
                 }
@@ -1900,9 +1980,25 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_id, m_connected) = match (m_id, m_connected) {
+                        (
+                            ::std::option::Option::Some(m_id),
+                            ::std::option::Option::Some(m_connected),
+                        ) => (m_id, m_connected),
+                        (m_id, m_connected) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_id.is_some(), "id"),
+                                        (m_connected.is_some(), "connected"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(PrManagerStatusChanged {
-                        id: ::qmp_types::de::required(m_id, "id")?,
-                        connected: ::qmp_types::de::required(m_connected, "connected")?,
+                        id: m_id,
+                        connected: m_connected,
                         unknown_members,
                     })
                 }

@@ -135,23 +135,74 @@ impl<'de> ::serde::Deserialize<'de> for SnapshotInfo {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(SnapshotInfo {
-                    id: ::qmp_types::de::required(m_id, "id")?,
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    vm_state_size: ::qmp_types::de::required(
+                let (
+                    m_id,
+                    m_name,
+                    m_vm_state_size,
+                    m_date_sec,
+                    m_date_nsec,
+                    m_vm_clock_sec,
+                    m_vm_clock_nsec,
+                ) = match (
+                    m_id,
+                    m_name,
+                    m_vm_state_size,
+                    m_date_sec,
+                    m_date_nsec,
+                    m_vm_clock_sec,
+                    m_vm_clock_nsec,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_id),
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_vm_state_size),
+                        ::std::option::Option::Some(m_date_sec),
+                        ::std::option::Option::Some(m_date_nsec),
+                        ::std::option::Option::Some(m_vm_clock_sec),
+                        ::std::option::Option::Some(m_vm_clock_nsec),
+                    ) => {
+                        (
+                            m_id,
+                            m_name,
+                            m_vm_state_size,
+                            m_date_sec,
+                            m_date_nsec,
+                            m_vm_clock_sec,
+                            m_vm_clock_nsec,
+                        )
+                    }
+                    (
+                        m_id,
+                        m_name,
                         m_vm_state_size,
-                        "vm-state-size",
-                    )?,
-                    date_sec: ::qmp_types::de::required(m_date_sec, "date-sec")?,
-                    date_nsec: ::qmp_types::de::required(m_date_nsec, "date-nsec")?,
-                    vm_clock_sec: ::qmp_types::de::required(
+                        m_date_sec,
+                        m_date_nsec,
                         m_vm_clock_sec,
-                        "vm-clock-sec",
-                    )?,
-                    vm_clock_nsec: ::qmp_types::de::required(
                         m_vm_clock_nsec,
-                        "vm-clock-nsec",
-                    )?,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_id.is_some(), "id"),
+                                    (m_name.is_some(), "name"),
+                                    (m_vm_state_size.is_some(), "vm-state-size"),
+                                    (m_date_sec.is_some(), "date-sec"),
+                                    (m_date_nsec.is_some(), "date-nsec"),
+                                    (m_vm_clock_sec.is_some(), "vm-clock-sec"),
+                                    (m_vm_clock_nsec.is_some(), "vm-clock-nsec"),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(SnapshotInfo {
+                    id: m_id,
+                    name: m_name,
+                    vm_state_size: m_vm_state_size,
+                    date_sec: m_date_sec,
+                    date_nsec: m_date_nsec,
+                    vm_clock_sec: m_vm_clock_sec,
+                    vm_clock_nsec: m_vm_clock_nsec,
                     icount: m_icount,
                     unknown_members,
                 })
@@ -236,8 +287,16 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificQCow2EncryptionBase {
                         }
                     }?;
                 }
+                let (m_format,) = match (m_format,) {
+                    (::std::option::Option::Some(m_format),) => (m_format,),
+                    (m_format,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_format.is_some(), "format")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ImageInfoSpecificQCow2EncryptionBase {
-                    format: ::qmp_types::de::required(m_format, "format")?,
+                    format: m_format,
                     unknown_members,
                 })
             }
@@ -533,23 +592,39 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificQCow2 {
                         }
                     }?;
                 }
+                let (m_compat, m_refcount_bits, m_compression_type) = match (
+                    m_compat,
+                    m_refcount_bits,
+                    m_compression_type,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_compat),
+                        ::std::option::Option::Some(m_refcount_bits),
+                        ::std::option::Option::Some(m_compression_type),
+                    ) => (m_compat, m_refcount_bits, m_compression_type),
+                    (m_compat, m_refcount_bits, m_compression_type) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_compat.is_some(), "compat"),
+                                    (m_refcount_bits.is_some(), "refcount-bits"),
+                                    (m_compression_type.is_some(), "compression-type"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ImageInfoSpecificQCow2 {
-                    compat: ::qmp_types::de::required(m_compat, "compat")?,
+                    compat: m_compat,
                     data_file: m_data_file,
                     data_file_raw: m_data_file_raw,
                     extended_l2: m_extended_l2,
                     lazy_refcounts: m_lazy_refcounts,
                     corrupt: m_corrupt,
-                    refcount_bits: ::qmp_types::de::required(
-                        m_refcount_bits,
-                        "refcount-bits",
-                    )?,
+                    refcount_bits: m_refcount_bits,
                     encrypt: m_encrypt,
                     bitmaps: m_bitmaps,
-                    compression_type: ::qmp_types::de::required(
-                        m_compression_type,
-                        "compression-type",
-                    )?,
+                    compression_type: m_compression_type,
                     unknown_members,
                 })
             }
@@ -660,14 +735,36 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificVmdk {
                         }
                     }?;
                 }
+                let (m_create_type, m_cid, m_parent_cid, m_extents) = match (
+                    m_create_type,
+                    m_cid,
+                    m_parent_cid,
+                    m_extents,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_create_type),
+                        ::std::option::Option::Some(m_cid),
+                        ::std::option::Option::Some(m_parent_cid),
+                        ::std::option::Option::Some(m_extents),
+                    ) => (m_create_type, m_cid, m_parent_cid, m_extents),
+                    (m_create_type, m_cid, m_parent_cid, m_extents) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_create_type.is_some(), "create-type"),
+                                    (m_cid.is_some(), "cid"),
+                                    (m_parent_cid.is_some(), "parent-cid"),
+                                    (m_extents.is_some(), "extents"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ImageInfoSpecificVmdk {
-                    create_type: ::qmp_types::de::required(
-                        m_create_type,
-                        "create-type",
-                    )?,
-                    cid: ::qmp_types::de::required(m_cid, "cid")?,
-                    parent_cid: ::qmp_types::de::required(m_parent_cid, "parent-cid")?,
-                    extents: ::qmp_types::de::required(m_extents, "extents")?,
+                    create_type: m_create_type,
+                    cid: m_cid,
+                    parent_cid: m_parent_cid,
+                    extents: m_extents,
                     unknown_members,
                 })
             }
@@ -783,13 +880,32 @@ impl<'de> ::serde::Deserialize<'de> for VmdkExtentInfo {
                         }
                     }?;
                 }
+                let (m_filename, m_format, m_virtual_size) = match (
+                    m_filename,
+                    m_format,
+                    m_virtual_size,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_filename),
+                        ::std::option::Option::Some(m_format),
+                        ::std::option::Option::Some(m_virtual_size),
+                    ) => (m_filename, m_format, m_virtual_size),
+                    (m_filename, m_format, m_virtual_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_filename.is_some(), "filename"),
+                                    (m_format.is_some(), "format"),
+                                    (m_virtual_size.is_some(), "virtual-size"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VmdkExtentInfo {
-                    filename: ::qmp_types::de::required(m_filename, "filename")?,
-                    format: ::qmp_types::de::required(m_format, "format")?,
-                    virtual_size: ::qmp_types::de::required(
-                        m_virtual_size,
-                        "virtual-size",
-                    )?,
+                    filename: m_filename,
+                    format: m_format,
+                    virtual_size: m_virtual_size,
                     cluster_size: m_cluster_size,
                     compressed: m_compressed,
                     unknown_members,
@@ -1164,8 +1280,16 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificQCow2Wrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ImageInfoSpecificQCow2Wrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -1247,8 +1371,16 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificVmdkWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ImageInfoSpecificVmdkWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -1330,8 +1462,16 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificLUKSWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ImageInfoSpecificLUKSWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -1413,8 +1553,16 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificRbdWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ImageInfoSpecificRbdWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -1496,8 +1644,16 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfoSpecificFileWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ImageInfoSpecificFileWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -1844,15 +2000,34 @@ impl<'de> ::serde::Deserialize<'de> for BlockNodeInfo {
                         }
                     }?;
                 }
+                let (m_filename, m_format, m_virtual_size) = match (
+                    m_filename,
+                    m_format,
+                    m_virtual_size,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_filename),
+                        ::std::option::Option::Some(m_format),
+                        ::std::option::Option::Some(m_virtual_size),
+                    ) => (m_filename, m_format, m_virtual_size),
+                    (m_filename, m_format, m_virtual_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_filename.is_some(), "filename"),
+                                    (m_format.is_some(), "format"),
+                                    (m_virtual_size.is_some(), "virtual-size"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockNodeInfo {
-                    filename: ::qmp_types::de::required(m_filename, "filename")?,
-                    format: ::qmp_types::de::required(m_format, "format")?,
+                    filename: m_filename,
+                    format: m_format,
                     dirty_flag: m_dirty_flag,
                     actual_size: m_actual_size,
-                    virtual_size: ::qmp_types::de::required(
-                        m_virtual_size,
-                        "virtual-size",
-                    )?,
+                    virtual_size: m_virtual_size,
                     cluster_size: m_cluster_size,
                     encrypted: m_encrypted,
                     compressed: m_compressed,
@@ -2061,15 +2236,34 @@ impl<'de> ::serde::Deserialize<'de> for ImageInfo {
                         }
                     }?;
                 }
+                let (m_filename, m_format, m_virtual_size) = match (
+                    m_filename,
+                    m_format,
+                    m_virtual_size,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_filename),
+                        ::std::option::Option::Some(m_format),
+                        ::std::option::Option::Some(m_virtual_size),
+                    ) => (m_filename, m_format, m_virtual_size),
+                    (m_filename, m_format, m_virtual_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_filename.is_some(), "filename"),
+                                    (m_format.is_some(), "format"),
+                                    (m_virtual_size.is_some(), "virtual-size"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ImageInfo {
-                    filename: ::qmp_types::de::required(m_filename, "filename")?,
-                    format: ::qmp_types::de::required(m_format, "format")?,
+                    filename: m_filename,
+                    format: m_format,
                     dirty_flag: m_dirty_flag,
                     actual_size: m_actual_size,
-                    virtual_size: ::qmp_types::de::required(
-                        m_virtual_size,
-                        "virtual-size",
-                    )?,
+                    virtual_size: m_virtual_size,
                     cluster_size: m_cluster_size,
                     encrypted: m_encrypted,
                     compressed: m_compressed,
@@ -2169,9 +2363,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockChildInfo {
                         }
                     }?;
                 }
+                let (m_name, m_info) = match (m_name, m_info) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_info),
+                    ) => (m_name, m_info),
+                    (m_name, m_info) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_name.is_some(), "name"), (m_info.is_some(), "info")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockChildInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    info: ::qmp_types::de::required(m_info, "info")?,
+                    name: m_name,
+                    info: m_info,
                     unknown_members,
                 })
             }
@@ -2372,15 +2579,37 @@ impl<'de> ::serde::Deserialize<'de> for BlockGraphInfo {
                         }
                     }?;
                 }
+                let (m_filename, m_format, m_virtual_size, m_children) = match (
+                    m_filename,
+                    m_format,
+                    m_virtual_size,
+                    m_children,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_filename),
+                        ::std::option::Option::Some(m_format),
+                        ::std::option::Option::Some(m_virtual_size),
+                        ::std::option::Option::Some(m_children),
+                    ) => (m_filename, m_format, m_virtual_size, m_children),
+                    (m_filename, m_format, m_virtual_size, m_children) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_filename.is_some(), "filename"),
+                                    (m_format.is_some(), "format"),
+                                    (m_virtual_size.is_some(), "virtual-size"),
+                                    (m_children.is_some(), "children"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockGraphInfo {
-                    filename: ::qmp_types::de::required(m_filename, "filename")?,
-                    format: ::qmp_types::de::required(m_format, "format")?,
+                    filename: m_filename,
+                    format: m_format,
                     dirty_flag: m_dirty_flag,
                     actual_size: m_actual_size,
-                    virtual_size: ::qmp_types::de::required(
-                        m_virtual_size,
-                        "virtual-size",
-                    )?,
+                    virtual_size: m_virtual_size,
                     cluster_size: m_cluster_size,
                     encrypted: m_encrypted,
                     compressed: m_compressed,
@@ -2389,7 +2618,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockGraphInfo {
                     backing_filename_format: m_backing_filename_format,
                     snapshots: m_snapshots,
                     format_specific: m_format_specific,
-                    children: ::qmp_types::de::required(m_children, "children")?,
+                    children: m_children,
                     unknown_members,
                 })
             }
@@ -2565,13 +2794,32 @@ impl<'de> ::serde::Deserialize<'de> for ImageCheck {
                         }
                     }?;
                 }
+                let (m_filename, m_format, m_check_errors) = match (
+                    m_filename,
+                    m_format,
+                    m_check_errors,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_filename),
+                        ::std::option::Option::Some(m_format),
+                        ::std::option::Option::Some(m_check_errors),
+                    ) => (m_filename, m_format, m_check_errors),
+                    (m_filename, m_format, m_check_errors) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_filename.is_some(), "filename"),
+                                    (m_format.is_some(), "format"),
+                                    (m_check_errors.is_some(), "check-errors"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ImageCheck {
-                    filename: ::qmp_types::de::required(m_filename, "filename")?,
-                    format: ::qmp_types::de::required(m_format, "format")?,
-                    check_errors: ::qmp_types::de::required(
-                        m_check_errors,
-                        "check-errors",
-                    )?,
+                    filename: m_filename,
+                    format: m_format,
+                    check_errors: m_check_errors,
                     image_end_offset: m_image_end_offset,
                     corruptions: m_corruptions,
                     leaks: m_leaks,
@@ -2729,14 +2977,74 @@ impl<'de> ::serde::Deserialize<'de> for MapEntry {
                         }
                     }?;
                 }
+                let (
+                    m_start,
+                    m_length,
+                    m_data,
+                    m_zero,
+                    m_compressed,
+                    m_depth,
+                    m_present,
+                ) = match (
+                    m_start,
+                    m_length,
+                    m_data,
+                    m_zero,
+                    m_compressed,
+                    m_depth,
+                    m_present,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_start),
+                        ::std::option::Option::Some(m_length),
+                        ::std::option::Option::Some(m_data),
+                        ::std::option::Option::Some(m_zero),
+                        ::std::option::Option::Some(m_compressed),
+                        ::std::option::Option::Some(m_depth),
+                        ::std::option::Option::Some(m_present),
+                    ) => {
+                        (
+                            m_start,
+                            m_length,
+                            m_data,
+                            m_zero,
+                            m_compressed,
+                            m_depth,
+                            m_present,
+                        )
+                    }
+                    (
+                        m_start,
+                        m_length,
+                        m_data,
+                        m_zero,
+                        m_compressed,
+                        m_depth,
+                        m_present,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_start.is_some(), "start"),
+                                    (m_length.is_some(), "length"),
+                                    (m_data.is_some(), "data"),
+                                    (m_zero.is_some(), "zero"),
+                                    (m_compressed.is_some(), "compressed"),
+                                    (m_depth.is_some(), "depth"),
+                                    (m_present.is_some(), "present"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MapEntry {
-                    start: ::qmp_types::de::required(m_start, "start")?,
-                    length: ::qmp_types::de::required(m_length, "length")?,
-                    data: ::qmp_types::de::required(m_data, "data")?,
-                    zero: ::qmp_types::de::required(m_zero, "zero")?,
-                    compressed: ::qmp_types::de::required(m_compressed, "compressed")?,
-                    depth: ::qmp_types::de::required(m_depth, "depth")?,
-                    present: ::qmp_types::de::required(m_present, "present")?,
+                    start: m_start,
+                    length: m_length,
+                    data: m_data,
+                    zero: m_zero,
+                    compressed: m_compressed,
+                    depth: m_depth,
+                    present: m_present,
                     offset: m_offset,
                     filename: m_filename,
                     unknown_members,
@@ -2832,10 +3140,32 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCacheInfo {
                         }
                     }?;
                 }
+                let (m_writeback, m_direct, m_no_flush) = match (
+                    m_writeback,
+                    m_direct,
+                    m_no_flush,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_writeback),
+                        ::std::option::Option::Some(m_direct),
+                        ::std::option::Option::Some(m_no_flush),
+                    ) => (m_writeback, m_direct, m_no_flush),
+                    (m_writeback, m_direct, m_no_flush) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_writeback.is_some(), "writeback"),
+                                    (m_direct.is_some(), "direct"),
+                                    (m_no_flush.is_some(), "no-flush"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCacheInfo {
-                    writeback: ::qmp_types::de::required(m_writeback, "writeback")?,
-                    direct: ::qmp_types::de::required(m_direct, "direct")?,
-                    no_flush: ::qmp_types::de::required(m_no_flush, "no-flush")?,
+                    writeback: m_writeback,
+                    direct: m_direct,
+                    no_flush: m_no_flush,
                     unknown_members,
                 })
             }
@@ -3184,29 +3514,137 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceInfo {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(BlockDeviceInfo {
-                    file: ::qmp_types::de::required(m_file, "file")?,
-                    node_name: m_node_name,
-                    ro: ::qmp_types::de::required(m_ro, "ro")?,
-                    drv: ::qmp_types::de::required(m_drv, "drv")?,
-                    backing_file: m_backing_file,
-                    backing_file_depth: ::qmp_types::de::required(
+                let (
+                    m_file,
+                    m_ro,
+                    m_drv,
+                    m_backing_file_depth,
+                    m_active,
+                    m_encrypted,
+                    m_detect_zeroes,
+                    m_bps,
+                    m_bps_rd,
+                    m_bps_wr,
+                    m_iops,
+                    m_iops_rd,
+                    m_iops_wr,
+                    m_image,
+                    m_cache,
+                    m_write_threshold,
+                ) = match (
+                    m_file,
+                    m_ro,
+                    m_drv,
+                    m_backing_file_depth,
+                    m_active,
+                    m_encrypted,
+                    m_detect_zeroes,
+                    m_bps,
+                    m_bps_rd,
+                    m_bps_wr,
+                    m_iops,
+                    m_iops_rd,
+                    m_iops_wr,
+                    m_image,
+                    m_cache,
+                    m_write_threshold,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_file),
+                        ::std::option::Option::Some(m_ro),
+                        ::std::option::Option::Some(m_drv),
+                        ::std::option::Option::Some(m_backing_file_depth),
+                        ::std::option::Option::Some(m_active),
+                        ::std::option::Option::Some(m_encrypted),
+                        ::std::option::Option::Some(m_detect_zeroes),
+                        ::std::option::Option::Some(m_bps),
+                        ::std::option::Option::Some(m_bps_rd),
+                        ::std::option::Option::Some(m_bps_wr),
+                        ::std::option::Option::Some(m_iops),
+                        ::std::option::Option::Some(m_iops_rd),
+                        ::std::option::Option::Some(m_iops_wr),
+                        ::std::option::Option::Some(m_image),
+                        ::std::option::Option::Some(m_cache),
+                        ::std::option::Option::Some(m_write_threshold),
+                    ) => {
+                        (
+                            m_file,
+                            m_ro,
+                            m_drv,
+                            m_backing_file_depth,
+                            m_active,
+                            m_encrypted,
+                            m_detect_zeroes,
+                            m_bps,
+                            m_bps_rd,
+                            m_bps_wr,
+                            m_iops,
+                            m_iops_rd,
+                            m_iops_wr,
+                            m_image,
+                            m_cache,
+                            m_write_threshold,
+                        )
+                    }
+                    (
+                        m_file,
+                        m_ro,
+                        m_drv,
                         m_backing_file_depth,
-                        "backing_file_depth",
-                    )?,
-                    active: ::qmp_types::de::required(m_active, "active")?,
-                    encrypted: ::qmp_types::de::required(m_encrypted, "encrypted")?,
-                    detect_zeroes: ::qmp_types::de::required(
+                        m_active,
+                        m_encrypted,
                         m_detect_zeroes,
-                        "detect_zeroes",
-                    )?,
-                    bps: ::qmp_types::de::required(m_bps, "bps")?,
-                    bps_rd: ::qmp_types::de::required(m_bps_rd, "bps_rd")?,
-                    bps_wr: ::qmp_types::de::required(m_bps_wr, "bps_wr")?,
-                    iops: ::qmp_types::de::required(m_iops, "iops")?,
-                    iops_rd: ::qmp_types::de::required(m_iops_rd, "iops_rd")?,
-                    iops_wr: ::qmp_types::de::required(m_iops_wr, "iops_wr")?,
-                    image: ::qmp_types::de::required(m_image, "image")?,
+                        m_bps,
+                        m_bps_rd,
+                        m_bps_wr,
+                        m_iops,
+                        m_iops_rd,
+                        m_iops_wr,
+                        m_image,
+                        m_cache,
+                        m_write_threshold,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_file.is_some(), "file"),
+                                    (m_ro.is_some(), "ro"),
+                                    (m_drv.is_some(), "drv"),
+                                    (m_backing_file_depth.is_some(), "backing_file_depth"),
+                                    (m_active.is_some(), "active"),
+                                    (m_encrypted.is_some(), "encrypted"),
+                                    (m_detect_zeroes.is_some(), "detect_zeroes"),
+                                    (m_bps.is_some(), "bps"),
+                                    (m_bps_rd.is_some(), "bps_rd"),
+                                    (m_bps_wr.is_some(), "bps_wr"),
+                                    (m_iops.is_some(), "iops"),
+                                    (m_iops_rd.is_some(), "iops_rd"),
+                                    (m_iops_wr.is_some(), "iops_wr"),
+                                    (m_image.is_some(), "image"),
+                                    (m_cache.is_some(), "cache"),
+                                    (m_write_threshold.is_some(), "write_threshold"),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(BlockDeviceInfo {
+                    file: m_file,
+                    node_name: m_node_name,
+                    ro: m_ro,
+                    drv: m_drv,
+                    backing_file: m_backing_file,
+                    backing_file_depth: m_backing_file_depth,
+                    active: m_active,
+                    encrypted: m_encrypted,
+                    detect_zeroes: m_detect_zeroes,
+                    bps: m_bps,
+                    bps_rd: m_bps_rd,
+                    bps_wr: m_bps_wr,
+                    iops: m_iops,
+                    iops_rd: m_iops_rd,
+                    iops_wr: m_iops_wr,
+                    image: m_image,
                     bps_max: m_bps_max,
                     bps_rd_max: m_bps_rd_max,
                     bps_wr_max: m_bps_wr_max,
@@ -3221,11 +3659,8 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceInfo {
                     iops_wr_max_length: m_iops_wr_max_length,
                     iops_size: m_iops_size,
                     group: m_group,
-                    cache: ::qmp_types::de::required(m_cache, "cache")?,
-                    write_threshold: ::qmp_types::de::required(
-                        m_write_threshold,
-                        "write_threshold",
-                    )?,
+                    cache: m_cache,
+                    write_threshold: m_write_threshold,
                     dirty_bitmaps: m_dirty_bitmaps,
                     unknown_members,
                 })
@@ -3471,16 +3906,41 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyInfo {
                         }
                     }?;
                 }
+                let (m_count, m_granularity, m_recording, m_busy, m_persistent) = match (
+                    m_count,
+                    m_granularity,
+                    m_recording,
+                    m_busy,
+                    m_persistent,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_count),
+                        ::std::option::Option::Some(m_granularity),
+                        ::std::option::Option::Some(m_recording),
+                        ::std::option::Option::Some(m_busy),
+                        ::std::option::Option::Some(m_persistent),
+                    ) => (m_count, m_granularity, m_recording, m_busy, m_persistent),
+                    (m_count, m_granularity, m_recording, m_busy, m_persistent) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_count.is_some(), "count"),
+                                    (m_granularity.is_some(), "granularity"),
+                                    (m_recording.is_some(), "recording"),
+                                    (m_busy.is_some(), "busy"),
+                                    (m_persistent.is_some(), "persistent"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockDirtyInfo {
                     name: m_name,
-                    count: ::qmp_types::de::required(m_count, "count")?,
-                    granularity: ::qmp_types::de::required(
-                        m_granularity,
-                        "granularity",
-                    )?,
-                    recording: ::qmp_types::de::required(m_recording, "recording")?,
-                    busy: ::qmp_types::de::required(m_busy, "busy")?,
-                    persistent: ::qmp_types::de::required(m_persistent, "persistent")?,
+                    count: m_count,
+                    granularity: m_granularity,
+                    recording: m_recording,
+                    busy: m_busy,
+                    persistent: m_persistent,
                     inconsistent: m_inconsistent,
                     unknown_members,
                 })
@@ -3690,13 +4150,32 @@ impl<'de> ::serde::Deserialize<'de> for Qcow2BitmapInfo {
                         }
                     }?;
                 }
+                let (m_name, m_granularity, m_flags) = match (
+                    m_name,
+                    m_granularity,
+                    m_flags,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_granularity),
+                        ::std::option::Option::Some(m_flags),
+                    ) => (m_name, m_granularity, m_flags),
+                    (m_name, m_granularity, m_flags) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_granularity.is_some(), "granularity"),
+                                    (m_flags.is_some(), "flags"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(Qcow2BitmapInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    granularity: ::qmp_types::de::required(
-                        m_granularity,
-                        "granularity",
-                    )?,
-                    flags: ::qmp_types::de::required(m_flags, "flags")?,
+                    name: m_name,
+                    granularity: m_granularity,
+                    flags: m_flags,
                     unknown_members,
                 })
             }
@@ -3802,9 +4281,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockLatencyHistogramInfo {
                         }
                     }?;
                 }
+                let (m_boundaries, m_bins) = match (m_boundaries, m_bins) {
+                    (
+                        ::std::option::Option::Some(m_boundaries),
+                        ::std::option::Option::Some(m_bins),
+                    ) => (m_boundaries, m_bins),
+                    (m_boundaries, m_bins) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_boundaries.is_some(), "boundaries"),
+                                    (m_bins.is_some(), "bins"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockLatencyHistogramInfo {
-                    boundaries: ::qmp_types::de::required(m_boundaries, "boundaries")?,
-                    bins: ::qmp_types::de::required(m_bins, "bins")?,
+                    boundaries: m_boundaries,
+                    bins: m_bins,
                     unknown_members,
                 })
             }
@@ -3942,12 +4437,37 @@ impl<'de> ::serde::Deserialize<'de> for BlockInfo {
                         }
                     }?;
                 }
+                let (m_device, m_type, m_removable, m_locked) = match (
+                    m_device,
+                    m_type,
+                    m_removable,
+                    m_locked,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_device),
+                        ::std::option::Option::Some(m_type),
+                        ::std::option::Option::Some(m_removable),
+                        ::std::option::Option::Some(m_locked),
+                    ) => (m_device, m_type, m_removable, m_locked),
+                    (m_device, m_type, m_removable, m_locked) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_device.is_some(), "device"),
+                                    (m_type.is_some(), "type"),
+                                    (m_removable.is_some(), "removable"),
+                                    (m_locked.is_some(), "locked"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockInfo {
-                    device: ::qmp_types::de::required(m_device, "device")?,
+                    device: m_device,
                     qdev: m_qdev,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
-                    removable: ::qmp_types::de::required(m_removable, "removable")?,
-                    locked: ::qmp_types::de::required(m_locked, "locked")?,
+                    r#type: m_type,
+                    removable: m_removable,
+                    locked: m_locked,
                     inserted: m_inserted,
                     tray_open: m_tray_open,
                     io_status: m_io_status,
@@ -4064,12 +4584,28 @@ impl<'de> ::serde::Deserialize<'de> for BlockMeasureInfo {
                         }
                     }?;
                 }
+                let (m_required, m_fully_allocated) = match (
+                    m_required,
+                    m_fully_allocated,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_required),
+                        ::std::option::Option::Some(m_fully_allocated),
+                    ) => (m_required, m_fully_allocated),
+                    (m_required, m_fully_allocated) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_required.is_some(), "required"),
+                                    (m_fully_allocated.is_some(), "fully-allocated"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockMeasureInfo {
-                    required: ::qmp_types::de::required(m_required, "required")?,
-                    fully_allocated: ::qmp_types::de::required(
-                        m_fully_allocated,
-                        "fully-allocated",
-                    )?,
+                    required: m_required,
+                    fully_allocated: m_fully_allocated,
                     bitmaps: m_bitmaps,
                     unknown_members,
                 })
@@ -4320,71 +4856,149 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceTimedStats {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(BlockDeviceTimedStats {
-                    interval_length: ::qmp_types::de::required(
+                let (
+                    m_interval_length,
+                    m_min_rd_latency_ns,
+                    m_max_rd_latency_ns,
+                    m_avg_rd_latency_ns,
+                    m_min_wr_latency_ns,
+                    m_max_wr_latency_ns,
+                    m_avg_wr_latency_ns,
+                    m_min_zone_append_latency_ns,
+                    m_max_zone_append_latency_ns,
+                    m_avg_zone_append_latency_ns,
+                    m_min_flush_latency_ns,
+                    m_max_flush_latency_ns,
+                    m_avg_flush_latency_ns,
+                    m_avg_rd_queue_depth,
+                    m_avg_wr_queue_depth,
+                    m_avg_zone_append_queue_depth,
+                ) = match (
+                    m_interval_length,
+                    m_min_rd_latency_ns,
+                    m_max_rd_latency_ns,
+                    m_avg_rd_latency_ns,
+                    m_min_wr_latency_ns,
+                    m_max_wr_latency_ns,
+                    m_avg_wr_latency_ns,
+                    m_min_zone_append_latency_ns,
+                    m_max_zone_append_latency_ns,
+                    m_avg_zone_append_latency_ns,
+                    m_min_flush_latency_ns,
+                    m_max_flush_latency_ns,
+                    m_avg_flush_latency_ns,
+                    m_avg_rd_queue_depth,
+                    m_avg_wr_queue_depth,
+                    m_avg_zone_append_queue_depth,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_interval_length),
+                        ::std::option::Option::Some(m_min_rd_latency_ns),
+                        ::std::option::Option::Some(m_max_rd_latency_ns),
+                        ::std::option::Option::Some(m_avg_rd_latency_ns),
+                        ::std::option::Option::Some(m_min_wr_latency_ns),
+                        ::std::option::Option::Some(m_max_wr_latency_ns),
+                        ::std::option::Option::Some(m_avg_wr_latency_ns),
+                        ::std::option::Option::Some(m_min_zone_append_latency_ns),
+                        ::std::option::Option::Some(m_max_zone_append_latency_ns),
+                        ::std::option::Option::Some(m_avg_zone_append_latency_ns),
+                        ::std::option::Option::Some(m_min_flush_latency_ns),
+                        ::std::option::Option::Some(m_max_flush_latency_ns),
+                        ::std::option::Option::Some(m_avg_flush_latency_ns),
+                        ::std::option::Option::Some(m_avg_rd_queue_depth),
+                        ::std::option::Option::Some(m_avg_wr_queue_depth),
+                        ::std::option::Option::Some(m_avg_zone_append_queue_depth),
+                    ) => {
+                        (
+                            m_interval_length,
+                            m_min_rd_latency_ns,
+                            m_max_rd_latency_ns,
+                            m_avg_rd_latency_ns,
+                            m_min_wr_latency_ns,
+                            m_max_wr_latency_ns,
+                            m_avg_wr_latency_ns,
+                            m_min_zone_append_latency_ns,
+                            m_max_zone_append_latency_ns,
+                            m_avg_zone_append_latency_ns,
+                            m_min_flush_latency_ns,
+                            m_max_flush_latency_ns,
+                            m_avg_flush_latency_ns,
+                            m_avg_rd_queue_depth,
+                            m_avg_wr_queue_depth,
+                            m_avg_zone_append_queue_depth,
+                        )
+                    }
+                    (
                         m_interval_length,
-                        "interval_length",
-                    )?,
-                    min_rd_latency_ns: ::qmp_types::de::required(
                         m_min_rd_latency_ns,
-                        "min_rd_latency_ns",
-                    )?,
-                    max_rd_latency_ns: ::qmp_types::de::required(
                         m_max_rd_latency_ns,
-                        "max_rd_latency_ns",
-                    )?,
-                    avg_rd_latency_ns: ::qmp_types::de::required(
                         m_avg_rd_latency_ns,
-                        "avg_rd_latency_ns",
-                    )?,
-                    min_wr_latency_ns: ::qmp_types::de::required(
                         m_min_wr_latency_ns,
-                        "min_wr_latency_ns",
-                    )?,
-                    max_wr_latency_ns: ::qmp_types::de::required(
                         m_max_wr_latency_ns,
-                        "max_wr_latency_ns",
-                    )?,
-                    avg_wr_latency_ns: ::qmp_types::de::required(
                         m_avg_wr_latency_ns,
-                        "avg_wr_latency_ns",
-                    )?,
-                    min_zone_append_latency_ns: ::qmp_types::de::required(
                         m_min_zone_append_latency_ns,
-                        "min_zone_append_latency_ns",
-                    )?,
-                    max_zone_append_latency_ns: ::qmp_types::de::required(
                         m_max_zone_append_latency_ns,
-                        "max_zone_append_latency_ns",
-                    )?,
-                    avg_zone_append_latency_ns: ::qmp_types::de::required(
                         m_avg_zone_append_latency_ns,
-                        "avg_zone_append_latency_ns",
-                    )?,
-                    min_flush_latency_ns: ::qmp_types::de::required(
                         m_min_flush_latency_ns,
-                        "min_flush_latency_ns",
-                    )?,
-                    max_flush_latency_ns: ::qmp_types::de::required(
                         m_max_flush_latency_ns,
-                        "max_flush_latency_ns",
-                    )?,
-                    avg_flush_latency_ns: ::qmp_types::de::required(
                         m_avg_flush_latency_ns,
-                        "avg_flush_latency_ns",
-                    )?,
-                    avg_rd_queue_depth: ::qmp_types::de::required(
                         m_avg_rd_queue_depth,
-                        "avg_rd_queue_depth",
-                    )?,
-                    avg_wr_queue_depth: ::qmp_types::de::required(
                         m_avg_wr_queue_depth,
-                        "avg_wr_queue_depth",
-                    )?,
-                    avg_zone_append_queue_depth: ::qmp_types::de::required(
                         m_avg_zone_append_queue_depth,
-                        "avg_zone_append_queue_depth",
-                    )?,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_interval_length.is_some(), "interval_length"),
+                                    (m_min_rd_latency_ns.is_some(), "min_rd_latency_ns"),
+                                    (m_max_rd_latency_ns.is_some(), "max_rd_latency_ns"),
+                                    (m_avg_rd_latency_ns.is_some(), "avg_rd_latency_ns"),
+                                    (m_min_wr_latency_ns.is_some(), "min_wr_latency_ns"),
+                                    (m_max_wr_latency_ns.is_some(), "max_wr_latency_ns"),
+                                    (m_avg_wr_latency_ns.is_some(), "avg_wr_latency_ns"),
+                                    (
+                                        m_min_zone_append_latency_ns.is_some(),
+                                        "min_zone_append_latency_ns",
+                                    ),
+                                    (
+                                        m_max_zone_append_latency_ns.is_some(),
+                                        "max_zone_append_latency_ns",
+                                    ),
+                                    (
+                                        m_avg_zone_append_latency_ns.is_some(),
+                                        "avg_zone_append_latency_ns",
+                                    ),
+                                    (m_min_flush_latency_ns.is_some(), "min_flush_latency_ns"),
+                                    (m_max_flush_latency_ns.is_some(), "max_flush_latency_ns"),
+                                    (m_avg_flush_latency_ns.is_some(), "avg_flush_latency_ns"),
+                                    (m_avg_rd_queue_depth.is_some(), "avg_rd_queue_depth"),
+                                    (m_avg_wr_queue_depth.is_some(), "avg_wr_queue_depth"),
+                                    (
+                                        m_avg_zone_append_queue_depth.is_some(),
+                                        "avg_zone_append_queue_depth",
+                                    ),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(BlockDeviceTimedStats {
+                    interval_length: m_interval_length,
+                    min_rd_latency_ns: m_min_rd_latency_ns,
+                    max_rd_latency_ns: m_max_rd_latency_ns,
+                    avg_rd_latency_ns: m_avg_rd_latency_ns,
+                    min_wr_latency_ns: m_min_wr_latency_ns,
+                    max_wr_latency_ns: m_max_wr_latency_ns,
+                    avg_wr_latency_ns: m_avg_wr_latency_ns,
+                    min_zone_append_latency_ns: m_min_zone_append_latency_ns,
+                    max_zone_append_latency_ns: m_max_zone_append_latency_ns,
+                    avg_zone_append_latency_ns: m_avg_zone_append_latency_ns,
+                    min_flush_latency_ns: m_min_flush_latency_ns,
+                    max_flush_latency_ns: m_max_flush_latency_ns,
+                    avg_flush_latency_ns: m_avg_flush_latency_ns,
+                    avg_rd_queue_depth: m_avg_rd_queue_depth,
+                    avg_wr_queue_depth: m_avg_wr_queue_depth,
+                    avg_zone_append_queue_depth: m_avg_zone_append_queue_depth,
                     unknown_members,
                 })
             }
@@ -4861,124 +5475,280 @@ impl<'de> ::serde::Deserialize<'de> for BlockDeviceStats {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(BlockDeviceStats {
-                    rd_bytes: ::qmp_types::de::required(m_rd_bytes, "rd_bytes")?,
-                    wr_bytes: ::qmp_types::de::required(m_wr_bytes, "wr_bytes")?,
-                    zone_append_bytes: ::qmp_types::de::required(
+                let (
+                    m_rd_bytes,
+                    m_wr_bytes,
+                    m_zone_append_bytes,
+                    m_unmap_bytes,
+                    m_rd_operations,
+                    m_wr_operations,
+                    m_zone_append_operations,
+                    m_flush_operations,
+                    m_unmap_operations,
+                    m_rd_total_time_ns,
+                    m_wr_total_time_ns,
+                    m_zone_append_total_time_ns,
+                    m_flush_total_time_ns,
+                    m_unmap_total_time_ns,
+                    m_wr_highest_offset,
+                    m_rd_merged,
+                    m_wr_merged,
+                    m_zone_append_merged,
+                    m_unmap_merged,
+                    m_failed_rd_operations,
+                    m_failed_wr_operations,
+                    m_failed_zone_append_operations,
+                    m_failed_flush_operations,
+                    m_failed_unmap_operations,
+                    m_invalid_rd_operations,
+                    m_invalid_wr_operations,
+                    m_invalid_zone_append_operations,
+                    m_invalid_flush_operations,
+                    m_invalid_unmap_operations,
+                    m_account_invalid,
+                    m_account_failed,
+                    m_timed_stats,
+                ) = match (
+                    m_rd_bytes,
+                    m_wr_bytes,
+                    m_zone_append_bytes,
+                    m_unmap_bytes,
+                    m_rd_operations,
+                    m_wr_operations,
+                    m_zone_append_operations,
+                    m_flush_operations,
+                    m_unmap_operations,
+                    m_rd_total_time_ns,
+                    m_wr_total_time_ns,
+                    m_zone_append_total_time_ns,
+                    m_flush_total_time_ns,
+                    m_unmap_total_time_ns,
+                    m_wr_highest_offset,
+                    m_rd_merged,
+                    m_wr_merged,
+                    m_zone_append_merged,
+                    m_unmap_merged,
+                    m_failed_rd_operations,
+                    m_failed_wr_operations,
+                    m_failed_zone_append_operations,
+                    m_failed_flush_operations,
+                    m_failed_unmap_operations,
+                    m_invalid_rd_operations,
+                    m_invalid_wr_operations,
+                    m_invalid_zone_append_operations,
+                    m_invalid_flush_operations,
+                    m_invalid_unmap_operations,
+                    m_account_invalid,
+                    m_account_failed,
+                    m_timed_stats,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_rd_bytes),
+                        ::std::option::Option::Some(m_wr_bytes),
+                        ::std::option::Option::Some(m_zone_append_bytes),
+                        ::std::option::Option::Some(m_unmap_bytes),
+                        ::std::option::Option::Some(m_rd_operations),
+                        ::std::option::Option::Some(m_wr_operations),
+                        ::std::option::Option::Some(m_zone_append_operations),
+                        ::std::option::Option::Some(m_flush_operations),
+                        ::std::option::Option::Some(m_unmap_operations),
+                        ::std::option::Option::Some(m_rd_total_time_ns),
+                        ::std::option::Option::Some(m_wr_total_time_ns),
+                        ::std::option::Option::Some(m_zone_append_total_time_ns),
+                        ::std::option::Option::Some(m_flush_total_time_ns),
+                        ::std::option::Option::Some(m_unmap_total_time_ns),
+                        ::std::option::Option::Some(m_wr_highest_offset),
+                        ::std::option::Option::Some(m_rd_merged),
+                        ::std::option::Option::Some(m_wr_merged),
+                        ::std::option::Option::Some(m_zone_append_merged),
+                        ::std::option::Option::Some(m_unmap_merged),
+                        ::std::option::Option::Some(m_failed_rd_operations),
+                        ::std::option::Option::Some(m_failed_wr_operations),
+                        ::std::option::Option::Some(m_failed_zone_append_operations),
+                        ::std::option::Option::Some(m_failed_flush_operations),
+                        ::std::option::Option::Some(m_failed_unmap_operations),
+                        ::std::option::Option::Some(m_invalid_rd_operations),
+                        ::std::option::Option::Some(m_invalid_wr_operations),
+                        ::std::option::Option::Some(m_invalid_zone_append_operations),
+                        ::std::option::Option::Some(m_invalid_flush_operations),
+                        ::std::option::Option::Some(m_invalid_unmap_operations),
+                        ::std::option::Option::Some(m_account_invalid),
+                        ::std::option::Option::Some(m_account_failed),
+                        ::std::option::Option::Some(m_timed_stats),
+                    ) => {
+                        (
+                            m_rd_bytes,
+                            m_wr_bytes,
+                            m_zone_append_bytes,
+                            m_unmap_bytes,
+                            m_rd_operations,
+                            m_wr_operations,
+                            m_zone_append_operations,
+                            m_flush_operations,
+                            m_unmap_operations,
+                            m_rd_total_time_ns,
+                            m_wr_total_time_ns,
+                            m_zone_append_total_time_ns,
+                            m_flush_total_time_ns,
+                            m_unmap_total_time_ns,
+                            m_wr_highest_offset,
+                            m_rd_merged,
+                            m_wr_merged,
+                            m_zone_append_merged,
+                            m_unmap_merged,
+                            m_failed_rd_operations,
+                            m_failed_wr_operations,
+                            m_failed_zone_append_operations,
+                            m_failed_flush_operations,
+                            m_failed_unmap_operations,
+                            m_invalid_rd_operations,
+                            m_invalid_wr_operations,
+                            m_invalid_zone_append_operations,
+                            m_invalid_flush_operations,
+                            m_invalid_unmap_operations,
+                            m_account_invalid,
+                            m_account_failed,
+                            m_timed_stats,
+                        )
+                    }
+                    (
+                        m_rd_bytes,
+                        m_wr_bytes,
                         m_zone_append_bytes,
-                        "zone_append_bytes",
-                    )?,
-                    unmap_bytes: ::qmp_types::de::required(
                         m_unmap_bytes,
-                        "unmap_bytes",
-                    )?,
-                    rd_operations: ::qmp_types::de::required(
                         m_rd_operations,
-                        "rd_operations",
-                    )?,
-                    wr_operations: ::qmp_types::de::required(
                         m_wr_operations,
-                        "wr_operations",
-                    )?,
-                    zone_append_operations: ::qmp_types::de::required(
                         m_zone_append_operations,
-                        "zone_append_operations",
-                    )?,
-                    flush_operations: ::qmp_types::de::required(
                         m_flush_operations,
-                        "flush_operations",
-                    )?,
-                    unmap_operations: ::qmp_types::de::required(
                         m_unmap_operations,
-                        "unmap_operations",
-                    )?,
-                    rd_total_time_ns: ::qmp_types::de::required(
                         m_rd_total_time_ns,
-                        "rd_total_time_ns",
-                    )?,
-                    wr_total_time_ns: ::qmp_types::de::required(
                         m_wr_total_time_ns,
-                        "wr_total_time_ns",
-                    )?,
-                    zone_append_total_time_ns: ::qmp_types::de::required(
                         m_zone_append_total_time_ns,
-                        "zone_append_total_time_ns",
-                    )?,
-                    flush_total_time_ns: ::qmp_types::de::required(
                         m_flush_total_time_ns,
-                        "flush_total_time_ns",
-                    )?,
-                    unmap_total_time_ns: ::qmp_types::de::required(
                         m_unmap_total_time_ns,
-                        "unmap_total_time_ns",
-                    )?,
-                    wr_highest_offset: ::qmp_types::de::required(
                         m_wr_highest_offset,
-                        "wr_highest_offset",
-                    )?,
-                    rd_merged: ::qmp_types::de::required(m_rd_merged, "rd_merged")?,
-                    wr_merged: ::qmp_types::de::required(m_wr_merged, "wr_merged")?,
-                    zone_append_merged: ::qmp_types::de::required(
+                        m_rd_merged,
+                        m_wr_merged,
                         m_zone_append_merged,
-                        "zone_append_merged",
-                    )?,
-                    unmap_merged: ::qmp_types::de::required(
                         m_unmap_merged,
-                        "unmap_merged",
-                    )?,
-                    idle_time_ns: m_idle_time_ns,
-                    failed_rd_operations: ::qmp_types::de::required(
                         m_failed_rd_operations,
-                        "failed_rd_operations",
-                    )?,
-                    failed_wr_operations: ::qmp_types::de::required(
                         m_failed_wr_operations,
-                        "failed_wr_operations",
-                    )?,
-                    failed_zone_append_operations: ::qmp_types::de::required(
                         m_failed_zone_append_operations,
-                        "failed_zone_append_operations",
-                    )?,
-                    failed_flush_operations: ::qmp_types::de::required(
                         m_failed_flush_operations,
-                        "failed_flush_operations",
-                    )?,
-                    failed_unmap_operations: ::qmp_types::de::required(
                         m_failed_unmap_operations,
-                        "failed_unmap_operations",
-                    )?,
-                    invalid_rd_operations: ::qmp_types::de::required(
                         m_invalid_rd_operations,
-                        "invalid_rd_operations",
-                    )?,
-                    invalid_wr_operations: ::qmp_types::de::required(
                         m_invalid_wr_operations,
-                        "invalid_wr_operations",
-                    )?,
-                    invalid_zone_append_operations: ::qmp_types::de::required(
                         m_invalid_zone_append_operations,
-                        "invalid_zone_append_operations",
-                    )?,
-                    invalid_flush_operations: ::qmp_types::de::required(
                         m_invalid_flush_operations,
-                        "invalid_flush_operations",
-                    )?,
-                    invalid_unmap_operations: ::qmp_types::de::required(
                         m_invalid_unmap_operations,
-                        "invalid_unmap_operations",
-                    )?,
-                    account_invalid: ::qmp_types::de::required(
                         m_account_invalid,
-                        "account_invalid",
-                    )?,
-                    account_failed: ::qmp_types::de::required(
                         m_account_failed,
-                        "account_failed",
-                    )?,
-                    timed_stats: ::qmp_types::de::required(
                         m_timed_stats,
-                        "timed_stats",
-                    )?,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_rd_bytes.is_some(), "rd_bytes"),
+                                    (m_wr_bytes.is_some(), "wr_bytes"),
+                                    (m_zone_append_bytes.is_some(), "zone_append_bytes"),
+                                    (m_unmap_bytes.is_some(), "unmap_bytes"),
+                                    (m_rd_operations.is_some(), "rd_operations"),
+                                    (m_wr_operations.is_some(), "wr_operations"),
+                                    (
+                                        m_zone_append_operations.is_some(),
+                                        "zone_append_operations",
+                                    ),
+                                    (m_flush_operations.is_some(), "flush_operations"),
+                                    (m_unmap_operations.is_some(), "unmap_operations"),
+                                    (m_rd_total_time_ns.is_some(), "rd_total_time_ns"),
+                                    (m_wr_total_time_ns.is_some(), "wr_total_time_ns"),
+                                    (
+                                        m_zone_append_total_time_ns.is_some(),
+                                        "zone_append_total_time_ns",
+                                    ),
+                                    (m_flush_total_time_ns.is_some(), "flush_total_time_ns"),
+                                    (m_unmap_total_time_ns.is_some(), "unmap_total_time_ns"),
+                                    (m_wr_highest_offset.is_some(), "wr_highest_offset"),
+                                    (m_rd_merged.is_some(), "rd_merged"),
+                                    (m_wr_merged.is_some(), "wr_merged"),
+                                    (m_zone_append_merged.is_some(), "zone_append_merged"),
+                                    (m_unmap_merged.is_some(), "unmap_merged"),
+                                    (m_failed_rd_operations.is_some(), "failed_rd_operations"),
+                                    (m_failed_wr_operations.is_some(), "failed_wr_operations"),
+                                    (
+                                        m_failed_zone_append_operations.is_some(),
+                                        "failed_zone_append_operations",
+                                    ),
+                                    (
+                                        m_failed_flush_operations.is_some(),
+                                        "failed_flush_operations",
+                                    ),
+                                    (
+                                        m_failed_unmap_operations.is_some(),
+                                        "failed_unmap_operations",
+                                    ),
+                                    (
+                                        m_invalid_rd_operations.is_some(),
+                                        "invalid_rd_operations",
+                                    ),
+                                    (
+                                        m_invalid_wr_operations.is_some(),
+                                        "invalid_wr_operations",
+                                    ),
+                                    (
+                                        m_invalid_zone_append_operations.is_some(),
+                                        "invalid_zone_append_operations",
+                                    ),
+                                    (
+                                        m_invalid_flush_operations.is_some(),
+                                        "invalid_flush_operations",
+                                    ),
+                                    (
+                                        m_invalid_unmap_operations.is_some(),
+                                        "invalid_unmap_operations",
+                                    ),
+                                    (m_account_invalid.is_some(), "account_invalid"),
+                                    (m_account_failed.is_some(), "account_failed"),
+                                    (m_timed_stats.is_some(), "timed_stats"),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(BlockDeviceStats {
+                    rd_bytes: m_rd_bytes,
+                    wr_bytes: m_wr_bytes,
+                    zone_append_bytes: m_zone_append_bytes,
+                    unmap_bytes: m_unmap_bytes,
+                    rd_operations: m_rd_operations,
+                    wr_operations: m_wr_operations,
+                    zone_append_operations: m_zone_append_operations,
+                    flush_operations: m_flush_operations,
+                    unmap_operations: m_unmap_operations,
+                    rd_total_time_ns: m_rd_total_time_ns,
+                    wr_total_time_ns: m_wr_total_time_ns,
+                    zone_append_total_time_ns: m_zone_append_total_time_ns,
+                    flush_total_time_ns: m_flush_total_time_ns,
+                    unmap_total_time_ns: m_unmap_total_time_ns,
+                    wr_highest_offset: m_wr_highest_offset,
+                    rd_merged: m_rd_merged,
+                    wr_merged: m_wr_merged,
+                    zone_append_merged: m_zone_append_merged,
+                    unmap_merged: m_unmap_merged,
+                    idle_time_ns: m_idle_time_ns,
+                    failed_rd_operations: m_failed_rd_operations,
+                    failed_wr_operations: m_failed_wr_operations,
+                    failed_zone_append_operations: m_failed_zone_append_operations,
+                    failed_flush_operations: m_failed_flush_operations,
+                    failed_unmap_operations: m_failed_unmap_operations,
+                    invalid_rd_operations: m_invalid_rd_operations,
+                    invalid_wr_operations: m_invalid_wr_operations,
+                    invalid_zone_append_operations: m_invalid_zone_append_operations,
+                    invalid_flush_operations: m_invalid_flush_operations,
+                    invalid_unmap_operations: m_invalid_unmap_operations,
+                    account_invalid: m_account_invalid,
+                    account_failed: m_account_failed,
+                    timed_stats: m_timed_stats,
                     rd_latency_histogram: m_rd_latency_histogram,
                     wr_latency_histogram: m_wr_latency_histogram,
                     zone_append_latency_histogram: m_zone_append_latency_histogram,
@@ -5088,19 +5858,32 @@ impl<'de> ::serde::Deserialize<'de> for BlockStatsSpecificFile {
                         }
                     }?;
                 }
+                let (m_discard_nb_ok, m_discard_nb_failed, m_discard_bytes_ok) = match (
+                    m_discard_nb_ok,
+                    m_discard_nb_failed,
+                    m_discard_bytes_ok,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_discard_nb_ok),
+                        ::std::option::Option::Some(m_discard_nb_failed),
+                        ::std::option::Option::Some(m_discard_bytes_ok),
+                    ) => (m_discard_nb_ok, m_discard_nb_failed, m_discard_bytes_ok),
+                    (m_discard_nb_ok, m_discard_nb_failed, m_discard_bytes_ok) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_discard_nb_ok.is_some(), "discard-nb-ok"),
+                                    (m_discard_nb_failed.is_some(), "discard-nb-failed"),
+                                    (m_discard_bytes_ok.is_some(), "discard-bytes-ok"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockStatsSpecificFile {
-                    discard_nb_ok: ::qmp_types::de::required(
-                        m_discard_nb_ok,
-                        "discard-nb-ok",
-                    )?,
-                    discard_nb_failed: ::qmp_types::de::required(
-                        m_discard_nb_failed,
-                        "discard-nb-failed",
-                    )?,
-                    discard_bytes_ok: ::qmp_types::de::required(
-                        m_discard_bytes_ok,
-                        "discard-bytes-ok",
-                    )?,
+                    discard_nb_ok: m_discard_nb_ok,
+                    discard_nb_failed: m_discard_nb_failed,
+                    discard_bytes_ok: m_discard_bytes_ok,
                     unknown_members,
                 })
             }
@@ -5206,19 +5989,32 @@ impl<'de> ::serde::Deserialize<'de> for BlockStatsSpecificNvme {
                         }
                     }?;
                 }
+                let (m_completion_errors, m_aligned_accesses, m_unaligned_accesses) = match (
+                    m_completion_errors,
+                    m_aligned_accesses,
+                    m_unaligned_accesses,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_completion_errors),
+                        ::std::option::Option::Some(m_aligned_accesses),
+                        ::std::option::Option::Some(m_unaligned_accesses),
+                    ) => (m_completion_errors, m_aligned_accesses, m_unaligned_accesses),
+                    (m_completion_errors, m_aligned_accesses, m_unaligned_accesses) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_completion_errors.is_some(), "completion-errors"),
+                                    (m_aligned_accesses.is_some(), "aligned-accesses"),
+                                    (m_unaligned_accesses.is_some(), "unaligned-accesses"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockStatsSpecificNvme {
-                    completion_errors: ::qmp_types::de::required(
-                        m_completion_errors,
-                        "completion-errors",
-                    )?,
-                    aligned_accesses: ::qmp_types::de::required(
-                        m_aligned_accesses,
-                        "aligned-accesses",
-                    )?,
-                    unaligned_accesses: ::qmp_types::de::required(
-                        m_unaligned_accesses,
-                        "unaligned-accesses",
-                    )?,
+                    completion_errors: m_completion_errors,
+                    aligned_accesses: m_aligned_accesses,
+                    unaligned_accesses: m_unaligned_accesses,
                     unknown_members,
                 })
             }
@@ -5908,11 +6704,19 @@ impl<'de> ::serde::Deserialize<'de> for BlockStats {
                         }
                     }?;
                 }
+                let (m_stats,) = match (m_stats,) {
+                    (::std::option::Option::Some(m_stats),) => (m_stats,),
+                    (m_stats,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_stats.is_some(), "stats")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockStats {
                     device: m_device,
                     qdev: m_qdev,
                     node_name: m_node_name,
-                    stats: ::qmp_types::de::required(m_stats, "stats")?,
+                    stats: m_stats,
                     driver_specific: m_driver_specific,
                     parent: m_parent,
                     backing: m_backing,
@@ -6463,11 +7267,20 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobInfoMirror {
                         }
                     }?;
                 }
+                let (m_actively_synced,) = match (m_actively_synced,) {
+                    (::std::option::Option::Some(m_actively_synced),) => {
+                        (m_actively_synced,)
+                    }
+                    (m_actively_synced,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_actively_synced.is_some(), "actively-synced")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockJobInfoMirror {
-                    actively_synced: ::qmp_types::de::required(
-                        m_actively_synced,
-                        "actively-synced",
-                    )?,
+                    actively_synced: m_actively_synced,
                     unknown_members,
                 })
             }
@@ -6680,6 +7493,90 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobInfo {
                         _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
                     }?;
                 }
+                let (
+                    m_device,
+                    m_len,
+                    m_offset,
+                    m_busy,
+                    m_paused,
+                    m_speed,
+                    m_io_status,
+                    m_ready,
+                    m_status,
+                    m_auto_finalize,
+                    m_auto_dismiss,
+                ) = match (
+                    m_device,
+                    m_len,
+                    m_offset,
+                    m_busy,
+                    m_paused,
+                    m_speed,
+                    m_io_status,
+                    m_ready,
+                    m_status,
+                    m_auto_finalize,
+                    m_auto_dismiss,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_device),
+                        ::std::option::Option::Some(m_len),
+                        ::std::option::Option::Some(m_offset),
+                        ::std::option::Option::Some(m_busy),
+                        ::std::option::Option::Some(m_paused),
+                        ::std::option::Option::Some(m_speed),
+                        ::std::option::Option::Some(m_io_status),
+                        ::std::option::Option::Some(m_ready),
+                        ::std::option::Option::Some(m_status),
+                        ::std::option::Option::Some(m_auto_finalize),
+                        ::std::option::Option::Some(m_auto_dismiss),
+                    ) => {
+                        (
+                            m_device,
+                            m_len,
+                            m_offset,
+                            m_busy,
+                            m_paused,
+                            m_speed,
+                            m_io_status,
+                            m_ready,
+                            m_status,
+                            m_auto_finalize,
+                            m_auto_dismiss,
+                        )
+                    }
+                    (
+                        m_device,
+                        m_len,
+                        m_offset,
+                        m_busy,
+                        m_paused,
+                        m_speed,
+                        m_io_status,
+                        m_ready,
+                        m_status,
+                        m_auto_finalize,
+                        m_auto_dismiss,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_device.is_some(), "device"),
+                                    (m_len.is_some(), "len"),
+                                    (m_offset.is_some(), "offset"),
+                                    (m_busy.is_some(), "busy"),
+                                    (m_paused.is_some(), "paused"),
+                                    (m_speed.is_some(), "speed"),
+                                    (m_io_status.is_some(), "io-status"),
+                                    (m_ready.is_some(), "ready"),
+                                    (m_status.is_some(), "status"),
+                                    (m_auto_finalize.is_some(), "auto-finalize"),
+                                    (m_auto_dismiss.is_some(), "auto-dismiss"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
@@ -6727,23 +7624,17 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobInfo {
                     }
                 };
                 ::std::result::Result::Ok(BlockJobInfo {
-                    device: ::qmp_types::de::required(m_device, "device")?,
-                    len: ::qmp_types::de::required(m_len, "len")?,
-                    offset: ::qmp_types::de::required(m_offset, "offset")?,
-                    busy: ::qmp_types::de::required(m_busy, "busy")?,
-                    paused: ::qmp_types::de::required(m_paused, "paused")?,
-                    speed: ::qmp_types::de::required(m_speed, "speed")?,
-                    io_status: ::qmp_types::de::required(m_io_status, "io-status")?,
-                    ready: ::qmp_types::de::required(m_ready, "ready")?,
-                    status: ::qmp_types::de::required(m_status, "status")?,
-                    auto_finalize: ::qmp_types::de::required(
-                        m_auto_finalize,
-                        "auto-finalize",
-                    )?,
-                    auto_dismiss: ::qmp_types::de::required(
-                        m_auto_dismiss,
-                        "auto-dismiss",
-                    )?,
+                    device: m_device,
+                    len: m_len,
+                    offset: m_offset,
+                    busy: m_busy,
+                    paused: m_paused,
+                    speed: m_speed,
+                    io_status: m_io_status,
+                    ready: m_ready,
+                    status: m_status,
+                    auto_finalize: m_auto_finalize,
+                    auto_dismiss: m_auto_dismiss,
                     error: m_error,
                     r#type: branch,
                     unknown_members,
@@ -6969,13 +7860,20 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotSync {
                         }
                     }?;
                 }
+                let (m_snapshot_file,) = match (m_snapshot_file,) {
+                    (::std::option::Option::Some(m_snapshot_file),) => (m_snapshot_file,),
+                    (m_snapshot_file,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_snapshot_file.is_some(), "snapshot-file")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevSnapshotSync {
                     device: m_device,
                     node_name: m_node_name,
-                    snapshot_file: ::qmp_types::de::required(
-                        m_snapshot_file,
-                        "snapshot-file",
-                    )?,
+                    snapshot_file: m_snapshot_file,
                     snapshot_node_name: m_snapshot_node_name,
                     format: m_format,
                     mode: m_mode,
@@ -7069,9 +7967,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshot {
                         }
                     }?;
                 }
+                let (m_node, m_overlay) = match (m_node, m_overlay) {
+                    (
+                        ::std::option::Option::Some(m_node),
+                        ::std::option::Option::Some(m_overlay),
+                    ) => (m_node, m_overlay),
+                    (m_node, m_overlay) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_node.is_some(), "node"),
+                                    (m_overlay.is_some(), "overlay"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevSnapshot {
-                    node: ::qmp_types::de::required(m_node, "node")?,
-                    overlay: ::qmp_types::de::required(m_overlay, "overlay")?,
+                    node: m_node,
+                    overlay: m_overlay,
                     unknown_members,
                 })
             }
@@ -7403,10 +8317,26 @@ impl<'de> ::serde::Deserialize<'de> for BackupCommon {
                         }
                     }?;
                 }
+                let (m_device, m_sync) = match (m_device, m_sync) {
+                    (
+                        ::std::option::Option::Some(m_device),
+                        ::std::option::Option::Some(m_sync),
+                    ) => (m_device, m_sync),
+                    (m_device, m_sync) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_device.is_some(), "device"),
+                                    (m_sync.is_some(), "sync"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BackupCommon {
                     job_id: m_job_id,
-                    device: ::qmp_types::de::required(m_device, "device")?,
-                    sync: ::qmp_types::de::required(m_sync, "sync")?,
+                    device: m_device,
+                    sync: m_sync,
                     speed: m_speed,
                     bitmap: m_bitmap,
                     bitmap_mode: m_bitmap_mode,
@@ -7652,10 +8582,28 @@ impl<'de> ::serde::Deserialize<'de> for DriveBackup {
                         }
                     }?;
                 }
+                let (m_device, m_sync, m_target) = match (m_device, m_sync, m_target) {
+                    (
+                        ::std::option::Option::Some(m_device),
+                        ::std::option::Option::Some(m_sync),
+                        ::std::option::Option::Some(m_target),
+                    ) => (m_device, m_sync, m_target),
+                    (m_device, m_sync, m_target) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_device.is_some(), "device"),
+                                    (m_sync.is_some(), "sync"),
+                                    (m_target.is_some(), "target"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(DriveBackup {
                     job_id: m_job_id,
-                    device: ::qmp_types::de::required(m_device, "device")?,
-                    sync: ::qmp_types::de::required(m_sync, "sync")?,
+                    device: m_device,
+                    sync: m_sync,
                     speed: m_speed,
                     bitmap: m_bitmap,
                     bitmap_mode: m_bitmap_mode,
@@ -7667,7 +8615,7 @@ impl<'de> ::serde::Deserialize<'de> for DriveBackup {
                     filter_node_name: m_filter_node_name,
                     discard_source: m_discard_source,
                     x_perf: m_x_perf,
-                    target: ::qmp_types::de::required(m_target, "target")?,
+                    target: m_target,
                     format: m_format,
                     mode: m_mode,
                     unknown_members,
@@ -7888,10 +8836,28 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevBackup {
                         }
                     }?;
                 }
+                let (m_device, m_sync, m_target) = match (m_device, m_sync, m_target) {
+                    (
+                        ::std::option::Option::Some(m_device),
+                        ::std::option::Option::Some(m_sync),
+                        ::std::option::Option::Some(m_target),
+                    ) => (m_device, m_sync, m_target),
+                    (m_device, m_sync, m_target) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_device.is_some(), "device"),
+                                    (m_sync.is_some(), "sync"),
+                                    (m_target.is_some(), "target"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevBackup {
                     job_id: m_job_id,
-                    device: ::qmp_types::de::required(m_device, "device")?,
-                    sync: ::qmp_types::de::required(m_sync, "sync")?,
+                    device: m_device,
+                    sync: m_sync,
                     speed: m_speed,
                     bitmap: m_bitmap,
                     bitmap_mode: m_bitmap_mode,
@@ -7903,7 +8869,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevBackup {
                     filter_node_name: m_filter_node_name,
                     discard_source: m_discard_source,
                     x_perf: m_x_perf,
-                    target: ::qmp_types::de::required(m_target, "target")?,
+                    target: m_target,
                     unknown_members,
                 })
             }
@@ -8117,10 +9083,28 @@ impl<'de> ::serde::Deserialize<'de> for XDbgBlockGraphNode {
                         }
                     }?;
                 }
+                let (m_id, m_type, m_name) = match (m_id, m_type, m_name) {
+                    (
+                        ::std::option::Option::Some(m_id),
+                        ::std::option::Option::Some(m_type),
+                        ::std::option::Option::Some(m_name),
+                    ) => (m_id, m_type, m_name),
+                    (m_id, m_type, m_name) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_id.is_some(), "id"),
+                                    (m_type.is_some(), "type"),
+                                    (m_name.is_some(), "name"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(XDbgBlockGraphNode {
-                    id: ::qmp_types::de::required(m_id, "id")?,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    id: m_id,
+                    r#type: m_type,
+                    name: m_name,
                     unknown_members,
                 })
             }
@@ -8364,15 +9348,40 @@ impl<'de> ::serde::Deserialize<'de> for XDbgBlockGraphEdge {
                         }
                     }?;
                 }
+                let (m_parent, m_child, m_name, m_perm, m_shared_perm) = match (
+                    m_parent,
+                    m_child,
+                    m_name,
+                    m_perm,
+                    m_shared_perm,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_parent),
+                        ::std::option::Option::Some(m_child),
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_perm),
+                        ::std::option::Option::Some(m_shared_perm),
+                    ) => (m_parent, m_child, m_name, m_perm, m_shared_perm),
+                    (m_parent, m_child, m_name, m_perm, m_shared_perm) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_parent.is_some(), "parent"),
+                                    (m_child.is_some(), "child"),
+                                    (m_name.is_some(), "name"),
+                                    (m_perm.is_some(), "perm"),
+                                    (m_shared_perm.is_some(), "shared-perm"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(XDbgBlockGraphEdge {
-                    parent: ::qmp_types::de::required(m_parent, "parent")?,
-                    child: ::qmp_types::de::required(m_child, "child")?,
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    perm: ::qmp_types::de::required(m_perm, "perm")?,
-                    shared_perm: ::qmp_types::de::required(
-                        m_shared_perm,
-                        "shared-perm",
-                    )?,
+                    parent: m_parent,
+                    child: m_child,
+                    name: m_name,
+                    perm: m_perm,
+                    shared_perm: m_shared_perm,
                     unknown_members,
                 })
             }
@@ -8467,9 +9476,25 @@ impl<'de> ::serde::Deserialize<'de> for XDbgBlockGraph {
                         }
                     }?;
                 }
+                let (m_nodes, m_edges) = match (m_nodes, m_edges) {
+                    (
+                        ::std::option::Option::Some(m_nodes),
+                        ::std::option::Option::Some(m_edges),
+                    ) => (m_nodes, m_edges),
+                    (m_nodes, m_edges) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_nodes.is_some(), "nodes"),
+                                    (m_edges.is_some(), "edges"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(XDbgBlockGraph {
-                    nodes: ::qmp_types::de::required(m_nodes, "nodes")?,
-                    edges: ::qmp_types::de::required(m_edges, "edges")?,
+                    nodes: m_nodes,
+                    edges: m_edges,
                     unknown_members,
                 })
             }
@@ -8698,14 +9723,32 @@ impl<'de> ::serde::Deserialize<'de> for DriveMirror {
                         }
                     }?;
                 }
+                let (m_device, m_target, m_sync) = match (m_device, m_target, m_sync) {
+                    (
+                        ::std::option::Option::Some(m_device),
+                        ::std::option::Option::Some(m_target),
+                        ::std::option::Option::Some(m_sync),
+                    ) => (m_device, m_target, m_sync),
+                    (m_device, m_target, m_sync) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_device.is_some(), "device"),
+                                    (m_target.is_some(), "target"),
+                                    (m_sync.is_some(), "sync"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(DriveMirror {
                     job_id: m_job_id,
-                    device: ::qmp_types::de::required(m_device, "device")?,
-                    target: ::qmp_types::de::required(m_target, "target")?,
+                    device: m_device,
+                    target: m_target,
                     format: m_format,
                     node_name: m_node_name,
                     replaces: m_replaces,
-                    sync: ::qmp_types::de::required(m_sync, "sync")?,
+                    sync: m_sync,
                     mode: m_mode,
                     speed: m_speed,
                     granularity: m_granularity,
@@ -8803,9 +9846,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmap {
                         }
                     }?;
                 }
+                let (m_node, m_name) = match (m_node, m_name) {
+                    (
+                        ::std::option::Option::Some(m_node),
+                        ::std::option::Option::Some(m_name),
+                    ) => (m_node, m_name),
+                    (m_node, m_name) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_node.is_some(), "node"), (m_name.is_some(), "name")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockDirtyBitmap {
-                    node: ::qmp_types::de::required(m_node, "node")?,
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    node: m_node,
+                    name: m_name,
                     unknown_members,
                 })
             }
@@ -8921,9 +9977,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapAdd {
                         }
                     }?;
                 }
+                let (m_node, m_name) = match (m_node, m_name) {
+                    (
+                        ::std::option::Option::Some(m_node),
+                        ::std::option::Option::Some(m_name),
+                    ) => (m_node, m_name),
+                    (m_node, m_name) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_node.is_some(), "node"), (m_name.is_some(), "name")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockDirtyBitmapAdd {
-                    node: ::qmp_types::de::required(m_node, "node")?,
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    node: m_node,
+                    name: m_name,
                     granularity: m_granularity,
                     persistent: m_persistent,
                     disabled: m_disabled,
@@ -9098,10 +10167,28 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapMerge {
                         }
                     }?;
                 }
+                let (m_node, m_target, m_bitmaps) = match (m_node, m_target, m_bitmaps) {
+                    (
+                        ::std::option::Option::Some(m_node),
+                        ::std::option::Option::Some(m_target),
+                        ::std::option::Option::Some(m_bitmaps),
+                    ) => (m_node, m_target, m_bitmaps),
+                    (m_node, m_target, m_bitmaps) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_node.is_some(), "node"),
+                                    (m_target.is_some(), "target"),
+                                    (m_bitmaps.is_some(), "bitmaps"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockDirtyBitmapMerge {
-                    node: ::qmp_types::de::required(m_node, "node")?,
-                    target: ::qmp_types::de::required(m_target, "target")?,
-                    bitmaps: ::qmp_types::de::required(m_bitmaps, "bitmaps")?,
+                    node: m_node,
+                    target: m_target,
+                    bitmaps: m_bitmaps,
                     unknown_members,
                 })
             }
@@ -9183,8 +10270,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockDirtyBitmapSha256 {
                         }
                     }?;
                 }
+                let (m_sha256,) = match (m_sha256,) {
+                    (::std::option::Option::Some(m_sha256),) => (m_sha256,),
+                    (m_sha256,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_sha256.is_some(), "sha256")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockDirtyBitmapSha256 {
-                    sha256: ::qmp_types::de::required(m_sha256, "sha256")?,
+                    sha256: m_sha256,
                     unknown_members,
                 })
             }
@@ -9441,15 +10536,46 @@ impl<'de> ::serde::Deserialize<'de> for BlockIOThrottle {
                         }
                     }?;
                 }
+                let (m_bps, m_bps_rd, m_bps_wr, m_iops, m_iops_rd, m_iops_wr) = match (
+                    m_bps,
+                    m_bps_rd,
+                    m_bps_wr,
+                    m_iops,
+                    m_iops_rd,
+                    m_iops_wr,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_bps),
+                        ::std::option::Option::Some(m_bps_rd),
+                        ::std::option::Option::Some(m_bps_wr),
+                        ::std::option::Option::Some(m_iops),
+                        ::std::option::Option::Some(m_iops_rd),
+                        ::std::option::Option::Some(m_iops_wr),
+                    ) => (m_bps, m_bps_rd, m_bps_wr, m_iops, m_iops_rd, m_iops_wr),
+                    (m_bps, m_bps_rd, m_bps_wr, m_iops, m_iops_rd, m_iops_wr) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_bps.is_some(), "bps"),
+                                    (m_bps_rd.is_some(), "bps_rd"),
+                                    (m_bps_wr.is_some(), "bps_wr"),
+                                    (m_iops.is_some(), "iops"),
+                                    (m_iops_rd.is_some(), "iops_rd"),
+                                    (m_iops_wr.is_some(), "iops_wr"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockIOThrottle {
                     device: m_device,
                     id: m_id,
-                    bps: ::qmp_types::de::required(m_bps, "bps")?,
-                    bps_rd: ::qmp_types::de::required(m_bps_rd, "bps_rd")?,
-                    bps_wr: ::qmp_types::de::required(m_bps_wr, "bps_wr")?,
-                    iops: ::qmp_types::de::required(m_iops, "iops")?,
-                    iops_rd: ::qmp_types::de::required(m_iops_rd, "iops_rd")?,
-                    iops_wr: ::qmp_types::de::required(m_iops_wr, "iops_wr")?,
+                    bps: m_bps,
+                    bps_rd: m_bps_rd,
+                    bps_wr: m_bps_wr,
+                    iops: m_iops,
+                    iops_rd: m_iops_rd,
+                    iops_wr: m_iops_wr,
                     bps_max: m_bps_max,
                     bps_rd_max: m_bps_rd_max,
                     bps_wr_max: m_bps_wr_max,
@@ -10103,8 +11229,18 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobChangeOptionsMirror {
                         }
                     }?;
                 }
+                let (m_copy_mode,) = match (m_copy_mode,) {
+                    (::std::option::Option::Some(m_copy_mode),) => (m_copy_mode,),
+                    (m_copy_mode,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_copy_mode.is_some(), "copy-mode")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockJobChangeOptionsMirror {
-                    copy_mode: ::qmp_types::de::required(m_copy_mode, "copy-mode")?,
+                    copy_mode: m_copy_mode,
                     unknown_members,
                 })
             }
@@ -10250,6 +11386,14 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobChangeOptions {
                         _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
                     }?;
                 }
+                let (m_id,) = match (m_id,) {
+                    (::std::option::Option::Some(m_id),) => (m_id,),
+                    (m_id,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                        );
+                    }
+                };
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
@@ -10297,7 +11441,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockJobChangeOptions {
                     }
                 };
                 ::std::result::Result::Ok(BlockJobChangeOptions {
-                    id: ::qmp_types::de::required(m_id, "id")?,
+                    id: m_id,
                     r#type: branch,
                     unknown_members,
                 })
@@ -11221,8 +12365,18 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsFile {
                         }
                     }?;
                 }
+                let (m_filename,) = match (m_filename,) {
+                    (::std::option::Option::Some(m_filename),) => (m_filename,),
+                    (m_filename,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_filename.is_some(), "filename")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsFile {
-                    filename: ::qmp_types::de::required(m_filename, "filename")?,
+                    filename: m_filename,
                     pr_manager: m_pr_manager,
                     locking: m_locking,
                     aio: m_aio,
@@ -11426,9 +12580,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNVMe {
                         }
                     }?;
                 }
+                let (m_device, m_namespace) = match (m_device, m_namespace) {
+                    (
+                        ::std::option::Option::Some(m_device),
+                        ::std::option::Option::Some(m_namespace),
+                    ) => (m_device, m_namespace),
+                    (m_device, m_namespace) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_device.is_some(), "device"),
+                                    (m_namespace.is_some(), "namespace"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsNVMe {
-                    device: ::qmp_types::de::required(m_device, "device")?,
-                    namespace: ::qmp_types::de::required(m_namespace, "namespace")?,
+                    device: m_device,
+                    namespace: m_namespace,
                     unknown_members,
                 })
             }
@@ -11538,8 +12708,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVVFAT {
                         }
                     }?;
                 }
+                let (m_dir,) = match (m_dir,) {
+                    (::std::option::Option::Some(m_dir),) => (m_dir,),
+                    (m_dir,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_dir.is_some(), "dir")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsVVFAT {
-                    dir: ::qmp_types::de::required(m_dir, "dir")?,
+                    dir: m_dir,
                     fat_type: m_fat_type,
                     floppy: m_floppy,
                     label: m_label,
@@ -11628,8 +12806,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsGenericFormat {
                         }
                     }?;
                 }
+                let (m_file,) = match (m_file,) {
+                    (::std::option::Option::Some(m_file),) => (m_file,),
+                    (m_file,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_file.is_some(), "file")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsGenericFormat {
-                    file: ::qmp_types::de::required(m_file, "file")?,
+                    file: m_file,
                     unknown_members,
                 })
             }
@@ -11731,8 +12917,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsLUKS {
                         }
                     }?;
                 }
+                let (m_file,) = match (m_file,) {
+                    (::std::option::Option::Some(m_file),) => (m_file,),
+                    (m_file,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_file.is_some(), "file")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsLUKS {
-                    file: ::qmp_types::de::required(m_file, "file")?,
+                    file: m_file,
                     key_secret: m_key_secret,
                     header: m_header,
                     unknown_members,
@@ -11829,8 +13023,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsGenericCOWFormat {
                         }
                     }?;
                 }
+                let (m_file,) = match (m_file,) {
+                    (::std::option::Option::Some(m_file),) => (m_file,),
+                    (m_file,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_file.is_some(), "file")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsGenericCOWFormat {
-                    file: ::qmp_types::de::required(m_file, "file")?,
+                    file: m_file,
                     backing: m_backing,
                     unknown_members,
                 })
@@ -12519,8 +13721,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQcow {
                         }
                     }?;
                 }
+                let (m_file,) = match (m_file,) {
+                    (::std::option::Option::Some(m_file),) => (m_file,),
+                    (m_file,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_file.is_some(), "file")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsQcow {
-                    file: ::qmp_types::de::required(m_file, "file")?,
+                    file: m_file,
                     backing: m_backing,
                     encrypt: m_encrypt,
                     unknown_members,
@@ -12867,8 +14077,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsPreallocate {
                         }
                     }?;
                 }
+                let (m_file,) = match (m_file,) {
+                    (::std::option::Option::Some(m_file),) => (m_file,),
+                    (m_file,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_file.is_some(), "file")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsPreallocate {
-                    file: ::qmp_types::de::required(m_file, "file")?,
+                    file: m_file,
                     prealloc_align: m_prealloc_align,
                     prealloc_size: m_prealloc_size,
                     unknown_members,
@@ -13102,8 +14320,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQcow2 {
                         }
                     }?;
                 }
+                let (m_file,) = match (m_file,) {
+                    (::std::option::Option::Some(m_file),) => (m_file,),
+                    (m_file,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_file.is_some(), "file")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsQcow2 {
-                    file: ::qmp_types::de::required(m_file, "file")?,
+                    file: m_file,
                     backing: m_backing,
                     lazy_refcounts: m_lazy_refcounts,
                     pass_discard_request: m_pass_discard_request,
@@ -13428,9 +14654,22 @@ impl<'de> ::serde::Deserialize<'de> for SshHostKeyHash {
                         }
                     }?;
                 }
+                let (m_type, m_hash) = match (m_type, m_hash) {
+                    (
+                        ::std::option::Option::Some(m_type),
+                        ::std::option::Option::Some(m_hash),
+                    ) => (m_type, m_hash),
+                    (m_type, m_hash) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_type.is_some(), "type"), (m_hash.is_some(), "hash")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SshHostKeyHash {
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
-                    hash: ::qmp_types::de::required(m_hash, "hash")?,
+                    r#type: m_type,
+                    hash: m_hash,
                     unknown_members,
                 })
             }
@@ -13669,9 +14908,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsSsh {
                         }
                     }?;
                 }
+                let (m_server, m_path) = match (m_server, m_path) {
+                    (
+                        ::std::option::Option::Some(m_server),
+                        ::std::option::Option::Some(m_path),
+                    ) => (m_server, m_path),
+                    (m_server, m_path) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_server.is_some(), "server"),
+                                    (m_path.is_some(), "path"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsSsh {
-                    server: ::qmp_types::de::required(m_server, "server")?,
-                    path: ::qmp_types::de::required(m_path, "path")?,
+                    server: m_server,
+                    path: m_path,
                     user: m_user,
                     host_key_check: m_host_key_check,
                     unknown_members,
@@ -14254,8 +15509,16 @@ impl<'de> ::serde::Deserialize<'de> for BlkdebugInjectErrorOptions {
                         }
                     }?;
                 }
+                let (m_event,) = match (m_event,) {
+                    (::std::option::Option::Some(m_event),) => (m_event,),
+                    (m_event,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_event.is_some(), "event")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlkdebugInjectErrorOptions {
-                    event: ::qmp_types::de::required(m_event, "event")?,
+                    event: m_event,
                     state: m_state,
                     iotype: m_iotype,
                     errno: m_errno,
@@ -14357,10 +15620,26 @@ impl<'de> ::serde::Deserialize<'de> for BlkdebugSetStateOptions {
                         }
                     }?;
                 }
+                let (m_event, m_new_state) = match (m_event, m_new_state) {
+                    (
+                        ::std::option::Option::Some(m_event),
+                        ::std::option::Option::Some(m_new_state),
+                    ) => (m_event, m_new_state),
+                    (m_event, m_new_state) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_event.is_some(), "event"),
+                                    (m_new_state.is_some(), "new_state"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlkdebugSetStateOptions {
-                    event: ::qmp_types::de::required(m_event, "event")?,
+                    event: m_event,
                     state: m_state,
-                    new_state: ::qmp_types::de::required(m_new_state, "new_state")?,
+                    new_state: m_new_state,
                     unknown_members,
                 })
             }
@@ -14560,8 +15839,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlkdebug {
                         }
                     }?;
                 }
+                let (m_image,) = match (m_image,) {
+                    (::std::option::Option::Some(m_image),) => (m_image,),
+                    (m_image,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_image.is_some(), "image")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsBlkdebug {
-                    image: ::qmp_types::de::required(m_image, "image")?,
+                    image: m_image,
                     config: m_config,
                     align: m_align,
                     max_transfer: m_max_transfer,
@@ -14697,9 +15984,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlklogwrites {
                         }
                     }?;
                 }
+                let (m_file, m_log) = match (m_file, m_log) {
+                    (
+                        ::std::option::Option::Some(m_file),
+                        ::std::option::Option::Some(m_log),
+                    ) => (m_file, m_log),
+                    (m_file, m_log) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_file.is_some(), "file"), (m_log.is_some(), "log")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsBlklogwrites {
-                    file: ::qmp_types::de::required(m_file, "file")?,
-                    log: ::qmp_types::de::required(m_log, "log")?,
+                    file: m_file,
+                    log: m_log,
                     log_sector_size: m_log_sector_size,
                     log_append: m_log_append,
                     log_super_update_interval: m_log_super_update_interval,
@@ -14797,9 +16097,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlkverify {
                         }
                     }?;
                 }
+                let (m_test, m_raw) = match (m_test, m_raw) {
+                    (
+                        ::std::option::Option::Some(m_test),
+                        ::std::option::Option::Some(m_raw),
+                    ) => (m_test, m_raw),
+                    (m_test, m_raw) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_test.is_some(), "test"), (m_raw.is_some(), "raw")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsBlkverify {
-                    test: ::qmp_types::de::required(m_test, "test")?,
-                    raw: ::qmp_types::de::required(m_raw, "raw")?,
+                    test: m_test,
+                    raw: m_raw,
                     unknown_members,
                 })
             }
@@ -14883,8 +16196,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsBlkreplay {
                         }
                     }?;
                 }
+                let (m_image,) = match (m_image,) {
+                    (::std::option::Option::Some(m_image),) => (m_image,),
+                    (m_image,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_image.is_some(), "image")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsBlkreplay {
-                    image: ::qmp_types::de::required(m_image, "image")?,
+                    image: m_image,
                     unknown_members,
                 })
             }
@@ -15108,13 +16429,29 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsQuorum {
                         }
                     }?;
                 }
+                let (m_children, m_vote_threshold) = match (
+                    m_children,
+                    m_vote_threshold,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_children),
+                        ::std::option::Option::Some(m_vote_threshold),
+                    ) => (m_children, m_vote_threshold),
+                    (m_children, m_vote_threshold) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_children.is_some(), "children"),
+                                    (m_vote_threshold.is_some(), "vote-threshold"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsQuorum {
                     blkverify: m_blkverify,
-                    children: ::qmp_types::de::required(m_children, "children")?,
-                    vote_threshold: ::qmp_types::de::required(
-                        m_vote_threshold,
-                        "vote-threshold",
-                    )?,
+                    children: m_children,
+                    vote_threshold: m_vote_threshold,
                     rewrite_corrupted: m_rewrite_corrupted,
                     read_pattern: m_read_pattern,
                     unknown_members,
@@ -15228,10 +16565,28 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsGluster {
                         }
                     }?;
                 }
+                let (m_volume, m_path, m_server) = match (m_volume, m_path, m_server) {
+                    (
+                        ::std::option::Option::Some(m_volume),
+                        ::std::option::Option::Some(m_path),
+                        ::std::option::Option::Some(m_server),
+                    ) => (m_volume, m_path, m_server),
+                    (m_volume, m_path, m_server) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_volume.is_some(), "volume"),
+                                    (m_path.is_some(), "path"),
+                                    (m_server.is_some(), "server"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsGluster {
-                    volume: ::qmp_types::de::required(m_volume, "volume")?,
-                    path: ::qmp_types::de::required(m_path, "path")?,
-                    server: ::qmp_types::de::required(m_server, "server")?,
+                    volume: m_volume,
+                    path: m_path,
+                    server: m_server,
                     debug: m_debug,
                     logfile: m_logfile,
                     unknown_members,
@@ -15317,8 +16672,18 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsIoUring {
                         }
                     }?;
                 }
+                let (m_filename,) = match (m_filename,) {
+                    (::std::option::Option::Some(m_filename),) => (m_filename,),
+                    (m_filename,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_filename.is_some(), "filename")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsIoUring {
-                    filename: ::qmp_types::de::required(m_filename, "filename")?,
+                    filename: m_filename,
                     unknown_members,
                 })
             }
@@ -15403,8 +16768,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNvmeIoUring {
                         }
                     }?;
                 }
+                let (m_path,) = match (m_path,) {
+                    (::std::option::Option::Some(m_path),) => (m_path,),
+                    (m_path,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsNvmeIoUring {
-                    path: ::qmp_types::de::required(m_path, "path")?,
+                    path: m_path,
                     unknown_members,
                 })
             }
@@ -15490,8 +16863,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVirtioBlkVfioPci {
                         }
                     }?;
                 }
+                let (m_path,) = match (m_path,) {
+                    (::std::option::Option::Some(m_path),) => (m_path,),
+                    (m_path,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsVirtioBlkVfioPci {
-                    path: ::qmp_types::de::required(m_path, "path")?,
+                    path: m_path,
                     unknown_members,
                 })
             }
@@ -15576,8 +16957,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVirtioBlkVhostUser {
                         }
                     }?;
                 }
+                let (m_path,) = match (m_path,) {
+                    (::std::option::Option::Some(m_path),) => (m_path,),
+                    (m_path,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsVirtioBlkVhostUser {
-                    path: ::qmp_types::de::required(m_path, "path")?,
+                    path: m_path,
                     unknown_members,
                 })
             }
@@ -15666,8 +17055,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsVirtioBlkVhostVdpa {
                         }
                     }?;
                 }
+                let (m_path,) = match (m_path,) {
+                    (::std::option::Option::Some(m_path),) => (m_path,),
+                    (m_path,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsVirtioBlkVhostVdpa {
-                    path: ::qmp_types::de::required(m_path, "path")?,
+                    path: m_path,
                     unknown_members,
                 })
             }
@@ -16031,10 +17428,32 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsIscsi {
                         }
                     }?;
                 }
+                let (m_transport, m_portal, m_target) = match (
+                    m_transport,
+                    m_portal,
+                    m_target,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_transport),
+                        ::std::option::Option::Some(m_portal),
+                        ::std::option::Option::Some(m_target),
+                    ) => (m_transport, m_portal, m_target),
+                    (m_transport, m_portal, m_target) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_transport.is_some(), "transport"),
+                                    (m_portal.is_some(), "portal"),
+                                    (m_target.is_some(), "target"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsIscsi {
-                    transport: ::qmp_types::de::required(m_transport, "transport")?,
-                    portal: ::qmp_types::de::required(m_portal, "portal")?,
-                    target: ::qmp_types::de::required(m_target, "target")?,
+                    transport: m_transport,
+                    portal: m_portal,
+                    target: m_target,
                     lun: m_lun,
                     user: m_user,
                     password_secret: m_password_secret,
@@ -16335,8 +17754,18 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionOptionsLUKSBase {
                         }
                     }?;
                 }
+                let (m_key_secret,) = match (m_key_secret,) {
+                    (::std::option::Option::Some(m_key_secret),) => (m_key_secret,),
+                    (m_key_secret,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_key_secret.is_some(), "key-secret")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(RbdEncryptionOptionsLUKSBase {
-                    key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
+                    key_secret: m_key_secret,
                     unknown_members,
                 })
             }
@@ -16429,8 +17858,18 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionCreateOptionsLUKSBase {
                         }
                     }?;
                 }
+                let (m_key_secret,) = match (m_key_secret,) {
+                    (::std::option::Option::Some(m_key_secret),) => (m_key_secret,),
+                    (m_key_secret,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_key_secret.is_some(), "key-secret")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(RbdEncryptionCreateOptionsLUKSBase {
-                    key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
+                    key_secret: m_key_secret,
                     cipher_alg: m_cipher_alg,
                     unknown_members,
                 })
@@ -16516,8 +17955,18 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionOptionsLUKS {
                         }
                     }?;
                 }
+                let (m_key_secret,) = match (m_key_secret,) {
+                    (::std::option::Option::Some(m_key_secret),) => (m_key_secret,),
+                    (m_key_secret,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_key_secret.is_some(), "key-secret")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(RbdEncryptionOptionsLUKS {
-                    key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
+                    key_secret: m_key_secret,
                     unknown_members,
                 })
             }
@@ -16602,8 +18051,18 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionOptionsLUKS2 {
                         }
                     }?;
                 }
+                let (m_key_secret,) = match (m_key_secret,) {
+                    (::std::option::Option::Some(m_key_secret),) => (m_key_secret,),
+                    (m_key_secret,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_key_secret.is_some(), "key-secret")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(RbdEncryptionOptionsLUKS2 {
-                    key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
+                    key_secret: m_key_secret,
                     unknown_members,
                 })
             }
@@ -16688,8 +18147,18 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionOptionsLUKSAny {
                         }
                     }?;
                 }
+                let (m_key_secret,) = match (m_key_secret,) {
+                    (::std::option::Option::Some(m_key_secret),) => (m_key_secret,),
+                    (m_key_secret,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_key_secret.is_some(), "key-secret")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(RbdEncryptionOptionsLUKSAny {
-                    key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
+                    key_secret: m_key_secret,
                     unknown_members,
                 })
             }
@@ -16782,8 +18251,18 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionCreateOptionsLUKS {
                         }
                     }?;
                 }
+                let (m_key_secret,) = match (m_key_secret,) {
+                    (::std::option::Option::Some(m_key_secret),) => (m_key_secret,),
+                    (m_key_secret,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_key_secret.is_some(), "key-secret")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(RbdEncryptionCreateOptionsLUKS {
-                    key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
+                    key_secret: m_key_secret,
                     cipher_alg: m_cipher_alg,
                     unknown_members,
                 })
@@ -16877,8 +18356,18 @@ impl<'de> ::serde::Deserialize<'de> for RbdEncryptionCreateOptionsLUKS2 {
                         }
                     }?;
                 }
+                let (m_key_secret,) = match (m_key_secret,) {
+                    (::std::option::Option::Some(m_key_secret),) => (m_key_secret,),
+                    (m_key_secret,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_key_secret.is_some(), "key-secret")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(RbdEncryptionCreateOptionsLUKS2 {
-                    key_secret: ::qmp_types::de::required(m_key_secret, "key-secret")?,
+                    key_secret: m_key_secret,
                     cipher_alg: m_cipher_alg,
                     unknown_members,
                 })
@@ -17321,10 +18810,23 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsRbd {
                         }
                     }?;
                 }
+                let (m_pool, m_image) = match (m_pool, m_image) {
+                    (
+                        ::std::option::Option::Some(m_pool),
+                        ::std::option::Option::Some(m_image),
+                    ) => (m_pool, m_image),
+                    (m_pool, m_image) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_pool.is_some(), "pool"), (m_image.is_some(), "image")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsRbd {
-                    pool: ::qmp_types::de::required(m_pool, "pool")?,
+                    pool: m_pool,
                     namespace: m_namespace,
-                    image: ::qmp_types::de::required(m_image, "image")?,
+                    image: m_image,
                     conf: m_conf,
                     snapshot: m_snapshot,
                     encrypt: m_encrypt,
@@ -17540,9 +19042,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsReplication {
                         }
                     }?;
                 }
+                let (m_file, m_mode) = match (m_file, m_mode) {
+                    (
+                        ::std::option::Option::Some(m_file),
+                        ::std::option::Option::Some(m_mode),
+                    ) => (m_file, m_mode),
+                    (m_file, m_mode) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_file.is_some(), "file"), (m_mode.is_some(), "mode")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsReplication {
-                    file: ::qmp_types::de::required(m_file, "file")?,
-                    mode: ::qmp_types::de::required(m_mode, "mode")?,
+                    file: m_file,
+                    mode: m_mode,
                     top_id: m_top_id,
                     unknown_members,
                 })
@@ -17724,9 +19239,22 @@ impl<'de> ::serde::Deserialize<'de> for NFSServer {
                         }
                     }?;
                 }
+                let (m_type, m_host) = match (m_type, m_host) {
+                    (
+                        ::std::option::Option::Some(m_type),
+                        ::std::option::Option::Some(m_host),
+                    ) => (m_type, m_host),
+                    (m_type, m_host) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_type.is_some(), "type"), (m_host.is_some(), "host")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NFSServer {
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
-                    host: ::qmp_types::de::required(m_host, "host")?,
+                    r#type: m_type,
+                    host: m_host,
                     unknown_members,
                 })
             }
@@ -17861,9 +19389,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNfs {
                         }
                     }?;
                 }
+                let (m_server, m_path) = match (m_server, m_path) {
+                    (
+                        ::std::option::Option::Some(m_server),
+                        ::std::option::Option::Some(m_path),
+                    ) => (m_server, m_path),
+                    (m_server, m_path) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_server.is_some(), "server"),
+                                    (m_path.is_some(), "path"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsNfs {
-                    server: ::qmp_types::de::required(m_server, "server")?,
-                    path: ::qmp_types::de::required(m_path, "path")?,
+                    server: m_server,
+                    path: m_path,
                     user: m_user,
                     group: m_group,
                     tcp_syn_count: m_tcp_syn_count,
@@ -18002,8 +19546,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlBase {
                         }
                     }?;
                 }
+                let (m_url,) = match (m_url,) {
+                    (::std::option::Option::Some(m_url),) => (m_url,),
+                    (m_url,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_url.is_some(), "url")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsCurlBase {
-                    url: ::qmp_types::de::required(m_url, "url")?,
+                    url: m_url,
                     readahead: m_readahead,
                     timeout: m_timeout,
                     username: m_username,
@@ -18159,8 +19711,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlHttp {
                         }
                     }?;
                 }
+                let (m_url,) = match (m_url,) {
+                    (::std::option::Option::Some(m_url),) => (m_url,),
+                    (m_url,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_url.is_some(), "url")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsCurlHttp {
-                    url: ::qmp_types::de::required(m_url, "url")?,
+                    url: m_url,
                     readahead: m_readahead,
                     timeout: m_timeout,
                     username: m_username,
@@ -18325,8 +19885,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlHttps {
                         }
                     }?;
                 }
+                let (m_url,) = match (m_url,) {
+                    (::std::option::Option::Some(m_url),) => (m_url,),
+                    (m_url,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_url.is_some(), "url")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsCurlHttps {
-                    url: ::qmp_types::de::required(m_url, "url")?,
+                    url: m_url,
                     readahead: m_readahead,
                     timeout: m_timeout,
                     username: m_username,
@@ -18468,8 +20036,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlFtp {
                         }
                     }?;
                 }
+                let (m_url,) = match (m_url,) {
+                    (::std::option::Option::Some(m_url),) => (m_url,),
+                    (m_url,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_url.is_some(), "url")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsCurlFtp {
-                    url: ::qmp_types::de::required(m_url, "url")?,
+                    url: m_url,
                     readahead: m_readahead,
                     timeout: m_timeout,
                     username: m_username,
@@ -18615,8 +20191,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCurlFtps {
                         }
                     }?;
                 }
+                let (m_url,) = match (m_url,) {
+                    (::std::option::Option::Some(m_url),) => (m_url,),
+                    (m_url,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_url.is_some(), "url")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsCurlFtps {
-                    url: ::qmp_types::de::required(m_url, "url")?,
+                    url: m_url,
                     readahead: m_readahead,
                     timeout: m_timeout,
                     username: m_username,
@@ -18766,8 +20350,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsNbd {
                         }
                     }?;
                 }
+                let (m_server,) = match (m_server,) {
+                    (::std::option::Option::Some(m_server),) => (m_server,),
+                    (m_server,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_server.is_some(), "server")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsNbd {
-                    server: ::qmp_types::de::required(m_server, "server")?,
+                    server: m_server,
                     export: m_export,
                     tls_creds: m_tls_creds,
                     tls_hostname: m_tls_hostname,
@@ -18869,8 +20461,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsRaw {
                         }
                     }?;
                 }
+                let (m_file,) = match (m_file,) {
+                    (::std::option::Option::Some(m_file),) => (m_file,),
+                    (m_file,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_file.is_some(), "file")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsRaw {
-                    file: ::qmp_types::de::required(m_file, "file")?,
+                    file: m_file,
                     offset: m_offset,
                     size: m_size,
                     unknown_members,
@@ -18968,12 +20568,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsThrottle {
                         }
                     }?;
                 }
+                let (m_throttle_group, m_file) = match (m_throttle_group, m_file) {
+                    (
+                        ::std::option::Option::Some(m_throttle_group),
+                        ::std::option::Option::Some(m_file),
+                    ) => (m_throttle_group, m_file),
+                    (m_throttle_group, m_file) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_throttle_group.is_some(), "throttle-group"),
+                                    (m_file.is_some(), "file"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsThrottle {
-                    throttle_group: ::qmp_types::de::required(
-                        m_throttle_group,
-                        "throttle-group",
-                    )?,
-                    file: ::qmp_types::de::required(m_file, "file")?,
+                    throttle_group: m_throttle_group,
+                    file: m_file,
                     unknown_members,
                 })
             }
@@ -19067,8 +20680,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCor {
                         }
                     }?;
                 }
+                let (m_file,) = match (m_file,) {
+                    (::std::option::Option::Some(m_file),) => (m_file,),
+                    (m_file,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_file.is_some(), "file")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsCor {
-                    file: ::qmp_types::de::required(m_file, "file")?,
+                    file: m_file,
                     bottom: m_bottom,
                     unknown_members,
                 })
@@ -19319,9 +20940,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevOptionsCbw {
                         }
                     }?;
                 }
+                let (m_file, m_target) = match (m_file, m_target) {
+                    (
+                        ::std::option::Option::Some(m_file),
+                        ::std::option::Option::Some(m_target),
+                    ) => (m_file, m_target),
+                    (m_file, m_target) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_file.is_some(), "file"),
+                                    (m_target.is_some(), "target"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevOptionsCbw {
-                    file: ::qmp_types::de::required(m_file, "file")?,
-                    target: ::qmp_types::de::required(m_target, "target")?,
+                    file: m_file,
+                    target: m_target,
                     bitmap: m_bitmap,
                     on_cbw_error: m_on_cbw_error,
                     cbw_timeout: m_cbw_timeout,
@@ -20322,9 +21959,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsFile {
                         }
                     }?;
                 }
+                let (m_filename, m_size) = match (m_filename, m_size) {
+                    (
+                        ::std::option::Option::Some(m_filename),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_filename, m_size),
+                    (m_filename, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_filename.is_some(), "filename"),
+                                    (m_size.is_some(), "size"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCreateOptionsFile {
-                    filename: ::qmp_types::de::required(m_filename, "filename")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    filename: m_filename,
+                    size: m_size,
                     preallocation: m_preallocation,
                     nocow: m_nocow,
                     extent_size_hint: m_extent_size_hint,
@@ -20427,9 +22080,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsGluster {
                         }
                     }?;
                 }
+                let (m_location, m_size) = match (m_location, m_size) {
+                    (
+                        ::std::option::Option::Some(m_location),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_location, m_size),
+                    (m_location, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_location.is_some(), "location"),
+                                    (m_size.is_some(), "size"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCreateOptionsGluster {
-                    location: ::qmp_types::de::required(m_location, "location")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    location: m_location,
+                    size: m_size,
                     preallocation: m_preallocation,
                     unknown_members,
                 })
@@ -20594,6 +22263,14 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsLUKS {
                         }
                     }?;
                 }
+                let (m_size,) = match (m_size,) {
+                    (::std::option::Option::Some(m_size),) => (m_size,),
+                    (m_size,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCreateOptionsLUKS {
                     key_secret: m_key_secret,
                     cipher_alg: m_cipher_alg,
@@ -20604,7 +22281,7 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsLUKS {
                     iter_time: m_iter_time,
                     file: m_file,
                     header: m_header,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    size: m_size,
                     preallocation: m_preallocation,
                     unknown_members,
                 })
@@ -20693,9 +22370,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsNfs {
                         }
                     }?;
                 }
+                let (m_location, m_size) = match (m_location, m_size) {
+                    (
+                        ::std::option::Option::Some(m_location),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_location, m_size),
+                    (m_location, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_location.is_some(), "location"),
+                                    (m_size.is_some(), "size"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCreateOptionsNfs {
-                    location: ::qmp_types::de::required(m_location, "location")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    location: m_location,
+                    size: m_size,
                     unknown_members,
                 })
             }
@@ -20791,9 +22484,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsParallels {
                         }
                     }?;
                 }
+                let (m_file, m_size) = match (m_file, m_size) {
+                    (
+                        ::std::option::Option::Some(m_file),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_file, m_size),
+                    (m_file, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_file.is_some(), "file"), (m_size.is_some(), "size")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCreateOptionsParallels {
-                    file: ::qmp_types::de::required(m_file, "file")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    file: m_file,
+                    size: m_size,
                     cluster_size: m_cluster_size,
                     unknown_members,
                 })
@@ -20899,9 +22605,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsQcow {
                         }
                     }?;
                 }
+                let (m_file, m_size) = match (m_file, m_size) {
+                    (
+                        ::std::option::Option::Some(m_file),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_file, m_size),
+                    (m_file, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_file.is_some(), "file"), (m_size.is_some(), "size")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCreateOptionsQcow {
-                    file: ::qmp_types::de::required(m_file, "file")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    file: m_file,
+                    size: m_size,
                     backing_file: m_backing_file,
                     encrypt: m_encrypt,
                     unknown_members,
@@ -21301,12 +23020,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsQcow2 {
                         }
                     }?;
                 }
+                let (m_file, m_size) = match (m_file, m_size) {
+                    (
+                        ::std::option::Option::Some(m_file),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_file, m_size),
+                    (m_file, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_file.is_some(), "file"), (m_size.is_some(), "size")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCreateOptionsQcow2 {
-                    file: ::qmp_types::de::required(m_file, "file")?,
+                    file: m_file,
                     data_file: m_data_file,
                     data_file_raw: m_data_file_raw,
                     extended_l2: m_extended_l2,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    size: m_size,
                     version: m_version,
                     backing_file: m_backing_file,
                     backing_fmt: m_backing_fmt,
@@ -21436,9 +23168,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsQed {
                         }
                     }?;
                 }
+                let (m_file, m_size) = match (m_file, m_size) {
+                    (
+                        ::std::option::Option::Some(m_file),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_file, m_size),
+                    (m_file, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_file.is_some(), "file"), (m_size.is_some(), "size")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCreateOptionsQed {
-                    file: ::qmp_types::de::required(m_file, "file")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    file: m_file,
+                    size: m_size,
                     backing_file: m_backing_file,
                     backing_fmt: m_backing_fmt,
                     cluster_size: m_cluster_size,
@@ -21547,9 +23292,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsRbd {
                         }
                     }?;
                 }
+                let (m_location, m_size) = match (m_location, m_size) {
+                    (
+                        ::std::option::Option::Some(m_location),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_location, m_size),
+                    (m_location, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_location.is_some(), "location"),
+                                    (m_size.is_some(), "size"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCreateOptionsRbd {
-                    location: ::qmp_types::de::required(m_location, "location")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    location: m_location,
+                    size: m_size,
                     cluster_size: m_cluster_size,
                     encrypt: m_encrypt,
                     unknown_members,
@@ -21946,9 +23707,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVmdk {
                         }
                     }?;
                 }
+                let (m_file, m_size) = match (m_file, m_size) {
+                    (
+                        ::std::option::Option::Some(m_file),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_file, m_size),
+                    (m_file, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_file.is_some(), "file"), (m_size.is_some(), "size")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCreateOptionsVmdk {
-                    file: ::qmp_types::de::required(m_file, "file")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    file: m_file,
+                    size: m_size,
                     extents: m_extents,
                     subformat: m_subformat,
                     backing_file: m_backing_file,
@@ -22043,9 +23817,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsSsh {
                         }
                     }?;
                 }
+                let (m_location, m_size) = match (m_location, m_size) {
+                    (
+                        ::std::option::Option::Some(m_location),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_location, m_size),
+                    (m_location, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_location.is_some(), "location"),
+                                    (m_size.is_some(), "size"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCreateOptionsSsh {
-                    location: ::qmp_types::de::required(m_location, "location")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    location: m_location,
+                    size: m_size,
                     unknown_members,
                 })
             }
@@ -22142,9 +23932,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVdi {
                         }
                     }?;
                 }
+                let (m_file, m_size) = match (m_file, m_size) {
+                    (
+                        ::std::option::Option::Some(m_file),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_file, m_size),
+                    (m_file, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_file.is_some(), "file"), (m_size.is_some(), "size")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCreateOptionsVdi {
-                    file: ::qmp_types::de::required(m_file, "file")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    file: m_file,
+                    size: m_size,
                     preallocation: m_preallocation,
                     unknown_members,
                 })
@@ -22370,9 +24173,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVhdx {
                         }
                     }?;
                 }
+                let (m_file, m_size) = match (m_file, m_size) {
+                    (
+                        ::std::option::Option::Some(m_file),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_file, m_size),
+                    (m_file, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_file.is_some(), "file"), (m_size.is_some(), "size")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCreateOptionsVhdx {
-                    file: ::qmp_types::de::required(m_file, "file")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    file: m_file,
+                    size: m_size,
                     log_size: m_log_size,
                     block_size: m_block_size,
                     subformat: m_subformat,
@@ -22584,9 +24400,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevCreateOptionsVpc {
                         }
                     }?;
                 }
+                let (m_file, m_size) = match (m_file, m_size) {
+                    (
+                        ::std::option::Option::Some(m_file),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_file, m_size),
+                    (m_file, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_file.is_some(), "file"), (m_size.is_some(), "size")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevCreateOptionsVpc {
-                    file: ::qmp_types::de::required(m_file, "file")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    file: m_file,
+                    size: m_size,
                     subformat: m_subformat,
                     force_size: m_force_size,
                     unknown_members,
@@ -23297,8 +25126,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevAmendOptionsLUKS {
                         }
                     }?;
                 }
+                let (m_state,) = match (m_state,) {
+                    (::std::option::Option::Some(m_state),) => (m_state,),
+                    (m_state,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_state.is_some(), "state")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevAmendOptionsLUKS {
-                    state: ::qmp_types::de::required(m_state, "state")?,
+                    state: m_state,
                     new_secret: m_new_secret,
                     old_secret: m_old_secret,
                     keyslot: m_keyslot,
@@ -24364,9 +26201,25 @@ impl<'de> ::serde::Deserialize<'de> for BlockdevSnapshotInternal {
                         }
                     }?;
                 }
+                let (m_device, m_name) = match (m_device, m_name) {
+                    (
+                        ::std::option::Option::Some(m_device),
+                        ::std::option::Option::Some(m_name),
+                    ) => (m_device, m_name),
+                    (m_device, m_name) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_device.is_some(), "device"),
+                                    (m_name.is_some(), "name"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockdevSnapshotInternal {
-                    device: ::qmp_types::de::required(m_device, "device")?,
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    device: m_device,
+                    name: m_name,
                     unknown_members,
                 })
             }
@@ -24455,11 +26308,25 @@ impl<'de> ::serde::Deserialize<'de> for DummyBlockCoreForceArrays {
                         }
                     }?;
                 }
+                let (m_unused_block_graph_info,) = match (m_unused_block_graph_info,) {
+                    (::std::option::Option::Some(m_unused_block_graph_info),) => {
+                        (m_unused_block_graph_info,)
+                    }
+                    (m_unused_block_graph_info,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (
+                                        m_unused_block_graph_info.is_some(),
+                                        "unused-block-graph-info",
+                                    ),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(DummyBlockCoreForceArrays {
-                    unused_block_graph_info: ::qmp_types::de::required(
-                        m_unused_block_graph_info,
-                        "unused-block-graph-info",
-                    )?,
+                    unused_block_graph_info: m_unused_block_graph_info,
                     unknown_members,
                 })
             }
@@ -24941,10 +26808,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_size,) = match (m_size,) {
+                        (::std::option::Option::Some(m_size),) => (m_size,),
+                        (m_size,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockResize {
                         device: m_device,
                         node_name: m_node_name,
-                        size: ::qmp_types::de::required(m_size, "size")?,
+                        size: m_size,
                         unknown_members,
                     })
                 }
@@ -25195,16 +27070,32 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_device, m_image_node_name, m_backing_file) = match (
+                        m_device,
+                        m_image_node_name,
+                        m_backing_file,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_device),
+                            ::std::option::Option::Some(m_image_node_name),
+                            ::std::option::Option::Some(m_backing_file),
+                        ) => (m_device, m_image_node_name, m_backing_file),
+                        (m_device, m_image_node_name, m_backing_file) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_device.is_some(), "device"),
+                                        (m_image_node_name.is_some(), "image-node-name"),
+                                        (m_backing_file.is_some(), "backing-file"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(ChangeBackingFile {
-                        device: ::qmp_types::de::required(m_device, "device")?,
-                        image_node_name: ::qmp_types::de::required(
-                            m_image_node_name,
-                            "image-node-name",
-                        )?,
-                        backing_file: ::qmp_types::de::required(
-                            m_backing_file,
-                            "backing-file",
-                        )?,
+                        device: m_device,
+                        image_node_name: m_image_node_name,
+                        backing_file: m_backing_file,
                         unknown_members,
                     })
                 }
@@ -25476,9 +27367,17 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_device,) = match (m_device,) {
+                        (::std::option::Option::Some(m_device),) => (m_device,),
+                        (m_device,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockCommit {
                         job_id: m_job_id,
-                        device: ::qmp_types::de::required(m_device, "device")?,
+                        device: m_device,
                         base_node: m_base_node,
                         base: m_base,
                         top_node: m_top_node,
@@ -26458,12 +28357,34 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_device, m_target, m_sync) = match (
+                        m_device,
+                        m_target,
+                        m_sync,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_device),
+                            ::std::option::Option::Some(m_target),
+                            ::std::option::Option::Some(m_sync),
+                        ) => (m_device, m_target, m_sync),
+                        (m_device, m_target, m_sync) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_device.is_some(), "device"),
+                                        (m_target.is_some(), "target"),
+                                        (m_sync.is_some(), "sync"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockdevMirror {
                         job_id: m_job_id,
-                        device: ::qmp_types::de::required(m_device, "device")?,
-                        target: ::qmp_types::de::required(m_target, "target")?,
+                        device: m_device,
+                        target: m_target,
                         replaces: m_replaces,
-                        sync: ::qmp_types::de::required(m_sync, "sync")?,
+                        sync: m_sync,
                         speed: m_speed,
                         granularity: m_granularity,
                         buf_size: m_buf_size,
@@ -26732,9 +28653,17 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_device,) = match (m_device,) {
+                        (::std::option::Option::Some(m_device),) => (m_device,),
+                        (m_device,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockStream {
                         job_id: m_job_id,
-                        device: ::qmp_types::de::required(m_device, "device")?,
+                        device: m_device,
                         base: m_base,
                         base_node: m_base_node,
                         backing_file: m_backing_file,
@@ -26858,9 +28787,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_device, m_speed) = match (m_device, m_speed) {
+                        (
+                            ::std::option::Option::Some(m_device),
+                            ::std::option::Option::Some(m_speed),
+                        ) => (m_device, m_speed),
+                        (m_device, m_speed) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_device.is_some(), "device"),
+                                        (m_speed.is_some(), "speed"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockJobSetSpeed {
-                        device: ::qmp_types::de::required(m_device, "device")?,
-                        speed: ::qmp_types::de::required(m_speed, "speed")?,
+                        device: m_device,
+                        speed: m_speed,
                         unknown_members,
                     })
                 }
@@ -26992,8 +28937,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_device,) = match (m_device,) {
+                        (::std::option::Option::Some(m_device),) => (m_device,),
+                        (m_device,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockJobCancel {
-                        device: ::qmp_types::de::required(m_device, "device")?,
+                        device: m_device,
                         force: m_force,
                         unknown_members,
                     })
@@ -27105,8 +29058,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_device,) = match (m_device,) {
+                        (::std::option::Option::Some(m_device),) => (m_device,),
+                        (m_device,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockJobPause {
-                        device: ::qmp_types::de::required(m_device, "device")?,
+                        device: m_device,
                         unknown_members,
                     })
                 }
@@ -27215,8 +29176,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_device,) = match (m_device,) {
+                        (::std::option::Option::Some(m_device),) => (m_device,),
+                        (m_device,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockJobResume {
-                        device: ::qmp_types::de::required(m_device, "device")?,
+                        device: m_device,
                         unknown_members,
                     })
                 }
@@ -27332,8 +29301,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_device,) = match (m_device,) {
+                        (::std::option::Option::Some(m_device),) => (m_device,),
+                        (m_device,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockJobComplete {
-                        device: ::qmp_types::de::required(m_device, "device")?,
+                        device: m_device,
                         unknown_members,
                     })
                 }
@@ -27437,8 +29414,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockJobDismiss {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -27539,8 +29524,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockJobFinalize {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -27791,8 +29784,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_options,) = match (m_options,) {
+                        (::std::option::Option::Some(m_options),) => (m_options,),
+                        (m_options,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_options.is_some(), "options")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockdevReopen {
-                        options: ::qmp_types::de::required(m_options, "options")?,
+                        options: m_options,
                         unknown_members,
                     })
                 }
@@ -27913,8 +29916,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_node_name,) = match (m_node_name,) {
+                        (::std::option::Option::Some(m_node_name),) => (m_node_name,),
+                        (m_node_name,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_node_name.is_some(), "node-name")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockdevDel {
-                        node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
+                        node_name: m_node_name,
                         unknown_members,
                     })
                 }
@@ -28037,9 +30050,17 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_active,) = match (m_active,) {
+                        (::std::option::Option::Some(m_active),) => (m_active,),
+                        (m_active,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_active.is_some(), "active")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockdevSetActive {
                         node_name: m_node_name,
-                        active: ::qmp_types::de::required(m_active, "active")?,
+                        active: m_active,
                         unknown_members,
                     })
                 }
@@ -28147,9 +30168,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_job_id, m_options) = match (m_job_id, m_options) {
+                        (
+                            ::std::option::Option::Some(m_job_id),
+                            ::std::option::Option::Some(m_options),
+                        ) => (m_job_id, m_options),
+                        (m_job_id, m_options) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_job_id.is_some(), "job-id"),
+                                        (m_options.is_some(), "options"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockdevCreate {
-                        job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
-                        options: ::qmp_types::de::required(m_options, "options")?,
+                        job_id: m_job_id,
+                        options: m_options,
                         unknown_members,
                     })
                 }
@@ -28278,10 +30315,32 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_job_id, m_node_name, m_options) = match (
+                        m_job_id,
+                        m_node_name,
+                        m_options,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_job_id),
+                            ::std::option::Option::Some(m_node_name),
+                            ::std::option::Option::Some(m_options),
+                        ) => (m_job_id, m_node_name, m_options),
+                        (m_job_id, m_node_name, m_options) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_job_id.is_some(), "job-id"),
+                                        (m_node_name.is_some(), "node-name"),
+                                        (m_options.is_some(), "options"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(XBlockdevAmend {
-                        job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
-                        node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
-                        options: ::qmp_types::de::required(m_options, "options")?,
+                        job_id: m_job_id,
+                        node_name: m_node_name,
+                        options: m_options,
                         force: m_force,
                         unknown_members,
                     })
@@ -28405,12 +30464,28 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_node_name, m_write_threshold) = match (
+                        m_node_name,
+                        m_write_threshold,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_node_name),
+                            ::std::option::Option::Some(m_write_threshold),
+                        ) => (m_node_name, m_write_threshold),
+                        (m_node_name, m_write_threshold) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_node_name.is_some(), "node-name"),
+                                        (m_write_threshold.is_some(), "write-threshold"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockSetWriteThreshold {
-                        node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
-                        write_threshold: ::qmp_types::de::required(
-                            m_write_threshold,
-                            "write-threshold",
-                        )?,
+                        node_name: m_node_name,
+                        write_threshold: m_write_threshold,
                         unknown_members,
                     })
                 }
@@ -28553,8 +30628,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_parent,) = match (m_parent,) {
+                        (::std::option::Option::Some(m_parent),) => (m_parent,),
+                        (m_parent,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_parent.is_some(), "parent")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(XBlockdevChange {
-                        parent: ::qmp_types::de::required(m_parent, "parent")?,
+                        parent: m_parent,
                         child: m_child,
                         node: m_node,
                         unknown_members,
@@ -28695,9 +30778,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_node_name, m_iothread) = match (m_node_name, m_iothread) {
+                        (
+                            ::std::option::Option::Some(m_node_name),
+                            ::std::option::Option::Some(m_iothread),
+                        ) => (m_node_name, m_iothread),
+                        (m_node_name, m_iothread) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_node_name.is_some(), "node-name"),
+                                        (m_iothread.is_some(), "iothread"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(XBlockdevSetIothread {
-                        node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
-                        iothread: ::qmp_types::de::required(m_iothread, "iothread")?,
+                        node_name: m_node_name,
+                        iothread: m_iothread,
                         force: m_force,
                         unknown_members,
                     })
@@ -28905,8 +31004,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_device,) = match (m_device,) {
+                        (::std::option::Option::Some(m_device),) => (m_device,),
+                        (m_device,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockdevSnapshotDeleteInternalSync {
-                        device: ::qmp_types::de::required(m_device, "device")?,
+                        device: m_device,
                         id: m_id,
                         name: m_name,
                         unknown_members,
@@ -29066,13 +31173,31 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_device, m_msg, m_fatal) = match (m_device, m_msg, m_fatal) {
+                        (
+                            ::std::option::Option::Some(m_device),
+                            ::std::option::Option::Some(m_msg),
+                            ::std::option::Option::Some(m_fatal),
+                        ) => (m_device, m_msg, m_fatal),
+                        (m_device, m_msg, m_fatal) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_device.is_some(), "device"),
+                                        (m_msg.is_some(), "msg"),
+                                        (m_fatal.is_some(), "fatal"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockImageCorrupted {
-                        device: ::qmp_types::de::required(m_device, "device")?,
+                        device: m_device,
                         node_name: m_node_name,
-                        msg: ::qmp_types::de::required(m_msg, "msg")?,
+                        msg: m_msg,
                         offset: m_offset,
                         size: m_size,
-                        fatal: ::qmp_types::de::required(m_fatal, "fatal")?,
+                        fatal: m_fatal,
                         unknown_members,
                     })
                 }
@@ -29244,14 +31369,42 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_qom_path, m_device, m_operation, m_action, m_reason) = match (
+                        m_qom_path,
+                        m_device,
+                        m_operation,
+                        m_action,
+                        m_reason,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_qom_path),
+                            ::std::option::Option::Some(m_device),
+                            ::std::option::Option::Some(m_operation),
+                            ::std::option::Option::Some(m_action),
+                            ::std::option::Option::Some(m_reason),
+                        ) => (m_qom_path, m_device, m_operation, m_action, m_reason),
+                        (m_qom_path, m_device, m_operation, m_action, m_reason) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_qom_path.is_some(), "qom-path"),
+                                        (m_device.is_some(), "device"),
+                                        (m_operation.is_some(), "operation"),
+                                        (m_action.is_some(), "action"),
+                                        (m_reason.is_some(), "reason"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockIoError {
-                        qom_path: ::qmp_types::de::required(m_qom_path, "qom-path")?,
-                        device: ::qmp_types::de::required(m_device, "device")?,
+                        qom_path: m_qom_path,
+                        device: m_device,
                         node_name: m_node_name,
-                        operation: ::qmp_types::de::required(m_operation, "operation")?,
-                        action: ::qmp_types::de::required(m_action, "action")?,
+                        operation: m_operation,
+                        action: m_action,
                         nospace: m_nospace,
-                        reason: ::qmp_types::de::required(m_reason, "reason")?,
+                        reason: m_reason,
                         unknown_members,
                     })
                 }
@@ -29394,12 +31547,40 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_type, m_device, m_len, m_offset, m_speed) = match (
+                        m_type,
+                        m_device,
+                        m_len,
+                        m_offset,
+                        m_speed,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_type),
+                            ::std::option::Option::Some(m_device),
+                            ::std::option::Option::Some(m_len),
+                            ::std::option::Option::Some(m_offset),
+                            ::std::option::Option::Some(m_speed),
+                        ) => (m_type, m_device, m_len, m_offset, m_speed),
+                        (m_type, m_device, m_len, m_offset, m_speed) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_type.is_some(), "type"),
+                                        (m_device.is_some(), "device"),
+                                        (m_len.is_some(), "len"),
+                                        (m_offset.is_some(), "offset"),
+                                        (m_speed.is_some(), "speed"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockJobCompleted {
-                        r#type: ::qmp_types::de::required(m_type, "type")?,
-                        device: ::qmp_types::de::required(m_device, "device")?,
-                        len: ::qmp_types::de::required(m_len, "len")?,
-                        offset: ::qmp_types::de::required(m_offset, "offset")?,
-                        speed: ::qmp_types::de::required(m_speed, "speed")?,
+                        r#type: m_type,
+                        device: m_device,
+                        len: m_len,
+                        offset: m_offset,
+                        speed: m_speed,
                         error: m_error,
                         unknown_members,
                     })
@@ -29534,12 +31715,40 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_type, m_device, m_len, m_offset, m_speed) = match (
+                        m_type,
+                        m_device,
+                        m_len,
+                        m_offset,
+                        m_speed,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_type),
+                            ::std::option::Option::Some(m_device),
+                            ::std::option::Option::Some(m_len),
+                            ::std::option::Option::Some(m_offset),
+                            ::std::option::Option::Some(m_speed),
+                        ) => (m_type, m_device, m_len, m_offset, m_speed),
+                        (m_type, m_device, m_len, m_offset, m_speed) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_type.is_some(), "type"),
+                                        (m_device.is_some(), "device"),
+                                        (m_len.is_some(), "len"),
+                                        (m_offset.is_some(), "offset"),
+                                        (m_speed.is_some(), "speed"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockJobCancelled {
-                        r#type: ::qmp_types::de::required(m_type, "type")?,
-                        device: ::qmp_types::de::required(m_device, "device")?,
-                        len: ::qmp_types::de::required(m_len, "len")?,
-                        offset: ::qmp_types::de::required(m_offset, "offset")?,
-                        speed: ::qmp_types::de::required(m_speed, "speed")?,
+                        r#type: m_type,
+                        device: m_device,
+                        len: m_len,
+                        offset: m_offset,
+                        speed: m_speed,
                         unknown_members,
                     })
                 }
@@ -29664,10 +31873,32 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_device, m_operation, m_action) = match (
+                        m_device,
+                        m_operation,
+                        m_action,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_device),
+                            ::std::option::Option::Some(m_operation),
+                            ::std::option::Option::Some(m_action),
+                        ) => (m_device, m_operation, m_action),
+                        (m_device, m_operation, m_action) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_device.is_some(), "device"),
+                                        (m_operation.is_some(), "operation"),
+                                        (m_action.is_some(), "action"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockJobError {
-                        device: ::qmp_types::de::required(m_device, "device")?,
-                        operation: ::qmp_types::de::required(m_operation, "operation")?,
-                        action: ::qmp_types::de::required(m_action, "action")?,
+                        device: m_device,
+                        operation: m_operation,
+                        action: m_action,
                         unknown_members,
                     })
                 }
@@ -29803,12 +32034,40 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_type, m_device, m_len, m_offset, m_speed) = match (
+                        m_type,
+                        m_device,
+                        m_len,
+                        m_offset,
+                        m_speed,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_type),
+                            ::std::option::Option::Some(m_device),
+                            ::std::option::Option::Some(m_len),
+                            ::std::option::Option::Some(m_offset),
+                            ::std::option::Option::Some(m_speed),
+                        ) => (m_type, m_device, m_len, m_offset, m_speed),
+                        (m_type, m_device, m_len, m_offset, m_speed) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_type.is_some(), "type"),
+                                        (m_device.is_some(), "device"),
+                                        (m_len.is_some(), "len"),
+                                        (m_offset.is_some(), "offset"),
+                                        (m_speed.is_some(), "speed"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockJobReady {
-                        r#type: ::qmp_types::de::required(m_type, "type")?,
-                        device: ::qmp_types::de::required(m_device, "device")?,
-                        len: ::qmp_types::de::required(m_len, "len")?,
-                        offset: ::qmp_types::de::required(m_offset, "offset")?,
-                        speed: ::qmp_types::de::required(m_speed, "speed")?,
+                        r#type: m_type,
+                        device: m_device,
+                        len: m_len,
+                        offset: m_offset,
+                        speed: m_speed,
                         unknown_members,
                     })
                 }
@@ -29917,9 +32176,22 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_type, m_id) = match (m_type, m_id) {
+                        (
+                            ::std::option::Option::Some(m_type),
+                            ::std::option::Option::Some(m_id),
+                        ) => (m_type, m_id),
+                        (m_type, m_id) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_type.is_some(), "type"), (m_id.is_some(), "id")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockJobPending {
-                        r#type: ::qmp_types::de::required(m_type, "type")?,
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        r#type: m_type,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -30038,16 +32310,32 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_node_name, m_amount_exceeded, m_write_threshold) = match (
+                        m_node_name,
+                        m_amount_exceeded,
+                        m_write_threshold,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_node_name),
+                            ::std::option::Option::Some(m_amount_exceeded),
+                            ::std::option::Option::Some(m_write_threshold),
+                        ) => (m_node_name, m_amount_exceeded, m_write_threshold),
+                        (m_node_name, m_amount_exceeded, m_write_threshold) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_node_name.is_some(), "node-name"),
+                                        (m_amount_exceeded.is_some(), "amount-exceeded"),
+                                        (m_write_threshold.is_some(), "write-threshold"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockWriteThreshold {
-                        node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
-                        amount_exceeded: ::qmp_types::de::required(
-                            m_amount_exceeded,
-                            "amount-exceeded",
-                        )?,
-                        write_threshold: ::qmp_types::de::required(
-                            m_write_threshold,
-                            "write-threshold",
-                        )?,
+                        node_name: m_node_name,
+                        amount_exceeded: m_amount_exceeded,
+                        write_threshold: m_write_threshold,
                         unknown_members,
                     })
                 }
@@ -30171,16 +32459,32 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_reference, m_sector_num, m_sectors_count) = match (
+                        m_reference,
+                        m_sector_num,
+                        m_sectors_count,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_reference),
+                            ::std::option::Option::Some(m_sector_num),
+                            ::std::option::Option::Some(m_sectors_count),
+                        ) => (m_reference, m_sector_num, m_sectors_count),
+                        (m_reference, m_sector_num, m_sectors_count) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_reference.is_some(), "reference"),
+                                        (m_sector_num.is_some(), "sector-num"),
+                                        (m_sectors_count.is_some(), "sectors-count"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(QuorumFailure {
-                        reference: ::qmp_types::de::required(m_reference, "reference")?,
-                        sector_num: ::qmp_types::de::required(
-                            m_sector_num,
-                            "sector-num",
-                        )?,
-                        sectors_count: ::qmp_types::de::required(
-                            m_sectors_count,
-                            "sectors-count",
-                        )?,
+                        reference: m_reference,
+                        sector_num: m_sector_num,
+                        sectors_count: m_sectors_count,
                         unknown_members,
                     })
                 }
@@ -30330,18 +32634,37 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_type, m_node_name, m_sector_num, m_sectors_count) = match (
+                        m_type,
+                        m_node_name,
+                        m_sector_num,
+                        m_sectors_count,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_type),
+                            ::std::option::Option::Some(m_node_name),
+                            ::std::option::Option::Some(m_sector_num),
+                            ::std::option::Option::Some(m_sectors_count),
+                        ) => (m_type, m_node_name, m_sector_num, m_sectors_count),
+                        (m_type, m_node_name, m_sector_num, m_sectors_count) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_type.is_some(), "type"),
+                                        (m_node_name.is_some(), "node-name"),
+                                        (m_sector_num.is_some(), "sector-num"),
+                                        (m_sectors_count.is_some(), "sectors-count"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(QuorumReportBad {
-                        r#type: ::qmp_types::de::required(m_type, "type")?,
+                        r#type: m_type,
                         error: m_error,
-                        node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
-                        sector_num: ::qmp_types::de::required(
-                            m_sector_num,
-                            "sector-num",
-                        )?,
-                        sectors_count: ::qmp_types::de::required(
-                            m_sectors_count,
-                            "sectors-count",
-                        )?,
+                        node_name: m_node_name,
+                        sector_num: m_sector_num,
+                        sectors_count: m_sectors_count,
                         unknown_members,
                     })
                 }

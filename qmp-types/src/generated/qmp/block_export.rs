@@ -227,12 +227,20 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerOptions {
                         }
                     }?;
                 }
+                let (m_addr,) = match (m_addr,) {
+                    (::std::option::Option::Some(m_addr),) => (m_addr,),
+                    (m_addr,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NbdServerOptions {
                     handshake_max_seconds: m_handshake_max_seconds,
                     tls_creds: m_tls_creds,
                     tls_authz: m_tls_authz,
                     max_connections: m_max_connections,
-                    addr: ::qmp_types::de::required(m_addr, "addr")?,
+                    addr: m_addr,
                     unknown_members,
                 })
             }
@@ -351,12 +359,20 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerOptionsLegacy {
                         }
                     }?;
                 }
+                let (m_addr,) = match (m_addr,) {
+                    (::std::option::Option::Some(m_addr),) => (m_addr,),
+                    (m_addr,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NbdServerOptionsLegacy {
                     handshake_max_seconds: m_handshake_max_seconds,
                     tls_creds: m_tls_creds,
                     tls_authz: m_tls_authz,
                     max_connections: m_max_connections,
-                    addr: ::qmp_types::de::required(m_addr, "addr")?,
+                    addr: m_addr,
                     unknown_members,
                 })
             }
@@ -675,8 +691,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsVhostUserBlk {
                         }
                     }?;
                 }
+                let (m_addr,) = match (m_addr,) {
+                    (::std::option::Option::Some(m_addr),) => (m_addr,),
+                    (m_addr,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockExportOptionsVhostUserBlk {
-                    addr: ::qmp_types::de::required(m_addr, "addr")?,
+                    addr: m_addr,
                     logical_block_size: m_logical_block_size,
                     num_queues: m_num_queues,
                     unknown_members,
@@ -899,8 +923,18 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsFuse {
                         }
                     }?;
                 }
+                let (m_mountpoint,) = match (m_mountpoint,) {
+                    (::std::option::Option::Some(m_mountpoint),) => (m_mountpoint,),
+                    (m_mountpoint,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_mountpoint.is_some(), "mountpoint")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockExportOptionsFuse {
-                    mountpoint: ::qmp_types::de::required(m_mountpoint, "mountpoint")?,
+                    mountpoint: m_mountpoint,
                     growable: m_growable,
                     allow_other: m_allow_other,
                     unknown_members,
@@ -1016,8 +1050,16 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptionsVduseBlk {
                         }
                     }?;
                 }
+                let (m_name,) = match (m_name,) {
+                    (::std::option::Option::Some(m_name),) => (m_name,),
+                    (m_name,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockExportOptionsVduseBlk {
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    name: m_name,
                     num_queues: m_num_queues,
                     queue_size: m_queue_size,
                     logical_block_size: m_logical_block_size,
@@ -1135,10 +1177,18 @@ impl<'de> ::serde::Deserialize<'de> for NbdServerAddOptions {
                         }
                     }?;
                 }
+                let (m_device,) = match (m_device,) {
+                    (::std::option::Option::Some(m_device),) => (m_device,),
+                    (m_device,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NbdServerAddOptions {
                     name: m_name,
                     description: m_description,
-                    device: ::qmp_types::de::required(m_device, "device")?,
+                    device: m_device,
                     writable: m_writable,
                     bitmap: m_bitmap,
                     unknown_members,
@@ -1543,6 +1593,22 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptions {
                         _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
                     }?;
                 }
+                let (m_id, m_node_name) = match (m_id, m_node_name) {
+                    (
+                        ::std::option::Option::Some(m_id),
+                        ::std::option::Option::Some(m_node_name),
+                    ) => (m_id, m_node_name),
+                    (m_id, m_node_name) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_id.is_some(), "id"),
+                                    (m_node_name.is_some(), "node-name"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
@@ -1573,10 +1639,10 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportOptions {
                     }
                 };
                 ::std::result::Result::Ok(BlockExportOptions {
-                    id: ::qmp_types::de::required(m_id, "id")?,
+                    id: m_id,
                     fixed_iothread: m_fixed_iothread,
                     iothread: m_iothread,
-                    node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
+                    node_name: m_node_name,
                     writable: m_writable,
                     writethrough: m_writethrough,
                     allow_inactive: m_allow_inactive,
@@ -1688,14 +1754,36 @@ impl<'de> ::serde::Deserialize<'de> for BlockExportInfo {
                         }
                     }?;
                 }
+                let (m_id, m_type, m_node_name, m_shutting_down) = match (
+                    m_id,
+                    m_type,
+                    m_node_name,
+                    m_shutting_down,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_id),
+                        ::std::option::Option::Some(m_type),
+                        ::std::option::Option::Some(m_node_name),
+                        ::std::option::Option::Some(m_shutting_down),
+                    ) => (m_id, m_type, m_node_name, m_shutting_down),
+                    (m_id, m_type, m_node_name, m_shutting_down) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_id.is_some(), "id"),
+                                    (m_type.is_some(), "type"),
+                                    (m_node_name.is_some(), "node-name"),
+                                    (m_shutting_down.is_some(), "shutting-down"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BlockExportInfo {
-                    id: ::qmp_types::de::required(m_id, "id")?,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
-                    node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
-                    shutting_down: ::qmp_types::de::required(
-                        m_shutting_down,
-                        "shutting-down",
-                    )?,
+                    id: m_id,
+                    r#type: m_type,
+                    node_name: m_node_name,
+                    shutting_down: m_shutting_down,
                     unknown_members,
                 })
             }
@@ -1900,8 +1988,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_name,) = match (m_name,) {
+                        (::std::option::Option::Some(m_name),) => (m_name,),
+                        (m_name,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(NbdServerRemove {
-                        name: ::qmp_types::de::required(m_name, "name")?,
+                        name: m_name,
                         mode: m_mode,
                         unknown_members,
                     })
@@ -2083,8 +2179,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockExportDel {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         mode: m_mode,
                         unknown_members,
                     })
@@ -2214,8 +2318,16 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BlockExportDeleted {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }

@@ -97,13 +97,32 @@ impl<'de> ::serde::Deserialize<'de> for ChardevInfo {
                         }
                     }?;
                 }
+                let (m_label, m_filename, m_frontend_open) = match (
+                    m_label,
+                    m_filename,
+                    m_frontend_open,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_label),
+                        ::std::option::Option::Some(m_filename),
+                        ::std::option::Option::Some(m_frontend_open),
+                    ) => (m_label, m_filename, m_frontend_open),
+                    (m_label, m_filename, m_frontend_open) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_label.is_some(), "label"),
+                                    (m_filename.is_some(), "filename"),
+                                    (m_frontend_open.is_some(), "frontend-open"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevInfo {
-                    label: ::qmp_types::de::required(m_label, "label")?,
-                    filename: ::qmp_types::de::required(m_filename, "filename")?,
-                    frontend_open: ::qmp_types::de::required(
-                        m_frontend_open,
-                        "frontend-open",
-                    )?,
+                    label: m_label,
+                    filename: m_filename,
+                    frontend_open: m_frontend_open,
                     unknown_members,
                 })
             }
@@ -185,8 +204,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevBackendInfo {
                         }
                     }?;
                 }
+                let (m_name,) = match (m_name,) {
+                    (::std::option::Option::Some(m_name),) => (m_name,),
+                    (m_name,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevBackendInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    name: m_name,
                     unknown_members,
                 })
             }
@@ -483,11 +510,19 @@ impl<'de> ::serde::Deserialize<'de> for ChardevFile {
                         }
                     }?;
                 }
+                let (m_out,) = match (m_out,) {
+                    (::std::option::Option::Some(m_out),) => (m_out,),
+                    (m_out,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_out.is_some(), "out")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevFile {
                     logfile: m_logfile,
                     logappend: m_logappend,
                     r#in: m_in,
-                    out: ::qmp_types::de::required(m_out, "out")?,
+                    out: m_out,
                     append: m_append,
                     unknown_members,
                 })
@@ -584,10 +619,18 @@ impl<'de> ::serde::Deserialize<'de> for ChardevHostdev {
                         }
                     }?;
                 }
+                let (m_device,) = match (m_device,) {
+                    (::std::option::Option::Some(m_device),) => (m_device,),
+                    (m_device,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_device.is_some(), "device")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevHostdev {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    device: ::qmp_types::de::required(m_device, "device")?,
+                    device: m_device,
                     unknown_members,
                 })
             }
@@ -765,10 +808,18 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSocket {
                         }
                     }?;
                 }
+                let (m_addr,) = match (m_addr,) {
+                    (::std::option::Option::Some(m_addr),) => (m_addr,),
+                    (m_addr,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevSocket {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    addr: ::qmp_types::de::required(m_addr, "addr")?,
+                    addr: m_addr,
                     tls_creds: m_tls_creds,
                     tls_authz: m_tls_authz,
                     server: m_server,
@@ -879,10 +930,18 @@ impl<'de> ::serde::Deserialize<'de> for ChardevUdp {
                         }
                     }?;
                 }
+                let (m_remote,) = match (m_remote,) {
+                    (::std::option::Option::Some(m_remote),) => (m_remote,),
+                    (m_remote,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_remote.is_some(), "remote")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevUdp {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    remote: ::qmp_types::de::required(m_remote, "remote")?,
+                    remote: m_remote,
                     local: m_local,
                     unknown_members,
                 })
@@ -978,10 +1037,18 @@ impl<'de> ::serde::Deserialize<'de> for ChardevMux {
                         }
                     }?;
                 }
+                let (m_chardev,) = match (m_chardev,) {
+                    (::std::option::Option::Some(m_chardev),) => (m_chardev,),
+                    (m_chardev,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevMux {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
+                    chardev: m_chardev,
                     unknown_members,
                 })
             }
@@ -1078,10 +1145,20 @@ impl<'de> ::serde::Deserialize<'de> for ChardevHub {
                         }
                     }?;
                 }
+                let (m_chardevs,) = match (m_chardevs,) {
+                    (::std::option::Option::Some(m_chardevs),) => (m_chardevs,),
+                    (m_chardevs,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_chardevs.is_some(), "chardevs")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevHub {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    chardevs: ::qmp_types::de::required(m_chardevs, "chardevs")?,
+                    chardevs: m_chardevs,
                     unknown_members,
                 })
             }
@@ -1278,10 +1355,18 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSpiceChannel {
                         }
                     }?;
                 }
+                let (m_type,) = match (m_type,) {
+                    (::std::option::Option::Some(m_type),) => (m_type,),
+                    (m_type,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_type.is_some(), "type")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevSpiceChannel {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    r#type: m_type,
                     unknown_members,
                 })
             }
@@ -1378,10 +1463,18 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSpicePort {
                         }
                     }?;
                 }
+                let (m_fqdn,) = match (m_fqdn,) {
+                    (::std::option::Option::Some(m_fqdn),) => (m_fqdn,),
+                    (m_fqdn,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_fqdn.is_some(), "fqdn")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevSpicePort {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    fqdn: ::qmp_types::de::required(m_fqdn, "fqdn")?,
+                    fqdn: m_fqdn,
                     unknown_members,
                 })
             }
@@ -1478,10 +1571,18 @@ impl<'de> ::serde::Deserialize<'de> for ChardevDBus {
                         }
                     }?;
                 }
+                let (m_name,) = match (m_name,) {
+                    (::std::option::Option::Some(m_name),) => (m_name,),
+                    (m_name,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevDBus {
                     logfile: m_logfile,
                     logappend: m_logappend,
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    name: m_name,
                     unknown_members,
                 })
             }
@@ -2222,8 +2323,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevFileWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevFileWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -2305,8 +2414,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevHostdevWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevHostdevWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -2388,8 +2505,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSocketWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevSocketWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -2471,8 +2596,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevUdpWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevUdpWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -2554,8 +2687,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevCommonWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevCommonWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -2637,8 +2778,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevMuxWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevMuxWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -2720,8 +2869,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevHubWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevHubWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -2803,8 +2960,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevStdioWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevStdioWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -2888,8 +3053,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSpiceChannelWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevSpiceChannelWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -2973,8 +3146,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevSpicePortWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevSpicePortWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -3058,8 +3239,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevQemuVDAgentWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevQemuVDAgentWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -3143,8 +3332,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevDBusWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevDBusWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -3226,8 +3423,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevVCWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevVCWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -3309,8 +3514,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevRingbufWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevRingbufWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -3392,8 +3605,16 @@ impl<'de> ::serde::Deserialize<'de> for ChardevPtyWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ChardevPtyWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -4062,9 +4283,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_device, m_data) = match (m_device, m_data) {
+                        (
+                            ::std::option::Option::Some(m_device),
+                            ::std::option::Option::Some(m_data),
+                        ) => (m_device, m_data),
+                        (m_device, m_data) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_device.is_some(), "device"),
+                                        (m_data.is_some(), "data"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(RingbufWrite {
-                        device: ::qmp_types::de::required(m_device, "device")?,
-                        data: ::qmp_types::de::required(m_data, "data")?,
+                        device: m_device,
+                        data: m_data,
                         format: m_format,
                         unknown_members,
                     })
@@ -4193,9 +4430,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_device, m_size) = match (m_device, m_size) {
+                        (
+                            ::std::option::Option::Some(m_device),
+                            ::std::option::Option::Some(m_size),
+                        ) => (m_device, m_size),
+                        (m_device, m_size) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_device.is_some(), "device"),
+                                        (m_size.is_some(), "size"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(RingbufRead {
-                        device: ::qmp_types::de::required(m_device, "device")?,
-                        size: ::qmp_types::de::required(m_size, "size")?,
+                        device: m_device,
+                        size: m_size,
                         format: m_format,
                         unknown_members,
                     })
@@ -4333,9 +4586,22 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id, m_backend) = match (m_id, m_backend) {
+                        (
+                            ::std::option::Option::Some(m_id),
+                            ::std::option::Option::Some(m_backend),
+                        ) => (m_id, m_backend),
+                        (m_id, m_backend) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_id.is_some(), "id"), (m_backend.is_some(), "backend")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(ChardevAdd {
-                        id: ::qmp_types::de::required(m_id, "id")?,
-                        backend: ::qmp_types::de::required(m_backend, "backend")?,
+                        id: m_id,
+                        backend: m_backend,
                         unknown_members,
                     })
                 }
@@ -4473,9 +4739,22 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id, m_backend) = match (m_id, m_backend) {
+                        (
+                            ::std::option::Option::Some(m_id),
+                            ::std::option::Option::Some(m_backend),
+                        ) => (m_id, m_backend),
+                        (m_id, m_backend) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_id.is_some(), "id"), (m_backend.is_some(), "backend")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(ChardevChange {
-                        id: ::qmp_types::de::required(m_id, "id")?,
-                        backend: ::qmp_types::de::required(m_backend, "backend")?,
+                        id: m_id,
+                        backend: m_backend,
                         unknown_members,
                     })
                 }
@@ -4578,8 +4857,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(ChardevRemove {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -4682,8 +4969,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(ChardevSendBreak {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -4798,9 +5093,22 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_id, m_open) = match (m_id, m_open) {
+                        (
+                            ::std::option::Option::Some(m_id),
+                            ::std::option::Option::Some(m_open),
+                        ) => (m_id, m_open),
+                        (m_id, m_open) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_id.is_some(), "id"), (m_open.is_some(), "open")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(VserportChange {
-                        id: ::qmp_types::de::required(m_id, "id")?,
-                        open: ::qmp_types::de::required(m_open, "open")?,
+                        id: m_id,
+                        open: m_open,
                         unknown_members,
                     })
                 }

@@ -1183,11 +1183,20 @@ impl<'de> ::serde::Deserialize<'de> for HumanReadableText {
                         }
                     }?;
                 }
+                let (m_human_readable_text,) = match (m_human_readable_text,) {
+                    (::std::option::Option::Some(m_human_readable_text),) => {
+                        (m_human_readable_text,)
+                    }
+                    (m_human_readable_text,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_human_readable_text.is_some(), "human-readable-text")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(HumanReadableText {
-                    human_readable_text: ::qmp_types::de::required(
-                        m_human_readable_text,
-                        "human-readable-text",
-                    )?,
+                    human_readable_text: m_human_readable_text,
                     unknown_members,
                 })
             }

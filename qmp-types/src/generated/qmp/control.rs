@@ -183,10 +183,28 @@ impl<'de> ::serde::Deserialize<'de> for VersionTriple {
                         }
                     }?;
                 }
+                let (m_major, m_minor, m_micro) = match (m_major, m_minor, m_micro) {
+                    (
+                        ::std::option::Option::Some(m_major),
+                        ::std::option::Option::Some(m_minor),
+                        ::std::option::Option::Some(m_micro),
+                    ) => (m_major, m_minor, m_micro),
+                    (m_major, m_minor, m_micro) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_major.is_some(), "major"),
+                                    (m_minor.is_some(), "minor"),
+                                    (m_micro.is_some(), "micro"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VersionTriple {
-                    major: ::qmp_types::de::required(m_major, "major")?,
-                    minor: ::qmp_types::de::required(m_minor, "minor")?,
-                    micro: ::qmp_types::de::required(m_micro, "micro")?,
+                    major: m_major,
+                    minor: m_minor,
+                    micro: m_micro,
                     unknown_members,
                 })
             }
@@ -281,9 +299,25 @@ impl<'de> ::serde::Deserialize<'de> for VersionInfo {
                         }
                     }?;
                 }
+                let (m_qemu, m_package) = match (m_qemu, m_package) {
+                    (
+                        ::std::option::Option::Some(m_qemu),
+                        ::std::option::Option::Some(m_package),
+                    ) => (m_qemu, m_package),
+                    (m_qemu, m_package) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_qemu.is_some(), "qemu"),
+                                    (m_package.is_some(), "package"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VersionInfo {
-                    qemu: ::qmp_types::de::required(m_qemu, "qemu")?,
-                    package: ::qmp_types::de::required(m_package, "package")?,
+                    qemu: m_qemu,
+                    package: m_package,
                     unknown_members,
                 })
             }
@@ -365,8 +399,16 @@ impl<'de> ::serde::Deserialize<'de> for CommandInfo {
                         }
                     }?;
                 }
+                let (m_name,) = match (m_name,) {
+                    (::std::option::Option::Some(m_name),) => (m_name,),
+                    (m_name,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CommandInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    name: m_name,
                     unknown_members,
                 })
             }
@@ -567,11 +609,19 @@ impl<'de> ::serde::Deserialize<'de> for MonitorOptions {
                         }
                     }?;
                 }
+                let (m_chardev,) = match (m_chardev,) {
+                    (::std::option::Option::Some(m_chardev),) => (m_chardev,),
+                    (m_chardev,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MonitorOptions {
                     id: m_id,
                     mode: m_mode,
                     pretty: m_pretty,
-                    chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
+                    chardev: m_chardev,
                     unknown_members,
                 })
             }

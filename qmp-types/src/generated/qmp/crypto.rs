@@ -903,8 +903,16 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockOptionsBase {
                         }
                     }?;
                 }
+                let (m_format,) = match (m_format,) {
+                    (::std::option::Option::Some(m_format),) => (m_format,),
+                    (m_format,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_format.is_some(), "format")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(QCryptoBlockOptionsBase {
-                    format: ::qmp_types::de::required(m_format, "format")?,
+                    format: m_format,
                     unknown_members,
                 })
             }
@@ -1561,8 +1569,16 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoBase {
                         }
                     }?;
                 }
+                let (m_format,) = match (m_format,) {
+                    (::std::option::Option::Some(m_format),) => (m_format,),
+                    (m_format,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_format.is_some(), "format")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(QCryptoBlockInfoBase {
-                    format: ::qmp_types::de::required(m_format, "format")?,
+                    format: m_format,
                     unknown_members,
                 })
             }
@@ -1664,11 +1680,27 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoLUKSSlot {
                         }
                     }?;
                 }
+                let (m_active, m_key_offset) = match (m_active, m_key_offset) {
+                    (
+                        ::std::option::Option::Some(m_active),
+                        ::std::option::Option::Some(m_key_offset),
+                    ) => (m_active, m_key_offset),
+                    (m_active, m_key_offset) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_active.is_some(), "active"),
+                                    (m_key_offset.is_some(), "key-offset"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(QCryptoBlockInfoLUKSSlot {
-                    active: ::qmp_types::de::required(m_active, "active")?,
+                    active: m_active,
                     iters: m_iters,
                     stripes: m_stripes,
-                    key_offset: ::qmp_types::de::required(m_key_offset, "key-offset")?,
+                    key_offset: m_key_offset,
                     unknown_members,
                 })
             }
@@ -1831,29 +1863,89 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockInfoLUKS {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(QCryptoBlockInfoLUKS {
-                    cipher_alg: ::qmp_types::de::required(m_cipher_alg, "cipher-alg")?,
-                    cipher_mode: ::qmp_types::de::required(
+                let (
+                    m_cipher_alg,
+                    m_cipher_mode,
+                    m_ivgen_alg,
+                    m_hash_alg,
+                    m_detached_header,
+                    m_payload_offset,
+                    m_master_key_iters,
+                    m_uuid,
+                    m_slots,
+                ) = match (
+                    m_cipher_alg,
+                    m_cipher_mode,
+                    m_ivgen_alg,
+                    m_hash_alg,
+                    m_detached_header,
+                    m_payload_offset,
+                    m_master_key_iters,
+                    m_uuid,
+                    m_slots,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_cipher_alg),
+                        ::std::option::Option::Some(m_cipher_mode),
+                        ::std::option::Option::Some(m_ivgen_alg),
+                        ::std::option::Option::Some(m_hash_alg),
+                        ::std::option::Option::Some(m_detached_header),
+                        ::std::option::Option::Some(m_payload_offset),
+                        ::std::option::Option::Some(m_master_key_iters),
+                        ::std::option::Option::Some(m_uuid),
+                        ::std::option::Option::Some(m_slots),
+                    ) => {
+                        (
+                            m_cipher_alg,
+                            m_cipher_mode,
+                            m_ivgen_alg,
+                            m_hash_alg,
+                            m_detached_header,
+                            m_payload_offset,
+                            m_master_key_iters,
+                            m_uuid,
+                            m_slots,
+                        )
+                    }
+                    (
+                        m_cipher_alg,
                         m_cipher_mode,
-                        "cipher-mode",
-                    )?,
-                    ivgen_alg: ::qmp_types::de::required(m_ivgen_alg, "ivgen-alg")?,
-                    ivgen_hash_alg: m_ivgen_hash_alg,
-                    hash_alg: ::qmp_types::de::required(m_hash_alg, "hash-alg")?,
-                    detached_header: ::qmp_types::de::required(
+                        m_ivgen_alg,
+                        m_hash_alg,
                         m_detached_header,
-                        "detached-header",
-                    )?,
-                    payload_offset: ::qmp_types::de::required(
                         m_payload_offset,
-                        "payload-offset",
-                    )?,
-                    master_key_iters: ::qmp_types::de::required(
                         m_master_key_iters,
-                        "master-key-iters",
-                    )?,
-                    uuid: ::qmp_types::de::required(m_uuid, "uuid")?,
-                    slots: ::qmp_types::de::required(m_slots, "slots")?,
+                        m_uuid,
+                        m_slots,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_cipher_alg.is_some(), "cipher-alg"),
+                                    (m_cipher_mode.is_some(), "cipher-mode"),
+                                    (m_ivgen_alg.is_some(), "ivgen-alg"),
+                                    (m_hash_alg.is_some(), "hash-alg"),
+                                    (m_detached_header.is_some(), "detached-header"),
+                                    (m_payload_offset.is_some(), "payload-offset"),
+                                    (m_master_key_iters.is_some(), "master-key-iters"),
+                                    (m_uuid.is_some(), "uuid"),
+                                    (m_slots.is_some(), "slots"),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(QCryptoBlockInfoLUKS {
+                    cipher_alg: m_cipher_alg,
+                    cipher_mode: m_cipher_mode,
+                    ivgen_alg: m_ivgen_alg,
+                    ivgen_hash_alg: m_ivgen_hash_alg,
+                    hash_alg: m_hash_alg,
+                    detached_header: m_detached_header,
+                    payload_offset: m_payload_offset,
+                    master_key_iters: m_master_key_iters,
+                    uuid: m_uuid,
+                    slots: m_slots,
                     unknown_members,
                 })
             }
@@ -2221,8 +2313,16 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoBlockAmendOptionsLUKS {
                         }
                     }?;
                 }
+                let (m_state,) = match (m_state,) {
+                    (::std::option::Option::Some(m_state),) => (m_state,),
+                    (m_state,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_state.is_some(), "state")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(QCryptoBlockAmendOptionsLUKS {
-                    state: ::qmp_types::de::required(m_state, "state")?,
+                    state: m_state,
                     new_secret: m_new_secret,
                     old_secret: m_old_secret,
                     keyslot: m_keyslot,
@@ -2685,11 +2785,19 @@ impl<'de> ::serde::Deserialize<'de> for SecretKeyringProperties {
                         }
                     }?;
                 }
+                let (m_serial,) = match (m_serial,) {
+                    (::std::option::Option::Some(m_serial),) => (m_serial,),
+                    (m_serial,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_serial.is_some(), "serial")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SecretKeyringProperties {
                     format: m_format,
                     keyid: m_keyid,
                     iv: m_iv,
-                    serial: ::qmp_types::de::required(m_serial, "serial")?,
+                    serial: m_serial,
                     unknown_members,
                 })
             }
@@ -3575,12 +3683,25 @@ impl<'de> ::serde::Deserialize<'de> for QCryptoAkCipherOptionsRSA {
                         }
                     }?;
                 }
+                let (m_hash_alg, m_padding_alg) = match (m_hash_alg, m_padding_alg) {
+                    (
+                        ::std::option::Option::Some(m_hash_alg),
+                        ::std::option::Option::Some(m_padding_alg),
+                    ) => (m_hash_alg, m_padding_alg),
+                    (m_hash_alg, m_padding_alg) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_hash_alg.is_some(), "hash-alg"),
+                                    (m_padding_alg.is_some(), "padding-alg"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(QCryptoAkCipherOptionsRSA {
-                    hash_alg: ::qmp_types::de::required(m_hash_alg, "hash-alg")?,
-                    padding_alg: ::qmp_types::de::required(
-                        m_padding_alg,
-                        "padding-alg",
-                    )?,
+                    hash_alg: m_hash_alg,
+                    padding_alg: m_padding_alg,
                     unknown_members,
                 })
             }

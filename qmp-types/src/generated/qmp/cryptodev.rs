@@ -419,9 +419,22 @@ impl<'de> ::serde::Deserialize<'de> for QCryptodevBackendClient {
                         }
                     }?;
                 }
+                let (m_queue, m_type) = match (m_queue, m_type) {
+                    (
+                        ::std::option::Option::Some(m_queue),
+                        ::std::option::Option::Some(m_type),
+                    ) => (m_queue, m_type),
+                    (m_queue, m_type) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_queue.is_some(), "queue"), (m_type.is_some(), "type")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(QCryptodevBackendClient {
-                    queue: ::qmp_types::de::required(m_queue, "queue")?,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    queue: m_queue,
+                    r#type: m_type,
                     unknown_members,
                 })
             }
@@ -523,10 +536,28 @@ impl<'de> ::serde::Deserialize<'de> for QCryptodevInfo {
                         }
                     }?;
                 }
+                let (m_id, m_service, m_client) = match (m_id, m_service, m_client) {
+                    (
+                        ::std::option::Option::Some(m_id),
+                        ::std::option::Option::Some(m_service),
+                        ::std::option::Option::Some(m_client),
+                    ) => (m_id, m_service, m_client),
+                    (m_id, m_service, m_client) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_id.is_some(), "id"),
+                                    (m_service.is_some(), "service"),
+                                    (m_client.is_some(), "client"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(QCryptodevInfo {
-                    id: ::qmp_types::de::required(m_id, "id")?,
-                    service: ::qmp_types::de::required(m_service, "service")?,
-                    client: ::qmp_types::de::required(m_client, "client")?,
+                    id: m_id,
+                    service: m_service,
+                    client: m_client,
                     unknown_members,
                 })
             }

@@ -367,9 +367,25 @@ impl<'de> ::serde::Deserialize<'de> for CXLUncorErrorRecord {
                         }
                     }?;
                 }
+                let (m_type, m_header) = match (m_type, m_header) {
+                    (
+                        ::std::option::Option::Some(m_type),
+                        ::std::option::Option::Some(m_header),
+                    ) => (m_type, m_header),
+                    (m_type, m_header) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_type.is_some(), "type"),
+                                    (m_header.is_some(), "header"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CXLUncorErrorRecord {
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
-                    header: ::qmp_types::de::required(m_header, "header")?,
+                    r#type: m_type,
+                    header: m_header,
                     unknown_members,
                 })
             }
@@ -589,9 +605,22 @@ impl<'de> ::serde::Deserialize<'de> for CxlDynamicCapacityExtent {
                         }
                     }?;
                 }
+                let (m_offset, m_len) = match (m_offset, m_len) {
+                    (
+                        ::std::option::Option::Some(m_offset),
+                        ::std::option::Option::Some(m_len),
+                    ) => (m_offset, m_len),
+                    (m_offset, m_len) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_offset.is_some(), "offset"), (m_len.is_some(), "len")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CxlDynamicCapacityExtent {
-                    offset: ::qmp_types::de::required(m_offset, "offset")?,
-                    len: ::qmp_types::de::required(m_len, "len")?,
+                    offset: m_offset,
+                    len: m_len,
                     unknown_members,
                 })
             }
@@ -1020,20 +1049,74 @@ pub mod cmd {
                             }
                         }?;
                     }
-                    ::std::result::Result::Ok(CxlInjectGeneralMediaEvent {
-                        path: ::qmp_types::de::required(m_path, "path")?,
-                        log: ::qmp_types::de::required(m_log, "log")?,
-                        flags: ::qmp_types::de::required(m_flags, "flags")?,
-                        dpa: ::qmp_types::de::required(m_dpa, "dpa")?,
-                        descriptor: ::qmp_types::de::required(
+                    let (
+                        m_path,
+                        m_log,
+                        m_flags,
+                        m_dpa,
+                        m_descriptor,
+                        m_type,
+                        m_transaction_type,
+                    ) = match (
+                        m_path,
+                        m_log,
+                        m_flags,
+                        m_dpa,
+                        m_descriptor,
+                        m_type,
+                        m_transaction_type,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_path),
+                            ::std::option::Option::Some(m_log),
+                            ::std::option::Option::Some(m_flags),
+                            ::std::option::Option::Some(m_dpa),
+                            ::std::option::Option::Some(m_descriptor),
+                            ::std::option::Option::Some(m_type),
+                            ::std::option::Option::Some(m_transaction_type),
+                        ) => {
+                            (
+                                m_path,
+                                m_log,
+                                m_flags,
+                                m_dpa,
+                                m_descriptor,
+                                m_type,
+                                m_transaction_type,
+                            )
+                        }
+                        (
+                            m_path,
+                            m_log,
+                            m_flags,
+                            m_dpa,
                             m_descriptor,
-                            "descriptor",
-                        )?,
-                        r#type: ::qmp_types::de::required(m_type, "type")?,
-                        transaction_type: ::qmp_types::de::required(
+                            m_type,
                             m_transaction_type,
-                            "transaction-type",
-                        )?,
+                        ) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_path.is_some(), "path"),
+                                        (m_log.is_some(), "log"),
+                                        (m_flags.is_some(), "flags"),
+                                        (m_dpa.is_some(), "dpa"),
+                                        (m_descriptor.is_some(), "descriptor"),
+                                        (m_type.is_some(), "type"),
+                                        (m_transaction_type.is_some(), "transaction-type"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
+                    ::std::result::Result::Ok(CxlInjectGeneralMediaEvent {
+                        path: m_path,
+                        log: m_log,
+                        flags: m_flags,
+                        dpa: m_dpa,
+                        descriptor: m_descriptor,
+                        r#type: m_type,
+                        transaction_type: m_transaction_type,
                         channel: m_channel,
                         rank: m_rank,
                         device: m_device,
@@ -1252,20 +1335,74 @@ pub mod cmd {
                             }
                         }?;
                     }
-                    ::std::result::Result::Ok(CxlInjectDramEvent {
-                        path: ::qmp_types::de::required(m_path, "path")?,
-                        log: ::qmp_types::de::required(m_log, "log")?,
-                        flags: ::qmp_types::de::required(m_flags, "flags")?,
-                        dpa: ::qmp_types::de::required(m_dpa, "dpa")?,
-                        descriptor: ::qmp_types::de::required(
+                    let (
+                        m_path,
+                        m_log,
+                        m_flags,
+                        m_dpa,
+                        m_descriptor,
+                        m_type,
+                        m_transaction_type,
+                    ) = match (
+                        m_path,
+                        m_log,
+                        m_flags,
+                        m_dpa,
+                        m_descriptor,
+                        m_type,
+                        m_transaction_type,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_path),
+                            ::std::option::Option::Some(m_log),
+                            ::std::option::Option::Some(m_flags),
+                            ::std::option::Option::Some(m_dpa),
+                            ::std::option::Option::Some(m_descriptor),
+                            ::std::option::Option::Some(m_type),
+                            ::std::option::Option::Some(m_transaction_type),
+                        ) => {
+                            (
+                                m_path,
+                                m_log,
+                                m_flags,
+                                m_dpa,
+                                m_descriptor,
+                                m_type,
+                                m_transaction_type,
+                            )
+                        }
+                        (
+                            m_path,
+                            m_log,
+                            m_flags,
+                            m_dpa,
                             m_descriptor,
-                            "descriptor",
-                        )?,
-                        r#type: ::qmp_types::de::required(m_type, "type")?,
-                        transaction_type: ::qmp_types::de::required(
+                            m_type,
                             m_transaction_type,
-                            "transaction-type",
-                        )?,
+                        ) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_path.is_some(), "path"),
+                                        (m_log.is_some(), "log"),
+                                        (m_flags.is_some(), "flags"),
+                                        (m_dpa.is_some(), "dpa"),
+                                        (m_descriptor.is_some(), "descriptor"),
+                                        (m_type.is_some(), "type"),
+                                        (m_transaction_type.is_some(), "transaction-type"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
+                    ::std::result::Result::Ok(CxlInjectDramEvent {
+                        path: m_path,
+                        log: m_log,
+                        flags: m_flags,
+                        dpa: m_dpa,
+                        descriptor: m_descriptor,
+                        r#type: m_type,
+                        transaction_type: m_transaction_type,
                         channel: m_channel,
                         rank: m_rank,
                         nibble_mask: m_nibble_mask,
@@ -1495,40 +1632,119 @@ pub mod cmd {
                             }
                         }?;
                     }
-                    ::std::result::Result::Ok(CxlInjectMemoryModuleEvent {
-                        path: ::qmp_types::de::required(m_path, "path")?,
-                        log: ::qmp_types::de::required(m_log, "log")?,
-                        flags: ::qmp_types::de::required(m_flags, "flags")?,
-                        r#type: ::qmp_types::de::required(m_type, "type")?,
-                        health_status: ::qmp_types::de::required(
+                    let (
+                        m_path,
+                        m_log,
+                        m_flags,
+                        m_type,
+                        m_health_status,
+                        m_media_status,
+                        m_additional_status,
+                        m_life_used,
+                        m_temperature,
+                        m_dirty_shutdown_count,
+                        m_corrected_volatile_error_count,
+                        m_corrected_persistent_error_count,
+                    ) = match (
+                        m_path,
+                        m_log,
+                        m_flags,
+                        m_type,
+                        m_health_status,
+                        m_media_status,
+                        m_additional_status,
+                        m_life_used,
+                        m_temperature,
+                        m_dirty_shutdown_count,
+                        m_corrected_volatile_error_count,
+                        m_corrected_persistent_error_count,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_path),
+                            ::std::option::Option::Some(m_log),
+                            ::std::option::Option::Some(m_flags),
+                            ::std::option::Option::Some(m_type),
+                            ::std::option::Option::Some(m_health_status),
+                            ::std::option::Option::Some(m_media_status),
+                            ::std::option::Option::Some(m_additional_status),
+                            ::std::option::Option::Some(m_life_used),
+                            ::std::option::Option::Some(m_temperature),
+                            ::std::option::Option::Some(m_dirty_shutdown_count),
+                            ::std::option::Option::Some(
+                                m_corrected_volatile_error_count,
+                            ),
+                            ::std::option::Option::Some(
+                                m_corrected_persistent_error_count,
+                            ),
+                        ) => {
+                            (
+                                m_path,
+                                m_log,
+                                m_flags,
+                                m_type,
+                                m_health_status,
+                                m_media_status,
+                                m_additional_status,
+                                m_life_used,
+                                m_temperature,
+                                m_dirty_shutdown_count,
+                                m_corrected_volatile_error_count,
+                                m_corrected_persistent_error_count,
+                            )
+                        }
+                        (
+                            m_path,
+                            m_log,
+                            m_flags,
+                            m_type,
                             m_health_status,
-                            "health-status",
-                        )?,
-                        media_status: ::qmp_types::de::required(
                             m_media_status,
-                            "media-status",
-                        )?,
-                        additional_status: ::qmp_types::de::required(
                             m_additional_status,
-                            "additional-status",
-                        )?,
-                        life_used: ::qmp_types::de::required(m_life_used, "life-used")?,
-                        temperature: ::qmp_types::de::required(
+                            m_life_used,
                             m_temperature,
-                            "temperature",
-                        )?,
-                        dirty_shutdown_count: ::qmp_types::de::required(
                             m_dirty_shutdown_count,
-                            "dirty-shutdown-count",
-                        )?,
-                        corrected_volatile_error_count: ::qmp_types::de::required(
                             m_corrected_volatile_error_count,
-                            "corrected-volatile-error-count",
-                        )?,
-                        corrected_persistent_error_count: ::qmp_types::de::required(
                             m_corrected_persistent_error_count,
-                            "corrected-persistent-error-count",
-                        )?,
+                        ) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_path.is_some(), "path"),
+                                        (m_log.is_some(), "log"),
+                                        (m_flags.is_some(), "flags"),
+                                        (m_type.is_some(), "type"),
+                                        (m_health_status.is_some(), "health-status"),
+                                        (m_media_status.is_some(), "media-status"),
+                                        (m_additional_status.is_some(), "additional-status"),
+                                        (m_life_used.is_some(), "life-used"),
+                                        (m_temperature.is_some(), "temperature"),
+                                        (m_dirty_shutdown_count.is_some(), "dirty-shutdown-count"),
+                                        (
+                                            m_corrected_volatile_error_count.is_some(),
+                                            "corrected-volatile-error-count",
+                                        ),
+                                        (
+                                            m_corrected_persistent_error_count.is_some(),
+                                            "corrected-persistent-error-count",
+                                        ),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
+                    ::std::result::Result::Ok(CxlInjectMemoryModuleEvent {
+                        path: m_path,
+                        log: m_log,
+                        flags: m_flags,
+                        r#type: m_type,
+                        health_status: m_health_status,
+                        media_status: m_media_status,
+                        additional_status: m_additional_status,
+                        life_used: m_life_used,
+                        temperature: m_temperature,
+                        dirty_shutdown_count: m_dirty_shutdown_count,
+                        corrected_volatile_error_count: m_corrected_volatile_error_count,
+                        corrected_persistent_error_count: m_corrected_persistent_error_count,
                         unknown_members,
                     })
                 }
@@ -1641,10 +1857,28 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_path, m_start, m_length) = match (m_path, m_start, m_length) {
+                        (
+                            ::std::option::Option::Some(m_path),
+                            ::std::option::Option::Some(m_start),
+                            ::std::option::Option::Some(m_length),
+                        ) => (m_path, m_start, m_length),
+                        (m_path, m_start, m_length) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_path.is_some(), "path"),
+                                        (m_start.is_some(), "start"),
+                                        (m_length.is_some(), "length"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(CxlInjectPoison {
-                        path: ::qmp_types::de::required(m_path, "path")?,
-                        start: ::qmp_types::de::required(m_start, "start")?,
-                        length: ::qmp_types::de::required(m_length, "length")?,
+                        path: m_path,
+                        start: m_start,
+                        length: m_length,
                         unknown_members,
                     })
                 }
@@ -1752,9 +1986,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_path, m_errors) = match (m_path, m_errors) {
+                        (
+                            ::std::option::Option::Some(m_path),
+                            ::std::option::Option::Some(m_errors),
+                        ) => (m_path, m_errors),
+                        (m_path, m_errors) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_path.is_some(), "path"),
+                                        (m_errors.is_some(), "errors"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(CxlInjectUncorrectableErrors {
-                        path: ::qmp_types::de::required(m_path, "path")?,
-                        errors: ::qmp_types::de::required(m_errors, "errors")?,
+                        path: m_path,
+                        errors: m_errors,
                         unknown_members,
                     })
                 }
@@ -1865,9 +2115,22 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_path, m_type) = match (m_path, m_type) {
+                        (
+                            ::std::option::Option::Some(m_path),
+                            ::std::option::Option::Some(m_type),
+                        ) => (m_path, m_type),
+                        (m_path, m_type) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_path.is_some(), "path"), (m_type.is_some(), "type")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(CxlInjectCorrectableError {
-                        path: ::qmp_types::de::required(m_path, "path")?,
-                        r#type: ::qmp_types::de::required(m_type, "type")?,
+                        path: m_path,
+                        r#type: m_type,
                         unknown_members,
                     })
                 }
@@ -2019,16 +2282,41 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_path, m_host_id, m_selection_policy, m_region, m_extents) = match (
+                        m_path,
+                        m_host_id,
+                        m_selection_policy,
+                        m_region,
+                        m_extents,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_path),
+                            ::std::option::Option::Some(m_host_id),
+                            ::std::option::Option::Some(m_selection_policy),
+                            ::std::option::Option::Some(m_region),
+                            ::std::option::Option::Some(m_extents),
+                        ) => (m_path, m_host_id, m_selection_policy, m_region, m_extents),
+                        (m_path, m_host_id, m_selection_policy, m_region, m_extents) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_path.is_some(), "path"),
+                                        (m_host_id.is_some(), "host-id"),
+                                        (m_selection_policy.is_some(), "selection-policy"),
+                                        (m_region.is_some(), "region"),
+                                        (m_extents.is_some(), "extents"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(CxlAddDynamicCapacity {
-                        path: ::qmp_types::de::required(m_path, "path")?,
-                        host_id: ::qmp_types::de::required(m_host_id, "host-id")?,
-                        selection_policy: ::qmp_types::de::required(
-                            m_selection_policy,
-                            "selection-policy",
-                        )?,
-                        region: ::qmp_types::de::required(m_region, "region")?,
+                        path: m_path,
+                        host_id: m_host_id,
+                        selection_policy: m_selection_policy,
+                        region: m_region,
                         tag: m_tag,
-                        extents: ::qmp_types::de::required(m_extents, "extents")?,
+                        extents: m_extents,
                         unknown_members,
                     })
                 }
@@ -2205,18 +2493,43 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_path, m_host_id, m_removal_policy, m_region, m_extents) = match (
+                        m_path,
+                        m_host_id,
+                        m_removal_policy,
+                        m_region,
+                        m_extents,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_path),
+                            ::std::option::Option::Some(m_host_id),
+                            ::std::option::Option::Some(m_removal_policy),
+                            ::std::option::Option::Some(m_region),
+                            ::std::option::Option::Some(m_extents),
+                        ) => (m_path, m_host_id, m_removal_policy, m_region, m_extents),
+                        (m_path, m_host_id, m_removal_policy, m_region, m_extents) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_path.is_some(), "path"),
+                                        (m_host_id.is_some(), "host-id"),
+                                        (m_removal_policy.is_some(), "removal-policy"),
+                                        (m_region.is_some(), "region"),
+                                        (m_extents.is_some(), "extents"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(CxlReleaseDynamicCapacity {
-                        path: ::qmp_types::de::required(m_path, "path")?,
-                        host_id: ::qmp_types::de::required(m_host_id, "host-id")?,
-                        removal_policy: ::qmp_types::de::required(
-                            m_removal_policy,
-                            "removal-policy",
-                        )?,
+                        path: m_path,
+                        host_id: m_host_id,
+                        removal_policy: m_removal_policy,
                         forced_removal: m_forced_removal,
                         sanitize_on_release: m_sanitize_on_release,
-                        region: ::qmp_types::de::required(m_region, "region")?,
+                        region: m_region,
                         tag: m_tag,
-                        extents: ::qmp_types::de::required(m_extents, "extents")?,
+                        extents: m_extents,
                         unknown_members,
                     })
                 }

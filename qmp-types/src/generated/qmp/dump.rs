@@ -335,10 +335,32 @@ impl<'de> ::serde::Deserialize<'de> for DumpQueryResult {
                         }
                     }?;
                 }
+                let (m_status, m_completed, m_total) = match (
+                    m_status,
+                    m_completed,
+                    m_total,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_status),
+                        ::std::option::Option::Some(m_completed),
+                        ::std::option::Option::Some(m_total),
+                    ) => (m_status, m_completed, m_total),
+                    (m_status, m_completed, m_total) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_status.is_some(), "status"),
+                                    (m_completed.is_some(), "completed"),
+                                    (m_total.is_some(), "total"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(DumpQueryResult {
-                    status: ::qmp_types::de::required(m_status, "status")?,
-                    completed: ::qmp_types::de::required(m_completed, "completed")?,
-                    total: ::qmp_types::de::required(m_total, "total")?,
+                    status: m_status,
+                    completed: m_completed,
+                    total: m_total,
                     unknown_members,
                 })
             }
@@ -422,8 +444,16 @@ impl<'de> ::serde::Deserialize<'de> for DumpGuestMemoryCapability {
                         }
                     }?;
                 }
+                let (m_formats,) = match (m_formats,) {
+                    (::std::option::Option::Some(m_formats),) => (m_formats,),
+                    (m_formats,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_formats.is_some(), "formats")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(DumpGuestMemoryCapability {
-                    formats: ::qmp_types::de::required(m_formats, "formats")?,
+                    formats: m_formats,
                     unknown_members,
                 })
             }
@@ -586,9 +616,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_paging, m_protocol) = match (m_paging, m_protocol) {
+                        (
+                            ::std::option::Option::Some(m_paging),
+                            ::std::option::Option::Some(m_protocol),
+                        ) => (m_paging, m_protocol),
+                        (m_paging, m_protocol) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_paging.is_some(), "paging"),
+                                        (m_protocol.is_some(), "protocol"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(DumpGuestMemory {
-                        paging: ::qmp_types::de::required(m_paging, "paging")?,
-                        protocol: ::qmp_types::de::required(m_protocol, "protocol")?,
+                        paging: m_paging,
+                        protocol: m_protocol,
                         detach: m_detach,
                         begin: m_begin,
                         length: m_length,
@@ -791,8 +837,16 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_result,) = match (m_result,) {
+                        (::std::option::Option::Some(m_result),) => (m_result,),
+                        (m_result,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_result.is_some(), "result")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(DumpCompleted {
-                        result: ::qmp_types::de::required(m_result, "result")?,
+                        result: m_result,
                         error: m_error,
                         unknown_members,
                     })

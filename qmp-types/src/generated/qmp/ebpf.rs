@@ -76,8 +76,16 @@ impl<'de> ::serde::Deserialize<'de> for EbpfObject {
                         }
                     }?;
                 }
+                let (m_object,) = match (m_object,) {
+                    (::std::option::Option::Some(m_object),) => (m_object,),
+                    (m_object,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_object.is_some(), "object")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(EbpfObject {
-                    object: ::qmp_types::de::required(m_object, "object")?,
+                    object: m_object,
                     unknown_members,
                 })
             }
@@ -274,8 +282,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(RequestEbpf {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }

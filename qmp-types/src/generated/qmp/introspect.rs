@@ -268,6 +268,14 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfo {
                         _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
                     }?;
                 }
+                let (m_name,) = match (m_name,) {
+                    (::std::option::Option::Some(m_name),) => (m_name,),
+                    (m_name,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                        );
+                    }
+                };
                 let tag = ::qmp_types::de::required(tag, "meta-type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
@@ -313,7 +321,7 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfo {
                     }
                 };
                 ::std::result::Result::Ok(SchemaInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    name: m_name,
                     features: m_features,
                     meta_type: branch,
                     unknown_members,
@@ -397,8 +405,18 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoBuiltin {
                         }
                     }?;
                 }
+                let (m_json_type,) = match (m_json_type,) {
+                    (::std::option::Option::Some(m_json_type),) => (m_json_type,),
+                    (m_json_type,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_json_type.is_some(), "json-type")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SchemaInfoBuiltin {
-                    json_type: ::qmp_types::de::required(m_json_type, "json-type")?,
+                    json_type: m_json_type,
                     unknown_members,
                 })
             }
@@ -635,9 +653,25 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnum {
                         }
                     }?;
                 }
+                let (m_members, m_values) = match (m_members, m_values) {
+                    (
+                        ::std::option::Option::Some(m_members),
+                        ::std::option::Option::Some(m_values),
+                    ) => (m_members, m_values),
+                    (m_members, m_values) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_members.is_some(), "members"),
+                                    (m_values.is_some(), "values"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SchemaInfoEnum {
-                    members: ::qmp_types::de::required(m_members, "members")?,
-                    values: ::qmp_types::de::required(m_values, "values")?,
+                    members: m_members,
+                    values: m_values,
                     unknown_members,
                 })
             }
@@ -728,8 +762,16 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoEnumMember {
                         }
                     }?;
                 }
+                let (m_name,) = match (m_name,) {
+                    (::std::option::Option::Some(m_name),) => (m_name,),
+                    (m_name,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SchemaInfoEnumMember {
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    name: m_name,
                     features: m_features,
                     unknown_members,
                 })
@@ -816,11 +858,18 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoArray {
                         }
                     }?;
                 }
+                let (m_element_type,) = match (m_element_type,) {
+                    (::std::option::Option::Some(m_element_type),) => (m_element_type,),
+                    (m_element_type,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_element_type.is_some(), "element-type")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SchemaInfoArray {
-                    element_type: ::qmp_types::de::required(
-                        m_element_type,
-                        "element-type",
-                    )?,
+                    element_type: m_element_type,
                     unknown_members,
                 })
             }
@@ -925,8 +974,16 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObject {
                         }
                     }?;
                 }
+                let (m_members,) = match (m_members,) {
+                    (::std::option::Option::Some(m_members),) => (m_members,),
+                    (m_members,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_members.is_some(), "members")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SchemaInfoObject {
-                    members: ::qmp_types::de::required(m_members, "members")?,
+                    members: m_members,
                     tag: m_tag,
                     variants: m_variants,
                     unknown_members,
@@ -1035,9 +1092,22 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectMember {
                         }
                     }?;
                 }
+                let (m_name, m_type) = match (m_name, m_type) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_type),
+                    ) => (m_name, m_type),
+                    (m_name, m_type) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_name.is_some(), "name"), (m_type.is_some(), "type")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SchemaInfoObjectMember {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    name: m_name,
+                    r#type: m_type,
                     default: m_default,
                     features: m_features,
                     unknown_members,
@@ -1128,9 +1198,22 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoObjectVariant {
                         }
                     }?;
                 }
+                let (m_case, m_type) = match (m_case, m_type) {
+                    (
+                        ::std::option::Option::Some(m_case),
+                        ::std::option::Option::Some(m_type),
+                    ) => (m_case, m_type),
+                    (m_case, m_type) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_case.is_some(), "case"), (m_type.is_some(), "type")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SchemaInfoObjectVariant {
-                    case: ::qmp_types::de::required(m_case, "case")?,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    case: m_case,
+                    r#type: m_type,
                     unknown_members,
                 })
             }
@@ -1218,8 +1301,16 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternate {
                         }
                     }?;
                 }
+                let (m_members,) = match (m_members,) {
+                    (::std::option::Option::Some(m_members),) => (m_members,),
+                    (m_members,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_members.is_some(), "members")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SchemaInfoAlternate {
-                    members: ::qmp_types::de::required(m_members, "members")?,
+                    members: m_members,
                     unknown_members,
                 })
             }
@@ -1301,8 +1392,16 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoAlternateMember {
                         }
                     }?;
                 }
+                let (m_type,) = match (m_type,) {
+                    (::std::option::Option::Some(m_type),) => (m_type,),
+                    (m_type,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_type.is_some(), "type")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SchemaInfoAlternateMember {
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    r#type: m_type,
                     unknown_members,
                 })
             }
@@ -1401,9 +1500,25 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoCommand {
                         }
                     }?;
                 }
+                let (m_arg_type, m_ret_type) = match (m_arg_type, m_ret_type) {
+                    (
+                        ::std::option::Option::Some(m_arg_type),
+                        ::std::option::Option::Some(m_ret_type),
+                    ) => (m_arg_type, m_ret_type),
+                    (m_arg_type, m_ret_type) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_arg_type.is_some(), "arg-type"),
+                                    (m_ret_type.is_some(), "ret-type"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SchemaInfoCommand {
-                    arg_type: ::qmp_types::de::required(m_arg_type, "arg-type")?,
-                    ret_type: ::qmp_types::de::required(m_ret_type, "ret-type")?,
+                    arg_type: m_arg_type,
+                    ret_type: m_ret_type,
                     allow_oob: m_allow_oob,
                     unknown_members,
                 })
@@ -1487,8 +1602,18 @@ impl<'de> ::serde::Deserialize<'de> for SchemaInfoEvent {
                         }
                     }?;
                 }
+                let (m_arg_type,) = match (m_arg_type,) {
+                    (::std::option::Option::Some(m_arg_type),) => (m_arg_type,),
+                    (m_arg_type,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_arg_type.is_some(), "arg-type")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SchemaInfoEvent {
-                    arg_type: ::qmp_types::de::required(m_arg_type, "arg-type")?,
+                    arg_type: m_arg_type,
                     unknown_members,
                 })
             }

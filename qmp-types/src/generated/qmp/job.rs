@@ -554,18 +554,40 @@ impl<'de> ::serde::Deserialize<'de> for JobInfo {
                         }
                     }?;
                 }
+                let (m_id, m_type, m_status, m_current_progress, m_total_progress) = match (
+                    m_id,
+                    m_type,
+                    m_status,
+                    m_current_progress,
+                    m_total_progress,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_id),
+                        ::std::option::Option::Some(m_type),
+                        ::std::option::Option::Some(m_status),
+                        ::std::option::Option::Some(m_current_progress),
+                        ::std::option::Option::Some(m_total_progress),
+                    ) => (m_id, m_type, m_status, m_current_progress, m_total_progress),
+                    (m_id, m_type, m_status, m_current_progress, m_total_progress) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_id.is_some(), "id"),
+                                    (m_type.is_some(), "type"),
+                                    (m_status.is_some(), "status"),
+                                    (m_current_progress.is_some(), "current-progress"),
+                                    (m_total_progress.is_some(), "total-progress"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(JobInfo {
-                    id: ::qmp_types::de::required(m_id, "id")?,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
-                    status: ::qmp_types::de::required(m_status, "status")?,
-                    current_progress: ::qmp_types::de::required(
-                        m_current_progress,
-                        "current-progress",
-                    )?,
-                    total_progress: ::qmp_types::de::required(
-                        m_total_progress,
-                        "total-progress",
-                    )?,
+                    id: m_id,
+                    r#type: m_type,
+                    status: m_status,
+                    current_progress: m_current_progress,
+                    total_progress: m_total_progress,
                     error: m_error,
                     unknown_members,
                 })
@@ -666,8 +688,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(JobPause {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -766,8 +796,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(JobResume {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -871,8 +909,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(JobCancel {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -968,8 +1014,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(JobComplete {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -1072,8 +1126,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(JobDismiss {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -1177,8 +1239,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(JobFinalize {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -1315,9 +1385,22 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_id, m_status) = match (m_id, m_status) {
+                        (
+                            ::std::option::Option::Some(m_id),
+                            ::std::option::Option::Some(m_status),
+                        ) => (m_id, m_status),
+                        (m_id, m_status) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_id.is_some(), "id"), (m_status.is_some(), "status")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(JobStatusChange {
-                        id: ::qmp_types::de::required(m_id, "id")?,
-                        status: ::qmp_types::de::required(m_status, "status")?,
+                        id: m_id,
+                        status: m_status,
                         unknown_members,
                     })
                 }

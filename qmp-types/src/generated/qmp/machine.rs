@@ -449,8 +449,18 @@ impl<'de> ::serde::Deserialize<'de> for CpuInfoS390 {
                         }
                     }?;
                 }
+                let (m_cpu_state,) = match (m_cpu_state,) {
+                    (::std::option::Option::Some(m_cpu_state),) => (m_cpu_state,),
+                    (m_cpu_state,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_cpu_state.is_some(), "cpu-state")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CpuInfoS390 {
-                    cpu_state: ::qmp_types::de::required(m_cpu_state, "cpu-state")?,
+                    cpu_state: m_cpu_state,
                     dedicated: m_dedicated,
                     entitlement: m_entitlement,
                     unknown_members,
@@ -711,6 +721,28 @@ impl<'de> ::serde::Deserialize<'de> for CpuInfoFast {
                         _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
                     }?;
                 }
+                let (m_cpu_index, m_qom_path, m_thread_id) = match (
+                    m_cpu_index,
+                    m_qom_path,
+                    m_thread_id,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_cpu_index),
+                        ::std::option::Option::Some(m_qom_path),
+                        ::std::option::Option::Some(m_thread_id),
+                    ) => (m_cpu_index, m_qom_path, m_thread_id),
+                    (m_cpu_index, m_qom_path, m_thread_id) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_cpu_index.is_some(), "cpu-index"),
+                                    (m_qom_path.is_some(), "qom-path"),
+                                    (m_thread_id.is_some(), "thread-id"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 let tag = ::qmp_types::de::required(tag, "target")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
@@ -838,9 +870,9 @@ impl<'de> ::serde::Deserialize<'de> for CpuInfoFast {
                     }
                 };
                 ::std::result::Result::Ok(CpuInfoFast {
-                    cpu_index: ::qmp_types::de::required(m_cpu_index, "cpu-index")?,
-                    qom_path: ::qmp_types::de::required(m_qom_path, "qom-path")?,
-                    thread_id: ::qmp_types::de::required(m_thread_id, "thread-id")?,
+                    cpu_index: m_cpu_index,
+                    qom_path: m_qom_path,
+                    thread_id: m_thread_id,
                     props: m_props,
                     target: branch,
                     unknown_members,
@@ -942,10 +974,32 @@ impl<'de> ::serde::Deserialize<'de> for CompatProperty {
                         }
                     }?;
                 }
+                let (m_qom_type, m_property, m_value) = match (
+                    m_qom_type,
+                    m_property,
+                    m_value,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_qom_type),
+                        ::std::option::Option::Some(m_property),
+                        ::std::option::Option::Some(m_value),
+                    ) => (m_qom_type, m_property, m_value),
+                    (m_qom_type, m_property, m_value) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_qom_type.is_some(), "qom-type"),
+                                    (m_property.is_some(), "property"),
+                                    (m_value.is_some(), "value"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CompatProperty {
-                    qom_type: ::qmp_types::de::required(m_qom_type, "qom-type")?,
-                    property: ::qmp_types::de::required(m_property, "property")?,
-                    value: ::qmp_types::de::required(m_value, "value")?,
+                    qom_type: m_qom_type,
+                    property: m_property,
+                    value: m_value,
                     unknown_members,
                 })
             }
@@ -1122,23 +1176,71 @@ impl<'de> ::serde::Deserialize<'de> for MachineInfo {
                         }
                     }?;
                 }
+                let (
+                    m_name,
+                    m_cpu_max,
+                    m_hotpluggable_cpus,
+                    m_numa_mem_supported,
+                    m_deprecated,
+                    m_acpi,
+                ) = match (
+                    m_name,
+                    m_cpu_max,
+                    m_hotpluggable_cpus,
+                    m_numa_mem_supported,
+                    m_deprecated,
+                    m_acpi,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_cpu_max),
+                        ::std::option::Option::Some(m_hotpluggable_cpus),
+                        ::std::option::Option::Some(m_numa_mem_supported),
+                        ::std::option::Option::Some(m_deprecated),
+                        ::std::option::Option::Some(m_acpi),
+                    ) => {
+                        (
+                            m_name,
+                            m_cpu_max,
+                            m_hotpluggable_cpus,
+                            m_numa_mem_supported,
+                            m_deprecated,
+                            m_acpi,
+                        )
+                    }
+                    (
+                        m_name,
+                        m_cpu_max,
+                        m_hotpluggable_cpus,
+                        m_numa_mem_supported,
+                        m_deprecated,
+                        m_acpi,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_cpu_max.is_some(), "cpu-max"),
+                                    (m_hotpluggable_cpus.is_some(), "hotpluggable-cpus"),
+                                    (m_numa_mem_supported.is_some(), "numa-mem-supported"),
+                                    (m_deprecated.is_some(), "deprecated"),
+                                    (m_acpi.is_some(), "acpi"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MachineInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    name: m_name,
                     alias: m_alias,
                     is_default: m_is_default,
-                    cpu_max: ::qmp_types::de::required(m_cpu_max, "cpu-max")?,
-                    hotpluggable_cpus: ::qmp_types::de::required(
-                        m_hotpluggable_cpus,
-                        "hotpluggable-cpus",
-                    )?,
-                    numa_mem_supported: ::qmp_types::de::required(
-                        m_numa_mem_supported,
-                        "numa-mem-supported",
-                    )?,
-                    deprecated: ::qmp_types::de::required(m_deprecated, "deprecated")?,
+                    cpu_max: m_cpu_max,
+                    hotpluggable_cpus: m_hotpluggable_cpus,
+                    numa_mem_supported: m_numa_mem_supported,
+                    deprecated: m_deprecated,
                     default_cpu_type: m_default_cpu_type,
                     default_ram_id: m_default_ram_id,
-                    acpi: ::qmp_types::de::required(m_acpi, "acpi")?,
+                    acpi: m_acpi,
                     compat_props: m_compat_props,
                     unknown_members,
                 })
@@ -1227,11 +1329,25 @@ impl<'de> ::serde::Deserialize<'de> for CurrentMachineParams {
                         }
                     }?;
                 }
+                let (m_wakeup_suspend_support,) = match (m_wakeup_suspend_support,) {
+                    (::std::option::Option::Some(m_wakeup_suspend_support),) => {
+                        (m_wakeup_suspend_support,)
+                    }
+                    (m_wakeup_suspend_support,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (
+                                        m_wakeup_suspend_support.is_some(),
+                                        "wakeup-suspend-support",
+                                    ),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CurrentMachineParams {
-                    wakeup_suspend_support: ::qmp_types::de::required(
-                        m_wakeup_suspend_support,
-                        "wakeup-suspend-support",
-                    )?,
+                    wakeup_suspend_support: m_wakeup_suspend_support,
                     unknown_members,
                 })
             }
@@ -1313,8 +1429,16 @@ impl<'de> ::serde::Deserialize<'de> for TargetInfo {
                         }
                     }?;
                 }
+                let (m_arch,) = match (m_arch,) {
+                    (::std::option::Option::Some(m_arch),) => (m_arch,),
+                    (m_arch,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_arch.is_some(), "arch")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(TargetInfo {
-                    arch: ::qmp_types::de::required(m_arch, "arch")?,
+                    arch: m_arch,
                     unknown_members,
                 })
             }
@@ -1399,8 +1523,16 @@ impl<'de> ::serde::Deserialize<'de> for UuidInfo {
                         }
                     }?;
                 }
+                let (m_uuid,) = match (m_uuid,) {
+                    (::std::option::Option::Some(m_uuid),) => (m_uuid,),
+                    (m_uuid,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_uuid.is_some(), "UUID")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(UuidInfo {
-                    uuid: ::qmp_types::de::required(m_uuid, "UUID")?,
+                    uuid: m_uuid,
                     unknown_members,
                 })
             }
@@ -1482,8 +1614,16 @@ impl<'de> ::serde::Deserialize<'de> for GuidInfo {
                         }
                     }?;
                 }
+                let (m_guid,) = match (m_guid,) {
+                    (::std::option::Option::Some(m_guid),) => (m_guid,),
+                    (m_guid,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_guid.is_some(), "guid")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuidInfo {
-                    guid: ::qmp_types::de::required(m_guid, "guid")?,
+                    guid: m_guid,
                     unknown_members,
                 })
             }
@@ -1694,9 +1834,25 @@ impl<'de> ::serde::Deserialize<'de> for KvmInfo {
                         }
                     }?;
                 }
+                let (m_enabled, m_present) = match (m_enabled, m_present) {
+                    (
+                        ::std::option::Option::Some(m_enabled),
+                        ::std::option::Option::Some(m_present),
+                    ) => (m_enabled, m_present),
+                    (m_enabled, m_present) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_enabled.is_some(), "enabled"),
+                                    (m_present.is_some(), "present"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(KvmInfo {
-                    enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
-                    present: ::qmp_types::de::required(m_present, "present")?,
+                    enabled: m_enabled,
+                    present: m_present,
                     unknown_members,
                 })
             }
@@ -2185,10 +2341,28 @@ impl<'de> ::serde::Deserialize<'de> for NumaDistOptions {
                         }
                     }?;
                 }
+                let (m_src, m_dst, m_val) = match (m_src, m_dst, m_val) {
+                    (
+                        ::std::option::Option::Some(m_src),
+                        ::std::option::Option::Some(m_dst),
+                        ::std::option::Option::Some(m_val),
+                    ) => (m_src, m_dst, m_val),
+                    (m_src, m_dst, m_val) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_src.is_some(), "src"),
+                                    (m_dst.is_some(), "dst"),
+                                    (m_val.is_some(), "val"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NumaDistOptions {
-                    src: ::qmp_types::de::required(m_src, "src")?,
-                    dst: ::qmp_types::de::required(m_dst, "dst")?,
-                    val: ::qmp_types::de::required(m_val, "val")?,
+                    src: m_src,
+                    dst: m_dst,
+                    val: m_val,
                     unknown_members,
                 })
             }
@@ -2293,10 +2467,26 @@ impl<'de> ::serde::Deserialize<'de> for CXLFixedMemoryWindowOptions {
                         }
                     }?;
                 }
+                let (m_size, m_targets) = match (m_size, m_targets) {
+                    (
+                        ::std::option::Option::Some(m_size),
+                        ::std::option::Option::Some(m_targets),
+                    ) => (m_size, m_targets),
+                    (m_size, m_targets) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_size.is_some(), "size"),
+                                    (m_targets.is_some(), "targets"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CXLFixedMemoryWindowOptions {
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    size: m_size,
                     interleave_granularity: m_interleave_granularity,
-                    targets: ::qmp_types::de::required(m_targets, "targets")?,
+                    targets: m_targets,
                     unknown_members,
                 })
             }
@@ -2380,8 +2570,16 @@ impl<'de> ::serde::Deserialize<'de> for CXLFMWProperties {
                         }
                     }?;
                 }
+                let (m_cxl_fmw,) = match (m_cxl_fmw,) {
+                    (::std::option::Option::Some(m_cxl_fmw),) => (m_cxl_fmw,),
+                    (m_cxl_fmw,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_cxl_fmw.is_some(), "cxl-fmw")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CXLFMWProperties {
-                    cxl_fmw: ::qmp_types::de::required(m_cxl_fmw, "cxl-fmw")?,
+                    cxl_fmw: m_cxl_fmw,
                     unknown_members,
                 })
             }
@@ -2627,17 +2825,33 @@ impl<'de> ::serde::Deserialize<'de> for X86CPUFeatureWordInfo {
                         }
                     }?;
                 }
+                let (m_cpuid_input_eax, m_cpuid_register, m_features) = match (
+                    m_cpuid_input_eax,
+                    m_cpuid_register,
+                    m_features,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_cpuid_input_eax),
+                        ::std::option::Option::Some(m_cpuid_register),
+                        ::std::option::Option::Some(m_features),
+                    ) => (m_cpuid_input_eax, m_cpuid_register, m_features),
+                    (m_cpuid_input_eax, m_cpuid_register, m_features) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_cpuid_input_eax.is_some(), "cpuid-input-eax"),
+                                    (m_cpuid_register.is_some(), "cpuid-register"),
+                                    (m_features.is_some(), "features"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(X86CPUFeatureWordInfo {
-                    cpuid_input_eax: ::qmp_types::de::required(
-                        m_cpuid_input_eax,
-                        "cpuid-input-eax",
-                    )?,
+                    cpuid_input_eax: m_cpuid_input_eax,
                     cpuid_input_ecx: m_cpuid_input_ecx,
-                    cpuid_register: ::qmp_types::de::required(
-                        m_cpuid_register,
-                        "cpuid-register",
-                    )?,
-                    features: ::qmp_types::de::required(m_features, "features")?,
+                    cpuid_register: m_cpuid_register,
+                    features: m_features,
                     unknown_members,
                 })
             }
@@ -2722,8 +2936,16 @@ impl<'de> ::serde::Deserialize<'de> for DummyForceArrays {
                         }
                     }?;
                 }
+                let (m_unused,) = match (m_unused,) {
+                    (::std::option::Option::Some(m_unused),) => (m_unused,),
+                    (m_unused,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_unused.is_some(), "unused")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(DummyForceArrays {
-                    unused: ::qmp_types::de::required(m_unused, "unused")?,
+                    unused: m_unused,
                     unknown_members,
                 })
             }
@@ -3242,11 +3464,36 @@ impl<'de> ::serde::Deserialize<'de> for NumaHmatLBOptions {
                         }
                     }?;
                 }
+                let (m_initiator, m_target, m_hierarchy, m_data_type) = match (
+                    m_initiator,
+                    m_target,
+                    m_hierarchy,
+                    m_data_type,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_initiator),
+                        ::std::option::Option::Some(m_target),
+                        ::std::option::Option::Some(m_hierarchy),
+                        ::std::option::Option::Some(m_data_type),
+                    ) => (m_initiator, m_target, m_hierarchy, m_data_type),
+                    (m_initiator, m_target, m_hierarchy, m_data_type) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_initiator.is_some(), "initiator"),
+                                    (m_target.is_some(), "target"),
+                                    (m_hierarchy.is_some(), "hierarchy"),
+                                    (m_data_type.is_some(), "data-type"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NumaHmatLBOptions {
-                    initiator: ::qmp_types::de::required(m_initiator, "initiator")?,
-                    target: ::qmp_types::de::required(m_target, "target")?,
-                    hierarchy: ::qmp_types::de::required(m_hierarchy, "hierarchy")?,
-                    data_type: ::qmp_types::de::required(m_data_type, "data-type")?,
+                    initiator: m_initiator,
+                    target: m_target,
+                    hierarchy: m_hierarchy,
+                    data_type: m_data_type,
                     latency: m_latency,
                     bandwidth: m_bandwidth,
                     unknown_members,
@@ -3603,16 +3850,44 @@ impl<'de> ::serde::Deserialize<'de> for NumaHmatCacheOptions {
                         }
                     }?;
                 }
+                let (m_node_id, m_size, m_level, m_associativity, m_policy, m_line) = match (
+                    m_node_id,
+                    m_size,
+                    m_level,
+                    m_associativity,
+                    m_policy,
+                    m_line,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_node_id),
+                        ::std::option::Option::Some(m_size),
+                        ::std::option::Option::Some(m_level),
+                        ::std::option::Option::Some(m_associativity),
+                        ::std::option::Option::Some(m_policy),
+                        ::std::option::Option::Some(m_line),
+                    ) => (m_node_id, m_size, m_level, m_associativity, m_policy, m_line),
+                    (m_node_id, m_size, m_level, m_associativity, m_policy, m_line) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_node_id.is_some(), "node-id"),
+                                    (m_size.is_some(), "size"),
+                                    (m_level.is_some(), "level"),
+                                    (m_associativity.is_some(), "associativity"),
+                                    (m_policy.is_some(), "policy"),
+                                    (m_line.is_some(), "line"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NumaHmatCacheOptions {
-                    node_id: ::qmp_types::de::required(m_node_id, "node-id")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
-                    level: ::qmp_types::de::required(m_level, "level")?,
-                    associativity: ::qmp_types::de::required(
-                        m_associativity,
-                        "associativity",
-                    )?,
-                    policy: ::qmp_types::de::required(m_policy, "policy")?,
-                    line: ::qmp_types::de::required(m_line, "line")?,
+                    node_id: m_node_id,
+                    size: m_size,
+                    level: m_level,
+                    associativity: m_associativity,
+                    policy: m_policy,
+                    line: m_line,
                     unknown_members,
                 })
             }
@@ -3756,16 +4031,76 @@ impl<'de> ::serde::Deserialize<'de> for Memdev {
                         }
                     }?;
                 }
+                let (
+                    m_size,
+                    m_merge,
+                    m_dump,
+                    m_prealloc,
+                    m_share,
+                    m_host_nodes,
+                    m_policy,
+                ) = match (
+                    m_size,
+                    m_merge,
+                    m_dump,
+                    m_prealloc,
+                    m_share,
+                    m_host_nodes,
+                    m_policy,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_size),
+                        ::std::option::Option::Some(m_merge),
+                        ::std::option::Option::Some(m_dump),
+                        ::std::option::Option::Some(m_prealloc),
+                        ::std::option::Option::Some(m_share),
+                        ::std::option::Option::Some(m_host_nodes),
+                        ::std::option::Option::Some(m_policy),
+                    ) => {
+                        (
+                            m_size,
+                            m_merge,
+                            m_dump,
+                            m_prealloc,
+                            m_share,
+                            m_host_nodes,
+                            m_policy,
+                        )
+                    }
+                    (
+                        m_size,
+                        m_merge,
+                        m_dump,
+                        m_prealloc,
+                        m_share,
+                        m_host_nodes,
+                        m_policy,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_size.is_some(), "size"),
+                                    (m_merge.is_some(), "merge"),
+                                    (m_dump.is_some(), "dump"),
+                                    (m_prealloc.is_some(), "prealloc"),
+                                    (m_share.is_some(), "share"),
+                                    (m_host_nodes.is_some(), "host-nodes"),
+                                    (m_policy.is_some(), "policy"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(Memdev {
                     id: m_id,
-                    size: ::qmp_types::de::required(m_size, "size")?,
-                    merge: ::qmp_types::de::required(m_merge, "merge")?,
-                    dump: ::qmp_types::de::required(m_dump, "dump")?,
-                    prealloc: ::qmp_types::de::required(m_prealloc, "prealloc")?,
-                    share: ::qmp_types::de::required(m_share, "share")?,
+                    size: m_size,
+                    merge: m_merge,
+                    dump: m_dump,
+                    prealloc: m_prealloc,
+                    share: m_share,
                     reserve: m_reserve,
-                    host_nodes: ::qmp_types::de::required(m_host_nodes, "host-nodes")?,
-                    policy: ::qmp_types::de::required(m_policy, "policy")?,
+                    host_nodes: m_host_nodes,
+                    policy: m_policy,
                     unknown_members,
                 })
             }
@@ -4031,13 +4366,32 @@ impl<'de> ::serde::Deserialize<'de> for HotpluggableCPU {
                         }
                     }?;
                 }
+                let (m_type, m_vcpus_count, m_props) = match (
+                    m_type,
+                    m_vcpus_count,
+                    m_props,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_type),
+                        ::std::option::Option::Some(m_vcpus_count),
+                        ::std::option::Option::Some(m_props),
+                    ) => (m_type, m_vcpus_count, m_props),
+                    (m_type, m_vcpus_count, m_props) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_type.is_some(), "type"),
+                                    (m_vcpus_count.is_some(), "vcpus-count"),
+                                    (m_props.is_some(), "props"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(HotpluggableCPU {
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
-                    vcpus_count: ::qmp_types::de::required(
-                        m_vcpus_count,
-                        "vcpus-count",
-                    )?,
-                    props: ::qmp_types::de::required(m_props, "props")?,
+                    r#type: m_type,
+                    vcpus_count: m_vcpus_count,
+                    props: m_props,
                     qom_path: m_qom_path,
                     unknown_members,
                 })
@@ -4121,8 +4475,16 @@ impl<'de> ::serde::Deserialize<'de> for BalloonInfo {
                         }
                     }?;
                 }
+                let (m_actual,) = match (m_actual,) {
+                    (::std::option::Option::Some(m_actual),) => (m_actual,),
+                    (m_actual,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_actual.is_some(), "actual")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BalloonInfo {
-                    actual: ::qmp_types::de::required(m_actual, "actual")?,
+                    actual: m_actual,
                     unknown_members,
                 })
             }
@@ -4213,9 +4575,25 @@ impl<'de> ::serde::Deserialize<'de> for HvBalloonInfo {
                         }
                     }?;
                 }
+                let (m_committed, m_available) = match (m_committed, m_available) {
+                    (
+                        ::std::option::Option::Some(m_committed),
+                        ::std::option::Option::Some(m_available),
+                    ) => (m_committed, m_available),
+                    (m_committed, m_available) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_committed.is_some(), "committed"),
+                                    (m_available.is_some(), "available"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(HvBalloonInfo {
-                    committed: ::qmp_types::de::required(m_committed, "committed")?,
-                    available: ::qmp_types::de::required(m_available, "available")?,
+                    committed: m_committed,
+                    available: m_available,
                     unknown_members,
                 })
             }
@@ -4310,11 +4688,18 @@ impl<'de> ::serde::Deserialize<'de> for MemoryInfo {
                         }
                     }?;
                 }
+                let (m_base_memory,) = match (m_base_memory,) {
+                    (::std::option::Option::Some(m_base_memory),) => (m_base_memory,),
+                    (m_base_memory,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_base_memory.is_some(), "base-memory")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MemoryInfo {
-                    base_memory: ::qmp_types::de::required(
-                        m_base_memory,
-                        "base-memory",
-                    )?,
+                    base_memory: m_base_memory,
                     plugged_memory: m_plugged_memory,
                     unknown_members,
                 })
@@ -4452,18 +4837,75 @@ impl<'de> ::serde::Deserialize<'de> for PCDIMMDeviceInfo {
                         }
                     }?;
                 }
+                let (
+                    m_addr,
+                    m_size,
+                    m_slot,
+                    m_node,
+                    m_memdev,
+                    m_hotplugged,
+                    m_hotpluggable,
+                ) = match (
+                    m_addr,
+                    m_size,
+                    m_slot,
+                    m_node,
+                    m_memdev,
+                    m_hotplugged,
+                    m_hotpluggable,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_addr),
+                        ::std::option::Option::Some(m_size),
+                        ::std::option::Option::Some(m_slot),
+                        ::std::option::Option::Some(m_node),
+                        ::std::option::Option::Some(m_memdev),
+                        ::std::option::Option::Some(m_hotplugged),
+                        ::std::option::Option::Some(m_hotpluggable),
+                    ) => {
+                        (
+                            m_addr,
+                            m_size,
+                            m_slot,
+                            m_node,
+                            m_memdev,
+                            m_hotplugged,
+                            m_hotpluggable,
+                        )
+                    }
+                    (
+                        m_addr,
+                        m_size,
+                        m_slot,
+                        m_node,
+                        m_memdev,
+                        m_hotplugged,
+                        m_hotpluggable,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_addr.is_some(), "addr"),
+                                    (m_size.is_some(), "size"),
+                                    (m_slot.is_some(), "slot"),
+                                    (m_node.is_some(), "node"),
+                                    (m_memdev.is_some(), "memdev"),
+                                    (m_hotplugged.is_some(), "hotplugged"),
+                                    (m_hotpluggable.is_some(), "hotpluggable"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(PCDIMMDeviceInfo {
                     id: m_id,
-                    addr: ::qmp_types::de::required(m_addr, "addr")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
-                    slot: ::qmp_types::de::required(m_slot, "slot")?,
-                    node: ::qmp_types::de::required(m_node, "node")?,
-                    memdev: ::qmp_types::de::required(m_memdev, "memdev")?,
-                    hotplugged: ::qmp_types::de::required(m_hotplugged, "hotplugged")?,
-                    hotpluggable: ::qmp_types::de::required(
-                        m_hotpluggable,
-                        "hotpluggable",
-                    )?,
+                    addr: m_addr,
+                    size: m_size,
+                    slot: m_slot,
+                    node: m_node,
+                    memdev: m_memdev,
+                    hotplugged: m_hotplugged,
+                    hotpluggable: m_hotpluggable,
                     unknown_members,
                 })
             }
@@ -4563,11 +5005,29 @@ impl<'de> ::serde::Deserialize<'de> for VirtioPMEMDeviceInfo {
                         }
                     }?;
                 }
+                let (m_memaddr, m_size, m_memdev) = match (m_memaddr, m_size, m_memdev) {
+                    (
+                        ::std::option::Option::Some(m_memaddr),
+                        ::std::option::Option::Some(m_size),
+                        ::std::option::Option::Some(m_memdev),
+                    ) => (m_memaddr, m_size, m_memdev),
+                    (m_memaddr, m_size, m_memdev) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_memaddr.is_some(), "memaddr"),
+                                    (m_size.is_some(), "size"),
+                                    (m_memdev.is_some(), "memdev"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VirtioPMEMDeviceInfo {
                     id: m_id,
-                    memaddr: ::qmp_types::de::required(m_memaddr, "memaddr")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
-                    memdev: ::qmp_types::de::required(m_memdev, "memdev")?,
+                    memaddr: m_memaddr,
+                    size: m_size,
+                    memdev: m_memdev,
                     unknown_members,
                 })
             }
@@ -4703,18 +5163,75 @@ impl<'de> ::serde::Deserialize<'de> for VirtioMEMDeviceInfo {
                         }
                     }?;
                 }
+                let (
+                    m_memaddr,
+                    m_requested_size,
+                    m_size,
+                    m_max_size,
+                    m_block_size,
+                    m_node,
+                    m_memdev,
+                ) = match (
+                    m_memaddr,
+                    m_requested_size,
+                    m_size,
+                    m_max_size,
+                    m_block_size,
+                    m_node,
+                    m_memdev,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_memaddr),
+                        ::std::option::Option::Some(m_requested_size),
+                        ::std::option::Option::Some(m_size),
+                        ::std::option::Option::Some(m_max_size),
+                        ::std::option::Option::Some(m_block_size),
+                        ::std::option::Option::Some(m_node),
+                        ::std::option::Option::Some(m_memdev),
+                    ) => {
+                        (
+                            m_memaddr,
+                            m_requested_size,
+                            m_size,
+                            m_max_size,
+                            m_block_size,
+                            m_node,
+                            m_memdev,
+                        )
+                    }
+                    (
+                        m_memaddr,
+                        m_requested_size,
+                        m_size,
+                        m_max_size,
+                        m_block_size,
+                        m_node,
+                        m_memdev,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_memaddr.is_some(), "memaddr"),
+                                    (m_requested_size.is_some(), "requested-size"),
+                                    (m_size.is_some(), "size"),
+                                    (m_max_size.is_some(), "max-size"),
+                                    (m_block_size.is_some(), "block-size"),
+                                    (m_node.is_some(), "node"),
+                                    (m_memdev.is_some(), "memdev"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VirtioMEMDeviceInfo {
                     id: m_id,
-                    memaddr: ::qmp_types::de::required(m_memaddr, "memaddr")?,
-                    requested_size: ::qmp_types::de::required(
-                        m_requested_size,
-                        "requested-size",
-                    )?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
-                    max_size: ::qmp_types::de::required(m_max_size, "max-size")?,
-                    block_size: ::qmp_types::de::required(m_block_size, "block-size")?,
-                    node: ::qmp_types::de::required(m_node, "node")?,
-                    memdev: ::qmp_types::de::required(m_memdev, "memdev")?,
+                    memaddr: m_memaddr,
+                    requested_size: m_requested_size,
+                    size: m_size,
+                    max_size: m_max_size,
+                    block_size: m_block_size,
+                    node: m_node,
+                    memdev: m_memdev,
                     unknown_members,
                 })
             }
@@ -4825,12 +5342,37 @@ impl<'de> ::serde::Deserialize<'de> for SgxEPCDeviceInfo {
                         }
                     }?;
                 }
+                let (m_memaddr, m_size, m_node, m_memdev) = match (
+                    m_memaddr,
+                    m_size,
+                    m_node,
+                    m_memdev,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_memaddr),
+                        ::std::option::Option::Some(m_size),
+                        ::std::option::Option::Some(m_node),
+                        ::std::option::Option::Some(m_memdev),
+                    ) => (m_memaddr, m_size, m_node, m_memdev),
+                    (m_memaddr, m_size, m_node, m_memdev) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_memaddr.is_some(), "memaddr"),
+                                    (m_size.is_some(), "size"),
+                                    (m_node.is_some(), "node"),
+                                    (m_memdev.is_some(), "memdev"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SgxEPCDeviceInfo {
                     id: m_id,
-                    memaddr: ::qmp_types::de::required(m_memaddr, "memaddr")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
-                    node: ::qmp_types::de::required(m_node, "node")?,
-                    memdev: ::qmp_types::de::required(m_memdev, "memdev")?,
+                    memaddr: m_memaddr,
+                    size: m_size,
+                    node: m_node,
+                    memdev: m_memdev,
                     unknown_members,
                 })
             }
@@ -4930,10 +5472,20 @@ impl<'de> ::serde::Deserialize<'de> for HvBalloonDeviceInfo {
                         }
                     }?;
                 }
+                let (m_max_size,) = match (m_max_size,) {
+                    (::std::option::Option::Some(m_max_size),) => (m_max_size,),
+                    (m_max_size,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_max_size.is_some(), "max-size")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(HvBalloonDeviceInfo {
                     id: m_id,
                     memaddr: m_memaddr,
-                    max_size: ::qmp_types::de::required(m_max_size, "max-size")?,
+                    max_size: m_max_size,
                     memdev: m_memdev,
                     unknown_members,
                 })
@@ -5138,8 +5690,16 @@ impl<'de> ::serde::Deserialize<'de> for PCDIMMDeviceInfoWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(PCDIMMDeviceInfoWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -5221,8 +5781,16 @@ impl<'de> ::serde::Deserialize<'de> for VirtioPMEMDeviceInfoWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VirtioPMEMDeviceInfoWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -5304,8 +5872,16 @@ impl<'de> ::serde::Deserialize<'de> for VirtioMEMDeviceInfoWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VirtioMEMDeviceInfoWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -5387,8 +5963,16 @@ impl<'de> ::serde::Deserialize<'de> for SgxEPCDeviceInfoWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SgxEPCDeviceInfoWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -5470,8 +6054,16 @@ impl<'de> ::serde::Deserialize<'de> for HvBalloonDeviceInfoWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(HvBalloonDeviceInfoWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -5731,9 +6323,25 @@ impl<'de> ::serde::Deserialize<'de> for SgxEPC {
                         }
                     }?;
                 }
+                let (m_memdev, m_node) = match (m_memdev, m_node) {
+                    (
+                        ::std::option::Option::Some(m_memdev),
+                        ::std::option::Option::Some(m_node),
+                    ) => (m_memdev, m_node),
+                    (m_memdev, m_node) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_memdev.is_some(), "memdev"),
+                                    (m_node.is_some(), "node"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SgxEPC {
-                    memdev: ::qmp_types::de::required(m_memdev, "memdev")?,
-                    node: ::qmp_types::de::required(m_node, "node")?,
+                    memdev: m_memdev,
+                    node: m_node,
                     unknown_members,
                 })
             }
@@ -5817,8 +6425,16 @@ impl<'de> ::serde::Deserialize<'de> for SgxEPCProperties {
                         }
                     }?;
                 }
+                let (m_sgx_epc,) = match (m_sgx_epc,) {
+                    (::std::option::Option::Some(m_sgx_epc),) => (m_sgx_epc,),
+                    (m_sgx_epc,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_sgx_epc.is_some(), "sgx-epc")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SgxEPCProperties {
-                    sgx_epc: ::qmp_types::de::required(m_sgx_epc, "sgx-epc")?,
+                    sgx_epc: m_sgx_epc,
                     unknown_members,
                 })
             }
@@ -6972,10 +7588,28 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_val, m_size, m_filename) = match (m_val, m_size, m_filename) {
+                        (
+                            ::std::option::Option::Some(m_val),
+                            ::std::option::Option::Some(m_size),
+                            ::std::option::Option::Some(m_filename),
+                        ) => (m_val, m_size, m_filename),
+                        (m_val, m_size, m_filename) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_val.is_some(), "val"),
+                                        (m_size.is_some(), "size"),
+                                        (m_filename.is_some(), "filename"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(Memsave {
-                        val: ::qmp_types::de::required(m_val, "val")?,
-                        size: ::qmp_types::de::required(m_size, "size")?,
-                        filename: ::qmp_types::de::required(m_filename, "filename")?,
+                        val: m_val,
+                        size: m_size,
+                        filename: m_filename,
                         cpu_index: m_cpu_index,
                         unknown_members,
                     })
@@ -7098,10 +7732,28 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_val, m_size, m_filename) = match (m_val, m_size, m_filename) {
+                        (
+                            ::std::option::Option::Some(m_val),
+                            ::std::option::Option::Some(m_size),
+                            ::std::option::Option::Some(m_filename),
+                        ) => (m_val, m_size, m_filename),
+                        (m_val, m_size, m_filename) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_val.is_some(), "val"),
+                                        (m_size.is_some(), "size"),
+                                        (m_filename.is_some(), "filename"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(Pmemsave {
-                        val: ::qmp_types::de::required(m_val, "val")?,
-                        size: ::qmp_types::de::required(m_size, "size")?,
-                        filename: ::qmp_types::de::required(m_filename, "filename")?,
+                        val: m_val,
+                        size: m_size,
+                        filename: m_filename,
                         unknown_members,
                     })
                 }
@@ -7403,8 +8055,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_value,) = match (m_value,) {
+                        (::std::option::Option::Some(m_value),) => (m_value,),
+                        (m_value,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_value.is_some(), "value")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(Balloon {
-                        value: ::qmp_types::de::required(m_value, "value")?,
+                        value: m_value,
                         unknown_members,
                     })
                 }
@@ -7937,8 +8597,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_filename,) = match (m_filename,) {
+                        (::std::option::Option::Some(m_filename),) => (m_filename,),
+                        (m_filename,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_filename.is_some(), "filename")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(Dumpdtb {
-                        filename: ::qmp_types::de::required(m_filename, "filename")?,
+                        filename: m_filename,
                         unknown_members,
                     })
                 }
@@ -8084,8 +8754,16 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_actual,) = match (m_actual,) {
+                        (::std::option::Option::Some(m_actual),) => (m_actual,),
+                        (m_actual,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_actual.is_some(), "actual")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(BalloonChange {
-                        actual: ::qmp_types::de::required(m_actual, "actual")?,
+                        actual: m_actual,
                         unknown_members,
                     })
                 }
@@ -8248,10 +8926,26 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_size, m_qom_path) = match (m_size, m_qom_path) {
+                        (
+                            ::std::option::Option::Some(m_size),
+                            ::std::option::Option::Some(m_qom_path),
+                        ) => (m_size, m_qom_path),
+                        (m_size, m_qom_path) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_size.is_some(), "size"),
+                                        (m_qom_path.is_some(), "qom-path"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(MemoryDeviceSizeChange {
                         id: m_id,
-                        size: ::qmp_types::de::required(m_size, "size")?,
-                        qom_path: ::qmp_types::de::required(m_qom_path, "qom-path")?,
+                        size: m_size,
+                        qom_path: m_qom_path,
                         unknown_members,
                     })
                 }

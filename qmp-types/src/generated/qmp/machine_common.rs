@@ -462,9 +462,25 @@ impl<'de> ::serde::Deserialize<'de> for SmpCacheProperties {
                         }
                     }?;
                 }
+                let (m_cache, m_topology) = match (m_cache, m_topology) {
+                    (
+                        ::std::option::Option::Some(m_cache),
+                        ::std::option::Option::Some(m_topology),
+                    ) => (m_cache, m_topology),
+                    (m_cache, m_topology) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_cache.is_some(), "cache"),
+                                    (m_topology.is_some(), "topology"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SmpCacheProperties {
-                    cache: ::qmp_types::de::required(m_cache, "cache")?,
-                    topology: ::qmp_types::de::required(m_topology, "topology")?,
+                    cache: m_cache,
+                    topology: m_topology,
                     unknown_members,
                 })
             }
@@ -548,8 +564,16 @@ impl<'de> ::serde::Deserialize<'de> for SmpCachePropertiesWrapper {
                         }
                     }?;
                 }
+                let (m_caches,) = match (m_caches,) {
+                    (::std::option::Option::Some(m_caches),) => (m_caches,),
+                    (m_caches,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_caches.is_some(), "caches")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SmpCachePropertiesWrapper {
-                    caches: ::qmp_types::de::required(m_caches, "caches")?,
+                    caches: m_caches,
                     unknown_members,
                 })
             }

@@ -86,8 +86,16 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelInfo {
                         }
                     }?;
                 }
+                let (m_name,) = match (m_name,) {
+                    (::std::option::Option::Some(m_name),) => (m_name,),
+                    (m_name,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CpuModelInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    name: m_name,
                     props: m_props,
                     unknown_members,
                 })
@@ -412,8 +420,16 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelBaselineInfo {
                         }
                     }?;
                 }
+                let (m_model,) = match (m_model,) {
+                    (::std::option::Option::Some(m_model),) => (m_model,),
+                    (m_model,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_model.is_some(), "model")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CpuModelBaselineInfo {
-                    model: ::qmp_types::de::required(m_model, "model")?,
+                    model: m_model,
                     unknown_members,
                 })
             }
@@ -521,12 +537,31 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelCompareInfo {
                         }
                     }?;
                 }
+                let (m_result, m_responsible_properties) = match (
+                    m_result,
+                    m_responsible_properties,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_result),
+                        ::std::option::Option::Some(m_responsible_properties),
+                    ) => (m_result, m_responsible_properties),
+                    (m_result, m_responsible_properties) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_result.is_some(), "result"),
+                                    (
+                                        m_responsible_properties.is_some(),
+                                        "responsible-properties",
+                                    ),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CpuModelCompareInfo {
-                    result: ::qmp_types::de::required(m_result, "result")?,
-                    responsible_properties: ::qmp_types::de::required(
-                        m_responsible_properties,
-                        "responsible-properties",
-                    )?,
+                    result: m_result,
+                    responsible_properties: m_responsible_properties,
                     unknown_members,
                 })
             }
@@ -630,12 +665,25 @@ impl<'de> ::serde::Deserialize<'de> for CpuModelExpansionInfo {
                         }
                     }?;
                 }
+                let (m_model, m_deprecated_props) = match (m_model, m_deprecated_props) {
+                    (
+                        ::std::option::Option::Some(m_model),
+                        ::std::option::Option::Some(m_deprecated_props),
+                    ) => (m_model, m_deprecated_props),
+                    (m_model, m_deprecated_props) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_model.is_some(), "model"),
+                                    (m_deprecated_props.is_some(), "deprecated-props"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CpuModelExpansionInfo {
-                    model: ::qmp_types::de::required(m_model, "model")?,
-                    deprecated_props: ::qmp_types::de::required(
-                        m_deprecated_props,
-                        "deprecated-props",
-                    )?,
+                    model: m_model,
+                    deprecated_props: m_deprecated_props,
                     unknown_members,
                 })
             }
@@ -802,14 +850,39 @@ impl<'de> ::serde::Deserialize<'de> for CpuDefinitionInfo {
                         }
                     }?;
                 }
+                let (m_name, m_static, m_typename, m_deprecated) = match (
+                    m_name,
+                    m_static,
+                    m_typename,
+                    m_deprecated,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_static),
+                        ::std::option::Option::Some(m_typename),
+                        ::std::option::Option::Some(m_deprecated),
+                    ) => (m_name, m_static, m_typename, m_deprecated),
+                    (m_name, m_static, m_typename, m_deprecated) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_static.is_some(), "static"),
+                                    (m_typename.is_some(), "typename"),
+                                    (m_deprecated.is_some(), "deprecated"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CpuDefinitionInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    name: m_name,
                     migration_safe: m_migration_safe,
-                    r#static: ::qmp_types::de::required(m_static, "static")?,
+                    r#static: m_static,
                     unavailable_features: m_unavailable_features,
-                    typename: ::qmp_types::de::required(m_typename, "typename")?,
+                    typename: m_typename,
                     alias_of: m_alias_of,
-                    deprecated: ::qmp_types::de::required(m_deprecated, "deprecated")?,
+                    deprecated: m_deprecated,
                     unknown_members,
                 })
             }
@@ -1002,11 +1075,18 @@ impl<'de> ::serde::Deserialize<'de> for CpuPolarizationInfo {
                         }
                     }?;
                 }
+                let (m_polarization,) = match (m_polarization,) {
+                    (::std::option::Option::Some(m_polarization),) => (m_polarization,),
+                    (m_polarization,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_polarization.is_some(), "polarization")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CpuPolarizationInfo {
-                    polarization: ::qmp_types::de::required(
-                        m_polarization,
-                        "polarization",
-                    )?,
+                    polarization: m_polarization,
                     unknown_members,
                 })
             }
@@ -1156,9 +1236,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_modela, m_modelb) = match (m_modela, m_modelb) {
+                        (
+                            ::std::option::Option::Some(m_modela),
+                            ::std::option::Option::Some(m_modelb),
+                        ) => (m_modela, m_modelb),
+                        (m_modela, m_modelb) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_modela.is_some(), "modela"),
+                                        (m_modelb.is_some(), "modelb"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(QueryCpuModelComparison {
-                        modela: ::qmp_types::de::required(m_modela, "modela")?,
-                        modelb: ::qmp_types::de::required(m_modelb, "modelb")?,
+                        modela: m_modela,
+                        modelb: m_modelb,
                         unknown_members,
                     })
                 }
@@ -1309,9 +1405,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_modela, m_modelb) = match (m_modela, m_modelb) {
+                        (
+                            ::std::option::Option::Some(m_modela),
+                            ::std::option::Option::Some(m_modelb),
+                        ) => (m_modela, m_modelb),
+                        (m_modela, m_modelb) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_modela.is_some(), "modela"),
+                                        (m_modelb.is_some(), "modelb"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(QueryCpuModelBaseline {
-                        modela: ::qmp_types::de::required(m_modela, "modela")?,
-                        modelb: ::qmp_types::de::required(m_modelb, "modelb")?,
+                        modela: m_modela,
+                        modelb: m_modelb,
                         unknown_members,
                     })
                 }
@@ -1454,9 +1566,22 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_type, m_model) = match (m_type, m_model) {
+                        (
+                            ::std::option::Option::Some(m_type),
+                            ::std::option::Option::Some(m_model),
+                        ) => (m_type, m_model),
+                        (m_type, m_model) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_type.is_some(), "type"), (m_model.is_some(), "model")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(QueryCpuModelExpansion {
-                        r#type: ::qmp_types::de::required(m_type, "type")?,
-                        model: ::qmp_types::de::required(m_model, "model")?,
+                        r#type: m_type,
+                        model: m_model,
                         unknown_members,
                     })
                 }
@@ -1633,8 +1758,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_core_id,) = match (m_core_id,) {
+                        (::std::option::Option::Some(m_core_id),) => (m_core_id,),
+                        (m_core_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_core_id.is_some(), "core-id")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(SetCpuTopology {
-                        core_id: ::qmp_types::de::required(m_core_id, "core-id")?,
+                        core_id: m_core_id,
                         socket_id: m_socket_id,
                         book_id: m_book_id,
                         drawer_id: m_drawer_id,
@@ -1799,11 +1934,20 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_polarization,) = match (m_polarization,) {
+                        (::std::option::Option::Some(m_polarization),) => {
+                            (m_polarization,)
+                        }
+                        (m_polarization,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_polarization.is_some(), "polarization")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(CpuPolarizationChange {
-                        polarization: ::qmp_types::de::required(
-                            m_polarization,
-                            "polarization",
-                        )?,
+                        polarization: m_polarization,
                         unknown_members,
                     })
                 }

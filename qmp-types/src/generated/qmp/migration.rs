@@ -226,57 +226,147 @@ impl<'de> ::serde::Deserialize<'de> for MigrationStats {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(MigrationStats {
-                    transferred: ::qmp_types::de::required(
+                let (
+                    m_transferred,
+                    m_remaining,
+                    m_total,
+                    m_duplicate,
+                    m_normal,
+                    m_normal_bytes,
+                    m_dirty_pages_rate,
+                    m_mbps,
+                    m_dirty_sync_count,
+                    m_postcopy_requests,
+                    m_page_size,
+                    m_multifd_bytes,
+                    m_pages_per_second,
+                    m_precopy_bytes,
+                    m_downtime_bytes,
+                    m_postcopy_bytes,
+                    m_dirty_sync_missed_zero_copy,
+                ) = match (
+                    m_transferred,
+                    m_remaining,
+                    m_total,
+                    m_duplicate,
+                    m_normal,
+                    m_normal_bytes,
+                    m_dirty_pages_rate,
+                    m_mbps,
+                    m_dirty_sync_count,
+                    m_postcopy_requests,
+                    m_page_size,
+                    m_multifd_bytes,
+                    m_pages_per_second,
+                    m_precopy_bytes,
+                    m_downtime_bytes,
+                    m_postcopy_bytes,
+                    m_dirty_sync_missed_zero_copy,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_transferred),
+                        ::std::option::Option::Some(m_remaining),
+                        ::std::option::Option::Some(m_total),
+                        ::std::option::Option::Some(m_duplicate),
+                        ::std::option::Option::Some(m_normal),
+                        ::std::option::Option::Some(m_normal_bytes),
+                        ::std::option::Option::Some(m_dirty_pages_rate),
+                        ::std::option::Option::Some(m_mbps),
+                        ::std::option::Option::Some(m_dirty_sync_count),
+                        ::std::option::Option::Some(m_postcopy_requests),
+                        ::std::option::Option::Some(m_page_size),
+                        ::std::option::Option::Some(m_multifd_bytes),
+                        ::std::option::Option::Some(m_pages_per_second),
+                        ::std::option::Option::Some(m_precopy_bytes),
+                        ::std::option::Option::Some(m_downtime_bytes),
+                        ::std::option::Option::Some(m_postcopy_bytes),
+                        ::std::option::Option::Some(m_dirty_sync_missed_zero_copy),
+                    ) => {
+                        (
+                            m_transferred,
+                            m_remaining,
+                            m_total,
+                            m_duplicate,
+                            m_normal,
+                            m_normal_bytes,
+                            m_dirty_pages_rate,
+                            m_mbps,
+                            m_dirty_sync_count,
+                            m_postcopy_requests,
+                            m_page_size,
+                            m_multifd_bytes,
+                            m_pages_per_second,
+                            m_precopy_bytes,
+                            m_downtime_bytes,
+                            m_postcopy_bytes,
+                            m_dirty_sync_missed_zero_copy,
+                        )
+                    }
+                    (
                         m_transferred,
-                        "transferred",
-                    )?,
-                    remaining: ::qmp_types::de::required(m_remaining, "remaining")?,
-                    total: ::qmp_types::de::required(m_total, "total")?,
-                    duplicate: ::qmp_types::de::required(m_duplicate, "duplicate")?,
-                    normal: ::qmp_types::de::required(m_normal, "normal")?,
-                    normal_bytes: ::qmp_types::de::required(
+                        m_remaining,
+                        m_total,
+                        m_duplicate,
+                        m_normal,
                         m_normal_bytes,
-                        "normal-bytes",
-                    )?,
-                    dirty_pages_rate: ::qmp_types::de::required(
                         m_dirty_pages_rate,
-                        "dirty-pages-rate",
-                    )?,
-                    mbps: ::qmp_types::de::required(m_mbps, "mbps")?,
-                    dirty_sync_count: ::qmp_types::de::required(
+                        m_mbps,
                         m_dirty_sync_count,
-                        "dirty-sync-count",
-                    )?,
-                    postcopy_requests: ::qmp_types::de::required(
                         m_postcopy_requests,
-                        "postcopy-requests",
-                    )?,
-                    page_size: ::qmp_types::de::required(m_page_size, "page-size")?,
-                    multifd_bytes: ::qmp_types::de::required(
+                        m_page_size,
                         m_multifd_bytes,
-                        "multifd-bytes",
-                    )?,
-                    pages_per_second: ::qmp_types::de::required(
                         m_pages_per_second,
-                        "pages-per-second",
-                    )?,
-                    precopy_bytes: ::qmp_types::de::required(
                         m_precopy_bytes,
-                        "precopy-bytes",
-                    )?,
-                    downtime_bytes: ::qmp_types::de::required(
                         m_downtime_bytes,
-                        "downtime-bytes",
-                    )?,
-                    postcopy_bytes: ::qmp_types::de::required(
                         m_postcopy_bytes,
-                        "postcopy-bytes",
-                    )?,
-                    dirty_sync_missed_zero_copy: ::qmp_types::de::required(
                         m_dirty_sync_missed_zero_copy,
-                        "dirty-sync-missed-zero-copy",
-                    )?,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_transferred.is_some(), "transferred"),
+                                    (m_remaining.is_some(), "remaining"),
+                                    (m_total.is_some(), "total"),
+                                    (m_duplicate.is_some(), "duplicate"),
+                                    (m_normal.is_some(), "normal"),
+                                    (m_normal_bytes.is_some(), "normal-bytes"),
+                                    (m_dirty_pages_rate.is_some(), "dirty-pages-rate"),
+                                    (m_mbps.is_some(), "mbps"),
+                                    (m_dirty_sync_count.is_some(), "dirty-sync-count"),
+                                    (m_postcopy_requests.is_some(), "postcopy-requests"),
+                                    (m_page_size.is_some(), "page-size"),
+                                    (m_multifd_bytes.is_some(), "multifd-bytes"),
+                                    (m_pages_per_second.is_some(), "pages-per-second"),
+                                    (m_precopy_bytes.is_some(), "precopy-bytes"),
+                                    (m_downtime_bytes.is_some(), "downtime-bytes"),
+                                    (m_postcopy_bytes.is_some(), "postcopy-bytes"),
+                                    (
+                                        m_dirty_sync_missed_zero_copy.is_some(),
+                                        "dirty-sync-missed-zero-copy",
+                                    ),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(MigrationStats {
+                    transferred: m_transferred,
+                    remaining: m_remaining,
+                    total: m_total,
+                    duplicate: m_duplicate,
+                    normal: m_normal,
+                    normal_bytes: m_normal_bytes,
+                    dirty_pages_rate: m_dirty_pages_rate,
+                    mbps: m_mbps,
+                    dirty_sync_count: m_dirty_sync_count,
+                    postcopy_requests: m_postcopy_requests,
+                    page_size: m_page_size,
+                    multifd_bytes: m_multifd_bytes,
+                    pages_per_second: m_pages_per_second,
+                    precopy_bytes: m_precopy_bytes,
+                    downtime_bytes: m_downtime_bytes,
+                    postcopy_bytes: m_postcopy_bytes,
+                    dirty_sync_missed_zero_copy: m_dirty_sync_missed_zero_copy,
                     unknown_members,
                 })
             }
@@ -410,20 +500,74 @@ impl<'de> ::serde::Deserialize<'de> for XBZRLECacheStats {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(XBZRLECacheStats {
-                    cache_size: ::qmp_types::de::required(m_cache_size, "cache-size")?,
-                    bytes: ::qmp_types::de::required(m_bytes, "bytes")?,
-                    pages: ::qmp_types::de::required(m_pages, "pages")?,
-                    cache_miss: ::qmp_types::de::required(m_cache_miss, "cache-miss")?,
-                    cache_miss_rate: ::qmp_types::de::required(
+                let (
+                    m_cache_size,
+                    m_bytes,
+                    m_pages,
+                    m_cache_miss,
+                    m_cache_miss_rate,
+                    m_encoding_rate,
+                    m_overflow,
+                ) = match (
+                    m_cache_size,
+                    m_bytes,
+                    m_pages,
+                    m_cache_miss,
+                    m_cache_miss_rate,
+                    m_encoding_rate,
+                    m_overflow,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_cache_size),
+                        ::std::option::Option::Some(m_bytes),
+                        ::std::option::Option::Some(m_pages),
+                        ::std::option::Option::Some(m_cache_miss),
+                        ::std::option::Option::Some(m_cache_miss_rate),
+                        ::std::option::Option::Some(m_encoding_rate),
+                        ::std::option::Option::Some(m_overflow),
+                    ) => {
+                        (
+                            m_cache_size,
+                            m_bytes,
+                            m_pages,
+                            m_cache_miss,
+                            m_cache_miss_rate,
+                            m_encoding_rate,
+                            m_overflow,
+                        )
+                    }
+                    (
+                        m_cache_size,
+                        m_bytes,
+                        m_pages,
+                        m_cache_miss,
                         m_cache_miss_rate,
-                        "cache-miss-rate",
-                    )?,
-                    encoding_rate: ::qmp_types::de::required(
                         m_encoding_rate,
-                        "encoding-rate",
-                    )?,
-                    overflow: ::qmp_types::de::required(m_overflow, "overflow")?,
+                        m_overflow,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_cache_size.is_some(), "cache-size"),
+                                    (m_bytes.is_some(), "bytes"),
+                                    (m_pages.is_some(), "pages"),
+                                    (m_cache_miss.is_some(), "cache-miss"),
+                                    (m_cache_miss_rate.is_some(), "cache-miss-rate"),
+                                    (m_encoding_rate.is_some(), "encoding-rate"),
+                                    (m_overflow.is_some(), "overflow"),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(XBZRLECacheStats {
+                    cache_size: m_cache_size,
+                    bytes: m_bytes,
+                    pages: m_pages,
+                    cache_miss: m_cache_miss,
+                    cache_miss_rate: m_cache_miss_rate,
+                    encoding_rate: m_encoding_rate,
+                    overflow: m_overflow,
                     unknown_members,
                 })
             }
@@ -540,18 +684,60 @@ impl<'de> ::serde::Deserialize<'de> for CompressionStats {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(CompressionStats {
-                    pages: ::qmp_types::de::required(m_pages, "pages")?,
-                    busy: ::qmp_types::de::required(m_busy, "busy")?,
-                    busy_rate: ::qmp_types::de::required(m_busy_rate, "busy-rate")?,
-                    compressed_size: ::qmp_types::de::required(
+                let (
+                    m_pages,
+                    m_busy,
+                    m_busy_rate,
+                    m_compressed_size,
+                    m_compression_rate,
+                ) = match (
+                    m_pages,
+                    m_busy,
+                    m_busy_rate,
+                    m_compressed_size,
+                    m_compression_rate,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_pages),
+                        ::std::option::Option::Some(m_busy),
+                        ::std::option::Option::Some(m_busy_rate),
+                        ::std::option::Option::Some(m_compressed_size),
+                        ::std::option::Option::Some(m_compression_rate),
+                    ) => {
+                        (
+                            m_pages,
+                            m_busy,
+                            m_busy_rate,
+                            m_compressed_size,
+                            m_compression_rate,
+                        )
+                    }
+                    (
+                        m_pages,
+                        m_busy,
+                        m_busy_rate,
                         m_compressed_size,
-                        "compressed-size",
-                    )?,
-                    compression_rate: ::qmp_types::de::required(
                         m_compression_rate,
-                        "compression-rate",
-                    )?,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_pages.is_some(), "pages"),
+                                    (m_busy.is_some(), "busy"),
+                                    (m_busy_rate.is_some(), "busy-rate"),
+                                    (m_compressed_size.is_some(), "compressed-size"),
+                                    (m_compression_rate.is_some(), "compression-rate"),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(CompressionStats {
+                    pages: m_pages,
+                    busy: m_busy,
+                    busy_rate: m_busy_rate,
+                    compressed_size: m_compressed_size,
+                    compression_rate: m_compression_rate,
                     unknown_members,
                 })
             }
@@ -813,11 +999,18 @@ impl<'de> ::serde::Deserialize<'de> for VfioStats {
                         }
                     }?;
                 }
+                let (m_transferred,) = match (m_transferred,) {
+                    (::std::option::Option::Some(m_transferred),) => (m_transferred,),
+                    (m_transferred,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_transferred.is_some(), "transferred")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VfioStats {
-                    transferred: ::qmp_types::de::required(
-                        m_transferred,
-                        "transferred",
-                    )?,
+                    transferred: m_transferred,
                     unknown_members,
                 })
             }
@@ -1446,9 +1639,25 @@ impl<'de> ::serde::Deserialize<'de> for MigrationCapabilityStatus {
                         }
                     }?;
                 }
+                let (m_capability, m_state) = match (m_capability, m_state) {
+                    (
+                        ::std::option::Option::Some(m_capability),
+                        ::std::option::Option::Some(m_state),
+                    ) => (m_capability, m_state),
+                    (m_capability, m_state) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_capability.is_some(), "capability"),
+                                    (m_state.is_some(), "state"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MigrationCapabilityStatus {
-                    capability: ::qmp_types::de::required(m_capability, "capability")?,
-                    state: ::qmp_types::de::required(m_state, "state")?,
+                    capability: m_capability,
+                    state: m_state,
                     unknown_members,
                 })
             }
@@ -2040,9 +2249,22 @@ impl<'de> ::serde::Deserialize<'de> for BitmapMigrationBitmapAlias {
                         }
                     }?;
                 }
+                let (m_name, m_alias) = match (m_name, m_alias) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_alias),
+                    ) => (m_name, m_alias),
+                    (m_name, m_alias) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_name.is_some(), "name"), (m_alias.is_some(), "alias")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BitmapMigrationBitmapAlias {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    alias: ::qmp_types::de::required(m_alias, "alias")?,
+                    name: m_name,
+                    alias: m_alias,
                     transform: m_transform,
                     unknown_members,
                 })
@@ -2145,10 +2367,32 @@ impl<'de> ::serde::Deserialize<'de> for BitmapMigrationNodeAlias {
                         }
                     }?;
                 }
+                let (m_node_name, m_alias, m_bitmaps) = match (
+                    m_node_name,
+                    m_alias,
+                    m_bitmaps,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_node_name),
+                        ::std::option::Option::Some(m_alias),
+                        ::std::option::Option::Some(m_bitmaps),
+                    ) => (m_node_name, m_alias, m_bitmaps),
+                    (m_node_name, m_alias, m_bitmaps) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_node_name.is_some(), "node-name"),
+                                    (m_alias.is_some(), "alias"),
+                                    (m_bitmaps.is_some(), "bitmaps"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(BitmapMigrationNodeAlias {
-                    node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
-                    alias: ::qmp_types::de::required(m_alias, "alias")?,
-                    bitmaps: ::qmp_types::de::required(m_bitmaps, "bitmaps")?,
+                    node_name: m_node_name,
+                    alias: m_alias,
+                    bitmaps: m_bitmaps,
                     unknown_members,
                 })
             }
@@ -4042,9 +4286,25 @@ impl<'de> ::serde::Deserialize<'de> for FileMigrationArgs {
                         }
                     }?;
                 }
+                let (m_filename, m_offset) = match (m_filename, m_offset) {
+                    (
+                        ::std::option::Option::Some(m_filename),
+                        ::std::option::Option::Some(m_offset),
+                    ) => (m_filename, m_offset),
+                    (m_filename, m_offset) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_filename.is_some(), "filename"),
+                                    (m_offset.is_some(), "offset"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(FileMigrationArgs {
-                    filename: ::qmp_types::de::required(m_filename, "filename")?,
-                    offset: ::qmp_types::de::required(m_offset, "offset")?,
+                    filename: m_filename,
+                    offset: m_offset,
                     unknown_members,
                 })
             }
@@ -4128,8 +4388,16 @@ impl<'de> ::serde::Deserialize<'de> for MigrationExecCommand {
                         }
                     }?;
                 }
+                let (m_args,) = match (m_args,) {
+                    (::std::option::Option::Some(m_args),) => (m_args,),
+                    (m_args,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_args.is_some(), "args")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MigrationExecCommand {
-                    args: ::qmp_types::de::required(m_args, "args")?,
+                    args: m_args,
                     unknown_members,
                 })
             }
@@ -4472,12 +4740,25 @@ impl<'de> ::serde::Deserialize<'de> for MigrationChannel {
                         }
                     }?;
                 }
+                let (m_channel_type, m_addr) = match (m_channel_type, m_addr) {
+                    (
+                        ::std::option::Option::Some(m_channel_type),
+                        ::std::option::Option::Some(m_addr),
+                    ) => (m_channel_type, m_addr),
+                    (m_channel_type, m_addr) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_channel_type.is_some(), "channel-type"),
+                                    (m_addr.is_some(), "addr"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MigrationChannel {
-                    channel_type: ::qmp_types::de::required(
-                        m_channel_type,
-                        "channel-type",
-                    )?,
-                    addr: ::qmp_types::de::required(m_addr, "addr")?,
+                    channel_type: m_channel_type,
+                    addr: m_addr,
                     unknown_members,
                 })
             }
@@ -4568,8 +4849,16 @@ impl<'de> ::serde::Deserialize<'de> for ReplicationStatus {
                         }
                     }?;
                 }
+                let (m_error,) = match (m_error,) {
+                    (::std::option::Option::Some(m_error),) => (m_error,),
+                    (m_error,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_error.is_some(), "error")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ReplicationStatus {
-                    error: ::qmp_types::de::required(m_error, "error")?,
+                    error: m_error,
                     desc: m_desc,
                     unknown_members,
                 })
@@ -4673,10 +4962,32 @@ impl<'de> ::serde::Deserialize<'de> for COLOStatus {
                         }
                     }?;
                 }
+                let (m_mode, m_last_mode, m_reason) = match (
+                    m_mode,
+                    m_last_mode,
+                    m_reason,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_mode),
+                        ::std::option::Option::Some(m_last_mode),
+                        ::std::option::Option::Some(m_reason),
+                    ) => (m_mode, m_last_mode, m_reason),
+                    (m_mode, m_last_mode, m_reason) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_mode.is_some(), "mode"),
+                                    (m_last_mode.is_some(), "last-mode"),
+                                    (m_reason.is_some(), "reason"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(COLOStatus {
-                    mode: ::qmp_types::de::required(m_mode, "mode")?,
-                    last_mode: ::qmp_types::de::required(m_last_mode, "last-mode")?,
-                    reason: ::qmp_types::de::required(m_reason, "reason")?,
+                    mode: m_mode,
+                    last_mode: m_last_mode,
+                    reason: m_reason,
                     unknown_members,
                 })
             }
@@ -4766,9 +5077,25 @@ impl<'de> ::serde::Deserialize<'de> for DirtyRateVcpu {
                         }
                     }?;
                 }
+                let (m_id, m_dirty_rate) = match (m_id, m_dirty_rate) {
+                    (
+                        ::std::option::Option::Some(m_id),
+                        ::std::option::Option::Some(m_dirty_rate),
+                    ) => (m_id, m_dirty_rate),
+                    (m_id, m_dirty_rate) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_id.is_some(), "id"),
+                                    (m_dirty_rate.is_some(), "dirty-rate"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(DirtyRateVcpu {
-                    id: ::qmp_types::de::required(m_id, "id")?,
-                    dirty_rate: ::qmp_types::de::required(m_dirty_rate, "dirty-rate")?,
+                    id: m_id,
+                    dirty_rate: m_dirty_rate,
                     unknown_members,
                 })
             }
@@ -5227,20 +5554,68 @@ impl<'de> ::serde::Deserialize<'de> for DirtyRateInfo {
                         }
                     }?;
                 }
+                let (
+                    m_status,
+                    m_start_time,
+                    m_calc_time,
+                    m_calc_time_unit,
+                    m_sample_pages,
+                    m_mode,
+                ) = match (
+                    m_status,
+                    m_start_time,
+                    m_calc_time,
+                    m_calc_time_unit,
+                    m_sample_pages,
+                    m_mode,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_status),
+                        ::std::option::Option::Some(m_start_time),
+                        ::std::option::Option::Some(m_calc_time),
+                        ::std::option::Option::Some(m_calc_time_unit),
+                        ::std::option::Option::Some(m_sample_pages),
+                        ::std::option::Option::Some(m_mode),
+                    ) => {
+                        (
+                            m_status,
+                            m_start_time,
+                            m_calc_time,
+                            m_calc_time_unit,
+                            m_sample_pages,
+                            m_mode,
+                        )
+                    }
+                    (
+                        m_status,
+                        m_start_time,
+                        m_calc_time,
+                        m_calc_time_unit,
+                        m_sample_pages,
+                        m_mode,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_status.is_some(), "status"),
+                                    (m_start_time.is_some(), "start-time"),
+                                    (m_calc_time.is_some(), "calc-time"),
+                                    (m_calc_time_unit.is_some(), "calc-time-unit"),
+                                    (m_sample_pages.is_some(), "sample-pages"),
+                                    (m_mode.is_some(), "mode"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(DirtyRateInfo {
                     dirty_rate: m_dirty_rate,
-                    status: ::qmp_types::de::required(m_status, "status")?,
-                    start_time: ::qmp_types::de::required(m_start_time, "start-time")?,
-                    calc_time: ::qmp_types::de::required(m_calc_time, "calc-time")?,
-                    calc_time_unit: ::qmp_types::de::required(
-                        m_calc_time_unit,
-                        "calc-time-unit",
-                    )?,
-                    sample_pages: ::qmp_types::de::required(
-                        m_sample_pages,
-                        "sample-pages",
-                    )?,
-                    mode: ::qmp_types::de::required(m_mode, "mode")?,
+                    status: m_status,
+                    start_time: m_start_time,
+                    calc_time: m_calc_time,
+                    calc_time_unit: m_calc_time_unit,
+                    sample_pages: m_sample_pages,
+                    mode: m_mode,
                     vcpu_dirty_rate: m_vcpu_dirty_rate,
                     unknown_members,
                 })
@@ -5340,13 +5715,32 @@ impl<'de> ::serde::Deserialize<'de> for DirtyLimitInfo {
                         }
                     }?;
                 }
+                let (m_cpu_index, m_limit_rate, m_current_rate) = match (
+                    m_cpu_index,
+                    m_limit_rate,
+                    m_current_rate,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_cpu_index),
+                        ::std::option::Option::Some(m_limit_rate),
+                        ::std::option::Option::Some(m_current_rate),
+                    ) => (m_cpu_index, m_limit_rate, m_current_rate),
+                    (m_cpu_index, m_limit_rate, m_current_rate) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_cpu_index.is_some(), "cpu-index"),
+                                    (m_limit_rate.is_some(), "limit-rate"),
+                                    (m_current_rate.is_some(), "current-rate"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(DirtyLimitInfo {
-                    cpu_index: ::qmp_types::de::required(m_cpu_index, "cpu-index")?,
-                    limit_rate: ::qmp_types::de::required(m_limit_rate, "limit-rate")?,
-                    current_rate: ::qmp_types::de::required(
-                        m_current_rate,
-                        "current-rate",
-                    )?,
+                    cpu_index: m_cpu_index,
+                    limit_rate: m_limit_rate,
+                    current_rate: m_current_rate,
                     unknown_members,
                 })
             }
@@ -5434,9 +5828,25 @@ impl<'de> ::serde::Deserialize<'de> for MigrationThreadInfo {
                         }
                     }?;
                 }
+                let (m_name, m_thread_id) = match (m_name, m_thread_id) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_thread_id),
+                    ) => (m_name, m_thread_id),
+                    (m_name, m_thread_id) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_thread_id.is_some(), "thread-id"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MigrationThreadInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    thread_id: ::qmp_types::de::required(m_thread_id, "thread-id")?,
+                    name: m_name,
+                    thread_id: m_thread_id,
                     unknown_members,
                 })
             }
@@ -5666,11 +6076,20 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_capabilities,) = match (m_capabilities,) {
+                        (::std::option::Option::Some(m_capabilities),) => {
+                            (m_capabilities,)
+                        }
+                        (m_capabilities,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_capabilities.is_some(), "capabilities")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(MigrateSetCapabilities {
-                        capabilities: ::qmp_types::de::required(
-                            m_capabilities,
-                            "capabilities",
-                        )?,
+                        capabilities: m_capabilities,
                         unknown_members,
                     })
                 }
@@ -6041,8 +6460,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_state,) = match (m_state,) {
+                        (::std::option::Option::Some(m_state),) => (m_state,),
+                        (m_state,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_state.is_some(), "state")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(MigrateContinue {
-                        state: ::qmp_types::de::required(m_state, "state")?,
+                        state: m_state,
                         unknown_members,
                     })
                 }
@@ -6522,8 +6949,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_filename,) = match (m_filename,) {
+                        (::std::option::Option::Some(m_filename),) => (m_filename,),
+                        (m_filename,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_filename.is_some(), "filename")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(XenSaveDevicesState {
-                        filename: ::qmp_types::de::required(m_filename, "filename")?,
+                        filename: m_filename,
                         live: m_live,
                         unknown_members,
                     })
@@ -6628,8 +7065,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_enable,) = match (m_enable,) {
+                        (::std::option::Option::Some(m_enable),) => (m_enable,),
+                        (m_enable,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_enable.is_some(), "enable")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(XenSetGlobalDirtyLog {
-                        enable: ::qmp_types::de::required(m_enable, "enable")?,
+                        enable: m_enable,
                         unknown_members,
                     })
                 }
@@ -6738,8 +7183,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_filename,) = match (m_filename,) {
+                        (::std::option::Option::Some(m_filename),) => (m_filename,),
+                        (m_filename,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_filename.is_some(), "filename")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(XenLoadDevicesState {
-                        filename: ::qmp_types::de::required(m_filename, "filename")?,
+                        filename: m_filename,
                         unknown_members,
                     })
                 }
@@ -6860,9 +7315,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_enable, m_primary) = match (m_enable, m_primary) {
+                        (
+                            ::std::option::Option::Some(m_enable),
+                            ::std::option::Option::Some(m_primary),
+                        ) => (m_enable, m_primary),
+                        (m_enable, m_primary) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_enable.is_some(), "enable"),
+                                        (m_primary.is_some(), "primary"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(XenSetReplication {
-                        enable: ::qmp_types::de::required(m_enable, "enable")?,
-                        primary: ::qmp_types::de::required(m_primary, "primary")?,
+                        enable: m_enable,
+                        primary: m_primary,
                         failover: m_failover,
                         unknown_members,
                     })
@@ -7088,8 +7559,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_uri,) = match (m_uri,) {
+                        (::std::option::Option::Some(m_uri),) => (m_uri,),
+                        (m_uri,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_uri.is_some(), "uri")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(MigrateRecover {
-                        uri: ::qmp_types::de::required(m_uri, "uri")?,
+                        uri: m_uri,
                         unknown_members,
                     })
                 }
@@ -7307,8 +7786,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_calc_time,) = match (m_calc_time,) {
+                        (::std::option::Option::Some(m_calc_time),) => (m_calc_time,),
+                        (m_calc_time,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_calc_time.is_some(), "calc-time")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(CalcDirtyRate {
-                        calc_time: ::qmp_types::de::required(m_calc_time, "calc-time")?,
+                        calc_time: m_calc_time,
                         calc_time_unit: m_calc_time_unit,
                         sample_pages: m_sample_pages,
                         mode: m_mode,
@@ -7549,12 +8038,19 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_dirty_rate,) = match (m_dirty_rate,) {
+                        (::std::option::Option::Some(m_dirty_rate),) => (m_dirty_rate,),
+                        (m_dirty_rate,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_dirty_rate.is_some(), "dirty-rate")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(SetVcpuDirtyLimit {
                         cpu_index: m_cpu_index,
-                        dirty_rate: ::qmp_types::de::required(
-                            m_dirty_rate,
-                            "dirty-rate",
-                        )?,
+                        dirty_rate: m_dirty_rate,
                         unknown_members,
                     })
                 }
@@ -7917,11 +8413,36 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_job_id, m_tag, m_vmstate, m_devices) = match (
+                        m_job_id,
+                        m_tag,
+                        m_vmstate,
+                        m_devices,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_job_id),
+                            ::std::option::Option::Some(m_tag),
+                            ::std::option::Option::Some(m_vmstate),
+                            ::std::option::Option::Some(m_devices),
+                        ) => (m_job_id, m_tag, m_vmstate, m_devices),
+                        (m_job_id, m_tag, m_vmstate, m_devices) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_job_id.is_some(), "job-id"),
+                                        (m_tag.is_some(), "tag"),
+                                        (m_vmstate.is_some(), "vmstate"),
+                                        (m_devices.is_some(), "devices"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(SnapshotSave {
-                        job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
-                        tag: ::qmp_types::de::required(m_tag, "tag")?,
-                        vmstate: ::qmp_types::de::required(m_vmstate, "vmstate")?,
-                        devices: ::qmp_types::de::required(m_devices, "devices")?,
+                        job_id: m_job_id,
+                        tag: m_tag,
+                        vmstate: m_vmstate,
+                        devices: m_devices,
                         unknown_members,
                     })
                 }
@@ -8093,11 +8614,36 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_job_id, m_tag, m_vmstate, m_devices) = match (
+                        m_job_id,
+                        m_tag,
+                        m_vmstate,
+                        m_devices,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_job_id),
+                            ::std::option::Option::Some(m_tag),
+                            ::std::option::Option::Some(m_vmstate),
+                            ::std::option::Option::Some(m_devices),
+                        ) => (m_job_id, m_tag, m_vmstate, m_devices),
+                        (m_job_id, m_tag, m_vmstate, m_devices) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_job_id.is_some(), "job-id"),
+                                        (m_tag.is_some(), "tag"),
+                                        (m_vmstate.is_some(), "vmstate"),
+                                        (m_devices.is_some(), "devices"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(SnapshotLoad {
-                        job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
-                        tag: ::qmp_types::de::required(m_tag, "tag")?,
-                        vmstate: ::qmp_types::de::required(m_vmstate, "vmstate")?,
-                        devices: ::qmp_types::de::required(m_devices, "devices")?,
+                        job_id: m_job_id,
+                        tag: m_tag,
+                        vmstate: m_vmstate,
+                        devices: m_devices,
                         unknown_members,
                     })
                 }
@@ -8250,10 +8796,32 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_job_id, m_tag, m_devices) = match (
+                        m_job_id,
+                        m_tag,
+                        m_devices,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_job_id),
+                            ::std::option::Option::Some(m_tag),
+                            ::std::option::Option::Some(m_devices),
+                        ) => (m_job_id, m_tag, m_devices),
+                        (m_job_id, m_tag, m_devices) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_job_id.is_some(), "job-id"),
+                                        (m_tag.is_some(), "tag"),
+                                        (m_devices.is_some(), "devices"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(SnapshotDelete {
-                        job_id: ::qmp_types::de::required(m_job_id, "job-id")?,
-                        tag: ::qmp_types::de::required(m_tag, "tag")?,
-                        devices: ::qmp_types::de::required(m_devices, "devices")?,
+                        job_id: m_job_id,
+                        tag: m_tag,
+                        devices: m_devices,
                         unknown_members,
                     })
                 }
@@ -8362,8 +8930,16 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_status,) = match (m_status,) {
+                        (::std::option::Option::Some(m_status),) => (m_status,),
+                        (m_status,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_status.is_some(), "status")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(Migration {
-                        status: ::qmp_types::de::required(m_status, "status")?,
+                        status: m_status,
                         unknown_members,
                     })
                 }
@@ -8463,8 +9039,16 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_pass,) = match (m_pass,) {
+                        (::std::option::Option::Some(m_pass),) => (m_pass,),
+                        (m_pass,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_pass.is_some(), "pass")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(MigrationPass {
-                        pass: ::qmp_types::de::required(m_pass, "pass")?,
+                        pass: m_pass,
                         unknown_members,
                     })
                 }
@@ -8575,9 +9159,25 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_mode, m_reason) = match (m_mode, m_reason) {
+                        (
+                            ::std::option::Option::Some(m_mode),
+                            ::std::option::Option::Some(m_reason),
+                        ) => (m_mode, m_reason),
+                        (m_mode, m_reason) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_mode.is_some(), "mode"),
+                                        (m_reason.is_some(), "reason"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(ColoExit {
-                        mode: ::qmp_types::de::required(m_mode, "mode")?,
-                        reason: ::qmp_types::de::required(m_reason, "reason")?,
+                        mode: m_mode,
+                        reason: m_reason,
                         unknown_members,
                     })
                 }
@@ -8682,8 +9282,18 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_device_id,) = match (m_device_id,) {
+                        (::std::option::Option::Some(m_device_id),) => (m_device_id,),
+                        (m_device_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_device_id.is_some(), "device-id")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(UnplugPrimary {
-                        device_id: ::qmp_types::de::required(m_device_id, "device-id")?,
+                        device_id: m_device_id,
                         unknown_members,
                     })
                 }

@@ -205,22 +205,67 @@ impl<'de> ::serde::Deserialize<'de> for IOThreadInfo {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(IOThreadInfo {
-                    id: ::qmp_types::de::required(m_id, "id")?,
-                    thread_id: ::qmp_types::de::required(m_thread_id, "thread-id")?,
-                    poll_max_ns: ::qmp_types::de::required(
+                let (
+                    m_id,
+                    m_thread_id,
+                    m_poll_max_ns,
+                    m_poll_grow,
+                    m_poll_shrink,
+                    m_aio_max_batch,
+                ) = match (
+                    m_id,
+                    m_thread_id,
+                    m_poll_max_ns,
+                    m_poll_grow,
+                    m_poll_shrink,
+                    m_aio_max_batch,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_id),
+                        ::std::option::Option::Some(m_thread_id),
+                        ::std::option::Option::Some(m_poll_max_ns),
+                        ::std::option::Option::Some(m_poll_grow),
+                        ::std::option::Option::Some(m_poll_shrink),
+                        ::std::option::Option::Some(m_aio_max_batch),
+                    ) => {
+                        (
+                            m_id,
+                            m_thread_id,
+                            m_poll_max_ns,
+                            m_poll_grow,
+                            m_poll_shrink,
+                            m_aio_max_batch,
+                        )
+                    }
+                    (
+                        m_id,
+                        m_thread_id,
                         m_poll_max_ns,
-                        "poll-max-ns",
-                    )?,
-                    poll_grow: ::qmp_types::de::required(m_poll_grow, "poll-grow")?,
-                    poll_shrink: ::qmp_types::de::required(
+                        m_poll_grow,
                         m_poll_shrink,
-                        "poll-shrink",
-                    )?,
-                    aio_max_batch: ::qmp_types::de::required(
                         m_aio_max_batch,
-                        "aio-max-batch",
-                    )?,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_id.is_some(), "id"),
+                                    (m_thread_id.is_some(), "thread-id"),
+                                    (m_poll_max_ns.is_some(), "poll-max-ns"),
+                                    (m_poll_grow.is_some(), "poll-grow"),
+                                    (m_poll_shrink.is_some(), "poll-shrink"),
+                                    (m_aio_max_batch.is_some(), "aio-max-batch"),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(IOThreadInfo {
+                    id: m_id,
+                    thread_id: m_thread_id,
+                    poll_max_ns: m_poll_max_ns,
+                    poll_grow: m_poll_grow,
+                    poll_shrink: m_poll_shrink,
+                    aio_max_batch: m_aio_max_batch,
                     unknown_members,
                 })
             }
@@ -309,9 +354,25 @@ impl<'de> ::serde::Deserialize<'de> for AddfdInfo {
                         }
                     }?;
                 }
+                let (m_fdset_id, m_fd) = match (m_fdset_id, m_fd) {
+                    (
+                        ::std::option::Option::Some(m_fdset_id),
+                        ::std::option::Option::Some(m_fd),
+                    ) => (m_fdset_id, m_fd),
+                    (m_fdset_id, m_fd) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_fdset_id.is_some(), "fdset-id"),
+                                    (m_fd.is_some(), "fd"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(AddfdInfo {
-                    fdset_id: ::qmp_types::de::required(m_fdset_id, "fdset-id")?,
-                    fd: ::qmp_types::de::required(m_fd, "fd")?,
+                    fdset_id: m_fdset_id,
+                    fd: m_fd,
                     unknown_members,
                 })
             }
@@ -399,8 +460,16 @@ impl<'de> ::serde::Deserialize<'de> for FdsetFdInfo {
                         }
                     }?;
                 }
+                let (m_fd,) = match (m_fd,) {
+                    (::std::option::Option::Some(m_fd),) => (m_fd,),
+                    (m_fd,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_fd.is_some(), "fd")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(FdsetFdInfo {
-                    fd: ::qmp_types::de::required(m_fd, "fd")?,
+                    fd: m_fd,
                     opaque: m_opaque,
                     unknown_members,
                 })
@@ -491,9 +560,25 @@ impl<'de> ::serde::Deserialize<'de> for FdsetInfo {
                         }
                     }?;
                 }
+                let (m_fdset_id, m_fds) = match (m_fdset_id, m_fds) {
+                    (
+                        ::std::option::Option::Some(m_fdset_id),
+                        ::std::option::Option::Some(m_fds),
+                    ) => (m_fdset_id, m_fds),
+                    (m_fdset_id, m_fds) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_fdset_id.is_some(), "fdset-id"),
+                                    (m_fds.is_some(), "fds"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(FdsetInfo {
-                    fdset_id: ::qmp_types::de::required(m_fdset_id, "fdset-id")?,
-                    fds: ::qmp_types::de::required(m_fds, "fds")?,
+                    fdset_id: m_fdset_id,
+                    fds: m_fds,
                     unknown_members,
                 })
             }
@@ -715,9 +800,22 @@ impl<'de> ::serde::Deserialize<'de> for CommandLineParameterInfo {
                         }
                     }?;
                 }
+                let (m_name, m_type) = match (m_name, m_type) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_type),
+                    ) => (m_name, m_type),
+                    (m_name, m_type) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_name.is_some(), "name"), (m_type.is_some(), "type")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CommandLineParameterInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    name: m_name,
+                    r#type: m_type,
                     help: m_help,
                     default: m_default,
                     unknown_members,
@@ -815,9 +913,25 @@ impl<'de> ::serde::Deserialize<'de> for CommandLineOptionInfo {
                         }
                     }?;
                 }
+                let (m_option, m_parameters) = match (m_option, m_parameters) {
+                    (
+                        ::std::option::Option::Some(m_option),
+                        ::std::option::Option::Some(m_parameters),
+                    ) => (m_option, m_parameters),
+                    (m_option, m_parameters) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_option.is_some(), "option"),
+                                    (m_parameters.is_some(), "parameters"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CommandLineOptionInfo {
-                    option: ::qmp_types::de::required(m_option, "option")?,
-                    parameters: ::qmp_types::de::required(m_parameters, "parameters")?,
+                    option: m_option,
+                    parameters: m_parameters,
                     unknown_members,
                 })
             }
@@ -948,9 +1062,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_protocol, m_fdname) = match (m_protocol, m_fdname) {
+                        (
+                            ::std::option::Option::Some(m_protocol),
+                            ::std::option::Option::Some(m_fdname),
+                        ) => (m_protocol, m_fdname),
+                        (m_protocol, m_fdname) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_protocol.is_some(), "protocol"),
+                                        (m_fdname.is_some(), "fdname"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(AddClient {
-                        protocol: ::qmp_types::de::required(m_protocol, "protocol")?,
-                        fdname: ::qmp_types::de::required(m_fdname, "fdname")?,
+                        protocol: m_protocol,
+                        fdname: m_fdname,
                         skipauth: m_skipauth,
                         tls: m_tls,
                         unknown_members,
@@ -1316,11 +1446,20 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_command_line,) = match (m_command_line,) {
+                        (::std::option::Option::Some(m_command_line),) => {
+                            (m_command_line,)
+                        }
+                        (m_command_line,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_command_line.is_some(), "command-line")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(HumanMonitorCommand {
-                        command_line: ::qmp_types::de::required(
-                            m_command_line,
-                            "command-line",
-                        )?,
+                        command_line: m_command_line,
                         cpu_index: m_cpu_index,
                         unknown_members,
                     })
@@ -1432,8 +1571,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_fdname,) = match (m_fdname,) {
+                        (::std::option::Option::Some(m_fdname),) => (m_fdname,),
+                        (m_fdname,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_fdname.is_some(), "fdname")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(Getfd {
-                        fdname: ::qmp_types::de::required(m_fdname, "fdname")?,
+                        fdname: m_fdname,
                         unknown_members,
                     })
                 }
@@ -1554,9 +1701,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_info, m_fdname) = match (m_info, m_fdname) {
+                        (
+                            ::std::option::Option::Some(m_info),
+                            ::std::option::Option::Some(m_fdname),
+                        ) => (m_info, m_fdname),
+                        (m_info, m_fdname) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_info.is_some(), "info"),
+                                        (m_fdname.is_some(), "fdname"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GetWin32Socket {
-                        info: ::qmp_types::de::required(m_info, "info")?,
-                        fdname: ::qmp_types::de::required(m_fdname, "fdname")?,
+                        info: m_info,
+                        fdname: m_fdname,
                         unknown_members,
                     })
                 }
@@ -1659,8 +1822,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_fdname,) = match (m_fdname,) {
+                        (::std::option::Option::Some(m_fdname),) => (m_fdname,),
+                        (m_fdname,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_fdname.is_some(), "fdname")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(Closefd {
-                        fdname: ::qmp_types::de::required(m_fdname, "fdname")?,
+                        fdname: m_fdname,
                         unknown_members,
                     })
                 }
@@ -1906,8 +2077,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_fdset_id,) = match (m_fdset_id,) {
+                        (::std::option::Option::Some(m_fdset_id),) => (m_fdset_id,),
+                        (m_fdset_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_fdset_id.is_some(), "fdset-id")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(RemoveFd {
-                        fdset_id: ::qmp_types::de::required(m_fdset_id, "fdset-id")?,
+                        fdset_id: m_fdset_id,
                         fd: m_fd,
                         unknown_members,
                     })
@@ -2223,9 +2404,25 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_offset, m_qom_path) = match (m_offset, m_qom_path) {
+                        (
+                            ::std::option::Option::Some(m_offset),
+                            ::std::option::Option::Some(m_qom_path),
+                        ) => (m_offset, m_qom_path),
+                        (m_offset, m_qom_path) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_offset.is_some(), "offset"),
+                                        (m_qom_path.is_some(), "qom-path"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(RtcChange {
-                        offset: ::qmp_types::de::required(m_offset, "offset")?,
-                        qom_path: ::qmp_types::de::required(m_qom_path, "qom-path")?,
+                        offset: m_offset,
+                        qom_path: m_qom_path,
                         unknown_members,
                     })
                 }
@@ -2362,17 +2559,36 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_vfu_id, m_vfu_qom_path, m_dev_id, m_dev_qom_path) = match (
+                        m_vfu_id,
+                        m_vfu_qom_path,
+                        m_dev_id,
+                        m_dev_qom_path,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_vfu_id),
+                            ::std::option::Option::Some(m_vfu_qom_path),
+                            ::std::option::Option::Some(m_dev_id),
+                            ::std::option::Option::Some(m_dev_qom_path),
+                        ) => (m_vfu_id, m_vfu_qom_path, m_dev_id, m_dev_qom_path),
+                        (m_vfu_id, m_vfu_qom_path, m_dev_id, m_dev_qom_path) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_vfu_id.is_some(), "vfu-id"),
+                                        (m_vfu_qom_path.is_some(), "vfu-qom-path"),
+                                        (m_dev_id.is_some(), "dev-id"),
+                                        (m_dev_qom_path.is_some(), "dev-qom-path"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(VfuClientHangup {
-                        vfu_id: ::qmp_types::de::required(m_vfu_id, "vfu-id")?,
-                        vfu_qom_path: ::qmp_types::de::required(
-                            m_vfu_qom_path,
-                            "vfu-qom-path",
-                        )?,
-                        dev_id: ::qmp_types::de::required(m_dev_id, "dev-id")?,
-                        dev_qom_path: ::qmp_types::de::required(
-                            m_dev_qom_path,
-                            "dev-qom-path",
-                        )?,
+                        vfu_id: m_vfu_id,
+                        vfu_qom_path: m_vfu_qom_path,
+                        dev_id: m_dev_id,
+                        dev_qom_path: m_dev_qom_path,
                         unknown_members,
                     })
                 }

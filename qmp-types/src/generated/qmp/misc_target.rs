@@ -310,9 +310,25 @@ impl<'de> ::serde::Deserialize<'de> for SevGuestInfo {
                         }
                     }?;
                 }
+                let (m_policy, m_handle) = match (m_policy, m_handle) {
+                    (
+                        ::std::option::Option::Some(m_policy),
+                        ::std::option::Option::Some(m_handle),
+                    ) => (m_policy, m_handle),
+                    (m_policy, m_handle) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_policy.is_some(), "policy"),
+                                    (m_handle.is_some(), "handle"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SevGuestInfo {
-                    policy: ::qmp_types::de::required(m_policy, "policy")?,
-                    handle: ::qmp_types::de::required(m_handle, "handle")?,
+                    policy: m_policy,
+                    handle: m_handle,
                     unknown_members,
                 })
             }
@@ -398,8 +414,18 @@ impl<'de> ::serde::Deserialize<'de> for SevSnpGuestInfo {
                         }
                     }?;
                 }
+                let (m_snp_policy,) = match (m_snp_policy,) {
+                    (::std::option::Option::Some(m_snp_policy),) => (m_snp_policy,),
+                    (m_snp_policy,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_snp_policy.is_some(), "snp-policy")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SevSnpGuestInfo {
-                    snp_policy: ::qmp_types::de::required(m_snp_policy, "snp-policy")?,
+                    snp_policy: m_snp_policy,
                     unknown_members,
                 })
             }
@@ -530,6 +556,34 @@ impl<'de> ::serde::Deserialize<'de> for SevInfo {
                         _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
                     }?;
                 }
+                let (m_enabled, m_api_major, m_api_minor, m_build_id, m_state) = match (
+                    m_enabled,
+                    m_api_major,
+                    m_api_minor,
+                    m_build_id,
+                    m_state,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_enabled),
+                        ::std::option::Option::Some(m_api_major),
+                        ::std::option::Option::Some(m_api_minor),
+                        ::std::option::Option::Some(m_build_id),
+                        ::std::option::Option::Some(m_state),
+                    ) => (m_enabled, m_api_major, m_api_minor, m_build_id, m_state),
+                    (m_enabled, m_api_major, m_api_minor, m_build_id, m_state) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_enabled.is_some(), "enabled"),
+                                    (m_api_major.is_some(), "api-major"),
+                                    (m_api_minor.is_some(), "api-minor"),
+                                    (m_build_id.is_some(), "build-id"),
+                                    (m_state.is_some(), "state"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 let tag = ::qmp_types::de::required(tag, "sev-type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
@@ -548,11 +602,11 @@ impl<'de> ::serde::Deserialize<'de> for SevInfo {
                     }
                 };
                 ::std::result::Result::Ok(SevInfo {
-                    enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
-                    api_major: ::qmp_types::de::required(m_api_major, "api-major")?,
-                    api_minor: ::qmp_types::de::required(m_api_minor, "api-minor")?,
-                    build_id: ::qmp_types::de::required(m_build_id, "build-id")?,
-                    state: ::qmp_types::de::required(m_state, "state")?,
+                    enabled: m_enabled,
+                    api_major: m_api_major,
+                    api_minor: m_api_minor,
+                    build_id: m_build_id,
+                    state: m_state,
                     sev_type: branch,
                     unknown_members,
                 })
@@ -637,8 +691,16 @@ impl<'de> ::serde::Deserialize<'de> for SevLaunchMeasureInfo {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SevLaunchMeasureInfo {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -758,15 +820,40 @@ impl<'de> ::serde::Deserialize<'de> for SevCapability {
                         }
                     }?;
                 }
+                let (m_pdh, m_cert_chain, m_cpu0_id, m_cbitpos, m_reduced_phys_bits) = match (
+                    m_pdh,
+                    m_cert_chain,
+                    m_cpu0_id,
+                    m_cbitpos,
+                    m_reduced_phys_bits,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_pdh),
+                        ::std::option::Option::Some(m_cert_chain),
+                        ::std::option::Option::Some(m_cpu0_id),
+                        ::std::option::Option::Some(m_cbitpos),
+                        ::std::option::Option::Some(m_reduced_phys_bits),
+                    ) => (m_pdh, m_cert_chain, m_cpu0_id, m_cbitpos, m_reduced_phys_bits),
+                    (m_pdh, m_cert_chain, m_cpu0_id, m_cbitpos, m_reduced_phys_bits) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_pdh.is_some(), "pdh"),
+                                    (m_cert_chain.is_some(), "cert-chain"),
+                                    (m_cpu0_id.is_some(), "cpu0-id"),
+                                    (m_cbitpos.is_some(), "cbitpos"),
+                                    (m_reduced_phys_bits.is_some(), "reduced-phys-bits"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SevCapability {
-                    pdh: ::qmp_types::de::required(m_pdh, "pdh")?,
-                    cert_chain: ::qmp_types::de::required(m_cert_chain, "cert-chain")?,
-                    cpu0_id: ::qmp_types::de::required(m_cpu0_id, "cpu0-id")?,
-                    cbitpos: ::qmp_types::de::required(m_cbitpos, "cbitpos")?,
-                    reduced_phys_bits: ::qmp_types::de::required(
-                        m_reduced_phys_bits,
-                        "reduced-phys-bits",
-                    )?,
+                    pdh: m_pdh,
+                    cert_chain: m_cert_chain,
+                    cpu0_id: m_cpu0_id,
+                    cbitpos: m_cbitpos,
+                    reduced_phys_bits: m_reduced_phys_bits,
                     unknown_members,
                 })
             }
@@ -851,8 +938,16 @@ impl<'de> ::serde::Deserialize<'de> for SevAttestationReport {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SevAttestationReport {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -954,10 +1049,32 @@ impl<'de> ::serde::Deserialize<'de> for GICCapability {
                         }
                     }?;
                 }
+                let (m_version, m_emulated, m_kernel) = match (
+                    m_version,
+                    m_emulated,
+                    m_kernel,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_version),
+                        ::std::option::Option::Some(m_emulated),
+                        ::std::option::Option::Some(m_kernel),
+                    ) => (m_version, m_emulated, m_kernel),
+                    (m_version, m_emulated, m_kernel) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_version.is_some(), "version"),
+                                    (m_emulated.is_some(), "emulated"),
+                                    (m_kernel.is_some(), "kernel"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GICCapability {
-                    version: ::qmp_types::de::required(m_version, "version")?,
-                    emulated: ::qmp_types::de::required(m_emulated, "emulated")?,
-                    kernel: ::qmp_types::de::required(m_kernel, "kernel")?,
+                    version: m_version,
+                    emulated: m_emulated,
+                    kernel: m_kernel,
                     unknown_members,
                 })
             }
@@ -1045,9 +1162,22 @@ impl<'de> ::serde::Deserialize<'de> for SGXEPCSection {
                         }
                     }?;
                 }
+                let (m_node, m_size) = match (m_node, m_size) {
+                    (
+                        ::std::option::Option::Some(m_node),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_node, m_size),
+                    (m_node, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_node.is_some(), "node"), (m_size.is_some(), "size")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SGXEPCSection {
-                    node: ::qmp_types::de::required(m_node, "node")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    node: m_node,
+                    size: m_size,
                     unknown_members,
                 })
             }
@@ -1163,12 +1293,40 @@ impl<'de> ::serde::Deserialize<'de> for SGXInfo {
                         }
                     }?;
                 }
+                let (m_sgx, m_sgx1, m_sgx2, m_flc, m_sections) = match (
+                    m_sgx,
+                    m_sgx1,
+                    m_sgx2,
+                    m_flc,
+                    m_sections,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_sgx),
+                        ::std::option::Option::Some(m_sgx1),
+                        ::std::option::Option::Some(m_sgx2),
+                        ::std::option::Option::Some(m_flc),
+                        ::std::option::Option::Some(m_sections),
+                    ) => (m_sgx, m_sgx1, m_sgx2, m_flc, m_sections),
+                    (m_sgx, m_sgx1, m_sgx2, m_flc, m_sections) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_sgx.is_some(), "sgx"),
+                                    (m_sgx1.is_some(), "sgx1"),
+                                    (m_sgx2.is_some(), "sgx2"),
+                                    (m_flc.is_some(), "flc"),
+                                    (m_sections.is_some(), "sections"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SGXInfo {
-                    sgx: ::qmp_types::de::required(m_sgx, "sgx")?,
-                    sgx1: ::qmp_types::de::required(m_sgx1, "sgx1")?,
-                    sgx2: ::qmp_types::de::required(m_sgx2, "sgx2")?,
-                    flc: ::qmp_types::de::required(m_flc, "flc")?,
-                    sections: ::qmp_types::de::required(m_sections, "sections")?,
+                    sgx: m_sgx,
+                    sgx1: m_sgx1,
+                    sgx2: m_sgx2,
+                    flc: m_flc,
+                    sections: m_sections,
                     unknown_members,
                 })
             }
@@ -1422,17 +1580,74 @@ impl<'de> ::serde::Deserialize<'de> for EvtchnInfo {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(EvtchnInfo {
-                    port: ::qmp_types::de::required(m_port, "port")?,
-                    vcpu: ::qmp_types::de::required(m_vcpu, "vcpu")?,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
-                    remote_domain: ::qmp_types::de::required(
+                let (
+                    m_port,
+                    m_vcpu,
+                    m_type,
+                    m_remote_domain,
+                    m_target,
+                    m_pending,
+                    m_masked,
+                ) = match (
+                    m_port,
+                    m_vcpu,
+                    m_type,
+                    m_remote_domain,
+                    m_target,
+                    m_pending,
+                    m_masked,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_port),
+                        ::std::option::Option::Some(m_vcpu),
+                        ::std::option::Option::Some(m_type),
+                        ::std::option::Option::Some(m_remote_domain),
+                        ::std::option::Option::Some(m_target),
+                        ::std::option::Option::Some(m_pending),
+                        ::std::option::Option::Some(m_masked),
+                    ) => {
+                        (
+                            m_port,
+                            m_vcpu,
+                            m_type,
+                            m_remote_domain,
+                            m_target,
+                            m_pending,
+                            m_masked,
+                        )
+                    }
+                    (
+                        m_port,
+                        m_vcpu,
+                        m_type,
                         m_remote_domain,
-                        "remote-domain",
-                    )?,
-                    target: ::qmp_types::de::required(m_target, "target")?,
-                    pending: ::qmp_types::de::required(m_pending, "pending")?,
-                    masked: ::qmp_types::de::required(m_masked, "masked")?,
+                        m_target,
+                        m_pending,
+                        m_masked,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_port.is_some(), "port"),
+                                    (m_vcpu.is_some(), "vcpu"),
+                                    (m_type.is_some(), "type"),
+                                    (m_remote_domain.is_some(), "remote-domain"),
+                                    (m_target.is_some(), "target"),
+                                    (m_pending.is_some(), "pending"),
+                                    (m_masked.is_some(), "masked"),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(EvtchnInfo {
+                    port: m_port,
+                    vcpu: m_vcpu,
+                    r#type: m_type,
+                    remote_domain: m_remote_domain,
+                    target: m_target,
+                    pending: m_pending,
+                    masked: m_masked,
                     unknown_members,
                 })
             }
@@ -1713,12 +1928,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_packet_header, m_secret) = match (m_packet_header, m_secret) {
+                        (
+                            ::std::option::Option::Some(m_packet_header),
+                            ::std::option::Option::Some(m_secret),
+                        ) => (m_packet_header, m_secret),
+                        (m_packet_header, m_secret) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_packet_header.is_some(), "packet-header"),
+                                        (m_secret.is_some(), "secret"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(SevInjectLaunchSecret {
-                        packet_header: ::qmp_types::de::required(
-                            m_packet_header,
-                            "packet-header",
-                        )?,
-                        secret: ::qmp_types::de::required(m_secret, "secret")?,
+                        packet_header: m_packet_header,
+                        secret: m_secret,
                         gpa: m_gpa,
                         unknown_members,
                     })
@@ -1829,8 +2057,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_mnonce,) = match (m_mnonce,) {
+                        (::std::option::Option::Some(m_mnonce),) => (m_mnonce,),
+                        (m_mnonce,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_mnonce.is_some(), "mnonce")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(QuerySevAttestationReport {
-                        mnonce: ::qmp_types::de::required(m_mnonce, "mnonce")?,
+                        mnonce: m_mnonce,
                         unknown_members,
                     })
                 }
@@ -1938,8 +2174,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_filename,) = match (m_filename,) {
+                        (::std::option::Option::Some(m_filename),) => (m_filename,),
+                        (m_filename,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_filename.is_some(), "filename")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(DumpSkeys {
-                        filename: ::qmp_types::de::required(m_filename, "filename")?,
+                        filename: m_filename,
                         unknown_members,
                     })
                 }
@@ -2236,8 +2482,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_port,) = match (m_port,) {
+                        (::std::option::Option::Some(m_port),) => (m_port,),
+                        (m_port,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_port.is_some(), "port")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(XenEventInject {
-                        port: ::qmp_types::de::required(m_port, "port")?,
+                        port: m_port,
                         unknown_members,
                     })
                 }

@@ -186,8 +186,16 @@ impl<'de> ::serde::Deserialize<'de> for String {
                         }
                     }?;
                 }
+                let (m_str,) = match (m_str,) {
+                    (::std::option::Option::Some(m_str),) => (m_str,),
+                    (m_str,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_str.is_some(), "str")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(String {
-                    str: ::qmp_types::de::required(m_str, "str")?,
+                    str: m_str,
                     unknown_members,
                 })
             }
@@ -924,9 +932,27 @@ impl<'de> ::serde::Deserialize<'de> for NetdevL2TPv3Options {
                         }
                     }?;
                 }
+                let (m_src, m_dst, m_txsession) = match (m_src, m_dst, m_txsession) {
+                    (
+                        ::std::option::Option::Some(m_src),
+                        ::std::option::Option::Some(m_dst),
+                        ::std::option::Option::Some(m_txsession),
+                    ) => (m_src, m_dst, m_txsession),
+                    (m_src, m_dst, m_txsession) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_src.is_some(), "src"),
+                                    (m_dst.is_some(), "dst"),
+                                    (m_txsession.is_some(), "txsession"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NetdevL2TPv3Options {
-                    src: ::qmp_types::de::required(m_src, "src")?,
-                    dst: ::qmp_types::de::required(m_dst, "dst")?,
+                    src: m_src,
+                    dst: m_dst,
                     srcport: m_srcport,
                     dstport: m_dstport,
                     ipv6: m_ipv6,
@@ -936,7 +962,7 @@ impl<'de> ::serde::Deserialize<'de> for NetdevL2TPv3Options {
                     pincounter: m_pincounter,
                     txcookie: m_txcookie,
                     rxcookie: m_rxcookie,
-                    txsession: ::qmp_types::de::required(m_txsession, "txsession")?,
+                    txsession: m_txsession,
                     rxsession: m_rxsession,
                     offset: m_offset,
                     unknown_members,
@@ -1223,8 +1249,16 @@ impl<'de> ::serde::Deserialize<'de> for NetdevHubPortOptions {
                         }
                     }?;
                 }
+                let (m_hubid,) = match (m_hubid,) {
+                    (::std::option::Option::Some(m_hubid),) => (m_hubid,),
+                    (m_hubid,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_hubid.is_some(), "hubid")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NetdevHubPortOptions {
-                    hubid: ::qmp_types::de::required(m_hubid, "hubid")?,
+                    hubid: m_hubid,
                     netdev: m_netdev,
                     unknown_members,
                 })
@@ -1318,8 +1352,16 @@ impl<'de> ::serde::Deserialize<'de> for NetdevNetmapOptions {
                         }
                     }?;
                 }
+                let (m_ifname,) = match (m_ifname,) {
+                    (::std::option::Option::Some(m_ifname),) => (m_ifname,),
+                    (m_ifname,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_ifname.is_some(), "ifname")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NetdevNetmapOptions {
-                    ifname: ::qmp_types::de::required(m_ifname, "ifname")?,
+                    ifname: m_ifname,
                     devname: m_devname,
                     unknown_members,
                 })
@@ -1553,8 +1595,16 @@ impl<'de> ::serde::Deserialize<'de> for NetdevAFXDPOptions {
                         }
                     }?;
                 }
+                let (m_ifname,) = match (m_ifname,) {
+                    (::std::option::Option::Some(m_ifname),) => (m_ifname,),
+                    (m_ifname,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_ifname.is_some(), "ifname")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NetdevAFXDPOptions {
-                    ifname: ::qmp_types::de::required(m_ifname, "ifname")?,
+                    ifname: m_ifname,
                     mode: m_mode,
                     force_copy: m_force_copy,
                     queues: m_queues,
@@ -1657,8 +1707,16 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVhostUserOptions {
                         }
                     }?;
                 }
+                let (m_chardev,) = match (m_chardev,) {
+                    (::std::option::Option::Some(m_chardev),) => (m_chardev,),
+                    (m_chardev,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NetdevVhostUserOptions {
-                    chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
+                    chardev: m_chardev,
                     vhostforce: m_vhostforce,
                     queues: m_queues,
                     unknown_members,
@@ -2145,8 +2203,16 @@ impl<'de> ::serde::Deserialize<'de> for NetdevVmnetBridgedOptions {
                         }
                     }?;
                 }
+                let (m_ifname,) = match (m_ifname,) {
+                    (::std::option::Option::Some(m_ifname),) => (m_ifname,),
+                    (m_ifname,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_ifname.is_some(), "ifname")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NetdevVmnetBridgedOptions {
-                    ifname: ::qmp_types::de::required(m_ifname, "ifname")?,
+                    ifname: m_ifname,
                     isolated: m_isolated,
                     unknown_members,
                 })
@@ -2262,8 +2328,16 @@ impl<'de> ::serde::Deserialize<'de> for NetdevStreamOptions {
                         }
                     }?;
                 }
+                let (m_addr,) = match (m_addr,) {
+                    (::std::option::Option::Some(m_addr),) => (m_addr,),
+                    (m_addr,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NetdevStreamOptions {
-                    addr: ::qmp_types::de::required(m_addr, "addr")?,
+                    addr: m_addr,
                     server: m_server,
                     reconnect: m_reconnect,
                     reconnect_ms: m_reconnect_ms,
@@ -2762,6 +2836,14 @@ impl<'de> ::serde::Deserialize<'de> for Netdev {
                         _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
                     }?;
                 }
+                let (m_id,) = match (m_id,) {
+                    (::std::option::Option::Some(m_id),) => (m_id,),
+                    (m_id,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                        );
+                    }
+                };
                 let tag = ::qmp_types::de::required(tag, "type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
@@ -2853,7 +2935,7 @@ impl<'de> ::serde::Deserialize<'de> for Netdev {
                     }
                 };
                 ::std::result::Result::Ok(Netdev {
-                    id: ::qmp_types::de::required(m_id, "id")?,
+                    id: m_id,
                     r#type: branch,
                     unknown_members,
                 })
@@ -3139,37 +3221,109 @@ impl<'de> ::serde::Deserialize<'de> for RxFilterInfo {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(RxFilterInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    promiscuous: ::qmp_types::de::required(
+                let (
+                    m_name,
+                    m_promiscuous,
+                    m_multicast,
+                    m_unicast,
+                    m_vlan,
+                    m_broadcast_allowed,
+                    m_multicast_overflow,
+                    m_unicast_overflow,
+                    m_main_mac,
+                    m_vlan_table,
+                    m_unicast_table,
+                    m_multicast_table,
+                ) = match (
+                    m_name,
+                    m_promiscuous,
+                    m_multicast,
+                    m_unicast,
+                    m_vlan,
+                    m_broadcast_allowed,
+                    m_multicast_overflow,
+                    m_unicast_overflow,
+                    m_main_mac,
+                    m_vlan_table,
+                    m_unicast_table,
+                    m_multicast_table,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_promiscuous),
+                        ::std::option::Option::Some(m_multicast),
+                        ::std::option::Option::Some(m_unicast),
+                        ::std::option::Option::Some(m_vlan),
+                        ::std::option::Option::Some(m_broadcast_allowed),
+                        ::std::option::Option::Some(m_multicast_overflow),
+                        ::std::option::Option::Some(m_unicast_overflow),
+                        ::std::option::Option::Some(m_main_mac),
+                        ::std::option::Option::Some(m_vlan_table),
+                        ::std::option::Option::Some(m_unicast_table),
+                        ::std::option::Option::Some(m_multicast_table),
+                    ) => {
+                        (
+                            m_name,
+                            m_promiscuous,
+                            m_multicast,
+                            m_unicast,
+                            m_vlan,
+                            m_broadcast_allowed,
+                            m_multicast_overflow,
+                            m_unicast_overflow,
+                            m_main_mac,
+                            m_vlan_table,
+                            m_unicast_table,
+                            m_multicast_table,
+                        )
+                    }
+                    (
+                        m_name,
                         m_promiscuous,
-                        "promiscuous",
-                    )?,
-                    multicast: ::qmp_types::de::required(m_multicast, "multicast")?,
-                    unicast: ::qmp_types::de::required(m_unicast, "unicast")?,
-                    vlan: ::qmp_types::de::required(m_vlan, "vlan")?,
-                    broadcast_allowed: ::qmp_types::de::required(
+                        m_multicast,
+                        m_unicast,
+                        m_vlan,
                         m_broadcast_allowed,
-                        "broadcast-allowed",
-                    )?,
-                    multicast_overflow: ::qmp_types::de::required(
                         m_multicast_overflow,
-                        "multicast-overflow",
-                    )?,
-                    unicast_overflow: ::qmp_types::de::required(
                         m_unicast_overflow,
-                        "unicast-overflow",
-                    )?,
-                    main_mac: ::qmp_types::de::required(m_main_mac, "main-mac")?,
-                    vlan_table: ::qmp_types::de::required(m_vlan_table, "vlan-table")?,
-                    unicast_table: ::qmp_types::de::required(
+                        m_main_mac,
+                        m_vlan_table,
                         m_unicast_table,
-                        "unicast-table",
-                    )?,
-                    multicast_table: ::qmp_types::de::required(
                         m_multicast_table,
-                        "multicast-table",
-                    )?,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_promiscuous.is_some(), "promiscuous"),
+                                    (m_multicast.is_some(), "multicast"),
+                                    (m_unicast.is_some(), "unicast"),
+                                    (m_vlan.is_some(), "vlan"),
+                                    (m_broadcast_allowed.is_some(), "broadcast-allowed"),
+                                    (m_multicast_overflow.is_some(), "multicast-overflow"),
+                                    (m_unicast_overflow.is_some(), "unicast-overflow"),
+                                    (m_main_mac.is_some(), "main-mac"),
+                                    (m_vlan_table.is_some(), "vlan-table"),
+                                    (m_unicast_table.is_some(), "unicast-table"),
+                                    (m_multicast_table.is_some(), "multicast-table"),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(RxFilterInfo {
+                    name: m_name,
+                    promiscuous: m_promiscuous,
+                    multicast: m_multicast,
+                    unicast: m_unicast,
+                    vlan: m_vlan,
+                    broadcast_allowed: m_broadcast_allowed,
+                    multicast_overflow: m_multicast_overflow,
+                    unicast_overflow: m_unicast_overflow,
+                    main_mac: m_main_mac,
+                    vlan_table: m_vlan_table,
+                    unicast_table: m_unicast_table,
+                    multicast_table: m_multicast_table,
                     unknown_members,
                 })
             }
@@ -3289,11 +3443,36 @@ impl<'de> ::serde::Deserialize<'de> for AnnounceParameters {
                         }
                     }?;
                 }
+                let (m_initial, m_max, m_rounds, m_step) = match (
+                    m_initial,
+                    m_max,
+                    m_rounds,
+                    m_step,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_initial),
+                        ::std::option::Option::Some(m_max),
+                        ::std::option::Option::Some(m_rounds),
+                        ::std::option::Option::Some(m_step),
+                    ) => (m_initial, m_max, m_rounds, m_step),
+                    (m_initial, m_max, m_rounds, m_step) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_initial.is_some(), "initial"),
+                                    (m_max.is_some(), "max"),
+                                    (m_rounds.is_some(), "rounds"),
+                                    (m_step.is_some(), "step"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(AnnounceParameters {
-                    initial: ::qmp_types::de::required(m_initial, "initial")?,
-                    max: ::qmp_types::de::required(m_max, "max")?,
-                    rounds: ::qmp_types::de::required(m_rounds, "rounds")?,
-                    step: ::qmp_types::de::required(m_step, "step")?,
+                    initial: m_initial,
+                    max: m_max,
+                    rounds: m_rounds,
+                    step: m_step,
                     interfaces: m_interfaces,
                     id: m_id,
                     unknown_members,
@@ -3408,9 +3587,22 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_name, m_up) = match (m_name, m_up) {
+                        (
+                            ::std::option::Option::Some(m_name),
+                            ::std::option::Option::Some(m_up),
+                        ) => (m_name, m_up),
+                        (m_name, m_up) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_name.is_some(), "name"), (m_up.is_some(), "up")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(SetLink {
-                        name: ::qmp_types::de::required(m_name, "name")?,
-                        up: ::qmp_types::de::required(m_up, "up")?,
+                        name: m_name,
+                        up: m_up,
                         unknown_members,
                     })
                 }
@@ -3567,8 +3759,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(NetdevDel {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -3869,9 +4069,17 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_path,) = match (m_path,) {
+                        (::std::option::Option::Some(m_path),) => (m_path,),
+                        (m_path,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(NicRxFilterChanged {
                         name: m_name,
-                        path: ::qmp_types::de::required(m_path, "path")?,
+                        path: m_path,
                         unknown_members,
                     })
                 }
@@ -3976,8 +4184,18 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_device_id,) = match (m_device_id,) {
+                        (::std::option::Option::Some(m_device_id),) => (m_device_id,),
+                        (m_device_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_device_id.is_some(), "device-id")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(FailoverNegotiated {
-                        device_id: ::qmp_types::de::required(m_device_id, "device-id")?,
+                        device_id: m_device_id,
                         unknown_members,
                     })
                 }
@@ -4099,9 +4317,25 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_netdev_id, m_addr) = match (m_netdev_id, m_addr) {
+                        (
+                            ::std::option::Option::Some(m_netdev_id),
+                            ::std::option::Option::Some(m_addr),
+                        ) => (m_netdev_id, m_addr),
+                        (m_netdev_id, m_addr) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_netdev_id.is_some(), "netdev-id"),
+                                        (m_addr.is_some(), "addr"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(NetdevStreamConnected {
-                        netdev_id: ::qmp_types::de::required(m_netdev_id, "netdev-id")?,
-                        addr: ::qmp_types::de::required(m_addr, "addr")?,
+                        netdev_id: m_netdev_id,
+                        addr: m_addr,
                         unknown_members,
                     })
                 }
@@ -4203,8 +4437,18 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_netdev_id,) = match (m_netdev_id,) {
+                        (::std::option::Option::Some(m_netdev_id),) => (m_netdev_id,),
+                        (m_netdev_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_netdev_id.is_some(), "netdev-id")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(NetdevStreamDisconnected {
-                        netdev_id: ::qmp_types::de::required(m_netdev_id, "netdev-id")?,
+                        netdev_id: m_netdev_id,
                         unknown_members,
                     })
                 }
@@ -4317,12 +4561,25 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_netdev_id, m_chardev_id) = match (m_netdev_id, m_chardev_id) {
+                        (
+                            ::std::option::Option::Some(m_netdev_id),
+                            ::std::option::Option::Some(m_chardev_id),
+                        ) => (m_netdev_id, m_chardev_id),
+                        (m_netdev_id, m_chardev_id) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_netdev_id.is_some(), "netdev-id"),
+                                        (m_chardev_id.is_some(), "chardev-id"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(NetdevVhostUserConnected {
-                        netdev_id: ::qmp_types::de::required(m_netdev_id, "netdev-id")?,
-                        chardev_id: ::qmp_types::de::required(
-                            m_chardev_id,
-                            "chardev-id",
-                        )?,
+                        netdev_id: m_netdev_id,
+                        chardev_id: m_chardev_id,
                         unknown_members,
                     })
                 }
@@ -4424,8 +4681,18 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_netdev_id,) = match (m_netdev_id,) {
+                        (::std::option::Option::Some(m_netdev_id),) => (m_netdev_id,),
+                        (m_netdev_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_netdev_id.is_some(), "netdev-id")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(NetdevVhostUserDisconnected {
-                        netdev_id: ::qmp_types::de::required(m_netdev_id, "netdev-id")?,
+                        netdev_id: m_netdev_id,
                         unknown_members,
                     })
                 }

@@ -80,9 +80,22 @@ impl<'de> ::serde::Deserialize<'de> for PciMemoryRange {
                         }
                     }?;
                 }
+                let (m_base, m_limit) = match (m_base, m_limit) {
+                    (
+                        ::std::option::Option::Some(m_base),
+                        ::std::option::Option::Some(m_limit),
+                    ) => (m_base, m_limit),
+                    (m_base, m_limit) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_base.is_some(), "base"), (m_limit.is_some(), "limit")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(PciMemoryRange {
-                    base: ::qmp_types::de::required(m_base, "base")?,
-                    limit: ::qmp_types::de::required(m_limit, "limit")?,
+                    base: m_base,
+                    limit: m_limit,
                     unknown_members,
                 })
             }
@@ -202,11 +215,36 @@ impl<'de> ::serde::Deserialize<'de> for PciMemoryRegion {
                         }
                     }?;
                 }
+                let (m_bar, m_type, m_address, m_size) = match (
+                    m_bar,
+                    m_type,
+                    m_address,
+                    m_size,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_bar),
+                        ::std::option::Option::Some(m_type),
+                        ::std::option::Option::Some(m_address),
+                        ::std::option::Option::Some(m_size),
+                    ) => (m_bar, m_type, m_address, m_size),
+                    (m_bar, m_type, m_address, m_size) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_bar.is_some(), "bar"),
+                                    (m_type.is_some(), "type"),
+                                    (m_address.is_some(), "address"),
+                                    (m_size.is_some(), "size"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(PciMemoryRegion {
-                    bar: ::qmp_types::de::required(m_bar, "bar")?,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
-                    address: ::qmp_types::de::required(m_address, "address")?,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    bar: m_bar,
+                    r#type: m_type,
+                    address: m_address,
+                    size: m_size,
                     prefetch: m_prefetch,
                     mem_type_64: m_mem_type_64,
                     unknown_members,
@@ -339,22 +377,67 @@ impl<'de> ::serde::Deserialize<'de> for PciBusInfo {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(PciBusInfo {
-                    number: ::qmp_types::de::required(m_number, "number")?,
-                    secondary: ::qmp_types::de::required(m_secondary, "secondary")?,
-                    subordinate: ::qmp_types::de::required(
+                let (
+                    m_number,
+                    m_secondary,
+                    m_subordinate,
+                    m_io_range,
+                    m_memory_range,
+                    m_prefetchable_range,
+                ) = match (
+                    m_number,
+                    m_secondary,
+                    m_subordinate,
+                    m_io_range,
+                    m_memory_range,
+                    m_prefetchable_range,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_number),
+                        ::std::option::Option::Some(m_secondary),
+                        ::std::option::Option::Some(m_subordinate),
+                        ::std::option::Option::Some(m_io_range),
+                        ::std::option::Option::Some(m_memory_range),
+                        ::std::option::Option::Some(m_prefetchable_range),
+                    ) => {
+                        (
+                            m_number,
+                            m_secondary,
+                            m_subordinate,
+                            m_io_range,
+                            m_memory_range,
+                            m_prefetchable_range,
+                        )
+                    }
+                    (
+                        m_number,
+                        m_secondary,
                         m_subordinate,
-                        "subordinate",
-                    )?,
-                    io_range: ::qmp_types::de::required(m_io_range, "io_range")?,
-                    memory_range: ::qmp_types::de::required(
+                        m_io_range,
                         m_memory_range,
-                        "memory_range",
-                    )?,
-                    prefetchable_range: ::qmp_types::de::required(
                         m_prefetchable_range,
-                        "prefetchable_range",
-                    )?,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_number.is_some(), "number"),
+                                    (m_secondary.is_some(), "secondary"),
+                                    (m_subordinate.is_some(), "subordinate"),
+                                    (m_io_range.is_some(), "io_range"),
+                                    (m_memory_range.is_some(), "memory_range"),
+                                    (m_prefetchable_range.is_some(), "prefetchable_range"),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(PciBusInfo {
+                    number: m_number,
+                    secondary: m_secondary,
+                    subordinate: m_subordinate,
+                    io_range: m_io_range,
+                    memory_range: m_memory_range,
+                    prefetchable_range: m_prefetchable_range,
                     unknown_members,
                 })
             }
@@ -444,8 +527,16 @@ impl<'de> ::serde::Deserialize<'de> for PciBridgeInfo {
                         }
                     }?;
                 }
+                let (m_bus,) = match (m_bus,) {
+                    (::std::option::Option::Some(m_bus),) => (m_bus,),
+                    (m_bus,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_bus.is_some(), "bus")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(PciBridgeInfo {
-                    bus: ::qmp_types::de::required(m_bus, "bus")?,
+                    bus: m_bus,
                     devices: m_devices,
                     unknown_members,
                 })
@@ -535,9 +626,17 @@ impl<'de> ::serde::Deserialize<'de> for PciDeviceClass {
                         }
                     }?;
                 }
+                let (m_class,) = match (m_class,) {
+                    (::std::option::Option::Some(m_class),) => (m_class,),
+                    (m_class,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_class.is_some(), "class")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(PciDeviceClass {
                     desc: m_desc,
-                    class: ::qmp_types::de::required(m_class, "class")?,
+                    class: m_class,
                     unknown_members,
                 })
             }
@@ -639,9 +738,25 @@ impl<'de> ::serde::Deserialize<'de> for PciDeviceId {
                         }
                     }?;
                 }
+                let (m_device, m_vendor) = match (m_device, m_vendor) {
+                    (
+                        ::std::option::Option::Some(m_device),
+                        ::std::option::Option::Some(m_vendor),
+                    ) => (m_device, m_vendor),
+                    (m_device, m_vendor) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_device.is_some(), "device"),
+                                    (m_vendor.is_some(), "vendor"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(PciDeviceId {
-                    device: ::qmp_types::de::required(m_device, "device")?,
-                    vendor: ::qmp_types::de::required(m_vendor, "vendor")?,
+                    device: m_device,
+                    vendor: m_vendor,
                     subsystem: m_subsystem,
                     subsystem_vendor: m_subsystem_vendor,
                     unknown_members,
@@ -795,17 +910,83 @@ impl<'de> ::serde::Deserialize<'de> for PciDeviceInfo {
                         }
                     }?;
                 }
+                let (
+                    m_bus,
+                    m_slot,
+                    m_function,
+                    m_class_info,
+                    m_id,
+                    m_irq_pin,
+                    m_qdev_id,
+                    m_regions,
+                ) = match (
+                    m_bus,
+                    m_slot,
+                    m_function,
+                    m_class_info,
+                    m_id,
+                    m_irq_pin,
+                    m_qdev_id,
+                    m_regions,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_bus),
+                        ::std::option::Option::Some(m_slot),
+                        ::std::option::Option::Some(m_function),
+                        ::std::option::Option::Some(m_class_info),
+                        ::std::option::Option::Some(m_id),
+                        ::std::option::Option::Some(m_irq_pin),
+                        ::std::option::Option::Some(m_qdev_id),
+                        ::std::option::Option::Some(m_regions),
+                    ) => {
+                        (
+                            m_bus,
+                            m_slot,
+                            m_function,
+                            m_class_info,
+                            m_id,
+                            m_irq_pin,
+                            m_qdev_id,
+                            m_regions,
+                        )
+                    }
+                    (
+                        m_bus,
+                        m_slot,
+                        m_function,
+                        m_class_info,
+                        m_id,
+                        m_irq_pin,
+                        m_qdev_id,
+                        m_regions,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_bus.is_some(), "bus"),
+                                    (m_slot.is_some(), "slot"),
+                                    (m_function.is_some(), "function"),
+                                    (m_class_info.is_some(), "class_info"),
+                                    (m_id.is_some(), "id"),
+                                    (m_irq_pin.is_some(), "irq_pin"),
+                                    (m_qdev_id.is_some(), "qdev_id"),
+                                    (m_regions.is_some(), "regions"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(PciDeviceInfo {
-                    bus: ::qmp_types::de::required(m_bus, "bus")?,
-                    slot: ::qmp_types::de::required(m_slot, "slot")?,
-                    function: ::qmp_types::de::required(m_function, "function")?,
-                    class_info: ::qmp_types::de::required(m_class_info, "class_info")?,
-                    id: ::qmp_types::de::required(m_id, "id")?,
+                    bus: m_bus,
+                    slot: m_slot,
+                    function: m_function,
+                    class_info: m_class_info,
+                    id: m_id,
                     irq: m_irq,
-                    irq_pin: ::qmp_types::de::required(m_irq_pin, "irq_pin")?,
-                    qdev_id: ::qmp_types::de::required(m_qdev_id, "qdev_id")?,
+                    irq_pin: m_irq_pin,
+                    qdev_id: m_qdev_id,
                     pci_bridge: m_pci_bridge,
-                    regions: ::qmp_types::de::required(m_regions, "regions")?,
+                    regions: m_regions,
                     unknown_members,
                 })
             }
@@ -895,9 +1076,25 @@ impl<'de> ::serde::Deserialize<'de> for PciInfo {
                         }
                     }?;
                 }
+                let (m_bus, m_devices) = match (m_bus, m_devices) {
+                    (
+                        ::std::option::Option::Some(m_bus),
+                        ::std::option::Option::Some(m_devices),
+                    ) => (m_bus, m_devices),
+                    (m_bus, m_devices) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_bus.is_some(), "bus"),
+                                    (m_devices.is_some(), "devices"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(PciInfo {
-                    bus: ::qmp_types::de::required(m_bus, "bus")?,
-                    devices: ::qmp_types::de::required(m_devices, "devices")?,
+                    bus: m_bus,
+                    devices: m_devices,
                     unknown_members,
                 })
             }

@@ -92,8 +92,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_typename,) = match (m_typename,) {
+                        (::std::option::Option::Some(m_typename),) => (m_typename,),
+                        (m_typename,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_typename.is_some(), "typename")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(DeviceListProperties {
-                        typename: ::qmp_types::de::required(m_typename, "typename")?,
+                        typename: m_typename,
                         unknown_members,
                     })
                 }
@@ -227,8 +237,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_driver,) = match (m_driver,) {
+                        (::std::option::Option::Some(m_driver),) => (m_driver,),
+                        (m_driver,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_driver.is_some(), "driver")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(DeviceAdd {
-                        driver: ::qmp_types::de::required(m_driver, "driver")?,
+                        driver: m_driver,
                         bus: m_bus,
                         id: m_id,
                         unknown_members,
@@ -356,8 +374,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(DeviceDel {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -462,8 +488,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(DeviceSyncConfig {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }
@@ -580,9 +614,17 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_path,) = match (m_path,) {
+                        (::std::option::Option::Some(m_path),) => (m_path,),
+                        (m_path,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(DeviceDeleted {
                         device: m_device,
-                        path: ::qmp_types::de::required(m_path, "path")?,
+                        path: m_path,
                         unknown_members,
                     })
                 }
@@ -690,9 +732,17 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_path,) = match (m_path,) {
+                        (::std::option::Option::Some(m_path),) => (m_path,),
+                        (m_path,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(DeviceUnplugGuestError {
                         device: m_device,
-                        path: ::qmp_types::de::required(m_path, "path")?,
+                        path: m_path,
                         unknown_members,
                     })
                 }

@@ -109,9 +109,22 @@ impl<'de> ::serde::Deserialize<'de> for ObjectPropertyInfo {
                         }
                     }?;
                 }
+                let (m_name, m_type) = match (m_name, m_type) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_type),
+                    ) => (m_name, m_type),
+                    (m_name, m_type) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_name.is_some(), "name"), (m_type.is_some(), "type")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ObjectPropertyInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    name: m_name,
+                    r#type: m_type,
                     description: m_description,
                     default_value: m_default_value,
                     unknown_members,
@@ -208,8 +221,16 @@ impl<'de> ::serde::Deserialize<'de> for ObjectTypeInfo {
                         }
                     }?;
                 }
+                let (m_name,) = match (m_name,) {
+                    (::std::option::Option::Some(m_name),) => (m_name,),
+                    (m_name,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ObjectTypeInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    name: m_name,
                     r#abstract: m_abstract,
                     parent: m_parent,
                     unknown_members,
@@ -302,9 +323,22 @@ impl<'de> ::serde::Deserialize<'de> for CanHostSocketcanProperties {
                         }
                     }?;
                 }
+                let (m_if, m_canbus) = match (m_if, m_canbus) {
+                    (
+                        ::std::option::Option::Some(m_if),
+                        ::std::option::Option::Some(m_canbus),
+                    ) => (m_if, m_canbus),
+                    (m_if, m_canbus) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_if.is_some(), "if"), (m_canbus.is_some(), "canbus")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CanHostSocketcanProperties {
-                    r#if: ::qmp_types::de::required(m_if, "if")?,
-                    canbus: ::qmp_types::de::required(m_canbus, "canbus")?,
+                    r#if: m_if,
+                    canbus: m_canbus,
                     unknown_members,
                 })
             }
@@ -465,14 +499,36 @@ impl<'de> ::serde::Deserialize<'de> for ColoCompareProperties {
                         }
                     }?;
                 }
+                let (m_primary_in, m_secondary_in, m_outdev, m_iothread) = match (
+                    m_primary_in,
+                    m_secondary_in,
+                    m_outdev,
+                    m_iothread,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_primary_in),
+                        ::std::option::Option::Some(m_secondary_in),
+                        ::std::option::Option::Some(m_outdev),
+                        ::std::option::Option::Some(m_iothread),
+                    ) => (m_primary_in, m_secondary_in, m_outdev, m_iothread),
+                    (m_primary_in, m_secondary_in, m_outdev, m_iothread) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_primary_in.is_some(), "primary_in"),
+                                    (m_secondary_in.is_some(), "secondary_in"),
+                                    (m_outdev.is_some(), "outdev"),
+                                    (m_iothread.is_some(), "iothread"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ColoCompareProperties {
-                    primary_in: ::qmp_types::de::required(m_primary_in, "primary_in")?,
-                    secondary_in: ::qmp_types::de::required(
-                        m_secondary_in,
-                        "secondary_in",
-                    )?,
-                    outdev: ::qmp_types::de::required(m_outdev, "outdev")?,
-                    iothread: ::qmp_types::de::required(m_iothread, "iothread")?,
+                    primary_in: m_primary_in,
+                    secondary_in: m_secondary_in,
+                    outdev: m_outdev,
+                    iothread: m_iothread,
                     notify_dev: m_notify_dev,
                     compare_timeout: m_compare_timeout,
                     expired_scan_cycle: m_expired_scan_cycle,
@@ -691,11 +747,19 @@ impl<'de> ::serde::Deserialize<'de> for CryptodevVhostUserProperties {
                         }
                     }?;
                 }
+                let (m_chardev,) = match (m_chardev,) {
+                    (::std::option::Option::Some(m_chardev),) => (m_chardev,),
+                    (m_chardev,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(CryptodevVhostUserProperties {
                     queues: m_queues,
                     throttle_bps: m_throttle_bps,
                     throttle_ops: m_throttle_ops,
-                    chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
+                    chardev: m_chardev,
                     unknown_members,
                 })
             }
@@ -784,8 +848,16 @@ impl<'de> ::serde::Deserialize<'de> for DBusVMStateProperties {
                         }
                     }?;
                 }
+                let (m_addr,) = match (m_addr,) {
+                    (::std::option::Option::Some(m_addr),) => (m_addr,),
+                    (m_addr,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_addr.is_some(), "addr")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(DBusVMStateProperties {
-                    addr: ::qmp_types::de::required(m_addr, "addr")?,
+                    addr: m_addr,
                     id_list: m_id_list,
                     unknown_members,
                 })
@@ -1004,8 +1076,16 @@ impl<'de> ::serde::Deserialize<'de> for NetfilterProperties {
                         }
                     }?;
                 }
+                let (m_netdev,) = match (m_netdev,) {
+                    (::std::option::Option::Some(m_netdev),) => (m_netdev,),
+                    (m_netdev,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_netdev.is_some(), "netdev")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(NetfilterProperties {
-                    netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
+                    netdev: m_netdev,
                     queue: m_queue,
                     status: m_status,
                     position: m_position,
@@ -1132,13 +1212,29 @@ impl<'de> ::serde::Deserialize<'de> for FilterBufferProperties {
                         }
                     }?;
                 }
+                let (m_netdev, m_interval) = match (m_netdev, m_interval) {
+                    (
+                        ::std::option::Option::Some(m_netdev),
+                        ::std::option::Option::Some(m_interval),
+                    ) => (m_netdev, m_interval),
+                    (m_netdev, m_interval) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_netdev.is_some(), "netdev"),
+                                    (m_interval.is_some(), "interval"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(FilterBufferProperties {
-                    netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
+                    netdev: m_netdev,
                     queue: m_queue,
                     status: m_status,
                     position: m_position,
                     insert: m_insert,
-                    interval: ::qmp_types::de::required(m_interval, "interval")?,
+                    interval: m_interval,
                     unknown_members,
                 })
             }
@@ -1266,13 +1362,29 @@ impl<'de> ::serde::Deserialize<'de> for FilterDumpProperties {
                         }
                     }?;
                 }
+                let (m_netdev, m_file) = match (m_netdev, m_file) {
+                    (
+                        ::std::option::Option::Some(m_netdev),
+                        ::std::option::Option::Some(m_file),
+                    ) => (m_netdev, m_file),
+                    (m_netdev, m_file) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_netdev.is_some(), "netdev"),
+                                    (m_file.is_some(), "file"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(FilterDumpProperties {
-                    netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
+                    netdev: m_netdev,
                     queue: m_queue,
                     status: m_status,
                     position: m_position,
                     insert: m_insert,
-                    file: ::qmp_types::de::required(m_file, "file")?,
+                    file: m_file,
                     maxlen: m_maxlen,
                     unknown_members,
                 })
@@ -1404,13 +1516,29 @@ impl<'de> ::serde::Deserialize<'de> for FilterMirrorProperties {
                         }
                     }?;
                 }
+                let (m_netdev, m_outdev) = match (m_netdev, m_outdev) {
+                    (
+                        ::std::option::Option::Some(m_netdev),
+                        ::std::option::Option::Some(m_outdev),
+                    ) => (m_netdev, m_outdev),
+                    (m_netdev, m_outdev) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_netdev.is_some(), "netdev"),
+                                    (m_outdev.is_some(), "outdev"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(FilterMirrorProperties {
-                    netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
+                    netdev: m_netdev,
                     queue: m_queue,
                     status: m_status,
                     position: m_position,
                     insert: m_insert,
-                    outdev: ::qmp_types::de::required(m_outdev, "outdev")?,
+                    outdev: m_outdev,
                     vnet_hdr_support: m_vnet_hdr_support,
                     unknown_members,
                 })
@@ -1552,8 +1680,16 @@ impl<'de> ::serde::Deserialize<'de> for FilterRedirectorProperties {
                         }
                     }?;
                 }
+                let (m_netdev,) = match (m_netdev,) {
+                    (::std::option::Option::Some(m_netdev),) => (m_netdev,),
+                    (m_netdev,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_netdev.is_some(), "netdev")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(FilterRedirectorProperties {
-                    netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
+                    netdev: m_netdev,
                     queue: m_queue,
                     status: m_status,
                     position: m_position,
@@ -1684,8 +1820,16 @@ impl<'de> ::serde::Deserialize<'de> for FilterRewriterProperties {
                         }
                     }?;
                 }
+                let (m_netdev,) = match (m_netdev,) {
+                    (::std::option::Option::Some(m_netdev),) => (m_netdev,),
+                    (m_netdev,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_netdev.is_some(), "netdev")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(FilterRewriterProperties {
-                    netdev: ::qmp_types::de::required(m_netdev, "netdev")?,
+                    netdev: m_netdev,
                     queue: m_queue,
                     status: m_status,
                     position: m_position,
@@ -1811,8 +1955,16 @@ impl<'de> ::serde::Deserialize<'de> for InputBarrierProperties {
                         }
                     }?;
                 }
+                let (m_name,) = match (m_name,) {
+                    (::std::option::Option::Some(m_name),) => (m_name,),
+                    (m_name,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(InputBarrierProperties {
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    name: m_name,
                     server: m_server,
                     port: m_port,
                     x_origin: m_x_origin,
@@ -1924,8 +2076,16 @@ impl<'de> ::serde::Deserialize<'de> for InputLinuxProperties {
                         }
                     }?;
                 }
+                let (m_evdev,) = match (m_evdev,) {
+                    (::std::option::Option::Some(m_evdev),) => (m_evdev,),
+                    (m_evdev,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_evdev.is_some(), "evdev")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(InputLinuxProperties {
-                    evdev: ::qmp_types::de::required(m_evdev, "evdev")?,
+                    evdev: m_evdev,
                     grab_all: m_grab_all,
                     repeat: m_repeat,
                     grab_toggle: m_grab_toggle,
@@ -2463,6 +2623,14 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendProperties {
                         }
                     }?;
                 }
+                let (m_size,) = match (m_size,) {
+                    (::std::option::Option::Some(m_size),) => (m_size,),
+                    (m_size,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MemoryBackendProperties {
                     dump: m_dump,
                     host_nodes: m_host_nodes,
@@ -2473,7 +2641,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendProperties {
                     prealloc_context: m_prealloc_context,
                     share: m_share,
                     reserve: m_reserve,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    size: m_size,
                     x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
                     unknown_members,
                 })
@@ -2722,6 +2890,22 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendFileProperties {
                         }
                     }?;
                 }
+                let (m_size, m_mem_path) = match (m_size, m_mem_path) {
+                    (
+                        ::std::option::Option::Some(m_size),
+                        ::std::option::Option::Some(m_mem_path),
+                    ) => (m_size, m_mem_path),
+                    (m_size, m_mem_path) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_size.is_some(), "size"),
+                                    (m_mem_path.is_some(), "mem-path"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MemoryBackendFileProperties {
                     dump: m_dump,
                     host_nodes: m_host_nodes,
@@ -2732,12 +2916,12 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendFileProperties {
                     prealloc_context: m_prealloc_context,
                     share: m_share,
                     reserve: m_reserve,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    size: m_size,
                     x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
                     align: m_align,
                     offset: m_offset,
                     discard_data: m_discard_data,
-                    mem_path: ::qmp_types::de::required(m_mem_path, "mem-path")?,
+                    mem_path: m_mem_path,
                     pmem: m_pmem,
                     readonly: m_readonly,
                     rom: m_rom,
@@ -2939,6 +3123,14 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendMemfdProperties {
                         }
                     }?;
                 }
+                let (m_size,) = match (m_size,) {
+                    (::std::option::Option::Some(m_size),) => (m_size,),
+                    (m_size,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MemoryBackendMemfdProperties {
                     dump: m_dump,
                     host_nodes: m_host_nodes,
@@ -2949,7 +3141,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendMemfdProperties {
                     prealloc_context: m_prealloc_context,
                     share: m_share,
                     reserve: m_reserve,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    size: m_size,
                     x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
                     hugetlb: m_hugetlb,
                     hugetlbsize: m_hugetlbsize,
@@ -3130,6 +3322,14 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendShmProperties {
                         }
                     }?;
                 }
+                let (m_size,) = match (m_size,) {
+                    (::std::option::Option::Some(m_size),) => (m_size,),
+                    (m_size,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MemoryBackendShmProperties {
                     dump: m_dump,
                     host_nodes: m_host_nodes,
@@ -3140,7 +3340,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendShmProperties {
                     prealloc_context: m_prealloc_context,
                     share: m_share,
                     reserve: m_reserve,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    size: m_size,
                     x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
                     unknown_members,
                 })
@@ -3319,6 +3519,14 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendEpcProperties {
                         }
                     }?;
                 }
+                let (m_size,) = match (m_size,) {
+                    (::std::option::Option::Some(m_size),) => (m_size,),
+                    (m_size,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_size.is_some(), "size")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MemoryBackendEpcProperties {
                     dump: m_dump,
                     host_nodes: m_host_nodes,
@@ -3329,7 +3537,7 @@ impl<'de> ::serde::Deserialize<'de> for MemoryBackendEpcProperties {
                     prealloc_context: m_prealloc_context,
                     share: m_share,
                     reserve: m_reserve,
-                    size: ::qmp_types::de::required(m_size, "size")?,
+                    size: m_size,
                     x_use_canonical_path_for_ramblock_id: m_x_use_canonical_path_for_ramblock_id,
                     unknown_members,
                 })
@@ -3415,8 +3623,16 @@ impl<'de> ::serde::Deserialize<'de> for PrManagerHelperProperties {
                         }
                     }?;
                 }
+                let (m_path,) = match (m_path,) {
+                    (::std::option::Option::Some(m_path),) => (m_path,),
+                    (m_path,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(PrManagerHelperProperties {
-                    path: ::qmp_types::de::required(m_path, "path")?,
+                    path: m_path,
                     unknown_members,
                 })
             }
@@ -3504,8 +3720,16 @@ impl<'de> ::serde::Deserialize<'de> for QtestProperties {
                         }
                     }?;
                 }
+                let (m_chardev,) = match (m_chardev,) {
+                    (::std::option::Option::Some(m_chardev),) => (m_chardev,),
+                    (m_chardev,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(QtestProperties {
-                    chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
+                    chardev: m_chardev,
                     log: m_log,
                     unknown_members,
                 })
@@ -3595,9 +3819,22 @@ impl<'de> ::serde::Deserialize<'de> for RemoteObjectProperties {
                         }
                     }?;
                 }
+                let (m_fd, m_devid) = match (m_fd, m_devid) {
+                    (
+                        ::std::option::Option::Some(m_fd),
+                        ::std::option::Option::Some(m_devid),
+                    ) => (m_fd, m_devid),
+                    (m_fd, m_devid) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_fd.is_some(), "fd"), (m_devid.is_some(), "devid")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(RemoteObjectProperties {
-                    fd: ::qmp_types::de::required(m_fd, "fd")?,
-                    devid: ::qmp_types::de::required(m_devid, "devid")?,
+                    fd: m_fd,
+                    devid: m_devid,
                     unknown_members,
                 })
             }
@@ -3685,9 +3922,25 @@ impl<'de> ::serde::Deserialize<'de> for VfioUserServerProperties {
                         }
                     }?;
                 }
+                let (m_socket, m_device) = match (m_socket, m_device) {
+                    (
+                        ::std::option::Option::Some(m_socket),
+                        ::std::option::Option::Some(m_device),
+                    ) => (m_socket, m_device),
+                    (m_socket, m_device) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_socket.is_some(), "socket"),
+                                    (m_device.is_some(), "device"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VfioUserServerProperties {
-                    socket: ::qmp_types::de::required(m_socket, "socket")?,
-                    device: ::qmp_types::de::required(m_device, "device")?,
+                    socket: m_socket,
+                    device: m_device,
                     unknown_members,
                 })
             }
@@ -3863,9 +4116,25 @@ impl<'de> ::serde::Deserialize<'de> for AcpiGenericInitiatorProperties {
                         }
                     }?;
                 }
+                let (m_pci_dev, m_node) = match (m_pci_dev, m_node) {
+                    (
+                        ::std::option::Option::Some(m_pci_dev),
+                        ::std::option::Option::Some(m_node),
+                    ) => (m_pci_dev, m_node),
+                    (m_pci_dev, m_node) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_pci_dev.is_some(), "pci-dev"),
+                                    (m_node.is_some(), "node"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(AcpiGenericInitiatorProperties {
-                    pci_dev: ::qmp_types::de::required(m_pci_dev, "pci-dev")?,
-                    node: ::qmp_types::de::required(m_node, "node")?,
+                    pci_dev: m_pci_dev,
+                    node: m_node,
                     unknown_members,
                 })
             }
@@ -3977,9 +4246,25 @@ impl<'de> ::serde::Deserialize<'de> for AcpiGenericPortProperties {
                         }
                     }?;
                 }
+                let (m_pci_bus, m_node) = match (m_pci_bus, m_node) {
+                    (
+                        ::std::option::Option::Some(m_pci_bus),
+                        ::std::option::Option::Some(m_node),
+                    ) => (m_pci_bus, m_node),
+                    (m_pci_bus, m_node) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_pci_bus.is_some(), "pci-bus"),
+                                    (m_node.is_some(), "node"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(AcpiGenericPortProperties {
-                    pci_bus: ::qmp_types::de::required(m_pci_bus, "pci-bus")?,
-                    node: ::qmp_types::de::required(m_node, "node")?,
+                    pci_bus: m_pci_bus,
+                    node: m_node,
                     unknown_members,
                 })
             }
@@ -4172,9 +4457,17 @@ impl<'de> ::serde::Deserialize<'de> for RngEgdProperties {
                         }
                     }?;
                 }
+                let (m_chardev,) = match (m_chardev,) {
+                    (::std::option::Option::Some(m_chardev),) => (m_chardev,),
+                    (m_chardev,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(RngEgdProperties {
                     opened: m_opened,
-                    chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
+                    chardev: m_chardev,
                     unknown_members,
                 })
             }
@@ -4387,13 +4680,22 @@ impl<'de> ::serde::Deserialize<'de> for SevCommonProperties {
                         }
                     }?;
                 }
+                let (m_reduced_phys_bits,) = match (m_reduced_phys_bits,) {
+                    (::std::option::Option::Some(m_reduced_phys_bits),) => {
+                        (m_reduced_phys_bits,)
+                    }
+                    (m_reduced_phys_bits,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_reduced_phys_bits.is_some(), "reduced-phys-bits")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SevCommonProperties {
                     sev_device: m_sev_device,
                     cbitpos: m_cbitpos,
-                    reduced_phys_bits: ::qmp_types::de::required(
-                        m_reduced_phys_bits,
-                        "reduced-phys-bits",
-                    )?,
+                    reduced_phys_bits: m_reduced_phys_bits,
                     kernel_hashes: m_kernel_hashes,
                     unknown_members,
                 })
@@ -4549,13 +4851,22 @@ impl<'de> ::serde::Deserialize<'de> for SevGuestProperties {
                         }
                     }?;
                 }
+                let (m_reduced_phys_bits,) = match (m_reduced_phys_bits,) {
+                    (::std::option::Option::Some(m_reduced_phys_bits),) => {
+                        (m_reduced_phys_bits,)
+                    }
+                    (m_reduced_phys_bits,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_reduced_phys_bits.is_some(), "reduced-phys-bits")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SevGuestProperties {
                     sev_device: m_sev_device,
                     cbitpos: m_cbitpos,
-                    reduced_phys_bits: ::qmp_types::de::required(
-                        m_reduced_phys_bits,
-                        "reduced-phys-bits",
-                    )?,
+                    reduced_phys_bits: m_reduced_phys_bits,
                     kernel_hashes: m_kernel_hashes,
                     dh_cert_file: m_dh_cert_file,
                     session_file: m_session_file,
@@ -4747,13 +5058,22 @@ impl<'de> ::serde::Deserialize<'de> for SevSnpGuestProperties {
                         }
                     }?;
                 }
+                let (m_reduced_phys_bits,) = match (m_reduced_phys_bits,) {
+                    (::std::option::Option::Some(m_reduced_phys_bits),) => {
+                        (m_reduced_phys_bits,)
+                    }
+                    (m_reduced_phys_bits,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_reduced_phys_bits.is_some(), "reduced-phys-bits")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SevSnpGuestProperties {
                     sev_device: m_sev_device,
                     cbitpos: m_cbitpos,
-                    reduced_phys_bits: ::qmp_types::de::required(
-                        m_reduced_phys_bits,
-                        "reduced-phys-bits",
-                    )?,
+                    reduced_phys_bits: m_reduced_phys_bits,
                     kernel_hashes: m_kernel_hashes,
                     policy: m_policy,
                     guest_visible_workarounds: m_guest_visible_workarounds,
@@ -5609,6 +5929,14 @@ impl<'de> ::serde::Deserialize<'de> for ObjectOptions {
                         _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
                     }?;
                 }
+                let (m_id,) = match (m_id,) {
+                    (::std::option::Option::Some(m_id),) => (m_id,),
+                    (m_id,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                        );
+                    }
+                };
                 let tag = ::qmp_types::de::required(tag, "qom-type")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
@@ -5870,7 +6198,7 @@ impl<'de> ::serde::Deserialize<'de> for ObjectOptions {
                     }
                 };
                 ::std::result::Result::Ok(ObjectOptions {
-                    id: ::qmp_types::de::required(m_id, "id")?,
+                    id: m_id,
                     qom_type: branch,
                     unknown_members,
                 })
@@ -5978,8 +6306,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_path,) = match (m_path,) {
+                        (::std::option::Option::Some(m_path),) => (m_path,),
+                        (m_path,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(QomList {
-                        path: ::qmp_types::de::required(m_path, "path")?,
+                        path: m_path,
                         unknown_members,
                     })
                 }
@@ -6124,9 +6460,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_path, m_property) = match (m_path, m_property) {
+                        (
+                            ::std::option::Option::Some(m_path),
+                            ::std::option::Option::Some(m_property),
+                        ) => (m_path, m_property),
+                        (m_path, m_property) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_path.is_some(), "path"),
+                                        (m_property.is_some(), "property"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(QomGet {
-                        path: ::qmp_types::de::required(m_path, "path")?,
-                        property: ::qmp_types::de::required(m_property, "property")?,
+                        path: m_path,
+                        property: m_property,
                         unknown_members,
                     })
                 }
@@ -6251,10 +6603,32 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_path, m_property, m_value) = match (
+                        m_path,
+                        m_property,
+                        m_value,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_path),
+                            ::std::option::Option::Some(m_property),
+                            ::std::option::Option::Some(m_value),
+                        ) => (m_path, m_property, m_value),
+                        (m_path, m_property, m_value) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_path.is_some(), "path"),
+                                        (m_property.is_some(), "property"),
+                                        (m_value.is_some(), "value"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(QomSet {
-                        path: ::qmp_types::de::required(m_path, "path")?,
-                        property: ::qmp_types::de::required(m_property, "property")?,
-                        value: ::qmp_types::de::required(m_value, "value")?,
+                        path: m_path,
+                        property: m_property,
+                        value: m_value,
                         unknown_members,
                     })
                 }
@@ -6471,8 +6845,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_typename,) = match (m_typename,) {
+                        (::std::option::Option::Some(m_typename),) => (m_typename,),
+                        (m_typename,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_typename.is_some(), "typename")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(QomListProperties {
-                        typename: ::qmp_types::de::required(m_typename, "typename")?,
+                        typename: m_typename,
                         unknown_members,
                     })
                 }
@@ -6629,8 +7013,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_id,) = match (m_id,) {
+                        (::std::option::Option::Some(m_id),) => (m_id,),
+                        (m_id,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(ObjectDel {
-                        id: ::qmp_types::de::required(m_id, "id")?,
+                        id: m_id,
                         unknown_members,
                     })
                 }

@@ -194,10 +194,26 @@ impl<'de> ::serde::Deserialize<'de> for ReplayInfo {
                         }
                     }?;
                 }
+                let (m_mode, m_icount) = match (m_mode, m_icount) {
+                    (
+                        ::std::option::Option::Some(m_mode),
+                        ::std::option::Option::Some(m_icount),
+                    ) => (m_mode, m_icount),
+                    (m_mode, m_icount) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_mode.is_some(), "mode"),
+                                    (m_icount.is_some(), "icount"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(ReplayInfo {
-                    mode: ::qmp_types::de::required(m_mode, "mode")?,
+                    mode: m_mode,
                     filename: m_filename,
-                    icount: ::qmp_types::de::required(m_icount, "icount")?,
+                    icount: m_icount,
                     unknown_members,
                 })
             }
@@ -341,8 +357,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_icount,) = match (m_icount,) {
+                        (::std::option::Option::Some(m_icount),) => (m_icount,),
+                        (m_icount,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_icount.is_some(), "icount")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(ReplayBreak {
-                        icount: ::qmp_types::de::required(m_icount, "icount")?,
+                        icount: m_icount,
                         unknown_members,
                     })
                 }
@@ -488,8 +512,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_icount,) = match (m_icount,) {
+                        (::std::option::Option::Some(m_icount),) => (m_icount,),
+                        (m_icount,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_icount.is_some(), "icount")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(ReplaySeek {
-                        icount: ::qmp_types::de::required(m_icount, "icount")?,
+                        icount: m_icount,
                         unknown_members,
                     })
                 }

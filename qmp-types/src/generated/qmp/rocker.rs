@@ -86,10 +86,28 @@ impl<'de> ::serde::Deserialize<'de> for RockerSwitch {
                         }
                     }?;
                 }
+                let (m_name, m_id, m_ports) = match (m_name, m_id, m_ports) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_id),
+                        ::std::option::Option::Some(m_ports),
+                    ) => (m_name, m_id, m_ports),
+                    (m_name, m_id, m_ports) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_id.is_some(), "id"),
+                                    (m_ports.is_some(), "ports"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(RockerSwitch {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    id: ::qmp_types::de::required(m_id, "id")?,
-                    ports: ::qmp_types::de::required(m_ports, "ports")?,
+                    name: m_name,
+                    id: m_id,
+                    ports: m_ports,
                     unknown_members,
                 })
             }
@@ -412,13 +430,44 @@ impl<'de> ::serde::Deserialize<'de> for RockerPort {
                         }
                     }?;
                 }
+                let (m_name, m_enabled, m_link_up, m_speed, m_duplex, m_autoneg) = match (
+                    m_name,
+                    m_enabled,
+                    m_link_up,
+                    m_speed,
+                    m_duplex,
+                    m_autoneg,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_enabled),
+                        ::std::option::Option::Some(m_link_up),
+                        ::std::option::Option::Some(m_speed),
+                        ::std::option::Option::Some(m_duplex),
+                        ::std::option::Option::Some(m_autoneg),
+                    ) => (m_name, m_enabled, m_link_up, m_speed, m_duplex, m_autoneg),
+                    (m_name, m_enabled, m_link_up, m_speed, m_duplex, m_autoneg) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_enabled.is_some(), "enabled"),
+                                    (m_link_up.is_some(), "link-up"),
+                                    (m_speed.is_some(), "speed"),
+                                    (m_duplex.is_some(), "duplex"),
+                                    (m_autoneg.is_some(), "autoneg"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(RockerPort {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
-                    link_up: ::qmp_types::de::required(m_link_up, "link-up")?,
-                    speed: ::qmp_types::de::required(m_speed, "speed")?,
-                    duplex: ::qmp_types::de::required(m_duplex, "duplex")?,
-                    autoneg: ::qmp_types::de::required(m_autoneg, "autoneg")?,
+                    name: m_name,
+                    enabled: m_enabled,
+                    link_up: m_link_up,
+                    speed: m_speed,
+                    duplex: m_duplex,
+                    autoneg: m_autoneg,
                     unknown_members,
                 })
             }
@@ -563,9 +612,25 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlowKey {
                         }
                     }?;
                 }
+                let (m_priority, m_tbl_id) = match (m_priority, m_tbl_id) {
+                    (
+                        ::std::option::Option::Some(m_priority),
+                        ::std::option::Option::Some(m_tbl_id),
+                    ) => (m_priority, m_tbl_id),
+                    (m_priority, m_tbl_id) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_priority.is_some(), "priority"),
+                                    (m_tbl_id.is_some(), "tbl-id"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(RockerOfDpaFlowKey {
-                    priority: ::qmp_types::de::required(m_priority, "priority")?,
-                    tbl_id: ::qmp_types::de::required(m_tbl_id, "tbl-id")?,
+                    priority: m_priority,
+                    tbl_id: m_tbl_id,
                     in_pport: m_in_pport,
                     tunnel_id: m_tunnel_id,
                     vlan_id: m_vlan_id,
@@ -941,12 +1006,40 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaFlow {
                         }
                     }?;
                 }
+                let (m_cookie, m_hits, m_key, m_mask, m_action) = match (
+                    m_cookie,
+                    m_hits,
+                    m_key,
+                    m_mask,
+                    m_action,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_cookie),
+                        ::std::option::Option::Some(m_hits),
+                        ::std::option::Option::Some(m_key),
+                        ::std::option::Option::Some(m_mask),
+                        ::std::option::Option::Some(m_action),
+                    ) => (m_cookie, m_hits, m_key, m_mask, m_action),
+                    (m_cookie, m_hits, m_key, m_mask, m_action) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_cookie.is_some(), "cookie"),
+                                    (m_hits.is_some(), "hits"),
+                                    (m_key.is_some(), "key"),
+                                    (m_mask.is_some(), "mask"),
+                                    (m_action.is_some(), "action"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(RockerOfDpaFlow {
-                    cookie: ::qmp_types::de::required(m_cookie, "cookie")?,
-                    hits: ::qmp_types::de::required(m_hits, "hits")?,
-                    key: ::qmp_types::de::required(m_key, "key")?,
-                    mask: ::qmp_types::de::required(m_mask, "mask")?,
-                    action: ::qmp_types::de::required(m_action, "action")?,
+                    cookie: m_cookie,
+                    hits: m_hits,
+                    key: m_key,
+                    mask: m_mask,
+                    action: m_action,
                     unknown_members,
                 })
             }
@@ -1109,9 +1202,22 @@ impl<'de> ::serde::Deserialize<'de> for RockerOfDpaGroup {
                         }
                     }?;
                 }
+                let (m_id, m_type) = match (m_id, m_type) {
+                    (
+                        ::std::option::Option::Some(m_id),
+                        ::std::option::Option::Some(m_type),
+                    ) => (m_id, m_type),
+                    (m_id, m_type) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_id.is_some(), "id"), (m_type.is_some(), "type")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(RockerOfDpaGroup {
-                    id: ::qmp_types::de::required(m_id, "id")?,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    id: m_id,
+                    r#type: m_type,
                     vlan_id: m_vlan_id,
                     pport: m_pport,
                     index: m_index,
@@ -1222,8 +1328,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_name,) = match (m_name,) {
+                        (::std::option::Option::Some(m_name),) => (m_name,),
+                        (m_name,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(QueryRocker {
-                        name: ::qmp_types::de::required(m_name, "name")?,
+                        name: m_name,
                         unknown_members,
                     })
                 }
@@ -1332,8 +1446,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_name,) = match (m_name,) {
+                        (::std::option::Option::Some(m_name),) => (m_name,),
+                        (m_name,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(QueryRockerPorts {
-                        name: ::qmp_types::de::required(m_name, "name")?,
+                        name: m_name,
                         unknown_members,
                     })
                 }
@@ -1453,8 +1575,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_name,) = match (m_name,) {
+                        (::std::option::Option::Some(m_name),) => (m_name,),
+                        (m_name,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(QueryRockerOfDpaFlows {
-                        name: ::qmp_types::de::required(m_name, "name")?,
+                        name: m_name,
                         tbl_id: m_tbl_id,
                         unknown_members,
                     })
@@ -1580,8 +1710,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_name,) = match (m_name,) {
+                        (::std::option::Option::Some(m_name),) => (m_name,),
+                        (m_name,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(QueryRockerOfDpaGroups {
-                        name: ::qmp_types::de::required(m_name, "name")?,
+                        name: m_name,
                         r#type: m_type,
                         unknown_members,
                     })

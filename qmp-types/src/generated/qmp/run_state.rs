@@ -410,9 +410,25 @@ impl<'de> ::serde::Deserialize<'de> for StatusInfo {
                         }
                     }?;
                 }
+                let (m_running, m_status) = match (m_running, m_status) {
+                    (
+                        ::std::option::Option::Some(m_running),
+                        ::std::option::Option::Some(m_status),
+                    ) => (m_running, m_status),
+                    (m_running, m_status) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_running.is_some(), "running"),
+                                    (m_status.is_some(), "status"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(StatusInfo {
-                    running: ::qmp_types::de::required(m_running, "running")?,
-                    status: ::qmp_types::de::required(m_status, "status")?,
+                    running: m_running,
+                    status: m_status,
                     unknown_members,
                 })
             }
@@ -1314,12 +1330,40 @@ impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationHyperV {
                         }
                     }?;
                 }
+                let (m_arg1, m_arg2, m_arg3, m_arg4, m_arg5) = match (
+                    m_arg1,
+                    m_arg2,
+                    m_arg3,
+                    m_arg4,
+                    m_arg5,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_arg1),
+                        ::std::option::Option::Some(m_arg2),
+                        ::std::option::Option::Some(m_arg3),
+                        ::std::option::Option::Some(m_arg4),
+                        ::std::option::Option::Some(m_arg5),
+                    ) => (m_arg1, m_arg2, m_arg3, m_arg4, m_arg5),
+                    (m_arg1, m_arg2, m_arg3, m_arg4, m_arg5) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_arg1.is_some(), "arg1"),
+                                    (m_arg2.is_some(), "arg2"),
+                                    (m_arg3.is_some(), "arg3"),
+                                    (m_arg4.is_some(), "arg4"),
+                                    (m_arg5.is_some(), "arg5"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestPanicInformationHyperV {
-                    arg1: ::qmp_types::de::required(m_arg1, "arg1")?,
-                    arg2: ::qmp_types::de::required(m_arg2, "arg2")?,
-                    arg3: ::qmp_types::de::required(m_arg3, "arg3")?,
-                    arg4: ::qmp_types::de::required(m_arg4, "arg4")?,
-                    arg5: ::qmp_types::de::required(m_arg5, "arg5")?,
+                    arg1: m_arg1,
+                    arg2: m_arg2,
+                    arg3: m_arg3,
+                    arg4: m_arg4,
+                    arg5: m_arg5,
                     unknown_members,
                 })
             }
@@ -1543,11 +1587,36 @@ impl<'de> ::serde::Deserialize<'de> for GuestPanicInformationS390 {
                         }
                     }?;
                 }
+                let (m_core, m_psw_mask, m_psw_addr, m_reason) = match (
+                    m_core,
+                    m_psw_mask,
+                    m_psw_addr,
+                    m_reason,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_core),
+                        ::std::option::Option::Some(m_psw_mask),
+                        ::std::option::Option::Some(m_psw_addr),
+                        ::std::option::Option::Some(m_reason),
+                    ) => (m_core, m_psw_mask, m_psw_addr, m_reason),
+                    (m_core, m_psw_mask, m_psw_addr, m_reason) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_core.is_some(), "core"),
+                                    (m_psw_mask.is_some(), "psw-mask"),
+                                    (m_psw_addr.is_some(), "psw-addr"),
+                                    (m_reason.is_some(), "reason"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(GuestPanicInformationS390 {
-                    core: ::qmp_types::de::required(m_core, "core")?,
-                    psw_mask: ::qmp_types::de::required(m_psw_mask, "psw-mask")?,
-                    psw_addr: ::qmp_types::de::required(m_psw_addr, "psw-addr")?,
-                    reason: ::qmp_types::de::required(m_reason, "reason")?,
+                    core: m_core,
+                    psw_mask: m_psw_mask,
+                    psw_addr: m_psw_addr,
+                    reason: m_reason,
                     unknown_members,
                 })
             }
@@ -1865,12 +1934,28 @@ impl<'de> ::serde::Deserialize<'de> for MemoryFailureFlags {
                         }
                     }?;
                 }
+                let (m_action_required, m_recursive) = match (
+                    m_action_required,
+                    m_recursive,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_action_required),
+                        ::std::option::Option::Some(m_recursive),
+                    ) => (m_action_required, m_recursive),
+                    (m_action_required, m_recursive) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_action_required.is_some(), "action-required"),
+                                    (m_recursive.is_some(), "recursive"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MemoryFailureFlags {
-                    action_required: ::qmp_types::de::required(
-                        m_action_required,
-                        "action-required",
-                    )?,
-                    recursive: ::qmp_types::de::required(m_recursive, "recursive")?,
+                    action_required: m_action_required,
+                    recursive: m_recursive,
                     unknown_members,
                 })
             }
@@ -2120,8 +2205,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_action,) = match (m_action,) {
+                        (::std::option::Option::Some(m_action),) => (m_action,),
+                        (m_action,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(WatchdogSetAction {
-                        action: ::qmp_types::de::required(m_action, "action")?,
+                        action: m_action,
                         unknown_members,
                     })
                 }
@@ -2386,9 +2479,25 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_guest, m_reason) = match (m_guest, m_reason) {
+                        (
+                            ::std::option::Option::Some(m_guest),
+                            ::std::option::Option::Some(m_reason),
+                        ) => (m_guest, m_reason),
+                        (m_guest, m_reason) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_guest.is_some(), "guest"),
+                                        (m_reason.is_some(), "reason"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(Shutdown {
-                        guest: ::qmp_types::de::required(m_guest, "guest")?,
-                        reason: ::qmp_types::de::required(m_reason, "reason")?,
+                        guest: m_guest,
+                        reason: m_reason,
                         unknown_members,
                     })
                 }
@@ -2533,9 +2642,25 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_guest, m_reason) = match (m_guest, m_reason) {
+                        (
+                            ::std::option::Option::Some(m_guest),
+                            ::std::option::Option::Some(m_reason),
+                        ) => (m_guest, m_reason),
+                        (m_guest, m_reason) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_guest.is_some(), "guest"),
+                                        (m_reason.is_some(), "reason"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(Reset {
-                        guest: ::qmp_types::de::required(m_guest, "guest")?,
-                        reason: ::qmp_types::de::required(m_reason, "reason")?,
+                        guest: m_guest,
+                        reason: m_reason,
                         unknown_members,
                     })
                 }
@@ -2815,8 +2940,16 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_action,) = match (m_action,) {
+                        (::std::option::Option::Some(m_action),) => (m_action,),
+                        (m_action,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(Watchdog {
-                        action: ::qmp_types::de::required(m_action, "action")?,
+                        action: m_action,
                         unknown_members,
                     })
                 }
@@ -2926,8 +3059,16 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_action,) = match (m_action,) {
+                        (::std::option::Option::Some(m_action),) => (m_action,),
+                        (m_action,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestPanicked {
-                        action: ::qmp_types::de::required(m_action, "action")?,
+                        action: m_action,
                         info: m_info,
                         unknown_members,
                     })
@@ -3038,8 +3179,16 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_action,) = match (m_action,) {
+                        (::std::option::Option::Some(m_action),) => (m_action,),
+                        (m_action,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_action.is_some(), "action")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(GuestCrashloaded {
-                        action: ::qmp_types::de::required(m_action, "action")?,
+                        action: m_action,
                         info: m_info,
                         unknown_members,
                     })
@@ -3200,10 +3349,32 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_recipient, m_action, m_flags) = match (
+                        m_recipient,
+                        m_action,
+                        m_flags,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_recipient),
+                            ::std::option::Option::Some(m_action),
+                            ::std::option::Option::Some(m_flags),
+                        ) => (m_recipient, m_action, m_flags),
+                        (m_recipient, m_action, m_flags) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_recipient.is_some(), "recipient"),
+                                        (m_action.is_some(), "action"),
+                                        (m_flags.is_some(), "flags"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(MemoryFailure {
-                        recipient: ::qmp_types::de::required(m_recipient, "recipient")?,
-                        action: ::qmp_types::de::required(m_action, "action")?,
-                        flags: ::qmp_types::de::required(m_flags, "flags")?,
+                        recipient: m_recipient,
+                        action: m_action,
+                        flags: m_flags,
                         unknown_members,
                     })
                 }

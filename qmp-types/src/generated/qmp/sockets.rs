@@ -195,9 +195,22 @@ impl<'de> ::serde::Deserialize<'de> for InetSocketAddressBase {
                         }
                     }?;
                 }
+                let (m_host, m_port) = match (m_host, m_port) {
+                    (
+                        ::std::option::Option::Some(m_host),
+                        ::std::option::Option::Some(m_port),
+                    ) => (m_host, m_port),
+                    (m_host, m_port) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_host.is_some(), "host"), (m_port.is_some(), "port")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(InetSocketAddressBase {
-                    host: ::qmp_types::de::required(m_host, "host")?,
-                    port: ::qmp_types::de::required(m_port, "port")?,
+                    host: m_host,
+                    port: m_port,
                     unknown_members,
                 })
             }
@@ -332,9 +345,22 @@ impl<'de> ::serde::Deserialize<'de> for InetSocketAddress {
                         }
                     }?;
                 }
+                let (m_host, m_port) = match (m_host, m_port) {
+                    (
+                        ::std::option::Option::Some(m_host),
+                        ::std::option::Option::Some(m_port),
+                    ) => (m_host, m_port),
+                    (m_host, m_port) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_host.is_some(), "host"), (m_port.is_some(), "port")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(InetSocketAddress {
-                    host: ::qmp_types::de::required(m_host, "host")?,
-                    port: ::qmp_types::de::required(m_port, "port")?,
+                    host: m_host,
+                    port: m_port,
                     numeric: m_numeric,
                     to: m_to,
                     ipv4: m_ipv4,
@@ -442,8 +468,16 @@ impl<'de> ::serde::Deserialize<'de> for UnixSocketAddress {
                         }
                     }?;
                 }
+                let (m_path,) = match (m_path,) {
+                    (::std::option::Option::Some(m_path),) => (m_path,),
+                    (m_path,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(UnixSocketAddress {
-                    path: ::qmp_types::de::required(m_path, "path")?,
+                    path: m_path,
                     r#abstract: m_abstract,
                     tight: m_tight,
                     unknown_members,
@@ -536,9 +570,22 @@ impl<'de> ::serde::Deserialize<'de> for VsockSocketAddress {
                         }
                     }?;
                 }
+                let (m_cid, m_port) = match (m_cid, m_port) {
+                    (
+                        ::std::option::Option::Some(m_cid),
+                        ::std::option::Option::Some(m_port),
+                    ) => (m_cid, m_port),
+                    (m_cid, m_port) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_cid.is_some(), "cid"), (m_port.is_some(), "port")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VsockSocketAddress {
-                    cid: ::qmp_types::de::required(m_cid, "cid")?,
-                    port: ::qmp_types::de::required(m_port, "port")?,
+                    cid: m_cid,
+                    port: m_port,
                     unknown_members,
                 })
             }
@@ -624,8 +671,16 @@ impl<'de> ::serde::Deserialize<'de> for FdSocketAddress {
                         }
                     }?;
                 }
+                let (m_str,) = match (m_str,) {
+                    (::std::option::Option::Some(m_str),) => (m_str,),
+                    (m_str,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_str.is_some(), "str")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(FdSocketAddress {
-                    str: ::qmp_types::de::required(m_str, "str")?,
+                    str: m_str,
                     unknown_members,
                 })
             }
@@ -707,8 +762,16 @@ impl<'de> ::serde::Deserialize<'de> for InetSocketAddressWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(InetSocketAddressWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -790,8 +853,16 @@ impl<'de> ::serde::Deserialize<'de> for UnixSocketAddressWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(UnixSocketAddressWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -873,8 +944,16 @@ impl<'de> ::serde::Deserialize<'de> for VsockSocketAddressWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VsockSocketAddressWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -956,8 +1035,16 @@ impl<'de> ::serde::Deserialize<'de> for FdSocketAddressWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(FdSocketAddressWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }

@@ -517,8 +517,18 @@ impl<'de> ::serde::Deserialize<'de> for StatsRequest {
                         }
                     }?;
                 }
+                let (m_provider,) = match (m_provider,) {
+                    (::std::option::Option::Some(m_provider),) => (m_provider,),
+                    (m_provider,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_provider.is_some(), "provider")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(StatsRequest {
-                    provider: ::qmp_types::de::required(m_provider, "provider")?,
+                    provider: m_provider,
                     names: m_names,
                     unknown_members,
                 })
@@ -926,9 +936,22 @@ impl<'de> ::serde::Deserialize<'de> for Stats {
                         }
                     }?;
                 }
+                let (m_name, m_value) = match (m_name, m_value) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_value),
+                    ) => (m_name, m_value),
+                    (m_name, m_value) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_name.is_some(), "name"), (m_value.is_some(), "value")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(Stats {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    value: ::qmp_types::de::required(m_value, "value")?,
+                    name: m_name,
+                    value: m_value,
                     unknown_members,
                 })
             }
@@ -1026,10 +1049,26 @@ impl<'de> ::serde::Deserialize<'de> for StatsResult {
                         }
                     }?;
                 }
+                let (m_provider, m_stats) = match (m_provider, m_stats) {
+                    (
+                        ::std::option::Option::Some(m_provider),
+                        ::std::option::Option::Some(m_stats),
+                    ) => (m_provider, m_stats),
+                    (m_provider, m_stats) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_provider.is_some(), "provider"),
+                                    (m_stats.is_some(), "stats"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(StatsResult {
-                    provider: ::qmp_types::de::required(m_provider, "provider")?,
+                    provider: m_provider,
                     qom_path: m_qom_path,
-                    stats: ::qmp_types::de::required(m_stats, "stats")?,
+                    stats: m_stats,
                     unknown_members,
                 })
             }
@@ -1156,12 +1195,30 @@ impl<'de> ::serde::Deserialize<'de> for StatsSchemaValue {
                         }
                     }?;
                 }
+                let (m_name, m_type, m_exponent) = match (m_name, m_type, m_exponent) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_type),
+                        ::std::option::Option::Some(m_exponent),
+                    ) => (m_name, m_type, m_exponent),
+                    (m_name, m_type, m_exponent) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_type.is_some(), "type"),
+                                    (m_exponent.is_some(), "exponent"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(StatsSchemaValue {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
+                    name: m_name,
+                    r#type: m_type,
                     unit: m_unit,
                     base: m_base,
-                    exponent: ::qmp_types::de::required(m_exponent, "exponent")?,
+                    exponent: m_exponent,
                     bucket_size: m_bucket_size,
                     unknown_members,
                 })
@@ -1263,10 +1320,32 @@ impl<'de> ::serde::Deserialize<'de> for StatsSchema {
                         }
                     }?;
                 }
+                let (m_provider, m_target, m_stats) = match (
+                    m_provider,
+                    m_target,
+                    m_stats,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_provider),
+                        ::std::option::Option::Some(m_target),
+                        ::std::option::Option::Some(m_stats),
+                    ) => (m_provider, m_target, m_stats),
+                    (m_provider, m_target, m_stats) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_provider.is_some(), "provider"),
+                                    (m_target.is_some(), "target"),
+                                    (m_stats.is_some(), "stats"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(StatsSchema {
-                    provider: ::qmp_types::de::required(m_provider, "provider")?,
-                    target: ::qmp_types::de::required(m_target, "target")?,
-                    stats: ::qmp_types::de::required(m_stats, "stats")?,
+                    provider: m_provider,
+                    target: m_target,
+                    stats: m_stats,
                     unknown_members,
                 })
             }

@@ -378,8 +378,16 @@ impl<'de> ::serde::Deserialize<'de> for TPMEmulatorOptions {
                         }
                     }?;
                 }
+                let (m_chardev,) = match (m_chardev,) {
+                    (::std::option::Option::Some(m_chardev),) => (m_chardev,),
+                    (m_chardev,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_chardev.is_some(), "chardev")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(TPMEmulatorOptions {
-                    chardev: ::qmp_types::de::required(m_chardev, "chardev")?,
+                    chardev: m_chardev,
                     unknown_members,
                 })
             }
@@ -463,8 +471,16 @@ impl<'de> ::serde::Deserialize<'de> for TPMPassthroughOptionsWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(TPMPassthroughOptionsWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -548,8 +564,16 @@ impl<'de> ::serde::Deserialize<'de> for TPMEmulatorOptionsWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(TPMEmulatorOptionsWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -776,10 +800,28 @@ impl<'de> ::serde::Deserialize<'de> for TPMInfo {
                         }
                     }?;
                 }
+                let (m_id, m_model, m_options) = match (m_id, m_model, m_options) {
+                    (
+                        ::std::option::Option::Some(m_id),
+                        ::std::option::Option::Some(m_model),
+                        ::std::option::Option::Some(m_options),
+                    ) => (m_id, m_model, m_options),
+                    (m_id, m_model, m_options) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_id.is_some(), "id"),
+                                    (m_model.is_some(), "model"),
+                                    (m_options.is_some(), "options"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(TPMInfo {
-                    id: ::qmp_types::de::required(m_id, "id")?,
-                    model: ::qmp_types::de::required(m_model, "model")?,
-                    options: ::qmp_types::de::required(m_options, "options")?,
+                    id: m_id,
+                    model: m_model,
+                    options: m_options,
                     unknown_members,
                 })
             }

@@ -187,9 +187,22 @@ impl<'de> ::serde::Deserialize<'de> for TraceEventInfo {
                         }
                     }?;
                 }
+                let (m_name, m_state) = match (m_name, m_state) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_state),
+                    ) => (m_name, m_state),
+                    (m_name, m_state) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_name.is_some(), "name"), (m_state.is_some(), "state")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(TraceEventInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    state: ::qmp_types::de::required(m_state, "state")?,
+                    name: m_name,
+                    state: m_state,
                     unknown_members,
                 })
             }
@@ -290,8 +303,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_name,) = match (m_name,) {
+                        (::std::option::Option::Some(m_name),) => (m_name,),
+                        (m_name,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_name.is_some(), "name")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(TraceEventGetState {
-                        name: ::qmp_types::de::required(m_name, "name")?,
+                        name: m_name,
                         unknown_members,
                     })
                 }
@@ -409,9 +430,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_name, m_enable) = match (m_name, m_enable) {
+                        (
+                            ::std::option::Option::Some(m_name),
+                            ::std::option::Option::Some(m_enable),
+                        ) => (m_name, m_enable),
+                        (m_name, m_enable) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_name.is_some(), "name"),
+                                        (m_enable.is_some(), "enable"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(TraceEventSetState {
-                        name: ::qmp_types::de::required(m_name, "name")?,
-                        enable: ::qmp_types::de::required(m_enable, "enable")?,
+                        name: m_name,
+                        enable: m_enable,
                         ignore_unavailable: m_ignore_unavailable,
                         unknown_members,
                     })

@@ -119,11 +119,36 @@ impl<'de> ::serde::Deserialize<'de> for UefiVariable {
                         }
                     }?;
                 }
+                let (m_guid, m_name, m_attr, m_data) = match (
+                    m_guid,
+                    m_name,
+                    m_attr,
+                    m_data,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_guid),
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_attr),
+                        ::std::option::Option::Some(m_data),
+                    ) => (m_guid, m_name, m_attr, m_data),
+                    (m_guid, m_name, m_attr, m_data) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_guid.is_some(), "guid"),
+                                    (m_name.is_some(), "name"),
+                                    (m_attr.is_some(), "attr"),
+                                    (m_data.is_some(), "data"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(UefiVariable {
-                    guid: ::qmp_types::de::required(m_guid, "guid")?,
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    attr: ::qmp_types::de::required(m_attr, "attr")?,
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    guid: m_guid,
+                    name: m_name,
+                    attr: m_attr,
+                    data: m_data,
                     time: m_time,
                     digest: m_digest,
                     unknown_members,
@@ -215,9 +240,25 @@ impl<'de> ::serde::Deserialize<'de> for UefiVarStore {
                         }
                     }?;
                 }
+                let (m_version, m_variables) = match (m_version, m_variables) {
+                    (
+                        ::std::option::Option::Some(m_version),
+                        ::std::option::Option::Some(m_variables),
+                    ) => (m_version, m_variables),
+                    (m_version, m_variables) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_version.is_some(), "version"),
+                                    (m_variables.is_some(), "variables"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(UefiVarStore {
-                    version: ::qmp_types::de::required(m_version, "version")?,
-                    variables: ::qmp_types::de::required(m_variables, "variables")?,
+                    version: m_version,
+                    variables: m_variables,
                     unknown_members,
                 })
             }

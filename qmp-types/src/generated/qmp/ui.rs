@@ -320,6 +320,16 @@ impl<'de> ::serde::Deserialize<'de> for SetPasswordOptions {
                         _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
                     }?;
                 }
+                let (m_password,) = match (m_password,) {
+                    (::std::option::Option::Some(m_password),) => (m_password,),
+                    (m_password,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_password.is_some(), "password")],
+                            ),
+                        );
+                    }
+                };
                 let tag = ::qmp_types::de::required(tag, "protocol")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
@@ -339,7 +349,7 @@ impl<'de> ::serde::Deserialize<'de> for SetPasswordOptions {
                     }
                 };
                 ::std::result::Result::Ok(SetPasswordOptions {
-                    password: ::qmp_types::de::required(m_password, "password")?,
+                    password: m_password,
                     connected: m_connected,
                     protocol: branch,
                     unknown_members,
@@ -548,6 +558,14 @@ impl<'de> ::serde::Deserialize<'de> for ExpirePasswordOptions {
                         _ => ::qmp_types::de::unknown(&mut map, &mut rest, key),
                     }?;
                 }
+                let (m_time,) = match (m_time,) {
+                    (::std::option::Option::Some(m_time),) => (m_time,),
+                    (m_time,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_time.is_some(), "time")]),
+                        );
+                    }
+                };
                 let tag = ::qmp_types::de::required(tag, "protocol")?;
                 #[allow(unused_mut)]
                 let mut unknown_members = ::serde_json::Map::new();
@@ -567,7 +585,7 @@ impl<'de> ::serde::Deserialize<'de> for ExpirePasswordOptions {
                     }
                 };
                 ::std::result::Result::Ok(ExpirePasswordOptions {
-                    time: ::qmp_types::de::required(m_time, "time")?,
+                    time: m_time,
                     protocol: branch,
                     unknown_members,
                 })
@@ -850,10 +868,28 @@ impl<'de> ::serde::Deserialize<'de> for SpiceBasicInfo {
                         }
                     }?;
                 }
+                let (m_host, m_port, m_family) = match (m_host, m_port, m_family) {
+                    (
+                        ::std::option::Option::Some(m_host),
+                        ::std::option::Option::Some(m_port),
+                        ::std::option::Option::Some(m_family),
+                    ) => (m_host, m_port, m_family),
+                    (m_host, m_port, m_family) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_host.is_some(), "host"),
+                                    (m_port.is_some(), "port"),
+                                    (m_family.is_some(), "family"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SpiceBasicInfo {
-                    host: ::qmp_types::de::required(m_host, "host")?,
-                    port: ::qmp_types::de::required(m_port, "port")?,
-                    family: ::qmp_types::de::required(m_family, "family")?,
+                    host: m_host,
+                    port: m_port,
+                    family: m_family,
                     unknown_members,
                 })
             }
@@ -959,10 +995,28 @@ impl<'de> ::serde::Deserialize<'de> for SpiceServerInfo {
                         }
                     }?;
                 }
+                let (m_host, m_port, m_family) = match (m_host, m_port, m_family) {
+                    (
+                        ::std::option::Option::Some(m_host),
+                        ::std::option::Option::Some(m_port),
+                        ::std::option::Option::Some(m_family),
+                    ) => (m_host, m_port, m_family),
+                    (m_host, m_port, m_family) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_host.is_some(), "host"),
+                                    (m_port.is_some(), "port"),
+                                    (m_family.is_some(), "family"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SpiceServerInfo {
-                    host: ::qmp_types::de::required(m_host, "host")?,
-                    port: ::qmp_types::de::required(m_port, "port")?,
-                    family: ::qmp_types::de::required(m_family, "family")?,
+                    host: m_host,
+                    port: m_port,
+                    family: m_family,
                     auth: m_auth,
                     unknown_members,
                 })
@@ -1102,20 +1156,74 @@ impl<'de> ::serde::Deserialize<'de> for SpiceChannel {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(SpiceChannel {
-                    host: ::qmp_types::de::required(m_host, "host")?,
-                    port: ::qmp_types::de::required(m_port, "port")?,
-                    family: ::qmp_types::de::required(m_family, "family")?,
-                    connection_id: ::qmp_types::de::required(
+                let (
+                    m_host,
+                    m_port,
+                    m_family,
+                    m_connection_id,
+                    m_channel_type,
+                    m_channel_id,
+                    m_tls,
+                ) = match (
+                    m_host,
+                    m_port,
+                    m_family,
+                    m_connection_id,
+                    m_channel_type,
+                    m_channel_id,
+                    m_tls,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_host),
+                        ::std::option::Option::Some(m_port),
+                        ::std::option::Option::Some(m_family),
+                        ::std::option::Option::Some(m_connection_id),
+                        ::std::option::Option::Some(m_channel_type),
+                        ::std::option::Option::Some(m_channel_id),
+                        ::std::option::Option::Some(m_tls),
+                    ) => {
+                        (
+                            m_host,
+                            m_port,
+                            m_family,
+                            m_connection_id,
+                            m_channel_type,
+                            m_channel_id,
+                            m_tls,
+                        )
+                    }
+                    (
+                        m_host,
+                        m_port,
+                        m_family,
                         m_connection_id,
-                        "connection-id",
-                    )?,
-                    channel_type: ::qmp_types::de::required(
                         m_channel_type,
-                        "channel-type",
-                    )?,
-                    channel_id: ::qmp_types::de::required(m_channel_id, "channel-id")?,
-                    tls: ::qmp_types::de::required(m_tls, "tls")?,
+                        m_channel_id,
+                        m_tls,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_host.is_some(), "host"),
+                                    (m_port.is_some(), "port"),
+                                    (m_family.is_some(), "family"),
+                                    (m_connection_id.is_some(), "connection-id"),
+                                    (m_channel_type.is_some(), "channel-type"),
+                                    (m_channel_id.is_some(), "channel-id"),
+                                    (m_tls.is_some(), "tls"),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(SpiceChannel {
+                    host: m_host,
+                    port: m_port,
+                    family: m_family,
+                    connection_id: m_connection_id,
+                    channel_type: m_channel_type,
+                    channel_id: m_channel_id,
+                    tls: m_tls,
                     unknown_members,
                 })
             }
@@ -1380,15 +1488,37 @@ impl<'de> ::serde::Deserialize<'de> for SpiceInfo {
                         }
                     }?;
                 }
+                let (m_enabled, m_migrated, m_mouse_mode) = match (
+                    m_enabled,
+                    m_migrated,
+                    m_mouse_mode,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_enabled),
+                        ::std::option::Option::Some(m_migrated),
+                        ::std::option::Option::Some(m_mouse_mode),
+                    ) => (m_enabled, m_migrated, m_mouse_mode),
+                    (m_enabled, m_migrated, m_mouse_mode) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_enabled.is_some(), "enabled"),
+                                    (m_migrated.is_some(), "migrated"),
+                                    (m_mouse_mode.is_some(), "mouse-mode"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(SpiceInfo {
-                    enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
-                    migrated: ::qmp_types::de::required(m_migrated, "migrated")?,
+                    enabled: m_enabled,
+                    migrated: m_migrated,
                     host: m_host,
                     port: m_port,
                     tls_port: m_tls_port,
                     auth: m_auth,
                     compiled_version: m_compiled_version,
-                    mouse_mode: ::qmp_types::de::required(m_mouse_mode, "mouse-mode")?,
+                    mouse_mode: m_mouse_mode,
                     channels: m_channels,
                     unknown_members,
                 })
@@ -1498,11 +1628,36 @@ impl<'de> ::serde::Deserialize<'de> for VncBasicInfo {
                         }
                     }?;
                 }
+                let (m_host, m_service, m_family, m_websocket) = match (
+                    m_host,
+                    m_service,
+                    m_family,
+                    m_websocket,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_host),
+                        ::std::option::Option::Some(m_service),
+                        ::std::option::Option::Some(m_family),
+                        ::std::option::Option::Some(m_websocket),
+                    ) => (m_host, m_service, m_family, m_websocket),
+                    (m_host, m_service, m_family, m_websocket) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_host.is_some(), "host"),
+                                    (m_service.is_some(), "service"),
+                                    (m_family.is_some(), "family"),
+                                    (m_websocket.is_some(), "websocket"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VncBasicInfo {
-                    host: ::qmp_types::de::required(m_host, "host")?,
-                    service: ::qmp_types::de::required(m_service, "service")?,
-                    family: ::qmp_types::de::required(m_family, "family")?,
-                    websocket: ::qmp_types::de::required(m_websocket, "websocket")?,
+                    host: m_host,
+                    service: m_service,
+                    family: m_family,
+                    websocket: m_websocket,
                     unknown_members,
                 })
             }
@@ -1618,11 +1773,36 @@ impl<'de> ::serde::Deserialize<'de> for VncServerInfo {
                         }
                     }?;
                 }
+                let (m_host, m_service, m_family, m_websocket) = match (
+                    m_host,
+                    m_service,
+                    m_family,
+                    m_websocket,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_host),
+                        ::std::option::Option::Some(m_service),
+                        ::std::option::Option::Some(m_family),
+                        ::std::option::Option::Some(m_websocket),
+                    ) => (m_host, m_service, m_family, m_websocket),
+                    (m_host, m_service, m_family, m_websocket) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_host.is_some(), "host"),
+                                    (m_service.is_some(), "service"),
+                                    (m_family.is_some(), "family"),
+                                    (m_websocket.is_some(), "websocket"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VncServerInfo {
-                    host: ::qmp_types::de::required(m_host, "host")?,
-                    service: ::qmp_types::de::required(m_service, "service")?,
-                    family: ::qmp_types::de::required(m_family, "family")?,
-                    websocket: ::qmp_types::de::required(m_websocket, "websocket")?,
+                    host: m_host,
+                    service: m_service,
+                    family: m_family,
+                    websocket: m_websocket,
                     auth: m_auth,
                     unknown_members,
                 })
@@ -1750,11 +1930,36 @@ impl<'de> ::serde::Deserialize<'de> for VncClientInfo {
                         }
                     }?;
                 }
+                let (m_host, m_service, m_family, m_websocket) = match (
+                    m_host,
+                    m_service,
+                    m_family,
+                    m_websocket,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_host),
+                        ::std::option::Option::Some(m_service),
+                        ::std::option::Option::Some(m_family),
+                        ::std::option::Option::Some(m_websocket),
+                    ) => (m_host, m_service, m_family, m_websocket),
+                    (m_host, m_service, m_family, m_websocket) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_host.is_some(), "host"),
+                                    (m_service.is_some(), "service"),
+                                    (m_family.is_some(), "family"),
+                                    (m_websocket.is_some(), "websocket"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VncClientInfo {
-                    host: ::qmp_types::de::required(m_host, "host")?,
-                    service: ::qmp_types::de::required(m_service, "service")?,
-                    family: ::qmp_types::de::required(m_family, "family")?,
-                    websocket: ::qmp_types::de::required(m_websocket, "websocket")?,
+                    host: m_host,
+                    service: m_service,
+                    family: m_family,
+                    websocket: m_websocket,
                     x509_dname: m_x509_dname,
                     sasl_username: m_sasl_username,
                     unknown_members,
@@ -1897,8 +2102,16 @@ impl<'de> ::serde::Deserialize<'de> for VncInfo {
                         }
                     }?;
                 }
+                let (m_enabled,) = match (m_enabled,) {
+                    (::std::option::Option::Some(m_enabled),) => (m_enabled,),
+                    (m_enabled,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_enabled.is_some(), "enabled")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VncInfo {
-                    enabled: ::qmp_types::de::required(m_enabled, "enabled")?,
+                    enabled: m_enabled,
                     host: m_host,
                     family: m_family,
                     service: m_service,
@@ -2304,12 +2517,40 @@ impl<'de> ::serde::Deserialize<'de> for VncServerInfo2 {
                         }
                     }?;
                 }
+                let (m_host, m_service, m_family, m_websocket, m_auth) = match (
+                    m_host,
+                    m_service,
+                    m_family,
+                    m_websocket,
+                    m_auth,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_host),
+                        ::std::option::Option::Some(m_service),
+                        ::std::option::Option::Some(m_family),
+                        ::std::option::Option::Some(m_websocket),
+                        ::std::option::Option::Some(m_auth),
+                    ) => (m_host, m_service, m_family, m_websocket, m_auth),
+                    (m_host, m_service, m_family, m_websocket, m_auth) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_host.is_some(), "host"),
+                                    (m_service.is_some(), "service"),
+                                    (m_family.is_some(), "family"),
+                                    (m_websocket.is_some(), "websocket"),
+                                    (m_auth.is_some(), "auth"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VncServerInfo2 {
-                    host: ::qmp_types::de::required(m_host, "host")?,
-                    service: ::qmp_types::de::required(m_service, "service")?,
-                    family: ::qmp_types::de::required(m_family, "family")?,
-                    websocket: ::qmp_types::de::required(m_websocket, "websocket")?,
-                    auth: ::qmp_types::de::required(m_auth, "auth")?,
+                    host: m_host,
+                    service: m_service,
+                    family: m_family,
+                    websocket: m_websocket,
+                    auth: m_auth,
                     vencrypt: m_vencrypt,
                     unknown_members,
                 })
@@ -2439,11 +2680,36 @@ impl<'de> ::serde::Deserialize<'de> for VncInfo2 {
                         }
                     }?;
                 }
+                let (m_id, m_server, m_clients, m_auth) = match (
+                    m_id,
+                    m_server,
+                    m_clients,
+                    m_auth,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_id),
+                        ::std::option::Option::Some(m_server),
+                        ::std::option::Option::Some(m_clients),
+                        ::std::option::Option::Some(m_auth),
+                    ) => (m_id, m_server, m_clients, m_auth),
+                    (m_id, m_server, m_clients, m_auth) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_id.is_some(), "id"),
+                                    (m_server.is_some(), "server"),
+                                    (m_clients.is_some(), "clients"),
+                                    (m_auth.is_some(), "auth"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VncInfo2 {
-                    id: ::qmp_types::de::required(m_id, "id")?,
-                    server: ::qmp_types::de::required(m_server, "server")?,
-                    clients: ::qmp_types::de::required(m_clients, "clients")?,
-                    auth: ::qmp_types::de::required(m_auth, "auth")?,
+                    id: m_id,
+                    server: m_server,
+                    clients: m_clients,
+                    auth: m_auth,
                     vencrypt: m_vencrypt,
                     display: m_display,
                     unknown_members,
@@ -2551,11 +2817,36 @@ impl<'de> ::serde::Deserialize<'de> for MouseInfo {
                         }
                     }?;
                 }
+                let (m_name, m_index, m_current, m_absolute) = match (
+                    m_name,
+                    m_index,
+                    m_current,
+                    m_absolute,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_index),
+                        ::std::option::Option::Some(m_current),
+                        ::std::option::Option::Some(m_absolute),
+                    ) => (m_name, m_index, m_current, m_absolute),
+                    (m_name, m_index, m_current, m_absolute) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_index.is_some(), "index"),
+                                    (m_current.is_some(), "current"),
+                                    (m_absolute.is_some(), "absolute"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(MouseInfo {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    index: ::qmp_types::de::required(m_index, "index")?,
-                    current: ::qmp_types::de::required(m_current, "current")?,
-                    absolute: ::qmp_types::de::required(m_absolute, "absolute")?,
+                    name: m_name,
+                    index: m_index,
+                    current: m_current,
+                    absolute: m_absolute,
                     unknown_members,
                 })
             }
@@ -3645,8 +3936,16 @@ impl<'de> ::serde::Deserialize<'de> for IntWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(IntWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -3728,8 +4027,16 @@ impl<'de> ::serde::Deserialize<'de> for QKeyCodeWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(QKeyCodeWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -4295,9 +4602,22 @@ impl<'de> ::serde::Deserialize<'de> for InputKeyEvent {
                         }
                     }?;
                 }
+                let (m_key, m_down) = match (m_key, m_down) {
+                    (
+                        ::std::option::Option::Some(m_key),
+                        ::std::option::Option::Some(m_down),
+                    ) => (m_key, m_down),
+                    (m_key, m_down) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_key.is_some(), "key"), (m_down.is_some(), "down")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(InputKeyEvent {
-                    key: ::qmp_types::de::required(m_key, "key")?,
-                    down: ::qmp_types::de::required(m_down, "down")?,
+                    key: m_key,
+                    down: m_down,
                     unknown_members,
                 })
             }
@@ -4385,9 +4705,25 @@ impl<'de> ::serde::Deserialize<'de> for InputBtnEvent {
                         }
                     }?;
                 }
+                let (m_button, m_down) = match (m_button, m_down) {
+                    (
+                        ::std::option::Option::Some(m_button),
+                        ::std::option::Option::Some(m_down),
+                    ) => (m_button, m_down),
+                    (m_button, m_down) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_button.is_some(), "button"),
+                                    (m_down.is_some(), "down"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(InputBtnEvent {
-                    button: ::qmp_types::de::required(m_button, "button")?,
-                    down: ::qmp_types::de::required(m_down, "down")?,
+                    button: m_button,
+                    down: m_down,
                     unknown_members,
                 })
             }
@@ -4476,9 +4812,22 @@ impl<'de> ::serde::Deserialize<'de> for InputMoveEvent {
                         }
                     }?;
                 }
+                let (m_axis, m_value) = match (m_axis, m_value) {
+                    (
+                        ::std::option::Option::Some(m_axis),
+                        ::std::option::Option::Some(m_value),
+                    ) => (m_axis, m_value),
+                    (m_axis, m_value) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_axis.is_some(), "axis"), (m_value.is_some(), "value")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(InputMoveEvent {
-                    axis: ::qmp_types::de::required(m_axis, "axis")?,
-                    value: ::qmp_types::de::required(m_value, "value")?,
+                    axis: m_axis,
+                    value: m_value,
                     unknown_members,
                 })
             }
@@ -4593,15 +4942,40 @@ impl<'de> ::serde::Deserialize<'de> for InputMultiTouchEvent {
                         }
                     }?;
                 }
+                let (m_type, m_slot, m_tracking_id, m_axis, m_value) = match (
+                    m_type,
+                    m_slot,
+                    m_tracking_id,
+                    m_axis,
+                    m_value,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_type),
+                        ::std::option::Option::Some(m_slot),
+                        ::std::option::Option::Some(m_tracking_id),
+                        ::std::option::Option::Some(m_axis),
+                        ::std::option::Option::Some(m_value),
+                    ) => (m_type, m_slot, m_tracking_id, m_axis, m_value),
+                    (m_type, m_slot, m_tracking_id, m_axis, m_value) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_type.is_some(), "type"),
+                                    (m_slot.is_some(), "slot"),
+                                    (m_tracking_id.is_some(), "tracking-id"),
+                                    (m_axis.is_some(), "axis"),
+                                    (m_value.is_some(), "value"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(InputMultiTouchEvent {
-                    r#type: ::qmp_types::de::required(m_type, "type")?,
-                    slot: ::qmp_types::de::required(m_slot, "slot")?,
-                    tracking_id: ::qmp_types::de::required(
-                        m_tracking_id,
-                        "tracking-id",
-                    )?,
-                    axis: ::qmp_types::de::required(m_axis, "axis")?,
-                    value: ::qmp_types::de::required(m_value, "value")?,
+                    r#type: m_type,
+                    slot: m_slot,
+                    tracking_id: m_tracking_id,
+                    axis: m_axis,
+                    value: m_value,
                     unknown_members,
                 })
             }
@@ -4800,8 +5174,16 @@ impl<'de> ::serde::Deserialize<'de> for InputKeyEventWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(InputKeyEventWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -4883,8 +5265,16 @@ impl<'de> ::serde::Deserialize<'de> for InputBtnEventWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(InputBtnEventWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -4966,8 +5356,16 @@ impl<'de> ::serde::Deserialize<'de> for InputMoveEventWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(InputMoveEventWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -5049,8 +5447,16 @@ impl<'de> ::serde::Deserialize<'de> for InputMultiTouchEventWrapper {
                         }
                     }?;
                 }
+                let (m_data,) = match (m_data,) {
+                    (::std::option::Option::Some(m_data),) => (m_data,),
+                    (m_data,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_data.is_some(), "data")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(InputMultiTouchEventWrapper {
-                    data: ::qmp_types::de::required(m_data, "data")?,
+                    data: m_data,
                     unknown_members,
                 })
             }
@@ -7257,8 +7663,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_filename,) = match (m_filename,) {
+                        (::std::option::Option::Some(m_filename),) => (m_filename,),
+                        (m_filename,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_filename.is_some(), "filename")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(Screendump {
-                        filename: ::qmp_types::de::required(m_filename, "filename")?,
+                        filename: m_filename,
                         device: m_device,
                         head: m_head,
                         format: m_format,
@@ -7526,8 +7942,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_password,) = match (m_password,) {
+                        (::std::option::Option::Some(m_password),) => (m_password,),
+                        (m_password,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_password.is_some(), "password")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(ChangeVncPassword {
-                        password: ::qmp_types::de::required(m_password, "password")?,
+                        password: m_password,
                         unknown_members,
                     })
                 }
@@ -7704,8 +8130,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_keys,) = match (m_keys,) {
+                        (::std::option::Option::Some(m_keys),) => (m_keys,),
+                        (m_keys,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_keys.is_some(), "keys")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(SendKey {
-                        keys: ::qmp_types::de::required(m_keys, "keys")?,
+                        keys: m_keys,
                         hold_time: m_hold_time,
                         unknown_members,
                     })
@@ -7873,10 +8307,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_events,) = match (m_events,) {
+                        (::std::option::Option::Some(m_events),) => (m_events,),
+                        (m_events,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_events.is_some(), "events")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(InputSendEvent {
                         device: m_device,
                         head: m_head,
-                        events: ::qmp_types::de::required(m_events, "events")?,
+                        events: m_events,
                         unknown_members,
                     })
                 }
@@ -8145,9 +8587,25 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_protocol, m_hostname) = match (m_protocol, m_hostname) {
+                        (
+                            ::std::option::Option::Some(m_protocol),
+                            ::std::option::Option::Some(m_hostname),
+                        ) => (m_protocol, m_hostname),
+                        (m_protocol, m_hostname) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_protocol.is_some(), "protocol"),
+                                        (m_hostname.is_some(), "hostname"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(ClientMigrateInfo {
-                        protocol: ::qmp_types::de::required(m_protocol, "protocol")?,
-                        hostname: ::qmp_types::de::required(m_hostname, "hostname")?,
+                        protocol: m_protocol,
+                        hostname: m_hostname,
                         port: m_port,
                         tls_port: m_tls_port,
                         cert_subject: m_cert_subject,
@@ -8275,9 +8733,25 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_server, m_client) = match (m_server, m_client) {
+                        (
+                            ::std::option::Option::Some(m_server),
+                            ::std::option::Option::Some(m_client),
+                        ) => (m_server, m_client),
+                        (m_server, m_client) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_server.is_some(), "server"),
+                                        (m_client.is_some(), "client"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(SpiceConnected {
-                        server: ::qmp_types::de::required(m_server, "server")?,
-                        client: ::qmp_types::de::required(m_client, "client")?,
+                        server: m_server,
+                        client: m_client,
                         unknown_members,
                     })
                 }
@@ -8398,9 +8872,25 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_server, m_client) = match (m_server, m_client) {
+                        (
+                            ::std::option::Option::Some(m_server),
+                            ::std::option::Option::Some(m_client),
+                        ) => (m_server, m_client),
+                        (m_server, m_client) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_server.is_some(), "server"),
+                                        (m_client.is_some(), "client"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(SpiceInitialized {
-                        server: ::qmp_types::de::required(m_server, "server")?,
-                        client: ::qmp_types::de::required(m_client, "client")?,
+                        server: m_server,
+                        client: m_client,
                         unknown_members,
                     })
                 }
@@ -8518,9 +9008,25 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_server, m_client) = match (m_server, m_client) {
+                        (
+                            ::std::option::Option::Some(m_server),
+                            ::std::option::Option::Some(m_client),
+                        ) => (m_server, m_client),
+                        (m_server, m_client) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_server.is_some(), "server"),
+                                        (m_client.is_some(), "client"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(SpiceDisconnected {
-                        server: ::qmp_types::de::required(m_server, "server")?,
-                        client: ::qmp_types::de::required(m_client, "client")?,
+                        server: m_server,
+                        client: m_client,
                         unknown_members,
                     })
                 }
@@ -8677,9 +9183,25 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_server, m_client) = match (m_server, m_client) {
+                        (
+                            ::std::option::Option::Some(m_server),
+                            ::std::option::Option::Some(m_client),
+                        ) => (m_server, m_client),
+                        (m_server, m_client) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_server.is_some(), "server"),
+                                        (m_client.is_some(), "client"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(VncConnected {
-                        server: ::qmp_types::de::required(m_server, "server")?,
-                        client: ::qmp_types::de::required(m_client, "client")?,
+                        server: m_server,
+                        client: m_client,
                         unknown_members,
                     })
                 }
@@ -8799,9 +9321,25 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_server, m_client) = match (m_server, m_client) {
+                        (
+                            ::std::option::Option::Some(m_server),
+                            ::std::option::Option::Some(m_client),
+                        ) => (m_server, m_client),
+                        (m_server, m_client) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_server.is_some(), "server"),
+                                        (m_client.is_some(), "client"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(VncInitialized {
-                        server: ::qmp_types::de::required(m_server, "server")?,
-                        client: ::qmp_types::de::required(m_client, "client")?,
+                        server: m_server,
+                        client: m_client,
                         unknown_members,
                     })
                 }
@@ -8920,9 +9458,25 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_server, m_client) = match (m_server, m_client) {
+                        (
+                            ::std::option::Option::Some(m_server),
+                            ::std::option::Option::Some(m_client),
+                        ) => (m_server, m_client),
+                        (m_server, m_client) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_server.is_some(), "server"),
+                                        (m_client.is_some(), "client"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(VncDisconnected {
-                        server: ::qmp_types::de::required(m_server, "server")?,
-                        client: ::qmp_types::de::required(m_client, "client")?,
+                        server: m_server,
+                        client: m_client,
                         unknown_members,
                     })
                 }

@@ -254,13 +254,32 @@ pub mod event {
                             }
                         }?;
                     }
+                    let (m_device_id, m_qom_path, m_device_state) = match (
+                        m_device_id,
+                        m_qom_path,
+                        m_device_state,
+                    ) {
+                        (
+                            ::std::option::Option::Some(m_device_id),
+                            ::std::option::Option::Some(m_qom_path),
+                            ::std::option::Option::Some(m_device_state),
+                        ) => (m_device_id, m_qom_path, m_device_state),
+                        (m_device_id, m_qom_path, m_device_state) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[
+                                        (m_device_id.is_some(), "device-id"),
+                                        (m_qom_path.is_some(), "qom-path"),
+                                        (m_device_state.is_some(), "device-state"),
+                                    ],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(VfioMigration {
-                        device_id: ::qmp_types::de::required(m_device_id, "device-id")?,
-                        qom_path: ::qmp_types::de::required(m_qom_path, "qom-path")?,
-                        device_state: ::qmp_types::de::required(
-                            m_device_state,
-                            "device-state",
-                        )?,
+                        device_id: m_device_id,
+                        qom_path: m_qom_path,
+                        device_state: m_device_state,
                         unknown_members,
                     })
                 }

@@ -80,9 +80,22 @@ impl<'de> ::serde::Deserialize<'de> for VirtioInfo {
                         }
                     }?;
                 }
+                let (m_path, m_name) = match (m_path, m_name) {
+                    (
+                        ::std::option::Option::Some(m_path),
+                        ::std::option::Option::Some(m_name),
+                    ) => (m_path, m_name),
+                    (m_path, m_name) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_path.is_some(), "path"), (m_name.is_some(), "name")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VirtioInfo {
-                    path: ::qmp_types::de::required(m_path, "path")?,
-                    name: ::qmp_types::de::required(m_name, "name")?,
+                    path: m_path,
+                    name: m_name,
                     unknown_members,
                 })
             }
@@ -267,40 +280,109 @@ impl<'de> ::serde::Deserialize<'de> for VhostStatus {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(VhostStatus {
-                    n_mem_sections: ::qmp_types::de::required(
+                let (
+                    m_n_mem_sections,
+                    m_n_tmp_sections,
+                    m_nvqs,
+                    m_vq_index,
+                    m_features,
+                    m_acked_features,
+                    m_backend_features,
+                    m_protocol_features,
+                    m_max_queues,
+                    m_backend_cap,
+                    m_log_enabled,
+                    m_log_size,
+                ) = match (
+                    m_n_mem_sections,
+                    m_n_tmp_sections,
+                    m_nvqs,
+                    m_vq_index,
+                    m_features,
+                    m_acked_features,
+                    m_backend_features,
+                    m_protocol_features,
+                    m_max_queues,
+                    m_backend_cap,
+                    m_log_enabled,
+                    m_log_size,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_n_mem_sections),
+                        ::std::option::Option::Some(m_n_tmp_sections),
+                        ::std::option::Option::Some(m_nvqs),
+                        ::std::option::Option::Some(m_vq_index),
+                        ::std::option::Option::Some(m_features),
+                        ::std::option::Option::Some(m_acked_features),
+                        ::std::option::Option::Some(m_backend_features),
+                        ::std::option::Option::Some(m_protocol_features),
+                        ::std::option::Option::Some(m_max_queues),
+                        ::std::option::Option::Some(m_backend_cap),
+                        ::std::option::Option::Some(m_log_enabled),
+                        ::std::option::Option::Some(m_log_size),
+                    ) => {
+                        (
+                            m_n_mem_sections,
+                            m_n_tmp_sections,
+                            m_nvqs,
+                            m_vq_index,
+                            m_features,
+                            m_acked_features,
+                            m_backend_features,
+                            m_protocol_features,
+                            m_max_queues,
+                            m_backend_cap,
+                            m_log_enabled,
+                            m_log_size,
+                        )
+                    }
+                    (
                         m_n_mem_sections,
-                        "n-mem-sections",
-                    )?,
-                    n_tmp_sections: ::qmp_types::de::required(
                         m_n_tmp_sections,
-                        "n-tmp-sections",
-                    )?,
-                    nvqs: ::qmp_types::de::required(m_nvqs, "nvqs")?,
-                    vq_index: ::qmp_types::de::required(m_vq_index, "vq-index")?,
-                    features: ::qmp_types::de::required(m_features, "features")?,
-                    acked_features: ::qmp_types::de::required(
+                        m_nvqs,
+                        m_vq_index,
+                        m_features,
                         m_acked_features,
-                        "acked-features",
-                    )?,
-                    backend_features: ::qmp_types::de::required(
                         m_backend_features,
-                        "backend-features",
-                    )?,
-                    protocol_features: ::qmp_types::de::required(
                         m_protocol_features,
-                        "protocol-features",
-                    )?,
-                    max_queues: ::qmp_types::de::required(m_max_queues, "max-queues")?,
-                    backend_cap: ::qmp_types::de::required(
+                        m_max_queues,
                         m_backend_cap,
-                        "backend-cap",
-                    )?,
-                    log_enabled: ::qmp_types::de::required(
                         m_log_enabled,
-                        "log-enabled",
-                    )?,
-                    log_size: ::qmp_types::de::required(m_log_size, "log-size")?,
+                        m_log_size,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_n_mem_sections.is_some(), "n-mem-sections"),
+                                    (m_n_tmp_sections.is_some(), "n-tmp-sections"),
+                                    (m_nvqs.is_some(), "nvqs"),
+                                    (m_vq_index.is_some(), "vq-index"),
+                                    (m_features.is_some(), "features"),
+                                    (m_acked_features.is_some(), "acked-features"),
+                                    (m_backend_features.is_some(), "backend-features"),
+                                    (m_protocol_features.is_some(), "protocol-features"),
+                                    (m_max_queues.is_some(), "max-queues"),
+                                    (m_backend_cap.is_some(), "backend-cap"),
+                                    (m_log_enabled.is_some(), "log-enabled"),
+                                    (m_log_size.is_some(), "log-size"),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(VhostStatus {
+                    n_mem_sections: m_n_mem_sections,
+                    n_tmp_sections: m_n_tmp_sections,
+                    nvqs: m_nvqs,
+                    vq_index: m_vq_index,
+                    features: m_features,
+                    acked_features: m_acked_features,
+                    backend_features: m_backend_features,
+                    protocol_features: m_protocol_features,
+                    max_queues: m_max_queues,
+                    backend_cap: m_backend_cap,
+                    log_enabled: m_log_enabled,
+                    log_size: m_log_size,
                     unknown_members,
                 })
             }
@@ -558,54 +640,168 @@ impl<'de> ::serde::Deserialize<'de> for VirtioStatus {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(VirtioStatus {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    device_id: ::qmp_types::de::required(m_device_id, "device-id")?,
-                    vhost_started: ::qmp_types::de::required(
+                let (
+                    m_name,
+                    m_device_id,
+                    m_vhost_started,
+                    m_device_endian,
+                    m_guest_features,
+                    m_host_features,
+                    m_backend_features,
+                    m_num_vqs,
+                    m_status,
+                    m_isr,
+                    m_queue_sel,
+                    m_vm_running,
+                    m_broken,
+                    m_disabled,
+                    m_use_started,
+                    m_started,
+                    m_start_on_kick,
+                    m_disable_legacy_check,
+                    m_bus_name,
+                    m_use_guest_notifier_mask,
+                ) = match (
+                    m_name,
+                    m_device_id,
+                    m_vhost_started,
+                    m_device_endian,
+                    m_guest_features,
+                    m_host_features,
+                    m_backend_features,
+                    m_num_vqs,
+                    m_status,
+                    m_isr,
+                    m_queue_sel,
+                    m_vm_running,
+                    m_broken,
+                    m_disabled,
+                    m_use_started,
+                    m_started,
+                    m_start_on_kick,
+                    m_disable_legacy_check,
+                    m_bus_name,
+                    m_use_guest_notifier_mask,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_device_id),
+                        ::std::option::Option::Some(m_vhost_started),
+                        ::std::option::Option::Some(m_device_endian),
+                        ::std::option::Option::Some(m_guest_features),
+                        ::std::option::Option::Some(m_host_features),
+                        ::std::option::Option::Some(m_backend_features),
+                        ::std::option::Option::Some(m_num_vqs),
+                        ::std::option::Option::Some(m_status),
+                        ::std::option::Option::Some(m_isr),
+                        ::std::option::Option::Some(m_queue_sel),
+                        ::std::option::Option::Some(m_vm_running),
+                        ::std::option::Option::Some(m_broken),
+                        ::std::option::Option::Some(m_disabled),
+                        ::std::option::Option::Some(m_use_started),
+                        ::std::option::Option::Some(m_started),
+                        ::std::option::Option::Some(m_start_on_kick),
+                        ::std::option::Option::Some(m_disable_legacy_check),
+                        ::std::option::Option::Some(m_bus_name),
+                        ::std::option::Option::Some(m_use_guest_notifier_mask),
+                    ) => {
+                        (
+                            m_name,
+                            m_device_id,
+                            m_vhost_started,
+                            m_device_endian,
+                            m_guest_features,
+                            m_host_features,
+                            m_backend_features,
+                            m_num_vqs,
+                            m_status,
+                            m_isr,
+                            m_queue_sel,
+                            m_vm_running,
+                            m_broken,
+                            m_disabled,
+                            m_use_started,
+                            m_started,
+                            m_start_on_kick,
+                            m_disable_legacy_check,
+                            m_bus_name,
+                            m_use_guest_notifier_mask,
+                        )
+                    }
+                    (
+                        m_name,
+                        m_device_id,
                         m_vhost_started,
-                        "vhost-started",
-                    )?,
-                    device_endian: ::qmp_types::de::required(
                         m_device_endian,
-                        "device-endian",
-                    )?,
-                    guest_features: ::qmp_types::de::required(
                         m_guest_features,
-                        "guest-features",
-                    )?,
-                    host_features: ::qmp_types::de::required(
                         m_host_features,
-                        "host-features",
-                    )?,
-                    backend_features: ::qmp_types::de::required(
                         m_backend_features,
-                        "backend-features",
-                    )?,
-                    num_vqs: ::qmp_types::de::required(m_num_vqs, "num-vqs")?,
-                    status: ::qmp_types::de::required(m_status, "status")?,
-                    isr: ::qmp_types::de::required(m_isr, "isr")?,
-                    queue_sel: ::qmp_types::de::required(m_queue_sel, "queue-sel")?,
-                    vm_running: ::qmp_types::de::required(m_vm_running, "vm-running")?,
-                    broken: ::qmp_types::de::required(m_broken, "broken")?,
-                    disabled: ::qmp_types::de::required(m_disabled, "disabled")?,
-                    use_started: ::qmp_types::de::required(
+                        m_num_vqs,
+                        m_status,
+                        m_isr,
+                        m_queue_sel,
+                        m_vm_running,
+                        m_broken,
+                        m_disabled,
                         m_use_started,
-                        "use-started",
-                    )?,
-                    started: ::qmp_types::de::required(m_started, "started")?,
-                    start_on_kick: ::qmp_types::de::required(
+                        m_started,
                         m_start_on_kick,
-                        "start-on-kick",
-                    )?,
-                    disable_legacy_check: ::qmp_types::de::required(
                         m_disable_legacy_check,
-                        "disable-legacy-check",
-                    )?,
-                    bus_name: ::qmp_types::de::required(m_bus_name, "bus-name")?,
-                    use_guest_notifier_mask: ::qmp_types::de::required(
+                        m_bus_name,
                         m_use_guest_notifier_mask,
-                        "use-guest-notifier-mask",
-                    )?,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_device_id.is_some(), "device-id"),
+                                    (m_vhost_started.is_some(), "vhost-started"),
+                                    (m_device_endian.is_some(), "device-endian"),
+                                    (m_guest_features.is_some(), "guest-features"),
+                                    (m_host_features.is_some(), "host-features"),
+                                    (m_backend_features.is_some(), "backend-features"),
+                                    (m_num_vqs.is_some(), "num-vqs"),
+                                    (m_status.is_some(), "status"),
+                                    (m_isr.is_some(), "isr"),
+                                    (m_queue_sel.is_some(), "queue-sel"),
+                                    (m_vm_running.is_some(), "vm-running"),
+                                    (m_broken.is_some(), "broken"),
+                                    (m_disabled.is_some(), "disabled"),
+                                    (m_use_started.is_some(), "use-started"),
+                                    (m_started.is_some(), "started"),
+                                    (m_start_on_kick.is_some(), "start-on-kick"),
+                                    (m_disable_legacy_check.is_some(), "disable-legacy-check"),
+                                    (m_bus_name.is_some(), "bus-name"),
+                                    (
+                                        m_use_guest_notifier_mask.is_some(),
+                                        "use-guest-notifier-mask",
+                                    ),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(VirtioStatus {
+                    name: m_name,
+                    device_id: m_device_id,
+                    vhost_started: m_vhost_started,
+                    device_endian: m_device_endian,
+                    guest_features: m_guest_features,
+                    host_features: m_host_features,
+                    backend_features: m_backend_features,
+                    num_vqs: m_num_vqs,
+                    status: m_status,
+                    isr: m_isr,
+                    queue_sel: m_queue_sel,
+                    vm_running: m_vm_running,
+                    broken: m_broken,
+                    disabled: m_disabled,
+                    use_started: m_use_started,
+                    started: m_started,
+                    start_on_kick: m_start_on_kick,
+                    disable_legacy_check: m_disable_legacy_check,
+                    bus_name: m_bus_name,
+                    use_guest_notifier_mask: m_use_guest_notifier_mask,
                     vhost_dev: m_vhost_dev,
                     unknown_members,
                 })
@@ -701,8 +897,18 @@ impl<'de> ::serde::Deserialize<'de> for VirtioDeviceStatus {
                         }
                     }?;
                 }
+                let (m_statuses,) = match (m_statuses,) {
+                    (::std::option::Option::Some(m_statuses),) => (m_statuses,),
+                    (m_statuses,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_statuses.is_some(), "statuses")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VirtioDeviceStatus {
-                    statuses: ::qmp_types::de::required(m_statuses, "statuses")?,
+                    statuses: m_statuses,
                     unknown_statuses: m_unknown_statuses,
                     unknown_members,
                 })
@@ -798,8 +1004,18 @@ impl<'de> ::serde::Deserialize<'de> for VhostDeviceProtocols {
                         }
                     }?;
                 }
+                let (m_protocols,) = match (m_protocols,) {
+                    (::std::option::Option::Some(m_protocols),) => (m_protocols,),
+                    (m_protocols,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_protocols.is_some(), "protocols")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VhostDeviceProtocols {
-                    protocols: ::qmp_types::de::required(m_protocols, "protocols")?,
+                    protocols: m_protocols,
                     unknown_protocols: m_unknown_protocols,
                     unknown_members,
                 })
@@ -907,8 +1123,18 @@ impl<'de> ::serde::Deserialize<'de> for VirtioDeviceFeatures {
                         }
                     }?;
                 }
+                let (m_transports,) = match (m_transports,) {
+                    (::std::option::Option::Some(m_transports),) => (m_transports,),
+                    (m_transports,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_transports.is_some(), "transports")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VirtioDeviceFeatures {
-                    transports: ::qmp_types::de::required(m_transports, "transports")?,
+                    transports: m_transports,
                     dev_features: m_dev_features,
                     unknown_dev_features: m_unknown_dev_features,
                     unknown_members,
@@ -1106,39 +1332,111 @@ impl<'de> ::serde::Deserialize<'de> for VirtQueueStatus {
                         }
                     }?;
                 }
-                ::std::result::Result::Ok(VirtQueueStatus {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    queue_index: ::qmp_types::de::required(
+                let (
+                    m_name,
+                    m_queue_index,
+                    m_inuse,
+                    m_vring_num,
+                    m_vring_num_default,
+                    m_vring_align,
+                    m_vring_desc,
+                    m_vring_avail,
+                    m_vring_used,
+                    m_used_idx,
+                    m_signalled_used,
+                    m_signalled_used_valid,
+                ) = match (
+                    m_name,
+                    m_queue_index,
+                    m_inuse,
+                    m_vring_num,
+                    m_vring_num_default,
+                    m_vring_align,
+                    m_vring_desc,
+                    m_vring_avail,
+                    m_vring_used,
+                    m_used_idx,
+                    m_signalled_used,
+                    m_signalled_used_valid,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_queue_index),
+                        ::std::option::Option::Some(m_inuse),
+                        ::std::option::Option::Some(m_vring_num),
+                        ::std::option::Option::Some(m_vring_num_default),
+                        ::std::option::Option::Some(m_vring_align),
+                        ::std::option::Option::Some(m_vring_desc),
+                        ::std::option::Option::Some(m_vring_avail),
+                        ::std::option::Option::Some(m_vring_used),
+                        ::std::option::Option::Some(m_used_idx),
+                        ::std::option::Option::Some(m_signalled_used),
+                        ::std::option::Option::Some(m_signalled_used_valid),
+                    ) => {
+                        (
+                            m_name,
+                            m_queue_index,
+                            m_inuse,
+                            m_vring_num,
+                            m_vring_num_default,
+                            m_vring_align,
+                            m_vring_desc,
+                            m_vring_avail,
+                            m_vring_used,
+                            m_used_idx,
+                            m_signalled_used,
+                            m_signalled_used_valid,
+                        )
+                    }
+                    (
+                        m_name,
                         m_queue_index,
-                        "queue-index",
-                    )?,
-                    inuse: ::qmp_types::de::required(m_inuse, "inuse")?,
-                    vring_num: ::qmp_types::de::required(m_vring_num, "vring-num")?,
-                    vring_num_default: ::qmp_types::de::required(
+                        m_inuse,
+                        m_vring_num,
                         m_vring_num_default,
-                        "vring-num-default",
-                    )?,
-                    vring_align: ::qmp_types::de::required(
                         m_vring_align,
-                        "vring-align",
-                    )?,
-                    vring_desc: ::qmp_types::de::required(m_vring_desc, "vring-desc")?,
-                    vring_avail: ::qmp_types::de::required(
+                        m_vring_desc,
                         m_vring_avail,
-                        "vring-avail",
-                    )?,
-                    vring_used: ::qmp_types::de::required(m_vring_used, "vring-used")?,
+                        m_vring_used,
+                        m_used_idx,
+                        m_signalled_used,
+                        m_signalled_used_valid,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_queue_index.is_some(), "queue-index"),
+                                    (m_inuse.is_some(), "inuse"),
+                                    (m_vring_num.is_some(), "vring-num"),
+                                    (m_vring_num_default.is_some(), "vring-num-default"),
+                                    (m_vring_align.is_some(), "vring-align"),
+                                    (m_vring_desc.is_some(), "vring-desc"),
+                                    (m_vring_avail.is_some(), "vring-avail"),
+                                    (m_vring_used.is_some(), "vring-used"),
+                                    (m_used_idx.is_some(), "used-idx"),
+                                    (m_signalled_used.is_some(), "signalled-used"),
+                                    (m_signalled_used_valid.is_some(), "signalled-used-valid"),
+                                ],
+                            ),
+                        );
+                    }
+                };
+                ::std::result::Result::Ok(VirtQueueStatus {
+                    name: m_name,
+                    queue_index: m_queue_index,
+                    inuse: m_inuse,
+                    vring_num: m_vring_num,
+                    vring_num_default: m_vring_num_default,
+                    vring_align: m_vring_align,
+                    vring_desc: m_vring_desc,
+                    vring_avail: m_vring_avail,
+                    vring_used: m_vring_used,
                     last_avail_idx: m_last_avail_idx,
                     shadow_avail_idx: m_shadow_avail_idx,
-                    used_idx: ::qmp_types::de::required(m_used_idx, "used-idx")?,
-                    signalled_used: ::qmp_types::de::required(
-                        m_signalled_used,
-                        "signalled-used",
-                    )?,
-                    signalled_used_valid: ::qmp_types::de::required(
-                        m_signalled_used_valid,
-                        "signalled-used-valid",
-                    )?,
+                    used_idx: m_used_idx,
+                    signalled_used: m_signalled_used,
+                    signalled_used_valid: m_signalled_used_valid,
                     unknown_members,
                 })
             }
@@ -1314,20 +1612,116 @@ impl<'de> ::serde::Deserialize<'de> for VirtVhostQueueStatus {
                         }
                     }?;
                 }
+                let (
+                    m_name,
+                    m_kick,
+                    m_call,
+                    m_desc,
+                    m_avail,
+                    m_used,
+                    m_num,
+                    m_desc_phys,
+                    m_desc_size,
+                    m_avail_phys,
+                    m_avail_size,
+                    m_used_phys,
+                    m_used_size,
+                ) = match (
+                    m_name,
+                    m_kick,
+                    m_call,
+                    m_desc,
+                    m_avail,
+                    m_used,
+                    m_num,
+                    m_desc_phys,
+                    m_desc_size,
+                    m_avail_phys,
+                    m_avail_size,
+                    m_used_phys,
+                    m_used_size,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_kick),
+                        ::std::option::Option::Some(m_call),
+                        ::std::option::Option::Some(m_desc),
+                        ::std::option::Option::Some(m_avail),
+                        ::std::option::Option::Some(m_used),
+                        ::std::option::Option::Some(m_num),
+                        ::std::option::Option::Some(m_desc_phys),
+                        ::std::option::Option::Some(m_desc_size),
+                        ::std::option::Option::Some(m_avail_phys),
+                        ::std::option::Option::Some(m_avail_size),
+                        ::std::option::Option::Some(m_used_phys),
+                        ::std::option::Option::Some(m_used_size),
+                    ) => {
+                        (
+                            m_name,
+                            m_kick,
+                            m_call,
+                            m_desc,
+                            m_avail,
+                            m_used,
+                            m_num,
+                            m_desc_phys,
+                            m_desc_size,
+                            m_avail_phys,
+                            m_avail_size,
+                            m_used_phys,
+                            m_used_size,
+                        )
+                    }
+                    (
+                        m_name,
+                        m_kick,
+                        m_call,
+                        m_desc,
+                        m_avail,
+                        m_used,
+                        m_num,
+                        m_desc_phys,
+                        m_desc_size,
+                        m_avail_phys,
+                        m_avail_size,
+                        m_used_phys,
+                        m_used_size,
+                    ) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_kick.is_some(), "kick"),
+                                    (m_call.is_some(), "call"),
+                                    (m_desc.is_some(), "desc"),
+                                    (m_avail.is_some(), "avail"),
+                                    (m_used.is_some(), "used"),
+                                    (m_num.is_some(), "num"),
+                                    (m_desc_phys.is_some(), "desc-phys"),
+                                    (m_desc_size.is_some(), "desc-size"),
+                                    (m_avail_phys.is_some(), "avail-phys"),
+                                    (m_avail_size.is_some(), "avail-size"),
+                                    (m_used_phys.is_some(), "used-phys"),
+                                    (m_used_size.is_some(), "used-size"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VirtVhostQueueStatus {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    kick: ::qmp_types::de::required(m_kick, "kick")?,
-                    call: ::qmp_types::de::required(m_call, "call")?,
-                    desc: ::qmp_types::de::required(m_desc, "desc")?,
-                    avail: ::qmp_types::de::required(m_avail, "avail")?,
-                    used: ::qmp_types::de::required(m_used, "used")?,
-                    num: ::qmp_types::de::required(m_num, "num")?,
-                    desc_phys: ::qmp_types::de::required(m_desc_phys, "desc-phys")?,
-                    desc_size: ::qmp_types::de::required(m_desc_size, "desc-size")?,
-                    avail_phys: ::qmp_types::de::required(m_avail_phys, "avail-phys")?,
-                    avail_size: ::qmp_types::de::required(m_avail_size, "avail-size")?,
-                    used_phys: ::qmp_types::de::required(m_used_phys, "used-phys")?,
-                    used_size: ::qmp_types::de::required(m_used_size, "used-size")?,
+                    name: m_name,
+                    kick: m_kick,
+                    call: m_call,
+                    desc: m_desc,
+                    avail: m_avail,
+                    used: m_used,
+                    num: m_num,
+                    desc_phys: m_desc_phys,
+                    desc_size: m_desc_size,
+                    avail_phys: m_avail_phys,
+                    avail_size: m_avail_size,
+                    used_phys: m_used_phys,
+                    used_size: m_used_size,
                     unknown_members,
                 })
             }
@@ -1427,10 +1821,28 @@ impl<'de> ::serde::Deserialize<'de> for VirtioRingDesc {
                         }
                     }?;
                 }
+                let (m_addr, m_len, m_flags) = match (m_addr, m_len, m_flags) {
+                    (
+                        ::std::option::Option::Some(m_addr),
+                        ::std::option::Option::Some(m_len),
+                        ::std::option::Option::Some(m_flags),
+                    ) => (m_addr, m_len, m_flags),
+                    (m_addr, m_len, m_flags) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_addr.is_some(), "addr"),
+                                    (m_len.is_some(), "len"),
+                                    (m_flags.is_some(), "flags"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VirtioRingDesc {
-                    addr: ::qmp_types::de::required(m_addr, "addr")?,
-                    len: ::qmp_types::de::required(m_len, "len")?,
-                    flags: ::qmp_types::de::required(m_flags, "flags")?,
+                    addr: m_addr,
+                    len: m_len,
+                    flags: m_flags,
                     unknown_members,
                 })
             }
@@ -1524,10 +1936,28 @@ impl<'de> ::serde::Deserialize<'de> for VirtioRingAvail {
                         }
                     }?;
                 }
+                let (m_flags, m_idx, m_ring) = match (m_flags, m_idx, m_ring) {
+                    (
+                        ::std::option::Option::Some(m_flags),
+                        ::std::option::Option::Some(m_idx),
+                        ::std::option::Option::Some(m_ring),
+                    ) => (m_flags, m_idx, m_ring),
+                    (m_flags, m_idx, m_ring) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_flags.is_some(), "flags"),
+                                    (m_idx.is_some(), "idx"),
+                                    (m_ring.is_some(), "ring"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VirtioRingAvail {
-                    flags: ::qmp_types::de::required(m_flags, "flags")?,
-                    idx: ::qmp_types::de::required(m_idx, "idx")?,
-                    ring: ::qmp_types::de::required(m_ring, "ring")?,
+                    flags: m_flags,
+                    idx: m_idx,
+                    ring: m_ring,
                     unknown_members,
                 })
             }
@@ -1615,9 +2045,22 @@ impl<'de> ::serde::Deserialize<'de> for VirtioRingUsed {
                         }
                     }?;
                 }
+                let (m_flags, m_idx) = match (m_flags, m_idx) {
+                    (
+                        ::std::option::Option::Some(m_flags),
+                        ::std::option::Option::Some(m_idx),
+                    ) => (m_flags, m_idx),
+                    (m_flags, m_idx) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_flags.is_some(), "flags"), (m_idx.is_some(), "idx")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VirtioRingUsed {
-                    flags: ::qmp_types::de::required(m_flags, "flags")?,
-                    idx: ::qmp_types::de::required(m_idx, "idx")?,
+                    flags: m_flags,
+                    idx: m_idx,
                     unknown_members,
                 })
             }
@@ -1732,12 +2175,40 @@ impl<'de> ::serde::Deserialize<'de> for VirtioQueueElement {
                         }
                     }?;
                 }
+                let (m_name, m_index, m_descs, m_avail, m_used) = match (
+                    m_name,
+                    m_index,
+                    m_descs,
+                    m_avail,
+                    m_used,
+                ) {
+                    (
+                        ::std::option::Option::Some(m_name),
+                        ::std::option::Option::Some(m_index),
+                        ::std::option::Option::Some(m_descs),
+                        ::std::option::Option::Some(m_avail),
+                        ::std::option::Option::Some(m_used),
+                    ) => (m_name, m_index, m_descs, m_avail, m_used),
+                    (m_name, m_index, m_descs, m_avail, m_used) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (m_name.is_some(), "name"),
+                                    (m_index.is_some(), "index"),
+                                    (m_descs.is_some(), "descs"),
+                                    (m_avail.is_some(), "avail"),
+                                    (m_used.is_some(), "used"),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(VirtioQueueElement {
-                    name: ::qmp_types::de::required(m_name, "name")?,
-                    index: ::qmp_types::de::required(m_index, "index")?,
-                    descs: ::qmp_types::de::required(m_descs, "descs")?,
-                    avail: ::qmp_types::de::required(m_avail, "avail")?,
-                    used: ::qmp_types::de::required(m_used, "used")?,
+                    name: m_name,
+                    index: m_index,
+                    descs: m_descs,
+                    avail: m_avail,
+                    used: m_used,
                     unknown_members,
                 })
             }
@@ -1829,8 +2300,18 @@ impl<'de> ::serde::Deserialize<'de> for IOThreadVirtQueueMapping {
                         }
                     }?;
                 }
+                let (m_iothread,) = match (m_iothread,) {
+                    (::std::option::Option::Some(m_iothread),) => (m_iothread,),
+                    (m_iothread,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_iothread.is_some(), "iothread")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(IOThreadVirtQueueMapping {
-                    iothread: ::qmp_types::de::required(m_iothread, "iothread")?,
+                    iothread: m_iothread,
                     vqs: m_vqs,
                     unknown_members,
                 })
@@ -1923,11 +2404,27 @@ impl<'de> ::serde::Deserialize<'de> for DummyVirtioForceArrays {
                         }
                     }?;
                 }
+                let (m_unused_iothread_vq_mapping,) = match (
+                    m_unused_iothread_vq_mapping,
+                ) {
+                    (::std::option::Option::Some(m_unused_iothread_vq_mapping),) => {
+                        (m_unused_iothread_vq_mapping,)
+                    }
+                    (m_unused_iothread_vq_mapping,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[
+                                    (
+                                        m_unused_iothread_vq_mapping.is_some(),
+                                        "unused-iothread-vq-mapping",
+                                    ),
+                                ],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(DummyVirtioForceArrays {
-                    unused_iothread_vq_mapping: ::qmp_types::de::required(
-                        m_unused_iothread_vq_mapping,
-                        "unused-iothread-vq-mapping",
-                    )?,
+                    unused_iothread_vq_mapping: m_unused_iothread_vq_mapping,
                     unknown_members,
                 })
             }
@@ -2547,8 +3044,16 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_path,) = match (m_path,) {
+                        (::std::option::Option::Some(m_path),) => (m_path,),
+                        (m_path,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(&[(m_path.is_some(), "path")]),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(XQueryVirtioStatus {
-                        path: ::qmp_types::de::required(m_path, "path")?,
+                        path: m_path,
                         unknown_members,
                     })
                 }
@@ -2718,9 +3223,22 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_path, m_queue) = match (m_path, m_queue) {
+                        (
+                            ::std::option::Option::Some(m_path),
+                            ::std::option::Option::Some(m_queue),
+                        ) => (m_path, m_queue),
+                        (m_path, m_queue) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_path.is_some(), "path"), (m_queue.is_some(), "queue")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(XQueryVirtioQueueStatus {
-                        path: ::qmp_types::de::required(m_path, "path")?,
-                        queue: ::qmp_types::de::required(m_queue, "queue")?,
+                        path: m_path,
+                        queue: m_queue,
                         unknown_members,
                     })
                 }
@@ -2876,9 +3394,22 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_path, m_queue) = match (m_path, m_queue) {
+                        (
+                            ::std::option::Option::Some(m_path),
+                            ::std::option::Option::Some(m_queue),
+                        ) => (m_path, m_queue),
+                        (m_path, m_queue) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_path.is_some(), "path"), (m_queue.is_some(), "queue")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(XQueryVirtioVhostQueueStatus {
-                        path: ::qmp_types::de::required(m_path, "path")?,
-                        queue: ::qmp_types::de::required(m_queue, "queue")?,
+                        path: m_path,
+                        queue: m_queue,
                         unknown_members,
                     })
                 }
@@ -3082,9 +3613,22 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_path, m_queue) = match (m_path, m_queue) {
+                        (
+                            ::std::option::Option::Some(m_path),
+                            ::std::option::Option::Some(m_queue),
+                        ) => (m_path, m_queue),
+                        (m_path, m_queue) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_path.is_some(), "path"), (m_queue.is_some(), "queue")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(XQueryVirtioQueueElement {
-                        path: ::qmp_types::de::required(m_path, "path")?,
-                        queue: ::qmp_types::de::required(m_queue, "queue")?,
+                        path: m_path,
+                        queue: m_queue,
                         index: m_index,
                         unknown_members,
                     })

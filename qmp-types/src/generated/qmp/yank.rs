@@ -183,8 +183,18 @@ impl<'de> ::serde::Deserialize<'de> for YankInstanceBlockNode {
                         }
                     }?;
                 }
+                let (m_node_name,) = match (m_node_name,) {
+                    (::std::option::Option::Some(m_node_name),) => (m_node_name,),
+                    (m_node_name,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(
+                                &[(m_node_name.is_some(), "node-name")],
+                            ),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(YankInstanceBlockNode {
-                    node_name: ::qmp_types::de::required(m_node_name, "node-name")?,
+                    node_name: m_node_name,
                     unknown_members,
                 })
             }
@@ -267,8 +277,16 @@ impl<'de> ::serde::Deserialize<'de> for YankInstanceChardev {
                         }
                     }?;
                 }
+                let (m_id,) = match (m_id,) {
+                    (::std::option::Option::Some(m_id),) => (m_id,),
+                    (m_id,) => {
+                        return ::std::result::Result::Err(
+                            ::qmp_types::de::missing(&[(m_id.is_some(), "id")]),
+                        );
+                    }
+                };
                 ::std::result::Result::Ok(YankInstanceChardev {
-                    id: ::qmp_types::de::required(m_id, "id")?,
+                    id: m_id,
                     unknown_members,
                 })
             }
@@ -526,8 +544,18 @@ pub mod cmd {
                             }
                         }?;
                     }
+                    let (m_instances,) = match (m_instances,) {
+                        (::std::option::Option::Some(m_instances),) => (m_instances,),
+                        (m_instances,) => {
+                            return ::std::result::Result::Err(
+                                ::qmp_types::de::missing(
+                                    &[(m_instances.is_some(), "instances")],
+                                ),
+                            );
+                        }
+                    };
                     ::std::result::Result::Ok(Yank {
-                        instances: ::qmp_types::de::required(m_instances, "instances")?,
+                        instances: m_instances,
                         unknown_members,
                     })
                 }
